@@ -1,0 +1,1 @@
+"""RAPK Bot: domain services (import, calendar, scoring, reports, rendering) and the bot runtime."""

@@ -1,0 +1,111 @@
+"""Configuration: one pydantic-settings class read from the environment and `.env`."""
+
+from datetime import date, time
+from functools import lru_cache
+from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+DEFAULT_SQLITE_URL = "sqlite:///var/rapk.sqlite3"
+
+
+def _split_csv(value):
+    """Accept `1,2,3` (env) as well as a real list."""
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    return value
+
+
+class Settings(BaseSettings):
+    """Every setting of RAPK Bot; `.env.example` documents each key."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    telegram_bot_token: SecretStr | None = None
+    telegram_base_url: str | None = None  # e.g. http://127.0.0.1:8081/bot (local Bot API or fake server)
+    telegram_bot_username: str | None = None  # filled from getMe when unset
+
+    database_url: str = DEFAULT_SQLITE_URL
+
+    admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
+    leadership_chat_id: int | None = None
+
+    timezone: str = "Asia/Jakarta"
+    language: Literal["id", "en"] = "id"
+
+    agency_name: str | None = None  # which agency's plan the bot serves; the only one when unset
+    plan_year: int | None = None  # which year; the latest imported when unset
+
+    report_deadline_working_days: int = Field(default=5, ge=0, le=60)
+    reminder_offsets_days: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [7, 3, 1])
+    reminder_time: time = time(8, 0)
+    overdue_every_working_days: int = Field(default=2, ge=1, le=30)
+    extra_days_off: Annotated[list[date], NoDecode] = Field(default_factory=list)  # cuti bersama
+    digest_weekday: int | None = Field(default=0, ge=0, le=6)  # weekly digest in the reporting window; Monday
+    invite_ttl_days: int = Field(default=7, ge=1, le=365)
+    score_bands: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [91, 76, 66, 51])
+
+    webhook_url: str | None = None  # public https URL; webhook mode when set
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = Field(default=8443, ge=1, le=65535)
+    webhook_secret_token: SecretStr | None = None
+
+    log_level: str = "INFO"
+
+    @field_validator("admin_telegram_ids", "reminder_offsets_days", "score_bands", "extra_days_off", mode="before")
+    @classmethod
+    def _csv(cls, value):
+        return _split_csv(value)
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("reminder_offsets_days")
+    @classmethod
+    def _offsets(cls, value: list[int]) -> list[int]:
+        if any(v < 1 or v > 60 for v in value):
+            raise ValueError("each offset must be 1..60 days")
+        return sorted(set(value), reverse=True)
+
+    @field_validator("score_bands")
+    @classmethod
+    def _bands(cls, value: list[int]) -> list[int]:
+        if len(value) != 4 or value != sorted(value, reverse=True):
+            raise ValueError("four descending lower bounds, e.g. 91,76,66,51")
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the key."""
+
+
+def describe_validation_error(exc: ValidationError) -> str:
+    """One clear line naming the first bad key (as its environment variable)."""
+    err = exc.errors()[0]
+    key = str(err["loc"][0]).upper() if err.get("loc") else "?"
+    return f"configuration error: {key}: {err['msg']}"
+
+
+def load_settings(**overrides) -> Settings:
+    """Read and validate settings; raises ConfigError with one line on failure."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        raise ConfigError(describe_validation_error(exc)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return load_settings()

@@ -1,0 +1,59 @@
+"""Indonesian (or English) formatting of numbers, money and dates, through Babel."""
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from babel.dates import format_date as _format_date
+from babel.dates import format_datetime as _format_datetime
+from babel.numbers import format_currency, format_decimal
+
+LOCALES = {"id": "id_ID", "en": "en_US"}
+
+
+def _locale(lang: str) -> str:
+    return LOCALES.get(lang, "id_ID")
+
+
+def number(value: Decimal | int | float | None, lang: str = "id", *, decimals: int | None = None) -> str:
+    """`1.250`, `3,5`; `decimals` forces that many places (`1.018.175.000,00`)."""
+    if value is None:
+        return "–"
+    fmt = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
+    return format_decimal(value, format=fmt, locale=_locale(lang))
+
+
+def rupiah(value: int | Decimal | None, lang: str = "id") -> str:
+    """`Rp1.018.175.000` (no cents: budgets are whole rupiah)."""
+    if value is None:
+        return "–"
+    return format_currency(value, "IDR", format="¤#,##0", locale=_locale(lang), currency_digits=False)
+
+
+def percent(value: Decimal | float | None, lang: str = "id", *, decimals: int = 1) -> str:
+    """`87,5%`; missing data stays visibly missing."""
+    if value is None:
+        return "–"
+    return number(round(Decimal(str(value)), decimals), lang) + "%"
+
+
+def long_date(value: date | datetime, lang: str = "id") -> str:
+    """`31 Maret 2020`."""
+    return _format_date(value, format="long", locale=_locale(lang))
+
+
+def full_date(value: date | datetime, lang: str = "id") -> str:
+    """`Selasa, 31 Maret 2020`."""
+    return _format_date(value, format="full", locale=_locale(lang))
+
+
+def date_time(value: datetime, lang: str = "id") -> str:
+    """`31 Maret 2020 08.00`."""
+    return _format_datetime(value, format="d MMMM y HH.mm" if lang == "id" else "d MMMM y HH:mm",
+                            locale=_locale(lang))
+
+
+QUARTER_LABELS = {1: "TW I", 2: "TW II", 3: "TW III", 4: "TW IV"}
+
+
+def quarter_label(quarter: int) -> str:
+    return QUARTER_LABELS[quarter]

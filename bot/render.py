@@ -1,0 +1,53 @@
+"""Every user-facing message comes from a Jinja2 template in templates/<lang>/."""
+
+from functools import lru_cache
+from html import escape
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from bot import formatting
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+
+@lru_cache(maxsize=4)
+def environment(lang: str = "id") -> Environment:
+    """A Jinja2 environment for one language, falling back to Indonesian for a missing template."""
+    dirs = [TEMPLATES_DIR / lang] if lang != "id" else []
+    loader = ChoiceLoader([FileSystemLoader(str(d)) for d in [*dirs, TEMPLATES_DIR / "id"]])
+    env = Environment(
+        loader=loader,
+        # Telegram HTML: escape every user-supplied string.
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(
+        number=lambda v, decimals=None: formatting.number(v, lang, decimals=decimals),
+        rupiah=lambda v: formatting.rupiah(v, lang),
+        percent=lambda v, decimals=1: formatting.percent(v, lang, decimals=decimals),
+        long_date=lambda v: formatting.long_date(v, lang),
+        full_date=lambda v: formatting.full_date(v, lang),
+        date_time=lambda v: formatting.date_time(v, lang),
+        tw=formatting.quarter_label,
+    )
+    env.globals["lang"] = lang
+    return env
+
+
+def render(name: str, lang: str = "id", **context) -> str:
+    """Render templates/<lang>/<name>.j2 (HTML for Telegram) and strip surrounding blank lines."""
+    return environment(lang).get_template(f"{name}.j2").render(**context).strip()
+
+
+def plain(name: str, lang: str = "id", **context) -> str:
+    """Render a template for a terminal: same text, no HTML escaping."""
+    env = environment(lang)
+    template = env.get_template(f"{name}.j2")
+    return template.render(**context).strip()
+
+
+__all__ = ["environment", "escape", "plain", "render"]

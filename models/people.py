@@ -1,0 +1,50 @@
+"""People, their Telegram binding, roles and PIC assignments."""
+
+from datetime import date, datetime
+
+from sqlalchemy import BigInteger, Column, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import ts_field
+
+
+class Person(SQLModel, table=True):
+    """A civil servant known to the bot; bound to Telegram at onboarding."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
+    name: str = Field(max_length=300, index=True)
+    nip: str | None = Field(default=None, max_length=30)
+    telegram_user_id: int | None = Field(
+        default=None, sa_column=Column(BigInteger, unique=True, nullable=True)
+    )
+    telegram_username: str | None = Field(default=None, max_length=100)
+    is_admin: bool = False
+    onboarded_at: datetime | None = ts_field()
+    # Telegram answered 403: the person blocked the bot. Cleared when they write again.
+    unreachable_at: datetime | None = ts_field()
+    paused_until: date | None = None  # on leave (cuti) or paused by an admin
+    created_at: datetime | None = ts_field(default_now=True)
+
+
+class PicAssignment(SQLModel, table=True):
+    """Person responsible for a kegiatan (many kegiatan per person, several people per kegiatan)."""
+
+    __table_args__ = (UniqueConstraint("person_id", "kegiatan_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    kegiatan_id: int = Field(foreign_key="kegiatan.id", index=True)
+    assigned_at: datetime | None = ts_field(default_now=True)
+
+
+class Invite(SQLModel, table=True):
+    """A one-time onboarding token for a t.me deep link."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    token: str = Field(unique=True, max_length=64)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    created_at: datetime | None = ts_field(default_now=True)
+    expires_at: datetime = ts_field(nullable=False)
+    used_at: datetime | None = ts_field()
+    used_by_telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))

@@ -1,0 +1,152 @@
+"""The plan as the signed document holds it: agency → year → goal → program → kegiatan → aksi."""
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from models.base import decimal_field, money_field, ts_field
+
+
+class Agency(SQLModel, table=True):
+    """A government agency (OPD), e.g. Badan Kepegawaian Daerah Kabupaten Gresik."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, max_length=300)
+
+
+class Plan(SQLModel, table=True):
+    """One agency's action plan for one year."""
+
+    __table_args__ = (UniqueConstraint("agency_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    year: int
+    title: str = Field(default="", max_length=500)
+    source_name: str = Field(default="", max_length=500)
+    imported_at: datetime | None = ts_field(default_now=True)
+
+
+class Goal(SQLModel, table=True):
+    """Sasaran strategis. Identity is the text: the document may print one goal with two numbers."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    seq: int
+    no: str = Field(default="", max_length=20)
+    name: str = Field(max_length=1000)
+
+
+class GoalIndicator(SQLModel, table=True):
+    """Indikator sasaran with its annual and quarterly targets as written."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", index=True)
+    seq: int
+    no: str = Field(default="", max_length=20)
+    text: str = Field(max_length=2000)
+    target_raw: str = Field(default="", max_length=500)
+    tw1_raw: str = Field(default="", max_length=200)
+    tw2_raw: str = Field(default="", max_length=200)
+    tw3_raw: str = Field(default="", max_length=200)
+    tw4_raw: str = Field(default="", max_length=200)
+
+
+class Program(SQLModel, table=True):
+    """A program as it appears under one goal."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "goal_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    goal_id: int = Field(foreign_key="goal.id", index=True)
+    seq: int
+    no: str = Field(default="", max_length=20)
+    name: str = Field(max_length=1000)
+
+
+class ProgramIndicator(SQLModel, table=True):
+    """Indikator program with its annual and quarterly targets as written."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    seq: int
+    no: str = Field(default="", max_length=20)
+    text: str = Field(max_length=2000)
+    target_raw: str = Field(default="", max_length=500)
+    tw1_raw: str = Field(default="", max_length=200)
+    tw2_raw: str = Field(default="", max_length=200)
+    tw3_raw: str = Field(default="", max_length=200)
+    tw4_raw: str = Field(default="", max_length=200)
+
+
+class Kegiatan(SQLModel, table=True):
+    """An activity with its budget (pagu) in integer rupiah."""
+
+    __table_args__ = (UniqueConstraint("plan_id", "name"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    program_id: int = Field(foreign_key="program.id", index=True)
+    seq: int  # document order within the plan, 1-based
+    no: str = Field(default="", max_length=20)  # number as printed (gaps are real)
+    name: str = Field(max_length=1000)
+    budget: int | None = money_field()
+    budget_raw: str = Field(default="", max_length=100)
+    source_line: int = 0
+
+
+class KegiatanIndicator(SQLModel, table=True):
+    """Indikator kinerja kegiatan: raw annual target plus what could be parsed of it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kegiatan_id: int = Field(foreign_key="kegiatan.id", index=True)
+    seq: int
+    text: str = Field(max_length=2000)
+    target_raw: str = Field(default="", max_length=500)
+    target_value: Decimal | None = decimal_field()
+    target_unit: str = Field(default="", max_length=100)
+    # positive (sum of quarters) / percentage / final / negative: how quarters combine in scoring
+    indicator_kind: str = Field(default="positive", max_length=20)
+
+
+class Aksi(SQLModel, table=True):
+    """Aksi / sub kegiatan with its indicator; quarterly targets live in AksiTarget."""
+
+    __table_args__ = (UniqueConstraint("kegiatan_id", "no"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kegiatan_id: int = Field(foreign_key="kegiatan.id", index=True)
+    no: int
+    name: str = Field(max_length=1000)
+    indicator: str = Field(default="", max_length=2000)
+    indicator_kind: str = Field(default="positive", max_length=20)
+    source_line: int = 0
+
+
+class AksiTarget(SQLModel, table=True):
+    """One quarter's target of one aksi: the cell as written, and its parse."""
+
+    __table_args__ = (UniqueConstraint("aksi_id", "quarter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    aksi_id: int = Field(foreign_key="aksi.id", index=True)
+    quarter: int  # 1..4
+    raw: str = Field(default="", max_length=200)
+    value: Decimal | None = decimal_field()
+    unit: str = Field(default="", max_length=100)
+    kind: str = Field(default="none", max_length=10)  # percent / count / none (nothing due)
+
+
+class ImportAnomaly(SQLModel, table=True):
+    """An oddity the importer found and kept as written, by source line."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    plan_id: int = Field(foreign_key="plan.id", index=True)
+    line: int
+    raw: str = Field(default="", max_length=2000)
+    why: str = Field(max_length=500)

@@ -1,0 +1,95 @@
+"""Shared fixtures: a clean, migrated database per test, on SQLite and on PostgreSQL.
+
+Every test that takes `engine` (or `db_url`) runs twice: once on a SQLite file and once
+on PostgreSQL. TEST_DATABASE_URL picks one database instead. Under CI=true an unreachable
+PostgreSQL fails the run instead of skipping.
+"""
+
+import os
+import shutil
+import uuid
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import SQLModel
+
+from bot.db import make_engine, migrate
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_PLAN = ROOT / "bot" / "data" / "rapk-2020-bkd-gresik.txt"
+DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _backends() -> list[str]:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if url:
+        return ["postgresql" if url.startswith("postgresql") else "sqlite"]
+    return ["sqlite", "postgresql"]
+
+
+def _pg_base_url() -> str:
+    url = os.environ.get("TEST_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else DEFAULT_PG_URL
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory) -> Path:
+    """A migrated SQLite file that each test copies (migrating once is the slow part)."""
+    path = tmp_path_factory.mktemp("dbtemplate") / "template.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate(engine)
+    engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_schema_url() -> str:
+    """A PostgreSQL schema of our own (per xdist worker), migrated once."""
+    base = _pg_base_url()
+    schema = f"t_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+    try:
+        admin = make_engine(base)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    except Exception as exc:  # noqa: BLE001
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL unreachable under CI: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    sep = "&" if "?" in base else "?"
+    url = f"{base}{sep}options=-csearch_path%3D{schema}"
+    engine = make_engine(url)
+    migrate(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture(params=_backends())
+def db_url(request, tmp_path) -> str:
+    """URL of a clean, migrated database for this test."""
+    if request.param == "sqlite":
+        path = tmp_path / "rapk.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    url = request.getfixturevalue("pg_schema_url")
+    engine = make_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(db_url):
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture
+def seed_plan_path() -> Path:
+    return SEED_PLAN
