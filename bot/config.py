@@ -21,7 +21,8 @@ def _split_csv(value):
 class Settings(BaseSettings):
     """Every setting of RAPK Bot; `.env.example` documents each key."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+                                      env_ignore_empty=True)
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str | None = None  # e.g. http://127.0.0.1:8081/bot (local Bot API or fake server)
@@ -43,7 +44,7 @@ class Settings(BaseSettings):
     reminder_time: time = time(8, 0)
     overdue_every_working_days: int = Field(default=2, ge=1, le=30)
     extra_days_off: Annotated[list[date], NoDecode] = Field(default_factory=list)  # cuti bersama
-    digest_weekday: int | None = Field(default=0, ge=0, le=6)  # weekly digest in the reporting window; Monday
+    digest_weekday: int = Field(default=0, ge=-1, le=6)  # weekly digest in the reporting window; Monday; -1 off
     invite_ttl_days: int = Field(default=7, ge=1, le=365)
     score_bands: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [91, 76, 66, 51])
 

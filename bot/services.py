@@ -1,0 +1,58 @@
+"""Long-lived services shared by handlers and jobs (kept in Application.bot_data)."""
+
+import asyncio
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from sqlalchemy import Engine
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.db import unit_of_work
+
+T = TypeVar("T")
+
+
+@dataclass
+class Services:
+    """Settings, database and clock: everything a handler needs besides the update."""
+
+    settings: Settings
+    engine: Engine
+    clock: object = field(default_factory=SystemClock)
+    bot_username: str = ""
+    # The worker name used when claiming outbox rows (two processes never send one row twice).
+    worker_id: str = "bot"
+
+    @property
+    def lang(self) -> str:
+        return self.settings.language
+
+    async def db(self, fn: Callable[..., T], *args, **kwargs) -> T:
+        """Run `fn(*args, session=..., **kwargs)` as one unit of work in a worker thread.
+
+        Committed before this returns: a handler that says «Tersimpan» after awaiting it tells the truth.
+        """
+        def work() -> T:
+            with unit_of_work(self.engine) as session:
+                return fn(*args, session=session, **kwargs)
+
+        return await asyncio.to_thread(work)
+
+    def now(self):
+        return self.clock.now()
+
+
+SERVICES_KEY = "services"
+
+
+def services_of(context) -> Services:
+    """The Services object of a handler's CallbackContext (or of an Application)."""
+    bot_data = context.bot_data if hasattr(context, "bot_data") else context
+    return bot_data[SERVICES_KEY]
+
+
+def partial(fn, /, **kwargs):
+    return functools.partial(fn, **kwargs)

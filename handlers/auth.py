@@ -1,0 +1,121 @@
+"""Who is asking: every handler goes through `require`, which checks the role it needs."""
+
+import functools
+import logging
+from datetime import timedelta
+
+from telegram import Update
+from telegram.constants import ChatMemberStatus, ChatType
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes, ConversationHandler
+
+from bot.people import Actor, Role, resolve_actor
+from bot.render import render
+from bot.services import services_of
+
+log = logging.getLogger("rapk.auth")
+
+LEADERSHIP_CACHE_KEY = "leadership_cache"
+MEMBER_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER,
+                   ChatMemberStatus.RESTRICTED}
+
+
+async def is_leadership_member(user_id: int, context: ContextTypes.DEFAULT_TYPE) -> bool:
+    """Member of the leadership chat (asked of Telegram, cached for ten minutes)."""
+    services = services_of(context)
+    chat_id = services.settings.leadership_chat_id
+    if not chat_id:
+        return False
+    cache = context.bot_data.setdefault(LEADERSHIP_CACHE_KEY, {})
+    now = services.now()
+    hit = cache.get(user_id)
+    if hit and hit[1] > now:
+        return hit[0]
+    try:
+        member = await context.bot.get_chat_member(chat_id, user_id)
+        value = member.status in MEMBER_STATUSES
+    except TelegramError as exc:
+        log.warning("leadership membership of %s unknown: %s", user_id, exc)
+        value = False
+    cache[user_id] = (value, now + timedelta(minutes=10))
+    return value
+
+
+async def get_actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor:
+    """The Actor behind an update (cached on the context for the rest of the update)."""
+    cached = getattr(context, "_rapk_actor", None)
+    if cached is not None:
+        return cached
+    services = services_of(context)
+    user = update.effective_user
+    chat = update.effective_chat
+    in_leadership_chat = bool(chat and chat.id == services.settings.leadership_chat_id)
+    actor = await services.db(resolve_actor, user.id, admin_ids=services.settings.admin_telegram_ids,
+                              is_leadership=in_leadership_chat)
+    if not actor.is_leadership and chat is not None and chat.type == ChatType.PRIVATE \
+            and services.settings.leadership_chat_id:
+        if await is_leadership_member(user.id, context):
+            actor = Actor(**{**actor.__dict__, "is_leadership": True})
+    context._rapk_actor = actor
+    return actor
+
+
+async def reply(update: Update, text: str, **kwargs):
+    """Answer a message or a button press in the same chat."""
+    if update.callback_query:
+        await update.callback_query.answer()
+        return await update.callback_query.message.reply_text(text, **kwargs)
+    return await update.effective_message.reply_text(text, **kwargs)
+
+
+async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Actor, needed: tuple[Role, ...]) -> None:
+    """A polite Indonesian refusal saying how to get access; buttons get a short alert."""
+    lang = services_of(context).lang
+    if update.callback_query:
+        await update.callback_query.answer(render("refused_alert", lang), show_alert=True)
+        return
+    await update.effective_message.reply_text(
+        render("refused", lang, actor=actor, needed=[r.value for r in needed], stranger=actor.person_id is None
+               and not actor.is_admin)
+    )
+
+
+def require(*roles: Role, private_only: bool = False, conversation_end: bool = False):
+    """Decorator: run the handler only for users holding one of `roles`.
+
+    `private_only` sends group users to the private chat; `conversation_end` makes a refusal
+    also end a conversation (for conversation entry points and states).
+    """
+
+    def decorate(callback):
+        @functools.wraps(callback)
+        async def wrapper(update: Update, context: ContextTypes.DEFAULT_TYPE):
+            if update.effective_user is None:
+                return ConversationHandler.END if conversation_end else None
+            actor = await get_actor(update, context)
+            if roles and not any(actor.has(role) for role in roles):
+                log.info("refused user=%s roles=%s needed=%s", actor.telegram_user_id,
+                         sorted(r.value for r in actor.roles), [r.value for r in roles])
+                await refuse(update, context, actor, roles)
+                return ConversationHandler.END if conversation_end else None
+            chat = update.effective_chat
+            if private_only and chat is not None and chat.type != ChatType.PRIVATE:
+                await open_private_chat_hint(update, context)
+                return ConversationHandler.END if conversation_end else None
+            return await callback(update, context, actor)
+
+        return wrapper
+
+    return decorate
+
+
+async def open_private_chat_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """In a group, answer with a button that opens the private chat with the bot."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    services = services_of(context)
+    username = services.bot_username or context.bot.username
+    command = (update.effective_message.text or "/start").split()[0].split("@")[0].lstrip("/")
+    url = f"https://t.me/{username}?start={command}" if command in {"lapor", "status"} else f"https://t.me/{username}"
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton(render("button_open_private", services.lang), url=url)]])
+    await reply(update, render("use_private_chat", services.lang), reply_markup=markup)

@@ -1,0 +1,46 @@
+"""The error handler: log with context, apologise in Indonesian, tell the admins briefly."""
+
+import html
+import logging
+from datetime import timedelta
+
+from telegram import Update
+from telegram.error import Forbidden, TelegramError
+from telegram.ext import ContextTypes
+
+from bot.app import describe_update
+from bot.people import admin_telegram_ids
+from bot.render import render
+from bot.services import services_of
+
+log = logging.getLogger("rapk.errors")
+LAST_ADMIN_NOTICE = "last_admin_error_notice"
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any exception a handler or job raised ends here; the user is never left in silence."""
+    error = context.error
+    log.error("error while handling %s: %r", describe_update(update), error, exc_info=error)
+    services = services_of(context)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            if update.callback_query:
+                await update.callback_query.answer()
+            await context.bot.send_message(update.effective_chat.id, render("error", services.lang))
+        except TelegramError as exc:
+            log.warning("could not tell the user about the error: %s", exc)
+    # Brief admin notice, at most one every five minutes so an outage does not flood them.
+    now = services.now()
+    last = context.bot_data.get(LAST_ADMIN_NOTICE)
+    if last is not None and now - last < timedelta(minutes=5):
+        return
+    context.bot_data[LAST_ADMIN_NOTICE] = now
+    text = render("error_admin", services.lang, error=f"{type(error).__name__}: {error}"[:300],
+                  where=describe_update(update))
+    for admin_id in await services.db(admin_telegram_ids, config_ids=services.settings.admin_telegram_ids):
+        try:
+            await context.bot.send_message(admin_id, text)
+        except Forbidden:
+            continue
+        except TelegramError as exc:
+            log.warning("admin %s not told of the error: %s", admin_id, html.escape(str(exc)))

@@ -1,0 +1,83 @@
+"""/start (with invite tokens), /bantuan (/help) and /batal outside any conversation."""
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.people import RedeemStatus, Role, kegiatan_of_person, redeem_invite
+from bot.plans import current_plan
+from bot.render import render
+from bot.services import services_of
+from handlers.auth import get_actor, require
+
+# Deep-link payloads that are commands rather than invite tokens (from the group hint button).
+COMMAND_PAYLOADS = {"lapor", "status", "bantuan"}
+
+
+def _home_context(*, session, actor, settings):
+    """What the greeting needs: the current plan and the PIC's kegiatan."""
+    plan = current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
+    kegiatan = []
+    if actor.person_id is not None and plan is not None:
+        kegiatan = [k.name for k in kegiatan_of_person(actor.person_id, session=session, plan_id=plan.id)]
+    return {"plan_year": plan.year if plan else None, "kegiatan": kegiatan}
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Greet by role; with a token, bind this Telegram account to its person first."""
+    services = services_of(context)
+    payload = context.args[0] if context.args else ""
+    if payload and payload not in COMMAND_PAYLOADS:
+        await redeem(update, context, payload)
+        return
+    actor = await get_actor(update, context)
+    home = await services.db(_home_context, actor=actor, settings=services.settings)
+    user = update.effective_user
+    await update.effective_message.reply_text(
+        render("start", services.lang, actor=actor, first_name=user.first_name, roles=[r.value for r in actor.roles],
+               **home)
+    )
+
+
+async def redeem(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str) -> None:
+    """Onboarding: a single-use, expiring invite token binds the account to a person."""
+    services = services_of(context)
+    user = update.effective_user
+    if update.effective_chat.type != "private":
+        await update.effective_message.reply_text(render("invite_private_only", services.lang))
+        return
+    result = await services.db(redeem_invite, token, telegram_user_id=user.id, telegram_username=user.username,
+                               now=services.now())
+    context._rapk_actor = None  # the role may have just changed
+    await update.effective_message.reply_text(
+        render("invite_result", services.lang, status=result.status.value, name=result.person_name,
+               ok=result.status in (RedeemStatus.OK, RedeemStatus.ALREADY))
+    )
+
+
+@require()
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    """What this role can do, in plain words."""
+    services = services_of(context)
+    in_group = update.effective_chat.type != "private"
+    await update.effective_message.reply_text(
+        render("help", services.lang, roles=[r.value for r in actor.roles], in_group=in_group,
+               is_admin=actor.has(Role.ADMIN), is_pic=actor.has(Role.PIC), is_leadership=actor.has(Role.LEADERSHIP))
+    )
+
+
+async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/batal when nothing is running: say so, so the user is never left guessing."""
+    await update.effective_message.reply_text(render("nothing_to_cancel", services_of(context).lang))
+
+
+async def unknown_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Any other text in a private chat gets a hint, never silence."""
+    actor = await get_actor(update, context)
+    await update.effective_message.reply_text(
+        render("hint", services_of(context).lang, roles=[r.value for r in actor.roles])
+    )
+
+
+async def stale_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button no handler knows (old message, forged data): say so instead of spinning."""
+    await update.callback_query.answer(render("stale_button", services_of(context).lang), show_alert=True)
