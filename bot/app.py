@@ -1,5 +1,6 @@
 """Builds the python-telegram-bot Application: defaults, rate limiter, persistence, handlers, jobs."""
 
+import asyncio
 import logging
 import re
 import time
@@ -9,13 +10,13 @@ from sqlalchemy import Engine
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Defaults
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, Defaults
 
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.db import make_engine, migrate
 from bot.persistence import DatabasePersistence
-from bot.render import render
+from bot.render import labels
 from bot.services import SERVICES_KEY, Services
 
 log = logging.getLogger("rapk.app")
@@ -75,6 +76,40 @@ class RapkApplication(Application):
             log.info("%s handled in %.1f ms", describe_update(update), (time.perf_counter() - started) * 1000)
 
 
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; updates of one chat run in order.
+
+    Three hundred PICs reporting at once are not queued behind each other, while one PIC's
+    double tap or two devices are handled one after the other (so a conversation never races).
+    """
+
+    def __init__(self, max_concurrent_updates: int = 64):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[object, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine) -> None:
+        key = None
+        if isinstance(update, Update):
+            key = update.effective_chat.id if update.effective_chat else (
+                update.effective_user.id if update.effective_user else None)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
 PIC_COMMANDS = ["start", "lapor", "status", "cuti", "bantuan", "batal"]
 ADMIN_COMMANDS = ["impor", "target", "pic", "undang", "kunci", "buka", "pengguna", "ingatkan",
                   "jadwal", "ringkasan", "ekspor", "riwayat"]
@@ -83,10 +118,8 @@ LEADERSHIP_COMMANDS = ["ringkasan", "ekspor", "bantuan"]
 
 def command_menu(names: list[str], lang: str) -> list[BotCommand]:
     """Command menu entries with descriptions from templates/<lang>/command_descriptions.j2."""
-    lines = dict(
-        line.split("=", 1) for line in render("command_descriptions", lang).splitlines() if "=" in line
-    )
-    return [BotCommand(name, lines[name].strip()) for name in names]
+    descriptions = labels("command_descriptions", lang)
+    return [BotCommand(name, descriptions[name]) for name in names]
 
 
 async def set_command_menus(application: Application) -> None:
@@ -117,9 +150,10 @@ async def post_init(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
     services.bot_username = application.bot.username or services.settings.telegram_bot_username or ""
     await set_command_menus(application)
-    from jobs import schedule_jobs  # local: jobs import handlers' rendering helpers
+    if services.run_jobs:
+        from jobs import schedule_jobs  # local: jobs import handlers' rendering helpers
 
-    schedule_jobs(application)
+        schedule_jobs(application)
     log.info("bot @%s ready (language %s, zone %s)", services.bot_username, services.lang,
              services.settings.timezone)
 
@@ -132,7 +166,7 @@ async def post_shutdown(application: Application) -> None:
 
 def build_application(settings: Settings, *, engine: Engine | None = None, clock=None,
                       read_timeout: float | None = None, rate_limiter: bool = True,
-                      worker_id: str | None = None) -> Application:
+                      worker_id: str | None = None, run_jobs: bool = True) -> Application:
     """The real application; the only difference between tests and production is the base URL."""
     if settings.telegram_bot_token is None:
         from bot.config import ConfigError
@@ -150,6 +184,7 @@ def build_application(settings: Settings, *, engine: Engine | None = None, clock
         .persistence(DatabasePersistence(engine))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
+        .concurrent_updates(PerChatUpdateProcessor())
     )
     if rate_limiter:
         builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
@@ -163,7 +198,7 @@ def build_application(settings: Settings, *, engine: Engine | None = None, clock
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings, engine=engine, clock=clock or SystemClock(),
         bot_username=settings.telegram_bot_username or "",
-        worker_id=worker_id or f"bot-{uuid.uuid4().hex[:8]}",
+        worker_id=worker_id or f"bot-{uuid.uuid4().hex[:8]}", run_jobs=run_jobs,
     )
     from handlers import register  # local: handlers import this module's helpers
 

@@ -38,16 +38,21 @@ def environment(lang: str = "id") -> Environment:
     return env
 
 
-def render(name: str, lang: str = "id", **context) -> str:
-    """Render templates/<lang>/<name>.j2 (HTML for Telegram) and strip surrounding blank lines."""
-    return environment(lang).get_template(f"{name}.j2").render(**context).strip()
+def render(template: str, lang: str = "id", /, **context) -> str:
+    """Render templates/<lang>/<template>.j2 (HTML for Telegram) and strip surrounding blank lines."""
+    return environment(lang).get_template(f"{template}.j2").render(**context).strip()
 
 
-def plain(name: str, lang: str = "id", **context) -> str:
-    """Render a template for a terminal: same text, no HTML escaping."""
-    env = environment(lang)
-    template = env.get_template(f"{name}.j2")
-    return template.render(**context).strip()
+def plain(template: str, lang: str = "id", /, **context) -> str:
+    """Render a template for a terminal: the same text (HTML escaping is harmless there)."""
+    return environment(lang).get_template(f"{template}.j2").render(**context).strip()
 
 
 __all__ = ["environment", "escape", "plain", "render"]
+
+
+@lru_cache(maxsize=32)
+def labels(name: str, lang: str = "id") -> dict[str, str]:
+    """Short labels (button texts) kept as `key=text` lines in templates/<lang>/<name>.j2."""
+    text = environment(lang).get_template(f"{name}.j2").render()
+    return {k.strip(): v.strip() for k, v in (line.split("=", 1) for line in text.splitlines() if "=" in line)}

@@ -25,6 +25,8 @@ class Services:
     bot_username: str = ""
     # The worker name used when claiming outbox rows (two processes never send one row twice).
     worker_id: str = "bot"
+    # Tests and the demo drive the ticks themselves on a manual clock instead of the JobQueue.
+    run_jobs: bool = True
 
     @property
     def lang(self) -> str:

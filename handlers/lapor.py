@@ -1,0 +1,626 @@
+"""/lapor: the PIC's guided quarterly report, one question at a time.
+
+States follow conversationbot.py: one async callback per step. The draft lives in user_data
+and the state in the database (persistent conversation), so a restart resumes mid-flow.
+"""
+
+import secrets
+from decimal import Decimal
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import (
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    ConversationHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot import numbers
+from bot.formatting import quarter_label
+from bot.calendar import ReportingCalendar
+from bot.people import Role, is_pic_of
+from bot.plans import current_plan
+from bot.render import labels, render
+from bot.reporting import ReportError, Submission, kegiatan_statuses, load_form, save_report
+from bot.services import services_of
+from handlers.auth import require
+
+PICK, AKSI, AKSI_CONFIRM, BUDGET, BUDGET_CONFIRM, INDICATOR, KENDALA, TINDAK, EVIDENCE, SUMMARY, EDIT_PICK = range(11)
+
+DRAFT = "lapor"
+SAVED_TOKENS = "lapor_saved"
+MAX_TEXT = 1000
+MAX_EVIDENCE = 10
+
+
+# -- helpers -----------------------------------------------------------------------------
+
+def _buttons(lang: str) -> dict[str, str]:
+    return labels("lapor_buttons", lang)
+
+
+def _short(text: str, limit: int = 48) -> str:
+    """Button labels stay readable on a phone."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _kb(rows) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in row]
+                                 for row in rows])
+
+
+async def _ack(update: Update, context, text: str | None = None, *, alert: bool = False) -> None:
+    """Answer a button press exactly once (Telegram refuses a second answer)."""
+    if update.callback_query and not getattr(context, "_rapk_answered", False):
+        context._rapk_answered = True
+        await update.callback_query.answer(text, show_alert=alert)
+
+
+async def _say(update: Update, context, text: str, markup=None) -> None:
+    """Reply in the chat, whether the update is a message or a button press."""
+    if update.callback_query:
+        await _ack(update, context)
+        await update.callback_query.message.reply_text(text, reply_markup=markup)
+    else:
+        await update.effective_message.reply_text(text, reply_markup=markup)
+
+
+def _calendar(context) -> ReportingCalendar:
+    return ReportingCalendar.from_settings(services_of(context).settings)
+
+
+def _reporting_quarter(context) -> tuple[int, int]:
+    services = services_of(context)
+    return _calendar(context).reporting_quarter(services.now())
+
+
+def _draft_from_form(form, token: str) -> dict:
+    """A JSON-friendly draft (persisted with user_data) seeded with what is already stored."""
+    return {
+        "token": token, "kegiatan_id": form.kegiatan_id, "name": form.kegiatan_name, "quarter": form.quarter,
+        "year": form.year, "budget": form.budget, "budget_left": form.budget_left,
+        "aksi": [{"id": a.aksi_id, "no": a.no, "name": a.name, "indicator": a.indicator, "target_raw": a.target_raw,
+                  "target_value": a.target_value, "unit": a.unit, "kind": a.kind,
+                  "old": [a.value, a.value_raw] if a.reported else None, "new": None} for a in form.aksi],
+        "indicators": [{"id": i.indicator_id, "text": i.text, "target_raw": i.target_raw, "unit": i.unit,
+                        "old": [i.value, i.value_raw] if i.reported else None, "new": None} for i in form.indicators],
+        "budget_old": form.budget_realised, "budget_new": None,
+        "kendala_old": form.kendala, "kendala_new": None, "tindak_old": form.tindak_lanjut, "tindak_new": None,
+        "evidence_stored": form.evidence_count, "evidence": [],
+        "idx": 0, "ind_idx": 0, "editing": False, "pending": None,
+        "reported": form.done_count > 0 or form.budget_reported,
+    }
+
+
+def _current(draft: dict, key: str):
+    """The value the PIC will save for a field: the new one if given, else the stored one."""
+    new, old = draft.get(f"{key}_new"), draft.get(f"{key}_old")
+    return new if new is not None else old
+
+
+# -- entry -------------------------------------------------------------------------------
+
+def _pick_data(*, session, person_id, settings, quarter):
+    plan = current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
+    if plan is None:
+        return None, []
+    return plan, kegiatan_statuses(person_id, plan.id, quarter, session=session)
+
+
+@require(Role.PIC, private_only=True, conversation_end=True)
+async def lapor(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
+    """/lapor: show the PIC's kegiatan for the reporting quarter with their status."""
+    return await _show_pick(update, context, actor, quarter=None)
+
+
+async def _show_pick(update, context, actor, quarter: int | None) -> int:
+    services = services_of(context)
+    year, current_q = _reporting_quarter(context)
+    quarter = quarter or current_q
+    plan, statuses = await services.db(_pick_data, person_id=actor.person_id, settings=services.settings,
+                                       quarter=quarter)
+    if plan is None or not statuses:
+        await _say(update, context, render("no_plan" if plan is None else "lapor_no_kegiatan", services.lang))
+        return ConversationHandler.END
+    calendar = _calendar(context)
+    deadline = calendar.deadline(plan.year, quarter)
+    late = calendar.is_late(plan.year, quarter, services.now())
+    b = _buttons(services.lang)
+    rows = [[(_short(("🔒 " if s.locked else "✅ " if s.complete else "📝 ") + s.name), f"lp:k:{s.kegiatan_id}:{quarter}")]
+            for s in statuses]
+    other = [q for q in range(1, 5) if q != quarter and q < current_q]
+    if other:
+        rows.append([(b["other_quarter"].replace("{q}", quarter_label(q)), f"lp:q:{q}") for q in other])
+    rows.append([(b["cancel"], "lp:x")])
+    await _say(update, context, render("lapor_pick", services.lang, statuses=statuses, quarter=quarter, year=plan.year,
+                              deadline=deadline, late=late), _kb(rows))
+    return PICK
+
+
+@require(Role.PIC, conversation_end=True)
+async def switch_quarter(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
+    """Another (past, still open) quarter: list the kegiatan for it."""
+    quarter = int(update.callback_query.data.split(":")[2])
+    return await _show_pick(update, context, actor, quarter=quarter if 1 <= quarter <= 4 else None)
+
+
+@require(Role.PIC, conversation_end=True)
+async def pick_kegiatan(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
+    """A kegiatan was picked (from the list or a reminder's «Lapor sekarang»): start or review its report."""
+    services = services_of(context)
+    parts = update.callback_query.data.split(":")
+    try:
+        kegiatan_id = int(parts[2] if parts[0] == "lp" else parts[1])
+        quarter = int(parts[3]) if parts[0] == "lp" and len(parts) > 3 else None
+    except (IndexError, ValueError):
+        await _ack(update, context, render("stale_button", services.lang), alert=True)
+        return ConversationHandler.END
+    if quarter is None or not 1 <= quarter <= 4:
+        quarter = _reporting_quarter(context)[1]
+    allowed = await services.db(lambda *, session: is_pic_of(actor.person_id, kegiatan_id, session=session))
+    if not allowed:  # a forged or stale button naming someone else's kegiatan
+        await _ack(update, context, render("refused_alert", services.lang), alert=True)
+        return ConversationHandler.END
+    form = await services.db(lambda *, session: load_form(kegiatan_id, quarter, session=session))
+    if form.locked:
+        await _say(update, context, render("lapor_locked", services.lang, form=form))
+        return ConversationHandler.END
+    draft = _draft_from_form(form, secrets.token_hex(4))
+    context.user_data[DRAFT] = draft
+    if draft["reported"]:
+        return await _show_summary(update, context)
+    await _say(update, context, render("lapor_intro", services.lang, draft=draft,
+                              deadline=_calendar(context).deadline(form.year, quarter)))
+    return await _next_step(update, context, AKSI)
+
+
+# -- the steps ---------------------------------------------------------------------------
+
+async def _next_step(update, context, state: int) -> int:
+    """Ask the question of `state`, skipping steps with nothing to ask; in edit mode go back to the card."""
+    draft = context.user_data[DRAFT]
+    if draft["editing"] and state != EDIT_PICK:
+        draft["editing"] = False
+        return await _show_summary(update, context)
+    if state == AKSI:
+        if draft["idx"] < len(draft["aksi"]):
+            return await _ask_aksi(update, context)
+        state = BUDGET
+    if state == BUDGET:
+        return await _ask_budget(update, context)
+    if state == INDICATOR:
+        if draft["ind_idx"] < len(draft["indicators"]):
+            return await _ask_indicator(update, context)
+        state = KENDALA
+    if state == KENDALA:
+        return await _ask_text(update, context, KENDALA)
+    if state == TINDAK:
+        return await _ask_text(update, context, TINDAK)
+    if state == EVIDENCE:
+        return await _ask_evidence(update, context)
+    return await _show_summary(update, context)
+
+
+async def _ask_aksi(update, context) -> int:
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    item = draft["aksi"][draft["idx"]]
+    b = _buttons(lang)
+    await _say(update, context, render("lapor_aksi", lang, item=item, index=draft["idx"] + 1, total=len(draft["aksi"])),
+               _kb([[(b["equal_target"], "lp:a:eq"), (b["zero"], "lp:a:0")], [(b["skip"], "lp:a:skip")]]))
+    return AKSI
+
+
+def _over_limit(item: dict, value: Decimal) -> str | None:
+    """Why a plausible-but-unusual value needs a second look (None when it is fine)."""
+    if item["kind"] == "percent" and value > 100:
+        return "over_100"
+    target = item["target_value"]
+    if target is not None and target > 0 and value > 2 * target:
+        return "over_double"
+    return None
+
+
+async def aksi_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """A typed realised value for the current aksi."""
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    item = draft["aksi"][draft["idx"]]
+    text = update.effective_message.text.strip()
+    try:
+        value = numbers.parse_realised(text).value
+    except numbers.NumberFormatError as exc:
+        await update.effective_message.reply_text(render("lapor_bad_number", lang, reason=str(exc), item=item))
+        return await _ask_aksi(update, context)
+    why = _over_limit(item, value)
+    if why:
+        draft["pending"] = [value, text]
+        b = _buttons(lang)
+        await update.effective_message.reply_text(
+            render("lapor_confirm_value", lang, item=item, value=value, why=why),
+            reply_markup=_kb([[(b["yes_correct"], "lp:ok"), (b["retype"], "lp:redo")]]))
+        return AKSI_CONFIRM
+    item["new"] = [value, text]
+    draft["idx"] += 1
+    return await _next_step(update, context, AKSI)
+
+
+async def aksi_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Quick answers: equal to target, zero, or skip (leave it for later)."""
+    draft = context.user_data[DRAFT]
+    item = draft["aksi"][draft["idx"]]
+    choice = update.callback_query.data.split(":")[2]
+    await _ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    if choice == "eq" and item["target_value"] is not None:
+        item["new"] = [item["target_value"], item["target_raw"]]
+    elif choice == "0":
+        item["new"] = [Decimal(0), "0"]
+    draft["idx"] += 1
+    return await _next_step(update, context, AKSI)
+
+
+async def aksi_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Confirm or retype an unusual value."""
+    draft = context.user_data[DRAFT]
+    await _ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    pending, draft["pending"] = draft["pending"], None
+    if update.callback_query.data == "lp:ok" and pending:
+        draft["aksi"][draft["idx"]]["new"] = pending
+        draft["idx"] += 1
+        return await _next_step(update, context, AKSI)
+    return await _ask_aksi(update, context)
+
+
+async def _ask_budget(update, context) -> int:
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    b = _buttons(lang)
+    await _say(update, context, render("lapor_budget", lang, draft=draft, current=_current(draft, "budget")),
+               _kb([[(b["no_spending"], "lp:b:0")]]))
+    return BUDGET
+
+
+async def budget_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Budget realised this quarter: `125.000.000`, `Rp 125 juta`, `125jt`, `1,5 M`."""
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    try:
+        amount = numbers.parse_money(update.effective_message.text)
+    except numbers.NumberFormatError as exc:
+        await update.effective_message.reply_text(render("lapor_bad_money", lang, reason=str(exc)))
+        return await _ask_budget(update, context)
+    left = draft["budget_left"]
+    if left is not None and amount > left:
+        draft["pending"] = [amount, None]
+        b = _buttons(lang)
+        await update.effective_message.reply_text(
+            render("lapor_confirm_budget", lang, amount=amount, left=left, budget=draft["budget"]),
+            reply_markup=_kb([[(b["yes_correct"], "lp:bok"), (b["retype"], "lp:bredo")]]))
+        return BUDGET_CONFIRM
+    draft["budget_new"] = amount
+    return await _next_step(update, context, INDICATOR)
+
+
+async def budget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """«Belum ada realisasi»: zero rupiah this quarter."""
+    draft = context.user_data[DRAFT]
+    await _ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    draft["budget_new"] = 0
+    return await _next_step(update, context, INDICATOR)
+
+
+async def budget_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Confirm a budget beyond what is left of the pagu, or retype it."""
+    draft = context.user_data[DRAFT]
+    await _ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    pending, draft["pending"] = draft["pending"], None
+    if update.callback_query.data == "lp:bok" and pending:
+        draft["budget_new"] = pending[0]
+        return await _next_step(update, context, INDICATOR)
+    return await _ask_budget(update, context)
+
+
+async def _ask_indicator(update, context) -> int:
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    item = draft["indicators"][draft["ind_idx"]]
+    b = _buttons(lang)
+    await _say(update, context, render("lapor_indicator", lang, item=item, index=draft["ind_idx"] + 1,
+                              total=len(draft["indicators"])), _kb([[(b["skip"], "lp:i:skip")]]))
+    return INDICATOR
+
+
+async def indicator_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """The kegiatan indicator's realised value."""
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    text = update.effective_message.text.strip()
+    try:
+        value = numbers.parse_realised(text).value
+    except numbers.NumberFormatError as exc:
+        await update.effective_message.reply_text(
+            render("lapor_bad_number", lang, reason=str(exc), item=draft["indicators"][draft["ind_idx"]]))
+        return await _ask_indicator(update, context)
+    draft["indicators"][draft["ind_idx"]]["new"] = [value, text]
+    draft["ind_idx"] += 1
+    return await _next_step(update, context, INDICATOR)
+
+
+async def indicator_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    draft = context.user_data[DRAFT]
+    await _ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    draft["ind_idx"] += 1
+    return await _next_step(update, context, INDICATOR)
+
+
+async def _ask_text(update, context, state: int) -> int:
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    key = "kendala" if state == KENDALA else "tindak"
+    b = _buttons(lang)
+    await _say(update, context, render("lapor_text", lang, field=key, current=_current(draft, key)),
+               _kb([[(b["none"], f"lp:n:{key}")]]))
+    return state
+
+
+async def _store_text(update, context, key: str, text: str, next_state: int) -> int:
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    if len(text) > MAX_TEXT:
+        text = text[:MAX_TEXT]
+        await update.effective_message.reply_text(render("lapor_trimmed", lang, limit=MAX_TEXT))
+    draft[f"{key}_new"] = text
+    return await _next_step(update, context, next_state)
+
+
+async def kendala_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Obstacles (faktor penghambat), free text."""
+    return await _store_text(update, context, "kendala", update.effective_message.text.strip(), TINDAK)
+
+
+async def tindak_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Follow-up (tindak lanjut), free text."""
+    return await _store_text(update, context, "tindak", update.effective_message.text.strip(), EVIDENCE)
+
+
+async def text_none(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """«Tidak ada» for obstacles or follow-up."""
+    await _ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    key = update.callback_query.data.split(":")[2]
+    draft = context.user_data[DRAFT]
+    draft[f"{key}_new"] = ""
+    return await _next_step(update, context, TINDAK if key == "kendala" else EVIDENCE)
+
+
+async def _ask_evidence(update, context) -> int:
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    b = _buttons(lang)
+    await _say(update, context, render("lapor_evidence", lang, stored=draft["evidence_stored"], added=len(draft["evidence"])),
+               _kb([[(b["evidence_done"], "lp:e:done")]]))
+    return EVIDENCE
+
+
+async def evidence_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """A photo or a document (PDF) as bukti dukung: keep the Telegram file id and metadata."""
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    message = update.effective_message
+    if message.photo:
+        photo = message.photo[-1]
+        item = {"file_id": photo.file_id, "file_unique_id": photo.file_unique_id, "kind": "photo",
+                "file_name": "", "mime_type": "image/jpeg", "file_size": photo.file_size}
+    else:
+        doc = message.document
+        item = {"file_id": doc.file_id, "file_unique_id": doc.file_unique_id, "kind": "document",
+                "file_name": (doc.file_name or "")[:300], "mime_type": (doc.mime_type or "")[:100],
+                "file_size": doc.file_size}
+    if len(draft["evidence"]) >= MAX_EVIDENCE:
+        await message.reply_text(render("lapor_evidence_full", lang, limit=MAX_EVIDENCE))
+        return EVIDENCE
+    if all(e["file_unique_id"] != item["file_unique_id"] for e in draft["evidence"]):
+        draft["evidence"].append(item)
+    b = _buttons(lang)
+    await message.reply_text(render("lapor_evidence_added", lang, count=len(draft["evidence"]), item=item),
+                             reply_markup=_kb([[(b["evidence_done"], "lp:e:done")]]))
+    return EVIDENCE
+
+
+async def evidence_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    await _ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    context.user_data[DRAFT]["editing"] = False
+    return await _show_summary(update, context)
+
+
+async def evidence_wrong_type(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Text or another file type where evidence is expected."""
+    await update.effective_message.reply_text(render("lapor_evidence_hint", services_of(context).lang))
+    return EVIDENCE
+
+
+# -- summary, save, edit -------------------------------------------------------------------
+
+async def _show_summary(update, context) -> int:
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    b = _buttons(lang)
+    await _say(update, context, render("lapor_summary", lang, draft=draft, budget=_current(draft, "budget"),
+                              kendala=_current(draft, "kendala"), tindak=_current(draft, "tindak")),
+               _kb([[(b["save"], f"lp:save:{draft['token']}"), (b["edit"], "lp:edit")], [(b["cancel"], "lp:x")]]))
+    return SUMMARY
+
+
+def _submission(draft: dict) -> Submission:
+    return Submission(
+        kegiatan_id=draft["kegiatan_id"], quarter=draft["quarter"],
+        aksi_values={a["id"]: (a["new"][0], a["new"][1]) for a in draft["aksi"] if a["new"] is not None},
+        indicator_values={i["id"]: (i["new"][0], i["new"][1]) for i in draft["indicators"] if i["new"] is not None},
+        budget_realised=draft["budget_new"], kendala=draft["kendala_new"], tindak_lanjut=draft["tindak_new"],
+        evidence=list(draft["evidence"]),
+    )
+
+
+@require(Role.PIC, conversation_end=True)
+async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
+    """Simpan: one transaction; «Tersimpan ✅» only after the commit."""
+    services = services_of(context)
+    query = update.callback_query
+    draft = context.user_data.get(DRAFT)
+    if draft is None or query.data != f"lp:save:{draft['token']}":
+        return await already_saved(update, context)
+    await _ack(update, context)
+    await query.edit_message_reply_markup(None)
+    calendar = _calendar(context)
+    now = services.now()
+    late = calendar.is_late(draft["year"], draft["quarter"], now)
+    try:
+        result = await services.db(save_report, _submission(draft), person_id=actor.person_id,
+                                   actor_label=actor.name or str(actor.telegram_user_id), now=now, late=late)
+    except ReportError as exc:
+        await query.message.reply_text(render("lapor_refused", services.lang, code=exc.code))
+        context.user_data.pop(DRAFT, None)
+        return ConversationHandler.END
+    context.user_data.setdefault(SAVED_TOKENS, [])
+    context.user_data[SAVED_TOKENS] = (context.user_data[SAVED_TOKENS] + [draft["token"]])[-20:]
+    context.user_data.pop(DRAFT, None)
+    form = await services.db(lambda *, session: load_form(draft["kegiatan_id"], draft["quarter"], session=session))
+    await query.message.reply_text(render("lapor_saved", services.lang, form=form, late=late,
+                                          changed=len(result.changed)))
+    return ConversationHandler.END
+
+
+async def already_saved(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """A second tap on Simpan (or a redelivered update): it is stored once, say so."""
+    lang = services_of(context).lang
+    await _ack(update, context, render("lapor_already_saved", lang))
+    return None
+
+
+async def edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Ubah: pick the item to change."""
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    await _ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    b = _buttons(lang)
+    rows = [[(_short(f"{b['aksi']} {a['no']}. {a['name']}"), f"lp:ed:a:{i}")] for i, a in enumerate(draft["aksi"])]
+    rows.append([(b["budget"], "lp:ed:b")])
+    rows += [[(f"{b['indicator']} {i + 1}", f"lp:ed:i:{i}")] for i in range(len(draft["indicators"]))]
+    rows.append([(b["kendala"], "lp:ed:n"), (b["tindak"], "lp:ed:t")])
+    rows.append([(b["evidence"], "lp:ed:e"), (b["back"], "lp:ed:back")])
+    await update.callback_query.message.reply_text(render("lapor_edit_pick", lang), reply_markup=_kb(rows))
+    return EDIT_PICK
+
+
+async def edit_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Jump to one item's question; after it the summary card comes back."""
+    draft = context.user_data[DRAFT]
+    parts = update.callback_query.data.split(":")
+    await _ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    what = parts[2]
+    if what == "back":
+        return await _show_summary(update, context)
+    draft["editing"] = True
+    try:
+        index = int(parts[3]) if len(parts) > 3 else 0
+    except ValueError:
+        index = 0
+    if what == "a" and 0 <= index < len(draft["aksi"]):
+        draft["idx"] = index
+        return await _ask_aksi(update, context)
+    if what == "i" and 0 <= index < len(draft["indicators"]):
+        draft["ind_idx"] = index
+        return await _ask_indicator(update, context)
+    if what == "b":
+        return await _ask_budget(update, context)
+    if what == "n":
+        return await _ask_text(update, context, KENDALA)
+    if what == "t":
+        return await _ask_text(update, context, TINDAK)
+    draft["editing"] = False  # evidence: add files, then «Selesai» shows the card
+    return await _ask_evidence(update, context)
+
+
+async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """/batal or Batal: leave without saving anything."""
+    context.user_data.pop(DRAFT, None)
+    lang = services_of(context).lang
+    if update.callback_query:
+        await _ack(update, context)
+        await update.callback_query.edit_message_reply_markup(None)
+    await _say(update, context, render("cancelled", lang))
+    return ConversationHandler.END
+
+
+async def unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
+    """Anything unexpected in any state: a hint, never silence; the state stays as it was."""
+    lang = services_of(context).lang
+    if update.callback_query:
+        await _ack(update, context, render("stale_button", lang), alert=True)
+        return None
+    await update.effective_message.reply_text(render("lapor_hint", lang))
+    return None
+
+
+def build() -> ConversationHandler:
+    """The /lapor conversation, persistent so a restart resumes where the PIC stopped."""
+    text = filters.TEXT & ~filters.COMMAND
+    return ConversationHandler(
+        name="lapor",
+        persistent=True,
+        allow_reentry=True,
+        per_message=False,
+        entry_points=[
+            CommandHandler("lapor", lapor),
+            CommandHandler("start", lapor, filters=filters.Regex(r"^/start lapor$")),
+            CallbackQueryHandler(pick_kegiatan, pattern=r"^lapor:\d+$"),
+        ],
+        states={
+            PICK: [CallbackQueryHandler(pick_kegiatan, pattern=r"^lp:k:\d+:\d$"),
+                   CallbackQueryHandler(switch_quarter, pattern=r"^lp:q:\d$")],
+            AKSI: [MessageHandler(text, aksi_value), CallbackQueryHandler(aksi_button, pattern=r"^lp:a:(eq|0|skip)$")],
+            AKSI_CONFIRM: [CallbackQueryHandler(aksi_confirm, pattern=r"^lp:(ok|redo)$")],
+            BUDGET: [MessageHandler(text, budget_value), CallbackQueryHandler(budget_button, pattern=r"^lp:b:0$")],
+            BUDGET_CONFIRM: [CallbackQueryHandler(budget_confirm, pattern=r"^lp:(bok|bredo)$")],
+            INDICATOR: [MessageHandler(text, indicator_value),
+                        CallbackQueryHandler(indicator_skip, pattern=r"^lp:i:skip$")],
+            KENDALA: [MessageHandler(text, kendala_text), CallbackQueryHandler(text_none, pattern=r"^lp:n:kendala$")],
+            TINDAK: [MessageHandler(text, tindak_text), CallbackQueryHandler(text_none, pattern=r"^lp:n:tindak$")],
+            EVIDENCE: [MessageHandler(filters.PHOTO | filters.Document.PDF | filters.Document.IMAGE, evidence_file),
+                       CallbackQueryHandler(evidence_done, pattern=r"^lp:e:done$"),
+                       MessageHandler(~filters.COMMAND, evidence_wrong_type)],
+            SUMMARY: [CallbackQueryHandler(save, pattern=r"^lp:save:"),
+                      CallbackQueryHandler(edit_menu, pattern=r"^lp:edit$")],
+            EDIT_PICK: [CallbackQueryHandler(edit_pick, pattern=r"^lp:ed:")],
+        },
+        fallbacks=[
+            CommandHandler("batal", cancel),
+            CallbackQueryHandler(cancel, pattern=r"^lp:x$"),
+            CallbackQueryHandler(already_saved, pattern=r"^lp:save:"),
+            MessageHandler(filters.ALL & ~filters.COMMAND, unexpected),
+            CallbackQueryHandler(unexpected),
+        ],
+    )
+
+
+@require(Role.PIC)
+async def saved_outside(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    """Simpan tapped again after the conversation ended: stored once, say so."""
+    await already_saved(update, context)
+
+
+@require(Role.PIC)
+async def stale_outside(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    """A /lapor button from a finished conversation: explain instead of spinning."""
+    lang = services_of(context).lang
+    await _ack(update, context, render("lapor_stale", lang), alert=True)
