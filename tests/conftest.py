@@ -93,3 +93,37 @@ def engine(db_url):
 @pytest.fixture
 def seed_plan_path() -> Path:
     return SEED_PLAN
+
+
+@pytest.fixture
+async def fake():
+    """A fake Telegram Bot API server; a test fails if the bot sent anything Telegram would reject."""
+    from bot.fakeapi.server import FakeTelegram
+    from tests.harness import add_people
+
+    server = FakeTelegram()
+    await server.start()
+    add_people(server)
+    yield server
+    await server.stop()
+    server.assert_no_violations()
+
+
+@pytest.fixture
+async def small_plan(engine):
+    from bot.db import unit_of_work
+    from tests.factories import make_small_plan
+
+    with unit_of_work(engine) as session:
+        return make_small_plan(session)
+
+
+@pytest.fixture
+async def harness(fake, db_url, small_plan):
+    """The real bot running against the fake server, on the small plan."""
+    from tests.harness import BotHarness
+
+    h = BotHarness(fake, db_url)
+    await h.start()
+    yield h
+    await h.stop()

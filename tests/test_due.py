@@ -1,0 +1,296 @@
+"""What a PIC still has to report, and their status, on small plans built through the models."""
+
+from datetime import UTC, datetime
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import event
+from sqlmodel import Session, select
+
+from bot.calendar import ReportingCalendar
+from bot.db import unit_of_work
+from bot.due import due_for_person, due_for_plan, person_status
+from models import (
+    Agency,
+    Aksi,
+    AksiRealisation,
+    AksiTarget,
+    Goal,
+    IndicatorRealisation,
+    Kegiatan,
+    KegiatanIndicator,
+    KegiatanRealisation,
+    PeriodLock,
+    Person,
+    PicAssignment,
+    Plan,
+    Program,
+)
+
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+class PlanBuilder:
+    """A plan of the given year, filled kegiatan by kegiatan (no importer)."""
+
+    def __init__(self, session: Session, year: int = 2020):
+        self.session = session
+        agency = Agency(name=f"BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK {year}")
+        session.add(agency)
+        session.flush()
+        self.plan = Plan(agency_id=agency.id, year=year)
+        session.add(self.plan)
+        session.flush()
+        goal = Goal(plan_id=self.plan.id, seq=1, name="Meningkatnya Kualitas Kinerja dan Kompetensi ASN")
+        session.add(goal)
+        session.flush()
+        self.program = Program(plan_id=self.plan.id, goal_id=goal.id, seq=1,
+                               name="Program Pendidikan dan Pelatihan ASN")
+        session.add(self.program)
+        session.flush()
+        self.seq = 0
+
+    def person(self, name: str, *, telegram_user_id: int | None = None, **fields) -> Person:
+        person = Person(name=name, telegram_user_id=telegram_user_id, **fields)
+        self.session.add(person)
+        self.session.flush()
+        return person
+
+    def kegiatan(self, name: str, *, budget: int | None, aksi: list[tuple[str, list[str]]],
+                 indicators: list[str] = (), pics: list[Person] = ()) -> Kegiatan:
+        """aksi: (name, [TW I..TW IV cells as written]); an empty cell or "-" means nothing due."""
+        self.seq += 1
+        k = Kegiatan(plan_id=self.plan.id, program_id=self.program.id, seq=self.seq, no=str(self.seq), name=name,
+                     budget=budget)
+        self.session.add(k)
+        self.session.flush()
+        for seq, target in enumerate(indicators, start=1):
+            self.session.add(KegiatanIndicator(kegiatan_id=k.id, seq=seq, text=f"Indikator {seq} {name}",
+                                               target_raw=target))
+        for no, (aksi_name, cells) in enumerate(aksi, start=1):
+            a = Aksi(kegiatan_id=k.id, no=no, name=aksi_name, indicator=f"Jumlah {aksi_name.lower()}")
+            self.session.add(a)
+            self.session.flush()
+            for quarter, raw in enumerate(cells, start=1):
+                self.session.add(AksiTarget(aksi_id=a.id, quarter=quarter, **parse_target(raw)))
+        for person in pics:
+            self.session.add(PicAssignment(person_id=person.id, kegiatan_id=k.id))
+        self.session.flush()
+        return k
+
+
+def parse_target(raw: str) -> dict:
+    """The importer's parse of a simple cell: `50%`, `30 Orang`, `` / `-` (nothing due)."""
+    if raw.strip() in ("", "-"):
+        return {"raw": raw, "kind": "none"}
+    number, _, unit = raw.replace("%", " %").partition(" ")
+    return {"raw": raw, "value": Decimal(number), "unit": unit.strip(),
+            "kind": "percent" if unit.strip() == "%" else "count"}
+
+
+def report(session: Session, kegiatan: Kegiatan, quarter: int, at: datetime, *, aksi: bool = True,
+           budget: bool = True, indicators: bool = True) -> None:
+    """Report every due item of a kegiatan (or the chosen parts) at `at` (stored as UTC)."""
+    at = at.astimezone(UTC)
+    if aksi:
+        due_aksi = select(AksiTarget.aksi_id).join(Aksi, Aksi.id == AksiTarget.aksi_id).where(
+            Aksi.kegiatan_id == kegiatan.id, AksiTarget.quarter == quarter, AksiTarget.kind != "none")
+        for aksi_id in session.exec(due_aksi).all():
+            report_aksi(session, aksi_id, quarter, at)
+    if budget:
+        session.add(KegiatanRealisation(kegiatan_id=kegiatan.id, quarter=quarter, budget_realised=1_000_000,
+                                        reported_at=at))
+    if indicators:
+        for ind_id in session.exec(select(KegiatanIndicator.id).where(KegiatanIndicator.kegiatan_id == kegiatan.id)):
+            session.add(IndicatorRealisation(indicator_id=ind_id, quarter=quarter, value=Decimal(10), reported_at=at))
+    session.flush()
+
+
+def report_aksi(session: Session, aksi_id: int, quarter: int, at: datetime) -> None:
+    session.add(AksiRealisation(aksi_id=aksi_id, quarter=quarter, value=Decimal(50), value_raw="50",
+                                reported_at=at.astimezone(UTC)))
+    session.flush()
+
+
+@pytest.fixture
+def world(engine):
+    """Budi: Diklat Teknis (aksi in TW II-IV, budget) and Rapat (budget, aksi in TW IV only).
+    Budi and Sari share Penjenjangan (aksi in TW I-II, no budget)."""
+    with unit_of_work(engine) as session:
+        b = PlanBuilder(session)
+        budi = b.person("Budi Santoso", telegram_user_id=3001)
+        sari = b.person("Sari Dewi", telegram_user_id=3002)
+        teknis = b.kegiatan("Pendidikan dan Pelatihan Teknis", budget=1_018_175_000, indicators=["30 Orang"], aksi=[
+            ("Persiapan pelaksanaan kegiatan diklat", ["", "50%", "50%", ""]),
+            ("Pendataan peserta", ["-", "60 Orang", "157 Orang", ""]),
+            ("Evaluasi pelaksanaan", ["", "", "", "3 dokumen"]),
+        ], pics=[budi])
+        rapat = b.kegiatan("Rapat Koordinasi Kepegawaian", budget=25_000_000, pics=[budi],
+                           aksi=[("Rapat", ["", "", "", "4 kali"])])
+        struktural = b.kegiatan("Pendidikan Penjenjangan Struktural", budget=None, aksi=[
+            ("Persiapan", ["100%", "", "", ""]),
+            ("Pelaksanaan", ["30%", "50%", "", ""]),
+        ], pics=[budi, sari])
+        ids = {"plan": b.plan.id, "budi": budi.id, "sari": sari.id, "teknis": teknis.id, "rapat": rapat.id,
+               "struktural": struktural.id}
+    return engine, ids
+
+
+def test_due_lists_aksi_with_a_target_this_quarter(world):
+    engine, ids = world
+    with Session(engine) as session:
+        due = due_for_person(ids["budi"], ids["plan"], 2, session=session)
+    assert [k.kegiatan_name for k in due] == [
+        "Pendidikan dan Pelatihan Teknis", "Rapat Koordinasi Kepegawaian", "Pendidikan Penjenjangan Struktural"]
+    teknis = due[0]
+    assert [(a.no, a.name, a.target_raw, a.target_value, a.unit) for a in teknis.aksi] == [
+        (1, "Persiapan pelaksanaan kegiatan diklat", "50%", Decimal(50), "%"),
+        (2, "Pendataan peserta", "60 Orang", Decimal(60), "Orang"),
+    ]
+    assert teknis.budget_outstanding
+    assert [(i.target_raw, i.reported) for i in teknis.indicators] == [("30 Orang", False)]
+    assert not teknis.complete
+    # Rapat has no aksi target in TW II but a budget: the budget realisation is due.
+    assert due[1].aksi == [] and due[1].budget_outstanding
+    # Penjenjangan: its aksi 2 has a TW II target (aksi 1 has not).
+    assert [a.no for a in due[2].aksi] == [2]
+
+
+def test_kegiatan_with_nothing_due_is_not_listed(world):
+    engine, ids = world
+    with Session(engine) as session:
+        assert due_for_person(ids["sari"], ids["plan"], 3, session=session) == []
+        assert due_for_person(ids["sari"], ids["plan"], 4, session=session) == []
+
+
+def test_reporting_removes_items_until_complete(world):
+    engine, ids = world
+    at = datetime(2020, 6, 29, 3, 0, tzinfo=UTC)
+    with unit_of_work(engine) as session:
+        first_aksi = due_for_person(ids["budi"], ids["plan"], 2, session=session)[0].aksi[0].aksi_id
+        report_aksi(session, first_aksi, 2, at)
+        # A narrative without a budget figure does not count as the budget realisation.
+        session.add(KegiatanRealisation(kegiatan_id=ids["teknis"], quarter=2, kendala="Menunggu SPJ"))
+    with Session(engine) as session:
+        teknis_due = due_for_person(ids["budi"], ids["plan"], 2, session=session)[0]
+    assert [a.name for a in teknis_due.outstanding] == ["Pendataan peserta"]
+    assert teknis_due.aksi[0].reported and teknis_due.aksi[0].reported_value == Decimal(50)
+    assert teknis_due.budget_outstanding
+    with unit_of_work(engine) as session:
+        narrative = session.exec(select(KegiatanRealisation).where(KegiatanRealisation.kegiatan_id == ids["teknis"]))
+        narrative.one().budget_realised = 0  # nothing spent yet is a real answer
+        report_aksi(session, teknis_due.aksi[1].aksi_id, 2, at)
+    with Session(engine) as session:
+        teknis_due = due_for_person(ids["budi"], ids["plan"], 2, session=session)[0]
+    assert teknis_due.outstanding == [] and teknis_due.budget_reported and teknis_due.complete
+
+
+def test_indicator_values_are_optional(world):
+    engine, ids = world
+    with unit_of_work(engine) as session:
+        teknis = session.get(Kegiatan, ids["teknis"])
+        report(session, teknis, 2, datetime(2020, 6, 29, tzinfo=UTC), indicators=False)
+    with Session(engine) as session:
+        teknis_due = due_for_person(ids["budi"], ids["plan"], 2, session=session)[0]
+    assert teknis_due.complete and not teknis_due.indicator_reported
+
+
+def test_due_for_plan_groups_per_person(world):
+    engine, ids = world
+    with Session(engine) as session:
+        grouped = due_for_plan(ids["plan"], 1, session=session)
+    assert {p: [k.kegiatan_name for k in items] for p, items in grouped.items()} == {
+        ids["budi"]: ["Pendidikan dan Pelatihan Teknis", "Rapat Koordinasi Kepegawaian",
+                      "Pendidikan Penjenjangan Struktural"],
+        ids["sari"]: ["Pendidikan Penjenjangan Struktural"],
+    }
+
+
+def count_queries(engine, fn):
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        result = fn()
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+    return result, len(statements)
+
+
+def test_due_for_plan_query_count_does_not_grow_with_the_plan(engine):
+    """No query per kegiatan: 5 kegiatan and 60 kegiatan take the same number of queries."""
+    counts = []
+    for n in (5, 60):
+        with unit_of_work(engine) as session:
+            b = PlanBuilder(session, year=2020 + n)
+            pic = b.person(f"PIC {n}", telegram_user_id=n)
+            for i in range(n):
+                b.kegiatan(f"Kegiatan {i}", budget=1000, indicators=["1 dokumen"], pics=[pic],
+                           aksi=[(f"Aksi {j}", ["10%", "20%", "30%", "40%"]) for j in range(3)])
+            plan_id = b.plan.id
+        with Session(engine) as session:
+            grouped, queries = count_queries(engine, lambda: due_for_plan(plan_id, 1, session=session))
+        assert sum(len(items) for items in grouped.values()) == n
+        counts.append(queries)
+    assert counts[0] == counts[1] <= 6
+
+
+@pytest.mark.parametrize(("reported_at", "expected"), [
+    (datetime(2020, 4, 7, 23, 59, tzinfo=WIB), "submitted"),  # TW I 2020 deadline: Tue 7 Apr 2020
+    (datetime(2020, 4, 8, 0, 1, tzinfo=WIB), "late"),
+])
+def test_status_submitted_or_late(world, reported_at, expected):
+    engine, ids = world
+    with unit_of_work(engine) as session:
+        report(session, session.get(Kegiatan, ids["struktural"]), 1, reported_at)  # Sari's only kegiatan
+    with Session(engine) as session:
+        status = person_status(ids["sari"], ids["plan"], 1, datetime(2020, 12, 1, tzinfo=UTC), ReportingCalendar(),
+                               session=session)
+    assert status == expected
+
+
+def test_status_pending_then_late_then_missed(world):
+    engine, ids = world
+    cal = ReportingCalendar()
+
+    def status(person: str, quarter: int, at: datetime) -> str:
+        with Session(engine) as session:
+            return person_status(ids[person], ids["plan"], quarter, at, cal, session=session)
+
+    # TW II 2020 is due Tue 7 Jul 2020; Budi has reported nothing.
+    assert status("budi", 2, datetime(2020, 7, 7, 23, 59, tzinfo=WIB)) == "pending"
+    assert status("budi", 2, datetime(2020, 7, 8, 0, 0, tzinfo=WIB)) == "late"
+    assert status("sari", 4, datetime(2020, 7, 1, tzinfo=UTC)) == "none"
+    with unit_of_work(engine) as session:
+        session.add(PeriodLock(plan_id=ids["plan"], quarter=2))
+    assert status("budi", 2, datetime(2020, 7, 20, tzinfo=UTC)) == "missed"
+
+
+def test_lock_of_one_kegiatan_misses_only_its_pics(world):
+    engine, ids = world
+    cal = ReportingCalendar()
+    now = datetime(2020, 7, 1, tzinfo=UTC)
+    with unit_of_work(engine) as session:
+        session.add(PeriodLock(plan_id=ids["plan"], quarter=2, kegiatan_id=ids["rapat"]))
+    with Session(engine) as session:
+        assert person_status(ids["budi"], ids["plan"], 2, now, cal, session=session) == "missed"
+        assert person_status(ids["sari"], ids["plan"], 2, now, cal, session=session) == "pending"
+        due = {k.kegiatan_id: k for k in due_for_person(ids["budi"], ids["plan"], 2, session=session)}
+        assert due[ids["rapat"]].locked and not due[ids["rapat"]].open
+        assert not due[ids["teknis"]].locked
+
+
+def test_tw4_status_uses_the_deadline_in_the_next_year(world):
+    """TW IV 2020 is due Fri 8 Jan 2021: a report at 23:00 WIB that day is on time."""
+    engine, ids = world
+    with unit_of_work(engine) as session:
+        report(session, session.get(Kegiatan, ids["teknis"]), 4, datetime(2021, 1, 8, 23, 0, tzinfo=WIB))
+        report(session, session.get(Kegiatan, ids["rapat"]), 4, datetime(2021, 1, 4, tzinfo=WIB))
+    with Session(engine) as session:
+        status = person_status(ids["budi"], ids["plan"], 4, datetime(2021, 2, 1, tzinfo=UTC), ReportingCalendar(),
+                               session=session)
+    assert status == "submitted"
