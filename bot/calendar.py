@@ -42,7 +42,7 @@ from babel.dates import format_date
 from jinja2 import Environment
 
 from bot import formatting
-from bot.render import environment
+from bot.render import text_environment
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -80,7 +80,7 @@ def _locale(lang: str) -> str:
 @lru_cache(maxsize=4)
 def _text_environment(lang: str) -> Environment:
     """The project's template environment without HTML escaping, for terminal text and labels."""
-    env = environment(lang).overlay(autoescape=False)
+    env = text_environment(lang).overlay()
     env.filters = {**env.filters,  # a copy: an overlay shares the parent's filter dict
                    "weekday_date": lambda v: weekday_date(v, lang), "short_date": lambda v: short_date(v, lang)}
     return env

@@ -6,8 +6,12 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from collections.abc import Sequence
+from typing import Any
+
 from sqlalchemy import Engine, event
-from sqlmodel import Session, create_engine
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, SQLModel, create_engine
 
 import models  # noqa: F401  (registers every table on the metadata)
 
@@ -65,3 +69,22 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
         except BaseException:
             session.rollback()
             raise
+
+
+INSERT_CHUNK = 500
+
+
+def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]],
+                  conflict_columns: Sequence[str]) -> int:
+    """Insert rows, skipping those that hit the unique key; returns how many were inserted."""
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    if insert is None:
+        raise NotImplementedError(f"insert-ignore is not implemented for {dialect}")
+    table = model.__table__  # type: ignore[attr-defined]
+    created = 0
+    for start in range(0, len(rows), INSERT_CHUNK):
+        stmt = (insert(table).values(list(rows[start:start + INSERT_CHUNK]))
+                .on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id))
+        created += len(session.execute(stmt).all())
+    return created

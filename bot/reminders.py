@@ -22,10 +22,10 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, select
 
 from bot import formatting
+from bot.db import insert_ignore
 from bot.calendar import KIND_DEADLINE, OVERDUE_PREFIX, ReminderSlot, ReportingCalendar
 from bot.due import DueKegiatan, as_utc, due_for_person, due_for_plan, due_kegiatan, quarter_locked
 from bot.render import render
@@ -34,23 +34,6 @@ from models import GroupPost, Person, Plan, Reminder
 MESSAGE_LIMIT = 4096  # Telegram's limit for one message
 MAX_KEGIATAN_PER_MESSAGE = 10  # one «Lapor sekarang» button each; the rest are summarised
 CLIP_CHARS = 300  # a name or indicator longer than this is cut (the document has some very long cells)
-INSERT_CHUNK = 500
-
-
-def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]],
-                  conflict_columns: Sequence[str]) -> int:
-    """Insert rows, skipping those that hit the unique key; returns how many were inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
-        raise NotImplementedError(f"insert-ignore is not implemented for {dialect}")
-    table = model.__table__  # type: ignore[attr-defined]
-    created = 0
-    for start in range(0, len(rows), INSERT_CHUNK):
-        stmt = (insert(table).values(list(rows[start:start + INSERT_CHUNK]))
-                .on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id))
-        created += len(session.execute(stmt).all())
-    return created
 
 
 def due_slots(calendar: ReportingCalendar, year: int, quarter: int, now_utc: datetime) -> list[ReminderSlot]:

@@ -43,9 +43,17 @@ def render(template: str, lang: str = "id", /, **context) -> str:
     return environment(lang).get_template(f"{template}.j2").render(**context).strip()
 
 
+@lru_cache(maxsize=4)
+def text_environment(lang: str = "id") -> Environment:
+    """The same templates and filters without HTML escaping, for terminal output."""
+    env = environment(lang).overlay(autoescape=False)
+    env.filters = dict(env.filters)  # an overlay shares the parent's filter dict; keep them apart
+    return env
+
+
 def plain(template: str, lang: str = "id", /, **context) -> str:
-    """Render a template for a terminal: the same text (HTML escaping is harmless there)."""
-    return environment(lang).get_template(f"{template}.j2").render(**context).strip()
+    """Render a template for a terminal: the same text, nothing HTML-escaped."""
+    return text_environment(lang).get_template(f"{template}.j2").render(**context).strip()
 
 
 __all__ = ["environment", "escape", "plain", "render"]

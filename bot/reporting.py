@@ -5,12 +5,11 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, select
 
 from bot.audit import record
-from bot.people import is_pic_of, kegiatan_of_person
+from bot.db import insert_ignore
+from bot.people import is_pic_of
 from models import (
     Aksi,
     AksiRealisation,
@@ -157,30 +156,6 @@ def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm
 
 
 @dataclass
-class KegiatanStatus:
-    kegiatan_id: int
-    name: str
-    due_count: int
-    done_count: int
-    budget_reported: bool
-    locked: bool
-
-    @property
-    def complete(self) -> bool:
-        return self.done_count == self.due_count and self.budget_reported
-
-
-def kegiatan_statuses(person_id: int, plan_id: int, quarter: int, *, session: Session) -> list[KegiatanStatus]:
-    """The PIC's kegiatan with k of n aksi reported this quarter."""
-    result = []
-    for kegiatan in kegiatan_of_person(person_id, session=session, plan_id=plan_id):
-        form = load_form(kegiatan.id, quarter, session=session)
-        result.append(KegiatanStatus(kegiatan.id, kegiatan.name, form.due_count, form.done_count,
-                                     form.budget_reported, form.locked))
-    return result
-
-
-@dataclass
 class Submission:
     """What the PIC confirmed on the summary card. A value of None leaves that item as it was."""
 
@@ -201,10 +176,8 @@ class SaveResult:
 
 
 def _insert(session: Session, model, values: dict, keys: list[str]) -> None:
-    """INSERT ... ON CONFLICT DO NOTHING on SQLite and PostgreSQL: concurrent savers meet on one row."""
-    dialect = session.get_bind().dialect.name
-    stmt = (pg_insert if dialect == "postgresql" else sqlite_insert)(model.__table__).values(**values)
-    session.exec(stmt.on_conflict_do_nothing(index_elements=keys))
+    """Create the row unless it exists: concurrent savers meet on one row, then lock it."""
+    insert_ignore(session, model, [values], keys)
 
 
 def _locked_row(session: Session, model, **where):
@@ -247,8 +220,10 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
                    old_value=_fmt(row.value), new_value=_fmt(value), **audit)
             if action == "report.update":
                 result.changed.append(f"aksi:{aksi_id}")
+            if action == "report.create":
+                # Lateness is decided when the value is first given; a later correction keeps it.
+                row.late = late
             row.value, row.value_raw, row.reported_by, row.reported_at = value, raw, person_id, now
-            row.late = row.late or late
     valid_ind = set(session.exec(select(KegiatanIndicator.id).where(KegiatanIndicator.kegiatan_id == kegiatan.id)).all())
     for indicator_id, (value, raw) in sub.indicator_values.items():
         if indicator_id not in valid_ind:
@@ -282,7 +257,7 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
             if not fresh:
                 result.changed.append(name)
             setattr(row, name, new)
-        row.reported_by, row.reported_at, row.late = person_id, now, row.late or late
+        row.reported_by, row.reported_at = person_id, now
     for item in sub.evidence:
         _insert(session, Evidence, dict(kegiatan_id=kegiatan.id, quarter=sub.quarter, uploaded_by=person_id,
                                         uploaded_at=now, **item),

@@ -23,7 +23,8 @@ from bot.calendar import ReportingCalendar
 from bot.people import Role, is_pic_of
 from bot.plans import current_plan
 from bot.render import labels, render
-from bot.reporting import ReportError, Submission, kegiatan_statuses, load_form, save_report
+from bot.due import due_for_person
+from bot.reporting import ReportError, Submission, load_form, save_report
 from bot.services import services_of
 from handlers.auth import require
 
@@ -106,7 +107,7 @@ def _pick_data(*, session, person_id, settings, quarter):
     plan = current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
     if plan is None:
         return None, []
-    return plan, kegiatan_statuses(person_id, plan.id, quarter, session=session)
+    return plan, due_for_person(person_id, plan.id, quarter, session=session)
 
 
 @require(Role.PIC, private_only=True, conversation_end=True)
@@ -128,7 +129,8 @@ async def _show_pick(update, context, actor, quarter: int | None) -> int:
     deadline = calendar.deadline(plan.year, quarter)
     late = calendar.is_late(plan.year, quarter, services.now())
     b = _buttons(services.lang)
-    rows = [[(_short(("🔒 " if s.locked else "✅ " if s.complete else "📝 ") + s.name), f"lp:k:{s.kegiatan_id}:{quarter}")]
+    rows = [[(_short(("🔒 " if s.locked else "✅ " if s.complete else "📝 ") + s.kegiatan_name),
+              f"lp:k:{s.kegiatan_id}:{quarter}")]
             for s in statuses]
     other = [q for q in range(1, 5) if q != quarter and q < current_q]
     if other:
