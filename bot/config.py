@@ -22,11 +22,13 @@ class Settings(BaseSettings):
     """Every setting of RAPK Bot; `.env.example` documents each key."""
 
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
-                                      env_ignore_empty=True)
+                                      env_ignore_empty=True, populate_by_name=True)
 
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str | None = None  # e.g. http://127.0.0.1:8081/bot (local Bot API or fake server)
     telegram_bot_username: str | None = None  # filled from getMe when unset
+    # Overall send rate of the rate limiter; Telegram allows about 30 messages/s per bot.
+    telegram_max_messages_per_second: float = Field(default=30, gt=0, le=10_000)
 
     database_url: str = DEFAULT_SQLITE_URL
 
@@ -34,7 +36,8 @@ class Settings(BaseSettings):
     leadership_chat_id: int | None = None
 
     timezone: str = "Asia/Jakarta"
-    language: Literal["id", "en"] = "id"
+    # RAPK_LANGUAGE, not LANGUAGE: gettext shells set LANGUAGE to values like `en_US:en`.
+    language: Literal["id", "en"] = Field(default="id", validation_alias="RAPK_LANGUAGE")
 
     agency_name: str | None = None  # which agency's plan the bot serves; the only one when unset
     plan_year: int | None = None  # which year; the latest imported when unset

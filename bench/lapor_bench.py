@@ -1,0 +1,188 @@
+"""300 PICs report at once through the real bot and the fake Bot API server.
+
+For each database it prints updates/s and p50/p99 latency per conversation step for the real
+/lapor conversation, next to the same figures for a bare echo handler driven the same way in
+the same run: the ratio is the figure. The rate limiter is off on both sides, so what is
+measured is the bot's own work (Telegram would cap a real bot at ~30 messages/s anyway).
+
+    .venv/bin/python bench/lapor_bench.py [--pics 300] [--db sqlite,postgresql]
+"""
+
+import argparse
+import asyncio
+import sys
+import time
+from collections import defaultdict
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters  # noqa: E402
+
+from bench._common import database, percentile  # noqa: E402
+from bot.app import PerChatUpdateProcessor, build_application  # noqa: E402
+from bot.clock import ManualClock  # noqa: E402
+from bot.config import load_settings  # noqa: E402
+from bot.db import make_engine, unit_of_work  # noqa: E402
+from bot.fakeapi.server import FakeTelegram  # noqa: E402
+from models import Agency, Aksi, AksiTarget, Goal, Kegiatan, KegiatanIndicator, Person, PicAssignment, Plan, Program  # noqa: E402,E501
+
+FIRST_USER = 500000
+# (what the PIC does, a text the bot's answer contains) — a full report of one kegiatan.
+STEPS = [
+    ("cmd", "/lapor", "Pilih kegiatan"),
+    ("press", "📝 Kegiatan {n}", "Aksi 1/2"),
+    ("text", "50%", "Aksi 2/2"),
+    ("press", "= Sesuai target", "Realisasi anggaran"),
+    ("text", "125jt", "Indikator kegiatan"),
+    ("text", "30", "Kendala"),
+    ("press", "Tidak ada", "Tindak lanjut"),
+    ("press", "Tidak ada", "Bukti dukung"),
+    ("press", "Selesai", "Ringkasan laporan"),
+    ("press", "💾 Simpan", "Tersimpan"),
+]
+
+
+def seed(url: str, pics: int) -> None:
+    """One kegiatan per PIC, two aksi due in TW II, one indicator."""
+    engine = make_engine(url)
+    with unit_of_work(engine) as s:
+        agency = Agency(name="BKD BENCH")
+        s.add(agency)
+        s.flush()
+        plan = Plan(agency_id=agency.id, year=2020)
+        s.add(plan)
+        s.flush()
+        goal = Goal(plan_id=plan.id, seq=1, name="Sasaran")
+        s.add(goal)
+        s.flush()
+        program = Program(plan_id=plan.id, goal_id=goal.id, seq=1, name="Program")
+        s.add(program)
+        s.flush()
+        for n in range(pics):
+            k = Kegiatan(plan_id=plan.id, program_id=program.id, seq=n + 1, no=str(n + 1), name=f"Kegiatan {n}",
+                         budget=1_000_000_000)
+            p = Person(name=f"PIC {n}", agency_id=agency.id, telegram_user_id=FIRST_USER + n)
+            s.add_all([k, p])
+            s.flush()
+            s.add(PicAssignment(person_id=p.id, kegiatan_id=k.id))
+            s.add(KegiatanIndicator(kegiatan_id=k.id, seq=1, text="Jumlah peserta", target_raw="30 Orang",
+                                    target_value=Decimal(30), target_unit="Orang"))
+            for no, (raw, value, unit, kind) in enumerate([("50%", 50, "%", "percent"), ("60", 60, "", "count")], 1):
+                a = Aksi(kegiatan_id=k.id, no=no, name=f"Aksi {no}", indicator="Indikator")
+                s.add(a)
+                s.flush()
+                for q in range(1, 5):
+                    due = q == 2
+                    s.add(AksiTarget(aksi_id=a.id, quarter=q, raw=raw if due else "", value=Decimal(value) if due else None,
+                                     unit=unit if due else "", kind=kind if due else "none"))
+    engine.dispose()
+
+
+async def drive(fake: FakeTelegram, pics: int, steps) -> tuple[float, dict[int, list[float]], int]:
+    """Every PIC walks through `steps` concurrently; returns wall time, latencies per step, updates."""
+    latencies: dict[int, list[float]] = defaultdict(list)
+    loop = asyncio.get_running_loop()
+
+    async def one(n: int) -> None:
+        user = FIRST_USER + n
+        for index, (kind, what, marker) in enumerate(steps):
+            before = len(fake.messages_to(user))
+            started = loop.time()
+            if kind == "cmd":
+                fake.send_command(user, what)
+            elif kind == "text":
+                fake.send_message(user, what)
+            else:
+                fake.press(user, what.format(n=n))
+            await fake.wait_for(lambda: any(marker in (m.get("text") or "")
+                                            for m in fake.messages_to(user)[before:]), timeout=120)
+            latencies[index].append(loop.time() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(one(n) for n in range(pics)))
+    return time.perf_counter() - started, latencies, pics * len(steps)
+
+
+async def run_real(url: str, pics: int):
+    fake = FakeTelegram(token="123456:BENCH-TOKEN")
+    await fake.start()
+    for n in range(pics):
+        fake.add_user(FIRST_USER + n, f"PIC{n}")
+    settings = load_settings(telegram_bot_token=fake.token, telegram_base_url=fake.base_url, database_url=url,
+                             _env_file=None)
+    clock = ManualClock(datetime(2020, 6, 23, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta")))
+    app = build_application(settings, clock=clock, rate_limiter=False, run_jobs=False, read_timeout=30)
+    await app.initialize()
+    await app.post_init(app)
+    await app.start()
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        return await drive(fake, pics, STEPS)
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        await fake.stop()
+        fake.assert_no_violations()
+
+
+async def run_echo(pics: int):
+    """The baseline: a bare handler that answers every message and press with one line and a button."""
+    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+    fake = FakeTelegram(token="123456:BENCH-TOKEN")
+    await fake.start()
+    for n in range(pics):
+        fake.add_user(FIRST_USER + n, f"PIC{n}")
+    labels = sorted({s[1] for s in STEPS if s[0] == "press"} | {f"📝 Kegiatan {n}" for n in range(pics)})
+    markers = {s[2] for s in STEPS}
+
+    async def echo(update, context):
+        if update.callback_query:
+            await update.callback_query.answer()
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=f"e{i}")]
+                                         for i, label in enumerate(labels) if not label.startswith("📝")
+                                         or label == f"📝 Kegiatan {update.effective_user.id - FIRST_USER}"])
+        await context.bot.send_message(update.effective_chat.id, " ".join(sorted(markers)), reply_markup=keyboard)
+
+    app = (ApplicationBuilder().token(fake.token).base_url(fake.base_url).base_file_url(fake.base_file_url)
+           .concurrent_updates(PerChatUpdateProcessor()).build())
+    app.add_handler(MessageHandler(filters.ALL, echo))
+    app.add_handler(CallbackQueryHandler(echo))
+    async with fake.run_application(app, poll_timeout=1):
+        result = await drive(fake, pics, STEPS)
+    await fake.stop()
+    return result
+
+
+def report(name: str, result) -> tuple[float, float, float]:
+    wall, latencies, updates = result
+    every = [x for values in latencies.values() for x in values]
+    rate = updates / wall
+    p50, p99 = percentile(every, 50) * 1000, percentile(every, 99) * 1000
+    print(f"  {name:<10} {updates:>6} updates in {wall:6.2f} s = {rate:7.1f} updates/s; "
+          f"step latency p50 {p50:7.1f} ms, p99 {p99:7.1f} ms")
+    return rate, p50, p99
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--pics", type=int, default=300)
+    parser.add_argument("--db", default="sqlite,postgresql")
+    args = parser.parse_args()
+    print(f"/lapor benchmark: {args.pics} PICs, {len(STEPS)} steps each, all at once")
+    for kind in args.db.split(","):
+        with database(kind) as url:
+            seed(url, args.pics)
+            echo = report("echo", asyncio.run(run_echo(args.pics)))
+            real = report("/lapor", asyncio.run(run_real(url, args.pics)))
+        print(f"{kind}: /lapor does {real[0] / echo[0]:.2f}× the echo handler's updates/s; "
+              f"p50 {real[1] / echo[1]:.1f}×, p99 {real[2] / echo[2]:.1f}× its latency")
+
+
+if __name__ == "__main__":
+    main()

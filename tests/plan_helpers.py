@@ -1,0 +1,37 @@
+"""Helpers for the importer's database tests: seed variants and whole-database snapshots."""
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import Engine
+from sqlmodel import SQLModel
+
+from bot.db import unit_of_work
+from bot.importer import ParsedPlan, parse_plan_text
+from bot.plan_store import MergeResult, save_plan
+
+SEED = Path(__file__).resolve().parent.parent / "bot" / "data" / "rapk-2020-bkd-gresik.txt"
+
+
+def seed_lines() -> list[str]:
+    """The seed's lines; index with `line - 1`."""
+    return SEED.read_text(encoding="utf-8").split("\n")
+
+
+def parse_lines(lines: list[str]) -> ParsedPlan:
+    return parse_plan_text("\n".join(lines), "rapk-revisi.txt")
+
+
+def store(engine: Engine, lines: list[str] | None = None, **kwargs) -> MergeResult:
+    """Parse and save (the seed by default) in one unit of work."""
+    with unit_of_work(engine) as session:
+        return save_plan(parse_lines(lines or seed_lines()), session=session, **kwargs)
+
+
+def snapshot(engine: Engine) -> dict[str, list[tuple]]:
+    """Every row of every table, in primary-key order: equal snapshots mean an untouched database."""
+    out = {}
+    with engine.connect() as conn:
+        for table in SQLModel.metadata.sorted_tables:
+            out[table.name] = [tuple(row) for row in conn.execute(sa.select(table).order_by(*table.primary_key))]
+    return out

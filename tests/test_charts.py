@@ -1,0 +1,61 @@
+"""The achievement chart: a valid, phone-sized PNG whose bars show the bands a leader expects."""
+
+import io
+
+import pytest
+from PIL import Image
+from sqlmodel import Session
+
+from bench.plan_gen import generate_plan
+from bot.charts import ABSORPTION_COLOUR, BAND_COLOURS, MISSING_COLOUR, WIDTH_PX, achievement_chart
+from bot.db import unit_of_work
+from bot.scoring import score_plan_from_db
+from tests.test_scoring import seed_with_reports
+
+
+def _rgb(hex_colour: str) -> tuple[int, int, int]:
+    return tuple(int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def colour_pixels(png: bytes) -> dict[str, int]:
+    """How many pixels of each chart colour the image holds (bars are solid fills)."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    counts = {rgb: n for n, rgb in image.getcolors(maxcolors=1 << 20)}
+    named = {**{name: _rgb(c) for name, c in BAND_COLOURS.items()}, "absorption": _rgb(ABSORPTION_COLOUR),
+             "missing": _rgb(MISSING_COLOUR)}
+    return {name: counts.get(rgb, 0) for name, rgb in named.items()}
+
+
+def chart(engine, plan_id: int, quarter: int = 2, **kwargs) -> bytes:
+    with Session(engine) as session:
+        return achievement_chart(score_plan_from_db(plan_id, quarter, session=session), quarter, **kwargs)
+
+
+def test_seed_chart_is_a_phone_sized_png_with_band_colours(engine, seed_plan_path):
+    png = chart(engine, seed_with_reports(engine, seed_plan_path))
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    image = Image.open(io.BytesIO(png))
+    image.verify()
+    assert image.size[0] == WIDTH_PX and 1000 < image.size[1] < 2000  # 9 programs, scrolls on a phone
+    pixels = colour_pixels(png)
+    assert pixels["Sangat Tinggi"] > 10_000  # eight programs at 97–100%
+    assert pixels["Tinggi"] > 1_000  # Program Pelayanan Administrasi Perkantoran at 84,6%
+    assert pixels["Rendah"] < 500  # no program below 66% (only the legend swatch)
+    assert pixels["absorption"] > 10_000
+
+
+def test_chart_before_any_report_draws_no_bars(engine, seed_plan_path):
+    png = chart(engine, seed_with_reports(engine, seed_plan_path, quarters=()), quarter=1)
+    pixels = colour_pixels(png)
+    # Only the legend's swatches: no program is drawn as a 0% bar, «belum ada data» is written instead.
+    assert all(pixels[name] < 500 for name in BAND_COLOURS) and pixels["absorption"] < 500
+    assert pixels["missing"] > 200
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_many_programs_show_the_lowest_and_highest(engine, lang):
+    with unit_of_work(engine) as session:
+        plan_id = generate_plan(200, session=session, seed=3, quarters=2)  # 25 programs
+    png = chart(engine, plan_id, lang=lang)
+    width, height = Image.open(io.BytesIO(png)).size
+    assert width == WIDTH_PX and height < 2400  # 12 programs, not 25

@@ -1,0 +1,127 @@
+"""`rapk import` and `rapk plan` as an admin runs them."""
+
+import json
+import os
+import runpy
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from tests.plan_helpers import SEED, seed_lines, snapshot, store
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture
+def cli_env(db_url, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("RAPK_LANGUAGE", "id")
+    return db_url
+
+
+def test_console_script_prints_the_plan_as_json(tmp_path):
+    # The real console script in a real process, once; the in-process tests below cover both databases.
+    rapk = Path(sys.executable).with_name("rapk")
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/rapk.sqlite3", "RAPK_LANGUAGE": "id"}
+    done = subprocess.run([str(rapk), "import", str(SEED), "--json"], capture_output=True, text=True, env=env,
+                          cwd=tmp_path, timeout=120)
+    assert done.returncode == 0, done.stderr
+    plan = json.loads(done.stdout)  # stdout is nothing but the JSON
+    assert (plan["agency"], plan["year"], len(plan["kegiatan"]), plan["budget_total"]) == (
+        "BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK", 2020, 45, 17_326_515_850)
+    assert plan["kegiatan"][0]["aksi"][0]["tw"] == ["", "50%", "50%", ""]
+    assert "Total pagu: Rp17.326.515.850" in done.stderr
+
+
+def test_python_dash_m_bot_runs_the_same_command(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/x.sqlite3")
+    monkeypatch.setattr(sys, "argv", ["python -m bot", "import", str(SEED), "--dry-run", "--json"])
+    with pytest.raises(SystemExit) as done:
+        runpy.run_module("bot", run_name="__main__")
+    assert done.value.code == 0
+    assert len(json.loads(capsys.readouterr().out)["kegiatan"]) == 45
+    assert not (tmp_path / "x.sqlite3").exists()  # a dry run does not even create the database
+
+
+def test_import_prints_counts_budget_and_anomalies_by_line(cli_env, capsys):
+    assert main(["import", str(SEED)]) == 0
+    out = capsys.readouterr().out
+    assert "Rencana aksi baru disimpan: rapk-2020-bkd-gresik.txt" in out
+    assert "45 kegiatan · 168 aksi · 58 indikator kegiatan" in out
+    assert "Total pagu: Rp17.326.515.850" in out
+    assert "Baris 44: Penomoran kegiatan melompat dari 7 ke 9." in out
+    assert "Baris 185: Persentase lebih dari 100%" in out
+    assert main(["import", str(SEED)]) == 0
+    assert "Tidak ada perubahan dibanding rencana yang tersimpan" in capsys.readouterr().out
+
+
+def test_dry_run_leaves_the_database_alone(cli_env, engine, capsys):
+    store(engine)
+    before = snapshot(engine)
+    assert main(["import", str(FIXTURES / "rapk-2020-bkd-gresik.xlsx"), "--dry-run"]) == 0
+    assert "Uji baca, tidak disimpan" in capsys.readouterr().out
+    assert snapshot(engine) == before
+
+
+def test_agency_and_year_options_override_the_title(cli_env, capsys):
+    assert main(["import", str(SEED), "--agency", "BKD Gresik (uji)", "--year", "2021", "--json"]) == 0
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["agency"] == "BKD Gresik (uji)"
+    assert "Instansi: BKD Gresik (uji) · Tahun: 2021" in captured.err
+    assert main(["plan", "--agency", "BKD Gresik (uji)", "--year", "2021"]) == 0
+    assert "BKD Gresik (uji) · Tahun 2021" in capsys.readouterr().out
+
+
+def test_refused_merge_exits_1_and_force_goes_through(cli_env, engine, tmp_path, capsys):
+    from tests.test_plan_store import LAST, report
+
+    store(engine)
+    report(engine, LAST, 4)
+    lines = seed_lines()
+    del lines[270]
+    revised = tmp_path / "revisi.txt"
+    revised.write_text("\n".join(lines), encoding="utf-8")
+    before = snapshot(engine)
+    assert main(["import", str(revised)]) == 1
+    err = capsys.readouterr().err
+    assert "Impor dibatalkan" in err and f"aksi 4 “Evaluasi atas Pelaksanaan Kegiatan” pada kegiatan “{LAST}”" in err
+    assert snapshot(engine) == before
+    assert main(["import", str(revised), "--force"]) == 0
+    assert "Dihapus 1" in capsys.readouterr().out
+
+
+def test_missing_file_is_a_clear_error(capsys, tmp_path):
+    assert main(["import", str(tmp_path / "tidak-ada.txt")]) == 1
+    assert "tidak ditemukan" in capsys.readouterr().err
+
+
+def test_plan_prints_the_stored_plan_as_a_tree(cli_env, capsys):
+    assert main(["import", str(SEED)]) == 0
+    capsys.readouterr()
+    assert main(["plan"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("RENCANA AKSI PERJANJIAN KINERJA TAHUN 2020\nBADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK")
+    assert "45 kegiatan · 168 aksi · total pagu Rp17.326.515.850" in out
+    assert "PROGRAM 1. Prog. Pembinaan & Kesejahteraan ASN" in out  # as written, not HTML-escaped
+    assert "[1] Kegiatan 1. Pendidikan dan Pelatihan Teknis — pagu Rp1.018.175.000" in out
+    assert "TW I – · TW II 50% · TW III 50% · TW IV –" in out
+    assert "[45] Kegiatan 3. Optimalisasi Pemanfaatan Jaringan dan Teknologi Informasi — pagu Rp74.500.000" in out
+    assert out.index("[8] Kegiatan 9.") < out.index("[9] Kegiatan 1.")
+
+
+def test_plan_without_any_plan_says_what_to_do(cli_env, capsys):
+    assert main(["plan"]) == 1
+    assert "rapk import" in capsys.readouterr().err
+
+
+def test_plan_in_english(cli_env, capsys, monkeypatch):
+    assert main(["import", str(SEED)]) == 0
+    monkeypatch.setenv("RAPK_LANGUAGE", "en")
+    capsys.readouterr()
+    assert main(["plan"]) == 0
+    out = capsys.readouterr().out
+    assert "45 activities · 168 actions · total budget IDR17,326,515,850" in out
+    assert "Action 1. Persiapan pelaksanaan kegiatan diklat" in out

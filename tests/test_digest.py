@@ -1,0 +1,221 @@
+"""Leadership digest: what a leader reads on a phone, drill-down buttons, splitting, and the CLI."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from sqlmodel import Session
+
+from bench.plan_gen import generate_plan
+from bot.cli import main as rapk
+from bot.db import unit_of_work
+from bot.digest import (
+    MESSAGE_LIMIT,
+    build_digest,
+    html_to_plain,
+    kegiatan_detail,
+    parse_callback,
+    program_detail,
+    split_message,
+)
+from bot.fakeapi.tghtml import parse_html, utf16_len
+from tests.test_scoring import (
+    JARINGAN,
+    MAKAN_MINUM,
+    PENEMPATAN,
+    PENJENJANGAN,
+    UJI_KESEHATAN,
+    seed_with_reports,
+)
+
+NOW = datetime(2020, 7, 9, 2, 0, tzinfo=UTC)  # 9 Juli 2020, 09.00 WIB
+
+
+@pytest.fixture
+def seed_plan(engine, seed_plan_path) -> int:
+    return seed_with_reports(engine, seed_plan_path)
+
+
+def digest_of(engine, plan_id, quarter=2, **kwargs):
+    with Session(engine) as session:
+        return build_digest(plan_id, quarter, session=session, now=NOW, **kwargs)
+
+
+def assert_valid_telegram_html(message: str) -> None:
+    parsed = parse_html(message)  # raises what Telegram would answer for a malformed message
+    assert parsed.warnings == []
+    assert utf16_len(message) < MESSAGE_LIMIT
+
+
+def test_seed_digest_headline_reads_right(engine, seed_plan):
+    d = digest_of(engine, seed_plan)
+    assert len(d.messages) == 1
+    text = d.messages[0]
+    assert_valid_telegram_html(text)
+    lines = text.splitlines()
+    assert lines[:3] == ["📊 <b>Capaian RAPK TW II 2020</b>", "BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK",
+                         "Keadaan 9 Juli 2020"]
+    assert "🎯 Capaian fisik s.d. TW II: 🟢 <b>96,5%</b> Sangat Tinggi (data belum lengkap)" in lines
+    assert "💰 Anggaran terserap: Rp6.422.349.132 dari Rp17.326.515.850 (37,1%)" in lines
+    assert "👥 PIC sudah lapor: <b>7 dari 9</b> · kegiatan 35 dari 38" in lines
+
+
+def test_seed_digest_programs_lagging_and_unreported(engine, seed_plan):
+    plain = html_to_plain(digest_of(engine, seed_plan).messages[0])
+    # One line per program, with its band; the program printed under two goals says which.
+    assert "🟡 84,6% Program Pelayanan Administrasi Perkantoran · serapan 45,0%" in plain
+    assert "🟢 100,0% Program Mutasi dan Kepangkatan ASN (Sasaran\u00a02) · serapan 39,4%" in plain
+    assert "🟢 97,8% Program Mutasi dan Kepangkatan ASN (Sasaran\u00a03) · serapan 45,0%" in plain
+    lagging = plain.split("Kegiatan tertinggal")[1].split("\n\n")[0]
+    assert lagging.splitlines()[1:] == [
+        f"🔴 7,5% {MAKAN_MINUM} · serapan 45,0% · ⚠️ target tidak wajar",
+        f"🟠 75,6% {UJI_KESEHATAN} · serapan 45,0%",
+    ]
+    assert f"• {MAKAN_MINUM} — target di atas 100%" in plain
+    assert "• Penyediaan Bahan Bacaan dan Peraturan Perundang-undangan — angka target tidak masuk akal" in plain
+    unreported = plain.split("Belum lapor TW II")[1].strip().splitlines()
+    assert unreported[:4] == ["(3 kegiatan)", f"• {PENJENJANGAN} — Ani Rahmawati", f"• {PENEMPATAN} — Eka Pratiwi",
+                              f"• {JARINGAN} — belum ada PIC"]
+
+
+def test_digest_escapes_plan_text(engine, seed_plan):
+    text = digest_of(engine, seed_plan).messages[0]
+    assert "Prog. Pembinaan &amp; Kesejahteraan ASN" in text
+    with Session(engine) as session:
+        health = next(k for k in _score(session, seed_plan).kegiatan if k.name == UJI_KESEHATAN)
+        detail = kegiatan_detail(health.id, 2, session=session).messages[0]
+    assert_valid_telegram_html(detail)
+    assert "peserta belum lengkap &lt;b&gt;" in detail  # a PIC's «<b>» stays text
+
+
+def test_digest_buttons_drill_down(engine, seed_plan):
+    d = digest_of(engine, seed_plan)
+    assert len(d.buttons) == 9
+    for label, data in d.buttons:
+        assert len(data.encode()) <= 64 and parse_callback(data)[0] == "p"
+    label, data = d.buttons[4]
+    assert label == "🟡 Program Pelayanan Administrasi…"
+    kind, program_id, quarter = parse_callback(data)
+    with Session(engine) as session:
+        detail = program_detail(program_id, quarter, session=session)
+        assert_valid_telegram_html(detail.messages[0])
+        plain = html_to_plain(detail.messages[0])
+        assert plain.startswith("📁 Program Pelayanan Administrasi Perkantoran\nTW II 2020")
+        assert f"🔴 7,5% {MAKAN_MINUM} · serapan 45,0% · ⚠️ target tidak wajar" in plain
+        assert "👥 Kegiatan sudah lapor TW II: 5 dari 5" in plain  # Barang Cetak is due in TW I only
+        assert detail.buttons[-1] == ("⬅️ Kembali", f"rk:d:{seed_plan}:2")
+        food_button = next(b for b in detail.buttons if MAKAN_MINUM in b[0])
+        kind, kegiatan_id, _ = parse_callback(food_button[1])
+        assert kind == "k"
+        food = html_to_plain(kegiatan_detail(kegiatan_id, 2, session=session).messages[0])
+    assert "1.000% → 100% · 🔴 10,0% · ⚠️ target tidak wajar" in food
+    assert "2.000% → 100% · 🔴 5,0% · ⚠️ target tidak wajar" in food
+    assert "👤 PIC: Gita Permata" in food and "✅ Sudah lapor TW II" in food
+
+
+def test_kegiatan_detail_shows_what_is_missing(engine, seed_plan):
+    with Session(engine) as session:
+        late = next(k for k in _score(session, seed_plan).kegiatan if k.name == PENJENJANGAN)
+        plain = html_to_plain(kegiatan_detail(late.id, 2, session=session).messages[0])
+    assert "⏳ Belum lapor TW II: 0 dari 2 aksi terisi" in plain
+    assert "30 → – · ⏳ belum lapor TW II" in plain  # a count due in TW II, nothing reported
+    assert "80% → 30% · ⏳ belum lapor TW II" in plain  # 30% + 50% due; TW I's 30 shown, not scored
+    assert "Rp298.352.400 dari Rp1.491.762.000 (20,0%)" in plain
+
+
+def test_digest_numbers_match_the_text(engine, seed_plan):
+    n = digest_of(engine, seed_plan).numbers
+    assert n["physical"]["cumulative_pct"] == pytest.approx(96.5)
+    assert (n["budget"]["pagu"], n["budget"]["realised"]) == (17_326_515_850, 6_422_349_132)
+    assert n["reporting"] == {"pics_reported": 7, "pics_due": 9, "kegiatan_reported": 35, "kegiatan_due": 38}
+    assert [k["name"] for k in n["lagging"]] == [MAKAN_MINUM, UJI_KESEHATAN]
+    assert n["unreported"][2] == {"id": n["unreported"][2]["id"], "name": JARINGAN,
+                                  "program_id": n["unreported"][2]["program_id"], "pics": []}
+
+
+def test_english_digest(engine, seed_plan):
+    plain = html_to_plain(digest_of(engine, seed_plan, lang="en").messages[0])
+    assert "🎯 Physical achievement to TW II: 🟢 96.5% Very high (incomplete data)" in plain
+    assert "👥 PICs reported: 7 of 9 · kegiatan 35 of 38" in plain
+
+
+def test_first_quarter_before_anyone_reports(engine, seed_plan_path):
+    plan_id = seed_with_reports(engine, seed_plan_path, quarters=())
+    plain = html_to_plain(digest_of(engine, plan_id, quarter=1).messages[0])
+    assert "🎯 Capaian fisik s.d. TW I: ⚪ belum ada laporan" in plain  # missing, never 0%
+    assert "💰 Anggaran terserap: belum dilaporkan (pagu Rp17.326.515.850)" in plain
+    assert "👥 PIC sudah lapor: 0 dari 9" in plain
+    assert "0,0%" not in plain
+
+
+def test_long_digest_splits_at_lines_under_the_limit(engine, monkeypatch):
+    import bot.digest
+
+    rendered = []
+    split = bot.digest.split_message
+    monkeypatch.setattr(bot.digest, "split_message", lambda text: rendered.append(text) or split(text))
+    with unit_of_work(engine) as session:
+        plan_id = generate_plan(400, session=session, seed=7, quarters=2, missing_rate=0.3)
+    d = digest_of(engine, plan_id)
+    assert len(d.messages) > 1
+    for message in d.messages:
+        assert_valid_telegram_html(message)
+    # Nothing lost or cut: the messages hold the rendered digest's lines, whole and in order.
+    sent = [line for m in d.messages for line in m.splitlines() if line.strip()]
+    assert sent == [line for line in rendered[0].splitlines() if line.strip()]
+    assert sent[-1].startswith("<i>🟢 ≥91")
+
+
+def test_split_message_keeps_sections_and_lines():
+    section = "\n".join(f"• kegiatan nomor {i} — PIC {i}" for i in range(60))
+    text = "\n\n".join(f"<b>Bagian {n}</b>\n{section}" for n in range(6))
+    parts = split_message(text, limit=2000)
+    assert all(utf16_len(p) < 2000 for p in parts)
+    assert "\n".join(parts).replace("\n\n", "\n") == text.replace("\n\n", "\n")
+    assert all(not p.startswith("\n") and not p.endswith("\n") for p in parts)
+    # A single line too long for one message (never produced by the templates) is cut, not lost.
+    parts = split_message("x" * 5000 + "\nend")
+    assert all(utf16_len(p) < MESSAGE_LIMIT for p in parts) and len(parts) == 2
+    assert "".join(parts).replace("\n", "") == "x" * 5000 + "end"
+
+
+def test_cli_summary_text_and_json(engine, seed_plan, db_url, monkeypatch, capsys, tmp_path):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert rapk(["summary", "--quarter", "2", "--chart", str(tmp_path / "c.png")]) == 0
+    out = capsys.readouterr().out
+    assert "🎯 Capaian fisik s.d. TW II: 🟢 96,5% Sangat Tinggi (data belum lengkap)" in out
+    assert "<b>" not in out and "&amp;" not in out and "Prog. Pembinaan & Kesejahteraan ASN" in out
+    assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert rapk(["summary", "-q", "2", "--json", "--plan-year", "2020"]) == 0
+    numbers = json.loads(capsys.readouterr().out)
+    assert numbers["physical"]["cumulative_pct"] == 96.5
+    assert numbers["budget"]["realised"] == 6_422_349_132
+    assert rapk(["summary", "-q", "2", "--plan-year", "2031"]) == 1
+
+
+def _score(session, plan_id):
+    from bot.scoring import score_plan_from_db
+
+    return score_plan_from_db(plan_id, 2, session=session)
+
+
+def test_bands_come_from_settings(engine, seed_plan, db_url):
+    from bot.config import load_settings
+
+    settings = load_settings(database_url=db_url, score_bands="80,70,60,50")
+    plain = html_to_plain(digest_of(engine, seed_plan, settings=settings).messages[0])
+    lagging = plain.split("Kegiatan tertinggal")[1].split("\n\n")[0].splitlines()
+    # 75,6 is Tinggi (≥70) with these bands: Uji Kesehatan no longer lags.
+    assert lagging == [" (di bawah 70%)", f"🔴 7,5% {MAKAN_MINUM} · serapan 45,0% · ⚠️ target tidak wajar"]
+    assert "🟢 ≥80 · 🟡 70–79 · 🟠 60–69 · 🔴 <60" in plain
+
+
+def test_big_plan_keyboard_offers_the_weakest_programs(engine):
+    with unit_of_work(engine) as session:
+        plan_id = generate_plan(400, session=session, seed=5, quarters=2)  # 50 programs
+    d = digest_of(engine, plan_id)
+    assert len(d.buttons) == 40
+    shown = {parse_callback(data)[1] for _, data in d.buttons}
+    programs = {p["id"]: p["cumulative_pct"] for p in d.numbers["programs"]}
+    left_out = [pct for pid, pct in programs.items() if pid not in shown]
+    assert len(left_out) == 10 and min(left_out) >= max(programs[pid] for pid in shown)

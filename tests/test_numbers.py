@@ -1,0 +1,189 @@
+"""Indonesian numbers, money, targets and typed values: what people write is what we read."""
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from bot import formatting
+from bot.numbers import (
+    MoneyFormatError,
+    NumberFormatError,
+    is_money_text,
+    parse_money,
+    parse_number,
+    parse_realised,
+    parse_target,
+)
+
+# Babel rounds to three decimals by default: generate what it can show exactly.
+decimals_3 = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=3,
+                         allow_nan=False, allow_infinity=False)
+non_negative_3 = st.decimals(min_value=Decimal(0), max_value=Decimal("1e12"), places=3,
+                             allow_nan=False, allow_infinity=False)
+rupiah_amounts = st.integers(min_value=0, max_value=10**15)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("1.018.175.000,00", Decimal("1018175000")),
+    ("3,00", Decimal(3)),
+    ("3,5", Decimal("3.5")),
+    ("1.250", Decimal(1250)),
+    ("2835", Decimal(2835)),
+    ("510000000", Decimal(510000000)),
+    ("0,25", Decimal("0.25")),
+    (" 60 ", Decimal(60)),
+    ("-2", Decimal(-2)),
+])
+def test_parse_number_reads_indonesian_notation(text, value):
+    assert parse_number(text) == value
+
+
+@pytest.mark.parametrize("text", ["1.25", "1,250.00", "12.3456.789", "abc", "", "3 ,5", "1.2.3"])
+def test_parse_number_refuses_what_is_not_indonesian_notation(text):
+    with pytest.raises(NumberFormatError) as info:
+        parse_number(text)
+    assert info.value.reason  # an Indonesian sentence to show, not a traceback
+
+
+@given(decimals_3)
+def test_format_then_parse_number_round_trips(value):
+    assert parse_number(formatting.number(value)) == value
+
+
+@given(st.decimals(min_value=Decimal(0), max_value=Decimal("1e13"), places=2, allow_nan=False, allow_infinity=False))
+def test_format_with_two_decimals_then_parse_round_trips(value):
+    text = formatting.number(value, decimals=2)  # the budget notation: 1.018.175.000,00
+    assert parse_number(text) == value
+
+
+@pytest.mark.parametrize(("text", "rupiah"), [
+    ("125.000.000", 125_000_000),
+    ("Rp 125 juta", 125_000_000),
+    ("125jt", 125_000_000),
+    ("1,5 M", 1_500_000_000),
+    ("1.5 M", 1_500_000_000),
+    ("Rp1.250.000", 1_250_000),
+    ("Rp. 1.250.000,-", 1_250_000),
+    ("1.018.175.000,00", 1_018_175_000),
+    ("750 rb", 750_000),
+    ("2 miliar", 2_000_000_000),
+])
+def test_parse_money_reads_how_people_write_rupiah(text, rupiah):
+    assert parse_money(text) == rupiah
+
+
+@pytest.mark.parametrize(("text", "fragment"), [
+    ("", "kosong"),
+    ("-5.000", "negatif"),
+    ("10.000.000,50", "sen"),
+    ("12 dolar", "Satuan"),
+    ("seratus ribu", "bukan jumlah rupiah"),
+    ("1,2345 rb", "sen"),
+])
+def test_parse_money_refuses_with_an_indonesian_reason(text, fragment):
+    with pytest.raises(MoneyFormatError) as info:
+        parse_money(text)
+    assert fragment in info.value.reason
+    assert isinstance(info.value, ValueError)
+
+
+@given(rupiah_amounts)
+def test_rupiah_format_then_parse_money_round_trips(amount):
+    assert parse_money(formatting.rupiah(amount)) == amount
+
+
+@given(st.integers(min_value=0, max_value=10**6), st.sampled_from([("juta", 10**6), ("jt", 10**6), ("M", 10**9),
+                                                                  ("rb", 10**3)]))
+def test_money_with_a_multiplier_word(count, multiplier):
+    word, factor = multiplier
+    assert parse_money(f"Rp {count} {word}") == count * factor
+
+
+@pytest.mark.parametrize(("text", "value", "percent"), [
+    ("75", Decimal(75), False),
+    ("75%", Decimal(75), True),
+    ("75 %", Decimal(75), True),
+    ("1.250", Decimal(1250), False),
+    ("3,5", Decimal("3.5"), False),
+    ("3.5", Decimal("3.5"), False),
+    ("0", Decimal(0), False),
+])
+def test_parse_realised_accepts_what_a_pic_types(text, value, percent):
+    realised = parse_realised(text)
+    assert (realised.value, realised.percent) == (value, percent)
+
+
+@pytest.mark.parametrize(("text", "fragment"), [("-5", "negatif"), ("", "kosong"), ("banyak", "bukan angka"),
+                                                ("−3%", "negatif")])
+def test_parse_realised_refuses_negative_and_non_numbers(text, fragment):
+    with pytest.raises(NumberFormatError) as info:
+        parse_realised(text)
+    assert fragment in info.value.reason
+
+
+@given(non_negative_3)
+def test_format_then_parse_realised_round_trips(value):
+    assert parse_realised(formatting.number(value)).value == value
+
+
+@given(st.decimals(min_value=Decimal(0), max_value=Decimal(1000), places=1, allow_nan=False, allow_infinity=False))
+def test_percent_format_then_parse_realised_round_trips(value):
+    realised = parse_realised(formatting.percent(value))
+    assert realised.percent and realised.value == value
+
+
+@given(st.text(max_size=30))
+def test_parsers_refuse_garbage_only_with_their_own_error(text):
+    for parse in (parse_number, parse_money, parse_realised):
+        try:
+            parse(text)
+        except NumberFormatError:
+            pass
+    parse_target(text)  # a target is kept as written, never refused
+
+
+@pytest.mark.parametrize(("raw", "kind", "parts"), [
+    ("50%", "percent", [(Decimal(50), "%")]),
+    ("30 Orang", "count", [(Decimal(30), "Orang")]),
+    ("3,00", "count", [(Decimal(3), "")]),
+    ("-", "none", []),
+    ("", "none", []),
+    ("a. 45 orang b. 40 orang c. 52 OPD", "count",
+     [(Decimal(45), "orang"), (Decimal(40), "orang"), (Decimal(52), "OPD")]),
+    ("100% (4250 SK KGB, 450 SK Pensiun)", "percent",
+     [(Decimal(100), "%"), (Decimal(4250), "SK KGB"), (Decimal(450), "SK Pensiun")]),
+    ("a 505 orang", "count", [(Decimal(505), "orang")]),
+    ("15000 pendaftar CPNS dan 5000 pendaftar PPPK", "count",
+     [(Decimal(15000), "pendaftar CPNS"), (Decimal(5000), "pendaftar PPPK")]),
+    ("2 jabatan (1 kali seleksi)", "count", [(Decimal(2), "jabatan"), (Decimal(1), "kali seleksi")]),
+    ("57 unit mesin check clock dan computer/PC", "count", [(Decimal(57), "unit mesin check clock dan computer/PC")]),
+    ("2000%", "percent", [(Decimal(2000), "%")]),
+    ("Terlaksana", "text", []),
+])
+def test_parse_target_keeps_raw_and_reads_parts(raw, kind, parts):
+    target = parse_target(raw)
+    assert target.raw == raw
+    assert target.kind == kind
+    assert [tuple(p) for p in target.parts] == parts
+
+
+def test_parse_target_keeps_a_mistyped_unit_visible():
+    # `52 OPD%` is a typing error in the seed: the unit keeps the % so the importer can report it.
+    assert parse_target("a. 45 orang b. 40 orang c. 52 OPD%").parts[-1] == (Decimal(52), "OPD%")
+
+
+@given(st.lists(st.tuples(st.integers(min_value=1, max_value=99_999), st.sampled_from(["orang", "OPD", "kali"])),
+                min_size=1, max_size=3))
+def test_enumerated_multi_target_cells_give_every_part(items):
+    raw = " ".join(f"{letter}. {n} {unit}" for letter, (n, unit) in zip("abc", items, strict=False))
+    assert [tuple(p) for p in parse_target(raw).parts] == [(Decimal(n), unit) for n, unit in items]
+
+
+@pytest.mark.parametrize(("text", "money"), [
+    ("1.018.175.000,00", True), ("10.000.000,00", True), ("74.500.000", True), ("60", False), ("1.250", False),
+    ("3,00", False), ("510000000", False), ("25%", False),
+])
+def test_money_cells_are_told_from_targets(text, money):
+    assert is_money_text(text) is money

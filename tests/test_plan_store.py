@@ -1,0 +1,272 @@
+"""Saving a plan, and re-importing a revised plan as a merge that keeps realisations."""
+
+from decimal import Decimal
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import select
+
+from bot.db import unit_of_work
+from bot.importer import PlanFormatError
+from bot.plan_store import MergeRefused, PlanStoreError, load_plan_tree, save_plan
+from models import (
+    Agency,
+    Aksi,
+    AksiRealisation,
+    AksiTarget,
+    AuditLog,
+    Goal,
+    ImportAnomaly,
+    Kegiatan,
+    KegiatanIndicator,
+    KegiatanRealisation,
+    Person,
+    PicAssignment,
+    Plan,
+    Program,
+)
+from tests.plan_helpers import parse_lines, seed_lines, snapshot, store
+
+FIRST = "Pendidikan dan Pelatihan Teknis"
+LAST = "Optimalisasi Pemanfaatan Jaringan dan Teknologi Informasi"
+
+
+def count(session, model) -> int:
+    return session.exec(select(sa.func.count()).select_from(model)).one()
+
+
+def aksi_id(session, kegiatan: str, no: int) -> int:
+    return session.exec(select(Aksi.id).join(Kegiatan, Kegiatan.id == Aksi.kegiatan_id)
+                        .where(Kegiatan.name == kegiatan, Aksi.no == no)).one()
+
+
+def kegiatan_id(session, name: str) -> int:
+    return session.exec(select(Kegiatan.id).where(Kegiatan.name == name)).one()
+
+
+def report(engine, kegiatan: str, no: int, quarter: int = 1, value: str = "60") -> int:
+    """A PIC's realisation of one aksi; returns its id."""
+    with unit_of_work(engine) as session:
+        row = AksiRealisation(aksi_id=aksi_id(session, kegiatan, no), quarter=quarter, value=Decimal(value),
+                              value_raw=value)
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_first_import_stores_the_whole_plan(engine):
+    result = store(engine)
+    assert result.created and result.kegiatan_count == 45 and result.budget_total == 17_326_515_850
+    with unit_of_work(engine) as s:
+        assert [count(s, m) for m in (Goal, Program, Kegiatan, KegiatanIndicator, Aksi, AksiTarget)] == [
+            3, 9, 45, 58, 168, 168 * 4]
+        assert s.exec(select(sa.func.sum(Kegiatan.budget))).one() == 17_326_515_850
+        assert count(s, ImportAnomaly) == result.anomaly_count == len(parse_lines(seed_lines()).anomalies)
+        plan = s.exec(select(Plan)).one()
+        assert (plan.year, s.get(Agency, plan.agency_id).name) == (2020, "BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK")
+        audit = s.exec(select(AuditLog)).all()
+        assert [(a.action, a.entity, a.entity_id, a.actor_label) for a in audit] == [
+            ("plan.import", "plan", plan.id, "cli")]
+        targets = s.exec(select(AksiTarget).where(AksiTarget.aksi_id == aksi_id(s, FIRST, 1))
+                         .order_by(AksiTarget.quarter)).all()
+        assert [(t.raw, t.value, t.unit, t.kind) for t in targets] == [
+            ("", None, "", "none"), ("50%", Decimal(50), "%", "percent"), ("50%", Decimal(50), "%", "percent"),
+            ("", None, "", "none")]
+        kasus = s.exec(select(KegiatanIndicator).where(
+            KegiatanIndicator.kegiatan_id == kegiatan_id(s, "Pengadministrasian Pelayanan Kepegawaian"))).one()
+        assert (kasus.target_value, kasus.target_unit, kasus.indicator_kind) == (Decimal(100), "%", "percentage")
+        multi = s.exec(select(KegiatanIndicator).where(
+            KegiatanIndicator.kegiatan_id == kegiatan_id(s, "Pembinaan Jiwa Korsa Anggota KOPRI"))).one()
+        assert multi.target_value is None  # three targets in one cell: no single value to score against
+        assert s.get(Aksi, aksi_id(s, FIRST, 2)).indicator_kind == "positive"
+
+
+def test_reimporting_the_same_file_changes_nothing(engine):
+    store(engine)
+    before = snapshot(engine)
+    result = store(engine)
+    assert result.unchanged and not result.created
+    after = snapshot(engine)
+    for table in ("goal", "program", "kegiatan", "kegiatanindicator", "aksi", "aksitarget", "goalindicator",
+                  "programindicator"):
+        assert after[table] == before[table], table
+
+
+def test_revised_file_changes_a_target_and_adds_an_aksi_and_keeps_realisations(engine):
+    store(engine)
+    realisation = report(engine, FIRST, 2, value="60")
+    lines = seed_lines()
+    lines[14] = lines[14].replace("\t60\t157\t", "\t70\t157\t")  # line 15: aksi 2, TW II 60 -> 70
+    lines.insert(17, "\t\t\t\t5 Pelaporan hasil diklat\tJumlah laporan\t\t\t\t1\t")
+    result = store(engine, lines)
+    assert [(c.kind, c.key, c.detail) for c in result.changed] == [
+        ("aksi", f"{FIRST} · aksi 2", "target TW II: “60” → “70”")]
+    assert [(c.kind, c.key) for c in result.added] == [("aksi", f"{FIRST} · aksi 5")]
+    assert result.removed == []
+    with unit_of_work(engine) as s:
+        kept = s.get(AksiRealisation, realisation)
+        assert kept is not None and kept.aksi_id == aksi_id(s, FIRST, 2) and kept.value == Decimal(60)
+        target = s.exec(select(AksiTarget).where(AksiTarget.aksi_id == aksi_id(s, FIRST, 2),
+                                                 AksiTarget.quarter == 2)).one()
+        assert (target.raw, target.value) == ("70", Decimal(70))
+        assert count(s, Aksi) == 169
+        change = s.exec(select(AuditLog).where(AuditLog.action == "plan.change")).one()
+        assert (change.entity, change.field, change.old_value, change.new_value) == ("aksi_target", "raw", "60", "70")
+
+
+def test_budget_change_is_reported_in_rupiah(engine):
+    store(engine)
+    lines = seed_lines()
+    lines[13] = lines[13].replace("1.018.175.000,00", "1.100.000.000,00")
+    result = store(engine, lines)
+    assert [c.detail for c in result.changed] == ["pagu: “Rp1.018.175.000” → “Rp1.100.000.000”"]
+
+
+def test_kegiatan_moved_to_another_program_keeps_its_realisations(engine):
+    store(engine)
+    moved = "Penyelenggaraan diklat teknis, fungsional dan kepemimpinan"
+    realisation = report(engine, moved, 1, value="1")
+    lines = seed_lines()
+    block = lines[43:47]  # lines 44-47: the kegiatan and its aksi, under Program Pendidikan dan Pelatihan ASN
+    del lines[43:47]
+    lines[55:55] = block  # now after kegiatan 1 of Prog. Pembinaan & Kesejahteraan ASN
+    result = store(engine, lines)
+    changes = [(c.kind, c.key, c.detail) for c in result.changed]
+    assert ("kegiatan", moved, "program: “Program Pendidikan dan Pelatihan ASN” → "
+                               "“Prog. Pembinaan & Kesejahteraan ASN”") in changes
+    assert result.added == [] and result.removed == []
+    with unit_of_work(engine) as s:
+        assert s.get(AksiRealisation, realisation).aksi_id == aksi_id(s, moved, 1)
+
+
+@pytest.mark.parametrize("what", ["aksi", "kegiatan"])
+def test_removing_what_has_realisations_is_refused_and_nothing_changes(engine, what):
+    store(engine)
+    with unit_of_work(engine) as s:
+        s.add(KegiatanRealisation(kegiatan_id=kegiatan_id(s, LAST), quarter=2, budget_realised=10_000_000))
+    report(engine, LAST, 4, quarter=1, value="1")
+    lines = seed_lines()
+    if what == "aksi":
+        del lines[270]  # line 271: aksi 4 of the last kegiatan
+        expected = f"aksi 4 “Evaluasi atas Pelaksanaan Kegiatan” pada kegiatan “{LAST}” (realisasi TW I)"
+    else:
+        del lines[267:272]  # lines 268-272: the whole last kegiatan and its budget line
+        expected = f"kegiatan “{LAST}” (realisasi TW I, TW II)"
+    before = snapshot(engine)
+    with pytest.raises(MergeRefused) as info:
+        store(engine, lines)
+    assert info.value.blocked == [expected]
+    assert "--force" in str(info.value)
+    assert snapshot(engine) == before
+
+
+def test_forced_removal_deletes_the_item_and_its_realisations(engine):
+    store(engine)
+    report(engine, LAST, 4)
+    lines = seed_lines()
+    del lines[270]
+    result = store(engine, lines, force=True)
+    assert [(c.kind, c.key, c.detail) for c in result.removed] == [
+        ("aksi", f"{LAST} · aksi 4", "Evaluasi atas Pelaksanaan Kegiatan")]
+    with unit_of_work(engine) as s:
+        assert count(s, AksiRealisation) == 0 and count(s, Aksi) == 167
+        removal = s.exec(select(AuditLog).where(AuditLog.action == "plan.remove")).one()
+        assert (removal.entity, removal.old_value) == ("aksi", "Evaluasi atas Pelaksanaan Kegiatan")
+        assert "dipaksa" in s.exec(select(AuditLog).where(AuditLog.action == "plan.import")
+                                   .order_by(AuditLog.id.desc())).first().reason
+
+
+def test_a_kegiatan_without_realisations_missing_from_the_file_is_removed(engine):
+    store(engine)
+    lines = seed_lines()
+    del lines[17:22]  # lines 18-22: kegiatan 2 with its aksi (and the blank line)
+    result = store(engine, lines)
+    assert [(c.kind, c.key) for c in result.removed] == [("kegiatan", "Pendidikan Penjurangan Struktural")]
+    with unit_of_work(engine) as s:
+        assert count(s, Kegiatan) == 44 and count(s, Aksi) == 164
+        assert s.exec(select(Kegiatan.seq).where(Kegiatan.name == LAST)).one() == 44
+
+
+def test_indicator_with_realisation_removed_is_refused(engine):
+    from models import IndicatorRealisation
+
+    store(engine)
+    with unit_of_work(engine) as s:
+        third = s.exec(select(KegiatanIndicator).where(KegiatanIndicator.kegiatan_id == kegiatan_id(s, FIRST),
+                                                       KegiatanIndicator.seq == 3)).one()
+        s.add(IndicatorRealisation(indicator_id=third.id, quarter=1, value=Decimal(150), value_raw="150"))
+    lines = seed_lines()
+    lines[15] = lines[15].replace("c. Jumlah Peserta Wawasan Kebangsaan\t157 Orang", "\t")
+    with pytest.raises(MergeRefused) as info:
+        store(engine, lines)
+    assert info.value.blocked == [f"indikator “c. Jumlah Peserta Wawasan Kebangsaan” pada kegiatan “{FIRST}” "
+                                  f"(realisasi TW I)"]
+
+
+def test_pic_column_creates_people_and_assignments_once(engine):
+    with unit_of_work(engine) as s:
+        agency = Agency(name="Badan Kepegawaian Daerah Kabupaten Gresik")  # same agency, other case
+        s.add(agency)
+        s.flush()
+        s.add(Person(name="SITI AMINAH", agency_id=agency.id))
+    lines = seed_lines()
+    lines[11] += "\tPIC"
+    lines[13] += "\tSiti Aminah; Budi Santoso"
+    lines[17] += "\t\tBudi Santoso"
+    first = store(engine, lines)
+    assert sorted(c.key for c in first.added if c.kind == "pic") == sorted([
+        f"{FIRST} · Budi Santoso", f"{FIRST} · SITI AMINAH", "Pendidikan Penjurangan Struktural · Budi Santoso"])
+    again = store(engine, lines)
+    assert again.unchanged
+    with unit_of_work(engine) as s:
+        assert sorted(p.name for p in s.exec(select(Person)).all()) == ["Budi Santoso", "SITI AMINAH"]
+        assert count(s, PicAssignment) == 3 and count(s, Agency) == 1
+
+
+def test_agency_and_year_given_by_the_caller_make_another_plan(engine):
+    store(engine)
+    with unit_of_work(engine) as s:
+        result = save_plan(parse_lines(seed_lines()), session=s, agency="BKD Gresik (uji)", year=2021)
+    assert result.created
+    with unit_of_work(engine) as s:
+        assert sorted((p.year, s.get(Agency, p.agency_id).name) for p in s.exec(select(Plan)).all()) == [
+            (2020, "BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK"), (2021, "BKD Gresik (uji)")]
+
+
+def test_a_cell_longer_than_its_column_is_refused_by_line_before_writing(engine):
+    store(engine)
+    before = snapshot(engine)
+    lines = seed_lines()
+    long_name = "sangat panjang " * 80
+    lines[14] = lines[14].replace("\t2 Pendataan Peserta Kegiatan dan koordinasi\t", f"\t2 {long_name}\t")
+    refused = r"^Baris 15: nama aksi terlalu panjang \(1199 karakter, paling banyak 1000\)"
+    with pytest.raises(PlanFormatError, match=refused):
+        store(engine, lines)
+    assert snapshot(engine) == before
+
+
+def test_a_plan_without_agency_or_year_is_refused(engine):
+    lines = [line for line in seed_lines() if "RENCANA AKSI" not in line and "BADAN KEPEGAWAIAN DAERAH KAB" not in line]
+    parsed = parse_lines(lines)
+    assert parsed.agency is None and parsed.year is None
+    with unit_of_work(engine) as s, pytest.raises(PlanStoreError, match="--agency"):
+        save_plan(parsed, session=s)
+    with unit_of_work(engine) as s, pytest.raises(PlanStoreError, match="--year"):
+        save_plan(parsed, session=s, agency="BKD")
+    with unit_of_work(engine) as s:
+        assert save_plan(parsed, session=s, agency="BKD", year=2020).created
+
+
+def test_load_plan_tree_gives_goals_programs_and_kegiatan(engine):
+    plan_id = store(engine).plan_id
+    with unit_of_work(engine) as s:
+        tree = load_plan_tree(plan_id, session=s)
+    assert [g["name"] for g in tree["goals"]] == [
+        "Meningkatnya Kualitas Kinerja dan Kompetensi ASN",
+        "Meningkatnya kualitas penataan SDM Aparatur Sipil Negara sesuai dengan kebutuhan dan Kompetensi",
+        "Meningkatnya kualitas pelayanan publik di bidang kepegawaian"]
+    assert [len(p["kegiatan"]) for g in tree["goals"] for p in g["programs"]] == [8, 11, 5, 3, 6, 3, 4, 3, 2]
+    last = tree["goals"][2]["programs"][-1]["kegiatan"][-1]
+    assert (last["seq"], last["name"], last["budget"]) == (45, LAST, 74_500_000)
+    assert last["aksi"][3]["tw"] == ["", "", "", "100%"]
+    assert tree["budget_total"] == 17_326_515_850 and tree["aksi_count"] == 168

@@ -1,0 +1,156 @@
+"""The evaluation workbook: Permendagri 86/2017 layout, and every number equal to the database's."""
+
+import io
+from decimal import Decimal as D
+
+import pytest
+import sqlalchemy as sa
+from openpyxl import load_workbook
+from sqlmodel import Session
+
+from bot.cli import main as rapk
+from bot.workbook import COL_BAND, COL_PAGU, COL_PCT, COL_SPENT, COL_TOTAL, COL_TW1, FLAG_FILL, build_workbook
+from tests.test_scoring import DIKLAT_TEKNIS, JARINGAN, MAKAN_MINUM, PENJENJANGAN, seed_with_reports
+
+
+@pytest.fixture
+def seed_plan(engine, seed_plan_path) -> int:
+    return seed_with_reports(engine, seed_plan_path)
+
+
+def workbook(engine, plan_id: int, quarter: int = 2, **kwargs):
+    with Session(engine) as session:
+        data = build_workbook(plan_id, quarter, session=session, **kwargs)
+    return load_workbook(io.BytesIO(data))
+
+
+def number(cell_value) -> D | None:
+    return None if cell_value is None else D(str(cell_value))
+
+
+def rows_by_kind(ws, engine, plan_id):
+    """(kind, kegiatan name, row) for every data row: goal / program / kegiatan / indicator / aksi."""
+    with engine.connect() as conn:
+        kegiatan = set(conn.execute(sa.text("SELECT name FROM kegiatan WHERE plan_id = :p"), {"p": plan_id}).scalars())
+    current = None
+    for row in ws.iter_rows(min_row=9):
+        no, goal, name, indicator = (c.value for c in row[:4])
+        if goal:
+            kind = "goal"
+        elif name in kegiatan:
+            kind, current = "kegiatan", name
+        elif no is not None:
+            kind = "program"
+        elif name and name[0].isdigit():
+            kind = "aksi"
+        elif indicator:
+            kind = "indicator"
+        else:
+            kind = "footer"
+        yield kind, current, row
+
+
+def test_layout_of_the_evaluation_form(engine, seed_plan):
+    ws = workbook(engine, seed_plan)["Evaluasi"]
+    assert [ws.cell(r, 1).value for r in range(1, 5)] == [
+        "EVALUASI RENCANA AKSI PERJANJIAN KINERJA", "TW II TAHUN 2020", "BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK",
+        "Keadaan s.d. 30 Juni 2020"]
+    merged = {str(r) for r in ws.merged_cells.ranges}
+    assert {"A6:A7", "C6:C7", "H6:K6", "N6:P6", "T6:T7"} <= merged  # two-row header, grouped columns
+    assert [ws.cell(7, c).value for c in range(8, 12)] == ["TW I", "TW II", "TW III", "TW IV"]
+    assert [ws.cell(7, c).value for c in range(14, 17)] == ["Pagu (Rp)", "Realisasi s.d. TW II (Rp)", "Serapan (%)"]
+    assert ws.cell(6, 13).value == "Tingkat Capaian (%)" and ws.cell(8, 20).value == "(20)"
+    assert ws.freeze_panes == "D9"
+    assert ws.print_title_rows == "$6:$8"
+    setup = ws.page_setup
+    assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0)
+    assert ws.sheet_properties.pageSetUpPr.fitToPage is True
+    folio = workbook(engine, seed_plan, paper="folio")["Evaluasi"]
+    assert folio.page_setup.paperSize == 14
+
+
+def test_numbers_equal_the_database(engine, seed_plan):
+    ws = workbook(engine, seed_plan)["Evaluasi"]
+    with engine.connect() as conn:
+        aksi_reals = {(k, no, q): v for k, no, q, v in conn.execute(sa.text(
+            "SELECT k.name, a.no, r.quarter, r.value FROM aksirealisation r JOIN aksi a ON a.id = r.aksi_id "
+            "JOIN kegiatan k ON k.id = a.kegiatan_id"))}
+        budgets = dict(conn.execute(sa.text("SELECT name, budget FROM kegiatan")).all())
+        spent = dict(conn.execute(sa.text(
+            "SELECT k.name, SUM(r.budget_realised) FROM kegiatanrealisation r JOIN kegiatan k ON k.id = r.kegiatan_id "
+            "WHERE r.quarter <= 2 GROUP BY k.name")).all())
+        ind_reals = {(t, q): v for t, q, v in conn.execute(sa.text(
+            "SELECT i.text, r.quarter, r.value FROM indicatorrealisation r "
+            "JOIN kegiatanindicator i ON i.id = r.indicator_id"))}
+    seen = {"aksi": 0, "kegiatan": 0, "indicator": 0}
+    for kind, keg, row in rows_by_kind(ws, engine, seed_plan):
+        values = [c.value for c in row]
+        if kind == "aksi":
+            no = int(values[2].split(".")[0])
+            for q in (1, 2):
+                assert number(values[COL_TW1 + q - 2]) == aksi_reals.get((keg, no, q)), (keg, no, q)
+            assert values[COL_TW1 + 1 : COL_TW1 + 3] == [None, None]  # TW III and IV are not evaluated yet
+        elif kind == "kegiatan":
+            assert values[COL_PAGU - 1] == budgets[keg]
+            assert values[COL_SPENT - 1] == spent.get(keg)
+        elif kind == "indicator":
+            for q in (1, 2):
+                assert number(values[COL_TW1 + q - 2]) == ind_reals.get((values[3], q))
+        seen[kind] = seen.get(kind, 0) + 1
+    assert (seen["kegiatan"], seen["aksi"], seen["goal"], seen["program"]) == (45, 168, 3, 9)
+    footer = [c.value for c in list(ws.iter_rows(min_row=ws.max_row - 1, max_row=ws.max_row - 1))[0]]
+    assert footer[2] == "Rata-rata capaian kinerja dan jumlah anggaran"
+    assert (footer[COL_PCT - 1], footer[COL_PAGU - 1], footer[COL_SPENT - 1]) == (96.5, 17_326_515_850, 6_422_349_132)
+    assert footer[COL_BAND - 1] == "Sangat Tinggi (data belum lengkap)"
+
+
+def test_rows_a_reviewer_checks(engine, seed_plan):
+    ws = workbook(engine, seed_plan)["Evaluasi"]
+    rows = {}
+    for kind, keg, row in rows_by_kind(ws, engine, seed_plan):
+        rows.setdefault((kind, keg), []).append(row)
+    diklat = [c.value for c in rows[("kegiatan", DIKLAT_TEKNIS)][0]]
+    assert (diklat[COL_PCT - 1], diklat[COL_BAND - 1], diklat[17]) == (83.3, "Tinggi", "Ani Rahmawati")
+    assert (diklat[COL_PAGU - 1], diklat[COL_SPENT - 1], diklat[COL_SPENT]) == (1_018_175_000, 305_452_500, 30)
+    counted = [c.value for c in rows[("aksi", DIKLAT_TEKNIS)][1]]  # «Jumlah peserta … di data»: 60, 157
+    assert counted[4:7] == [217, None, 60] and counted[8] == 48 and counted[COL_TOTAL - 1] == 48
+    assert (counted[COL_PCT - 1], counted[COL_BAND - 1]) == (80, "Tinggi")
+    wawasan = [c.value for c in rows[("indicator", DIKLAT_TEKNIS)][2]]
+    assert wawasan[3:6] == ["c. Jumlah Peserta Wawasan Kebangsaan", 157, "Orang"]
+    assert (wawasan[7], wawasan[8], wawasan[COL_TOTAL - 1], wawasan[COL_PCT - 1]) == (50, 60, 110, 70.1)
+    assert wawasan[COL_BAND - 1] is None  # against the annual target: banded only at TW IV
+
+    food_rows = rows[("aksi", MAKAN_MINUM)]
+    first = food_rows[0]
+    assert first[4].value == 1000 and first[COL_PCT - 1].value == 10
+    assert first[COL_BAND - 1].value == "Sangat Rendah — target tidak wajar"
+    assert first[4].fill.fgColor.rgb.endswith(FLAG_FILL.fgColor.rgb[-6:])
+    late = [c.value for c in rows[("aksi", PENJENJANGAN)][1]]
+    assert (late[COL_PCT - 1], late[COL_BAND - 1]) == (None, "belum lapor")  # missing, not 0
+    keg = [c.value for c in rows[("kegiatan", PENJENJANGAN)][0]]
+    assert keg[COL_BAND - 1] == "Sangat Tinggi (data belum lengkap)"
+    money = rows[("kegiatan", DIKLAT_TEKNIS)][0][COL_PAGU - 1]
+    assert money.number_format == "#,##0" and rows[("kegiatan", DIKLAT_TEKNIS)][0][COL_PCT - 1].number_format == "#,##0.0"
+
+
+def test_completeness_sheet_lists_who_has_not_reported(engine, seed_plan):
+    ws = workbook(engine, seed_plan)["Kelengkapan"]
+    rows = [tuple(c.value for c in r) for r in ws.iter_rows(min_row=5)]
+    assert rows[0] == ("Ani Rahmawati", 4, 1, "belum lapor", PENJENJANGAN)
+    assert rows[-1] == ("(belum ada PIC)", 1, 1, "belum lapor", JARINGAN)
+    assert ws["A2"].value == "PIC sudah lapor 7 dari 9; kegiatan 35 dari 38"
+
+
+def test_cli_export_writes_the_workbook(engine, seed_plan, db_url, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    out = tmp_path / "evaluasi" / "tw2.xlsx"
+    assert rapk(["export", "--quarter", "2", "--out", str(out)]) == 0
+    assert "evaluasi TW 2 2020" in capsys.readouterr().out
+    assert load_workbook(out)["Evaluasi"]["A2"].value == "TW II TAHUN 2020"
+
+
+def test_indicator_rows_get_a_band_at_year_end(engine, seed_plan):
+    ws = workbook(engine, seed_plan, quarter=4)["Evaluasi"]
+    wawasan = next(r for kind, keg, r in rows_by_kind(ws, engine, seed_plan)
+                   if kind == "indicator" and r[3].value == "c. Jumlah Peserta Wawasan Kebangsaan")
+    assert (wawasan[COL_PCT - 1].value, wawasan[COL_BAND - 1].value) == (70.1, "Sedang")  # 110 of 157 for the year
