@@ -159,9 +159,14 @@ async def post_init(application: Application) -> None:
 
 
 async def post_shutdown(application: Application) -> None:
-    """Release the database pool."""
+    """Hand back this worker's unsent outbox claims, then release the database pool."""
     services: Services = application.bot_data[SERVICES_KEY]
-    services.engine.dispose()
+    from bot.outbox import release_claims  # local: keeps start-up imports small
+
+    try:
+        await services.db(release_claims, worker_id=services.worker_id)
+    finally:
+        services.engine.dispose()
 
 
 def build_application(settings: Settings, *, engine: Engine | None = None, clock=None,
@@ -187,7 +192,8 @@ def build_application(settings: Settings, *, engine: Engine | None = None, clock
         .concurrent_updates(PerChatUpdateProcessor())
     )
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
+        builder = builder.rate_limiter(AIORateLimiter(
+            max_retries=3, overall_max_rate=settings.telegram_max_messages_per_second))
     if settings.telegram_base_url:
         base = settings.telegram_base_url.rstrip("/")
         builder = builder.base_url(base + "/bot" if not base.endswith("/bot") else base)
@@ -200,7 +206,7 @@ def build_application(settings: Settings, *, engine: Engine | None = None, clock
         bot_username=settings.telegram_bot_username or "",
         worker_id=worker_id or f"bot-{uuid.uuid4().hex[:8]}", run_jobs=run_jobs,
     )
-    from handlers import register  # local: handlers import this module's helpers
+    from handlers.registry import register  # local: handlers import this module's helpers
 
     register(application)
     return application

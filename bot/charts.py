@@ -90,7 +90,9 @@ def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang
     xmax = _x_limit([m.pct for _, m, _ in items] + [b.absorption for _, _, b in items])
     y = 0.0
     for (name, measure, budget), lines in zip(items, rows, strict=True):
-        ax.text(0, y, "\n".join(lines), fontsize=20, va="top", ha="left", linespacing=1.1)
+        # Above the 100% line, on white: long program names stay readable where the line crosses them.
+        ax.text(0, y, "\n".join(lines), fontsize=20, va="top", ha="left", linespacing=1.1, zorder=5,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.5})
         y += LINE_IN * len(lines)
         _bar(ax, y + 0.2, 0.32, measure.pct, _colour(measure), xmax, lang, missing=_missing_word(measure, words),
              bold=True, partial=measure.status == PARTIAL)

@@ -274,7 +274,7 @@ def _budget_numbers(b) -> dict:
 
 
 def _program_numbers(p: ProgramScore) -> dict:
-    due = [k for k in p.kegiatan if k.reported is not None]
+    due = [k for k in p.kegiatan if k.counted]  # as the plan's completeness counts: due and held by a PIC
     return {"id": p.id, "name": p.name, "cumulative_pct": p.cumulative.pct, "quarter_pct": p.quarter.pct,
             "band": p.cumulative.band, "status": p.cumulative.status, **_budget_numbers(p.budget),
             "kegiatan_reported": sum(1 for k in due if k.reported), "kegiatan_due": len(due)}

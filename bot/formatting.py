@@ -1,5 +1,6 @@
 """Indonesian (or English) formatting of numbers, money and dates, through Babel."""
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -53,6 +54,17 @@ def date_time(value: datetime, lang: str = "id") -> str:
 
 
 QUARTER_LABELS = {1: "TW I", 2: "TW II", 3: "TW III", 4: "TW IV"}
+_ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4}
+_QUARTER = re.compile(r"(?:tw|triwulan|q)?[\s.\-]*([1-4]|iv|i{1,3})", re.IGNORECASE)
+
+
+def parse_quarter(text: str) -> int | None:
+    """`2`, `II`, `TW2`, `tw ii`, `TW-II`, `triwulan 2` → 2; None for anything else."""
+    m = _QUARTER.fullmatch(" ".join(text.split()))
+    if m is None:
+        return None
+    value = m[1].casefold()
+    return int(value) if value.isdigit() else _ROMAN[value]
 
 
 def quarter_label(quarter: int) -> str:

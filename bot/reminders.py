@@ -16,13 +16,13 @@ kind); the dispatcher (jobs/) claims, sends and marks them. Rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import or_
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session, select
 
 from bot import formatting
 from bot.db import insert_ignore

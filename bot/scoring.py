@@ -41,8 +41,15 @@ Rules (Permendagri 86/2017 Renja evaluation: achievement = realisation / target 
 * Kegiatan indicators (no quarterly targets) are scored against the annual target: counts add
   up over the quarters, percentages and final values take the latest report.
 * Budget absorption = budget realised to TW n / pagu × 100, per kegiatan and summed above.
-* Completeness for TW n: a kegiatan is reported when every aksi due in TW n has a value;
-  a PIC has reported when all their kegiatan due in TW n are reported.
+* Completeness for TW n follows bot/due.py (what reminders, /status and /lapor say), so the
+  digest's «PIC sudah lapor X dari Y» never contradicts a PIC's /status. A kegiatan is due in
+  TW n when an aksi has a target cell in TW n (kind other than «none») or it has a budget
+  (pagu > 0); it is reported (complete) when every such aksi has a realisation row for TW n and
+  the budget realisation of TW n is entered (0 counts). Kegiatan indicators are optional. A
+  PIC has reported when all their due kegiatan are complete. A due kegiatan without a PIC is
+  not counted in «kegiatan X dari Y» (nobody can report it) but is listed as unreported, shown
+  as «belum ada PIC». This is the reporting rule only: achievement still scores just the
+  quarters with a usable target (a zero or unparsed cell is owed a value but not scored).
 """
 
 from __future__ import annotations
@@ -117,6 +124,15 @@ class AksiIn:
     kind: str = "positive"
     targets: dict[int, TargetIn] = field(default_factory=dict)
     reals: dict[int, Decimal] = field(default_factory=dict)
+    # Quarters with a realisation row but no value: not scored, yet reported for bot/due.py.
+    blank_reports: frozenset[int] = frozenset()
+
+    def owes(self, quarter: int) -> tuple[bool, bool]:
+        """(due, reported) in TW `quarter` by bot/due.py's rule: any target cell but «none» is due."""
+        target = self.targets.get(quarter)
+        if target is None or target.kind == "none":
+            return False, False
+        return True, quarter in self.reals or quarter in self.blank_reports
 
 
 @dataclass(frozen=True)
@@ -191,6 +207,10 @@ def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
     for aksi_id, quarter, raw, value, unit, kind in rows["targets"]:
         targets[aksi_id][quarter] = TargetIn(raw or "", _decimal(value), unit or "", kind or "none")
     aksi_reals = _by_owner_quarter(rows["aksi_reals"])
+    blank_reports: dict[int, set[int]] = defaultdict(set)
+    for aksi_id, quarter, value in rows["aksi_reals"]:
+        if value is None:
+            blank_reports[aksi_id].add(quarter)
     ind_reals = _by_owner_quarter(rows["indicator_reals"])
     budget_reals: dict[int, dict[int, int]] = defaultdict(dict)
     kendala: dict[int, dict[int, str]] = defaultdict(dict)
@@ -220,7 +240,7 @@ def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
         aksi=[
             AksiIn(id=r.id, kegiatan_id=r.kegiatan_id, no=r.no, name=r.name, indicator=r.indicator or "",
                    kind=r.indicator_kind or "positive", targets=targets.get(r.id, {}),
-                   reals=aksi_reals.get(r.id, {}))
+                   reals=aksi_reals.get(r.id, {}), blank_reports=frozenset(blank_reports.get(r.id, ())))
             for r in rows["aksi"]
         ],
         indicators=[
@@ -381,16 +401,25 @@ class KegiatanScore:
     indicators: list[IndicatorScore]
     pic_ids: tuple[int, ...]
     pic_names: tuple[str, ...]
-    aksi_due: int  # aksi due in TW n
-    aksi_reported: int  # of those, with a value
+    aksi_due: int  # aksi with a target cell in TW n (bot/due.py's rule)
+    aksi_reported: int  # of those, with a realisation row
     kendala: str
     tindak_lanjut: str
     flags: tuple[str, ...]
+    due: bool = False  # something to report in TW n: an aksi due, or a budget (pagu > 0)
+    budget_reported: bool = False  # the budget realisation of TW n is entered (0 counts)
 
     @property
     def reported(self) -> bool | None:
-        """True/False for TW n; None when nothing is due in TW n."""
-        return None if self.aksi_due == 0 else self.aksi_reported == self.aksi_due
+        """Complete for TW n as bot/due.py says (DueKegiatan.complete); None when nothing is due."""
+        if not self.due:
+            return None
+        return self.aksi_reported == self.aksi_due and self.budget_reported
+
+    @property
+    def counted(self) -> bool:
+        """Counts in «kegiatan X dari Y»: due in TW n and held by a PIC."""
+        return self.due and bool(self.pic_ids)
 
     @property
     def flagged(self) -> bool:
@@ -442,10 +471,12 @@ class PicStatus:
 class Completeness:
     """Who has and has not reported TW n (only kegiatan and PICs with something due count)."""
 
-    kegiatan_due: int
-    kegiatan_reported: int
+    kegiatan_due: int  # due and held by a PIC
+    kegiatan_reported: int  # of those, complete
     pics: list[PicStatus]
-    unreported: list[KegiatanScore]  # due and not complete, in document order
+    # Due and not complete, in document order; includes kegiatan without a PIC («belum ada PIC»),
+    # so it is exactly bot.due.due_kegiatan's incomplete set.
+    unreported: list[KegiatanScore]
 
     @property
     def pics_due(self) -> int:
@@ -691,8 +722,14 @@ def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_
         raise ValueError(f"quarter must be 1..4, not {quarter!r}")
     bounds = tuple(int(b) for b in bands)
     aksi_by_keg: dict[int, list[AksiScore]] = defaultdict(list)
+    owed: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # kegiatan → [aksi due, aksi reported]
     for a in data.aksi:
         aksi_by_keg[a.kegiatan_id].append(score_aksi(a, quarter, bounds))
+        due, reported = a.owes(quarter)
+        if due:
+            counts = owed[a.kegiatan_id]
+            counts[0] += 1
+            counts[1] += reported
     ind_by_keg: dict[int, list[IndicatorScore]] = defaultdict(list)
     for ind in data.indicators:
         ind_by_keg[ind.kegiatan_id].append(score_indicator(ind, quarter, bounds))
@@ -700,7 +737,8 @@ def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_
     keg_by_program: dict[int, list[KegiatanScore]] = defaultdict(list)
     for keg in data.kegiatan:
         keg_by_program[keg.program_id].append(
-            _score_kegiatan(keg, quarter, aksi_by_keg[keg.id], ind_by_keg[keg.id], data.people, bounds))
+            _score_kegiatan(keg, quarter, aksi_by_keg[keg.id], ind_by_keg[keg.id], data.people, bounds,
+                            owed.get(keg.id, (0, 0))))
 
     prog_by_goal: dict[int, list[ProgramScore]] = defaultdict(list)
     for p in data.programs:
@@ -729,8 +767,8 @@ def _roll_up(kegs: Sequence[KegiatanScore], bounds: Sequence[int]) -> tuple[Meas
 
 
 def _score_kegiatan(keg: KegiatanIn, quarter: int, aksi: list[AksiScore], indicators: list[IndicatorScore],
-                    people: dict[int, str], bounds: Sequence[int]) -> KegiatanScore:
-    due_now = [a for a in aksi if a.quarter.status != NOT_DUE]
+                    people: dict[int, str], bounds: Sequence[int], owed: Sequence[int]) -> KegiatanScore:
+    aksi_due, aksi_reported = owed
     flags = sorted({f for a in aksi for f in a.flags} | {f for i in indicators for f in i.flags})
     return KegiatanScore(
         id=keg.id, program_id=keg.program_id, seq=keg.seq, no=keg.no, name=keg.name,
@@ -738,9 +776,10 @@ def _score_kegiatan(keg: KegiatanIn, quarter: int, aksi: list[AksiScore], indica
         cumulative=_aggregate([a.cumulative for a in aksi], bounds),
         budget=_kegiatan_budget(keg, quarter), aksi=aksi, indicators=indicators, pic_ids=keg.pic_ids,
         pic_names=tuple(people.get(p, "?") for p in keg.pic_ids),
-        aksi_due=len(due_now), aksi_reported=sum(1 for a in due_now if a.quarter.real is not None),
+        aksi_due=aksi_due, aksi_reported=aksi_reported,
         kendala=keg.kendala.get(quarter, ""), tindak_lanjut=keg.tindak_lanjut.get(quarter, ""),
-        flags=tuple(flags),
+        flags=tuple(flags), due=aksi_due > 0 or (keg.budget or 0) > 0,
+        budget_reported=quarter in keg.budget_reals,
     )
 
 
@@ -758,8 +797,9 @@ def _completeness(kegiatan: Sequence[KegiatanScore], people: dict[int, str]) -> 
          for pid, ids in per_person_due.items()),
         key=lambda p: (p.name.casefold(), p.person_id),
     )
+    counted = [k for k in due if k.counted]
     return Completeness(
-        kegiatan_due=len(due), kegiatan_reported=sum(1 for k in due if k.reported),
+        kegiatan_due=len(counted), kegiatan_reported=sum(1 for k in counted if k.reported),
         pics=pics, unreported=[k for k in due if not k.reported],
     )
 

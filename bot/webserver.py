@@ -48,14 +48,17 @@ def _ping(engine) -> None:
 
 
 async def run_webhook(application: Application, *, webhook_url: str, listen: str, port: int,
-                      secret: str | None) -> None:
-    """Serve until SIGTERM/SIGINT, then stop cleanly (pending updates are finished first)."""
+                      secret: str | None, stop: asyncio.Event | None = None) -> None:
+    """Serve until SIGTERM/SIGINT (or `stop` is set), then stop cleanly, finishing pending updates."""
     path = urlparse(webhook_url).path or "/telegram"
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
     async with application:
+        if application.post_init:
+            await application.post_init(application)
         await application.bot.set_webhook(webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
         await application.start()
         runner = web.AppRunner(make_web_app(application, path=path, secret=secret))
@@ -66,3 +69,5 @@ async def run_webhook(application: Application, *, webhook_url: str, listen: str
         log.info("stopping")
         await runner.cleanup()
         await application.stop()
+        if application.post_shutdown:
+            await application.post_shutdown(application)

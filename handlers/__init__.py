@@ -1,33 +1,4 @@
 """Telegram handlers: thin (parse update → call service → render template → reply).
 
-Every handler is registered here, explicitly, in one place.
+Every handler is registered in handlers/registry.py, explicitly, in one place.
 """
-
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
-
-from handlers import errors, lapor, pic_admin, start, status
-
-
-def register(application: Application) -> None:
-    """Attach every handler to the application."""
-    # Conversations first: while one runs, its states see the user's messages before anything else.
-    application.add_handler(lapor.build())
-    application.add_handler(CallbackQueryHandler(lapor.saved_outside, pattern=r"^lp:save:"))
-    application.add_handler(CallbackQueryHandler(lapor.stale_outside, pattern=r"^lp:"))
-
-    application.add_handler(CommandHandler("start", start.start))
-    application.add_handler(CommandHandler(["bantuan", "help"], start.help_command))
-    application.add_handler(CommandHandler("batal", start.cancel_outside))
-
-    application.add_handler(CommandHandler("status", status.status))
-
-    application.add_handler(CommandHandler("pic", pic_admin.pic_command))
-    application.add_handler(CallbackQueryHandler(pic_admin.pic_callback, pattern=r"^pic:"))
-    application.add_handler(CommandHandler("undang", pic_admin.undang_command))
-    application.add_handler(CallbackQueryHandler(pic_admin.undang_callback, pattern=r"^inv:"))
-
-    # Last: anything else in a private chat gets a hint, never silence.
-    application.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED,
-                                           start.unknown_private_text))
-    application.add_handler(CallbackQueryHandler(start.stale_callback))
-    application.add_error_handler(errors.on_error)

@@ -23,10 +23,11 @@ from bot.calendar import ReportingCalendar
 from bot.people import Role, is_pic_of
 from bot.plans import current_plan
 from bot.render import labels, render
-from bot.due import due_for_person
+from bot.due import due_for_person, quarter_locked
 from bot.reporting import ReportError, Submission, load_form, save_report
 from bot.services import services_of
 from handlers.auth import require
+from handlers.common import ack, close_question, say, short
 
 PICK, AKSI, AKSI_CONFIRM, BUDGET, BUDGET_CONFIRM, INDICATOR, KENDALA, TINDAK, EVIDENCE, SUMMARY, EDIT_PICK = range(11)
 
@@ -42,30 +43,9 @@ def _buttons(lang: str) -> dict[str, str]:
     return labels("lapor_buttons", lang)
 
 
-def _short(text: str, limit: int = 48) -> str:
-    """Button labels stay readable on a phone."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _kb(rows) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in row]
                                  for row in rows])
-
-
-async def _ack(update: Update, context, text: str | None = None, *, alert: bool = False) -> None:
-    """Answer a button press exactly once (Telegram refuses a second answer)."""
-    if update.callback_query and not getattr(context, "_rapk_answered", False):
-        context._rapk_answered = True
-        await update.callback_query.answer(text, show_alert=alert)
-
-
-async def _say(update: Update, context, text: str, markup=None) -> None:
-    """Reply in the chat, whether the update is a message or a button press."""
-    if update.callback_query:
-        await _ack(update, context)
-        await update.callback_query.message.reply_text(text, reply_markup=markup)
-    else:
-        await update.effective_message.reply_text(text, reply_markup=markup)
 
 
 def _calendar(context) -> ReportingCalendar:
@@ -103,11 +83,14 @@ def _current(draft: dict, key: str):
 
 # -- entry -------------------------------------------------------------------------------
 
-def _pick_data(*, session, person_id, settings, quarter):
+def due_in_quarter(*, session, person_id, settings, quarter, current_quarter=None):
+    """The plan, the PIC's kegiatan due in `quarter`, and earlier quarters still open to report."""
     plan = current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
     if plan is None:
-        return None, []
-    return plan, due_for_person(person_id, plan.id, quarter, session=session)
+        return None, [], []
+    earlier = [q for q in range(1, (current_quarter or quarter)) if q != quarter
+               and not quarter_locked(plan.id, q, session=session)]
+    return plan, due_for_person(person_id, plan.id, quarter, session=session), earlier
 
 
 @require(Role.PIC, private_only=True, conversation_end=True)
@@ -120,23 +103,22 @@ async def _show_pick(update, context, actor, quarter: int | None) -> int:
     services = services_of(context)
     year, current_q = _reporting_quarter(context)
     quarter = quarter or current_q
-    plan, statuses = await services.db(_pick_data, person_id=actor.person_id, settings=services.settings,
-                                       quarter=quarter)
+    plan, statuses, other = await services.db(due_in_quarter, person_id=actor.person_id, settings=services.settings,
+                                              quarter=quarter, current_quarter=current_q)
     if plan is None or not statuses:
-        await _say(update, context, render("no_plan" if plan is None else "lapor_no_kegiatan", services.lang))
+        await say(update, context, render("no_plan" if plan is None else "lapor_no_kegiatan", services.lang))
         return ConversationHandler.END
     calendar = _calendar(context)
     deadline = calendar.deadline(plan.year, quarter)
     late = calendar.is_late(plan.year, quarter, services.now())
     b = _buttons(services.lang)
-    rows = [[(_short(("🔒 " if s.locked else "✅ " if s.complete else "📝 ") + s.kegiatan_name),
+    rows = [[(short(("🔒 " if s.locked else "✅ " if s.complete else "📝 ") + s.kegiatan_name),
               f"lp:k:{s.kegiatan_id}:{quarter}")]
             for s in statuses]
-    other = [q for q in range(1, 5) if q != quarter and q < current_q]
     if other:
         rows.append([(b["other_quarter"].replace("{q}", quarter_label(q)), f"lp:q:{q}") for q in other])
     rows.append([(b["cancel"], "lp:x")])
-    await _say(update, context, render("lapor_pick", services.lang, statuses=statuses, quarter=quarter, year=plan.year,
+    await say(update, context, render("lapor_pick", services.lang, statuses=statuses, quarter=quarter, year=plan.year,
                               deadline=deadline, late=late), _kb(rows))
     return PICK
 
@@ -157,23 +139,23 @@ async def pick_kegiatan(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
         kegiatan_id = int(parts[2] if parts[0] == "lp" else parts[1])
         quarter = int(parts[3]) if parts[0] == "lp" and len(parts) > 3 else None
     except (IndexError, ValueError):
-        await _ack(update, context, render("stale_button", services.lang), alert=True)
+        await ack(update, context, render("stale_button", services.lang), alert=True)
         return ConversationHandler.END
     if quarter is None or not 1 <= quarter <= 4:
         quarter = _reporting_quarter(context)[1]
     allowed = await services.db(lambda *, session: is_pic_of(actor.person_id, kegiatan_id, session=session))
     if not allowed:  # a forged or stale button naming someone else's kegiatan
-        await _ack(update, context, render("refused_alert", services.lang), alert=True)
+        await ack(update, context, render("refused_alert", services.lang), alert=True)
         return ConversationHandler.END
     form = await services.db(lambda *, session: load_form(kegiatan_id, quarter, session=session))
     if form.locked:
-        await _say(update, context, render("lapor_locked", services.lang, form=form))
+        await say(update, context, render("lapor_locked", services.lang, form=form))
         return ConversationHandler.END
     draft = _draft_from_form(form, secrets.token_hex(4))
     context.user_data[DRAFT] = draft
     if draft["reported"]:
         return await _show_summary(update, context)
-    await _say(update, context, render("lapor_intro", services.lang, draft=draft,
+    await say(update, context, render("lapor_intro", services.lang, draft=draft,
                               deadline=_calendar(context).deadline(form.year, quarter)))
     return await _next_step(update, context, AKSI)
 
@@ -210,7 +192,7 @@ async def _ask_aksi(update, context) -> int:
     draft = context.user_data[DRAFT]
     item = draft["aksi"][draft["idx"]]
     b = _buttons(lang)
-    await _say(update, context, render("lapor_aksi", lang, item=item, index=draft["idx"] + 1, total=len(draft["aksi"])),
+    await say(update, context, render("lapor_aksi", lang, item=item, index=draft["idx"] + 1, total=len(draft["aksi"])),
                _kb([[(b["equal_target"], "lp:a:eq"), (b["zero"], "lp:a:0")], [(b["skip"], "lp:a:skip")]]))
     return AKSI
 
@@ -254,8 +236,7 @@ async def aksi_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     draft = context.user_data[DRAFT]
     item = draft["aksi"][draft["idx"]]
     choice = update.callback_query.data.split(":")[2]
-    await _ack(update, context)
-    await update.callback_query.edit_message_reply_markup(None)
+    await close_question(update, context)
     if choice == "eq" and item["target_value"] is not None:
         item["new"] = [item["target_value"], item["target_raw"]]
     elif choice == "0":
@@ -267,8 +248,7 @@ async def aksi_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
 async def aksi_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Confirm or retype an unusual value."""
     draft = context.user_data[DRAFT]
-    await _ack(update, context)
-    await update.callback_query.edit_message_reply_markup(None)
+    await close_question(update, context)
     pending, draft["pending"] = draft["pending"], None
     if update.callback_query.data == "lp:ok" and pending:
         draft["aksi"][draft["idx"]]["new"] = pending
@@ -281,7 +261,7 @@ async def _ask_budget(update, context) -> int:
     lang = services_of(context).lang
     draft = context.user_data[DRAFT]
     b = _buttons(lang)
-    await _say(update, context, render("lapor_budget", lang, draft=draft, current=_current(draft, "budget")),
+    await say(update, context, render("lapor_budget", lang, draft=draft, current=_current(draft, "budget")),
                _kb([[(b["no_spending"], "lp:b:0")]]))
     return BUDGET
 
@@ -310,8 +290,7 @@ async def budget_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
 async def budget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """«Belum ada realisasi»: zero rupiah this quarter."""
     draft = context.user_data[DRAFT]
-    await _ack(update, context)
-    await update.callback_query.edit_message_reply_markup(None)
+    await close_question(update, context)
     draft["budget_new"] = 0
     return await _next_step(update, context, INDICATOR)
 
@@ -319,8 +298,7 @@ async def budget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
 async def budget_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Confirm a budget beyond what is left of the pagu, or retype it."""
     draft = context.user_data[DRAFT]
-    await _ack(update, context)
-    await update.callback_query.edit_message_reply_markup(None)
+    await close_question(update, context)
     pending, draft["pending"] = draft["pending"], None
     if update.callback_query.data == "lp:bok" and pending:
         draft["budget_new"] = pending[0]
@@ -333,7 +311,7 @@ async def _ask_indicator(update, context) -> int:
     draft = context.user_data[DRAFT]
     item = draft["indicators"][draft["ind_idx"]]
     b = _buttons(lang)
-    await _say(update, context, render("lapor_indicator", lang, item=item, index=draft["ind_idx"] + 1,
+    await say(update, context, render("lapor_indicator", lang, item=item, index=draft["ind_idx"] + 1,
                               total=len(draft["indicators"])), _kb([[(b["skip"], "lp:i:skip")]]))
     return INDICATOR
 
@@ -356,8 +334,7 @@ async def indicator_value(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 async def indicator_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     draft = context.user_data[DRAFT]
-    await _ack(update, context)
-    await update.callback_query.edit_message_reply_markup(None)
+    await close_question(update, context)
     draft["ind_idx"] += 1
     return await _next_step(update, context, INDICATOR)
 
@@ -367,7 +344,7 @@ async def _ask_text(update, context, state: int) -> int:
     draft = context.user_data[DRAFT]
     key = "kendala" if state == KENDALA else "tindak"
     b = _buttons(lang)
-    await _say(update, context, render("lapor_text", lang, field=key, current=_current(draft, key)),
+    await say(update, context, render("lapor_text", lang, field=key, current=_current(draft, key)),
                _kb([[(b["none"], f"lp:n:{key}")]]))
     return state
 
@@ -394,8 +371,7 @@ async def tindak_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
 
 async def text_none(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """«Tidak ada» for obstacles or follow-up."""
-    await _ack(update, context)
-    await update.callback_query.edit_message_reply_markup(None)
+    await close_question(update, context)
     key = update.callback_query.data.split(":")[2]
     draft = context.user_data[DRAFT]
     draft[f"{key}_new"] = ""
@@ -406,7 +382,7 @@ async def _ask_evidence(update, context) -> int:
     lang = services_of(context).lang
     draft = context.user_data[DRAFT]
     b = _buttons(lang)
-    await _say(update, context, render("lapor_evidence", lang, stored=draft["evidence_stored"], added=len(draft["evidence"])),
+    await say(update, context, render("lapor_evidence", lang, stored=draft["evidence_stored"], added=len(draft["evidence"])),
                _kb([[(b["evidence_done"], "lp:e:done")]]))
     return EVIDENCE
 
@@ -437,8 +413,7 @@ async def evidence_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
 
 
 async def evidence_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    await _ack(update, context)
-    await update.callback_query.edit_message_reply_markup(None)
+    await close_question(update, context)
     context.user_data[DRAFT]["editing"] = False
     return await _show_summary(update, context)
 
@@ -455,7 +430,7 @@ async def _show_summary(update, context) -> int:
     lang = services_of(context).lang
     draft = context.user_data[DRAFT]
     b = _buttons(lang)
-    await _say(update, context, render("lapor_summary", lang, draft=draft, budget=_current(draft, "budget"),
+    await say(update, context, render("lapor_summary", lang, draft=draft, budget=_current(draft, "budget"),
                               kendala=_current(draft, "kendala"), tindak=_current(draft, "tindak")),
                _kb([[(b["save"], f"lp:save:{draft['token']}"), (b["edit"], "lp:edit")], [(b["cancel"], "lp:x")]]))
     return SUMMARY
@@ -479,8 +454,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     draft = context.user_data.get(DRAFT)
     if draft is None or query.data != f"lp:save:{draft['token']}":
         return await already_saved(update, context)
-    await _ack(update, context)
-    await query.edit_message_reply_markup(None)
+    await close_question(update, context)
     calendar = _calendar(context)
     now = services.now()
     late = calendar.is_late(draft["year"], draft["quarter"], now)
@@ -503,7 +477,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
 async def already_saved(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
     """A second tap on Simpan (or a redelivered update): it is stored once, say so."""
     lang = services_of(context).lang
-    await _ack(update, context, render("lapor_already_saved", lang))
+    await ack(update, context, render("lapor_already_saved", lang))
     return None
 
 
@@ -511,10 +485,9 @@ async def edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Ubah: pick the item to change."""
     lang = services_of(context).lang
     draft = context.user_data[DRAFT]
-    await _ack(update, context)
-    await update.callback_query.edit_message_reply_markup(None)
+    await close_question(update, context)
     b = _buttons(lang)
-    rows = [[(_short(f"{b['aksi']} {a['no']}. {a['name']}"), f"lp:ed:a:{i}")] for i, a in enumerate(draft["aksi"])]
+    rows = [[(short(f"{b['aksi']} {a['no']}. {a['name']}"), f"lp:ed:a:{i}")] for i, a in enumerate(draft["aksi"])]
     rows.append([(b["budget"], "lp:ed:b")])
     rows += [[(f"{b['indicator']} {i + 1}", f"lp:ed:i:{i}")] for i in range(len(draft["indicators"]))]
     rows.append([(b["kendala"], "lp:ed:n"), (b["tindak"], "lp:ed:t")])
@@ -527,8 +500,7 @@ async def edit_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Jump to one item's question; after it the summary card comes back."""
     draft = context.user_data[DRAFT]
     parts = update.callback_query.data.split(":")
-    await _ack(update, context)
-    await update.callback_query.edit_message_reply_markup(None)
+    await close_question(update, context)
     what = parts[2]
     if what == "back":
         return await _show_summary(update, context)
@@ -558,9 +530,8 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     context.user_data.pop(DRAFT, None)
     lang = services_of(context).lang
     if update.callback_query:
-        await _ack(update, context)
-        await update.callback_query.edit_message_reply_markup(None)
-    await _say(update, context, render("cancelled", lang))
+        await close_question(update, context)
+    await say(update, context, render("cancelled", lang))
     return ConversationHandler.END
 
 
@@ -568,7 +539,7 @@ async def unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int 
     """Anything unexpected in any state: a hint, never silence; the state stays as it was."""
     lang = services_of(context).lang
     if update.callback_query:
-        await _ack(update, context, render("stale_button", lang), alert=True)
+        await ack(update, context, render("stale_button", lang), alert=True)
         return None
     await update.effective_message.reply_text(render("lapor_hint", lang))
     return None
@@ -610,7 +581,8 @@ def build() -> ConversationHandler:
             CallbackQueryHandler(cancel, pattern=r"^lp:x$"),
             CallbackQueryHandler(already_saved, pattern=r"^lp:save:"),
             MessageHandler(filters.ALL & ~filters.COMMAND, unexpected),
-            CallbackQueryHandler(unexpected),
+            # Only /lapor's own buttons: an admin's /pic or /target buttons still reach their handlers.
+            CallbackQueryHandler(unexpected, pattern=r"^(lp|lapor):"),
         ],
     )
 
@@ -625,4 +597,4 @@ async def saved_outside(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
 async def stale_outside(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """A /lapor button from a finished conversation: explain instead of spinning."""
     lang = services_of(context).lang
-    await _ack(update, context, render("lapor_stale", lang), alert=True)
+    await ack(update, context, render("lapor_stale", lang), alert=True)

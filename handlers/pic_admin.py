@@ -5,7 +5,6 @@ or an old message never leaves the admin stuck.
 """
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.people import (
@@ -24,13 +23,10 @@ from bot.plans import current_plan, kegiatan_of_program, programs_of
 from bot.render import render
 from bot.services import services_of
 from handlers.auth import require
+from handlers.common import ack, notify_person, short
 from models import Kegiatan, Person, Program
 
 PAGE = 8
-
-
-def _short(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def _plan_or_none(session, settings):
@@ -46,7 +42,7 @@ def _people_page(*, session, settings, page: int):
 
 def _people_keyboard(people, page: int, prefix: str) -> InlineKeyboardMarkup:
     start = page * PAGE
-    rows = [[InlineKeyboardButton(("✅ " if p.onboarded else "⏳ ") + _short(p.name), callback_data=f"{prefix}:{p.id}")]
+    rows = [[InlineKeyboardButton(("✅ " if p.onboarded else "⏳ ") + short(p.name), callback_data=f"{prefix}:{p.id}")]
             for p in people[start:start + PAGE]]
     nav = []
     if page > 0:
@@ -65,7 +61,7 @@ async def pic_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor)
     if context.args:
         name = " ".join(context.args)[:200]
         person = await services.db(_person_for_name, name, settings=services.settings, actor=actor)
-        await _send_programs(update.effective_message, context, person.id)
+        await _send_programs(update, context, person.id)
         return
     plan, people, unassigned = await services.db(_people_page, settings=services.settings, page=0)
     if plan is None:
@@ -95,13 +91,18 @@ def _programs(person_id: int, *, session, settings):
     return person, [(p.id, p.name) for p in programs_of(plan.id, session=session)]
 
 
-async def _send_programs(message, context, person_id: int, *, edit: bool = False) -> None:
+async def _send_programs(update, context, person_id: int, *, edit: bool = False) -> None:
     services = services_of(context)
+    message = update.effective_message
     person, programs = await services.db(_programs, person_id, settings=services.settings)
     if person is None:
-        await message.reply_text(render("stale_button", services.lang))
+        if update.callback_query:
+            await ack(update, context, render("stale_button", services.lang), alert=True)
+        else:
+            await message.reply_text(render("stale_button", services.lang))
         return
-    rows = [[InlineKeyboardButton(_short(name), callback_data=f"pic:g:{person_id}:{pid}")] for pid, name in programs]
+    await ack(update, context)
+    rows = [[InlineKeyboardButton(short(name), callback_data=f"pic:g:{person_id}:{pid}")] for pid, name in programs]
     rows.append([InlineKeyboardButton(render("button_done", services.lang), callback_data="pic:x")])
     text = render("pic_programs", services.lang, person=person.name)
     if edit:
@@ -120,13 +121,15 @@ def _kegiatan_rows(person_id: int, program_id: int, *, session):
     return person, program, items
 
 
-async def _send_kegiatan(query, context, person_id: int, program_id: int) -> None:
+async def _send_kegiatan(update, context, person_id: int, program_id: int) -> None:
     services = services_of(context)
+    query = update.callback_query
     person, program, items = await services.db(_kegiatan_rows, person_id, program_id)
     if person is None:
-        await query.answer(render("stale_button", services.lang), show_alert=True)
+        await ack(update, context, render("stale_button", services.lang), alert=True)
         return
-    rows = [[InlineKeyboardButton(("✅ " if on else "▫️ ") + _short(name), callback_data=f"pic:t:{person_id}:{kid}")]
+    await ack(update, context)
+    rows = [[InlineKeyboardButton(("✅ " if on else "▫️ ") + short(name), callback_data=f"pic:t:{person_id}:{kid}")]
             for kid, name, on in items]
     rows.append([InlineKeyboardButton(render("button_back", services.lang), callback_data=f"pic:p:{person_id}"),
                  InlineKeyboardButton(render("button_done", services.lang), callback_data="pic:x")])
@@ -161,41 +164,35 @@ async def pic_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
     try:
         action, ids = parts[1], [int(x) for x in parts[2:]]
     except (IndexError, ValueError):
-        await query.answer(render("stale_button", services.lang), show_alert=True)
+        await ack(update, context, render("stale_button", services.lang), alert=True)
         return
     if action == "x":
-        await query.answer()
+        await ack(update, context)
         await query.edit_message_reply_markup(None)
         return
     if action == "ppg" and len(ids) == 1:
         _plan, people, _ = await services.db(_people_page, settings=services.settings, page=ids[0])
-        await query.answer()
+        await ack(update, context)
         await query.edit_message_reply_markup(_people_keyboard(people, ids[0], "pic:p"))
         return
     if action == "p" and len(ids) == 1:
-        await query.answer()
-        await _send_programs(query.message, context, ids[0], edit=True)
+        await _send_programs(update, context, ids[0], edit=True)
         return
     if action == "g" and len(ids) == 2:
-        await query.answer()
-        await _send_kegiatan(query, context, ids[0], ids[1])
+        await _send_kegiatan(update, context, ids[0], ids[1])
         return
     if action == "t" and len(ids) == 2:
         result = await services.db(_toggle, ids[0], ids[1], actor=actor)
         if result is None:
-            await query.answer(render("stale_button", services.lang), show_alert=True)
+            await ack(update, context, render("stale_button", services.lang), alert=True)
             return
         program_id, kegiatan_name, telegram_id, assigned = result
-        await query.answer(render("pic_toggled", services.lang, assigned=assigned, kegiatan=kegiatan_name)[:190])
-        if telegram_id:
-            try:
-                await context.bot.send_message(
-                    telegram_id, render("pic_assigned_notice", services.lang, assigned=assigned, kegiatan=kegiatan_name))
-            except TelegramError:
-                pass  # the dispatcher's reachability rules apply to reminders; a notice may be missed
-        await _send_kegiatan(query, context, ids[0], program_id)
+        await ack(update, context, render("pic_toggled", services.lang, assigned=assigned, kegiatan=kegiatan_name)[:190])
+        await notify_person(context, person_id=ids[0], telegram_user_id=telegram_id,
+                            text=render("pic_assigned_notice", services.lang, assigned=assigned, kegiatan=kegiatan_name))
+        await _send_kegiatan(update, context, ids[0], program_id)
         return
-    await query.answer(render("stale_button", services.lang), show_alert=True)
+    await ack(update, context, render("stale_button", services.lang), alert=True)
 
 
 def _invite_for(person_id: int, *, session, settings, now, actor):
@@ -250,9 +247,9 @@ async def undang_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     try:
         action, value = parts[1], int(parts[2])
     except (IndexError, ValueError):
-        await query.answer(render("stale_button", services.lang), show_alert=True)
+        await ack(update, context, render("stale_button", services.lang), alert=True)
         return
-    await query.answer()
+    await ack(update, context)
     if action == "ppg":
         _plan, people, _ = await services.db(_people_page, settings=services.settings, page=value)
         people = sorted(people, key=lambda p: (p.onboarded, p.name))

@@ -9,11 +9,11 @@ from bot.render import labels, render
 from bot.reporting import load_form
 from bot.services import services_of
 from handlers.auth import require
-from handlers.lapor import _pick_data
+from handlers.lapor import due_in_quarter
 
 
 def _forms(*, session, person_id, settings, quarter):
-    plan, statuses = _pick_data(session=session, person_id=person_id, settings=settings, quarter=quarter)
+    plan, statuses, _earlier = due_in_quarter(session=session, person_id=person_id, settings=settings, quarter=quarter)
     return plan, [load_form(s.kegiatan_id, quarter, session=session) for s in statuses]
 
 

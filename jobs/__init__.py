@@ -35,3 +35,7 @@ def schedule_jobs(application: Application) -> None:
             timed(name)(callback), interval=interval, first=first, name=name,
             job_kwargs={"misfire_grace_time": int(max(interval, 60)), "coalesce": True, "max_instances": 1},
         )
+
+
+from jobs import reminders  # noqa: E402,F401  (registers its jobs in JOBS)
+from jobs import digest  # noqa: E402,F401  (registers its job in JOBS)

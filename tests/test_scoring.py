@@ -274,12 +274,35 @@ def test_roll_up_averages_scored_kegiatan_and_sums_budgets():
 
 
 def test_completeness_per_kegiatan_and_pic():
+    # bot/due.py's rule: every kegiatan with a pagu owes its budget realisation each quarter.
+    # Keg 1: aksi 2 has no value → open. Keg 2: both aksi and 600.000 in TW II → complete.
+    # Keg 3: no aksi due before TW IV, but a pagu and no TW II budget entered → open, so Citra owes it.
     ps = score_plan(small_plan(), 2)
     c = ps.completeness
-    assert (c.kegiatan_due, c.kegiatan_reported) == (2, 1)
-    assert [k.name for k in c.unreported] == ["Keg 1"]
-    assert {p.name: p.reported for p in c.pics} == {"Ani": False, "Budi": True}  # Citra has nothing due
-    assert (c.pics_due, c.pics_reported) == (2, 1)
+    assert (c.kegiatan_due, c.kegiatan_reported) == (3, 1)
+    assert [k.name for k in c.unreported] == ["Keg 1", "Keg 3"]
+    assert {p.name: p.reported for p in c.pics} == {"Ani": False, "Budi": True, "Citra": False}
+    assert (c.pics_due, c.pics_reported) == (3, 1)
+
+
+def test_completeness_needs_the_budget_realisation_and_counts_only_kegiatan_with_a_pic():
+    data = small_plan()
+    keg1, keg2, keg3 = data.kegiatan
+    reported = ScoringInput(**{**data.__dict__, "kegiatan": [
+        KegiatanIn(**{**keg1.__dict__, "budget_reals": {1: 150_000}}),  # TW II budget not entered
+        keg2,
+        KegiatanIn(**{**keg3.__dict__, "budget_reals": {2: 0}, "pic_ids": ()}),  # «0» is an answer; no PIC
+    ], "aksi": [a if a.id != 2 else AksiIn(**{**a.__dict__, "reals": {2: D(4)}}) for a in data.aksi]})
+    k1, k2, k3 = score_plan(reported, 2).kegiatan
+    assert (k1.aksi_due, k1.aksi_reported, k1.budget_reported, k1.reported) == (2, 2, False, False)
+    assert (k2.reported, k3.reported, k3.counted) == (True, True, False)
+    c = score_plan(reported, 2).completeness
+    # Keg 3 has nobody to report it: not counted, and (being complete) not listed either.
+    assert (c.kegiatan_due, c.kegiatan_reported, [k.name for k in c.unreported]) == (2, 1, ["Keg 1"])
+    # A realisation row without a value is reported for bot/due.py, though it cannot be scored.
+    blank = AksiIn(**{**data.aksi[1].__dict__, "blank_reports": frozenset({2})})
+    assert blank.owes(2) == (True, True) and score_aksi(blank, 2).quarter.pct is None
+    assert AksiIn(**{**blank.__dict__, "targets": {2: TargetIn("-", None, "", "none")}}).owes(2) == (False, False)
 
 
 def test_nothing_reported_at_all_is_missing_everywhere():
@@ -478,12 +501,31 @@ def test_seed_budget_absorption_equals_the_database(engine, seed_plan):
 
 def test_seed_completeness_names_who_has_not_reported(engine, seed_plan):
     c = _score(engine, seed_plan).completeness
-    # 38 kegiatan have an aksi due in TW II (Evaluasi-only and TW III/IV-only kegiatan do not).
-    assert (c.kegiatan_due, c.kegiatan_reported) == (38, 35)
+    # All 45 kegiatan have a pagu, so each owes its TW II budget realisation (bot/due.py) even
+    # without an aksi target in TW II; Optimalisasi Jaringan has no PIC and is not counted: 44.
+    # Penjenjangan and Penempatan (LATE from TW II) have neither aksi values nor a TW II budget;
+    # every other kegiatan got its due aksi and 25% of its pagu (or BUDGET's amount): 42 of 44.
+    assert (c.kegiatan_due, c.kegiatan_reported) == (44, 42)
     assert [(k.name, k.pic_names) for k in c.unreported] == [
         (PENJENJANGAN, ("Ani Rahmawati",)), (PENEMPATAN, ("Eka Pratiwi",)), (JARINGAN, ())]
     assert (c.pics_due, c.pics_reported) == (9, 7)
     assert sorted(p.name for p in c.pics if not p.reported) == ["Ani Rahmawati", "Eka Pratiwi"]
+
+
+@pytest.mark.parametrize("quarter", [1, 2, 3])
+def test_seed_completeness_is_what_bot_due_says(engine, seed_plan, quarter):
+    # The digest's «PIC sudah lapor» and a PIC's /status and reminders read the same rule.
+    from bot.due import due_for_plan, due_kegiatan
+
+    c = _score(engine, seed_plan, quarter).completeness
+    with Session(engine) as session:
+        due = due_kegiatan(seed_plan, quarter, session=session)
+        by_pic = due_for_plan(seed_plan, quarter, session=session)
+    assert {k.id for k in c.unreported} == {k.kegiatan_id for k in due if not k.complete}
+    assert (c.kegiatan_due, c.kegiatan_reported) == (sum(1 for k in due if k.pic_ids),
+                                                     sum(1 for k in due if k.pic_ids and k.complete))
+    assert {p.person_id: set(p.unreported_kegiatan) for p in c.pics} == {
+        person: {k.kegiatan_id for k in items if not k.complete} for person, items in by_pic.items()}
 
 
 def test_load_is_a_fixed_number_of_queries(engine, seed_plan):

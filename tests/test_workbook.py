@@ -138,7 +138,8 @@ def test_completeness_sheet_lists_who_has_not_reported(engine, seed_plan):
     rows = [tuple(c.value for c in r) for r in ws.iter_rows(min_row=5)]
     assert rows[0] == ("Ani Rahmawati", 4, 1, "belum lapor", PENJENJANGAN)
     assert rows[-1] == ("(belum ada PIC)", 1, 1, "belum lapor", JARINGAN)
-    assert ws["A2"].value == "PIC sudah lapor 7 dari 9; kegiatan 35 dari 38"
+    # bot/due.py's rule: 44 due kegiatan held by a PIC (all 45 have a pagu; Jaringan has no PIC), 42 complete.
+    assert ws["A2"].value == "PIC sudah lapor 7 dari 9; kegiatan 42 dari 44"
 
 
 def test_cli_export_writes_the_workbook(engine, seed_plan, db_url, monkeypatch, tmp_path, capsys):

@@ -174,3 +174,4 @@ class Event:
     keyboard: list[list[str]] = field(default_factory=list)
     detail: str = ""
     seq: int = 0
+    message_id: int | None = None  # the bot message a bot_text / bot_file / edit event is about

@@ -1041,7 +1041,8 @@ class FakeTelegram:
             else:
                 detail = "photo"
         self._event(Event(kind, chat_id, None, content.get("text", content.get("caption", "")),
-                          self.buttons(message), _keyboard_rows(markup), detail, seq))
+                          self.buttons(message), _keyboard_rows(markup), detail, seq,
+                          message_id=message["message_id"]))
         return message
 
     # -- editing ---------------------------------------------------------------------------------
@@ -1124,7 +1125,7 @@ class FakeTelegram:
         stored.seq = self._next_seq()
         self._mark_delivered()
         self._event(Event("edit", stored.chat_id, None, _message_text(data), self.buttons(data),
-                          seq=stored.seq))
+                          seq=stored.seq, message_id=stored.message_id))
         return json.loads(json.dumps(data))
 
     # -- callbacks and files ---------------------------------------------------------------------

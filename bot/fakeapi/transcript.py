@@ -17,7 +17,8 @@ INDENT = "  "
 
 
 def render_transcript(events: list[Event], users: dict[int, User], groups: dict[int, Group],
-                      names: dict[int, str], *, show_failures: bool = True) -> str:
+                      names: dict[int, str], *, show_failures: bool = True,
+                      shown: dict[tuple[int, int | None], str] | None = None) -> str:
     """One line per event (continuation lines indented); bot text is shown without HTML."""
 
     def person(user_id: int | None) -> str:
@@ -39,6 +40,8 @@ def render_transcript(events: list[Event], users: dict[int, User], groups: dict[
         return f"[{chat_name(chat_id)}] " if chat_id in groups else ""
 
     lines: list[str] = []
+    # The latest text of each bot message (pass one dict to render a conversation in parts).
+    shown = {} if shown is None else shown
     for event in events:
         chat = event.chat_id
         if event.kind == "user_text":
@@ -50,9 +53,17 @@ def render_transcript(events: list[Event], users: dict[int, User], groups: dict[
             lines.append(f"{where(chat)}{person(event.user_id)} taps [{event.text}]")
         elif event.kind in ("bot_text", "bot_file", "edit"):
             head = f"Bot → {chat_name(chat)}"
-            if event.kind == "edit":
-                head += " (edited)"
             body = event.text
+            key = (chat, event.message_id)
+            if event.kind == "edit":
+                before = shown.get(key)
+                if before is not None and body == before and not event.buttons:
+                    shown[key] = body
+                    continue  # only the buttons were taken away: nothing new to read
+                head += " (edited)"
+                if before and body.startswith(before) and len(body) > len(before):
+                    body = "… " + body[len(before):].strip()
+            shown[key] = event.text
             if event.kind == "bot_file":
                 body = f"[{event.detail}] {body}".rstrip()
             lines += _block(f"{head}: ", body)

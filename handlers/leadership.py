@@ -1,0 +1,157 @@
+"""Leadership: /ringkasan (chart and digest), /ekspor (the evaluation workbook) and the digest's buttons.
+
+For leadership and admins: any member of the leadership group there, an admin or a leadership
+member in a private chat; in another group the commands point to the private chat, so the
+agency's numbers never land in a chat they do not belong to. Thin: parse the TW argument, build
+in worker threads (scoring and openpyxl through services.db, matplotlib through to_thread), send.
+
+The drill-down buttons are stateless (`rk:p:<program>:<q>`, `rk:k:<kegiatan>:<q>`, `rk:d:<plan>:<q>`):
+each press checks the role again and that the id belongs to a plan leadership is served
+(jobs.digest.served_plans); anything else is refused with an alert and nothing is shown.
+"""
+
+import functools
+
+from telegram import Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.calendar import ReportingCalendar
+from bot.digest import Digest, build_digest, kegiatan_detail, parse_callback, program_detail
+from bot.formatting import quarter_label
+from bot.people import Role
+from bot.render import labels, render
+from bot.scoring import score_plan_from_db
+from bot.services import services_of
+from bot.workbook import build_workbook
+from handlers.auth import open_private_chat_hint, require
+from bot.formatting import parse_quarter
+from handlers.common import ack
+from jobs.digest import COMMAND, build_report, caption, keyboard, send_report, served_plans
+from models import Kegiatan, Program
+
+def _calendar(context) -> ReportingCalendar:
+    return ReportingCalendar.from_settings(services_of(context).settings)
+
+
+def _target(*, session, settings, calendar, now):
+    """(plan id, year, default quarter) leadership reads about now; None without a plan."""
+    served = served_plans(now, session=session, settings=settings, calendar=calendar)
+    if not served:
+        return None
+    plan, quarter = served[0]
+    return plan.id, plan.year, quarter
+
+
+async def _command_target(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str):
+    """The plan and quarter a /ringkasan or /ekspor asks for, or None after saying why not."""
+    services = services_of(context)
+    message = update.effective_message
+    chat = update.effective_chat
+    if chat.type != ChatType.PRIVATE and chat.id != services.settings.leadership_chat_id:
+        await open_private_chat_hint(update, context)
+        return None
+    target = await services.db(_target, settings=services.settings, calendar=_calendar(context), now=services.now())
+    if target is None:
+        await message.reply_text(render("no_plan", services.lang))
+        return None
+    plan_id, year, quarter = target
+    text = " ".join(context.args or [])
+    if text:
+        asked = parse_quarter(text)
+        if asked is None:
+            await message.reply_text(render("leadership_bad_quarter", services.lang, text=text[:40], command=command,
+                                            current=quarter))
+            return None
+        quarter = asked
+    return plan_id, year, quarter
+
+
+def leadership_command(command: str):
+    """Decorator: leadership and admins only, in the leadership group or a private chat, with the plan
+    and the quarter asked for (`/<command> [TW]`) resolved before the callback runs."""
+
+    def decorate(callback):
+        @require(Role.LEADERSHIP, Role.ADMIN)
+        @functools.wraps(callback)
+        async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+            target = await _command_target(update, context, command)
+            if target is not None:
+                await callback(update, context, *target)
+
+        return handler
+
+    return decorate
+
+
+@leadership_command("ringkasan")
+async def ringkasan(update: Update, context: ContextTypes.DEFAULT_TYPE, plan_id: int, year: int, quarter: int) -> None:
+    """/ringkasan [TW]: the achievement chart, then the digest with a button per program."""
+    services = services_of(context)
+    report = await build_report(services, plan_id, quarter)
+    await send_report(context.bot, update.effective_chat.id, report, caption(report, services.lang, reason=COMMAND))
+
+
+def _workbook(plan_id: int, quarter: int, *, session, settings):
+    """The scores (for the caption) and the workbook built from them, in a worker thread."""
+    score = score_plan_from_db(plan_id, quarter, session=session, bands=settings.score_bands)
+    return score, build_workbook(plan_id, quarter, session=session, settings=settings, score=score)
+
+
+@leadership_command("ekspor")
+async def ekspor(update: Update, context: ContextTypes.DEFAULT_TYPE, plan_id: int, year: int, quarter: int) -> None:
+    """/ekspor [TW]: the quarterly evaluation workbook (.xlsx) as a document."""
+    services = services_of(context)
+    score, data = await services.db(_workbook, plan_id, quarter, settings=services.settings)
+    name = labels("ekspor_labels", services.lang)["file_name"].format(
+        year=year, tw=quarter_label(quarter).replace(" ", "-"))
+    await context.bot.send_document(update.effective_chat.id, document=data, filename=name,
+                                    caption=render("ekspor_caption", services.lang, ps=score))
+
+
+def _drill_down(kind: str, ident: int, quarter: int, *, session, settings, calendar, now, lang) -> Digest | None:
+    """The digest, a program or a kegiatan of a served plan; None for an id outside them (forged or stale)."""
+    plan_ids = {plan.id for plan, _ in served_plans(now, session=session, settings=settings, calendar=calendar)}
+    if kind == "d":
+        if ident not in plan_ids:
+            return None
+        return build_digest(ident, quarter, session=session, settings=settings, lang=lang, now=now)
+    row = session.get(Program if kind == "p" else Kegiatan, ident)
+    if row is None or row.plan_id not in plan_ids:
+        return None
+    detail = program_detail if kind == "p" else kegiatan_detail
+    return detail(ident, quarter, session=session, settings=settings, lang=lang)
+
+
+@require(Role.LEADERSHIP, Role.ADMIN)
+async def drill_down(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    """A digest button: the message becomes the program's or kegiatan's detail (or the digest again)."""
+    services = services_of(context)
+    query = update.callback_query
+    parsed = parse_callback(query.data)
+    view = None
+    if parsed is not None:
+        view = await services.db(_drill_down, *parsed, settings=services.settings, calendar=_calendar(context),
+                                 now=services.now(), lang=services.lang)
+    if view is None:
+        await ack(update, context, render("stale_button", services.lang), alert=True)
+        return
+    await ack(update, context)
+    # The digest's last part carries the buttons; a detail too long for one message continues below it.
+    first, *rest = view.messages[-1:] if parsed[0] == "d" else view.messages
+    markup = keyboard(view.buttons)
+    try:
+        await query.edit_message_text(first, reply_markup=None if rest else markup)
+    except BadRequest as exc:  # the same button pressed twice: Telegram refuses an edit that changes nothing
+        if "not modified" not in str(exc).lower():
+            raise
+    for i, text in enumerate(rest):
+        await query.message.reply_text(text, reply_markup=markup if i == len(rest) - 1 else None)
+
+
+def register(application: Application) -> None:
+    """Attach /ringkasan, /ekspor and the digest's buttons (called once from handlers.registry.register)."""
+    application.add_handler(CommandHandler("ringkasan", ringkasan))
+    application.add_handler(CommandHandler("ekspor", ekspor))
+    application.add_handler(CallbackQueryHandler(drill_down, pattern=r"^rk:"))

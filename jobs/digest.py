@@ -1,0 +1,223 @@
+"""Automatic leadership digests: the chart and the digest in the leadership group, through the outbox.
+
+When (all in the agency's zone, at the reminder time, 08:00 by default):
+- on the first working day after a quarter's deadline (calendar.late_list_date), the day the late
+  list goes out;
+- weekly on DIGEST_WEEKDAY (0 = Monday; -1 turns it off) while the quarter's reporting window is
+  open (calendar.in_window), unless the whole quarter is locked (nothing can change any more).
+
+Each is one GroupPost row (kind "digest", dedupe_key "digest:<plan_id>:<q>:<YYYY-MM-DD>"), created
+with INSERT … ON CONFLICT DO NOTHING: a rerun, a late run or two processes create it once. The row
+is created at any moment of its day after the reminder time (a bot that was down at 08:00 sends it
+when it comes back that day), never on a later day.
+
+This module sends its own rows: the reminder dispatcher sends text-only kinds, a digest is a photo
+and messages with buttons. It claims one row at a time (bot.outbox.claim_group_posts), builds the
+digest and the chart at send time in worker threads, sends the photo then the messages (buttons
+under the last one) and marks the row delivered; pending again with the outbox's backoff after a
+429, a timeout or a network error; failed after 403, «chat not found» or any other refusal.
+Stale claims of a stopped worker are recovered by the reminder dispatcher (recover_stale_claims
+covers every GroupPost). A post that fails half-way is sent whole on its retry (at-least-once,
+like the outbox's other windows).
+
+`served_plans` and `build_report` / `send_report` are shared with /ringkasan (handlers/leadership.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlmodel import Session
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ContextTypes
+
+from bot.calendar import ReportingCalendar
+from bot.charts import achievement_chart
+from bot.config import Settings
+from bot.db import insert_ignore
+from bot.digest import Digest, build_digest
+from bot.due import as_utc, quarter_locked
+from bot.outbox import PENDING, claim_group_posts, mark_delivered, mark_failed, mark_retry, reporting_targets
+from bot.plans import current_plan
+from bot.render import render
+from bot.scoring import PlanScore, score_plan_from_db
+from bot.services import Services, services_of
+from jobs import JOBS
+from handlers.common import button_column as keyboard
+from jobs.reminders import retry_seconds
+from models import GroupPost, Plan
+
+log = logging.getLogger("rapk.jobs.digest")
+
+DIGEST = "digest"
+TICK_INTERVAL = 60.0
+LATE_LIST, WEEKLY, COMMAND = "late_list", "weekly", "command"  # why a digest is sent (its caption says)
+
+
+# -- which plan and quarter -------------------------------------------------------------------------
+
+def served_plans(now: datetime, *, session: Session, settings: Settings,
+                 calendar: ReportingCalendar) -> list[tuple[Plan, int]]:
+    """(plan, quarter) pairs leadership reads about at `now`, the default first.
+
+    The reporting quarter's plan, then the previous quarter's (as reminders chase them); without
+    either, the configured or newest plan with the quarter nearest to now.
+    """
+    targets = reporting_targets(now, session=session, settings=settings, calendar=calendar)
+    if targets:
+        return targets
+    plan = current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
+    if plan is None:
+        return []
+    year, quarter = calendar.reporting_quarter(as_utc(now))
+    return [(plan, quarter if plan.year == year else 4 if plan.year < year else 1)]
+
+
+def dedupe_key(plan_id: int, quarter: int, day: date) -> str:
+    return f"{DIGEST}:{plan_id}:{quarter}:{day.isoformat()}"
+
+
+def plan_digest_posts(now: datetime, *, session: Session, settings: Settings, calendar: ReportingCalendar) -> int:
+    """Create the digest rows due at `now` (idempotent: run it as often as you like); returns how many were new."""
+    if not settings.leadership_chat_id:
+        return 0
+    now = as_utc(now)
+    today = calendar.local_date(now)
+    if now < datetime.combine(today, calendar.reminder_time, tzinfo=calendar.tz):
+        return 0
+    rows = []
+    for plan, quarter in reporting_targets(now, session=session, settings=settings, calendar=calendar):
+        late_list_day = calendar.late_list_date(plan.year, quarter) == today
+        weekly = (settings.digest_weekday == today.weekday() and calendar.in_window(plan.year, quarter, now)
+                  and not quarter_locked(plan.id, quarter, session=session))
+        if late_list_day or weekly:
+            rows.append({"dedupe_key": dedupe_key(plan.id, quarter, today), "plan_id": plan.id, "quarter": quarter,
+                         "kind": DIGEST, "chat_id": settings.leadership_chat_id, "status": PENDING, "attempts": 0,
+                         "created_at": now})
+    return insert_ignore(session, GroupPost, rows, ["dedupe_key"]) if rows else 0
+
+
+# -- building and sending (shared with /ringkasan) --------------------------------------------------
+
+@dataclass(frozen=True)
+class Report:
+    """A digest ready to send: the scores behind it, its messages and buttons, the chart."""
+
+    score: PlanScore
+    digest: Digest
+    chart: bytes
+
+
+def score_and_digest(plan_id: int, quarter: int, *, session: Session, settings: Settings, lang: str,
+                     now: datetime) -> tuple[PlanScore, Digest]:
+    """Score the plan once and render its digest (runs in a worker thread through services.db)."""
+    score = score_plan_from_db(plan_id, quarter, session=session, bands=settings.score_bands)
+    return score, build_digest(plan_id, quarter, session=session, settings=settings, lang=lang, now=now, score=score)
+
+
+async def build_report(services: Services, plan_id: int, quarter: int) -> Report:
+    """Digest and chart off the event loop: scoring in a database thread, matplotlib in another."""
+    score, digest = await services.db(score_and_digest, plan_id, quarter, settings=services.settings,
+                                      lang=services.lang, now=services.now())
+    chart = await asyncio.to_thread(achievement_chart, score, quarter, lang=services.lang)
+    return Report(score, digest, chart)
+
+
+async def send_report(bot, chat_id: int, report: Report, caption: str) -> None:
+    """The chart with a short caption, then the digest's messages, the last carrying the drill-down buttons."""
+    await bot.send_photo(chat_id, photo=report.chart, caption=caption)
+    last = len(report.digest.messages) - 1
+    for i, text in enumerate(report.digest.messages):
+        await bot.send_message(chat_id, text, reply_markup=keyboard(report.digest.buttons) if i == last else None)
+
+
+def caption(report: Report, lang: str, *, reason: str, deadline: date | None = None) -> str:
+    return render("ringkasan_caption", lang, ps=report.score, reason=reason, deadline=deadline)
+
+
+# -- the job ----------------------------------------------------------------------------------------
+
+@dataclass
+class DigestRun:
+    created: int = 0
+    delivered: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def _claim(*, session: Session, now: datetime) -> GroupPost | None:
+    ids = claim_group_posts(session=session, now=now, limit=1, kinds=(DIGEST,))
+    return session.get(GroupPost, ids[0]) if ids else None
+
+
+def _mark(post_id: int, result: str, *, session: Session, now: datetime, error: str = "",
+          retry_after: float | None = None) -> str:
+    if result == "delivered":
+        mark_delivered(post_id, session=session, now=now, model=GroupPost)
+        return "delivered"
+    if result == "retry":
+        return "retried" if mark_retry(post_id, session=session, now=now, error=error, retry_after=retry_after,
+                                       model=GroupPost) == PENDING else "failed"
+    mark_failed(post_id, session=session, error=error, model=GroupPost)
+    return "failed"
+
+
+async def _send_post(application: Application, post: GroupPost, calendar: ReportingCalendar) -> dict:
+    """Build and send one claimed post; returns how to mark it (result, error, retry_after)."""
+    services = services_of(application)
+    try:
+        report = await build_report(services, post.plan_id, post.quarter)
+        year = report.score.year
+        day = date.fromisoformat(post.dedupe_key.rsplit(":", 1)[1])
+        late = calendar.late_list_date(year, post.quarter) == day
+        text = caption(report, services.lang, reason=LATE_LIST if late else WEEKLY,
+                       deadline=calendar.deadline(year, post.quarter))
+    except Exception as exc:  # noqa: BLE001 - a post that cannot be built must not stop the others
+        log.exception("digest post %s could not be built", post.id)
+        return {"result": "failed", "error": f"render: {type(exc).__name__}: {exc}"}
+    try:
+        await send_report(application.bot, post.chat_id, report, text)
+    except RetryAfter as exc:
+        return {"result": "retry", "error": str(exc), "retry_after": retry_seconds(exc)}
+    except Forbidden as exc:
+        return {"result": "failed", "error": str(exc)}
+    except ChatMigrated as exc:
+        return {"result": "failed", "error": f"chat migrated to {exc.new_chat_id}"}
+    except BadRequest as exc:  # «chat not found» and any other refusal: sending again changes nothing
+        log.warning("digest post %s refused by Telegram: %s", post.id, exc)
+        return {"result": "failed", "error": str(exc)}
+    except (NetworkError, TelegramError) as exc:  # TimedOut, 5xx, connection errors
+        return {"result": "retry", "error": f"{type(exc).__name__}: {exc}"}
+    return {"result": "delivered"}
+
+
+async def run_digests(application: Application) -> DigestRun:
+    """Create the digest rows due now, then send every due one until none is left or the bot stops."""
+    services = services_of(application)
+    calendar = ReportingCalendar.from_settings(services.settings)
+    run = DigestRun(created=await services.db(plan_digest_posts, services.now(), settings=services.settings,
+                                              calendar=calendar))
+    while application.running:
+        post = await services.db(_claim, now=services.now())
+        if post is None:
+            break
+        outcome = await _send_post(application, post, calendar)
+        counted = await services.db(_mark, post.id, now=services.now(), **outcome)
+        setattr(run, counted, getattr(run, counted) + 1)
+        log.info("digest post %s (%s) %s %s", post.id, post.dedupe_key, counted, outcome.get("error", ""))
+    return run
+
+
+async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """JobQueue entry: the idempotent digest tick and its sending."""
+    await run_digests(context.application)
+
+
+# Every minute, and right after start-up (not 0: see jobs/reminders.py).
+JOBS.append(("leadership_digest", digest_job, TICK_INTERVAL, 1.0))
+
+__all__ = ["COMMAND", "DIGEST", "LATE_LIST", "WEEKLY", "DigestRun", "Report", "build_report", "caption",
+           "dedupe_key", "keyboard", "plan_digest_posts", "run_digests", "send_report", "served_plans"]

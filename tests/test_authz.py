@@ -1,0 +1,236 @@
+"""Authorization matrix: every registered command from every role, in a private chat and in a group;
+a forged callback for every callback prefix the bot registers, from those who may not use it.
+
+Data-driven from the running application's handlers: a command or callback prefix that someone
+registers later without a row in EXPECTED / FORGED fails here with a message saying what to add.
+"""
+
+import functools
+import html
+import re
+from dataclasses import dataclass
+
+import pytest
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+
+from bot.app import build_application
+from bot.people import Role
+from bot.render import render
+from tests import harness as harness_module
+from tests.admin_steps import changed_tables, snapshot
+from tests.harness import ADMIN_ID, LEADER_ID, LEADERSHIP_CHAT, OTHER_GROUP, PIC_ID, STRANGER_ID, BotHarness
+
+ADMIN, PIC, LEADERSHIP, STRANGER = Role.ADMIN, Role.PIC, Role.LEADERSHIP, Role.STRANGER
+ANYONE = None
+
+# command → (roles that may use it, or ANYONE; private chat only)
+EXPECTED: dict[str, tuple[frozenset | None, bool]] = {
+    "start": (ANYONE, False),
+    "bantuan": (ANYONE, False),
+    "help": (ANYONE, False),
+    "batal": (ANYONE, False),
+    "lapor": (frozenset({PIC}), True),
+    "status": (frozenset({PIC}), True),
+    "cuti": (frozenset({PIC}), True),
+    "ringkasan": (frozenset({LEADERSHIP, ADMIN}), False),
+    "ekspor": (frozenset({LEADERSHIP, ADMIN}), False),
+    **{name: (frozenset({ADMIN}), True) for name in (
+        "impor", "target", "riwayat", "kunci", "buka", "pengguna", "pic", "undang", "ingatkan", "jadwal")},
+}
+
+# callback prefix → (roles that may press it, forged data; {k1}/{k2}: Budi's/Sari's kegiatan, {a1}: an aksi
+# of Budi's, {i1}: an indicator, {budi}/{rina}: people, {plan}: the plan)
+FORGED: dict[str, tuple[frozenset, list[str]]] = {
+    "pic:": (frozenset({ADMIN}), ["pic:t:{rina}:{k1}", "pic:p:{rina}", "pic:g:{rina}:{program}", "pic:ppg:0"]),
+    "inv:": (frozenset({ADMIN}), ["inv:p:{rina}", "inv:ppg:0"]),
+    "imp:": (frozenset({ADMIN}), ["imp:ok:deadbeef", "imp:pg:1", "imp:x"]),
+    "tg:": (frozenset({ADMIN}), ["tg:pp:0", "tg:k:{k1}", "tg:a:{a1}", "tg:q:{a1}:2", "tg:i:{i1}", "tg:ok:deadbeef"]),
+    "rw:": (frozenset({ADMIN}), ["rw:pp:0", "rw:a:{a1}", "rw:g:{k1}", "rw:i:{i1}"]),
+    "lk:": (frozenset({ADMIN}), ["lk:L2:ok:0", "lk:L2:ok:{k1}", "lk:U2:ok:0", "lk:L2:pp:0"]),
+    "usr:": (frozenset({ADMIN}), ["usr:adm:{budi}:1", "usr:pz:{budi}:20200701", "usr:p:{budi}", "usr:pg:0"]),
+    "lp:": (frozenset({PIC}), ["lp:k:{k2}:2", "lp:save:deadbeef", "lp:q:1", "lp:a:eq", "lp:x"]),
+    "lapor:": (frozenset({PIC}), ["lapor:{k2}"]),
+    "rk:": (frozenset({LEADERSHIP, ADMIN}), ["rk:d:{plan}:2", "rk:k:{k1}:2"]),
+    "cuti:": (frozenset({PIC}), ["cuti:end", "cuti:x"]),
+}
+MUST_BE_REGISTERED = {"pic:", "inv:", "lp:", "lapor:", "imp:", "tg:", "lk:", "usr:", "rw:"}
+# A PIC pressing PIC buttons that name someone else's kegiatan: also refused, nothing changes.
+OTHER_PICS_ITEMS = ["lapor:{k2}", "lp:k:{k2}:2", "lp:save:deadbeef"]
+
+
+@pytest.fixture
+async def bot(fake, db_url, small_plan, monkeypatch):
+    """The real bot without the outgoing rate limiter: its 20-messages-a-minute group limit would make
+    this matrix wait minutes for the group replies, and rate limiting has nothing to do with authorization."""
+    monkeypatch.setattr(harness_module, "build_application", functools.partial(build_application, rate_limiter=False))
+    h = BotHarness(fake, db_url)
+    await h.start()
+    yield h
+    await h.stop()
+
+
+@dataclass(frozen=True)
+class Sender:
+    name: str
+    user: int
+    chat: int
+    roles: frozenset
+
+    @property
+    def in_group(self) -> bool:
+        return self.chat != self.user
+
+
+SENDERS = [
+    Sender("stranger", STRANGER_ID, STRANGER_ID, frozenset({STRANGER})),
+    Sender("stranger in a group", STRANGER_ID, OTHER_GROUP, frozenset({STRANGER})),
+    Sender("PIC", PIC_ID, PIC_ID, frozenset({PIC})),
+    Sender("PIC in a group", PIC_ID, OTHER_GROUP, frozenset({PIC})),
+    Sender("leadership member", LEADER_ID, LEADER_ID, frozenset({LEADERSHIP})),
+    Sender("leadership member in the leadership group", LEADER_ID, LEADERSHIP_CHAT, frozenset({LEADERSHIP})),
+    Sender("admin", ADMIN_ID, ADMIN_ID, frozenset({ADMIN, LEADERSHIP})),
+    Sender("admin in the leadership group", ADMIN_ID, LEADERSHIP_CHAT, frozenset({ADMIN, LEADERSHIP})),
+]
+
+
+def _walk(handlers):
+    for handler in handlers:
+        if isinstance(handler, ConversationHandler):
+            yield from _walk([*handler.entry_points, *(h for hs in handler.states.values() for h in hs),
+                              *handler.fallbacks])
+        else:
+            yield handler
+
+
+def registered(app) -> tuple[set[str], set[str]]:
+    """Every command and every callback-data prefix the application has a handler for."""
+    handlers = list(_walk([h for group in app.handlers.values() for h in group]))
+    commands = {c for h in handlers if isinstance(h, CommandHandler) for c in h.commands}
+    prefixes = set()
+    for h in handlers:
+        if isinstance(h, CallbackQueryHandler) and h.pattern is not None:
+            pattern = h.pattern.pattern if hasattr(h.pattern, "pattern") else str(h.pattern)
+            m = re.match(r"\^(?:\(([a-z|]+)\)|([a-z]+)):", pattern)
+            assert m, f"callback pattern {pattern!r} has no `^prefix:`; tests/test_authz.py cannot forge it"
+            prefixes |= {f"{p}:" for p in (m[1] or m[2]).split("|")}
+    return commands, prefixes
+
+
+def expected_outcome(command: str, sender: Sender) -> str:
+    allowed, private_only = EXPECTED[command]
+    if allowed is not None and not sender.roles & allowed:
+        return "refused"
+    return "private hint" if private_only and sender.in_group else "allowed"
+
+
+def _plain(text: str) -> str:
+    return html.unescape(re.sub(r"</?[a-z][^>]*>", "", text))
+
+
+REFUSALS = {_plain(render("refused", "id", actor=None, needed=needed, stranger=stranger))
+            for needed, stranger in ((["admin"], True), (["admin"], False), (["leadership"], False), (["pic"], False))}
+PRIVATE_HINT = _plain(render("use_private_chat", "id"))
+
+
+def classify(replies: list[str]) -> str:
+    if not replies:
+        return "silence"
+    if any(r in REFUSALS for r in replies):
+        return "refused"
+    if any(r == PRIVATE_HINT for r in replies):
+        return "private hint"
+    return "allowed"
+
+
+def rounds(senders: list[Sender]) -> list[list[Sender]]:
+    """Batches in which each chat has at most one sender, so every reply is attributable."""
+    out: list[list[Sender]] = []
+    for sender in senders:
+        batch = next((b for b in out if all(s.chat != sender.chat for s in b)), None)
+        if batch is None:
+            out.append(batch := [])
+        batch.append(sender)
+    return out
+
+
+async def send_round(fake, command: str, batch: list[Sender]) -> dict[Sender, str]:
+    marks = {s: len(fake.messages_to(s.chat)) for s in batch}
+    for s in batch:
+        fake.send_command(s.user, f"/{command}", chat_id=None if not s.in_group else s.chat)
+    await fake.wait_idle()
+    return {s: classify([_plain(m.get("text") or "") for m in fake.messages_to(s.chat)[marks[s]:]]) for s in batch}
+
+
+async def test_every_command_from_every_role(bot, fake, engine, small_plan):
+    commands, _ = registered(bot.app)
+    unknown = sorted(commands - set(EXPECTED))
+    if unknown:
+        pytest.fail(f"commands {['/' + c for c in unknown]} are registered but tests/test_authz.py EXPECTED has no "
+                    "row for them: add (roles that may use it, private-chat only) so their authorization is tested")
+    wrong = []
+    for command in sorted(commands):
+        outcomes = {s: expected_outcome(command, s) for s in SENDERS}
+        refused = [s for s in SENDERS if outcomes[s] != "allowed"]
+        allowed = [s for s in SENDERS if outcomes[s] == "allowed"]
+        for batch in rounds(refused):
+            before = snapshot(engine, conversations=True)
+            got = await send_round(fake, command, batch)
+            changed = changed_tables(before, snapshot(engine, conversations=True))
+            wrong += [f"/{command} from {s.name}: expected {outcomes[s]}, got {got[s]}" for s in batch
+                      if got[s] != outcomes[s]]
+            wrong += [f"/{command} refused to {[s.name for s in batch]} still changed {changed}"] if changed else []
+        for batch in rounds(allowed):
+            got = await send_round(fake, command, batch)
+            wrong += [f"/{command} from {s.name}: expected allowed, got {got[s]}" for s in batch if got[s] != "allowed"]
+            for s in batch:  # leave no conversation running for the next command
+                fake.send_command(s.user, "/batal", chat_id=None if not s.in_group else s.chat)
+            await fake.wait_idle()
+    assert not wrong, "\n".join(wrong)
+
+
+def _forged(data: str, small_plan: dict) -> str:
+    k1, k2 = small_plan["kegiatan"]
+    return data.format(k1=k1, k2=k2, a1=small_plan["aksi"][k1][0], i1=1, budi=small_plan["budi"],
+                       rina=small_plan["rina"], plan=small_plan["plan"], program=small_plan["program"])
+
+
+async def test_forged_callbacks_are_refused_and_change_nothing(bot, fake, engine, small_plan):
+    _, prefixes = registered(bot.app)
+    assert MUST_BE_REGISTERED <= prefixes, f"not registered: {sorted(MUST_BE_REGISTERED - prefixes)}"
+    unknown = sorted(prefixes - set(FORGED))
+    if unknown:
+        pytest.fail(f"callback prefixes {unknown} are registered but tests/test_authz.py FORGED has no row for "
+                    "them: add (roles that may press them, sample callback data) so forged presses are tested")
+    private = [s for s in SENDERS if not s.in_group]
+    for s in private:  # a bot message to press on
+        fake.send_command(s.user, "/bantuan")
+    await fake.wait_idle()
+    presses = []  # (who, data, must be the refusal alert)
+    for prefix in sorted(prefixes):
+        allowed, samples = FORGED[prefix]
+        for s in private:
+            if not s.roles & allowed:
+                presses += [(s, _forged(d, small_plan), True) for d in samples]
+            elif PIC in s.roles and prefix in ("lp:", "lapor:"):
+                presses += [(s, _forged(d, small_plan), False) for d in OTHER_PICS_ITEMS if d.startswith(prefix)]
+    before = snapshot(engine, conversations=True)
+    sent = {}
+    for s, data, refusal in presses:
+        message = fake.messages_to(s.chat)[-1]
+        update = fake.press_button(s.user, message, data, forge=True)
+        sent[update["callback_query"]["id"]] = (s, data, refusal)
+        await fake.wait_idle()
+    answers = {c.params["callback_query_id"]: c.params for c in fake.calls("answerCallbackQuery")}
+    # The refusal, or «this button is no longer valid» where no handler takes the data outside its conversation.
+    refusals = {render("refused_alert", "id"), render("stale_button", "id")}
+    wrong = []
+    for query_id, (s, data, refusal) in sent.items():
+        answer = answers.get(query_id)
+        if answer is None:
+            wrong.append(f"{data!r} from {s.name}: never answered (the button would spin)")
+        elif refusal and (answer.get("text") not in refusals or not answer.get("show_alert")):
+            wrong.append(f"{data!r} from {s.name}: expected the refusal alert, got {answer.get('text')!r}")
+    assert not wrong, "\n".join(wrong)
+    assert changed_tables(before, snapshot(engine, conversations=True)) == []
+    bot_messages = sum(len(fake.messages_to(s.chat)) for s in private)
+    assert bot_messages == len(private)  # the /bantuan answers only: no forged press got a message

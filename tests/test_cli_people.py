@@ -1,0 +1,47 @@
+"""`rapk assign`, `rapk invite`, and configuration errors at start, as an admin types them."""
+
+import subprocess
+import sys
+
+from sqlmodel import select
+
+from bot.cli import main
+from bot.db import unit_of_work
+from models import Invite, Person, PicAssignment
+
+
+def test_assign_creates_the_person_and_invite_prints_a_link(db_url, engine, small_plan, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "rapk_bkd_bot")
+    assert main(["assign", "Dewi Kartika", "1", "Penjurangan"]) == 0
+    out = capsys.readouterr().out
+    assert "assigned: 1. Pendidikan dan Pelatihan Teknis" in out and "new person: Dewi Kartika" in out
+    with unit_of_work(engine) as session:
+        dewi = session.exec(select(Person).where(Person.name == "Dewi Kartika")).one()
+        assert len(session.exec(select(PicAssignment).where(PicAssignment.person_id == dewi.id)).all()) == 2
+    assert main(["invite", "Dewi Kartika"]) == 0
+    link = capsys.readouterr().out.split(": ", 1)[1].split()[0]
+    with unit_of_work(engine) as session:
+        token = session.exec(select(Invite)).one().token
+    assert link == f"https://t.me/rapk_bkd_bot?start={token}"
+
+
+def test_ambiguous_names_are_refused_without_changes(db_url, engine, small_plan, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert main(["assign", "Budi Santoso", "Pendidikan"]) == 1  # two kegiatan match
+    assert "2 kegiatan match" in capsys.readouterr().err
+    with unit_of_work(engine) as session:
+        assert len(session.exec(select(PicAssignment)).all()) == 2
+
+
+def test_run_without_token_stops_with_one_line_naming_the_key(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "DATABASE_URL": f"sqlite:///{tmp_path}/x.sqlite3"}
+    run = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        "configuration error: TELEGRAM_BOT_TOKEN: required to run the bot (see .env.example)"]
+    env["REPORT_DEADLINE_WORKING_DAYS"] = "lima"
+    run = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         timeout=60)
+    assert run.returncode == 2 and run.stderr.startswith("configuration error: REPORT_DEADLINE_WORKING_DAYS:")

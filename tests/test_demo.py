@@ -1,0 +1,39 @@
+"""`rapk demo`: the newcomer's first look plays a whole quarter and leaves its files behind."""
+
+import subprocess
+import sys
+
+from openpyxl import load_workbook
+
+
+def test_demo_plays_a_quarter_and_writes_its_files(tmp_path):
+    out = tmp_path / "demo"
+    run = subprocess.run([sys.executable, "-m", "bot", "demo", "--out", str(out)], capture_output=True, text=True,
+                         timeout=240, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr[-3000:]
+    transcript = (out / "transcript.txt").read_text(encoding="utf-8")
+    assert transcript in run.stdout  # printed as well as written
+    # Invites accepted, reminders at H-7 naming the aksi and the deadline in Indonesian.
+    assert transcript.count("Akun Telegram Anda sekarang terhubung sebagai PIC") == 3
+    h7 = transcript.split("━━ H-7", 1)[1].split("━━", 1)[0]
+    assert "Aksi 1. Persiapan pelaksanaan kegiatan diklat: target TW II 50%" in h7
+    assert h7.count("Batas akhir laporan: 7 Juli 2020") == 3
+    # Budi's typo is caught and asked again; both reports are saved.
+    assert "“lima puluh persen” bukan angka" in transcript
+    assert transcript.count("Tersimpan ✅ Pendidikan") == 2
+    # Only Rina, who did not report, is reminded at H-3, on the deadline and after it.
+    for title in ("━━ H-3", "━━ Hari batas akhir", "━━ Pengingat keterlambatan"):
+        part = transcript.split(title, 1)[1].split("━━", 1)[0]
+        assert "Bot → Rina" in part and "Bot → Budi" not in part and "Bot → Sari" not in part
+    # Leadership gets the late list and the digest with its chart; the admin changes a target.
+    after = transcript.split("━━ Sehari setelah batas akhir", 1)[1].split("━━", 1)[0]
+    assert "Belum lapor TW II 2020" in after and "Rina Lestari" in after
+    assert "[photo]" in after and "PIC sudah lapor: 6 dari 7" in after
+    assert "TW III 2020: 20% → 25%" in transcript and "Bot → Sari: 🎯 Target diubah oleh admin" in transcript
+    # The files: a real PNG and a workbook with the plan in it.
+    png = (out / "capaian-tw2-2020.png").read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000
+    book = load_workbook(out / "Evaluasi-RAPK-2020-TW-II.xlsx")
+    cells = [str(c.value) for row in book.active.iter_rows() for c in row if c.value is not None]
+    assert any("Pendidikan dan Pelatihan Teknis" in c for c in cells)
+    assert "RAPK demo finished" in run.stdout

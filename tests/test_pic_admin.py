@@ -1,0 +1,46 @@
+"""/pic and /undang in chat: browse program → kegiatan, toggle PICs, make invite links."""
+
+from sqlmodel import select
+
+from bot.db import unit_of_work
+from models import PicAssignment
+from tests.admin_steps import act, alerts
+from tests.harness import ADMIN_ID, PIC2_ID, forge_press
+
+
+async def test_admin_assigns_a_pic_by_browsing_and_the_pic_is_told(harness, fake, engine, small_plan):
+    text = await act(fake, text="/pic")
+    assert "Rina Lestari" in text or "⏳" in text
+    await act(fake, press="✅ Sari Dewi")
+    await act(fake, press="Program Pendidikan dan Pelatihan ASN")
+    text = await act(fake, press="▫️ Pendidikan dan Pelatihan Teknis")
+    assert "✅ Pendidikan dan Pelatihan Teknis" in str(fake.buttons(fake.last_message_to(ADMIN_ID)))
+    with unit_of_work(engine) as session:
+        rows = session.exec(select(PicAssignment).where(PicAssignment.person_id == small_plan["sari"])).all()
+        assert {r.kegiatan_id for r in rows} == set(small_plan["kegiatan"])
+    notice = await fake.wait_for_message(PIC2_ID, contains="Anda ditugaskan sebagai PIC")
+    assert "Pendidikan dan Pelatihan Teknis" in notice["text"]
+
+
+async def test_stale_pic_button_after_the_person_is_gone_gets_one_answer(harness, fake, small_plan):
+    await act(fake, text="/pic")
+    menu = fake.last_message_to(ADMIN_ID)
+    forge_press(fake, ADMIN_ID, menu, "pic:g:999999:1")
+    await fake.wait_idle()
+    assert alerts(fake)[-1].startswith("Tombol ini sudah tidak berlaku")
+
+
+async def test_blocked_pic_is_marked_unreachable_when_told_of_an_assignment(harness, fake, engine, small_plan):
+    from models import Person
+
+    fake.block(PIC2_ID)
+    await act(fake, text="/pic Sari Dewi")
+    await act(fake, press="Program Pendidikan dan Pelatihan ASN")
+    await act(fake, press="▫️ Pendidikan dan Pelatihan Teknis")
+    with unit_of_work(engine) as session:
+        assert session.get(Person, small_plan["sari"]).unreachable_at is not None
+
+
+async def test_undang_makes_a_single_use_link(harness, fake):
+    text = await act(fake, text="/undang Rina")
+    assert "https://t.me/rapk_test_bot?start=" in text and "sekali" in text
