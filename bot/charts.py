@@ -22,6 +22,7 @@ from matplotlib.patches import Patch
 
 from bot import formatting
 from bot.digest import band_legend, program_labels
+from bot.render import labels
 from bot.scoring import BAND_NAMES, PARTIAL, Budget, Measure, PlanScore
 
 WIDTH_PX = 1080
@@ -36,26 +37,12 @@ BAND_COLOURS = dict(zip(BAND_NAMES, ("#2e7d32", "#f2a900", "#ef6c00", "#c62828",
 ABSORPTION_COLOUR = "#5b8fd9"
 MISSING_COLOUR = "#9e9e9e"
 
-TEXT = {
-    "id": {"title": "Capaian {tw} {year}", "overall": "Keseluruhan {pct}{band} · serapan anggaran {abs}",
-           "physical": "Capaian s.d. {tw}:", "absorption": "Serapan anggaran", "target": "Target 100%",
-           "partial": "arsir: sebagian kegiatan belum lapor, rata-rata dari yang sudah",
-           "missing": "belum ada data", "not_due": "belum ada target",
-           "subset": "{n} terendah dan {m} tertinggi dari {total} program", "none": "Belum ada program"},
-    "en": {"title": "Achievement {tw} {year}", "overall": "Overall {pct}{band} · budget absorbed {abs}",
-           "physical": "Achievement to {tw}:", "absorption": "Budget absorbed", "target": "Target 100%",
-           "partial": "hatched: some kegiatan not reported yet, average of those that have",
-           "missing": "no data yet", "not_due": "nothing due yet",
-           "subset": "lowest {n} and highest {m} of {total} programs", "none": "No programs yet"},
-}
-
-
 def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang: str = "id",
                       max_items: int = MAX_ITEMS) -> bytes:
     """PNG bytes: per program, achievement to TW n (band-coloured) and budget absorption."""
     ps = plan_score
     quarter = quarter or ps.quarter_no
-    words = TEXT.get(lang, TEXT["id"])
+    words = labels("chart_labels", lang)
     tw = formatting.quarter_label(quarter)
     items, subset_note = _pick_items(ps, max_items, words, lang)
 
