@@ -133,6 +133,7 @@ class Demo:
             await self.app.updater.stop()
             await self.app.stop()
             await self.app.shutdown()
+            await self.app.post_shutdown(self.app)  # closes the database so SQLite folds its WAL back
         await self.fake.stop()
 
     # -- acting ---------------------------------------------------------------------------------

@@ -41,11 +41,9 @@ class Goal(SQLModel, table=True):
     name: str = Field(max_length=1000)
 
 
-class GoalIndicator(SQLModel, table=True):
-    """Indikator sasaran with its annual and quarterly targets as written."""
+class TargetsAsWritten(SQLModel):
+    """An indicator of a goal or program: text, annual target and the four quarterly cells as written."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    goal_id: int = Field(foreign_key="goal.id", index=True)
     seq: int
     no: str = Field(default="", max_length=20)
     text: str = Field(max_length=2000)
@@ -54,6 +52,13 @@ class GoalIndicator(SQLModel, table=True):
     tw2_raw: str = Field(default="", max_length=200)
     tw3_raw: str = Field(default="", max_length=200)
     tw4_raw: str = Field(default="", max_length=200)
+
+
+class GoalIndicator(TargetsAsWritten, table=True):
+    """Indikator sasaran with its annual and quarterly targets as written."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_id: int = Field(foreign_key="goal.id", index=True)
 
 
 class Program(SQLModel, table=True):
@@ -69,19 +74,11 @@ class Program(SQLModel, table=True):
     name: str = Field(max_length=1000)
 
 
-class ProgramIndicator(SQLModel, table=True):
+class ProgramIndicator(TargetsAsWritten, table=True):
     """Indikator program with its annual and quarterly targets as written."""
 
     id: int | None = Field(default=None, primary_key=True)
     program_id: int = Field(foreign_key="program.id", index=True)
-    seq: int
-    no: str = Field(default="", max_length=20)
-    text: str = Field(max_length=2000)
-    target_raw: str = Field(default="", max_length=500)
-    tw1_raw: str = Field(default="", max_length=200)
-    tw2_raw: str = Field(default="", max_length=200)
-    tw3_raw: str = Field(default="", max_length=200)
-    tw4_raw: str = Field(default="", max_length=200)
 
 
 class Kegiatan(SQLModel, table=True):
