@@ -1,6 +1,5 @@
 """/lapor end to end: the PIC's whole report through the real bot and the fake Telegram."""
 
-import asyncio
 from datetime import datetime
 from decimal import Decimal
 
@@ -243,7 +242,6 @@ async def test_two_pics_of_one_kegiatan_saving_at_once(harness, fake, engine, sm
     fake.press(PIC_ID, "💾 Simpan")
     fake.press(PIC2_ID, "💾 Simpan")
     await fake.wait_idle()
-    await asyncio.sleep(0)
     aksi, keg = stored(engine, small_plan)
     assert aksi[0].value in (Decimal(40), Decimal(45)) and keg.budget_realised == 10_000_000
     with unit_of_work(engine) as session:
