@@ -55,10 +55,6 @@ def migrate(engine: Engine) -> None:
         command.upgrade(cfg, "head")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 @contextmanager
 def unit_of_work(engine: Engine) -> Iterator[Session]:
     """One session per unit of work: commit on success, roll back on any error."""

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import and_
 from sqlmodel import Session, select
 
+from models.base import as_utc  # noqa: F401  (re-exported: callers import it from here)
 from models import (
     Aksi,
     AksiRealisation,
@@ -45,13 +46,6 @@ if TYPE_CHECKING:
     from bot.calendar import ReportingCalendar
 
 Status = Literal["none", "pending", "submitted", "late", "missed"]
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """An aware UTC datetime; SQLite hands stored UTC timestamps back naive."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 @dataclass

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.audit import record
+from models.base import as_utc
 from models import Invite, Kegiatan, Person, PicAssignment
 
 
@@ -181,12 +182,6 @@ class RedeemResult:
     person_name: str | None = None
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite returns naive datetimes for timezone-aware columns; they were stored as UTC.
-    from datetime import UTC
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 def redeem_invite(token: str, *, telegram_user_id: int, telegram_username: str | None, session: Session,
                   now: datetime) -> RedeemResult:
     """Bind the Telegram account to the invite's person, once."""
@@ -198,7 +193,7 @@ def redeem_invite(token: str, *, telegram_user_id: int, telegram_username: str |
         if invite.used_by_telegram_id == telegram_user_id:
             return RedeemResult(RedeemStatus.ALREADY, person.name)
         return RedeemResult(RedeemStatus.USED)
-    if _aware(invite.expires_at) <= now:
+    if as_utc(invite.expires_at) <= now:
         return RedeemResult(RedeemStatus.EXPIRED, person.name)
     if person.telegram_user_id not in (None, telegram_user_id):
         return RedeemResult(RedeemStatus.TAKEN, person.name)

@@ -6,7 +6,7 @@ right after each update (see bot.app.RapkApplication), not once a minute.
 
 import json
 from copy import deepcopy
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -157,4 +157,4 @@ class DatabasePersistence(BasePersistence):
         return None
 
 
-__all__ = ["DatabasePersistence", "dumps", "loads", "UTC"]
+__all__ = ["DatabasePersistence", "dumps", "loads"]

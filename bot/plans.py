@@ -2,6 +2,7 @@
 
 from sqlmodel import Session, select
 
+from bot.people import kegiatan_of_person
 from models import Agency, Kegiatan, Plan, Program
 
 
@@ -13,6 +14,16 @@ def current_plan(*, session: Session, agency_name: str | None = None, year: int 
     if year:
         query = query.where(Plan.year == year)
     return session.exec(query.order_by(Plan.year.desc(), Plan.id.desc())).first()
+
+
+def home_summary(person_id: int | None, *, session: Session, agency_name: str | None = None,
+                 year: int | None = None) -> dict:
+    """What /start shows: the plan year served and the names of the person's kegiatan in it."""
+    plan = current_plan(session=session, agency_name=agency_name, year=year)
+    kegiatan = []
+    if person_id is not None and plan is not None:
+        kegiatan = [k.name for k in kegiatan_of_person(person_id, session=session, plan_id=plan.id)]
+    return {"plan_year": plan.year if plan else None, "kegiatan": kegiatan}
 
 
 def programs_of(plan_id: int, *, session: Session) -> list[Program]:

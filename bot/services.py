@@ -1,7 +1,6 @@
 """Long-lived services shared by handlers and jobs (kept in Application.bot_data)."""
 
 import asyncio
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -55,6 +54,3 @@ def services_of(context) -> Services:
     bot_data = context.bot_data if hasattr(context, "bot_data") else context
     return bot_data[SERVICES_KEY]
 
-
-def partial(fn, /, **kwargs):
-    return functools.partial(fn, **kwargs)

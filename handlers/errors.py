@@ -1,6 +1,5 @@
 """The error handler: log with context, apologise in Indonesian, tell the admins briefly."""
 
-import html
 import logging
 from datetime import timedelta
 
@@ -43,4 +42,4 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         except Forbidden:
             continue
         except TelegramError as exc:
-            log.warning("admin %s not told of the error: %s", admin_id, html.escape(str(exc)))
+            log.warning("admin %s not told of the error: %s", admin_id, exc)

@@ -3,23 +3,14 @@
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.people import RedeemStatus, Role, kegiatan_of_person, redeem_invite
-from bot.plans import current_plan
+from bot.people import RedeemStatus, Role, redeem_invite
+from bot.plans import home_summary
 from bot.render import render
 from bot.services import services_of
 from handlers.auth import get_actor, require
 
 # Deep-link payloads that are commands rather than invite tokens (from the group hint button).
 COMMAND_PAYLOADS = {"lapor", "status", "bantuan"}
-
-
-def _home_context(*, session, actor, settings):
-    """What the greeting needs: the current plan and the PIC's kegiatan."""
-    plan = current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
-    kegiatan = []
-    if actor.person_id is not None and plan is not None:
-        kegiatan = [k.name for k in kegiatan_of_person(actor.person_id, session=session, plan_id=plan.id)]
-    return {"plan_year": plan.year if plan else None, "kegiatan": kegiatan}
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -30,7 +21,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await redeem(update, context, payload)
         return
     actor = await get_actor(update, context)
-    home = await services.db(_home_context, actor=actor, settings=services.settings)
+    home = await services.db(home_summary, actor.person_id, agency_name=services.settings.agency_name,
+                             year=services.settings.plan_year)
     user = update.effective_user
     await update.effective_message.reply_text(
         render("start", services.lang, actor=actor, first_name=user.first_name, roles=[r.value for r in actor.roles],

@@ -12,6 +12,13 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(value: datetime | None) -> datetime | None:
+    """An aware UTC datetime; SQLite hands stored UTC timestamps back naive."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def ts_field(*, nullable: bool = True, default_now: bool = False, index: bool = False):
     """A timezone-aware timestamp column (stored as UTC)."""
     kwargs = {"default_factory": utcnow} if default_now else {"default": None}
@@ -28,4 +35,4 @@ def decimal_field():
     return Field(default=None, sa_column=Column(Numeric(20, 4), nullable=True))
 
 
-__all__ = ["Decimal", "decimal_field", "money_field", "ts_field", "utcnow"]
+__all__ = ["Decimal", "as_utc", "decimal_field", "money_field", "ts_field", "utcnow"]

@@ -10,7 +10,7 @@ from tests.harness import ADMIN_ID, PIC2_ID, forge_press
 
 async def test_admin_assigns_a_pic_by_browsing_and_the_pic_is_told(harness, fake, engine, small_plan):
     text = await act(fake, text="/pic")
-    assert "Rina Lestari" in text or "⏳" in text
+    assert "1 orang belum terhubung ke Telegram" in text and "• Rina Lestari" in text
     await act(fake, press="✅ Sari Dewi")
     await act(fake, press="Program Pendidikan dan Pelatihan ASN")
     text = await act(fake, press="▫️ Pendidikan dan Pelatihan Teknis")
