@@ -7,12 +7,16 @@ as Telegram would be, so the CPU time per message is the bot's alone (all its th
 work included). It prints the achieved rate against the cap (target ≥ 0.9), the CPU time per
 message, and lost and duplicate messages counted at the fake (target: none).
 
-    .venv/bin/python bench/reminder_bench.py [--reminders 3000] [--rate 300] [--db sqlite,postgresql]
+The machine is shared, so each database runs --rounds rounds (bare sends, then the dispatcher, on a
+fresh fake each) and the medians are printed with every round's figure.
+
+    .venv/bin/python bench/reminder_bench.py [--reminders 3000] [--rate 300] [--db sqlite,postgresql] [--rounds 3]
 """
 
 import argparse
 import asyncio
 import multiprocessing
+import statistics
 import sys
 import time
 from datetime import datetime
@@ -41,6 +45,7 @@ from models import (  # noqa: E402
     PicAssignment,
     Plan,
     Program,
+    Reminder,
 )
 
 FIRST_USER = 800_000
@@ -177,26 +182,51 @@ def against_fake(runner, url: str, n: int, rate: float) -> tuple[dict, dict]:
             server.terminate()
 
 
-def bench(kind: str, n: int, rate: float) -> None:
+def reset_outbox(url: str) -> None:
+    """Remove the reminder rows of the previous round, so the next tick creates all of them again."""
+    engine = make_engine(url)
+    with unit_of_work(engine) as s:
+        s.execute(sa.delete(Reminder))
+    engine.dispose()
+
+
+def bench(kind: str, n: int, rate: float, rounds: int) -> None:
+    """`rounds` rounds of bare sends and a dispatch run, interleaved so both see the same machine."""
+    bare_runs, bot_runs, lost, duplicates, rate_limited, violations = [], [], 0, 0, 0, []
     with database(kind) as url:
         seed(url, n)
-        bare, _ = against_fake(run_bare, url, n, rate)
-        bot, fake = against_fake(run_dispatcher, url, n, rate)
-    counts = [fake["delivered"].get(FIRST_USER + i, 0) for i in range(n)]
-    lost, duplicates = sum(c == 0 for c in counts), sum(c - 1 for c in counts if c > 1)
-    bare_rate, achieved = bare["sent"] / bare["wall"], bot["sent"] / bot["wall"]
-    print(f"{kind}:")
-    print(f"  tick          {bot['rows']} Reminder rows created in {bot['tick']:.2f} s")
-    print(f"  dispatcher    {bot['sent']} sent in {bot['wall']:.2f} s = {achieved:6.1f}/s = {achieved / rate:.2f} of "
-          f"the {rate:g}/s cap; CPU {bot['cpu'] / max(1, bot['sent']) * 1000:.2f} ms/message; "
-          f"lost {lost}, duplicates {duplicates}; 429 answers {fake['rate_limited']}")
-    print(f"  bare sends    {bare['sent']} sent in {bare['wall']:.2f} s = {bare_rate:6.1f}/s = {bare_rate / rate:.2f} "
-          f"of the cap; CPU {bare['cpu'] / max(1, bare['sent']) * 1000:.2f} ms/message (PTB, httpx and the rate "
-          f"limiter alone)")
-    print(f"  the dispatcher reaches {achieved / bare_rate:.2f} of the bare send rate; the fake used "
-          f"{fake['cpu'] / max(1, fake['requests']) * 1000:.2f} ms CPU per request")
-    if fake["violations"]:
-        print("  Bot API violations:", *fake["violations"], sep="\n    ")
+        for _ in range(rounds):
+            bare, _ = against_fake(run_bare, url, n, rate)
+            reset_outbox(url)
+            bot, fake = against_fake(run_dispatcher, url, n, rate)
+            counts = [fake["delivered"].get(FIRST_USER + i, 0) for i in range(n)]
+            lost += sum(c == 0 for c in counts)
+            duplicates += sum(c - 1 for c in counts if c > 1)
+            rate_limited += fake["rate_limited"]
+            violations += fake["violations"]
+            bare_runs.append(bare)
+            bot_runs.append({**bot, "fake_cpu": fake["cpu"] / max(1, fake["requests"])})
+
+    def rates(runs):
+        return sorted(r["sent"] / r["wall"] / rate for r in runs)
+
+    def cpu(runs):
+        return statistics.median(r["cpu"] / max(1, r["sent"]) * 1000 for r in runs)
+
+    achieved, bare_rates = rates(bot_runs), rates(bare_runs)
+    ratios = sorted((b["sent"] / b["wall"]) / (a["sent"] / a["wall"]) for a, b in zip(bare_runs, bot_runs, strict=True))
+    spread = (lambda values: f"median {statistics.median(values):.2f} (rounds {', '.join(f'{v:.2f}' for v in values)})")
+    print(f"{kind}: {rounds} round(s) of {n} messages")
+    print(f"  tick          {bot_runs[0]['rows']} Reminder rows created in "
+          f"{statistics.median(r['tick'] for r in bot_runs):.2f} s (median)")
+    print(f"  dispatcher    achieved/cap {spread(achieved)}; CPU {cpu(bot_runs):.2f} ms/message; "
+          f"lost {lost}, duplicates {duplicates}; 429 answers {rate_limited}")
+    print(f"  bare sends    achieved/cap {spread(bare_rates)}; CPU {cpu(bare_runs):.2f} ms/message "
+          f"(PTB send_message, the HTTP client and the rate limiter alone)")
+    print(f"  dispatcher / bare sends in the same round: {spread(ratios)}; the fake used "
+          f"{statistics.median(r['fake_cpu'] for r in bot_runs) * 1000:.2f} ms CPU per request")
+    if violations:
+        print("  Bot API violations:", *violations[:3], sep="\n    ")
 
 
 def main() -> None:
@@ -204,10 +234,11 @@ def main() -> None:
     parser.add_argument("--reminders", type=int, default=3000)
     parser.add_argument("--rate", type=float, default=300)
     parser.add_argument("--db", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per database; medians are printed")
     args = parser.parse_args()
     print(f"reminder dispatch benchmark: {args.reminders} reminders, fake Telegram capped at {args.rate:g}/s")
     for kind in args.db.split(","):
-        bench(kind, args.reminders, args.rate)
+        bench(kind, args.reminders, args.rate, args.rounds)
 
 
 if __name__ == "__main__":

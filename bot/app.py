@@ -18,12 +18,13 @@ from bot.db import make_engine, migrate
 from bot.persistence import DatabasePersistence
 from bot.render import labels
 from bot.services import SERVICES_KEY, Services
+from bot.telegram_http import AiohttpRequest
 
 log = logging.getLogger("rapk.app")
 
 
 class TokenRedactingFilter(logging.Filter):
-    """Never log the bot token: httpx and PTB put it in request URLs."""
+    """Never log the bot token: PTB and HTTP clients put it in request URLs."""
 
     pattern = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
 
@@ -198,8 +199,10 @@ def build_application(settings: Settings, *, engine: Engine | None = None, clock
         base = settings.telegram_base_url.rstrip("/")
         builder = builder.base_url(base + "/bot" if not base.endswith("/bot") else base)
         builder = builder.base_file_url((base[:-4] if base.endswith("/bot") else base) + "/file/bot")
-    if read_timeout is not None:
-        builder = builder.read_timeout(read_timeout).write_timeout(read_timeout).connect_timeout(read_timeout)
+    timeouts = {} if read_timeout is None else {"read_timeout": read_timeout, "write_timeout": read_timeout,
+                                                "connect_timeout": read_timeout}
+    builder = builder.request(AiohttpRequest(**timeouts)).get_updates_request(
+        AiohttpRequest(connection_pool_size=1, **timeouts))
     application = builder.build()
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings, engine=engine, clock=clock or SystemClock(),

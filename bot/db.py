@@ -1,15 +1,13 @@
 """Engine, sessions and migrations. SQLite file by default, PostgreSQL through DATABASE_URL."""
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from collections.abc import Sequence
-from typing import Any
-
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, bindparam, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, create_engine
 
@@ -67,7 +65,15 @@ def unit_of_work(engine: Engine) -> Iterator[Session]:
             raise
 
 
-INSERT_CHUNK = 500
+def among(column, ids: Iterable[int]):
+    """`column IN (ids)` with the ids written into the SQL text at execution time.
+
+    For the hundreds of ids of a dispatcher chunk: bound one by one, psycopg would re-parse a statement
+    with hundreds of placeholders on every execution. Only for integer ids (they are rendered as
+    literals); the statement itself stays in SQLAlchemy's compiled cache.
+    """
+    return column.in_(bindparam("ids", [int(i) for i in ids], type_=column.type, expanding=True,
+                                literal_execute=True, unique=True))
 
 
 def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]],
@@ -77,10 +83,10 @@ def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[s
     insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
     if insert is None:
         raise NotImplementedError(f"insert-ignore is not implemented for {dialect}")
+    if not rows:
+        return 0
     table = model.__table__  # type: ignore[attr-defined]
-    created = 0
-    for start in range(0, len(rows), INSERT_CHUNK):
-        stmt = (insert(table).values(list(rows[start:start + INSERT_CHUNK]))
-                .on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id))
-        created += len(session.execute(stmt).all())
-    return created
+    # One executemany: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues") from one cached
+    # statement, and RETURNING yields only the rows that were inserted.
+    stmt = insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id)
+    return len(session.execute(stmt, list(rows)).all())

@@ -20,6 +20,7 @@ Everything is read in a fixed handful of queries per call (no query per kegiatan
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -28,6 +29,7 @@ from typing import TYPE_CHECKING, Literal
 from sqlalchemy import and_
 from sqlmodel import Session, select
 
+from bot.db import among
 from models.base import as_utc  # noqa: F401  (re-exported: callers import it from here)
 from models import (
     Aksi,
@@ -137,18 +139,20 @@ class DueKegiatan:
         return max((t for t in times if t is not None), default=None)
 
 
-def _kegiatan_ids(plan_id: int, person_id: int | None):
-    """A subquery of the plan's kegiatan ids (of one PIC when person_id is given)."""
+def _kegiatan_ids(plan_id: int, people: Collection[int] | None):
+    """A subquery of the plan's kegiatan ids (of these PICs only when `people` is given)."""
     query = select(Kegiatan.id).where(Kegiatan.plan_id == plan_id)
-    if person_id is not None:
-        query = query.join(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id).where(
-            PicAssignment.person_id == person_id)
+    if people is not None:
+        # IN (subquery) rather than a join: for a join, SQLite probes the assignments once per kegiatan
+        # of the plan and person in the list, which a chunk of hundreds of people makes quadratic.
+        query = query.where(Kegiatan.id.in_(select(PicAssignment.kegiatan_id).where(
+            among(PicAssignment.person_id, people))))
     return query
 
 
-def _collect(plan_id: int, quarter: int, session: Session, person_id: int | None = None) -> list[DueKegiatan]:
+def _collect(plan_id: int, quarter: int, session: Session, people: Collection[int] | None = None) -> list[DueKegiatan]:
     """Due kegiatan of a plan's quarter in document order, in six queries (plain columns, no ORM objects)."""
-    ids = _kegiatan_ids(plan_id, person_id)
+    ids = _kegiatan_ids(plan_id, people)
     kegiatan = {
         k_id: DueKegiatan(kegiatan_id=k_id, kegiatan_no=no, kegiatan_name=name, seq=seq, budget=budget)
         for k_id, no, name, seq, budget in session.exec(
@@ -205,15 +209,20 @@ def _apply_locks(due: dict[int, DueKegiatan], plan_id: int, quarter: int, sessio
 
 def due_for_person(person_id: int, plan_id: int, quarter: int, *, session: Session) -> list[DueKegiatan]:
     """The kegiatan a PIC is responsible for that have something due in the quarter (reported or not)."""
-    return _collect(plan_id, quarter, session, person_id)
+    return _collect(plan_id, quarter, session, [person_id])
 
 
-def due_for_plan(plan_id: int, quarter: int, *, session: Session) -> dict[int, list[DueKegiatan]]:
-    """Due kegiatan grouped by PIC (person id); a kegiatan with two PICs is listed under both."""
+def due_for_plan(plan_id: int, quarter: int, *, session: Session,
+                 people: Collection[int] | None = None) -> dict[int, list[DueKegiatan]]:
+    """Due kegiatan grouped by PIC (person id); a kegiatan with two PICs is listed under both.
+
+    With `people`, only their kegiatan are loaded and only they are listed (a dispatcher chunk)."""
+    wanted = None if people is None else set(people)
     grouped: dict[int, list[DueKegiatan]] = defaultdict(list)
-    for k in _collect(plan_id, quarter, session):
+    for k in _collect(plan_id, quarter, session, wanted):
         for person_id in k.pic_ids:
-            grouped[person_id].append(k)
+            if wanted is None or person_id in wanted:
+                grouped[person_id].append(k)
     return dict(grouped)
 
 

@@ -55,8 +55,8 @@ from bot import formatting
 from bot.audit import record
 from bot.calendar import OVERDUE_PREFIX, ReportingCalendar, short_date, weekday_date
 from bot.config import Settings
-from bot.db import insert_ignore
-from bot.due import DueKegiatan, as_utc, due_for_person, due_for_plan, quarter_locked
+from bot.db import among, insert_ignore
+from bot.due import DueKegiatan, as_utc, due_for_plan, quarter_locked
 from bot.people import admin_telegram_ids
 from bot.plans import current_plan, find_kegiatan
 from bot.reminders import (
@@ -82,9 +82,6 @@ BACKOFF_CAP = timedelta(minutes=15)
 # A live worker finishes a claim within seconds (a send, the limiter's own 429 retries, a read
 # timeout); a claim older than this belongs to a worker that died.
 CLAIM_TIMEOUT = timedelta(minutes=5)
-# Rendering loads the whole plan's due items once per chunk; for a handful of people one query set
-# per person is cheaper.
-PER_PERSON_MAX = 8
 ADMIN_NOTICE = "admin-notice"
 LATE_LIST = "late-list"
 UNREACHABLE_PREFIX = "unreachable: "
@@ -110,7 +107,7 @@ def _claim(session: Session, model, due, order, limit: int, values: dict[str, An
         ids = list(session.execute(picked.with_for_update(skip_locked=True)).scalars())
         if not ids:
             return []
-        target = t.c.id.in_(ids)
+        target = among(t.c.id, ids)
     else:  # one statement under SQLite's write lock
         target = t.c.id.in_(picked.scalar_subquery())
     stmt = (update(t).where(target, t.c.status == PENDING)
@@ -332,8 +329,48 @@ class Outgoing:
     def key(self) -> tuple[str, int]:
         return self.model, self.row_id
 
+    def render(self, calendar: ReportingCalendar, lang: str = "id") -> Outgoing:
+        """Already rendered (see ReminderDraft.render)."""
+        return self
 
-def reminder_text(reminder: Reminder, *, person_name: str, year: int, items: Sequence[DueKegiatan],
+
+@dataclass(frozen=True)
+class ReminderDraft:
+    """A claimed reminder with everything its text says, loaded with its chunk in one transaction.
+
+    `render` needs no session, so the dispatcher renders each draft on the event loop just before
+    sending it rather than in the database thread: work in that thread while the loop is sending
+    costs more CPU than the same work on the loop, because the two take turns at the GIL.
+    """
+
+    row_id: int
+    person_id: int
+    chat_id: int
+    person_name: str
+    year: int
+    quarter: int
+    kind: str
+    due_at: datetime
+    items: tuple[DueKegiatan, ...]
+    model: str = "reminder"
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.model, self.row_id
+
+    def render(self, calendar: ReportingCalendar, lang: str = "id") -> Outgoing:
+        """The message to send, or an Outgoing with the error when the text cannot be rendered."""
+        base = {"model": self.model, "row_id": self.row_id, "person_id": self.person_id}
+        try:
+            text, shown = reminder_text(self, person_name=self.person_name, year=self.year, items=self.items,
+                                        calendar=calendar, lang=lang)
+            return Outgoing(**base, chat_id=self.chat_id, text=text, buttons=report_buttons(self.items, shown, lang))
+        except Exception as exc:  # noqa: BLE001 - one broken row must not stop the others
+            log.exception("reminder %s could not be rendered", self.row_id)
+            return Outgoing(**base, error=f"render: {type(exc).__name__}: {exc}")
+
+
+def reminder_text(reminder: Reminder | ReminderDraft, *, person_name: str, year: int, items: Sequence[DueKegiatan],
                   calendar: ReportingCalendar, lang: str = "id",
                   max_kegiatan: int = MAX_KEGIATAN_PER_MESSAGE) -> tuple[str, list[int]]:
     """bot.reminders.render_reminder with the person's open kegiatan already loaded (the same text;
@@ -381,7 +418,7 @@ def _skip_reason(reminder: Reminder, person: Person | None, today: date, calenda
 
 
 class _OpenItems:
-    """Open kegiatan per person for a chunk: the plan's due items loaded once per plan and quarter."""
+    """Open kegiatan per person for a chunk: its people's due items loaded once per plan and quarter."""
 
     def __init__(self, session: Session, reminders: Sequence[Reminder]):
         self.session = session
@@ -393,44 +430,40 @@ class _OpenItems:
     def __call__(self, plan_id: int, quarter: int, person_id: int) -> list[DueKegiatan]:
         key = (plan_id, quarter)
         if key not in self.loaded:
-            people = self.people[key]
-            if quarter_locked(plan_id, quarter, session=self.session):
-                self.loaded[key] = {}
-            elif len(people) <= PER_PERSON_MAX:
-                self.loaded[key] = {p: due_for_person(p, plan_id, quarter, session=self.session) for p in people}
-            else:
-                self.loaded[key] = due_for_plan(plan_id, quarter, session=self.session)
+            locked = quarter_locked(plan_id, quarter, session=self.session)
+            self.loaded[key] = {} if locked else due_for_plan(plan_id, quarter, session=self.session,
+                                                              people=self.people[key])
         return [k for k in self.loaded[key].get(person_id, []) if k.open]
+
+
+def load_reminders(ids: Sequence[int], *, session: Session, calendar: ReportingCalendar,
+                   now: datetime) -> list[ReminderDraft | Outgoing]:
+    """Claimed reminders with what is due right now, ready to render; rows with nothing to say are skipped."""
+    if not ids:
+        return []
+    reminders = list(session.scalars(select(Reminder).where(among(Reminder.id, ids)).order_by(Reminder.id)))
+    people = {p.id: p for p in session.scalars(select(Person).where(among(Person.id, {r.person_id for r in reminders})))}
+    years = dict(session.execute(select(Plan.id, Plan.year).where(Plan.id.in_({r.plan_id for r in reminders}))).all())
+    open_items = _OpenItems(session, reminders)
+    today = calendar.local_date(as_utc(now))
+    out: list[ReminderDraft | Outgoing] = []
+    for r in reminders:
+        person = people.get(r.person_id)
+        reason = _skip_reason(r, person, today, calendar)
+        items = [] if reason else open_items(r.plan_id, r.quarter, r.person_id)
+        if reason or not items:
+            out.append(Outgoing("reminder", r.id, person_id=r.person_id, skip=reason or "nothing due"))
+            continue
+        out.append(ReminderDraft(row_id=r.id, person_id=r.person_id, chat_id=person.telegram_user_id,
+                                 person_name=person.name, year=years[r.plan_id], quarter=r.quarter, kind=r.kind,
+                                 due_at=as_utc(r.due_at), items=tuple(items)))
+    return out
 
 
 def prepare_reminders(ids: Sequence[int], *, session: Session, calendar: ReportingCalendar, now: datetime,
                       lang: str = "id") -> list[Outgoing]:
-    """Render claimed reminders with what is due right now; rows with nothing to say are skipped."""
-    if not ids:
-        return []
-    reminders = list(session.scalars(select(Reminder).where(Reminder.id.in_(ids)).order_by(Reminder.id)))
-    people = {p.id: p for p in session.scalars(select(Person).where(Person.id.in_({r.person_id for r in reminders})))}
-    years = dict(session.execute(select(Plan.id, Plan.year).where(Plan.id.in_({r.plan_id for r in reminders}))).all())
-    open_items = _OpenItems(session, reminders)
-    today = calendar.local_date(as_utc(now))
-    out = []
-    for r in reminders:
-        person = people.get(r.person_id)
-        base = {"model": "reminder", "row_id": r.id, "person_id": r.person_id}
-        try:
-            reason = _skip_reason(r, person, today, calendar)
-            items = [] if reason else open_items(r.plan_id, r.quarter, r.person_id)
-            if reason or not items:
-                out.append(Outgoing(**base, skip=reason or "nothing due"))
-                continue
-            text, shown = reminder_text(r, person_name=person.name, year=years[r.plan_id], items=items,
-                                        calendar=calendar, lang=lang)
-            out.append(Outgoing(**base, chat_id=person.telegram_user_id, text=text,
-                                buttons=report_buttons(items, shown, lang)))
-        except Exception as exc:  # noqa: BLE001 - one broken row must not stop the others
-            log.exception("reminder %s could not be rendered", r.id)
-            out.append(Outgoing(**base, error=f"render: {type(exc).__name__}: {exc}"))
-    return out
+    """Claimed reminders rendered with what is due right now; rows with nothing to say are skipped."""
+    return [item.render(calendar, lang) for item in load_reminders(ids, session=session, calendar=calendar, now=now)]
 
 
 GroupPostRenderer = Callable[..., str | None]
@@ -483,9 +516,10 @@ def prepare_group_posts(ids: Sequence[int], *, session: Session, calendar: Repor
     return out
 
 
-def prepare_outgoing(reminder_ids: Sequence[int], post_ids: Sequence[int], *, session: Session,
-                     calendar: ReportingCalendar, now: datetime, lang: str = "id") -> list[Outgoing]:
-    return [*prepare_reminders(reminder_ids, session=session, calendar=calendar, now=now, lang=lang),
+def load_outgoing(reminder_ids: Sequence[int], post_ids: Sequence[int], *, session: Session,
+                  calendar: ReportingCalendar, now: datetime, lang: str = "id") -> list[ReminderDraft | Outgoing]:
+    """A claimed chunk: reminders ready to render (`.render()`), group posts rendered (they need queries)."""
+    return [*load_reminders(reminder_ids, session=session, calendar=calendar, now=now),
             *prepare_group_posts(post_ids, session=session, calendar=calendar, lang=lang)]
 
 
@@ -803,9 +837,10 @@ def set_leave(person_id: int, until: date | None, *, session: Session, now: date
 __all__ = [
     "ADMIN_NOTICE", "BACKOFF_BASE", "BACKOFF_CAP", "CLAIM_TIMEOUT", "DELIVERED", "FAILED", "GROUP_POST_RENDERERS",
     "LATE_LIST", "MAX_ATTEMPTS", "PENDING", "SENDING", "SKIPPED", "LeaveDateError", "ManualBatch", "Outcome",
-    "Outgoing", "TickResult", "backoff", "blocked_key", "claim_group_posts", "claim_reminders", "clear_unreachable",
-    "create_manual_reminders", "manual_summary", "mark_delivered", "mark_failed", "mark_retry", "mark_skipped",
-    "mark_unreachable", "notice_chats", "on_leave_until", "parse_leave_date", "plan_tick", "prepare_group_posts",
-    "prepare_outgoing", "prepare_reminders", "record_outcomes", "recover_stale_claims", "release_claims",
-    "reminder_text", "reporting_targets", "schedule_overview", "set_leave", "unreachable_telegram_ids",
+    "Outgoing", "ReminderDraft", "TickResult", "backoff", "blocked_key", "claim_group_posts", "claim_reminders",
+    "clear_unreachable", "create_manual_reminders", "load_outgoing", "load_reminders", "manual_summary",
+    "mark_delivered", "mark_failed", "mark_retry", "mark_skipped", "mark_unreachable", "notice_chats",
+    "on_leave_until", "parse_leave_date", "plan_tick", "prepare_group_posts", "prepare_reminders", "record_outcomes",
+    "recover_stale_claims", "release_claims", "reminder_text", "reporting_targets", "schedule_overview", "set_leave",
+    "unreachable_telegram_ids",
 ]

@@ -2,10 +2,11 @@
 
 The tick runs every minute, and once right at start-up so that a bot that was down at 08:00 sends
 that day's reminders when it comes back. The dispatcher runs every few seconds. Each run claims
-due rows in chunks of about one second of sending, renders them with what is due at that moment,
-sends them concurrently through the application's bot (so the AIORateLimiter sets the pace and
-sleeps out 429s), and group-commits every answer as soon as it arrives. The delivery guarantees
-are described in bot/outbox.py.
+due rows in chunks of about CHUNK_SECONDS of sending and loads what is due at that moment in one
+transaction (a worker thread); the senders render each reminder on the event loop just before they
+send it, concurrently through the application's bot (so the AIORateLimiter sets the pace and sleeps
+out 429s), and every answer is group-committed as soon as it arrives. The delivery guarantees are
+described in bot/outbox.py.
 
 A run stops when nothing is left to claim, or as soon as the application stops: it claims nothing
 more, lets the sends in flight finish, marks them, and releases the rows it claimed but did not send.
@@ -18,11 +19,13 @@ import asyncio
 import contextlib
 import logging
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.warnings import PTBUserWarning
 from telegram.ext import Application, ContextTypes
 
 from bot.calendar import ReportingCalendar
@@ -34,11 +37,12 @@ from bot.outbox import (
     SKIPPED,
     Outcome,
     Outgoing,
+    ReminderDraft,
     TickResult,
     claim_group_posts,
     claim_reminders,
+    load_outgoing,
     plan_tick,
-    prepare_outgoing,
     record_outcomes,
     recover_stale_claims,
     release_claims,
@@ -51,8 +55,8 @@ log = logging.getLogger("rapk.jobs.reminders")
 
 TICK_INTERVAL = 60.0
 DISPATCH_INTERVAL = 5.0
-# Rows claimed and rendered at a time: about CHUNK_SECONDS of sending, so rendering (which loads the
-# plan's due items once per chunk) stays a small share of the work and content is at most that old.
+# Rows claimed and loaded at a time: about CHUNK_SECONDS of sending, so loading (a handful of queries
+# per chunk) stays a small share of the work and what a reminder says is at most that old.
 CHUNK_SECONDS = 2
 MIN_CHUNK, MAX_CHUNK = 20, 1000
 MIN_SENDERS, MAX_SENDERS = 4, 8  # more connections cost httpcore more CPU than they gain
@@ -61,6 +65,10 @@ STOP_CHECK = 0.5  # seconds between looks at application.running while waiting f
 # A hard crash can repeat what was answered in the last MARK_LINGER seconds (see bot/outbox.py).
 MARK_LINGER = 0.1
 UNREACHABLE_IDS = "unreachable_telegram_ids"  # bot_data: who to mark reachable again when they write
+
+# The dispatcher sends with Bot.do_api_request on purpose (see _Dispatcher._send_message); PTB's
+# advice to use send_message instead is known here and would otherwise be logged.
+warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", category=PTBUserWarning)
 
 
 def senders_for(rate: float) -> int:
@@ -142,7 +150,7 @@ class _Dispatcher:
         self.chunk = int(min(MAX_CHUNK, max(MIN_CHUNK, rate * CHUNK_SECONDS)))
         self.n_senders = senders_for(rate)
         self.limit = limit
-        self.queue: asyncio.Queue[Outgoing | None] = asyncio.Queue(maxsize=self.chunk)
+        self.queue: asyncio.Queue[ReminderDraft | Outgoing | None] = asyncio.Queue(maxsize=self.chunk)
         self.answers: asyncio.Queue[Outcome | None] = asyncio.Queue()
         self.claimed: set[tuple[str, int]] = set()  # claimed, answer not yet handed to the marker
         self.in_flight: set[tuple[str, int]] = set()
@@ -211,15 +219,11 @@ class _Dispatcher:
                 if not await self._settle():
                     return
                 continue
-            prepared = await self.services.db(prepare_outgoing, ids, posts, calendar=self.calendar,
-                                              now=self.services.now(), lang=self.services.lang)
-            for item in prepared:
-                if item.error:
-                    self._answer(item, "failed", error=item.error)
-                elif item.skip:
-                    self._answer(item, "skipped", error=item.skip)
-                else:
-                    await self.queue.put(item)
+            loaded = await self.services.db(load_outgoing, ids, posts, calendar=self.calendar,
+                                            now=self.services.now(), lang=self.services.lang)
+            for item in loaded:
+                if not self._answered_unsent(item):
+                    await self.queue.put(item)  # a reminder draft is rendered by its sender
 
     async def _settle(self) -> bool:
         """Wait until every claimed row is answered and marked; True when anything was marked meanwhile."""
@@ -234,9 +238,12 @@ class _Dispatcher:
     # -- senders --------------------------------------------------------------------------------
 
     async def _send_loop(self) -> None:
-        while (item := await self.queue.get()) is not None:
+        while (queued := await self.queue.get()) is not None:
             if not self.app.running:
                 continue  # stays claimed: released at the end, never sent
+            item = queued.render(self.calendar, self.services.lang)
+            if self._answered_unsent(item):
+                continue
             self.in_flight.add(item.key)
             outcome = await self._send(item)  # cancelled mid-send: stays in flight (not released)
             self.in_flight.discard(item.key)
@@ -247,7 +254,7 @@ class _Dispatcher:
             return Outcome(item.model, item.row_id, result, person_id=item.person_id, **kwargs)
 
         try:
-            message = await self.app.bot.send_message(item.chat_id, item.text, reply_markup=button_column(item.buttons))
+            message_id = await self._send_message(item)
         except RetryAfter as exc:
             return answer("retry", error=str(exc), retry_after=retry_seconds(exc))
         except Forbidden as exc:
@@ -265,12 +272,26 @@ class _Dispatcher:
         except Exception as exc:  # noqa: BLE001 - e.g. the HTTP client closed under us: try again later
             log.exception("%s %s: unexpected error while sending", item.model, item.row_id)
             return answer("retry", error=f"{type(exc).__name__}: {exc}")
-        return answer("delivered", message_id=message.message_id)
+        return answer("delivered", message_id=message_id)
+
+    async def _send_message(self, item: Outgoing) -> int:
+        """sendMessage through the bot (its rate limiter, retries and errors) without turning the answer
+        into a telegram.Message: only its id is kept, and building the object costs a tenth of a send."""
+        bot = self.app.bot
+        answer = await bot.do_api_request("sendMessage", api_kwargs={
+            "chat_id": item.chat_id, "text": item.text, "parse_mode": bot.defaults.parse_mode if bot.defaults else None,
+            "reply_markup": button_column(item.buttons)})
+        return answer["message_id"]
 
     # -- marker ---------------------------------------------------------------------------------
 
-    def _answer(self, item: Outgoing, result: str, *, error: str = "") -> None:
-        self._hand_over(Outcome(item.model, item.row_id, result, error=error, person_id=item.person_id))
+    def _answered_unsent(self, item: ReminderDraft | Outgoing) -> bool:
+        """Hand over a row that is not to be sent (rendering failed, nothing to say); False for one to send."""
+        if isinstance(item, Outgoing) and (item.error or item.skip):
+            result, error = ("failed", item.error) if item.error else ("skipped", item.skip)
+            self._hand_over(Outcome(item.model, item.row_id, result, error=error, person_id=item.person_id))
+            return True
+        return False
 
     def _hand_over(self, outcome: Outcome) -> None:
         self.claimed.discard((outcome.model, outcome.row_id))

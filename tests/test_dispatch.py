@@ -291,7 +291,7 @@ async def test_jobs_run_through_the_job_queue_and_the_first_tick_runs_at_start(h
 CAL = ReportingCalendar()
 
 
-@pytest.mark.parametrize("people", [3, 12])  # per-person loading, and the whole plan loaded at once
+@pytest.mark.parametrize("people", [3, 12])  # one chunk loads the due items of all its people at once
 def test_batch_rendering_says_exactly_what_render_reminder_says(engine, people):
     with unit_of_work(engine) as session:
         b = PlanBuilder(session)

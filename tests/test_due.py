@@ -207,6 +207,18 @@ def test_due_for_plan_groups_per_person(world):
     }
 
 
+def test_due_for_plan_of_some_people_lists_only_them(world):
+    """A dispatcher chunk: Sari alone gets the kegiatan she shares with Budi, and nothing of his own."""
+    engine, ids = world
+    with Session(engine) as session:
+        only_sari = due_for_plan(ids["plan"], 1, session=session, people=[ids["sari"]])
+        nobody = due_for_plan(ids["plan"], 1, session=session, people=[])
+    assert {p: [k.kegiatan_name for k in items] for p, items in only_sari.items()} == {
+        ids["sari"]: ["Pendidikan Penjenjangan Struktural"]}
+    assert sorted(only_sari[ids["sari"]][0].pic_ids) == sorted([ids["budi"], ids["sari"]])
+    assert nobody == {}
+
+
 def count_queries(engine, fn):
     statements: list[str] = []
 
