@@ -276,7 +276,7 @@ class _Dispatcher:
 
     async def _send_message(self, item: Outgoing) -> int:
         """sendMessage through the bot (its rate limiter, retries and errors) without turning the answer
-        into a telegram.Message: only its id is kept, and building the object costs a tenth of a send."""
+        into a telegram.Message: only its id is kept, and building the object is a good share of a send."""
         bot = self.app.bot
         answer = await bot.do_api_request("sendMessage", api_kwargs={
             "chat_id": item.chat_id, "text": item.text, "parse_mode": bot.defaults.parse_mode if bot.defaults else None,
