@@ -442,7 +442,8 @@ def load_reminders(ids: Sequence[int], *, session: Session, calendar: ReportingC
     if not ids:
         return []
     reminders = list(session.scalars(select(Reminder).where(among(Reminder.id, ids)).order_by(Reminder.id)))
-    people = {p.id: p for p in session.scalars(select(Person).where(among(Person.id, {r.person_id for r in reminders})))}
+    person_ids = {r.person_id for r in reminders}
+    people = {p.id: p for p in session.scalars(select(Person).where(among(Person.id, person_ids)))}
     years = dict(session.execute(select(Plan.id, Plan.year).where(Plan.id.in_({r.plan_id for r in reminders}))).all())
     open_items = _OpenItems(session, reminders)
     today = calendar.local_date(as_utc(now))
@@ -458,12 +459,6 @@ def load_reminders(ids: Sequence[int], *, session: Session, calendar: ReportingC
                                  person_name=person.name, year=years[r.plan_id], quarter=r.quarter, kind=r.kind,
                                  due_at=as_utc(r.due_at), items=tuple(items)))
     return out
-
-
-def prepare_reminders(ids: Sequence[int], *, session: Session, calendar: ReportingCalendar, now: datetime,
-                      lang: str = "id") -> list[Outgoing]:
-    """Claimed reminders rendered with what is due right now; rows with nothing to say are skipped."""
-    return [item.render(calendar, lang) for item in load_reminders(ids, session=session, calendar=calendar, now=now)]
 
 
 GroupPostRenderer = Callable[..., str | None]
@@ -840,7 +835,7 @@ __all__ = [
     "Outgoing", "ReminderDraft", "TickResult", "backoff", "blocked_key", "claim_group_posts", "claim_reminders",
     "clear_unreachable", "create_manual_reminders", "load_outgoing", "load_reminders", "manual_summary",
     "mark_delivered", "mark_failed", "mark_retry", "mark_skipped", "mark_unreachable", "notice_chats",
-    "on_leave_until", "parse_leave_date", "plan_tick", "prepare_group_posts", "prepare_reminders", "record_outcomes",
+    "on_leave_until", "parse_leave_date", "plan_tick", "prepare_group_posts", "record_outcomes",
     "recover_stale_claims", "release_claims", "reminder_text", "reporting_targets", "schedule_overview", "set_leave",
     "unreachable_telegram_ids",
 ]

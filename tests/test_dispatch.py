@@ -11,8 +11,8 @@ from bot.db import unit_of_work
 from bot.outbox import (
     BACKOFF_BASE,
     claim_reminders,
+    load_reminders,
     mark_retry,
-    prepare_reminders,
     release_claims,
     reminder_text,
 )
@@ -306,7 +306,7 @@ def test_batch_rendering_says_exactly_what_render_reminder_says(engine, people):
         plan_due_reminders(H7.astimezone(UTC), session=session, calendar=CAL, plan_id=plan_id)
         session.flush()
         ids = [r.id for r in session.exec(select(Reminder))]
-        prepared = {o.row_id: o for o in prepare_reminders(ids, session=session, calendar=CAL, now=H7)}
+        prepared = {o.row_id: o.render(CAL) for o in load_reminders(ids, session=session, calendar=CAL, now=H7)}
         assert len(prepared) == len(ids) > people  # TW II's H-7, and TW I's overdue nudge where the budget is due
         assert not any(o.skip or o.error for o in prepared.values())
         for row in session.exec(select(Reminder)):
@@ -324,7 +324,7 @@ def test_reminder_text_fits_telegram_and_lists_at_most_ten_kegiatan(engine):
                        aksi=[("Aksi " + "x" * 250, ["", "50%", "", ""])])
         plan_due_reminders(H7.astimezone(UTC), session=session, calendar=CAL, plan_id=b.plan.id)
         row = session.exec(select(Reminder)).one()
-        [out] = prepare_reminders([row.id], session=session, calendar=CAL, now=H7)
+        [out] = [o.render(CAL) for o in load_reminders([row.id], session=session, calendar=CAL, now=H7)]
         assert len(out.text) <= 4096 and 1 <= len(out.buttons) <= 10 and "kegiatan lainnya" in out.text
         assert all(len(data.encode()) <= 64 for _, data in out.buttons)
         text, ids = reminder_text(row, person_name="Budi", year=2020, items=[], calendar=CAL)
