@@ -27,10 +27,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import database  # noqa: E402
 from bot.db import make_engine, unit_of_work  # noqa: E402
-from bot.importer import ParsedPlan, parse_plan_text  # noqa: E402
-from bot.numbers import parse_target  # noqa: E402
-from bot.plan_store import save_plan  # noqa: E402
+from bot.domain.plan_import.parser import ParsedPlan, parse_plan_text  # noqa: E402
+from bot.domain.numbers import parse_target  # noqa: E402
+from bot.domain.plan_import.store import save_plan  # noqa: E402
 from models import (  # noqa: E402
+from bot.domain.plan_import import SAMPLE_PLAN
     Agency,
     Aksi,
     AksiTarget,
@@ -44,7 +45,7 @@ from models import (  # noqa: E402
     ProgramIndicator,
 )
 
-SEED = Path(__file__).resolve().parent.parent / "bot" / "data" / "rapk-2020-bkd-gresik.txt"
+SEED = SAMPLE_PLAN
 
 
 def multiplied_seed(copies: int) -> str:

@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters  # noqa: E402
 
 from bench._common import database, percentile  # noqa: E402
-from bot.app import PerChatUpdateProcessor, build_application  # noqa: E402
+from bot.telegram.app import PerChatUpdateProcessor, build_application  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.db import make_engine, unit_of_work  # noqa: E402
-from bot.fakeapi.server import FakeTelegram  # noqa: E402
+from fake_telegram.server import FakeTelegram  # noqa: E402
 from models import Agency, Aksi, AksiTarget, Goal, Kegiatan, KegiatanIndicator, Person, PicAssignment, Plan, Program  # noqa: E402,E501
 
 FIRST_USER = 500000

@@ -29,7 +29,7 @@ import sqlalchemy as sa  # noqa: E402
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup  # noqa: E402
 
 from bench._common import database  # noqa: E402
-from bot.app import build_application  # noqa: E402
+from bot.telegram.app import build_application  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.db import make_engine, unit_of_work  # noqa: E402
@@ -94,7 +94,7 @@ def serve_fake(conn, users: int, per_second: float) -> None:
 
 
 async def _serve_fake(conn, users: int, per_second: float) -> None:
-    from bot.fakeapi.server import FakeTelegram
+    from fake_telegram.server import FakeTelegram
 
     fake = FakeTelegram(token=TOKEN)
     await fake.start()

@@ -23,11 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import database  # noqa: E402
 from bench.plan_gen import generate_plan, plain_aggregate_sql  # noqa: E402
-from bot.charts import achievement_chart  # noqa: E402
+from bot.domain.charts import achievement_chart  # noqa: E402
 from bot.db import make_engine, unit_of_work  # noqa: E402
-from bot.digest import build_digest  # noqa: E402
-from bot.scoring import score_plan_from_db  # noqa: E402
-from bot.workbook import build_workbook  # noqa: E402
+from bot.domain.digest import build_digest  # noqa: E402
+from bot.domain.scoring import score_plan_from_db  # noqa: E402
+from bot.domain.workbook import build_workbook  # noqa: E402
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:

@@ -9,9 +9,9 @@ from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, ConversationHandler
 
-from bot.people import Actor, Role, resolve_actor
-from bot.render import render
-from bot.services import services_of
+from bot.domain.people import Actor, Role, resolve_actor
+from bot.text.render import render
+from bot.telegram.services import services_of
 
 log = logging.getLogger("rapk.auth")
 

@@ -5,8 +5,8 @@ import logging
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest, Forbidden, TelegramError
 
-from bot.outbox import mark_unreachable
-from bot.services import services_of
+from bot.domain.outbox import mark_unreachable
+from bot.telegram.services import services_of
 
 log = logging.getLogger("rapk.handlers")
 

@@ -7,10 +7,10 @@ from telegram import Update
 from telegram.error import Forbidden, TelegramError
 from telegram.ext import ContextTypes
 
-from bot.app import describe_update
-from bot.people import admin_telegram_ids
-from bot.render import render
-from bot.services import services_of
+from bot.telegram.app import describe_update
+from bot.domain.people import admin_telegram_ids
+from bot.text.render import render
+from bot.telegram.services import services_of
 
 log = logging.getLogger("rapk.errors")
 LAST_ADMIN_NOTICE = "last_admin_error_notice"

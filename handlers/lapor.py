@@ -17,15 +17,15 @@ from telegram.ext import (
     filters,
 )
 
-from bot import numbers
-from bot.formatting import quarter_label
-from bot.calendar import ReportingCalendar
-from bot.people import Role, is_pic_of
-from bot.plans import current_plan
-from bot.render import labels, render
-from bot.due import due_for_person, quarter_locked
-from bot.reporting import ReportError, Submission, load_form, save_report
-from bot.services import services_of
+from bot.domain import numbers
+from bot.text.formatting import quarter_label
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.people import Role, is_pic_of
+from bot.domain.period import current_plan
+from bot.text.render import labels, render
+from bot.domain.obligations import due_for_person, quarter_locked
+from bot.domain.reporting import ReportError, Submission, load_form, save_report
+from bot.telegram.services import services_of
 from handlers.auth import require
 from handlers.common import ack, close_question, say, short
 

@@ -17,16 +17,16 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.calendar import ReportingCalendar
-from bot.digest import Digest, build_digest, kegiatan_detail, parse_callback, program_detail
-from bot.formatting import quarter_label
-from bot.people import Role
-from bot.render import labels, render
-from bot.scoring import score_plan_from_db
-from bot.services import services_of
-from bot.workbook import build_workbook
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.digest import Digest, build_digest, kegiatan_detail, parse_callback, program_detail
+from bot.text.formatting import quarter_label
+from bot.domain.people import Role
+from bot.text.render import labels, render
+from bot.domain.scoring import score_plan_from_db
+from bot.telegram.services import services_of
+from bot.domain.workbook import build_workbook
 from handlers.auth import open_private_chat_hint, require
-from bot.formatting import parse_quarter
+from bot.text.formatting import parse_quarter
 from handlers.common import ack
 from jobs.digest import COMMAND, build_report, caption, keyboard, send_report, served_plans
 from models import Kegiatan, Program

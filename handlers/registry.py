@@ -5,7 +5,8 @@ Every handler is registered here, explicitly, in one place.
 
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
 
-from handlers import admin, errors, lapor, leadership, pic_admin, reminders, start, status
+from handlers import errors, lapor, leadership, reminders, start, status
+from handlers.admin import console as admin, pic as pic_admin
 
 
 def register(application: Application) -> None:

@@ -20,8 +20,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot.calendar import ReportingCalendar, weekday_date
-from bot.outbox import (
+from bot.domain.calendar import ReportingCalendar, weekday_date
+from bot.domain.outbox import (
     MAX_LEAVE_DAYS,
     MAX_NAMES,
     LeaveDateError,
@@ -34,9 +34,9 @@ from bot.outbox import (
     set_leave,
     unreachable_telegram_ids,
 )
-from bot.people import Role
-from bot.render import labels, render
-from bot.services import services_of
+from bot.domain.people import Role
+from bot.text.render import labels, render
+from bot.telegram.services import services_of
 from handlers.auth import require
 from handlers.common import ack, keyboard, say
 from jobs.reminders import UNREACHABLE_IDS, dispatch

@@ -3,10 +3,10 @@
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.people import RedeemStatus, Role, redeem_invite
-from bot.plans import home_summary
-from bot.render import render
-from bot.services import services_of
+from bot.domain.people import RedeemStatus, Role, redeem_invite
+from bot.domain.period import home_summary
+from bot.text.render import render
+from bot.telegram.services import services_of
 from handlers.auth import get_actor, require
 
 # Deep-link payloads that are commands rather than invite tokens (from the group hint button).

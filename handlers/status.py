@@ -3,11 +3,11 @@
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
-from bot.calendar import ReportingCalendar
-from bot.people import Role
-from bot.render import labels, render
-from bot.reporting import load_form
-from bot.services import services_of
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.people import Role
+from bot.text.render import labels, render
+from bot.domain.reporting import load_form
+from bot.telegram.services import services_of
 from handlers.auth import require
 from handlers.lapor import due_in_quarter
 

@@ -12,7 +12,7 @@ is created at any moment of its day after the reminder time (a bot that was down
 when it comes back that day), never on a later day.
 
 This module sends its own rows: the reminder dispatcher sends text-only kinds, a digest is a photo
-and messages with buttons. It claims one row at a time (bot.outbox.claim_group_posts), builds the
+and messages with buttons. It claims one row at a time (bot.domain.outbox.claim_group_posts), builds the
 digest and the chart at send time in worker threads, sends the photo then the messages (buttons
 under the last one) and marks the row delivered; pending again with the outbox's backoff after a
 429, a timeout or a network error; failed after 403, «chat not found» or any other refusal.
@@ -34,17 +34,17 @@ from sqlmodel import Session
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes
 
-from bot.calendar import ReportingCalendar
-from bot.charts import achievement_chart
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.charts import achievement_chart
 from bot.config import Settings
 from bot.db import insert_ignore
-from bot.digest import Digest, build_digest
-from bot.due import as_utc, quarter_locked
-from bot.outbox import PENDING, claim_group_posts, mark_delivered, mark_failed, mark_retry, reporting_targets
-from bot.plans import current_plan
-from bot.render import render
-from bot.scoring import PlanScore, score_plan_from_db
-from bot.services import Services, services_of
+from bot.domain.digest import Digest, build_digest
+from bot.domain.obligations import as_utc, quarter_locked
+from bot.domain.outbox import PENDING, claim_group_posts, mark_delivered, mark_failed, mark_retry, reporting_targets
+from bot.domain.period import current_plan
+from bot.text.render import render
+from bot.domain.scoring import PlanScore, score_plan_from_db
+from bot.telegram.services import Services, services_of
 from jobs import JOBS
 from handlers.common import button_column as keyboard
 from jobs.reminders import retry_seconds

@@ -28,8 +28,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, Tele
 from telegram.warnings import PTBUserWarning
 from telegram.ext import Application, ContextTypes
 
-from bot.calendar import ReportingCalendar
-from bot.outbox import (
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.outbox import (
     DELIVERED,
     FAILED,
     GROUP_POST_RENDERERS,
@@ -47,7 +47,7 @@ from bot.outbox import (
     recover_stale_claims,
     release_claims,
 )
-from bot.services import Services, services_of
+from bot.telegram.services import Services, services_of
 from handlers.common import button_column
 from jobs import JOBS
 

@@ -15,9 +15,10 @@ import sqlalchemy as sa
 from sqlmodel import SQLModel
 
 from bot.db import make_engine, migrate
+from bot.domain.plan_import import SAMPLE_PLAN
 
 ROOT = Path(__file__).resolve().parent.parent
-SEED_PLAN = ROOT / "bot" / "data" / "rapk-2020-bkd-gresik.txt"
+SEED_PLAN = SAMPLE_PLAN
 DEFAULT_PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
@@ -98,7 +99,7 @@ def seed_plan_path() -> Path:
 @pytest.fixture
 async def fake():
     """A fake Telegram Bot API server; a test fails if the bot sent anything Telegram would reject."""
-    from bot.fakeapi.server import FakeTelegram
+    from fake_telegram.server import FakeTelegram
     from tests.harness import add_people
 
     server = FakeTelegram()

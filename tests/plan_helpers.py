@@ -7,10 +7,11 @@ from sqlalchemy import Engine
 from sqlmodel import SQLModel
 
 from bot.db import unit_of_work
-from bot.importer import ParsedPlan, parse_plan_text
-from bot.plan_store import MergeResult, save_plan
+from bot.domain.plan_import.parser import ParsedPlan, parse_plan_text
+from bot.domain.plan_import.store import MergeResult, save_plan
+from bot.domain.plan_import import SAMPLE_PLAN
 
-SEED = Path(__file__).resolve().parent.parent / "bot" / "data" / "rapk-2020-bkd-gresik.txt"
+SEED = SAMPLE_PLAN
 
 
 def seed_lines() -> list[str]:

@@ -1,4 +1,4 @@
-"""bot.admin without Telegram: target rules, locks, history, uploads, people settings."""
+"""bot.domain.admin without Telegram: target rules, locks, history, uploads, people settings."""
 
 from datetime import date, datetime
 from decimal import Decimal
@@ -6,8 +6,8 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from bot.formatting import parse_quarter
-from bot.admin import (
+from bot.text.formatting import parse_quarter
+from bot.domain.admin import (
     AdminError,
     apply_upload,
     change_admin,
@@ -22,8 +22,8 @@ from bot.admin import (
     unlock_quarter,
 )
 from bot.db import unit_of_work
-from bot.importer import PlanFormatError
-from bot.reporting import Submission, is_locked, save_report
+from bot.domain.plan_import.parser import PlanFormatError
+from bot.domain.reporting import Submission, is_locked, save_report
 from models import AksiTarget, AuditLog, KegiatanIndicator, PeriodLock, Person
 from tests.harness import PIC2_ID, PIC_ID, WIB
 from tests.plan_helpers import seed_lines

@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from bot.reporting import Submission, save_report
+from bot.domain.reporting import Submission, save_report
 from models import AksiRealisation, AuditLog, PeriodLock, Person
 from tests.admin_steps import act
 from tests.harness import PIC2_ID, PIC_ID, WIB

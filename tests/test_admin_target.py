@@ -5,7 +5,7 @@ from decimal import Decimal
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from bot.digest import kegiatan_detail
+from bot.domain.digest import kegiatan_detail
 from models import AksiTarget, AuditLog, KegiatanIndicator, Person
 from tests.admin_steps import act, alerts, snapshot
 from tests.harness import ADMIN_ID, PIC2_ID, PIC_ID

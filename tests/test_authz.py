@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import pytest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
-from bot.app import build_application
-from bot.people import Role
-from bot.render import render
+from bot.telegram.app import build_application
+from bot.domain.people import Role
+from bot.text.render import render
 from tests import harness as harness_module
 from tests.admin_steps import changed_tables, snapshot
 from tests.harness import ADMIN_ID, LEADER_ID, LEADERSHIP_CHAT, OTHER_GROUP, PIC_ID, STRANGER_ID, BotHarness

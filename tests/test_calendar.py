@@ -6,9 +6,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.calendar import ReportingCalendar
+from bot.domain.calendar import ReportingCalendar
 from bot.cli import main
-from bot.cli_calendar import calendar_text
+from bot.cli.calendar import calendar_text
 from bot.config import load_settings
 
 WIB = ZoneInfo("Asia/Jakarta")

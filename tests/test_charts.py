@@ -7,9 +7,9 @@ from PIL import Image
 from sqlmodel import Session
 
 from bench.plan_gen import generate_plan
-from bot.charts import ABSORPTION_COLOUR, BAND_COLOURS, MISSING_COLOUR, WIDTH_PX, achievement_chart
+from bot.domain.charts import ABSORPTION_COLOUR, BAND_COLOURS, MISSING_COLOUR, WIDTH_PX, achievement_chart
 from bot.db import unit_of_work
-from bot.scoring import score_plan_from_db
+from bot.domain.scoring import score_plan_from_db
 from tests.test_scoring import seed_with_reports
 
 

@@ -2,7 +2,7 @@
 
 from datetime import datetime
 
-from bot.admin import change_aksi_target, lock_quarter
+from bot.domain.admin import change_aksi_target, lock_quarter
 from bot.cli import main
 from bot.db import unit_of_work
 from tests.harness import WIB

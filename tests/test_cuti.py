@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from bot.outbox import LeaveDateError, parse_leave_date
+from bot.domain.outbox import LeaveDateError, parse_leave_date
 from models import AuditLog, Person
 from tests.harness import PIC2_ID, PIC_ID, STRANGER_ID
 from tests.test_dispatch import H1, H3, H7, texts, tick_and_send, tw1_locked  # noqa: F401 (fixture)

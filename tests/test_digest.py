@@ -9,7 +9,7 @@ from sqlmodel import Session
 from bench.plan_gen import generate_plan
 from bot.cli import main as rapk
 from bot.db import unit_of_work
-from bot.digest import (
+from bot.domain.digest import (
     MESSAGE_LIMIT,
     build_digest,
     html_to_plain,
@@ -18,7 +18,7 @@ from bot.digest import (
     program_detail,
     split_message,
 )
-from bot.fakeapi.tghtml import parse_html, utf16_len
+from fake_telegram.tghtml import parse_html, utf16_len
 from tests.test_scoring import (
     JARINGAN,
     MAKAN_MINUM,
@@ -154,11 +154,11 @@ def test_first_quarter_before_anyone_reports(engine, seed_plan_path):
 
 
 def test_long_digest_splits_at_lines_under_the_limit(engine, monkeypatch):
-    import bot.digest
+    import bot.domain.digest
 
     rendered = []
-    split = bot.digest.split_message
-    monkeypatch.setattr(bot.digest, "split_message", lambda text: rendered.append(text) or split(text))
+    split = bot.domain.digest.split_message
+    monkeypatch.setattr(bot.domain.digest, "split_message", lambda text: rendered.append(text) or split(text))
     with unit_of_work(engine) as session:
         plan_id = generate_plan(400, session=session, seed=7, quarters=2, missing_rate=0.3)
     d = digest_of(engine, plan_id)
@@ -199,7 +199,7 @@ def test_cli_summary_text_and_json(engine, seed_plan, db_url, monkeypatch, capsy
 
 
 def _score(session, plan_id):
-    from bot.scoring import score_plan_from_db
+    from bot.domain.scoring import score_plan_from_db
 
     return score_plan_from_db(plan_id, 2, session=session)
 

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.calendar import ReportingCalendar
+from bot.domain.calendar import ReportingCalendar
 from bot.db import unit_of_work
-from bot.outbox import (
+from bot.domain.outbox import (
     BACKOFF_BASE,
     claim_reminders,
     load_reminders,
@@ -16,7 +16,7 @@ from bot.outbox import (
     release_claims,
     reminder_text,
 )
-from bot.reminders import plan_due_reminders, render_reminder
+from bot.domain.reminders import plan_due_reminders, render_reminder
 from jobs import JOBS, schedule_jobs
 from jobs.reminders import dispatch, run_tick
 from models import AuditLog, GroupPost, Kegiatan, PeriodLock, Person, Reminder

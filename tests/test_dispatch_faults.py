@@ -10,13 +10,13 @@ from datetime import UTC
 import pytest
 from sqlmodel import select
 
-from bot.app import build_application
-from bot.calendar import ReportingCalendar
+from bot.telegram.app import build_application
+from bot.domain.calendar import ReportingCalendar
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.db import make_engine, unit_of_work
-from bot.outbox import CLAIM_TIMEOUT, claim_reminders
-from bot.reminders import plan_due_reminders
+from bot.domain.outbox import CLAIM_TIMEOUT, claim_reminders
+from bot.domain.reminders import plan_due_reminders
 from jobs.reminders import dispatch, dispatch_job, run_tick
 from models import Aksi, AksiTarget, Kegiatan, PeriodLock, Person, PicAssignment, Plan, Reminder
 from tests.harness import ADMIN_ID, LEADERSHIP_CHAT, BotHarness

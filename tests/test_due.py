@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import event
 from sqlmodel import Session, select
 
-from bot.calendar import ReportingCalendar
+from bot.domain.calendar import ReportingCalendar
 from bot.db import unit_of_work
-from bot.due import due_for_person, due_for_plan, person_status
+from bot.domain.obligations import due_for_person, due_for_plan, person_status
 from models import (
     Agency,
     Aksi,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.importer import PlanFormatError, parse_plan_file
+from bot.domain.plan_import.parser import PlanFormatError, parse_plan_file
 from tests.fixtures.make_broken import broken_files
 from tests.plan_helpers import snapshot, store
 

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from bot.importer import parse_plan_bytes, parse_plan_file, parse_plan_xlsx
-from bot.plan_store import plan_json
+from bot.domain.plan_import.parser import parse_plan_bytes, parse_plan_file, parse_plan_xlsx
+from bot.domain.plan_import.store import plan_json
 from tests.fixtures.make_xlsx import SEED, write_xlsx
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "rapk-2020-bkd-gresik.xlsx"

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.importer import (
+from bot.domain.plan_import import SAMPLE_PLAN
+from bot.domain.plan_import.parser import (
     PlanFormatError,
     indicator_kind,
     parse_plan_bytes,
@@ -14,8 +15,8 @@ from bot.importer import (
     parse_plan_text,
     split_names,
 )
-from bot.numbers import is_money_text, parse_target
-from bot.plan_store import plan_json
+from bot.domain.numbers import is_money_text, parse_target
+from bot.domain.plan_import.store import plan_json
 
 GOAL_KINERJA = "Meningkatnya Kualitas Kinerja dan Kompetensi ASN"
 GOAL_SDM = "Meningkatnya kualitas penataan SDM Aparatur Sipil Negara sesuai dengan kebutuhan dan Kompetensi"
@@ -85,7 +86,7 @@ SECTIONS = [
 ]
 
 
-SEED = Path(__file__).resolve().parent.parent / "bot" / "data" / "rapk-2020-bkd-gresik.txt"
+SEED = SAMPLE_PLAN
 
 
 @pytest.fixture(scope="module")

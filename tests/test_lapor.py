@@ -227,7 +227,7 @@ async def test_another_pics_kegiatan_is_refused(harness, fake, engine, small_pla
 
 
 async def test_two_pics_of_one_kegiatan_saving_at_once(harness, fake, engine, small_plan):
-    from bot.people import assign_pic
+    from bot.domain.people import assign_pic
 
     with unit_of_work(engine) as session:
         assign_pic(small_plan["sari"], small_plan["kegiatan"][0], session=session)

@@ -11,14 +11,14 @@ from PIL import Image
 from sqlmodel import Session, select
 
 from bench.plan_gen import generate_plan
-from bot import formatting
-from bot.calendar import ReportingCalendar
+from bot.text import formatting
+from bot.domain.calendar import ReportingCalendar
 from bot.db import unit_of_work
-from bot.digest import MESSAGE_LIMIT
-from bot.fakeapi.tghtml import utf16_len
-from bot.render import render
-from bot.scoring import score_plan_from_db
-from bot.formatting import parse_quarter
+from bot.domain.digest import MESSAGE_LIMIT
+from fake_telegram.tghtml import utf16_len
+from bot.text.render import render
+from bot.domain.scoring import score_plan_from_db
+from bot.text.formatting import parse_quarter
 from jobs.digest import run_digests
 from models import GroupPost, Kegiatan, PeriodLock, Person, Program
 from tests.harness import ADMIN_ID, LEADER_ID, LEADERSHIP_CHAT, OTHER_GROUP, PIC_ID, STRANGER_ID, WIB, BotHarness

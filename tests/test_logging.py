@@ -2,7 +2,7 @@
 
 import logging
 
-from bot.app import setup_logging
+from bot.telegram.app import setup_logging
 
 TOKEN = "7012345678:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 

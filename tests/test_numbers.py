@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot import formatting
-from bot.numbers import (
+from bot.text import formatting
+from bot.domain.numbers import (
     MoneyFormatError,
     NumberFormatError,
     is_money_text,

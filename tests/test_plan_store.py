@@ -7,8 +7,8 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from bot.importer import PlanFormatError
-from bot.plan_store import MergeRefused, PlanStoreError, load_plan_tree, save_plan
+from bot.domain.plan_import.parser import PlanFormatError
+from bot.domain.plan_import.store import MergeRefused, PlanStoreError, load_plan_tree, save_plan
 from models import (
     Agency,
     Aksi,

@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from bot.calendar import ReportingCalendar
+from bot.domain.calendar import ReportingCalendar
 from bot.db import make_engine, unit_of_work
-from bot.due import due_for_person
-from bot.reminders import (
+from bot.domain.obligations import due_for_person
+from bot.domain.reminders import (
     late_list,
     plan_due_reminders,
     plan_late_list_posts,

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from bot.people import create_invite
+from bot.domain.people import create_invite
 from models import Person
 from tests.harness import ADMIN_ID, LEADER_ID, LEADERSHIP_CHAT, PIC_ID, STRANGER_ID
 

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.db import unit_of_work
-from bot.importer import parse_plan_file
-from bot.plan_store import save_plan
-from bot.scoring import (
+from bot.domain.plan_import.parser import parse_plan_file
+from bot.domain.plan_import.store import save_plan
+from bot.domain.scoring import (
     FLAG_IMPLAUSIBLE,
     FLAG_PCT_OVER_100,
     FLAG_UNIT_MISMATCH,
@@ -515,7 +515,7 @@ def test_seed_completeness_names_who_has_not_reported(engine, seed_plan):
 @pytest.mark.parametrize("quarter", [1, 2, 3])
 def test_seed_completeness_is_what_bot_due_says(engine, seed_plan, quarter):
     # The digest's «PIC sudah lapor» and a PIC's /status and reminders read the same rule.
-    from bot.due import due_for_plan, due_kegiatan
+    from bot.domain.obligations import due_for_plan, due_kegiatan
 
     c = _score(engine, seed_plan, quarter).completeness
     with Session(engine) as session:

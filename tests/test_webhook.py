@@ -5,9 +5,9 @@ import socket
 
 import aiohttp
 
-from bot.app import build_application
+from bot.telegram.app import build_application
 from bot.config import load_settings
-from bot.webserver import run_webhook
+from bot.telegram.webhook import run_webhook
 from tests.harness import ADMIN_ID, PIC_ID
 
 

@@ -9,7 +9,7 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from bot.cli import main as rapk
-from bot.workbook import COL_BAND, COL_PAGU, COL_PCT, COL_SPENT, COL_TOTAL, COL_TW1, FLAG_FILL, build_workbook
+from bot.domain.workbook import COL_BAND, COL_PAGU, COL_PCT, COL_SPENT, COL_TOTAL, COL_TW1, FLAG_FILL, build_workbook
 from tests.test_scoring import DIKLAT_TEKNIS, JARINGAN, MAKAN_MINUM, PENJENJANGAN, seed_with_reports
 
 

@@ -1,0 +1,319 @@
+"""`rapk demo`: one quarter of the real bot, end to end, against the bundled fake Telegram.
+
+A fresh SQLite database gets the bundled 2020 BKD Gresik plan and demo people; the real
+Application talks HTTP to fake_telegram.FakeTelegram while a manual clock walks through TW II:
+invites, the H-7 reminders, two PICs reporting (one with a typo), one who does not, the
+deadline, the overdue nudge, the leadership digest with its chart, a target change by the
+admin and the evaluation workbook. It prints the chats as a transcript and writes the chart
+and the workbook to the output folder.
+"""
+
+import argparse
+import asyncio
+import logging
+import shutil
+import sys
+import time
+import warnings
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlmodel import select
+
+from bot.clock import ManualClock
+from bot.config import load_settings
+from bot.db import make_engine, migrate, unit_of_work
+from fake_telegram.server import FakeTelegram
+from fake_telegram.transcript import render_transcript
+from bot.domain.plan_import.parser import parse_plan_file
+from bot.domain.people import assign_pic, get_or_create_person
+from bot.domain.plan_import.store import save_plan
+from models import Aksi, AksiRealisation, AksiTarget, Kegiatan, KegiatanRealisation, PeriodLock
+from bot.domain.plan_import import SAMPLE_PLAN
+
+WIB = ZoneInfo("Asia/Jakarta")
+SEED_PLAN = SAMPLE_PLAN
+
+ADMIN, KABAN, BUDI, SARI, RINA = 7001, 7002, 7101, 7102, 7103
+LEADERSHIP_CHAT = -1001234
+NAMES = {ADMIN: "Wati (admin)", KABAN: "Kepala Badan", BUDI: "Budi", SARI: "Sari", RINA: "Rina",
+         LEADERSHIP_CHAT: "Grup Pimpinan BKD"}
+# The three PICs followed in the transcript, with the kegiatan (document order) they hold.
+FOLLOWED = {BUDI: ("Budi Santoso", [1]), SARI: ("Sari Dewi", [2]), RINA: ("Rina Lestari", [3])}
+
+
+def add_arguments_demo(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", default="out/demo", help="folder for the transcript, chart and workbook")
+    parser.add_argument("--quiet", action="store_true", help="do not print the transcript")
+
+
+class Demo:
+    """The cast, the clock and the scenes."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.clock = ManualClock(datetime(2020, 6, 22, 9, 0, tzinfo=WIB))
+        self.db_url = f"sqlite:///{out / 'rapk-demo.sqlite3'}"
+        self.fake = FakeTelegram(token="123456:DEMO-TOKEN-NOT-REAL", bot_username="rapk_bkd_bot",
+                                 clock=self.clock)
+        self.app = None
+        self.sections: list[tuple[str, int]] = []
+
+    # -- set-up ------------------------------------------------------------------------------
+    def seed(self) -> None:
+        """The bundled plan, the followed PICs, and colleagues who already reported their kegiatan."""
+        engine = make_engine(self.db_url)
+        migrate(engine)
+        parsed = parse_plan_file(SEED_PLAN)
+        with unit_of_work(engine) as session:
+            result = save_plan(parsed, session=session, actor_label="demo")
+            plan_id = result.plan_id
+            kegiatan = session.exec(select(Kegiatan).where(Kegiatan.plan_id == plan_id).order_by(Kegiatan.seq)).all()
+            followed = {seq for _, seqs in FOLLOWED.values() for seq in seqs}
+            for _user, (name, seqs) in FOLLOWED.items():
+                person, _ = get_or_create_person(name, session=session, agency_id=None, actor_label="demo")
+                for seq in seqs:
+                    assign_pic(person.id, kegiatan[seq - 1].id, session=session, actor_label="demo")
+                    self._report_as_planned(session, kegiatan[seq - 1], person.id, datetime(2020, 4, 3, 9, 0, tzinfo=WIB),
+                                            quarters=(1,), shortfall=False)
+            # Colleagues (not on Telegram in this demo) hold the other kegiatan and reported TW II on time.
+            colleagues = [get_or_create_person(n, session=session, agency_id=None, actor_label="demo")[0]
+                          for n in ("Agus Prasetyo", "Dewi Anggraini", "Hendra Wijaya", "Nur Aini")]
+            reported_at = datetime(2020, 7, 2, 10, 0, tzinfo=WIB)
+            for index, k in enumerate(k for k in kegiatan if k.seq not in followed):
+                owner = colleagues[index % len(colleagues)]
+                assign_pic(owner.id, k.id, session=session, actor_label="demo")
+                self._report_as_planned(session, k, owner.id, reported_at, quarters=(1, 2), shortfall=index % 5 == 0)
+            # TW I was evaluated and locked in April.
+            session.add(PeriodLock(plan_id=plan_id, quarter=1))
+        engine.dispose()
+
+    @staticmethod
+    def _report_as_planned(session, kegiatan, person_id, at, *, quarters, shortfall: bool) -> None:
+        """Realised at target (a few kegiatan a little short in TW II), budget on plan."""
+        rows = session.exec(select(Aksi, AksiTarget).join(AksiTarget, AksiTarget.aksi_id == Aksi.id)
+                            .where(Aksi.kegiatan_id == kegiatan.id, AksiTarget.quarter.in_(quarters),
+                                   AksiTarget.kind != "none")).all()
+        for aksi, target in rows:
+            value = target.value if target.value is not None else Decimal(0)
+            if shortfall and target.quarter == 2:
+                value = (value * Decimal("0.7")).quantize(Decimal("1"))
+            session.add(AksiRealisation(aksi_id=aksi.id, quarter=target.quarter, value=value, value_raw=str(value),
+                                        reported_by=person_id, reported_at=at))
+        for quarter, share in ((1, 20), (2, 25)):
+            if quarter not in quarters:
+                continue
+            session.add(KegiatanRealisation(kegiatan_id=kegiatan.id, quarter=quarter,
+                                            budget_realised=(kegiatan.budget or 0) * share // 100,
+                                            reported_by=person_id, reported_at=at))
+
+    async def start(self) -> None:
+        from bot.telegram.app import build_application
+
+        await self.fake.start()
+        self.fake.add_user(ADMIN, "Wati", username="wati_perencanaan")
+        self.fake.add_user(KABAN, "Nadlif", username="kaban_bkd")
+        for user, (name, _) in FOLLOWED.items():
+            self.fake.add_user(user, name.split()[0])
+        self.fake.add_group(LEADERSHIP_CHAT, "Pimpinan BKD", [KABAN, ADMIN])
+        settings = load_settings(
+            telegram_bot_token=self.fake.token, telegram_base_url=self.fake.base_url, database_url=self.db_url,
+            admin_telegram_ids=[ADMIN], leadership_chat_id=LEADERSHIP_CHAT, _env_file=None,
+        )
+        self.app = build_application(settings, clock=self.clock, run_jobs=False, read_timeout=5)
+        await self.app.initialize()
+        await self.app.post_init(self.app)
+        await self.app.start()
+        await self.app.updater.start_polling(poll_interval=0, timeout=1)
+        self.fake.attach(self.app)
+
+    async def stop(self) -> None:
+        if self.app is not None:
+            await self.app.updater.stop()
+            await self.app.stop()
+            await self.app.shutdown()
+            await self.app.post_shutdown(self.app)  # closes the database so SQLite folds its WAL back
+        await self.fake.stop()
+
+    # -- acting ---------------------------------------------------------------------------------
+    def scene(self, title: str) -> None:
+        """Start a new part of the transcript, headed with the simulated date and time."""
+        when = self.clock.now().astimezone(WIB)
+        from bot.text.formatting import date_time
+
+        self.sections.append((f"{title} — {date_time(when)} WIB", len(self.fake.events)))
+
+    def at(self, *args) -> None:
+        self.clock.set(datetime(*args, tzinfo=WIB))
+
+    async def say(self, user: int, text: str, chat: int | None = None) -> None:
+        if text.startswith("/"):
+            command, _, args = text.partition(" ")
+            self.fake.send_command(user, command, args=args or None, chat_id=chat)
+        else:
+            self.fake.send_message(user, text, chat_id=chat)
+        await self.fake.wait_idle(timeout=20)
+
+    async def tap(self, user: int, label: str, chat: int | None = None) -> None:
+        self.fake.press(user, label, chat_id=chat)
+        await self.fake.wait_idle(timeout=20)
+
+    async def tap_starting(self, user: int, prefix: str) -> None:
+        """Tap the latest button whose label starts with `prefix` (labels carry names and emoji)."""
+        for message in reversed(self.fake.messages_to(user)):
+            for row in self.fake.buttons(message):
+                for label in row:
+                    if label.startswith(prefix):
+                        await self.tap(user, label)
+                        return
+        raise AssertionError(f"no button starting with {prefix!r} for {NAMES.get(user, user)}")
+
+    def transcript(self) -> str:
+        parts, shown = [], {}
+        bounds = [start for _, start in self.sections] + [len(self.fake.events)]
+        for (title, start), end in zip(self.sections, bounds[1:], strict=False):
+            body = render_transcript(self.fake.events[start:end], self.fake.users, self.fake.groups, NAMES,
+                                     shown=shown)
+            parts.append(f"━━ {title}\n{body}".rstrip())
+        return "\n\n".join(parts) + "\n"
+
+    # -- the story -------------------------------------------------------------------------
+    async def invites(self) -> None:
+        self.scene("Admin mengundang para PIC")
+        for user, (name, _) in FOLLOWED.items():
+            await self.say(ADMIN, f"/undang {name}")
+            link = self.fake.last_message_to(ADMIN)["text"]
+            token = link.split("?start=", 1)[1].split()[0]
+            await self.say(user, f"/start {token}")
+
+    async def budi_reports_with_a_typo(self) -> None:
+        self.scene("Budi melapor lewat /lapor (dengan salah ketik)")
+        await self.say(BUDI, "/lapor")
+        await self.tap_starting(BUDI, "📝")
+        await self.say(BUDI, "lima puluh persen")
+        await self.say(BUDI, "50%")
+        await self.rest_of_aksi_at_target(BUDI)
+        await self.say(BUDI, "250 jt")
+        await self.say(BUDI, "28")
+        await self.rest_of_indicators(BUDI, "30")
+        await self.say(BUDI, "Jadwal diklat bergeser karena pembatasan kegiatan tatap muka")
+        await self.say(BUDI, "Diklat dilanjutkan secara daring pada TW III")
+        await self.tap(BUDI, "Selesai")
+        await self.tap(BUDI, "💾 Simpan")
+
+    def asked(self, user: int) -> str:
+        return (self.fake.last_message_to(user) or {}).get("text", "")
+
+    async def rest_of_aksi_at_target(self, user: int) -> None:
+        """Every further aksi question answered with «= Sesuai target»."""
+        while self.asked(user).startswith("Aksi "):
+            await self.tap(user, "= Sesuai target")
+
+    async def rest_of_indicators(self, user: int, value: str) -> None:
+        while self.asked(user).startswith("Indikator kegiatan"):
+            await self.say(user, value)
+
+    async def sari_reports_from_the_reminder(self) -> None:
+        self.scene("Sari melapor dari tombol pada pengingat")
+        await self.tap_starting(SARI, "📝 Lapor")
+        await self.rest_of_aksi_at_target(SARI)
+        await self.say(SARI, "Rp 372.940.500")
+        await self.rest_of_indicators(SARI, "30")
+        await self.tap(SARI, "Tidak ada")
+        await self.tap(SARI, "Tidak ada")
+        await self.tap(SARI, "Selesai")
+        await self.tap(SARI, "💾 Simpan")
+
+    async def tick(self) -> None:
+        """What the JobQueue does every minute: reminder rows, the outbox, and digests."""
+        from jobs.digest import run_digests
+        from jobs.reminders import dispatch, run_tick
+
+        await run_tick(self.app)
+        await dispatch(self.app)
+        await run_digests(self.app)
+        await self.fake.wait_idle(timeout=20)
+
+    async def admin_changes_a_target(self) -> None:
+        self.scene("Admin mengubah target TW III sebuah aksi (dengan alasan)")
+        await self.say(ADMIN, "/target")
+        await self.tap_starting(ADMIN, "Program Pendidikan dan Pelatihan ASN")
+        await self.tap_starting(ADMIN, "Pendidikan Penjurangan Struktural")
+        await self.tap_starting(ADMIN, "Aksi 3.")
+        await self.tap_starting(ADMIN, "TW III")
+        await self.say(ADMIN, "25%")
+        await self.say(ADMIN, "Penyesuaian jadwal diklat setelah pembatasan kegiatan")
+        await self.tap(ADMIN, "💾 Simpan")
+
+    async def play_quarter(self) -> None:
+        self.at(2020, 6, 23, 8, 0)
+        self.scene("H-7 sebelum akhir TW II: pengingat otomatis")
+        await self.tick()
+        self.at(2020, 6, 24, 10, 15)
+        await self.budi_reports_with_a_typo()
+        self.at(2020, 6, 25, 14, 0)
+        await self.sari_reports_from_the_reminder()
+        self.at(2020, 6, 26, 8, 0)
+        self.scene("H-3: hanya yang belum melapor diingatkan")
+        await self.tick()
+        self.at(2020, 7, 7, 8, 0)
+        self.scene("Hari batas akhir laporan")
+        await self.tick()
+        self.at(2020, 7, 8, 8, 0)
+        self.scene("Sehari setelah batas akhir: daftar terlambat dan ringkasan untuk pimpinan")
+        await self.tick()
+        self.at(2020, 7, 9, 8, 0)
+        self.scene("Pengingat keterlambatan")
+        await self.tick()
+        self.at(2020, 7, 9, 9, 30)
+        await self.admin_changes_a_target()
+        self.at(2020, 7, 9, 10, 0)
+        self.scene("Kepala Badan mengunduh lembar evaluasi")
+        await self.say(KABAN, "/ekspor", chat=LEADERSHIP_CHAT)
+        self.save_files()
+
+    def save_files(self) -> None:
+        """The chart and the workbook exactly as the leadership group received them."""
+        for name, content, method in self.fake.files_sent_to(LEADERSHIP_CHAT):
+            if method == "sendPhoto":
+                (self.out / "capaian-tw2-2020.png").write_bytes(content)
+            elif name and name.endswith(".xlsx"):
+                (self.out / name).write_bytes(content)
+
+
+def cmd_demo(args) -> int:
+    started = time.perf_counter()
+    out = Path(args.out)
+    if out.exists():
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    warnings.filterwarnings("ignore", message="If 'per_message=False'")
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("rapk").setLevel(logging.WARNING)
+    demo = Demo(out)
+    demo.seed()
+    asyncio.run(_play(demo))
+    text = demo.transcript()
+    (out / "transcript.txt").write_text(text, encoding="utf-8")
+    if not args.quiet:
+        print(text)
+    print(f"RAPK demo finished in {time.perf_counter() - started:.1f} s. Output in {out.resolve()}:")
+    for path in sorted(out.iterdir()):
+        print(f"  {path.name}")
+    return 0
+
+
+async def _play(demo: Demo) -> None:
+    await demo.start()
+    try:
+        await demo.invites()
+        await demo.play_quarter()
+        demo.fake.assert_no_violations()
+    finally:
+        await demo.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(cmd_demo(argparse.Namespace(out="out/demo", quiet=False)))

@@ -1,0 +1,96 @@
+"""`rapk migrate`, `rapk run`, `rapk audit` and `rapk doctor`."""
+
+import argparse
+import asyncio
+from datetime import datetime
+
+from bot.config import ConfigError, load_settings
+from bot.db import make_engine, migrate
+
+
+def add_arguments_migrate(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def cmd_migrate(args) -> int:
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    print(f"database is at the newest schema ({engine.url.render_as_string(hide_password=True)})")
+    return 0
+
+
+def add_arguments_run(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def cmd_run(args) -> int:
+    from telegram import Update
+
+    from bot.telegram.app import build_application, setup_logging
+    from bot.telegram.webhook import run_webhook
+
+    settings = load_settings()
+    if settings.telegram_bot_token is None:
+        raise ConfigError("configuration error: TELEGRAM_BOT_TOKEN: required to run the bot (see .env.example)")
+    setup_logging(settings.log_level, settings.telegram_bot_token.get_secret_value())
+    application = build_application(settings)
+    if settings.webhook_url:
+        secret = settings.webhook_secret_token.get_secret_value() if settings.webhook_secret_token else None
+        asyncio.run(run_webhook(application, webhook_url=settings.webhook_url, listen=settings.webhook_listen,
+                                port=settings.webhook_port, secret=secret))
+    else:
+        # run_polling stops cleanly on SIGTERM and SIGINT.
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    return 0
+
+
+def add_arguments_audit(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--since", help="YYYY-MM-DD: only entries from this day on")
+    parser.add_argument("--limit", type=int, default=None)
+
+
+def cmd_audit(args) -> int:
+    from bot.domain.audit import history
+    from bot.db import unit_of_work
+
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    since = None
+    if args.since:
+        try:
+            since = datetime.fromisoformat(args.since).replace(tzinfo=settings.tz)
+        except ValueError:
+            print(f"rapk audit: --since {args.since!r} is not a date (YYYY-MM-DD)")
+            return 2
+    with unit_of_work(engine) as session:
+        rows = history(session=session, since=since, limit=args.limit)
+        for row in rows:
+            at = row.at.astimezone(settings.tz) if row.at.tzinfo else row.at
+            change = ""
+            if row.old_value is not None or row.new_value is not None:
+                change = f" {row.old_value!s} → {row.new_value!s}"
+            reason = f" ({row.reason})" if row.reason else ""
+            who = row.actor_label or (f"person#{row.actor_person_id}" if row.actor_person_id else "-")
+            print(f"{at:%Y-%m-%d %H:%M} {who}: {row.action} {row.entity}#{row.entity_id or '-'}"
+                  f"{'.' + row.field if row.field else ''}{change}{reason}")
+    return 0
+
+
+def add_arguments_doctor(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+def cmd_doctor(args) -> int:
+    """Check configuration, database and migrations, the token (getMe) and the leadership chat."""
+    from bot.cli.doctor import run_checks
+
+    problems = 0
+    for ok, what, advice in run_checks():
+        print(f"{'ok  ' if ok else 'FAIL'} {what}")
+        if not ok:
+            problems += 1
+            print(f"     → {advice}")
+    print("all checks passed" if not problems else f"{problems} problem(s) found")
+    return 0 if not problems else 1

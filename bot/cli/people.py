@@ -1,0 +1,85 @@
+"""`rapk invite NAME` and `rapk assign NAME KEGIATAN`."""
+
+import argparse
+import asyncio
+import sys
+
+from bot.clock import SystemClock
+from bot.config import load_settings
+from bot.db import make_engine, migrate, unit_of_work
+from bot.domain.people import assign_pic, create_invite, find_people, get_or_create_person, invite_link
+from bot.domain.period import current_plan, find_kegiatan
+
+
+def add_arguments_invite(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="person's name (or #id)")
+    parser.add_argument("--username", help="bot username (default: TELEGRAM_BOT_USERNAME, or asked of getMe)")
+
+
+def _bot_username(settings, override: str | None) -> str:
+    if override or settings.telegram_bot_username:
+        return (override or settings.telegram_bot_username).lstrip("@")
+    if settings.telegram_bot_token is None:
+        raise SystemExit("configuration error: TELEGRAM_BOT_USERNAME: set it (or TELEGRAM_BOT_TOKEN to ask getMe)")
+    from telegram import Bot
+
+    async def ask() -> str:
+        kwargs = {}
+        if settings.telegram_base_url:
+            base = settings.telegram_base_url.rstrip("/")
+            kwargs["base_url"] = base if base.endswith("/bot") else base + "/bot"
+        async with Bot(settings.telegram_bot_token.get_secret_value(), **kwargs) as bot:
+            return bot.username
+
+    return asyncio.run(ask())
+
+
+def cmd_invite(args) -> int:
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with unit_of_work(engine) as session:
+        people = find_people(args.name, session=session)
+        if len(people) != 1:
+            names = ", ".join(p.name for p in people[:10]) or "none"
+            print(f"rapk invite: {len(people)} people match {args.name!r} ({names})", file=sys.stderr)
+            return 1
+        invite = create_invite(people[0].id, session=session, now=SystemClock().now(),
+                               ttl_days=settings.invite_ttl_days, actor_label="cli")
+        name = people[0].name
+    print(f"{name}: {invite_link(_bot_username(settings, args.username), invite.token)}")
+    print(f"valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC, single use")
+    return 0
+
+
+def add_arguments_assign(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("name", help="person's name (created when new)")
+    parser.add_argument("kegiatan", nargs="+", help="kegiatan number in document order, or part of its name")
+    parser.add_argument("--nip", help="NIP of a new person")
+
+
+def cmd_assign(args) -> int:
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with unit_of_work(engine) as session:
+        plan = current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
+        if plan is None:
+            print("rapk assign: no plan imported yet (rapk import FILE)", file=sys.stderr)
+            return 1
+        targets = []
+        for ref in args.kegiatan:
+            found = find_kegiatan(plan.id, ref, session=session)
+            if len(found) != 1:
+                names = "; ".join(k.name for k in found[:5]) or "none"
+                print(f"rapk assign: {len(found)} kegiatan match {ref!r} ({names})", file=sys.stderr)
+                return 1
+            targets.append(found[0])
+        person, created = get_or_create_person(args.name, session=session, agency_id=plan.agency_id,
+                                               nip=args.nip, actor_label="cli")
+        for kegiatan in targets:
+            added = assign_pic(person.id, kegiatan.id, session=session, actor_label="cli")
+            print(f"{'assigned' if added else 'already PIC of'}: {kegiatan.seq}. {kegiatan.name}")
+        if created:
+            print(f"new person: {person.name} (#{person.id}); make an invite link with: rapk invite '{person.name}'")
+    return 0

@@ -1,0 +1,88 @@
+"""`rapk import FILE` and `rapk plan`: load a RAPK plan into the database and print it back."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bot.config import load_settings
+from bot.db import make_engine, migrate, unit_of_work
+from bot.domain.plan_import.parser import PlanFormatError, parse_plan_file
+from bot.domain.plan_import.store import PlanStoreError, load_plan_tree, plan_json, save_plan
+from bot.domain.period import current_plan
+from bot.text.render import plain
+
+
+def add_arguments_import(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="plan file: tab-separated text (.txt) or Excel (.xlsx)")
+    parser.add_argument("--agency", help="agency name (default: read from the title lines)")
+    parser.add_argument("--year", type=int, help="plan year (default: read from the title, `TAHUN 2020`)")
+    parser.add_argument("--dry-run", action="store_true", help="parse and report only; the database is not touched")
+    parser.add_argument("--json", action="store_true", help="print the parsed plan as JSON on stdout")
+    parser.add_argument("--force", action="store_true",
+                        help="remove kegiatan/aksi missing from the file even when they have realisations")
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    path = Path(args.file)
+    try:
+        parsed = parse_plan_file(path)
+    except FileNotFoundError:
+        print(f"rapk import: berkas {path} tidak ditemukan.", file=sys.stderr)
+        return 1
+    except IsADirectoryError:
+        print(f"rapk import: {path} adalah folder, bukan berkas.", file=sys.stderr)
+        return 1
+    except PlanFormatError as exc:
+        print(f"rapk import: {path.name}: {exc}", file=sys.stderr)
+        return 1
+    parsed = parsed.with_overrides(agency=args.agency, year=args.year)
+    settings = load_settings()
+    result = None
+    if not args.dry_run:
+        engine = make_engine(settings.database_url)
+        try:
+            migrate(engine)
+            with unit_of_work(engine) as session:
+                result = save_plan(parsed, session=session, force=args.force, actor_label="cli")
+        except (PlanStoreError, PlanFormatError) as exc:
+            print(f"rapk import: {path.name}: {exc}", file=sys.stderr)
+            return 1
+        finally:
+            engine.dispose()
+    summary = plain("import_summary", settings.language, dry_run=args.dry_run, source=path.name,
+                     agency=parsed.agency, year=parsed.year, kegiatan_count=len(parsed.kegiatan),
+                     aksi_count=parsed.aksi_count, indicator_count=parsed.indicator_count,
+                     budget_total=parsed.budget_total, result=result, anomalies=parsed.anomalies, limit=None)
+    if args.json:
+        # stdout stays pure JSON for the programs that read it; the human summary goes to stderr.
+        json.dump(plan_json(parsed), sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+        print(summary, file=sys.stderr)
+    else:
+        print(summary)
+    return 0
+
+
+def add_arguments_plan(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--agency", help="agency name (default: AGENCY_NAME, or the only/newest plan)")
+    parser.add_argument("--year", type=int, help="plan year (default: PLAN_YEAR, or the newest)")
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    try:
+        migrate(engine)
+        with unit_of_work(engine) as session:
+            plan = current_plan(session=session, agency_name=args.agency or settings.agency_name,
+                                year=args.year or settings.plan_year)
+            if plan is None:
+                print("rapk plan: belum ada rencana aksi yang cocok; impor dulu dengan `rapk import BERKAS`.",
+                      file=sys.stderr)
+                return 1
+            tree = load_plan_tree(plan.id, session=session)
+    finally:
+        engine.dispose()
+    print(plain("plan_tree", settings.language, **tree))
+    return 0

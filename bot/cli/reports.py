@@ -1,0 +1,87 @@
+"""`rapk summary --quarter N [--json]` and `rapk export --quarter N --out FILE.xlsx`, offline."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from sqlmodel import Session
+
+from bot.config import Settings, load_settings
+from bot.db import make_engine, migrate, unit_of_work
+from bot.domain.period import current_plan
+from models import Plan
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quarter", "-q", type=int, choices=(1, 2, 3, 4), required=True, help="triwulan 1..4")
+    parser.add_argument("--plan-year", type=int, help="plan year (default: PLAN_YEAR, else the newest plan)")
+
+
+def add_arguments_summary(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument("--json", action="store_true", help="the digest's numbers as JSON")
+    parser.add_argument("--chart", type=Path, metavar="FILE.png", help="also write the achievement chart")
+
+
+def add_arguments_export(parser: argparse.ArgumentParser) -> None:
+    _common(parser)
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE.xlsx", help="where to write the workbook")
+    parser.add_argument("--paper", choices=("a4", "folio"), default="a4", help="print paper size (default a4)")
+
+
+def cmd_summary(args: argparse.Namespace) -> int:
+    from bot.domain.charts import achievement_chart
+    from bot.domain.digest import build_digest
+    from bot.domain.scoring import score_plan_from_db
+
+    def work(plan: Plan, session: Session, settings: Settings) -> int:
+        score = score_plan_from_db(plan.id, args.quarter, session=session, bands=settings.score_bands)
+        digest = build_digest(plan.id, args.quarter, session=session, settings=settings, score=score)
+        if args.chart:
+            args.chart.write_bytes(achievement_chart(score, args.quarter, lang=settings.language))
+        if args.json:
+            print(json.dumps(digest.numbers, ensure_ascii=False, indent=2, default=_json_default))
+        else:
+            print(digest.plain)
+        return 0
+
+    return _on_plan(args, "summary", work)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from bot.domain.workbook import build_workbook
+
+    def work(plan: Plan, session: Session, settings: Settings) -> int:
+        data = build_workbook(plan.id, args.quarter, session=session, settings=settings, paper=args.paper)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_bytes(data)
+        print(f"{args.out}: evaluasi TW {args.quarter} {plan.year} ({len(data):,} bytes)")
+        return 0
+
+    return _on_plan(args, "export", work)
+
+
+def _on_plan(args: argparse.Namespace, command: str, work: Callable[[Plan, Session, Settings], int]) -> int:
+    """Open the configured database, find the plan (PLAN_YEAR / --plan-year, else the newest), run `work`."""
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
+    migrate(engine)
+    with unit_of_work(engine) as session:
+        plan = current_plan(session=session, agency_name=settings.agency_name,
+                            year=args.plan_year or settings.plan_year)
+        if plan is None:
+            print(f"rapk {command}: no plan imported yet (rapk import FILE)", file=sys.stderr)
+            return 1
+        return work(plan, session, settings)
+
+
+def _json_default(value: object) -> object:
+    """Percentages are Decimal with one place: as JSON numbers they print exactly (84.3)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    raise TypeError(f"not JSON serialisable: {type(value).__name__}")

@@ -1,0 +1,1 @@
+"""The domain: plan, period, obligations, scoring, reports, reminders. Never imports Telegram."""

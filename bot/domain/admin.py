@@ -1,0 +1,642 @@
+"""The admin's changes to a running plan: targets, period locks, plan uploads, people. No Telegram here.
+
+Every function works in the caller's unit of work (`services.db`), re-validates every id it is
+given (buttons can be old or forged), and audits what it changes: who, when, old → new, and the
+reason where one is asked for. Refusals are AdminError with a `code` that picks the Indonesian
+message in templates/<lang>/admin_error.j2 and the details that fill it in.
+
+Plan uploads: the chat keeps only the Telegram file id of a pending upload (JSON in user_data,
+so the persistent conversation survives a restart); applying downloads the same file again,
+checks it is byte for byte the one previewed (SHA-256), parses it again and stores it with the
+importer's merge rules in one transaction. Nothing is written to disk and nothing is left over.
+"""
+
+import hashlib
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bot.domain.audit import record
+from bot.domain.obligations import as_utc
+from bot.domain.plan_import.parser import ParsedPlan, parse_plan_bytes
+from bot.domain.numbers import Target, parse_target
+from bot.domain.people import set_admin
+from bot.domain.plan_import.store import MergeResult, save_plan
+from bot.domain.reporting import is_locked
+from models import (
+    Agency,
+    Aksi,
+    AksiRealisation,
+    AksiTarget,
+    AuditLog,
+    IndicatorRealisation,
+    Kegiatan,
+    KegiatanIndicator,
+    KegiatanRealisation,
+    PeriodLock,
+    Person,
+    PicAssignment,
+    Plan,
+)
+
+__all__ = [
+    "AdminError", "HistoryEntry", "LockResult", "MAX_UPLOAD_BYTES", "PersonCard", "Recipient", "TargetChange",
+    "UploadPreview", "apply_upload", "change_admin", "change_aksi_target", "change_indicator_target",
+    "check_aksi_target", "check_indicator_target", "item_history", "item_title", "lock_overview", "lock_quarter",
+    "person_card", "plan_exists", "preview_upload", "recipients_of",
+    "set_paused", "target_cells", "unlock_quarter",
+]
+
+MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_REASON = 500
+_MAX_STORED = Decimal(10) ** 15  # Numeric(20, 4) holds less than 10**16
+_DASHES = ("-", "–", "—", "−")
+
+
+class AdminError(Exception):
+    """An admin action that is refused; `code` picks the message, `detail` fills it in."""
+
+    def __init__(self, code: str, **detail):
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Recipient:
+    """A PIC to tell about a change, with the affected kegiatan they hold."""
+
+    person_id: int
+    telegram_user_id: int
+    name: str
+    kegiatan: tuple[str, ...]
+
+
+def _who(actor_person_id: int | None, actor_telegram_id: int | None, actor_label: str, now: datetime | None):
+    return {"actor_person_id": actor_person_id, "actor_telegram_id": actor_telegram_id, "actor_label": actor_label,
+            "at": now}
+
+
+def recipients_of(kegiatan_ids, *, session: Session) -> list[Recipient]:
+    """The PICs of these kegiatan who can be messaged (onboarded, not blocked), with their kegiatan names."""
+    ids = sorted(set(kegiatan_ids))
+    held: dict[int, list[str]] = defaultdict(list)
+    people: dict[int, Person] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.exec(
+            select(Person, Kegiatan).join(PicAssignment, PicAssignment.person_id == Person.id)
+            .join(Kegiatan, Kegiatan.id == PicAssignment.kegiatan_id)
+            .where(PicAssignment.kegiatan_id.in_(ids[start:start + 500]), Person.telegram_user_id.is_not(None),
+                   Person.unreachable_at.is_(None))
+            .order_by(Person.name, Kegiatan.seq)
+        ).all()
+        for person, kegiatan in rows:
+            people[person.id] = person
+            held[person.id].append(kegiatan.name)
+    return [Recipient(p.id, p.telegram_user_id, p.name, tuple(held[p.id]))
+            for p in sorted(people.values(), key=lambda p: p.name)]
+
+
+# -- targets ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TargetChange:
+    """One target before and after, where it sits, and who is told."""
+
+    kind: str  # aksi / indikator
+    item_id: int
+    kegiatan_id: int
+    kegiatan_name: str
+    label: str  # `2. Pendataan peserta` or the indicator text
+    quarter: int | None  # None: an indicator's annual target
+    year: int
+    old_raw: str
+    new_raw: str
+    recipients: tuple[Recipient, ...] = ()
+
+
+@dataclass(frozen=True)
+class _NewTarget:
+    raw: str
+    value: Decimal | None
+    unit: str
+    kind: str
+
+
+def _empty(kind: str) -> bool:
+    return kind not in ("percent", "count")
+
+
+def _new_target(raw: str, *, old_kind: str, old_unit: str, limit: int) -> _NewTarget:
+    """Parse a typed target and hold it to the current one's kind and unit (any is fine for an empty cell)."""
+    text = " ".join((raw or "").split())
+    if len(text) > limit:
+        raise AdminError("too_long", limit=limit)
+    target: Target = parse_target(text)
+    if target.kind == "none":
+        return _NewTarget(text if text in _DASHES else "", None, "", "none")
+    if target.kind == "text":
+        raise AdminError("not_a_number", raw=text)
+    if text.startswith(_DASHES):
+        raise AdminError("negative", raw=text)
+    value, unit = target.parts[0]
+    if value >= _MAX_STORED:
+        raise AdminError("too_big", raw=text)
+    if target.kind == "percent" and value > 100:
+        raise AdminError("percent_over_100", raw=text)
+    if not _empty(old_kind):
+        same_unit = not unit or not old_unit or unit.casefold() == old_unit.casefold()
+        if target.kind != old_kind or not same_unit:
+            raise AdminError("unit_mismatch", raw=text, old_unit=old_unit or "", old_kind=old_kind,
+                             new_unit=unit, new_kind=target.kind)
+        unit = unit or old_unit
+    if len(target.parts) > 1 and target.kind != "percent":
+        value = None  # several counts in one cell (`a. 45 orang b. 40 orang`): no single value to score
+    return _NewTarget(text, value, unit[:100], target.kind)
+
+
+def _realised(session: Session, model, column, item_id: int, quarter: int | None) -> bool:
+    query = select(model.id).where(column == item_id)
+    if quarter is not None:
+        query = query.where(model.quarter == quarter)
+    return session.exec(query.limit(1)).first() is not None
+
+
+def _checked_reason(reason: str) -> str:
+    reason = " ".join((reason or "").split())
+    if not reason:
+        raise AdminError("reason_required")
+    return reason[:MAX_REASON]
+
+
+def _aksi_target(aksi_id: int, quarter: int, *, session: Session, lock: bool = False):
+    aksi = session.get(Aksi, aksi_id)
+    if aksi is None or quarter not in (1, 2, 3, 4):
+        raise AdminError("unknown_item")
+    kegiatan = session.get(Kegiatan, aksi.kegiatan_id)
+    plan = session.get(Plan, kegiatan.plan_id)
+    if is_locked(plan.id, kegiatan.id, quarter, session=session):
+        raise AdminError("locked", quarter=quarter, year=plan.year, kegiatan=kegiatan.name)
+    query = select(AksiTarget).where(AksiTarget.aksi_id == aksi_id, AksiTarget.quarter == quarter)
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return aksi, kegiatan, plan, session.exec(query).first()
+
+
+def _aksi_change(aksi_id: int, quarter: int, raw: str, *, session: Session, lock: bool = False):
+    aksi, kegiatan, plan, target = _aksi_target(aksi_id, quarter, session=session, lock=lock)
+    old_raw, old_kind, old_unit = (target.raw, target.kind, target.unit) if target else ("", "none", "")
+    new = _new_target(raw, old_kind=old_kind, old_unit=old_unit, limit=AksiTarget.__table__.c.raw.type.length)
+    if new.raw == old_raw:
+        raise AdminError("unchanged", raw=old_raw)
+    if new.kind == "none" and _realised(session, AksiRealisation, AksiRealisation.aksi_id, aksi.id, quarter):
+        raise AdminError("has_realisation", quarter=quarter)
+    change = TargetChange("aksi", aksi.id, kegiatan.id, kegiatan.name, f"{aksi.no}. {aksi.name}", quarter, plan.year,
+                          old_raw, new.raw)
+    return change, target, new
+
+
+def check_aksi_target(aksi_id: int, quarter: int, raw: str, *, session: Session) -> TargetChange:
+    """What changing this aksi's quarterly target to `raw` would do; AdminError when it may not."""
+    change, _target, _new = _aksi_change(aksi_id, quarter, raw, session=session)
+    return _with_recipients(change, session)
+
+
+def change_aksi_target(aksi_id: int, quarter: int, raw: str, *, session: Session, reason: str,
+                       expected_old: str | None = None, actor_person_id: int | None = None,
+                       actor_telegram_id: int | None = None, actor_label: str = "",
+                       now: datetime | None = None) -> TargetChange:
+    """Set one quarter's target of one aksi (unit checked, audited with the reason); returns whom to tell.
+
+    `expected_old` is the value the admin saw: if someone changed it meanwhile, the change is refused.
+    """
+    reason = _checked_reason(reason)
+    change, target, new = _aksi_change(aksi_id, quarter, raw, session=session, lock=True)
+    if expected_old is not None and change.old_raw != expected_old:
+        raise AdminError("stale", raw=change.old_raw)
+    if target is None:
+        target = AksiTarget(aksi_id=aksi_id, quarter=quarter)
+        session.add(target)
+    target.raw, target.value, target.unit, target.kind = new.raw, new.value, new.unit, new.kind
+    session.flush()
+    record(session, action="target.update", entity="aksi_target", entity_id=target.id, field="raw",
+           old_value=change.old_raw, new_value=new.raw, reason=reason,
+           **_who(actor_person_id, actor_telegram_id, actor_label, now))
+    return _with_recipients(change, session)
+
+
+def target_cells(kind: str, item_id: int, *, session: Session) -> dict | None:
+    """An aksi's four quarterly targets (with lock state) or an indicator's annual target, for the picker."""
+    if kind == "aksi":
+        aksi = session.get(Aksi, item_id)
+        if aksi is None:
+            return None
+        kegiatan = session.get(Kegiatan, aksi.kegiatan_id)
+        stored = {t.quarter: t for t in session.exec(select(AksiTarget).where(AksiTarget.aksi_id == item_id)).all()}
+        cells = [{"quarter": q, "raw": stored[q].raw if q in stored else "",
+                  "kind": stored[q].kind if q in stored else "none", "unit": stored[q].unit if q in stored else "",
+                  "locked": is_locked(kegiatan.plan_id, kegiatan.id, q, session=session)} for q in (1, 2, 3, 4)]
+        label, indicator = f"{aksi.no}. {aksi.name}", aksi.indicator
+    elif kind == "indikator":
+        row = session.get(KegiatanIndicator, item_id)
+        if row is None:
+            return None
+        kegiatan = session.get(Kegiatan, row.kegiatan_id)
+        target = parse_target(row.target_raw)
+        cells = [{"quarter": None, "raw": row.target_raw, "kind": target.kind, "unit": target.unit, "locked": False}]
+        label, indicator = row.text, ""
+    else:
+        return None
+    return {"kind": kind, "id": item_id, "kegiatan_id": kegiatan.id, "plan_id": kegiatan.plan_id,
+            "year": session.get(Plan, kegiatan.plan_id).year,
+            "kegiatan": kegiatan.name, "label": label, "indicator": indicator, "cells": cells}
+
+
+def _with_recipients(change: TargetChange, session: Session) -> TargetChange:
+    return TargetChange(**{**change.__dict__, "recipients": tuple(recipients_of([change.kegiatan_id],
+                                                                                session=session))})
+
+
+def _indicator_change(indicator_id: int, raw: str, *, session: Session):
+    indicator = session.get(KegiatanIndicator, indicator_id)
+    if indicator is None:
+        raise AdminError("unknown_item")
+    kegiatan = session.get(Kegiatan, indicator.kegiatan_id)
+    plan = session.get(Plan, kegiatan.plan_id)
+    old = parse_target(indicator.target_raw)
+    new = _new_target(raw, old_kind=old.kind, old_unit=old.unit,
+                      limit=KegiatanIndicator.__table__.c.target_raw.type.length)
+    if new.raw == indicator.target_raw:
+        raise AdminError("unchanged", raw=indicator.target_raw)
+    if new.kind == "none" and _realised(session, IndicatorRealisation, IndicatorRealisation.indicator_id,
+                                        indicator.id, None):
+        raise AdminError("has_realisation", quarter=None)
+    change = TargetChange("indikator", indicator.id, kegiatan.id, kegiatan.name, indicator.text, None, plan.year,
+                          indicator.target_raw, new.raw)
+    return change, indicator, new
+
+
+def check_indicator_target(indicator_id: int, raw: str, *, session: Session) -> TargetChange:
+    """What changing a kegiatan indicator's annual target to `raw` would do; AdminError when it may not."""
+    change, _indicator, _new = _indicator_change(indicator_id, raw, session=session)
+    return _with_recipients(change, session)
+
+
+def change_indicator_target(indicator_id: int, raw: str, *, session: Session, reason: str,
+                            expected_old: str | None = None, actor_person_id: int | None = None,
+                            actor_telegram_id: int | None = None, actor_label: str = "",
+                            now: datetime | None = None) -> TargetChange:
+    """Set a kegiatan indicator's annual target (unit checked, audited with the reason); returns whom to tell."""
+    reason = _checked_reason(reason)
+    change, indicator, new = _indicator_change(indicator_id, raw, session=session)
+    if expected_old is not None and change.old_raw != expected_old:
+        raise AdminError("stale", raw=change.old_raw)
+    indicator.target_raw, indicator.target_value, indicator.target_unit = new.raw, new.value, new.unit
+    session.flush()
+    record(session, action="target.update", entity="kegiatan_indicator", entity_id=indicator.id, field="target_raw",
+           old_value=change.old_raw, new_value=new.raw, reason=reason,
+           **_who(actor_person_id, actor_telegram_id, actor_label, now))
+    return _with_recipients(change, session)
+
+
+# -- period locks -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LockResult:
+    """What a lock or unlock did; `changed` is False when it was already so (nothing audited, nobody told)."""
+
+    locked: bool
+    changed: bool
+    quarter: int
+    year: int
+    kegiatan_name: str | None  # None: the whole plan
+    recipients: tuple[Recipient, ...] = ()
+
+
+def _lock_scope(plan_id: int, quarter: int, kegiatan_id: int | None, session: Session):
+    plan = session.get(Plan, plan_id)
+    if plan is None or quarter not in (1, 2, 3, 4):
+        raise AdminError("unknown_item")
+    kegiatan = None
+    if kegiatan_id is not None:
+        kegiatan = session.get(Kegiatan, kegiatan_id)
+        if kegiatan is None or kegiatan.plan_id != plan_id:
+            raise AdminError("unknown_item")
+    locks = session.exec(select(PeriodLock).where(PeriodLock.plan_id == plan_id, PeriodLock.quarter == quarter)
+                         .with_for_update()).all()
+    return plan, kegiatan, locks
+
+
+def _plan_kegiatan_ids(plan_id: int, session: Session) -> list[int]:
+    return list(session.exec(select(Kegiatan.id).where(Kegiatan.plan_id == plan_id)).all())
+
+
+def _lock_audit(session, *, locked: bool, plan: Plan, quarter: int, kegiatan: Kegiatan | None, who: dict) -> None:
+    record(session, action="period.lock" if locked else "period.unlock",
+           entity="kegiatan" if kegiatan else "plan", entity_id=kegiatan.id if kegiatan else plan.id,
+           field=f"tw{quarter}", old_value="terkunci" if not locked else "terbuka",
+           new_value="terkunci" if locked else "terbuka", **who)
+
+
+def lock_quarter(plan_id: int, quarter: int, kegiatan_id: int | None = None, *, session: Session,
+                 actor_person_id: int | None = None, actor_telegram_id: int | None = None, actor_label: str = "",
+                 now: datetime | None = None) -> LockResult:
+    """Lock a quarter for the whole plan or one kegiatan; locking what is locked changes nothing."""
+    plan, kegiatan, locks = _lock_scope(plan_id, quarter, kegiatan_id, session)
+    plan_locked = any(lock.kegiatan_id is None for lock in locks)
+    own = {lock.kegiatan_id for lock in locks if lock.kegiatan_id is not None}
+    name = kegiatan.name if kegiatan else None
+    if plan_locked or (kegiatan is not None and kegiatan.id in own):
+        return LockResult(True, False, quarter, plan.year, name)
+    session.add(PeriodLock(plan_id=plan_id, quarter=quarter, kegiatan_id=kegiatan_id, locked_by=actor_person_id,
+                           **({"locked_at": now} if now else {})))
+    _lock_audit(session, locked=True, plan=plan, quarter=quarter, kegiatan=kegiatan,
+                who=_who(actor_person_id, actor_telegram_id, actor_label, now))
+    session.flush()
+    affected = [kegiatan.id] if kegiatan else [k for k in _plan_kegiatan_ids(plan_id, session) if k not in own]
+    return LockResult(True, True, quarter, plan.year, name, tuple(recipients_of(affected, session=session)))
+
+
+def unlock_quarter(plan_id: int, quarter: int, kegiatan_id: int | None = None, *, session: Session,
+                   actor_person_id: int | None = None, actor_telegram_id: int | None = None, actor_label: str = "",
+                   now: datetime | None = None) -> LockResult:
+    """Open a quarter again: for the whole plan (every lock of that quarter goes) or one kegiatan.
+
+    One kegiatan cannot be opened while the whole plan is locked (there is no exception row): open
+    the plan, then lock the others again.
+    """
+    plan, kegiatan, locks = _lock_scope(plan_id, quarter, kegiatan_id, session)
+    plan_locked = any(lock.kegiatan_id is None for lock in locks)
+    who = _who(actor_person_id, actor_telegram_id, actor_label, now)
+    if kegiatan is not None:
+        if plan_locked:
+            raise AdminError("plan_locked", quarter=quarter, year=plan.year)
+        gone = [lock for lock in locks if lock.kegiatan_id == kegiatan.id]
+        affected = [kegiatan.id]
+    else:
+        gone = locks
+        affected = _plan_kegiatan_ids(plan_id, session) if plan_locked else [lock.kegiatan_id for lock in locks]
+    if not gone:
+        return LockResult(False, False, quarter, plan.year, kegiatan.name if kegiatan else None)
+    for lock in gone:
+        session.delete(lock)
+    audited = {lock.kegiatan_id for lock in gone}
+    for kid in sorted(audited, key=lambda k: (k is not None, k or 0)):
+        _lock_audit(session, locked=False, plan=plan, quarter=quarter,
+                    kegiatan=session.get(Kegiatan, kid) if kid is not None else None, who=who)
+    session.flush()
+    return LockResult(False, True, quarter, plan.year, kegiatan.name if kegiatan else None,
+                      tuple(recipients_of(affected, session=session)))
+
+
+def lock_overview(plan_id: int, quarter: int, *, session: Session) -> tuple[bool, list[str]]:
+    """Is the quarter locked for the whole plan, and which kegiatan are locked on their own."""
+    rows = session.exec(select(PeriodLock.kegiatan_id, Kegiatan.name)
+                        .outerjoin(Kegiatan, Kegiatan.id == PeriodLock.kegiatan_id)
+                        .where(PeriodLock.plan_id == plan_id, PeriodLock.quarter == quarter)
+                        .order_by(Kegiatan.seq)).all()
+    return any(kid is None for kid, _ in rows), [name for kid, name in rows if kid is not None]
+
+
+# -- history ------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One audited change as /riwayat shows it: numbers as Decimal, people by name, the quarter resolved."""
+
+    at: datetime
+    actor: str
+    action: str
+    entity: str
+    field: str
+    old: object
+    new: object
+    reason: str
+    quarter: int | None
+
+
+def item_title(entity: str, item_id: int, *, session: Session) -> dict | None:
+    """Kegiatan name, item label and plan of an aksi, indicator or kegiatan; None when it does not exist."""
+    label = ""
+    if entity == "aksi":
+        row = session.get(Aksi, item_id)
+        kegiatan_id = row.kegiatan_id if row else None
+        label = f"{row.no}. {row.name}" if row else ""
+    elif entity == "indikator":
+        row = session.get(KegiatanIndicator, item_id)
+        kegiatan_id = row.kegiatan_id if row else None
+        label = row.text if row else ""
+    else:
+        kegiatan_id = item_id if entity == "kegiatan" else None
+    kegiatan = session.get(Kegiatan, kegiatan_id) if kegiatan_id is not None else None
+    if kegiatan is None:
+        return None
+    return {"kegiatan": kegiatan.name, "label": label, "plan_id": kegiatan.plan_id}
+
+
+_QUARTER_OF = {"aksi_target": AksiTarget, "aksi_realisation": AksiRealisation,
+               "indicator_realisation": IndicatorRealisation, "kegiatan_realisation": KegiatanRealisation}
+_NUMERIC = re.compile(r"-?\d+(\.\d+)?")
+
+
+def _shown(value: str | None, action: str):
+    if value is not None and action.startswith("report.") and _NUMERIC.fullmatch(value):
+        return Decimal(value).normalize() + 0  # `50.0000` → 50
+    return value
+
+
+def _entries(rows: list[AuditLog], session: Session) -> list[HistoryEntry]:
+    quarters: dict[tuple[str, int], int] = {}
+    for entity, model in _QUARTER_OF.items():
+        ids = {r.entity_id for r in rows if r.entity == entity and r.entity_id is not None}
+        if ids:
+            quarters.update({(entity, i): q for i, q in session.exec(select(model.id, model.quarter)
+                                                                     .where(model.id.in_(ids))).all()})
+    people_ids = {int(v) for r in rows if r.action.startswith("pic.") for v in (r.old_value, r.new_value)
+                  if v and v.isdigit()}
+    names = dict(session.exec(select(Person.id, Person.name).where(Person.id.in_(people_ids))).all()) \
+        if people_ids else {}
+
+    def person(value):
+        return names.get(int(value), value) if value and value.isdigit() else value
+
+    out = []
+    for r in rows:
+        quarter = quarters.get((r.entity, r.entity_id))
+        if quarter is None and re.fullmatch(r"tw[1-4]", r.field or ""):
+            quarter = int(r.field[2])
+        old, new = _shown(r.old_value, r.action), _shown(r.new_value, r.action)
+        if r.action.startswith("pic."):
+            old, new = person(old), person(new)
+        out.append(HistoryEntry(as_utc(r.at), r.actor_label or "-", r.action, r.entity, r.field, old, new, r.reason,
+                                quarter))
+    return out
+
+
+def item_history(entity: str, item_id: int, *, session: Session, limit: int | None = None) -> list[HistoryEntry]:
+    """Every audited change of an item, oldest first (the newest `limit` when given).
+
+    aksi: the aksi itself, its quarterly targets and its realisations; indikator: the indicator and
+    its realisations; kegiatan: the kegiatan (PICs, merges), its budget/narrative reports and its
+    period locks, plus the plan-wide locks; person: the person's record.
+    """
+    a = AuditLog
+    if entity == "aksi":
+        targets = select(AksiTarget.id).where(AksiTarget.aksi_id == item_id)
+        condition = sa.or_(sa.and_(a.entity == "aksi", a.entity_id == item_id),
+                           sa.and_(a.entity == "aksi_target", a.entity_id.in_(targets)),
+                           sa.and_(a.entity == "aksi_realisation", a.field == f"aksi:{item_id}"))
+    elif entity == "indikator":
+        condition = sa.or_(sa.and_(a.entity == "kegiatan_indicator", a.entity_id == item_id),
+                           sa.and_(a.entity == "indicator_realisation", a.field == f"indikator:{item_id}"))
+    elif entity == "kegiatan":
+        kegiatan = session.get(Kegiatan, item_id)
+        plan_id = kegiatan.plan_id if kegiatan else -1
+        reports = select(KegiatanRealisation.id).where(KegiatanRealisation.kegiatan_id == item_id)
+        condition = sa.or_(sa.and_(a.entity == "kegiatan", a.entity_id == item_id),
+                           sa.and_(a.entity == "kegiatan_realisation", a.entity_id.in_(reports)),
+                           sa.and_(a.entity == "plan", a.entity_id == plan_id, a.action.like("period.%")))
+    elif entity == "person":
+        condition = sa.and_(a.entity == "person", a.entity_id == item_id)
+    else:
+        raise AdminError("unknown_item")
+    query = select(a).where(condition).order_by(a.at.desc(), a.id.desc())
+    if limit:
+        query = query.limit(limit)
+    return _entries(list(reversed(session.exec(query).all())), session)
+
+
+# -- plan upload --------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class UploadPreview:
+    """What an uploaded plan holds, before it is applied."""
+
+    source_name: str
+    sha256: str
+    agency: str
+    year: int
+    kegiatan_count: int
+    aksi_count: int
+    indicator_count: int
+    budget_total: int
+    anomalies: list[tuple[int, str]]
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _parse_upload(data: bytes, source_name: str) -> ParsedPlan:
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise AdminError("file_too_big", limit_mb=MAX_UPLOAD_BYTES // (1024 * 1024))
+    parsed = parse_plan_bytes(data, source_name)  # PlanFormatError names the line
+    if not parsed.agency or not parsed.year:
+        raise AdminError("no_title", agency=parsed.agency or "", year=parsed.year or 0)
+    return parsed
+
+
+def preview_upload(data: bytes, source_name: str) -> UploadPreview:
+    """Parse an uploaded plan file (CPU only, no database): counts, budget and anomalies by line."""
+    parsed = _parse_upload(data, source_name)
+    return UploadPreview(
+        source_name=source_name, sha256=sha256(data), agency=parsed.agency, year=parsed.year,
+        kegiatan_count=len(parsed.kegiatan), aksi_count=parsed.aksi_count, indicator_count=parsed.indicator_count,
+        budget_total=parsed.budget_total, anomalies=[(x.line, x.why) for x in parsed.anomalies],
+    )
+
+
+def plan_exists(agency: str, year: int, *, session: Session) -> bool:
+    """Is a plan of this agency and year already stored (an upload then merges into it)?"""
+    return session.exec(
+        select(Plan.id).join(Agency, Agency.id == Plan.agency_id)
+        .where(sa.func.lower(Agency.name) == agency.lower(), Plan.year == year)
+    ).first() is not None
+
+
+def apply_upload(data: bytes, source_name: str, *, session: Session, expected_sha256: str,
+                 actor_person_id: int | None = None, actor_telegram_id: int | None = None,
+                 actor_label: str = "") -> MergeResult:
+    """Store the previewed file with the importer's merge rules, in the caller's one transaction.
+
+    Raises AdminError("file_changed") if the bytes are not those previewed, PlanFormatError for a
+    broken file and PlanStoreError (MergeRefused among them) when the merge may not be done.
+    """
+    if sha256(data) != expected_sha256:
+        raise AdminError("file_changed")
+    parsed = _parse_upload(data, source_name)
+    return save_plan(parsed, session=session, actor_label=actor_label, actor_person_id=actor_person_id,
+                     actor_telegram_id=actor_telegram_id)
+
+
+# -- people -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PersonCard:
+    id: int
+    name: str
+    nip: str | None
+    telegram_user_id: int | None
+    telegram_username: str | None
+    onboarded_at: datetime | None  # aware UTC
+    is_admin: bool  # granted in the bot
+    config_admin: bool  # listed in ADMIN_TELEGRAM_IDS
+    unreachable_at: datetime | None  # aware UTC
+    paused_until: date | None
+    kegiatan: tuple[str, ...]
+
+
+def person_card(person_id: int, *, session: Session, plan_id: int | None,
+                config_ids: list[int]) -> PersonCard | None:
+    """Everything /pengguna shows about one person."""
+    person = session.get(Person, person_id)
+    if person is None:
+        return None
+    query = (select(Kegiatan.name).join(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id)
+             .where(PicAssignment.person_id == person_id))
+    if plan_id is not None:
+        query = query.where(Kegiatan.plan_id == plan_id)
+    kegiatan = tuple(session.exec(query.order_by(Kegiatan.seq)).all())
+    return PersonCard(person.id, person.name, person.nip, person.telegram_user_id, person.telegram_username,
+                      as_utc(person.onboarded_at), person.is_admin, person.telegram_user_id in config_ids,
+                      as_utc(person.unreachable_at), person.paused_until, kegiatan)
+
+
+def change_admin(person_id: int, value: bool, *, session: Session, config_ids: list[int],
+                 actor_person_id: int | None = None, actor_label: str = "") -> Person:
+    """Grant or revoke admin in the bot; configured admins and one's own right cannot be revoked here."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise AdminError("unknown_item")
+    if not value and person.telegram_user_id in config_ids:
+        raise AdminError("config_admin", name=person.name)
+    if not value and actor_person_id == person_id:
+        raise AdminError("self_revoke")
+    return set_admin(person_id, value, session=session, actor_person_id=actor_person_id, actor_label=actor_label)
+
+
+def set_paused(person_id: int, until: date | None, *, session: Session, today: date,
+               actor_person_id: int | None = None, actor_telegram_id: int | None = None, actor_label: str = "",
+               now: datetime | None = None) -> Person:
+    """Pause a person's reminders through `until` (inclusive; None resumes them). Audited."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise AdminError("unknown_item")
+    if until is not None and not today <= until <= date(today.year + 1, today.month, min(today.day, 28)):
+        raise AdminError("bad_date")
+    if person.paused_until != until:
+        record(session, action="person.pause" if until else "person.unpause", entity="person", entity_id=person_id,
+               field="paused_until", old_value=_iso(person.paused_until), new_value=_iso(until),
+               **_who(actor_person_id, actor_telegram_id, actor_label, now))
+        person.paused_until = until
+        session.flush()
+    return person
+
+
+def _iso(value: date | None) -> str | None:
+    return None if value is None else value.isoformat()

@@ -1,0 +1,294 @@
+"""Leadership digest: the quarter's progress picture as Telegram HTML, plus drill-down messages.
+
+`build_digest` scores the plan and renders templates/<lang>/digest.j2: a headline (physical
+achievement, budget absorbed of total, PICs reported X of Y), one line per program with its
+band, the lagging kegiatan, targets that look wrong, and the kegiatan not yet reported with
+their PICs. Text is split at line boundaries into messages under Telegram's 4096-character
+limit. Buttons drill down: `rk:p:<program_id>:<q>` → `program_detail`, `rk:k:<kegiatan_id>:<q>`
+→ `kegiatan_detail`; the detail messages carry a way back (`rk:d:<plan_id>:<q>` to the digest,
+`rk:p:…` to the program). Buttons belong under the last message. No Telegram imports here.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+from sqlmodel import Session
+
+from bot.config import Settings
+from bot.text.render import render
+from bot.domain.scoring import (
+    BAND_NAMES,
+    DEFAULT_BANDS,
+    KegiatanScore,
+    Measure,
+    PlanScore,
+    ProgramScore,
+    score_plan_from_db,
+)
+from models import Kegiatan, Program
+
+MESSAGE_LIMIT = 4096  # Telegram's maximum message length; every chunk stays below it
+CALLBACK_LIMIT = 64  # bytes of callback_data
+MAX_LAGGING = 10
+MAX_FLAGGED = 10
+NAME_WIDTH = 64  # long activity names are cut so one line stays a line on a phone
+BUTTON_WIDTH = 32
+MAX_BUTTONS = 40  # an inline keyboard holds about 100 buttons; 40 one-per-row is already a long scroll
+
+BAND_EMOJI = dict(zip(BAND_NAMES, ("🟢", "🟡", "🟠", "🔴", "🔴"), strict=True))
+NO_DATA_EMOJI = "⚪"
+
+
+@dataclass(frozen=True)
+class Digest:
+    """Rendered messages (HTML, each under 4096 characters), the numbers behind them and buttons."""
+
+    messages: list[str]
+    numbers: dict = field(default_factory=dict)
+    buttons: list[tuple[str, str]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.messages)
+
+    @property
+    def plain(self) -> str:
+        """The text for a terminal: tags stripped, entities unescaped."""
+        return html_to_plain(self.text)
+
+
+# ---------------------------------------------------------------- public API
+
+
+def build_digest(plan_id: int, quarter: int, *, session: Session, settings: Settings | None = None,
+                 lang: str | None = None, now: datetime | None = None, score: PlanScore | None = None) -> Digest:
+    """The leadership digest of TW `quarter` (scores the plan unless `score` is given)."""
+    lang, bands, tz = _options(settings, lang)
+    ps = score or score_plan_from_db(plan_id, quarter, session=session, bands=bands)
+    lagging = ps.lagging()
+    flagged = [k for k in ps.kegiatan if k.flagged]
+    text = render(
+        "digest", lang, ps=ps, q=quarter, now=(now or datetime.now(UTC)).astimezone(tz),
+        lagging=lagging[:MAX_LAGGING], lagging_more=max(0, len(lagging) - MAX_LAGGING),
+        flagged=flagged[:MAX_FLAGGED], flagged_more=max(0, len(flagged) - MAX_FLAGGED),
+        legend=band_legend(ps.bands), **_helpers(ps, lang),
+    )
+    labels = program_labels(ps, lang)
+    buttons = [(f"{band_emoji(p.cumulative)} {shorten(labels[p.id], BUTTON_WIDTH)}", callback("p", p.id, quarter))
+               for p in _worst_first(ps.programs)]
+    return Digest(split_message(text), digest_numbers(ps, lagging, flagged), buttons)
+
+
+def _worst_first(items: list, limit: int = MAX_BUTTONS) -> list:
+    """All items when they fit a keyboard; otherwise the `limit` lowest scored, in document order."""
+    if len(items) <= limit:
+        return items
+    keep = {id(i) for i in sorted(items, key=lambda i: (i.cumulative.pct is None, i.cumulative.pct or 0))[:limit]}
+    return [i for i in items if id(i) in keep]
+
+
+def program_detail(program_id: int, quarter: int, *, session: Session, settings: Settings | None = None,
+                   lang: str | None = None, score: PlanScore | None = None) -> Digest:
+    """One program: its achievement, budget and a line per kegiatan, with a button per kegiatan."""
+    lang, ps, program = _detail(Program, PlanScore.find_program, program_id, quarter, session, settings, lang,
+                                score)
+    text = render("digest_program", lang, ps=ps, p=program, q=quarter, **_helpers(ps, lang))
+    buttons = [(f"{band_emoji(k.cumulative)} {shorten(k.name, BUTTON_WIDTH)}", callback("k", k.id, quarter))
+               for k in _worst_first(program.kegiatan)]
+    buttons.append((render("button_back", lang), callback("d", ps.plan_id, quarter)))
+    return Digest(split_message(text), _program_numbers(program), buttons)
+
+
+def kegiatan_detail(kegiatan_id: int, quarter: int, *, session: Session, settings: Settings | None = None,
+                    lang: str | None = None, score: PlanScore | None = None) -> Digest:
+    """One kegiatan: each aksi's target and realisation, indicators, budget, PICs and narrative."""
+    lang, ps, keg = _detail(Kegiatan, PlanScore.find_kegiatan, kegiatan_id, quarter, session, settings, lang, score)
+    text = render("digest_kegiatan", lang, ps=ps, k=keg, p=ps.find_program(keg.program_id), q=quarter,
+                  **_helpers(ps, lang))
+    buttons = [(render("button_back", lang), callback("p", keg.program_id, quarter))]
+    return Digest(split_message(text), _kegiatan_numbers(keg), buttons)
+
+
+def _detail(table, find, row_id: int, quarter: int, session: Session, settings: Settings | None,
+            lang: str | None, score: PlanScore | None):
+    """(lang, plan score, the program or kegiatan) for a drill-down; LookupError for a stale id."""
+    lang, bands, _ = _options(settings, lang)
+    if score is None:
+        row = session.get(table, row_id)
+        if row is None:
+            raise LookupError(f"no {table.__name__.lower()} {row_id}")
+        score = score_plan_from_db(row.plan_id, quarter, session=session, bands=bands)
+    item = find(score, row_id)
+    if item is None:
+        raise LookupError(f"no {table.__name__.lower()} {row_id} in plan {score.plan_id}")
+    return lang, score, item
+
+
+def parse_callback(data: str) -> tuple[str, int, int] | None:
+    """`rk:p:12:2` → ("p", 12, 2); None for anything else (handlers route on it)."""
+    m = re.fullmatch(r"rk:([dpk]):(\d+):([1-4])", data or "")
+    return (m[1], int(m[2]), int(m[3])) if m else None
+
+
+def callback(kind: str, ident: int, quarter: int) -> str:
+    data = f"rk:{kind}:{ident}:{quarter}"
+    if len(data.encode()) > CALLBACK_LIMIT:  # integer ids keep it far below; guard the format itself
+        raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
+    return data
+
+
+# ---------------------------------------------------------------- text helpers
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split at line boundaries into chunks shorter than `limit` (Telegram counts UTF-16 units).
+
+    A cut prefers the last blank line of a chunk when that keeps it at least half full, so a
+    section stays together. The templates keep every HTML tag within one line, so any line
+    boundary is a safe cut; a single line too long by itself is cut at spaces.
+    """
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in _fit_lines(text.split("\n"), limit):
+        n = _tg_len(line) + 1  # with its newline
+        if current and size + n > limit - 1:
+            cut = _blank_cut(current, limit)
+            chunks.append("\n".join(current[:cut]))
+            current = current[cut:]
+            size = sum(_tg_len(x) + 1 for x in current)
+        current.append(line)
+        size += n
+    chunks.append("\n".join(current))
+    return [c.strip("\n") for c in chunks if c.strip()]
+
+
+def _blank_cut(lines: list[str], limit: int) -> int:
+    """Where to end a full chunk: after its last blank line if that is past half, else at its end."""
+    size = 0
+    best = len(lines)
+    for i, line in enumerate(lines):
+        size += _tg_len(line) + 1
+        if not line.strip() and size >= limit // 2:
+            best = i + 1
+    return best
+
+
+def _fit_lines(lines: Sequence[str], limit: int) -> list[str]:
+    out = []
+    for line in lines:
+        while _tg_len(line) >= limit - 1:
+            cut = line.rfind(" ", 0, limit // 2) if " " in line[: limit // 2] else limit // 2
+            out.append(line[:cut])
+            line = line[cut:].lstrip()
+        out.append(line)
+    return out
+
+
+def _tg_len(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
+def html_to_plain(text: str) -> str:
+    return html.unescape(re.sub(r"</?[a-zA-Z][^>]*>", "", text))
+
+
+def shorten(name: str, width: int = NAME_WIDTH) -> str:
+    """One line of a name: whitespace collapsed, cut at a word with «…»."""
+    name = re.sub(r"[ \t\r\n]+", " ", name or "").strip()  # not str.split(): it would eat the no-break space
+    if len(name) <= width:
+        return name
+    cut = name.rfind(" ", 0, width - 1)
+    return name[: cut if cut > width // 2 else width - 1].rstrip(" ,;:-") + "…"
+
+
+def band_emoji(m: Measure | None) -> str:
+    return BAND_EMOJI.get(m.band, NO_DATA_EMOJI) if m is not None else NO_DATA_EMOJI
+
+
+def band_legend(bands: Sequence[int] = DEFAULT_BANDS) -> list[tuple[str, str, str]]:
+    """(emoji, range, band) per emoji, from the configured lower bounds: ≥91, 76–90, 66–75, <66."""
+    b = list(bands)
+    # Rendah and Sangat Rendah share red: one legend entry, "<66".
+    return [(BAND_EMOJI[BAND_NAMES[0]], f"≥{b[0]}", BAND_NAMES[0])] + [
+        (BAND_EMOJI[BAND_NAMES[i]], f"{b[i]}–{b[i - 1] - 1}", BAND_NAMES[i]) for i in (1, 2)
+    ] + [(BAND_EMOJI[BAND_NAMES[3]], f"<{b[2]}", f"{BAND_NAMES[3]} / {BAND_NAMES[4]}")]
+
+
+def program_labels(ps: PlanScore, lang: str = "id") -> dict[int, str]:
+    """Program names for lists and buttons; a name printed under two goals gets its goal's number.
+
+    The seed plan has «Program Mutasi dan Kepangkatan ASN» under two goals: without this a
+    leader sees two identical lines with different numbers.
+    """
+    word = "Sasaran" if lang == "id" else "Goal"
+    counts = Counter(" ".join(p.name.split()).casefold() for p in ps.programs)
+    goal_seq = {g.id: i for i, g in enumerate(ps.goals, start=1)}
+    return {p.id: p.name if counts[" ".join(p.name.split()).casefold()] == 1
+            else f"{p.name} ({word}\u00a0{goal_seq.get(p.goal_id, '?')})" for p in ps.programs}
+
+
+def _helpers(ps: PlanScore, lang: str) -> dict:
+    labels = program_labels(ps, lang)
+    return {"short": shorten, "emoji": band_emoji, "label": lambda p: labels.get(p.id, p.name)}
+
+
+def _options(settings: Settings | None, lang: str | None) -> tuple[str, tuple[int, ...], ZoneInfo]:
+    if settings is None:
+        return lang or "id", DEFAULT_BANDS, ZoneInfo("Asia/Jakarta")
+    return lang or settings.language, tuple(settings.score_bands), settings.tz
+
+
+# ---------------------------------------------------------------- numbers (for --json and checks)
+
+
+def digest_numbers(ps: PlanScore, lagging: list[KegiatanScore], flagged: list[KegiatanScore]) -> dict:
+    """The digest's numbers as plain data (Decimal percentages, integer rupiah)."""
+    c = ps.completeness
+    return {
+        "plan": {"id": ps.plan_id, "year": ps.year, "agency": ps.agency},
+        "quarter": ps.quarter_no,
+        "physical": {"cumulative_pct": ps.cumulative.pct, "quarter_pct": ps.quarter.pct,
+                     "band": ps.cumulative.band, "status": ps.cumulative.status},
+        "budget": _budget_numbers(ps.budget),
+        "reporting": {"pics_reported": c.pics_reported, "pics_due": c.pics_due,
+                      "kegiatan_reported": c.kegiatan_reported, "kegiatan_due": c.kegiatan_due},
+        "programs": [_program_numbers(p) for p in ps.programs],
+        "lagging": [_kegiatan_numbers(k, brief=True) for k in lagging],
+        "flagged": [{"id": k.id, "name": k.name, "flags": list(k.flags)} for k in flagged],
+        "unreported": [{"id": k.id, "name": k.name, "program_id": k.program_id, "pics": list(k.pic_names)}
+                       for k in c.unreported],
+    }
+
+
+def _budget_numbers(b) -> dict:
+    return {"pagu": b.pagu, "realised": b.real_cumulative, "realised_quarter": b.real_quarter,
+            "absorption_pct": b.absorption}
+
+
+def _program_numbers(p: ProgramScore) -> dict:
+    due = [k for k in p.kegiatan if k.counted]  # as the plan's completeness counts: due and held by a PIC
+    return {"id": p.id, "name": p.name, "cumulative_pct": p.cumulative.pct, "quarter_pct": p.quarter.pct,
+            "band": p.cumulative.band, "status": p.cumulative.status, **_budget_numbers(p.budget),
+            "kegiatan_reported": sum(1 for k in due if k.reported), "kegiatan_due": len(due)}
+
+
+def _kegiatan_numbers(k: KegiatanScore, *, brief: bool = False) -> dict:
+    out = {"id": k.id, "name": k.name, "program_id": k.program_id, "cumulative_pct": k.cumulative.pct,
+           "quarter_pct": k.quarter.pct, "band": k.cumulative.band, "status": k.cumulative.status,
+           "absorption_pct": k.budget.absorption, "flags": list(k.flags)}
+    if brief:
+        return out
+    out.update(_budget_numbers(k.budget), pics=list(k.pic_names), reported=k.reported,
+               aksi=[{"id": a.id, "no": a.no, "name": a.name, "mode": a.mode,
+                      "target_to_date": a.cumulative.target, "real_to_date": a.cumulative.real,
+                      "cumulative_pct": a.cumulative.pct, "quarter_pct": a.quarter.pct,
+                      "status": a.cumulative.status, "flags": list(a.flags)} for a in k.aksi])
+    return out

@@ -1,0 +1,208 @@
+"""Indonesian numbers, money and targets as people write them: `1.018.175.000,00`, `50%`, `30 Orang`.
+
+Everything here parses; formatting lives in bot.text.formatting (Babel, `id_ID`). Values are
+Decimal or integer rupiah, never float. Every refusal is a NumberFormatError (a ValueError)
+whose `reason` is a short Indonesian sentence that can be shown to the user as is.
+"""
+
+import re
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
+from typing import NamedTuple
+
+__all__ = [
+    "MoneyFormatError", "NumberFormatError", "Realised", "Target", "TargetPart", "is_money_text",
+    "parse_money", "parse_number", "parse_realised", "parse_target", "rupiah_from_decimal",
+]
+
+
+class NumberFormatError(ValueError):
+    """A value that is not a number in Indonesian notation; `reason` is user-facing Indonesian."""
+
+    def __init__(self, text: str, reason: str):
+        super().__init__(reason)
+        self.text = text
+        self.reason = reason
+
+
+class MoneyFormatError(NumberFormatError):
+    """A value that is not an amount of rupiah."""
+
+
+# `1.018.175.000,00`: dots group thousands (always three digits), a comma starts the decimals.
+_GROUPED = re.compile(r"^(?P<int>\d{1,3}(?:\.\d{3})+|\d+)(?:,(?P<frac>\d+))?$")
+# `3.5` typed by someone used to the English decimal point: not a valid grouping, so unambiguous.
+_DOT_DECIMAL = re.compile(r"^(?P<int>\d+)\.(?P<frac>\d{1,2}|\d{4,})$")
+_DASHES = {"-", "–", "—", "‐", "−"}
+
+
+def _to_decimal(int_part: str, frac: str | None) -> Decimal:
+    return Decimal(int_part.replace(".", "") + ("." + frac if frac else ""))
+
+
+def parse_number(text: str) -> Decimal:
+    """A number written the Indonesian way (`1.250`, `3,5`, `1.018.175.000,00`, `-2`), as Decimal."""
+    s = text.strip()
+    sign = 1
+    if s[:1] in _DASHES and len(s) > 1:
+        sign, s = -1, s[1:].strip()
+    m = _GROUPED.match(s)
+    if not m:
+        if not s:
+            raise NumberFormatError(text, "Nilai kosong.")
+        if re.fullmatch(r"\d[\d.,]*", s):
+            raise NumberFormatError(
+                text, f"“{text.strip()}” bukan format angka Indonesia (titik untuk ribuan, koma untuk desimal).")
+        raise NumberFormatError(text, f"“{text.strip()}” bukan angka.")
+    return sign * _to_decimal(m["int"], m["frac"])
+
+
+def _parse_lenient(text: str) -> Decimal:
+    """Like parse_number, but also reads `3.5` (a dot not followed by three digits) as a decimal point."""
+    try:
+        return parse_number(text)
+    except NumberFormatError:
+        m = _DOT_DECIMAL.match(text.strip())
+        if not m:
+            raise
+        return _to_decimal(m["int"], m["frac"])
+
+
+def rupiah_from_decimal(value: Decimal) -> int:
+    """Whole rupiah (half up): budgets are stored as integers."""
+    return int(value.quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+_MULTIPLIERS = {
+    "rb": 10**3, "ribu": 10**3, "k": 10**3,
+    "jt": 10**6, "juta": 10**6,
+    "m": 10**9, "miliar": 10**9, "milyar": 10**9, "mlyr": 10**9,
+    "t": 10**12, "triliun": 10**12,
+}
+_MONEY = re.compile(
+    r"^(?:rp\.?\s*)?(?P<num>\d[\d.,]*?)(?:,-)?\s*(?P<mult>[a-z]+)?\.?$", re.IGNORECASE)
+
+
+def parse_money(text: str) -> int:
+    """Integer rupiah from `125.000.000`, `Rp 125 juta`, `125jt`, `1,5 M`, `Rp1.250.000`, `1.018.175.000,00`."""
+    s = " ".join(text.split())
+    if not s:
+        raise MoneyFormatError(text, "Jumlah uang kosong.")
+    if s[:1] in _DASHES or s.lower().startswith(("rp-", "rp -", "rp.-")):
+        raise MoneyFormatError(text, "Jumlah uang tidak boleh negatif.")
+    m = _MONEY.match(s)
+    if not m:
+        raise MoneyFormatError(text, f"“{s}” bukan jumlah rupiah. Contoh: 125.000.000, Rp 125 juta, 1,5 M.")
+    mult_word = (m["mult"] or "").lower()
+    if mult_word and mult_word not in _MULTIPLIERS:
+        raise MoneyFormatError(text, f"Satuan “{m['mult']}” tidak dikenal. Pakai rb, juta/jt, M (miliar) atau T.")
+    try:
+        value = _parse_lenient(m["num"]) if mult_word else parse_number(m["num"])
+    except NumberFormatError as exc:
+        raise MoneyFormatError(text, exc.reason) from None
+    value *= _MULTIPLIERS.get(mult_word, 1)
+    if value != value.to_integral_value():
+        raise MoneyFormatError(text, f"“{s}” bukan rupiah bulat (tanpa sen).")
+    return int(value)
+
+
+_MONEY_CELL = re.compile(r"^\d{1,3}(?:\.\d{3})+,\d{1,2}$|^\d{1,3}(?:\.\d{3}){2,}$")
+
+
+def is_money_text(text: str) -> bool:
+    """A cell written like a budget: thousands groups plus cents (`10.000.000,00`) or millions and up."""
+    return bool(_MONEY_CELL.match(text.strip()))
+
+
+@dataclass(frozen=True)
+class Realised:
+    """A value a PIC typed: `75`, `75%`, `1.250`, `3,5`."""
+
+    value: Decimal
+    percent: bool
+    raw: str
+
+
+def parse_realised(text: str) -> Realised:
+    """A realised value typed by a user; refuses empty, negative and non-numeric input."""
+    s = " ".join(text.split())
+    if not s:
+        raise NumberFormatError(text, "Nilai kosong. Ketik angka, misalnya 75 atau 75%.")
+    if s[:1] in _DASHES:
+        raise NumberFormatError(text, "Nilai tidak boleh negatif.")
+    percent = s.endswith("%")
+    body = s[:-1].strip() if percent else s
+    try:
+        value = _parse_lenient(body)
+    except NumberFormatError:
+        raise NumberFormatError(
+            text, f"“{s}” bukan angka. Ketik misalnya 75, 75%, 1.250 atau 3,5.") from None
+    return Realised(value=value, percent=percent, raw=s)
+
+
+class TargetPart(NamedTuple):
+    """One number with its unit; unit is `%` for a percentage and "" when none is written."""
+
+    value: Decimal
+    unit: str
+
+
+@dataclass(frozen=True)
+class Target:
+    """A target cell as written, the numbers found in it, and what kind of target it is.
+
+    kind: `percent` (first number is a percentage), `count` (a number, with or without a unit),
+    `none` (empty or `-`: nothing due), `text` (something is written but holds no number).
+    """
+
+    raw: str
+    parts: tuple[TargetPart, ...] = ()
+    kind: str = "none"
+
+    @property
+    def value(self) -> Decimal | None:
+        return self.parts[0].value if self.parts else None
+
+    @property
+    def unit(self) -> str:
+        return self.parts[0].unit if self.parts else ""
+
+
+# `a. 45 orang b. 40 orang`, `a 505 orang`: a lone letter enumerating targets, before a number.
+_ENUMERATOR = re.compile(r"(?:(?<=\s)|^)[a-zA-Z][.)]?\s+(?=\d)")
+_NUMBER_TOKEN = re.compile(r"\d[\d.,]*")
+_UNIT_TRIM = " \t,;:()[]&/"
+
+
+def _clean_unit(text: str) -> str:
+    unit = text.strip(_UNIT_TRIM)
+    # `15000 pendaftar CPNS dan 5000 ...`: the connective belongs to neither part.
+    unit = re.sub(r"\s+(?:dan|serta|&)$", "", unit, flags=re.IGNORECASE)
+    return unit.strip(_UNIT_TRIM)
+
+
+@lru_cache(maxsize=4096)  # a plan repeats the same few cells (`25%`, `1`, ``) thousands of times
+def parse_target(raw: str) -> Target:
+    """Parse a target cell: `50%`, `30 Orang`, `3,00`, `a. 45 orang b. 40 orang c. 52 OPD`, `-`, ""."""
+    text = " ".join((raw or "").split())
+    if not text or text in _DASHES:
+        return Target(raw=raw or "", kind="none")
+    body = _ENUMERATOR.sub(" ", text)
+    tokens = list(_NUMBER_TOKEN.finditer(body))
+    parts: list[TargetPart] = []
+    for i, m in enumerate(tokens):
+        token = m.group().rstrip(".,")
+        try:
+            value = parse_number(token)
+        except NumberFormatError:
+            return Target(raw=raw, kind="text")
+        end = tokens[i + 1].start() if i + 1 < len(tokens) else len(body)
+        tail = body[m.start() + len(token):end]
+        stripped = tail.lstrip()
+        unit = "%" if stripped.startswith("%") else _clean_unit(tail)
+        parts.append(TargetPart(value, unit))
+    if not parts:
+        return Target(raw=raw, kind="text")
+    return Target(raw=raw, parts=tuple(parts), kind="percent" if parts[0].unit == "%" else "count")
+

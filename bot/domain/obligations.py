@@ -1,0 +1,273 @@
+"""What each PIC still has to report in a quarter, and their reporting status.
+
+What is due for a kegiatan in quarter q (DESIGN.md, "What is reported each quarter"; the same
+rule as the report form in bot/reporting.py, so "complete" means the same to the PIC and here):
+
+- every aksi whose AksiTarget for q has kind != "none" (an empty or `-` cell means nothing is due);
+  reported when an AksiRealisation(aksi_id, q) row exists;
+- the budget realisation of q, reported when a KegiatanRealisation(kegiatan_id, q) row has
+  budget_realised set (0 is a real answer; a row holding only narrative does not count).
+  It is due for every listed kegiatan, including one with a budget (pagu > 0) but no aksi
+  target in q: budget absorption is evaluated every quarter.
+
+A kegiatan is listed when it has an aksi due in q or a budget; one with neither is not due at all.
+The kegiatan indicators' realised values are listed with their state but are optional (the report
+form lets the PIC skip them), so they do not keep a kegiatan incomplete.
+Locks: a PeriodLock with kegiatan_id null locks the whole plan's quarter, otherwise one kegiatan.
+Everything is read in a fixed handful of queries per call (no query per kegiatan).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Literal
+
+from sqlalchemy import and_
+from sqlmodel import Session, select
+
+from bot.db import among
+from models.base import as_utc  # noqa: F401  (re-exported: callers import it from here)
+from models import (
+    Aksi,
+    AksiRealisation,
+    AksiTarget,
+    IndicatorRealisation,
+    Kegiatan,
+    KegiatanIndicator,
+    KegiatanRealisation,
+    PeriodLock,
+    PicAssignment,
+    Plan,
+)
+
+if TYPE_CHECKING:
+    from bot.domain.calendar import ReportingCalendar
+
+Status = Literal["none", "pending", "submitted", "late", "missed"]
+
+
+@dataclass
+class DueAksi:
+    """One aksi with a target this quarter, and whether it has been reported."""
+
+    aksi_id: int
+    no: int
+    name: str
+    indicator: str
+    target_raw: str
+    target_value: Decimal | None
+    unit: str
+    reported: bool
+    reported_value: Decimal | None
+    reported_at: datetime | None = None
+
+    @property
+    def target_text(self) -> str:
+        """The target as written, with the unit added when the cell does not show it."""
+        raw = self.target_raw.strip()
+        if not raw and self.target_value is not None:
+            raw = format(self.target_value.normalize(), "f")
+        if self.unit and self.unit.casefold() not in raw.casefold():
+            return f"{raw}{'' if self.unit == '%' else ' '}{self.unit}".strip()
+        return raw
+
+
+@dataclass
+class DueIndicator:
+    """A kegiatan indicator and its realised value this quarter (optional: the PIC may skip it)."""
+
+    indicator_id: int
+    text: str
+    target_raw: str
+    unit: str
+    reported: bool
+    reported_value: Decimal | None
+    reported_at: datetime | None = None
+
+
+@dataclass
+class DueKegiatan:
+    """Everything one kegiatan owes in one quarter."""
+
+    kegiatan_id: int
+    kegiatan_no: str
+    kegiatan_name: str
+    seq: int
+    budget: int | None
+    aksi: list[DueAksi] = field(default_factory=list)
+    indicators: list[DueIndicator] = field(default_factory=list)
+    budget_reported: bool = False
+    budget_reported_at: datetime | None = None
+    locked: bool = False
+    pic_ids: list[int] = field(default_factory=list)
+
+    @property
+    def outstanding(self) -> list[DueAksi]:
+        """The aksi not reported yet."""
+        return [a for a in self.aksi if not a.reported]
+
+    @property
+    def outstanding_indicators(self) -> list[DueIndicator]:
+        return [i for i in self.indicators if not i.reported]
+
+    @property
+    def budget_outstanding(self) -> bool:
+        return not self.budget_reported
+
+    @property
+    def indicator_reported(self) -> bool:
+        return not self.outstanding_indicators
+
+    @property
+    def complete(self) -> bool:
+        """Every due aksi and the budget realisation reported (indicators are optional)."""
+        return not self.outstanding and not self.budget_outstanding
+
+    @property
+    def open(self) -> bool:
+        """Something is still to report and the kegiatan is not locked."""
+        return not self.complete and not self.locked
+
+    @property
+    def last_reported_at(self) -> datetime | None:
+        """When the last required item was reported (None when none was)."""
+        times = [a.reported_at for a in self.aksi] + [self.budget_reported_at]
+        return max((t for t in times if t is not None), default=None)
+
+
+def _kegiatan_ids(plan_id: int, people: Collection[int] | None):
+    """A subquery of the plan's kegiatan ids (of these PICs only when `people` is given)."""
+    query = select(Kegiatan.id).where(Kegiatan.plan_id == plan_id)
+    if people is not None:
+        # IN (subquery) rather than a join: for a join, SQLite probes the assignments once per kegiatan
+        # of the plan and person in the list, which a chunk of hundreds of people makes quadratic.
+        query = query.where(Kegiatan.id.in_(select(PicAssignment.kegiatan_id).where(
+            among(PicAssignment.person_id, people))))
+    return query
+
+
+def _collect(plan_id: int, quarter: int, session: Session, people: Collection[int] | None = None) -> list[DueKegiatan]:
+    """Due kegiatan of a plan's quarter in document order, in six queries (plain columns, no ORM objects)."""
+    ids = _kegiatan_ids(plan_id, people)
+    kegiatan = {
+        k_id: DueKegiatan(kegiatan_id=k_id, kegiatan_no=no, kegiatan_name=name, seq=seq, budget=budget)
+        for k_id, no, name, seq, budget in session.exec(
+            select(Kegiatan.id, Kegiatan.no, Kegiatan.name, Kegiatan.seq, Kegiatan.budget).where(Kegiatan.id.in_(ids)))
+    }
+    aksi_rows = session.exec(
+        select(Aksi.kegiatan_id, Aksi.id, Aksi.no, Aksi.name, Aksi.indicator, AksiTarget.raw, AksiTarget.value,
+               AksiTarget.unit, AksiRealisation.id, AksiRealisation.value, AksiRealisation.reported_at)
+        .join(AksiTarget, and_(AksiTarget.aksi_id == Aksi.id, AksiTarget.quarter == quarter))
+        .outerjoin(AksiRealisation, and_(AksiRealisation.aksi_id == Aksi.id, AksiRealisation.quarter == quarter))
+        .where(Aksi.kegiatan_id.in_(ids), AksiTarget.kind != "none")
+        .order_by(Aksi.kegiatan_id, Aksi.no)
+    )
+    for k_id, a_id, no, name, indicator, raw, value, unit, real_id, real_value, real_at in aksi_rows:
+        kegiatan[k_id].aksi.append(DueAksi(
+            aksi_id=a_id, no=no, name=name, indicator=indicator, target_raw=raw, target_value=value, unit=unit,
+            reported=real_id is not None, reported_value=real_value, reported_at=as_utc(real_at)))
+    due = {k_id: k for k_id, k in kegiatan.items() if k.aksi or (k.budget or 0) > 0}
+    budget_rows = session.exec(select(KegiatanRealisation.kegiatan_id, KegiatanRealisation.reported_at).where(
+        KegiatanRealisation.kegiatan_id.in_(ids), KegiatanRealisation.quarter == quarter,
+        KegiatanRealisation.budget_realised.is_not(None)))
+    for k_id, real_at in budget_rows:
+        if k_id in due:
+            due[k_id].budget_reported, due[k_id].budget_reported_at = True, as_utc(real_at)
+    indicator_rows = session.exec(
+        select(KegiatanIndicator.kegiatan_id, KegiatanIndicator.id, KegiatanIndicator.text,
+               KegiatanIndicator.target_raw, KegiatanIndicator.target_unit, IndicatorRealisation.id,
+               IndicatorRealisation.value, IndicatorRealisation.reported_at)
+        .outerjoin(IndicatorRealisation, and_(IndicatorRealisation.indicator_id == KegiatanIndicator.id,
+                                              IndicatorRealisation.quarter == quarter))
+        .where(KegiatanIndicator.kegiatan_id.in_(ids))
+        .order_by(KegiatanIndicator.kegiatan_id, KegiatanIndicator.seq)
+    )
+    for k_id, ind_id, text, raw, unit, real_id, real_value, real_at in indicator_rows:
+        if k_id in due:
+            due[k_id].indicators.append(DueIndicator(
+                indicator_id=ind_id, text=text, target_raw=raw, unit=unit, reported=real_id is not None,
+                reported_value=real_value, reported_at=as_utc(real_at)))
+    _apply_locks(due, plan_id, quarter, session)
+    for p_id, k_id in session.exec(select(PicAssignment.person_id, PicAssignment.kegiatan_id)
+                                   .where(PicAssignment.kegiatan_id.in_(ids))):
+        if k_id in due:
+            due[k_id].pic_ids.append(p_id)
+    return sorted(due.values(), key=lambda k: (k.seq, k.kegiatan_id))
+
+
+def _apply_locks(due: dict[int, DueKegiatan], plan_id: int, quarter: int, session: Session) -> None:
+    locked = session.exec(select(PeriodLock.kegiatan_id).where(PeriodLock.plan_id == plan_id,
+                                                               PeriodLock.quarter == quarter)).all()
+    whole_plan = None in locked
+    for k in due.values():
+        k.locked = whole_plan or k.kegiatan_id in locked
+
+
+def due_for_person(person_id: int, plan_id: int, quarter: int, *, session: Session) -> list[DueKegiatan]:
+    """The kegiatan a PIC is responsible for that have something due in the quarter (reported or not)."""
+    return _collect(plan_id, quarter, session, [person_id])
+
+
+def due_for_plan(plan_id: int, quarter: int, *, session: Session,
+                 people: Collection[int] | None = None) -> dict[int, list[DueKegiatan]]:
+    """Due kegiatan grouped by PIC (person id); a kegiatan with two PICs is listed under both.
+
+    With `people`, only their kegiatan are loaded and only they are listed (a dispatcher chunk)."""
+    wanted = None if people is None else set(people)
+    grouped: dict[int, list[DueKegiatan]] = defaultdict(list)
+    for k in _collect(plan_id, quarter, session, wanted):
+        for person_id in k.pic_ids:
+            if wanted is None or person_id in wanted:
+                grouped[person_id].append(k)
+    return dict(grouped)
+
+
+def due_kegiatan(plan_id: int, quarter: int, *, session: Session) -> list[DueKegiatan]:
+    """Every kegiatan of the plan with something due in the quarter, with its PIC ids (possibly none)."""
+    return _collect(plan_id, quarter, session)
+
+
+def quarter_locked(plan_id: int, quarter: int, *, session: Session) -> bool:
+    """True when the whole plan's quarter is locked."""
+    lock = session.exec(select(PeriodLock.id).where(
+        PeriodLock.plan_id == plan_id, PeriodLock.quarter == quarter, PeriodLock.kegiatan_id.is_(None))).first()
+    return lock is not None
+
+
+def status_of(items: list[DueKegiatan], *, now: datetime, deadline_end: datetime) -> Status:
+    """A PIC's status from their due kegiatan (DESIGN.md: pending → submitted / late → missed).
+
+    none: nothing due. submitted: everything reported before the deadline day ended.
+    late: the deadline has passed without an on-time report — reported after it, or still
+    outstanding at `now` (the `complete` of each kegiatan tells the two apart).
+    missed: something unreported in a locked kegiatan or quarter. pending: something unreported,
+    the deadline not passed yet.
+    """
+    if not items:
+        return "none"
+    if any(not k.complete and k.locked for k in items):
+        return "missed"
+    if all(k.complete for k in items):
+        last = max((k.last_reported_at for k in items if k.last_reported_at), default=None)
+        return "late" if last is not None and last >= deadline_end else "submitted"
+    return "late" if as_utc(now) >= deadline_end else "pending"
+
+
+def person_status(person_id: int, plan_id: int, quarter: int, now: datetime, calendar: ReportingCalendar, *,
+                  session: Session) -> Status:
+    """pending / submitted / late / missed (none when nothing is due) of a PIC for a quarter at `now`."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise ValueError(f"no plan {plan_id}")
+    items = due_for_person(person_id, plan_id, quarter, session=session)
+    return status_of(items, now=now, deadline_end=calendar.deadline_end(plan.year, quarter))
+
+
+__all__ = [
+    "DueAksi", "DueIndicator", "DueKegiatan", "Status", "as_utc", "due_for_person", "due_for_plan",
+    "due_kegiatan", "person_status", "quarter_locked", "status_of",
+]

@@ -1,0 +1,877 @@
+"""Read a RAPK plan (tab-separated text or .xlsx) into plain dataclasses. No database, no Telegram.
+
+The text is extracted from a signed document and is messy: page-break headers, the aksi
+number sometimes in its own column (every later cell shifts by one), indicator text
+continued on the next line, the budget in whatever column it landed in or on a line of its
+own, numbering gaps, typing errors in targets. The parser anchors on the aksi cell instead
+of fixed column indexes, keeps every cell as written, and lists each oddity as an Anomaly
+with its line number. A file that is not a plan raises PlanFormatError naming the line.
+"""
+
+import io
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+
+from bot.text.formatting import number, rupiah
+from bot.domain.numbers import (
+    Target,
+    is_money_text,
+    parse_number,
+    parse_target,
+    rupiah_from_decimal,
+)
+
+__all__ = [
+    "Anomaly", "ParsedAksi", "ParsedGoal", "ParsedIndicator", "ParsedKegiatan", "ParsedPlan",
+    "ParsedProgram", "PlanFormatError", "TargetRow", "indicator_kind", "name_key", "parse_plan_bytes",
+    "parse_plan_file", "parse_plan_text", "parse_plan_xlsx", "split_names",
+]
+
+QUARTERS = ("TW I", "TW II", "TW III", "TW IV")
+# An aksi target with no unit above this is not a plausible count (`510000000`: money typed as a target).
+ABSURD_COUNT = Decimal(1_000_000)
+
+
+class PlanFormatError(ValueError):
+    """The file is not a plan; the message (Indonesian) names the line and the reason."""
+
+    def __init__(self, line: int, reason: str):
+        super().__init__(f"Baris {line}: {reason}")
+        self.line = line
+        self.reason = reason
+
+
+@dataclass
+class Anomaly:
+    """Something odd kept as written: 1-based line, the raw line, and why it is odd (Indonesian)."""
+
+    line: int
+    raw: str
+    why: str
+
+
+@dataclass
+class TargetRow:
+    """An indicator of a goal or program with its annual and quarterly targets as written."""
+
+    no: str
+    text: str
+    target_raw: str
+    tw: list[str]
+    line: int
+
+
+@dataclass
+class ParsedGoal:
+    no: str  # as first printed; the same goal may be printed again with another number
+    name: str
+    line: int
+    indicators: list[TargetRow] = field(default_factory=list)
+
+
+@dataclass
+class ParsedProgram:
+    no: str
+    name: str
+    goal: str
+    line: int
+    indicators: list[TargetRow] = field(default_factory=list)
+
+
+@dataclass
+class ParsedIndicator:
+    """Indikator kinerja kegiatan; a multi-target cell (`a. 45 orang b. 40 orang`) stays one entry."""
+
+    text: str
+    target_raw: str
+    line: int
+    target: Target = field(default_factory=lambda: parse_target(""))
+    kind: str = "positive"
+
+
+@dataclass
+class ParsedAksi:
+    no: int
+    name: str
+    indicator: str
+    tw: list[str]  # the four quarterly cells as written, "" where empty
+    line: int
+    targets: list[Target] = field(default_factory=list)
+    kind: str = "positive"
+
+
+@dataclass
+class ParsedKegiatan:
+    seq: int  # document order, 1-based
+    no: str  # as printed
+    name: str
+    goal: str
+    program: str
+    line: int
+    budget: int | None = None
+    budget_raw: str = ""
+    indicators: list[ParsedIndicator] = field(default_factory=list)
+    aksi: list[ParsedAksi] = field(default_factory=list)
+    pics: list[str] = field(default_factory=list)
+
+
+@dataclass
+class ParsedPlan:
+    agency: str | None
+    year: int | None
+    title: str
+    source_name: str
+    goals: list[ParsedGoal]
+    programs: list[ParsedProgram]
+    kegiatan: list[ParsedKegiatan]
+    anomalies: list[Anomaly]
+
+    @property
+    def budget_total(self) -> int:
+        return sum(k.budget or 0 for k in self.kegiatan)
+
+    @property
+    def aksi_count(self) -> int:
+        return sum(len(k.aksi) for k in self.kegiatan)
+
+    @property
+    def indicator_count(self) -> int:
+        return sum(len(k.indicators) for k in self.kegiatan)
+
+    def with_overrides(self, *, agency: str | None = None, year: int | None = None) -> "ParsedPlan":
+        """The same plan with the agency and/or year given on the command line."""
+        return replace(self, agency=agency or self.agency, year=year or self.year)
+
+
+def name_key(name: str) -> str:
+    """Identity of a goal, program or kegiatan name: case and spacing do not make a new one."""
+    return " ".join(name.split()).casefold()
+
+
+_PERCENT_WORDS = re.compile(r"\b(?:pre|pro|per)s(?:e)?nta(?:se|si)\b|\bpersen\b|\bprosen\b", re.IGNORECASE)
+_COUNT_WORDS = re.compile(r"\b(?:jumlah|banyaknya)\b", re.IGNORECASE)
+
+
+def _indicator_clue(text: str) -> str | None:
+    """What the indicator's wording promises: `percent`, `count`, or None when it says neither."""
+    if _PERCENT_WORDS.search(text):
+        return "percent"
+    if _COUNT_WORDS.search(text):
+        return "count"
+    return None
+
+
+def indicator_kind(text: str, targets: Iterable[Target]) -> str:
+    """Scoring kind from the wording, else from the targets: `percentage` or `positive` (sum of quarters)."""
+    clue = _indicator_clue(text)
+    if clue is None:
+        clue = "percent" if any(t.kind == "percent" for t in targets) else "count"
+    return "percentage" if clue == "percent" else "positive"
+
+
+# Academic degrees after a comma belong to the name: `Drs. NADLIF, M.Si`, `Budi Santoso, ST`.
+_DEGREE = re.compile(r"^(?:[A-Z][A-Za-z]{0,4}\.){1,3}[A-Za-z]{0,4}\.?$")
+_DOTLESS_DEGREES = {"ST", "SE", "SH", "MT", "MM", "MH", "MSI", "SKOM", "SPD", "MPD", "SSOS", "SIP", "SAP", "MAP",
+                    "SKM", "MKES", "AK", "CA", "SSTP", "MSC", "PHD", "MBA", "SKED", "SPSI", "MKOM", "SAN", "MAN"}
+
+
+def split_names(text: str) -> list[str]:
+    """People in a PIC cell: separated by `;` (or `,` when there is no `;`), degrees kept with the name."""
+    text = " ".join(text.split())
+    if not text:
+        return []
+    if ";" in text:
+        return [p.strip() for p in text.split(";") if p.strip()]
+    names: list[str] = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if names and (_DEGREE.match(part) or part.upper() in _DOTLESS_DEGREES):
+            names[-1] = f"{names[-1]}, {part}"
+        else:
+            names.append(part)
+    return names
+
+
+# ---------------------------------------------------------------------------------------------
+# rows
+
+
+@dataclass
+class _Row:
+    line: int
+    raw: str
+    cells: list[str]
+
+    def cell(self, i: int) -> str:
+        return self.cells[i] if 0 <= i < len(self.cells) else ""
+
+    @cached_property
+    def filled(self) -> list[int]:
+        return [i for i, c in enumerate(self.cells) if c]
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.upper().split())
+
+
+_NUMBER_CELL = re.compile(r"^\d{1,3}\.?$")
+_NUMBERED = re.compile(r"^(\d{1,3})\.?\s+(\S.*)$")
+_AKSI_INLINE = re.compile(r"^(\d{1,3})\.?\s+([A-Za-z(].*)$")
+_ENUMERATED = re.compile(r"^[A-Za-z][.)]?\s+\S")
+_TW_LABEL = re.compile(r"^TW\s*(?:I{1,3}|IV|[1-4])$")
+_TITLE = re.compile(r"\bRENCANA\s+AKSI\b", re.IGNORECASE)
+_YEAR = re.compile(r"\bTAHUN\s+(\d{4})\b", re.IGNORECASE)
+_AGENCY = re.compile(
+    r"^(?:BADAN|DINAS|KANTOR|SEKRETARIAT|INSPEKTORAT|SATUAN|RUMAH\s+SAKIT|KECAMATAN|BAGIAN|BIRO|KELURAHAN)\b",
+    re.IGNORECASE)
+_TOTAL_LABELS = {"JUMLAH", "TOTAL", "JUMLAH TOTAL", "TOTAL ANGGARAN", "JUMLAH ANGGARAN"}
+
+
+def _split_numbered(text: str) -> tuple[str, str]:
+    """`1 Program X` -> ("1", "Program X"); text without a leading number -> ("", text)."""
+    m = _NUMBERED.match(text)
+    return (m[1], m[2].strip()) if m else ("", text)
+
+
+def _is_tw_subheader(row: _Row) -> bool:
+    labels = [_norm(row.cells[i]) for i in row.filled]
+    return len(labels) >= 2 and all(_TW_LABEL.match(label) for label in labels)
+
+
+@dataclass
+class _Anchor:
+    index: int
+    no: int
+    name: str
+    inline: bool  # `1 Persiapan ...` in one cell, or `1` then `Persiapan ...` in the next
+
+
+def _find_aksi(cells: list[str], expected: int) -> _Anchor | None:
+    """The aksi cell of a kegiatan-table row, searched from the AKSI column rightwards."""
+    candidates: list[_Anchor] = []
+    for i in range(4, len(cells)):
+        m = _AKSI_INLINE.match(cells[i])
+        if m:
+            candidates.append(_Anchor(i, int(m[1]), m[2].strip(), True))
+        elif _NUMBER_CELL.match(cells[i]) and i + 1 < len(cells) and re.match(r"[A-Za-z(]", cells[i + 1]):
+            candidates.append(_Anchor(i, int(cells[i].rstrip(".")), cells[i + 1], False))
+    if not candidates:
+        return None
+    first = candidates[0]
+    # A shifted indicator target such as `60 OPD` also looks like `number text`; when the next
+    # candidate close by carries the aksi number we expect, that one is the aksi.
+    if first.no != expected:
+        for other in candidates[1:]:
+            if other.index <= first.index + 2 and other.no == expected:
+                return other
+    return first
+
+
+def _money_in_rest(text: str) -> bool:
+    """Budget-looking cell right of the quarterly targets: grouped money or a bare amount of millions."""
+    if is_money_text(text):
+        return True
+    return bool(re.fullmatch(r"\d{7,}", text))
+
+
+# ---------------------------------------------------------------------------------------------
+# the parser
+
+
+class _Parser:
+    """A state machine over the rows: goal table → program table → kegiatan table, repeated."""
+
+    def __init__(self, rows: list[_Row], source_name: str):
+        self.rows = rows
+        self.source_name = source_name
+        self.anomalies: list[Anomaly] = []
+        self.agency: str | None = None
+        self.year: int | None = None
+        self.title = ""
+        self.goals: dict[str, ParsedGoal] = {}
+        self.programs: dict[tuple[str, str], ParsedProgram] = {}
+        self.kegiatan: list[ParsedKegiatan] = []
+        self.kegiatan_lines: dict[str, int] = {}
+        self.state: str | None = None  # goal / program / kegiatan
+        self.goal: ParsedGoal | None = None
+        self.program: ParsedProgram | None = None
+        self.current: ParsedKegiatan | None = None
+        self.kegiatan_header_line = 0
+        self.pic_column = False
+        self.expect_agency = False
+        # Kegiatan numbers restart under each program table; a page-break header does not restart them.
+        self.last_no: int | None = None
+
+    def anomaly(self, row: _Row, why: str) -> None:
+        self.anomalies.append(Anomaly(row.line, row.raw, why))
+
+    # -- driver -------------------------------------------------------------------------------
+
+    def parse(self) -> ParsedPlan:
+        for row in self.rows:
+            if not row.filled:
+                continue
+            self.dispatch(row)
+        self.finish()
+        return ParsedPlan(
+            agency=self.agency, year=self.year, title=self.title, source_name=self.source_name,
+            goals=list(self.goals.values()), programs=list(self.programs.values()), kegiatan=self.kegiatan,
+            anomalies=sorted(self.anomalies, key=lambda a: a.line),
+        )
+
+    def dispatch(self, row: _Row) -> None:
+        first, second = _norm(row.cell(0)), _norm(row.cell(1))
+        if first == "NO" and "SASARAN STRATEGIS" in second:
+            self.state = "goal"
+            return
+        if (first == "SASARAN PROGRAM" and row.filled == [0]) or (first in ("", "NO") and second == "SASARAN PROGRAM"):
+            if self.goal is None:
+                raise PlanFormatError(row.line, "SASARAN PROGRAM muncul sebelum SASARAN STRATEGIS mana pun.")
+            self.state = "program"
+            return
+        if first == "NO":
+            self.kegiatan_header(row)
+            return
+        if "TW" in row.raw and _is_tw_subheader(row):
+            return
+        if row.filled == [0]:
+            self.single_cell(row)
+            return
+        self.expect_agency = False
+        if self.state is None:
+            raise PlanFormatError(
+                row.line, "data sebelum kepala tabel; baris kepala “NO · SASARAN STRATEGIS …” atau "
+                          "“NO · KEGIATAN · INDIKATOR KINERJA KEGIATAN …” tidak ditemukan.")
+        {"goal": self.goal_row, "program": self.program_row, "kegiatan": self.kegiatan_row}[self.state](row)
+
+    # -- titles, headers and noise ------------------------------------------------------------
+
+    def single_cell(self, row: _Row) -> None:
+        """Page titles, the agency line, the lone `KEGIATAN` row and signature blocks: noise, but read."""
+        text = row.cell(0)
+        if _TITLE.search(text):
+            self.title = self.title or " ".join(text.split())
+            m = _YEAR.search(text)
+            if m and self.year is None:
+                self.year = int(m[1])
+            self.expect_agency = True
+            return
+        if self.agency is None and (self.expect_agency or _AGENCY.match(text)) and self.state is None:
+            self.agency = " ".join(text.split())
+        self.expect_agency = False
+        if _NUMBER_CELL.match(text) and self.state == "kegiatan":
+            self.anomaly(row, "Baris hanya berisi angka; tidak dibaca sebagai kegiatan.")
+
+    def kegiatan_header(self, row: _Row) -> None:
+        labels = [_norm(c) for c in row.cells]
+        if labels[1:2] != ["KEGIATAN"]:
+            raise PlanFormatError(
+                row.line, f"kolom KEGIATAN tidak ditemukan; kolom kedua kepala tabel berbunyi “{row.cell(1)}”.")
+        required = [
+            ("INDIKATOR KINERJA KEGIATAN", lambda s: s.startswith("INDIKATOR KINERJA")),
+            ("TARGET KINERJA TAHUNAN", lambda s: s.startswith("TARGET") and "TRIWULAN" not in s),
+            ("AKSI/SUB KEGIATAN", lambda s: s.startswith("AKSI") or s.startswith("SUB KEGIATAN")),
+            ("INDIKATOR AKSI/SUB KEGIATAN", lambda s: s.startswith("INDIKATOR AKSI") or s.startswith("INDIKATOR SUB")),
+            ("TARGET KINERJA TRIWULAN", lambda s: "TRIWULAN" in s or _TW_LABEL.match(s) is not None),
+        ]
+        position = 1
+        for label, matches in required:
+            found = next((i for i in range(position + 1, len(labels)) if matches(labels[i])), None)
+            if found is None:
+                raise PlanFormatError(row.line, f"kolom {label} tidak ditemukan di kepala tabel kegiatan.")
+            position = found
+        if self.program is None:
+            raise PlanFormatError(
+                row.line, "tabel kegiatan tanpa SASARAN STRATEGIS dan SASARAN PROGRAM di atasnya; "
+                          "setiap kegiatan harus berada di bawah sebuah program.")
+        self.pic_column = any(s in ("PIC", "PENANGGUNG JAWAB") for s in labels)
+        # A header straight after kegiatan rows is a page break: the kegiatan above goes on.
+        self.state = "kegiatan"
+        self.kegiatan_header_line = row.line
+
+    # -- goals and programs -------------------------------------------------------------------
+
+    def target_row(self, row: _Row, text: str) -> TargetRow:
+        no, text = _split_numbered(text)
+        tw = [row.cell(i) for i in range(4, 8)]
+        target = TargetRow(no=no, text=text, target_raw=row.cell(3), tw=tw, line=row.line)
+        self.check_target_row(row, target)
+        return target
+
+    def goal_row(self, row: _Row) -> None:
+        if _NUMBER_CELL.match(row.cell(0)) and row.cell(1):
+            name = " ".join(row.cell(1).split())
+            no = row.cell(0).rstrip(".")
+            goal = self.goals.get(name_key(name))
+            if goal is None:
+                goal = self.goals[name_key(name)] = ParsedGoal(no=no, name=name, line=row.line)
+            elif goal.no != no:
+                self.anomaly(row, f"Sasaran strategis yang sama tercetak dengan nomor berbeda "
+                                  f"({goal.no} di baris {goal.line}, {no} di sini); dianggap satu sasaran.")
+            self.goal, self.program, self.last_no, self.current = goal, None, None, None
+        elif not self.indicator_only(row, self.goal, "sasaran strategis"):
+            return
+        if row.cell(2):
+            self.goal.indicators.append(self.target_row(row, row.cell(2)))
+
+    def program_row(self, row: _Row) -> None:
+        if row.cell(1) and (not row.cell(0) or _NUMBER_CELL.match(row.cell(0))):
+            no, name = _split_numbered(" ".join(row.cell(1).split()))
+            no = row.cell(0).rstrip(".") or no
+            key = (name_key(self.goal.name), name_key(name))
+            program = self.programs.get(key)
+            if program is None:
+                program = self.programs[key] = ParsedProgram(no=no, name=name, goal=self.goal.name, line=row.line)
+            self.program, self.last_no, self.current = program, None, None
+        elif not self.indicator_only(row, self.program, "sasaran program"):
+            return
+        if row.cell(2):
+            self.program.indicators.append(self.target_row(row, row.cell(2)))
+
+    def indicator_only(self, row: _Row, owner: ParsedGoal | ParsedProgram | None, table: str) -> bool:
+        """A row that only adds an indicator to the goal or program above; anything else is reported."""
+        if not row.cell(0) and not row.cell(1) and row.cell(2) and owner is not None:
+            return True
+        self.anomaly(row, f"Baris di tabel {table} tidak dikenali; tidak diimpor.")
+        return False
+
+    # -- kegiatan tables ------------------------------------------------------------------------
+
+    def kegiatan_row(self, row: _Row) -> None:
+        cells = row.cells
+        label = _norm(row.cell(0)) or _norm(row.cell(1))
+        if label in _TOTAL_LABELS:
+            self.total_row(row)
+            return
+        if row.filled and row.filled[0] >= 2 and all(is_money_text(cells[i]) for i in row.filled):
+            self.budget_line(row)
+            return
+        if _NUMBER_CELL.match(row.cell(0)) and row.cell(1):
+            self.start_kegiatan(row)
+            is_start = True
+        elif not row.cell(0):
+            if self.current is None:
+                self.orphan_row(row)
+                return
+            if row.cell(1):
+                # The name went on past the end of its cell.
+                line = self.kegiatan_lines.pop(name_key(self.current.name))
+                self.current.name = f"{self.current.name} {' '.join(row.cell(1).split())}"
+                self.kegiatan_lines[name_key(self.current.name)] = line
+            is_start = False
+        else:
+            self.anomaly(row, "Baris di tabel kegiatan tidak dikenali; tidak diimpor.")
+            return
+        kegiatan = self.current
+        expected = kegiatan.aksi[-1].no + 1 if kegiatan.aksi else 1
+        anchor = _find_aksi(cells, expected)
+        end_left = anchor.index if anchor else len(cells)
+        self.indicator_cells(row, end_left, is_start)
+        if anchor is not None:
+            self.aksi_cells(row, anchor, expected)
+
+    def orphan_row(self, row: _Row) -> None:
+        anchor = _find_aksi(row.cells, 1)
+        if anchor is not None:
+            raise PlanFormatError(
+                row.line, f"aksi “{anchor.no} {anchor.name}” muncul sebelum kegiatan mana pun "
+                          f"(kolom NO dan KEGIATAN kosong).")
+        raise PlanFormatError(row.line, "baris indikator muncul sebelum kegiatan mana pun.")
+
+    def start_kegiatan(self, row: _Row) -> None:
+        name = " ".join(row.cell(1).split())
+        no = row.cell(0).rstrip(".")
+        key = name_key(name)
+        if key in self.kegiatan_lines:
+            raise PlanFormatError(
+                row.line, f"kegiatan “{name}” sudah ada di baris {self.kegiatan_lines[key]}; "
+                          f"nama kegiatan harus unik dalam satu rencana.")
+        self.kegiatan_lines[key] = row.line
+        previous = self.last_no
+        if no.isdigit():
+            expected = (previous or 0) + 1
+            if int(no) != expected:
+                if previous is None:
+                    why = f"Penomoran kegiatan di tabel ini dimulai dari {no}, bukan 1."
+                elif int(no) > expected:
+                    why = f"Penomoran kegiatan melompat dari {previous} ke {no}."
+                else:
+                    why = f"Penomoran kegiatan tidak urut: {no} sesudah {previous}."
+                self.anomaly(row, why)
+            self.last_no = int(no)
+        self.current = ParsedKegiatan(seq=len(self.kegiatan) + 1, no=no, name=name, goal=self.goal.name,
+                                      program=self.program.name, line=row.line)
+        self.kegiatan.append(self.current)
+
+    def indicator_cells(self, row: _Row, end_left: int, is_start: bool) -> None:
+        """The INDIKATOR KINERJA KEGIATAN and TARGET cells left of the aksi (continuations joined)."""
+        kegiatan = self.current
+        text, target = row.cell(2), row.cell(3)
+        extras = [(i, row.cells[i]) for i in range(4, end_left) if row.cells[i]]
+        if extras and not text and not target and len(extras) <= 2:
+            columns = extras[0][0] - 2
+            text, target = extras[0][1], extras[1][1] if len(extras) > 1 else ""
+            self.anomaly(row, f"Indikator kegiatan “{text}” bergeser {columns} kolom ke kanan; "
+                              f"dibaca sebagai indikator dan target tahunan.")
+            extras = []
+        for _, value in extras:
+            self.rest_cell(row, value, None)
+        if not text and not target:
+            return
+        last = kegiatan.indicators[-1] if kegiatan.indicators else None
+        if not text:
+            if last is not None and not last.target_raw:
+                last.target_raw = target
+            else:
+                self.anomaly(row, f"Target tahunan “{target}” tanpa teks indikator; tidak diimpor.")
+            return
+        continues = (not is_start and last is not None and not _ENUMERATED.match(text)
+                     and (not target or (not last.target_raw and text[:1].islower())))
+        if continues:
+            last.text = f"{last.text} {text}"
+            last.target_raw = last.target_raw or target
+            return
+        kegiatan.indicators.append(ParsedIndicator(text=text, target_raw=target, line=row.line))
+
+    def aksi_cells(self, row: _Row, anchor: _Anchor, expected: int) -> None:
+        kegiatan = self.current
+        cells = row.cells
+        indicator_at = anchor.index + (1 if anchor.inline else 2)
+        if indicator_at >= len(cells):
+            raise PlanFormatError(
+                row.line, f"baris aksi “{anchor.no} {anchor.name}” terpotong: kolom indikator dan target "
+                          f"triwulan tidak ada (berkas tidak lengkap?).")
+        taken = {a.no: a.line for a in kegiatan.aksi}
+        if anchor.no in taken:
+            raise PlanFormatError(
+                row.line, f"nomor aksi {anchor.no} sudah dipakai di baris {taken[anchor.no]} "
+                          f"untuk kegiatan “{kegiatan.name}”.")
+        if anchor.no != expected:
+            if expected == 1:
+                why = f"dimulai dari {anchor.no}, bukan 1"
+            elif anchor.no > expected:
+                why = f"melompat dari {expected - 1} ke {anchor.no}"
+            else:
+                why = f"tidak urut: {anchor.no} sesudah {expected - 1}"
+            self.anomaly(row, f"Penomoran aksi kegiatan “{kegiatan.name}” {why}.")
+        tw = (cells[indicator_at + 1:indicator_at + 5] + [""] * 4)[:4]
+        aksi = ParsedAksi(no=anchor.no, name=" ".join(anchor.name.split()), indicator=cells[indicator_at],
+                          tw=tw, line=row.line)
+        kegiatan.aksi.append(aksi)
+        for q in range(4):
+            if is_money_text(tw[q]):
+                if self.take_budget(row, tw[q]):
+                    self.anomaly(row, f"Pagu “{tw[q]}” tertulis di kolom {QUARTERS[q]} aksi {aksi.no}; dibaca "
+                                      f"sebagai pagu kegiatan, target {QUARTERS[q]} aksi itu dianggap kosong.")
+                tw[q] = ""
+        for value in cells[indicator_at + 5:]:
+            if value:
+                self.rest_cell(row, value, aksi)
+
+    def rest_cell(self, row: _Row, value: str, aksi: ParsedAksi | None) -> None:
+        """A cell right of the quarterly targets (KETERANGAN and beyond): budget, moved target, PIC or note."""
+        if _money_in_rest(value):
+            self.take_budget(row, value)
+            return
+        target = parse_target(value)
+        if aksi is not None and target.kind in ("percent", "count"):
+            if not aksi.tw[3]:
+                aksi.tw[3] = value
+                self.anomaly(row, f"Nilai “{value}” berada di kolom KETERANGAN sementara TW IV kosong; "
+                                  f"dibaca sebagai target TW IV aksi {aksi.no}.")
+            else:
+                self.anomaly(row, f"Nilai “{value}” di kolom KETERANGAN tidak dibaca sebagai target "
+                                  f"(TW IV aksi {aksi.no} sudah terisi “{aksi.tw[3]}”).")
+            return
+        if self.pic_column and target.kind == "text":
+            for name in split_names(value):
+                if name.casefold() not in (p.casefold() for p in self.current.pics):
+                    self.current.pics.append(name)
+            return
+        where = "kolom KETERANGAN" if aksi is not None else "sel di luar kolom yang dikenal"
+        self.anomaly(row, f"Isi {where} “{value}” tidak diimpor.")
+
+    def take_budget(self, row: _Row, raw: str) -> bool:
+        """Read a money cell as the current kegiatan's budget; False when it already had one."""
+        kegiatan = self.current
+        value = parse_number(raw)  # callers pass only cells that look like money, which always parse
+        if kegiatan.budget is not None:
+            self.anomaly(row, f"Pagu kedua “{raw}” untuk kegiatan “{kegiatan.name}” (pagu sudah "
+                              f"“{kegiatan.budget_raw}”); tidak diimpor.")
+            return False
+        kegiatan.budget = rupiah_from_decimal(value)
+        kegiatan.budget_raw = raw
+        if value != value.to_integral_value():
+            self.anomaly(row, f"Pagu “{raw}” memuat sen; disimpan dibulatkan menjadi {rupiah(kegiatan.budget)}.")
+        return True
+
+    def budget_line(self, row: _Row) -> None:
+        if self.current is None:
+            raise PlanFormatError(row.line, "angka anggaran muncul sebelum kegiatan mana pun.")
+        raw = row.cells[row.filled[0]]
+        if self.current.budget is None:
+            self.anomaly(row, f"Pagu “{raw}” berada di baris tersendiri; dibaca sebagai pagu kegiatan "
+                              f"“{self.current.name}”.")
+        for i in row.filled:
+            self.take_budget(row, row.cells[i])
+
+    def total_row(self, row: _Row) -> None:
+        amounts = [row.cells[i] for i in row.filled if is_money_text(row.cells[i])]
+        why = "Baris jumlah tidak diimpor (total dihitung dari pagu kegiatan)."
+        if amounts:
+            total = sum(rupiah_from_decimal(parse_number(a)) for a in amounts)
+            so_far = sum(k.budget or 0 for k in self.kegiatan)
+            if total != so_far:
+                why = (f"Baris jumlah “{amounts[0]}” tidak sama dengan total pagu kegiatan di atasnya "
+                       f"({rupiah(so_far)}).")
+        self.anomaly(row, why)
+
+    # -- checks after reading -----------------------------------------------------------------
+
+    def finish(self) -> None:
+        if not self.kegiatan:
+            if self.kegiatan_header_line:
+                raise PlanFormatError(self.kegiatan_header_line,
+                                      "tabel kegiatan kosong: tidak ada satu pun kegiatan di bawah kepala tabel.")
+            first = next((r.line for r in self.rows if r.filled), 1)
+            raise PlanFormatError(first, "kepala tabel kegiatan (NO · KEGIATAN · INDIKATOR KINERJA KEGIATAN · "
+                                         "TARGET · AKSI/SUB KEGIATAN …) tidak ditemukan; "
+                                         "ini bukan berkas rencana aksi.")
+        by_line = {r.line: r for r in self.rows}
+        for kegiatan in self.kegiatan:
+            row = by_line[kegiatan.line]
+            if not kegiatan.aksi:
+                raise PlanFormatError(kegiatan.line, f"kegiatan “{kegiatan.name}” tidak punya aksi/sub kegiatan "
+                                                     f"(baris terpotong atau kolom AKSI kosong).")
+            if kegiatan.budget is None:
+                self.anomaly(row, f"Pagu anggaran kegiatan “{kegiatan.name}” tidak ditemukan.")
+            if not kegiatan.indicators:
+                self.anomaly(row, f"Kegiatan “{kegiatan.name}” tidak punya indikator kinerja.")
+            for indicator in kegiatan.indicators:
+                indicator.target = parse_target(indicator.target_raw)
+                indicator.kind = indicator_kind(indicator.text, [indicator.target])
+                self.check_indicator(by_line[indicator.line], indicator)
+            for aksi in kegiatan.aksi:
+                aksi.targets = [parse_target(cell) for cell in aksi.tw]
+                aksi.kind = indicator_kind(aksi.indicator, aksi.targets)
+                self.check_aksi(by_line[aksi.line], aksi)
+
+    def check_target_row(self, row: _Row, target: TargetRow) -> None:
+        if not target.target_raw:
+            self.anomaly(row, f"Target tahunan indikator “{target.text}” kosong.")
+        cells = [("target tahunan", target.target_raw)] + list(zip(QUARTERS, target.tw, strict=True))
+        self.check_percent_over_100(row, [(label, parse_target(raw)) for label, raw in cells])
+
+    def check_percent_over_100(self, row: _Row, cells: list[tuple[str, Target]]) -> None:
+        over = [f"{label} {t.raw}" for label, t in cells
+                if any(p.unit == "%" and p.value > 100 for p in t.parts)]
+        if over:
+            self.anomaly(row, "Persentase lebih dari 100%: " + ", ".join(over) + ".")
+
+    def check_indicator(self, row: _Row, indicator: ParsedIndicator) -> None:
+        target = indicator.target
+        if not indicator.target_raw:
+            self.anomaly(row, f"Target tahunan indikator “{indicator.text}” kosong.")
+            return
+        self.check_percent_over_100(row, [("target tahunan", target)])
+        self.check_kind(row, indicator.text, [("target tahunan", target)])
+        for part in target.parts:
+            if part.unit and "%" in part.unit and part.unit != "%":
+                self.anomaly(row, f"Target “{target.raw}”: satuan “{part.unit}” bercampur dengan tanda %.")
+
+    def check_aksi(self, row: _Row, aksi: ParsedAksi) -> None:
+        cells = list(zip(QUARTERS, aksi.targets, strict=True))
+        self.check_percent_over_100(row, cells)
+        self.check_kind(row, aksi.indicator, cells)
+        text = [f"{label} “{t.raw}”" for label, t in cells if t.kind == "text"]
+        if text:
+            self.anomaly(row, "Target triwulan bukan angka: " + ", ".join(text) + ".")
+
+    def check_kind(self, row: _Row, text: str, cells: list[tuple[str, Target]]) -> None:
+        """Percent on a count indicator, a count on a percentage indicator, absurd counts."""
+        clue = _indicator_clue(text)
+        absurd = [f"{label} {t.raw}" for label, t in cells
+                  if t.kind == "count" and not t.unit and t.value >= ABSURD_COUNT]
+        if absurd:
+            self.anomaly(row, "Target tidak wajar (angka sangat besar tanpa satuan, mungkin nilai uang): "
+                              + ", ".join(absurd) + ".")
+        if clue == "count":
+            wrong = [f"{label} {t.raw}" for label, t in cells if t.kind == "percent"]
+            if wrong:
+                self.anomaly(row, "Persentase pada indikator jumlah: " + ", ".join(wrong) + ".")
+        elif clue == "percent":
+            wrong = [f"{label} {t.raw}" for label, t in cells if t.kind == "count" and t.value < ABSURD_COUNT]
+            if wrong:
+                self.anomaly(row, "Angka tanpa % pada indikator persentase: " + ", ".join(wrong) + ".")
+
+
+# ---------------------------------------------------------------------------------------------
+# reading files
+
+
+def _rows_from_text(text: str) -> list[_Row]:
+    # str.splitlines also splits on form feeds and other separators: line numbers would drift.
+    lines = re.split(r"\r\n|\r|\n", text)
+    return [_Row(i, line, [c.strip() for c in line.split("\t")]) for i, line in enumerate(lines, start=1)]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _check_text(text: str, rows: list[_Row]) -> None:
+    """Refuse what is plainly not a tab-separated plan, with the line that shows it."""
+    nonblank = [r for r in rows if r.raw.strip()]
+    if not text:
+        raise PlanFormatError(1, "berkas kosong.")
+    if not nonblank:
+        raise PlanFormatError(1, "berkas hanya berisi spasi dan baris kosong.")
+    bad = _CONTROL.search(text)
+    if bad is not None:
+        line = len(re.findall(r"\r\n|\r|\n", text[:bad.start()])) + 1
+        raise PlanFormatError(line, f"karakter kontrol {ord(bad.group()):#04x}: ini bukan berkas teks.")
+    head = nonblank[0].raw.lstrip().lower()
+    if head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body")):
+        raise PlanFormatError(nonblank[0].line, "berkas HTML/XML (halaman web), bukan rencana aksi. "
+                                                "Kirim berkas .txt (dipisah TAB) atau .xlsx aslinya.")
+    if not any("\t" in r.raw for r in nonblank):
+        comma = next((r for r in nonblank if r.raw.count(",") >= 3 or r.raw.count(";") >= 3), None)
+        if comma is not None:
+            raise PlanFormatError(comma.line, "kolom dipisah koma/titik koma (CSV), bukan TAB. "
+                                              "Simpan sebagai teks dipisah TAB atau sebagai .xlsx.")
+        raise PlanFormatError(nonblank[0].line, "tidak ada kolom dipisah TAB; ini bukan tabel rencana aksi.")
+
+
+def parse_plan_text(text: str, source_name: str = "") -> ParsedPlan:
+    """Parse the tab-separated text of a plan."""
+    text = text.removeprefix("\ufeff")
+    rows = _rows_from_text(text)
+    _check_text(text, rows)
+    return _Parser(rows, source_name).parse()
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode Text"), else Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            raise PlanFormatError(1, "berkas UTF-16 rusak.") from None
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        try:
+            # An old Windows editor ("ANSI"): Indonesian text survives cp1252.
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise PlanFormatError(line, "karakter yang tidak terbaca (bukan UTF-8); "
+                                        "simpan ulang sebagai UTF-8 atau .xlsx.") from None
+
+
+_MAGIC = [
+    (b"\x89PNG", "berkas gambar PNG, bukan rencana aksi."),
+    (b"\xff\xd8\xff", "berkas gambar JPEG, bukan rencana aksi."),
+    (b"GIF8", "berkas gambar GIF, bukan rencana aksi."),
+    (b"%PDF", "berkas PDF; rencana aksi harus berupa teks dipisah TAB (.txt) atau .xlsx."),
+    (b"\xd0\xcf\x11\xe0", "berkas Excel lama (.xls) atau Word lama (.doc); simpan ulang sebagai .xlsx."),
+]
+
+
+def parse_plan_bytes(data: bytes, source_name: str = "") -> ParsedPlan:
+    """Parse a plan from the bytes of a file (a chat attachment or a file on disk); sniffs xlsx by content."""
+    if data.startswith(b"PK\x03\x04"):
+        return parse_plan_xlsx(io.BytesIO(data), source_name)
+    if source_name.lower().endswith((".xlsx", ".xlsm")):
+        if not data:
+            raise PlanFormatError(1, "berkas kosong.")
+        raise PlanFormatError(1, "berkas bernama .xlsx tetapi isinya bukan buku kerja Excel.")
+    for magic, why in _MAGIC:
+        if data.startswith(magic):
+            raise PlanFormatError(1, why)
+    if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        sample = data[:200]
+        if sample[1::2].count(0) > len(sample) // 3 or sample[0::2].count(0) > len(sample) // 3:
+            raise PlanFormatError(1, "berkas UTF-16 tanpa penanda BOM; simpan ulang sebagai UTF-8 "
+                                     "(teks dipisah TAB) atau .xlsx.")
+        raise PlanFormatError(data[:data.index(b"\x00")].count(b"\n") + 1, "berkas biner, bukan teks.")
+    return parse_plan_text(_decode(data), source_name)
+
+
+def parse_plan_file(path: str | Path) -> ParsedPlan:
+    """Parse a plan file (.txt tab-separated or .xlsx) from disk."""
+    path = Path(path)
+    return parse_plan_bytes(path.read_bytes(), path.name)
+
+
+# -- xlsx -------------------------------------------------------------------------------------
+
+
+def _plain_decimal(value: Decimal, decimals: int | None, grouping: bool) -> str:
+    """Indonesian notation of a number read from a spreadsheet cell, as its number format shows it."""
+    if decimals is not None:
+        value = value.quantize(Decimal(1).scaleb(-decimals))
+    elif value == value.to_integral_value():
+        value = value.quantize(Decimal(1))
+    else:
+        value = value.normalize()
+    if grouping:
+        return number(value, decimals=decimals if decimals is not None else None)
+    return format(value, "f").replace(".", ",")
+
+
+def _xlsx_cell_text(value: object, number_format: str) -> str:
+    """The cell as the sheet shows it: `50%`, `3,00`, `1.018.175.000,00`, text as is."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value.strip()
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, datetime | date):
+        return value.strftime("%d-%m-%Y")
+    if isinstance(value, int | float | Decimal):
+        fmt = (number_format or "General").split(";")[0]
+        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
+        m = re.search(r"\.(0+)", fmt)
+        decimals = len(m[1]) if m else (0 if re.search(r"0", fmt) else None)
+        if "%" in fmt:
+            return _plain_decimal(number * 100, decimals, False) + "%"
+        return _plain_decimal(number, decimals, "," in fmt)
+    return str(value).strip()
+
+
+def parse_plan_xlsx(source: str | Path | io.BytesIO, source_name: str = "") -> ParsedPlan:
+    """Parse the plan on a workbook's sheet (the first sheet holding a kegiatan table)."""
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    if isinstance(source, str | Path):
+        source_name = source_name or Path(source).name
+    try:
+        workbook = load_workbook(source, data_only=True)
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        raise PlanFormatError(1, "berkas ini bukan buku kerja Excel .xlsx yang utuh; buka di Excel lalu "
+                                 "simpan ulang sebagai .xlsx.") from exc
+    sheets: list[tuple[str, list[_Row]]] = []
+    for sheet in workbook.worksheets:
+        rows = []
+        for r, cells in enumerate(sheet.iter_rows(), start=1):
+            texts = [_xlsx_cell_text(c.value, c.number_format) for c in cells]
+            while texts and not texts[-1]:
+                texts.pop()
+            rows.append(_Row(r, "\t".join(texts), texts))
+        sheets.append((sheet.title, rows))
+    for _, rows in sheets:
+        if any(_norm(r.cell(0)) == "NO" and _norm(r.cell(1)) == "KEGIATAN" for r in rows):
+            return _Parser(rows, source_name).parse()
+    title, rows = sheets[0]
+    if not any(r.filled for r in rows):
+        raise PlanFormatError(1, f"lembar kerja “{title}” kosong.")
+    return _Parser(rows, source_name).parse()

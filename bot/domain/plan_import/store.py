@@ -1,0 +1,705 @@
+"""Store a parsed plan: first import, or a merge with the plan already held for that agency and year.
+
+The merge is keyed by kegiatan name and aksi number (indicators by their position in the
+kegiatan), so the ids that realisations point at survive a re-import. Anything that already
+has realisations and is missing from the new file is refused unless forced. Rows go in with
+executemany statements on the session's connection: a 4,500-kegiatan plan is about 100,000
+rows, too many for one ORM object each. Everything runs in the caller's transaction.
+"""
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Session, SQLModel, select
+
+from bot.domain.audit import record
+from bot.text.formatting import rupiah
+from bot.domain.plan_import.parser import (
+    QUARTERS,
+    ParsedAksi,
+    ParsedIndicator,
+    ParsedKegiatan,
+    ParsedPlan,
+    PlanFormatError,
+    TargetRow,
+    name_key,
+)
+from bot.domain.numbers import Target, parse_target
+from bot.domain.people import assign_pic, get_or_create_person
+from models import (
+    Agency,
+    Aksi,
+    AksiRealisation,
+    AksiTarget,
+    Evidence,
+    Goal,
+    GoalIndicator,
+    ImportAnomaly,
+    IndicatorRealisation,
+    Kegiatan,
+    KegiatanIndicator,
+    KegiatanRealisation,
+    PeriodLock,
+    Person,
+    PicAssignment,
+    Plan,
+    Program,
+    ProgramIndicator,
+)
+from models.base import utcnow
+
+__all__ = [
+    "Change", "MergeRefused", "MergeResult", "PlanStoreError", "load_plan_tree", "plan_json", "save_plan",
+]
+
+# Numeric(20, 4) holds less than 10**16; a larger parsed target stays raw only.
+_MAX_STORED = Decimal(10) ** 15
+
+
+class PlanStoreError(ValueError):
+    """The plan cannot be stored as asked; the message is Indonesian and user-facing."""
+
+
+class MergeRefused(PlanStoreError):
+    """Items with realisations are missing from the new file, and the import was not forced."""
+
+    def __init__(self, blocked: list[str]):
+        lines = "\n".join(f"  • {item}" for item in blocked)
+        super().__init__(
+            "Impor dibatalkan: data berikut sudah punya realisasi tetapi tidak ada di berkas baru:\n"
+            f"{lines}\nPeriksa berkasnya, atau impor ulang dengan paksa (--force) untuk menghapusnya "
+            "beserta realisasinya.")
+        self.blocked = blocked
+
+
+@dataclass
+class Change:
+    """One added, changed or removed item: kind (goal/program/kegiatan/indikator/aksi/pic), label, detail."""
+
+    kind: str
+    key: str
+    detail: str = ""
+
+
+@dataclass
+class MergeResult:
+    plan_id: int
+    created: bool
+    added: list[Change] = field(default_factory=list)
+    changed: list[Change] = field(default_factory=list)
+    removed: list[Change] = field(default_factory=list)
+    kegiatan_count: int = 0
+    aksi_count: int = 0
+    indicator_count: int = 0
+    budget_total: int = 0
+    anomaly_count: int = 0
+
+    @property
+    def unchanged(self) -> bool:
+        return not (self.added or self.changed or self.removed)
+
+
+# ---------------------------------------------------------------------------------------------
+# JSON
+
+
+def plan_json(parsed: ParsedPlan) -> dict[str, Any]:
+    """The parsed plan in the stable shape that `rapk import --json` prints (automated checks read it)."""
+    return {
+        "agency": parsed.agency or "",
+        "year": parsed.year or 0,
+        "kegiatan": [
+            {
+                "seq": k.seq,
+                "no": k.no,
+                "name": k.name,
+                "goal": k.goal,
+                "program": k.program,
+                "budget": k.budget,
+                "indicators": [{"text": i.text, "target_raw": i.target_raw} for i in k.indicators],
+                "aksi": [{"no": a.no, "name": a.name, "indicator": a.indicator, "tw": list(a.tw)} for a in k.aksi],
+            }
+            for k in parsed.kegiatan
+        ],
+        "budget_total": parsed.budget_total,
+        "anomalies": [{"line": a.line, "raw": a.raw, "why": a.why} for a in parsed.anomalies],
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# row values
+
+
+def _stored_target(target: Target) -> tuple[Decimal | None, str]:
+    """The one value scoring can use: a single number, or a leading percentage with details after it."""
+    if not target.parts or (len(target.parts) > 1 and target.parts[0].unit != "%"):
+        return None, ""
+    value, unit = target.parts[0]
+    return (value if abs(value) < _MAX_STORED else None), unit[:100]
+
+
+def _indicator_values(ind: ParsedIndicator) -> dict[str, Any]:
+    value, unit = _stored_target(ind.target)
+    return {"text": ind.text, "target_raw": ind.target_raw, "target_value": value, "target_unit": unit,
+            "indicator_kind": ind.kind}
+
+
+def _aksi_values(aksi: ParsedAksi) -> dict[str, Any]:
+    return {"name": aksi.name, "indicator": aksi.indicator, "indicator_kind": aksi.kind, "source_line": aksi.line}
+
+
+def _target_values(raw: str) -> dict[str, Any]:
+    target = parse_target(raw)
+    # A quarterly cell holds one target; its first number is the one scoring uses.
+    value, unit = (None, "") if target.kind not in ("percent", "count") else _stored_target(
+        Target(raw, target.parts[:1], target.kind))
+    return {"raw": raw, "value": value, "unit": unit, "kind": target.kind}
+
+
+def _kegiatan_values(k: ParsedKegiatan, program_id: int) -> dict[str, Any]:
+    return {"seq": k.seq, "no": k.no, "name": k.name, "program_id": program_id, "budget": k.budget,
+            "budget_raw": k.budget_raw, "source_line": k.line}
+
+
+_TARGET_COLUMNS = ("seq", "no", "text", "target_raw", "tw1_raw", "tw2_raw", "tw3_raw", "tw4_raw")
+
+
+def _target_rows(rows: list[TargetRow]) -> list[dict[str, Any]]:
+    return [{"seq": i, "no": r.no, "text": r.text, "target_raw": r.target_raw, "tw1_raw": r.tw[0],
+             "tw2_raw": r.tw[1], "tw3_raw": r.tw[2], "tw4_raw": r.tw[3]} for i, r in enumerate(rows, start=1)]
+
+
+def _limit(model: type[SQLModel], column: str) -> int:
+    return _table(model).c[column].type.length or 10**9
+
+
+def _check_lengths(parsed: ParsedPlan) -> None:
+    """Refuse, by line, a cell longer than its column before anything is written (PostgreSQL would fail late)."""
+    def check(line: int, what: str, texts: Iterable[str], limit: int) -> None:
+        longest = max((len(t) for t in texts), default=0)
+        if longest > limit:
+            raise PlanFormatError(line, f"{what} terlalu panjang ({longest} karakter, paling banyak {limit}).")
+
+    for owner_model, model, owners in ((Goal, GoalIndicator, parsed.goals),
+                                       (Program, ProgramIndicator, parsed.programs)):
+        text, target, tw = _limit(model, "text"), _limit(model, "target_raw"), _limit(model, "tw1_raw")
+        for owner in owners:
+            check(owner.line, "nama sasaran/program", [owner.name], _limit(owner_model, "name"))
+            for r in owner.indicators:
+                check(r.line, "teks indikator", [r.text], text)
+                check(r.line, "target tahunan", [r.target_raw], target)
+                check(r.line, "target triwulan", r.tw, tw)
+    limits = {name: _limit(model, column) for name, model, column in (
+        ("name", Kegiatan, "name"), ("no", Kegiatan, "no"), ("ind", KegiatanIndicator, "text"),
+        ("target", KegiatanIndicator, "target_raw"), ("aksi", Aksi, "name"), ("aksi_ind", Aksi, "indicator"),
+        ("tw", AksiTarget, "raw"))}
+    for k in parsed.kegiatan:
+        check(k.line, "nama kegiatan", [k.name], limits["name"])
+        check(k.line, "nomor kegiatan", [k.no], limits["no"])
+        for i in k.indicators:
+            check(i.line, "teks indikator kegiatan", [i.text], limits["ind"])
+            check(i.line, "target tahunan", [i.target_raw], limits["target"])
+        for a in k.aksi:
+            check(a.line, "nama aksi", [a.name], limits["aksi"])
+            check(a.line, "indikator aksi", [a.indicator], limits["aksi_ind"])
+            check(a.line, "target triwulan", a.tw, limits["tw"])
+
+
+# ---------------------------------------------------------------------------------------------
+# bulk statements on the session's connection
+
+
+def _table(model: type[SQLModel]) -> sa.Table:
+    return model.__table__  # type: ignore[attr-defined]
+
+
+def _insert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]], *, ids: bool = False) -> list[int]:
+    """executemany INSERT; with ids=True the new ids come back in the order of `rows`."""
+    if not rows:
+        return []
+    table = _table(model)
+    conn = session.connection()
+    if not ids:
+        conn.execute(sa.insert(table), rows)
+        return []
+    result = conn.execute(sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), rows)
+    return [row[0] for row in result]
+
+
+def _differs(stored: Any, values: dict[str, Any]) -> bool:
+    return any(stored[column] != value for column, value in values.items())
+
+
+def _update(session: Session, model: type[SQLModel], rows: list[dict[str, Any]]) -> None:
+    """executemany UPDATE by id; every row carries the same columns plus `id`."""
+    if not rows:
+        return
+    table = _table(model)
+    columns = [c for c in rows[0] if c != "id"]
+    stmt = (sa.update(table).where(table.c.id == sa.bindparam("_id"))
+            .values({c: sa.bindparam(f"_{c}") for c in columns}))
+    session.connection().execute(stmt, [{f"_{k}": v for k, v in row.items()} for row in rows])
+
+
+def _delete(session: Session, model: type[SQLModel], column: str, ids: Iterable[int]) -> None:
+    ids = sorted(set(ids))
+    table = _table(model)
+    for start in range(0, len(ids), 500):
+        session.connection().execute(sa.delete(table).where(table.c[column].in_(ids[start:start + 500])))
+
+
+def _select(session: Session, stmt) -> list[Any]:
+    return list(session.connection().execute(stmt).mappings())
+
+
+# ---------------------------------------------------------------------------------------------
+# save / merge
+
+
+def _quarters(quarters: Iterable[int]) -> str:
+    return ", ".join(QUARTERS[q - 1] for q in sorted(set(quarters)))
+
+
+class _Merge:
+    """One import of a parsed plan into one Plan row (new or existing)."""
+
+    def __init__(self, session: Session, plan: Plan, parsed: ParsedPlan, *, created: bool, actor_label: str):
+        self.session = session
+        self.plan = plan
+        self.parsed = parsed
+        self.actor_label = actor_label
+        self.result = MergeResult(plan_id=plan.id, created=created)
+        self.audit: list[tuple[str, str, int | None, str, str | None, str | None]] = []
+        self.load()
+
+    # -- what is stored now -------------------------------------------------------------------
+
+    def load(self) -> None:
+        s, plan_id = self.session, self.plan.id
+        keg = _table(Kegiatan)
+        aksi = _table(Aksi)
+        ind = _table(KegiatanIndicator)
+        in_plan = sa.select(keg.c.id).where(keg.c.plan_id == plan_id)
+        aksi_in_plan = sa.select(aksi.c.id).where(aksi.c.kegiatan_id.in_(in_plan))
+        self.goals = {name_key(r["name"]): r for r in _select(s, sa.select(_table(Goal)).where(
+            _table(Goal).c.plan_id == plan_id))}
+        self.programs = {(r["goal_id"], name_key(r["name"])): r for r in _select(s, sa.select(_table(Program)).where(
+            _table(Program).c.plan_id == plan_id))}
+        self.program_names = {r["id"]: r["name"] for r in self.programs.values()}
+        self.target_rows = {
+            GoalIndicator: _children(s, GoalIndicator, "goal_id", [r["id"] for r in self.goals.values()]),
+            ProgramIndicator: _children(s, ProgramIndicator, "program_id", [r["id"] for r in self.programs.values()]),
+        }
+        self.kegiatan = {name_key(r["name"]): r for r in _select(s, sa.select(keg).where(keg.c.plan_id == plan_id))}
+        self.indicators: dict[int, list[Any]] = defaultdict(list)
+        for r in _select(s, sa.select(ind).where(ind.c.kegiatan_id.in_(in_plan)).order_by(ind.c.seq)):
+            self.indicators[r["kegiatan_id"]].append(r)
+        self.aksi: dict[int, dict[int, Any]] = defaultdict(dict)
+        for r in _select(s, sa.select(aksi).where(aksi.c.kegiatan_id.in_(in_plan))):
+            self.aksi[r["kegiatan_id"]][r["no"]] = r
+        self.targets: dict[int, dict[int, Any]] = defaultdict(dict)
+        at = _table(AksiTarget)
+        for r in _select(s, sa.select(at).where(at.c.aksi_id.in_(aksi_in_plan))):
+            self.targets[r["aksi_id"]][r["quarter"]] = r
+        # What realisations exist, by the row they hang on (quarters, for the refusal message).
+        self.real_aksi: dict[int, set[int]] = defaultdict(set)
+        ar = _table(AksiRealisation)
+        for r in _select(s, sa.select(ar.c.aksi_id, ar.c.quarter).where(ar.c.aksi_id.in_(aksi_in_plan))):
+            self.real_aksi[r["aksi_id"]].add(r["quarter"])
+        self.real_indicator: dict[int, set[int]] = defaultdict(set)
+        ir = _table(IndicatorRealisation)
+        for r in _select(s, sa.select(ir.c.indicator_id, ir.c.quarter).where(
+                ir.c.indicator_id.in_(sa.select(ind.c.id).where(ind.c.kegiatan_id.in_(in_plan))))):
+            self.real_indicator[r["indicator_id"]].add(r["quarter"])
+        self.real_kegiatan: dict[int, set[int]] = defaultdict(set)
+        for model in (KegiatanRealisation, Evidence):
+            t = _table(model)
+            for r in _select(s, sa.select(t.c.kegiatan_id, t.c.quarter).where(t.c.kegiatan_id.in_(in_plan))):
+                self.real_kegiatan[r["kegiatan_id"]].add(r["quarter"])
+
+    # -- refusal ------------------------------------------------------------------------------
+
+    def blocked(self) -> list[str]:
+        """Items with realisations that the new file no longer has."""
+        wanted = {name_key(k.name): k for k in self.parsed.kegiatan}
+        out = []
+        for key, row in self.kegiatan.items():
+            kid = row["id"]
+            if key not in wanted:
+                quarters = set(self.real_kegiatan[kid])
+                quarters |= {q for a in self.aksi[kid].values() for q in self.real_aksi[a["id"]]}
+                quarters |= {q for i in self.indicators[kid] for q in self.real_indicator[i["id"]]}
+                if quarters:
+                    out.append(f"kegiatan “{row['name']}” (realisasi {_quarters(quarters)})")
+                continue
+            new = wanted[key]
+            numbers = {a.no for a in new.aksi}
+            for no, a in sorted(self.aksi[kid].items()):
+                if no not in numbers and self.real_aksi[a["id"]]:
+                    out.append(f"aksi {no} “{a['name']}” pada kegiatan “{row['name']}” "
+                               f"(realisasi {_quarters(self.real_aksi[a['id']])})")
+            for i in self.indicators[kid][len(new.indicators):]:
+                if self.real_indicator[i["id"]]:
+                    out.append(f"indikator “{i['text']}” pada kegiatan “{row['name']}” "
+                               f"(realisasi {_quarters(self.real_indicator[i['id']])})")
+        return out
+
+    # -- applying -----------------------------------------------------------------------------
+
+    def note(self, what: str, kind: str, key: str, detail: str = "", *, entity: str, entity_id: int | None,
+             field: str = "", old: str | None = None, new: str | None = None) -> None:
+        """Record one change (`added` / `changed` / `removed`) in the result and, on a re-import, the audit."""
+        getattr(self.result, what).append(Change(kind, key, detail))
+        if not self.result.created:  # a first import is one audit row, not thousands
+            action = {"added": "plan.add", "changed": "plan.change", "removed": "plan.remove"}[what]
+            self.audit.append((action, entity, entity_id, field, old, new))
+
+    def run(self) -> MergeResult:
+        goal_ids = self.save_goals()
+        program_ids = self.save_programs(goal_ids)
+        self.save_kegiatan(program_ids)
+        self.remove_unused(goal_ids, program_ids)
+        self.save_anomalies()
+        self.save_pics()
+        r, p = self.result, self.parsed
+        r.kegiatan_count, r.aksi_count, r.indicator_count = len(p.kegiatan), p.aksi_count, p.indicator_count
+        r.budget_total, r.anomaly_count = p.budget_total, len(p.anomalies)
+        return r
+
+    def save_goals(self) -> dict[str, int]:
+        ids: dict[str, int] = {}
+        new_goals = []
+        for seq, g in enumerate(self.parsed.goals, start=1):
+            row = self.goals.get(name_key(g.name))
+            if row is None:
+                new_goals.append((seq, g))
+                continue
+            ids[name_key(g.name)] = row["id"]
+            values = {"seq": seq, "no": g.no, "name": g.name}
+            if _differs(row, values):
+                _update(self.session, Goal, [{"id": row["id"], **values}])
+            self.replace_target_rows(GoalIndicator, "goal_id", row["id"], g.indicators, "sasaran", g.name)
+        new_ids = _insert(self.session, Goal, [{"plan_id": self.plan.id, "seq": seq, "no": g.no, "name": g.name}
+                                               for seq, g in new_goals], ids=True)
+        for (_, g), gid in zip(new_goals, new_ids, strict=True):
+            ids[name_key(g.name)] = gid
+            _insert(self.session, GoalIndicator, [{"goal_id": gid, **r} for r in _target_rows(g.indicators)])
+            self.note("added", "sasaran", g.name, entity="goal", entity_id=gid, new=g.name)
+        return ids
+
+    def save_programs(self, goal_ids: dict[str, int]) -> dict[tuple[str, str], int]:
+        ids: dict[tuple[str, str], int] = {}
+        for seq, p in enumerate(self.parsed.programs, start=1):
+            goal_id = goal_ids[name_key(p.goal)]
+            key = (name_key(p.goal), name_key(p.name))
+            values = {"plan_id": self.plan.id, "goal_id": goal_id, "seq": seq, "no": p.no, "name": p.name}
+            row = self.programs.get((goal_id, name_key(p.name)))
+            if row is None:
+                ids[key] = _insert(self.session, Program, [values], ids=True)[0]
+                self.program_names[ids[key]] = p.name
+                _insert(self.session, ProgramIndicator,
+                        [{"program_id": ids[key], **r} for r in _target_rows(p.indicators)])
+                self.note("added", "program", p.name, entity="program", entity_id=ids[key], new=p.name)
+                continue
+            ids[key] = row["id"]
+            self.program_names[row["id"]] = p.name
+            if _differs(row, values):
+                _update(self.session, Program, [{"id": row["id"], **values}])
+            self.replace_target_rows(ProgramIndicator, "program_id", row["id"], p.indicators, "program", p.name)
+        return ids
+
+    def replace_target_rows(self, model: type[SQLModel], parent: str, parent_id: int, rows: list[TargetRow],
+                            kind: str, label: str) -> None:
+        """Goal and program indicators carry no realisations: replace them when they differ."""
+        table = _table(model)
+        new = _target_rows(rows)
+        if [{c: r[c] for c in _TARGET_COLUMNS} for r in self.target_rows[model][parent_id]] == new:
+            return
+        _delete(self.session, model, parent, [parent_id])
+        _insert(self.session, model, [{parent: parent_id, **r} for r in new])
+        self.note("changed", kind, label, "indikator/target diperbarui",
+                  entity=table.name, entity_id=parent_id, field="indicators")
+
+    def save_kegiatan(self, program_ids: dict[tuple[str, str], int]) -> None:
+        new_kegiatan: list[ParsedKegiatan] = []
+        new_aksi: list[tuple[int, ParsedAksi]] = []
+        new_indicators: list[dict[str, Any]] = []
+        updates: dict[type[SQLModel], list[dict[str, Any]]] = defaultdict(list)
+        for k in self.parsed.kegiatan:
+            program_id = program_ids[(name_key(k.goal), name_key(k.program))]
+            row = self.kegiatan.get(name_key(k.name))
+            if row is None:
+                new_kegiatan.append(k)
+                continue
+            kid = row["id"]
+            values = _kegiatan_values(k, program_id)
+            self.compare(k.name, "kegiatan", "kegiatan", kid, row, values, {
+                "no": "nomor", "name": "nama", "program_id": "program", "budget": "pagu"})
+            if _differs(row, values):
+                updates[Kegiatan].append({"id": kid, **values})
+            self.merge_indicators(k, kid, new_indicators, updates)
+            self.merge_aksi(k, kid, new_aksi, updates)
+        for model, rows in updates.items():
+            _update(self.session, model, rows)
+        kegiatan_ids = _insert(self.session, Kegiatan, [
+            {"plan_id": self.plan.id, **_kegiatan_values(k, program_ids[(name_key(k.goal), name_key(k.program))])}
+            for k in new_kegiatan], ids=True)
+        for k, kid in zip(new_kegiatan, kegiatan_ids, strict=True):
+            self.kegiatan[name_key(k.name)] = {"id": kid, "name": k.name}
+            new_indicators += [{"kegiatan_id": kid, "seq": i, **_indicator_values(ind)}
+                               for i, ind in enumerate(k.indicators, start=1)]
+            new_aksi += [(kid, a) for a in k.aksi]
+            self.note("added", "kegiatan", k.name, entity="kegiatan", entity_id=kid, new=k.name)
+        _insert(self.session, KegiatanIndicator, new_indicators)
+        aksi_ids = _insert(self.session, Aksi, [{"kegiatan_id": kid, "no": a.no, **_aksi_values(a)}
+                                                for kid, a in new_aksi], ids=True)
+        _insert(self.session, AksiTarget, [{"aksi_id": aid, "quarter": q, **_target_values(a.tw[q - 1])}
+                                           for (_, a), aid in zip(new_aksi, aksi_ids, strict=True)
+                                           for q in range(1, 5)])
+        self.remove_kegiatan()
+
+    def compare(self, label: str, kind: str, entity: str, entity_id: int, old: Any, new: dict[str, Any],
+                fields: dict[str, str]) -> None:
+        """Report each watched field whose value differs, as the user knows it (a name, Rupiah)."""
+        shown = {"budget": rupiah, "program_id": lambda v: self.program_names.get(v, v)}
+        for column, word in fields.items():
+            before, after = old[column], new[column]
+            if before == after:
+                continue
+            show = shown.get(column, str)
+            self.note("changed", kind, label, f"{word}: “{show(before)}” → “{show(after)}”", entity=entity,
+                      entity_id=entity_id, field=column, old=None if before is None else str(before),
+                      new=None if after is None else str(after))
+
+    def merge_indicators(self, k: ParsedKegiatan, kid: int, new_rows: list[dict[str, Any]],
+                         updates: dict[type[SQLModel], list[dict[str, Any]]]) -> None:
+        old = self.indicators[kid]
+        for seq, ind in enumerate(k.indicators, start=1):
+            values = {"seq": seq, **_indicator_values(ind)}
+            if seq > len(old):
+                new_rows.append({"kegiatan_id": kid, **values})
+                self.note("added", "indikator", f"{k.name} · {ind.text}", entity="kegiatan_indicator",
+                          entity_id=None, new=ind.text)
+                continue
+            row = old[seq - 1]
+            self.compare(f"{k.name} · indikator {seq}", "indikator", "kegiatan_indicator", row["id"], row, values,
+                         {"text": "teks", "target_raw": "target"})
+            if _differs(row, values):
+                updates[KegiatanIndicator].append({"id": row["id"], **values})
+        gone = old[len(k.indicators):]
+        if gone:
+            _delete(self.session, IndicatorRealisation, "indicator_id", [r["id"] for r in gone])
+            _delete(self.session, KegiatanIndicator, "id", [r["id"] for r in gone])
+        for row in gone:
+            self.note("removed", "indikator", f"{k.name} · {row['text']}", entity="kegiatan_indicator",
+                      entity_id=row["id"], old=row["text"])
+
+    def merge_aksi(self, k: ParsedKegiatan, kid: int, new_aksi: list[tuple[int, ParsedAksi]],
+                   updates: dict[type[SQLModel], list[dict[str, Any]]]) -> None:
+        old = self.aksi[kid]
+        for a in k.aksi:
+            row = old.get(a.no)
+            if row is None:
+                new_aksi.append((kid, a))
+                self.note("added", "aksi", f"{k.name} · aksi {a.no}", a.name, entity="aksi",
+                          entity_id=None, new=a.name)
+                continue
+            label = f"{k.name} · aksi {a.no}"
+            values = _aksi_values(a)
+            self.compare(label, "aksi", "aksi", row["id"], row, values, {"name": "nama", "indicator": "indikator"})
+            if _differs(row, values):
+                updates[Aksi].append({"id": row["id"], **values})
+            targets = self.targets[row["id"]]
+            for q in range(1, 5):
+                values = _target_values(a.tw[q - 1])
+                target = targets.get(q)
+                if target is None:
+                    _insert(self.session, AksiTarget, [{"aksi_id": row["id"], "quarter": q, **values}])
+                    continue
+                self.compare(label, "aksi", "aksi_target", target["id"], target, values,
+                             {"raw": f"target {QUARTERS[q - 1]}"})
+                if _differs(target, values):
+                    updates[AksiTarget].append({"id": target["id"], **values})
+        gone = [row for no, row in sorted(old.items()) if no not in {a.no for a in k.aksi}]
+        self.delete_aksi([row["id"] for row in gone])
+        for row in gone:
+            self.note("removed", "aksi", f"{k.name} · aksi {row['no']}", row["name"], entity="aksi",
+                      entity_id=row["id"], old=row["name"])
+
+    def delete_aksi(self, ids: list[int]) -> None:
+        if ids:
+            _delete(self.session, AksiRealisation, "aksi_id", ids)
+            _delete(self.session, AksiTarget, "aksi_id", ids)
+            _delete(self.session, Aksi, "id", ids)
+
+    def remove_kegiatan(self) -> None:
+        wanted = {name_key(k.name) for k in self.parsed.kegiatan}
+        gone = [row for key, row in self.kegiatan.items() if key not in wanted]
+        if not gone:
+            return
+        ids = [row["id"] for row in gone]
+        self.delete_aksi([a["id"] for kid in ids for a in self.aksi[kid].values()])
+        indicator_ids = [i["id"] for kid in ids for i in self.indicators[kid]]
+        _delete(self.session, IndicatorRealisation, "indicator_id", indicator_ids)
+        _delete(self.session, KegiatanIndicator, "id", indicator_ids)
+        for model in (KegiatanRealisation, Evidence, PicAssignment, PeriodLock):
+            _delete(self.session, model, "kegiatan_id", ids)
+        _delete(self.session, Kegiatan, "id", ids)
+        for row in gone:
+            self.note("removed", "kegiatan", row["name"], entity="kegiatan", entity_id=row["id"],
+                      old=row["name"])
+
+    def remove_unused(self, goal_ids: dict[str, int], program_ids: dict[tuple[str, str], int]) -> None:
+        """Programs, then goals, that the new file no longer has (their kegiatan are already gone or moved)."""
+        for stored, keep, model, indicators, parent, kind in (
+                (self.programs, program_ids, Program, ProgramIndicator, "program_id", "program"),
+                (self.goals, goal_ids, Goal, GoalIndicator, "goal_id", "sasaran")):
+            gone = [r for r in stored.values() if r["id"] not in set(keep.values())]
+            _delete(self.session, indicators, parent, [r["id"] for r in gone])
+            _delete(self.session, model, "id", [r["id"] for r in gone])
+            for r in gone:
+                self.note("removed", kind, r["name"], entity=_table(model).name, entity_id=r["id"], old=r["name"])
+
+    def save_anomalies(self) -> None:
+        """The anomaly list describes the file last imported: replaced, not accumulated."""
+        _delete(self.session, ImportAnomaly, "plan_id", [self.plan.id])
+        raw_limit = _table(ImportAnomaly).c.raw.type.length
+        why_limit = _table(ImportAnomaly).c.why.type.length
+        _insert(self.session, ImportAnomaly, [
+            {"plan_id": self.plan.id, "line": a.line, "raw": a.raw[:raw_limit], "why": a.why[:why_limit]}
+            for a in self.parsed.anomalies])
+
+    def save_pics(self) -> None:
+        """PIC column: people matched by name within the agency; assignments only added, never dropped."""
+        for k in self.parsed.kegiatan:
+            kid = self.kegiatan[name_key(k.name)]["id"]
+            for name in k.pics:
+                person, _ = get_or_create_person(name, session=self.session, agency_id=self.plan.agency_id,
+                                                 actor_label=self.actor_label)
+                if assign_pic(person.id, kid, session=self.session, actor_label=self.actor_label):
+                    self.note("added", "pic", f"{k.name} · {person.name}", entity="pic",
+                              entity_id=kid, new=person.name)
+
+
+def _agency(session: Session, name: str) -> Agency:
+    agency = session.exec(select(Agency).where(sa.func.lower(Agency.name) == name.lower())).first()
+    if agency is None:
+        agency = Agency(name=name)
+        session.add(agency)
+        session.flush()
+    return agency
+
+
+def save_plan(parsed: ParsedPlan, *, session: Session, agency: str | None = None, year: int | None = None,
+              force: bool = False, actor_label: str = "cli", actor_person_id: int | None = None,
+              actor_telegram_id: int | None = None) -> MergeResult:
+    """Store the parsed plan for its agency and year, merging with what is held; the caller commits."""
+    parsed = parsed.with_overrides(agency=agency, year=year)
+    if not parsed.agency:
+        raise PlanStoreError("Nama instansi tidak ditemukan di judul berkas; sebutkan nama instansinya (--agency).")
+    if not parsed.year:
+        raise PlanStoreError("Tahun rencana tidak ditemukan di judul berkas; sebutkan tahunnya (--year).")
+    if len(parsed.agency) > (_table(Agency).c.name.type.length or 300):
+        raise PlanStoreError("Nama instansi terlalu panjang.")
+    _check_lengths(parsed)
+    agency_row = _agency(session, parsed.agency)
+    plan = session.exec(select(Plan).where(Plan.agency_id == agency_row.id, Plan.year == parsed.year)).first()
+    created = plan is None
+    if created:
+        plan = Plan(agency_id=agency_row.id, year=parsed.year)
+        session.add(plan)
+    plan.title = parsed.title[:500]
+    plan.source_name = parsed.source_name[:500]
+    plan.imported_at = utcnow()
+    session.flush()
+    merge = _Merge(session, plan, parsed, created=created, actor_label=actor_label)
+    blocked = merge.blocked()
+    if blocked and not force:
+        raise MergeRefused(blocked)
+    result = merge.run()
+    actor = {"actor_label": actor_label, "actor_person_id": actor_person_id, "actor_telegram_id": actor_telegram_id}
+    record(session, action="plan.import", entity="plan", entity_id=plan.id, field="source_name",
+           new_value=parsed.source_name,
+           reason=(f"{'impor baru' if created else 'impor ulang'}: {result.kegiatan_count} kegiatan, "
+                   f"{len(result.added)} ditambah, {len(result.changed)} diubah, {len(result.removed)} dihapus"
+                   + (", dipaksa" if force and blocked else "")), **actor)
+    for action, entity, entity_id, field_name, old, new in merge.audit:
+        record(session, action=action, entity=entity, entity_id=entity_id, field=field_name, old_value=old,
+               new_value=new, **actor)
+    session.flush()
+    return result
+
+
+# ---------------------------------------------------------------------------------------------
+# reading back
+
+
+def load_plan_tree(plan_id: int, *, session: Session) -> dict[str, Any]:
+    """The stored plan as nested dicts (goal → program → kegiatan → indicators/aksi) for `rapk plan`."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise PlanStoreError(f"Rencana aksi #{plan_id} tidak ada.")
+    agency = session.get(Agency, plan.agency_id)
+    goals = _select(session, sa.select(_table(Goal)).where(_table(Goal).c.plan_id == plan_id).order_by("seq"))
+    goal_ind = _children(session, GoalIndicator, "goal_id", [g["id"] for g in goals])
+    programs = _select(session, sa.select(_table(Program)).where(_table(Program).c.plan_id == plan_id)
+                       .order_by("seq"))
+    program_ind = _children(session, ProgramIndicator, "program_id", [p["id"] for p in programs])
+    kegiatan = _select(session, sa.select(_table(Kegiatan)).where(_table(Kegiatan).c.plan_id == plan_id)
+                       .order_by("seq"))
+    kegiatan_ids = [k["id"] for k in kegiatan]
+    indicators = _children(session, KegiatanIndicator, "kegiatan_id", kegiatan_ids)
+    aksi = _children(session, Aksi, "kegiatan_id", kegiatan_ids, order="no")
+    targets = _children(session, AksiTarget, "aksi_id", [a["id"] for rows in aksi.values() for a in rows],
+                        order="quarter")
+    pics: dict[int, list[str]] = defaultdict(list)
+    for start in range(0, len(kegiatan_ids), 500):
+        for kid, name in session.exec(
+                select(PicAssignment.kegiatan_id, Person.name).join(Person, Person.id == PicAssignment.person_id)
+                .where(PicAssignment.kegiatan_id.in_(kegiatan_ids[start:start + 500]))).all():
+            pics[kid].append(name)
+
+    def target_rows(rows: list[Any]) -> list[dict[str, Any]]:
+        return [{"no": r["no"], "text": r["text"], "target_raw": r["target_raw"],
+                 "tw": [r["tw1_raw"], r["tw2_raw"], r["tw3_raw"], r["tw4_raw"]]} for r in rows]
+
+    kegiatan_by_program: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for k in kegiatan:
+        kegiatan_by_program[k["program_id"]].append({
+            "seq": k["seq"], "no": k["no"], "name": k["name"], "budget": k["budget"], "pics": sorted(pics[k["id"]]),
+            "indicators": [{"text": i["text"], "target_raw": i["target_raw"]} for i in indicators[k["id"]]],
+            "aksi": [{"no": a["no"], "name": a["name"], "indicator": a["indicator"],
+                      "tw": [t["raw"] for t in targets[a["id"]]]} for a in aksi[k["id"]]],
+        })
+    programs_by_goal: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for p in programs:
+        programs_by_goal[p["goal_id"]].append({"no": p["no"], "name": p["name"],
+                                               "indicators": target_rows(program_ind[p["id"]]),
+                                               "kegiatan": kegiatan_by_program[p["id"]]})
+    anomalies = _select(session, sa.select(_table(ImportAnomaly)).where(
+        _table(ImportAnomaly).c.plan_id == plan_id).order_by("line", "id"))
+    return {
+        "plan_id": plan_id, "agency": agency.name, "year": plan.year, "title": plan.title,
+        "source_name": plan.source_name, "imported_at": plan.imported_at,
+        "goals": [{"no": g["no"], "name": g["name"], "indicators": target_rows(goal_ind[g["id"]]),
+                   "programs": programs_by_goal[g["id"]]} for g in goals],
+        "kegiatan_count": len(kegiatan),
+        "aksi_count": sum(len(rows) for rows in aksi.values()),
+        "budget_total": sum(k["budget"] or 0 for k in kegiatan),
+        "anomalies": [{"line": a["line"], "raw": a["raw"], "why": a["why"]} for a in anomalies],
+    }
+
+
+def _children(session: Session, model: type[SQLModel], parent: str, ids: list[int],
+              order: str = "seq") -> dict[int, list[Any]]:
+    table = _table(model)
+    out: dict[int, list[Any]] = defaultdict(list)
+    for start in range(0, len(ids), 500):
+        for r in _select(session, sa.select(table).where(table.c[parent].in_(ids[start:start + 500]))
+                         .order_by(table.c[order])):
+            out[r[parent]].append(r)
+    return out

@@ -1,0 +1,241 @@
+"""Reminder rows and their content: the domain half of the idempotent reminder tick.
+
+`plan_due_reminders` turns calendar slots into Reminder rows (one per person, plan, quarter and
+kind); the dispatcher (jobs/) claims, sends and marks them. Rules:
+
+- A slot is due when its time has come (due_at <= now) on the same local day: a bot that was
+  down at 08:00 creates that day's reminders when it comes back, but never yesterday's.
+  Overdue nudges are the exception: the latest due overdue slot is created even when its day
+  has passed (older ones are not), so a PIC still hears once that the report is late.
+- Only for people with something open (unreported and unlocked) in that quarter, who are not
+  paused (paused_until >= today), not unreachable (blocked the bot), and onboarded (a bot cannot
+  message someone who never started it). No rows for a quarter locked for the whole plan.
+- Rows are inserted with INSERT … ON CONFLICT DO NOTHING on the unique key, so running the tick
+  twice, late, or from two processes at once creates each row exactly once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import or_
+from sqlmodel import Session, select
+
+from bot.text import formatting
+from bot.db import insert_ignore
+from bot.domain.calendar import KIND_DEADLINE, OVERDUE_PREFIX, ReminderSlot, ReportingCalendar
+from bot.domain.obligations import DueKegiatan, as_utc, due_for_person, due_for_plan, due_kegiatan, quarter_locked
+from bot.text.render import render
+from models import GroupPost, Person, Plan, Reminder
+
+MESSAGE_LIMIT = 4096  # Telegram's limit for one message
+MAX_KEGIATAN_PER_MESSAGE = 10  # one «Lapor sekarang» button each; the rest are summarised
+CLIP_CHARS = 300  # a name or indicator longer than this is cut (the document has some very long cells)
+
+
+def due_slots(calendar: ReportingCalendar, year: int, quarter: int, now_utc: datetime) -> list[ReminderSlot]:
+    """The person-reminder slots of a quarter to create at `now_utc` (see the module rules)."""
+    today = calendar.local_date(now_utc)
+    slots = [s for s in calendar.reminder_slots(year, quarter) if s.date == today and s.utc <= now_utc]
+    overdue = calendar.latest_overdue_slot(year, quarter, now_utc)
+    return slots + ([overdue] if overdue else [])
+
+
+def reachable_people(person_ids: Iterable[int], today: date, *, session: Session) -> set[int]:
+    """Of these people, those a reminder may go to today: onboarded, not blocked, not paused."""
+    ids = list(person_ids)
+    if not ids:
+        return set()
+    query = select(Person.id).where(
+        Person.id.in_(ids), Person.telegram_user_id.is_not(None), Person.unreachable_at.is_(None),
+        or_(Person.paused_until.is_(None), Person.paused_until < today))
+    return set(session.exec(query).all())
+
+
+def plan_due_reminders(now_utc: datetime, *, session: Session, calendar: ReportingCalendar, plan_id: int) -> int:
+    """Create the Reminder rows due at `now_utc` for one plan; returns how many were new."""
+    now_utc = as_utc(now_utc)
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise ValueError(f"no plan {plan_id}")
+    today = calendar.local_date(now_utc)
+    created = 0
+    for quarter in range(1, 5):
+        slots = due_slots(calendar, plan.year, quarter, now_utc)
+        if not slots or quarter_locked(plan_id, quarter, session=session):
+            continue
+        open_people = [p for p, items in due_for_plan(plan_id, quarter, session=session).items()
+                       if any(k.open for k in items)]
+        people = sorted(reachable_people(open_people, today, session=session))
+        rows = [{"person_id": p, "plan_id": plan_id, "quarter": quarter, "kind": s.kind, "due_at": s.utc,
+                 "status": "pending", "attempts": 0, "created_at": now_utc}
+                for s in slots for p in people]
+        created += insert_ignore(session, Reminder, rows, ["person_id", "plan_id", "quarter", "kind"])
+    return created
+
+
+def open_kegiatan(person_id: int, plan_id: int, quarter: int, *, session: Session) -> list[DueKegiatan]:
+    """The person's kegiatan with something unreported and unlocked in the quarter."""
+    if quarter_locked(plan_id, quarter, session=session):
+        return []
+    return [k for k in due_for_person(person_id, plan_id, quarter, session=session) if k.open]
+
+
+def still_due(reminder: Reminder, *, session: Session) -> bool:
+    """False when the person has meanwhile reported everything (or it was locked): skip sending."""
+    return bool(open_kegiatan(reminder.person_id, reminder.plan_id, reminder.quarter, session=session))
+
+
+def _clip(text: str, limit: int = CLIP_CHARS) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _kegiatan_content(k: DueKegiatan) -> dict[str, Any]:
+    return {
+        "id": k.kegiatan_id,
+        "no": k.kegiatan_no,
+        "name": _clip(k.kegiatan_name),
+        "budget": k.budget,
+        "budget_due": k.budget_outstanding,
+        "aksi": [{"no": a.no, "name": _clip(a.name), "indicator": _clip(a.indicator), "target": _clip(a.target_text),
+                  "target_raw": a.target_raw, "unit": a.unit} for a in k.outstanding],
+    }
+
+
+def reminder_wording(kind: str) -> str:
+    """before (H-d) / deadline (last call) / overdue."""
+    if kind == KIND_DEADLINE:
+        return "deadline"
+    return "overdue" if kind.startswith(OVERDUE_PREFIX) else "before"
+
+
+def reminder_content(reminder: Reminder, *, session: Session, calendar: ReportingCalendar,
+                     lang: str = "id") -> dict[str, Any]:
+    """Everything the reminder message says: who, which quarter, when it is due, and each open item."""
+    person = session.get(Person, reminder.person_id)
+    plan = session.get(Plan, reminder.plan_id)
+    if person is None or plan is None:
+        raise ValueError(f"reminder {reminder.id} points at a missing person or plan")
+    year, quarter = plan.year, reminder.quarter
+    sent_on = calendar.local_date(as_utc(reminder.due_at))
+    end, deadline = calendar.quarter_end(year, quarter), calendar.deadline(year, quarter)
+    return {
+        "person_name": person.name,
+        "year": year,
+        "quarter": quarter,
+        "quarter_label": formatting.quarter_label(quarter),
+        "kind": reminder.kind,
+        "wording": reminder_wording(reminder.kind),
+        "days_left": (end - sent_on).days,
+        "quarter_end": formatting.long_date(end, lang),
+        "deadline": formatting.long_date(deadline, lang),
+        "deadline_date": deadline,
+        "kegiatan": [_kegiatan_content(k) for k in
+                     open_kegiatan(reminder.person_id, reminder.plan_id, quarter, session=session)],
+    }
+
+
+def fit_message(template: str, lang: str, items: list[Any], *, limit: int = MESSAGE_LIMIT,
+                max_items: int | None = None, **context: Any) -> tuple[str, int]:
+    """Render with as many leading items as fit in `limit` characters; the template gets `items`
+    and `more` (how many were left out). Returns the text and the number of items shown."""
+    def attempt(shown: int) -> str:
+        return render(template, lang, **context, items=items[:shown], more=len(items) - shown)
+
+    low, high = 0, len(items) if max_items is None else min(len(items), max_items)
+    best = attempt(high)
+    if len(best) <= limit:
+        return best, high
+    best = attempt(0)
+    while high - low > 1:  # invariant: `low` items fit (or low == 0), `high` items do not
+        middle = (low + high) // 2
+        text = attempt(middle)
+        if len(text) <= limit:
+            low, best = middle, text
+        else:
+            high = middle
+    return best, low
+
+
+def render_reminder(reminder: Reminder, *, session: Session, calendar: ReportingCalendar, lang: str = "id",
+                    max_kegiatan: int = MAX_KEGIATAN_PER_MESSAGE) -> tuple[str, list[int]]:
+    """The reminder as Telegram HTML (≤ 4096 characters) and the ids of the kegiatan it lists,
+    one «Lapor sekarang» button each (callback data "lapor:<kegiatan_id>")."""
+    content = reminder_content(reminder, session=session, calendar=calendar, lang=lang)
+    kegiatan = content.pop("kegiatan")
+    text, shown = fit_message("reminder", lang, kegiatan, max_items=max_kegiatan, **content)
+    return text, [k["id"] for k in kegiatan[:shown]]
+
+
+@dataclass
+class LateKegiatan:
+    """A kegiatan with items still unreported, for the leadership and admin late list."""
+
+    kegiatan_id: int
+    no: str
+    name: str
+    pic_names: list[str]
+    outstanding_aksi: int
+    budget_missing: bool
+    locked: bool
+
+
+def late_list(plan_id: int, quarter: int, *, session: Session) -> list[LateKegiatan]:
+    """Kegiatan with outstanding items in the quarter and their PICs' names, in document order."""
+    items = [k for k in due_kegiatan(plan_id, quarter, session=session) if not k.complete]
+    pic_ids = {p for k in items for p in k.pic_ids}
+    names = dict(session.exec(select(Person.id, Person.name).where(Person.id.in_(pic_ids))).all()) if pic_ids else {}
+    return [LateKegiatan(kegiatan_id=k.kegiatan_id, no=k.kegiatan_no, name=k.kegiatan_name,
+                         pic_names=sorted(names[p] for p in k.pic_ids), outstanding_aksi=len(k.outstanding),
+                         budget_missing=k.budget_outstanding, locked=k.locked)
+            for k in items]
+
+
+def render_late_list(plan_id: int, quarter: int, *, session: Session, calendar: ReportingCalendar,
+                     lang: str = "id") -> str:
+    """The late list as Telegram HTML (≤ 4096 characters; the rest summarised)."""
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise ValueError(f"no plan {plan_id}")
+    late = late_list(plan_id, quarter, session=session)
+    rows = [{"no": k.no, "name": _clip(k.name), "pics": [_clip(n, 100) for n in k.pic_names],
+             "aksi": k.outstanding_aksi, "budget": k.budget_missing}
+            for k in late]
+    people = sorted({n for k in late for n in k.pic_names})
+    text, _ = fit_message("late_list", lang, rows, year=plan.year, quarter=quarter,
+                          deadline=formatting.long_date(calendar.deadline(plan.year, quarter), lang),
+                          people_count=len(people), total=len(rows))
+    return text
+
+
+def plan_late_list_posts(now_utc: datetime, *, session: Session, calendar: ReportingCalendar, plan_id: int,
+                         chat_ids: Iterable[int]) -> int:
+    """Create the late-list GroupPost rows (one per chat) on the late-list day once its time has come,
+    for unlocked quarters that have late kegiatan; idempotent like the reminder rows."""
+    now_utc = as_utc(now_utc)
+    plan = session.get(Plan, plan_id)
+    if plan is None:
+        raise ValueError(f"no plan {plan_id}")
+    today = calendar.local_date(now_utc)
+    rows = []
+    for quarter in range(1, 5):
+        slot = calendar.late_list_slot(plan.year, quarter)
+        if slot.date != today or slot.utc > now_utc or quarter_locked(plan_id, quarter, session=session):
+            continue
+        if not late_list(plan_id, quarter, session=session):
+            continue
+        rows += [{"dedupe_key": f"late-list:plan={plan_id}:q={quarter}:chat={chat_id}", "plan_id": plan_id,
+                  "quarter": quarter, "kind": "late-list", "chat_id": chat_id, "status": "pending", "attempts": 0,
+                  "created_at": now_utc} for chat_id in chat_ids]
+    return insert_ignore(session, GroupPost, rows, ["dedupe_key"])
+
+
+__all__ = [
+    "LateKegiatan", "due_slots", "fit_message", "insert_ignore", "late_list", "open_kegiatan", "plan_due_reminders",
+    "plan_late_list_posts", "reachable_people", "reminder_content", "reminder_wording", "render_late_list",
+    "render_reminder", "still_due",
+]

@@ -1,0 +1,272 @@
+"""The PIC's quarterly report: what the form shows, and saving it in one audited transaction."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session, select
+
+from bot.domain.audit import record
+from bot.db import insert_ignore
+from bot.domain.people import is_pic_of
+from models import (
+    Aksi,
+    AksiRealisation,
+    AksiTarget,
+    Evidence,
+    IndicatorRealisation,
+    Kegiatan,
+    KegiatanIndicator,
+    KegiatanRealisation,
+    PeriodLock,
+    Plan,
+)
+
+
+class ReportError(Exception):
+    """A report that may not be saved; `code` picks the Indonesian message template."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+@dataclass
+class AksiItem:
+    aksi_id: int
+    no: int
+    name: str
+    indicator: str
+    target_raw: str
+    target_value: Decimal | None
+    unit: str
+    kind: str
+    value: Decimal | None = None
+    value_raw: str = ""
+    reported: bool = False
+
+
+@dataclass
+class IndicatorItem:
+    indicator_id: int
+    text: str
+    target_raw: str
+    unit: str
+    value: Decimal | None = None
+    value_raw: str = ""
+    reported: bool = False
+
+
+@dataclass
+class ReportForm:
+    """Everything the conversation asks about one kegiatan in one quarter, with stored values."""
+
+    kegiatan_id: int
+    kegiatan_name: str
+    plan_id: int
+    year: int
+    quarter: int
+    budget: int | None
+    budget_other_quarters: int
+    budget_realised: int | None
+    kendala: str
+    tindak_lanjut: str
+    aksi: list[AksiItem]
+    indicators: list[IndicatorItem]
+    evidence_count: int
+    locked: bool
+    budget_reported: bool
+
+    @property
+    def budget_left(self) -> int | None:
+        """What is left of the pagu for this quarter (the other quarters' realisations taken off)."""
+        if self.budget is None:
+            return None
+        return self.budget - self.budget_other_quarters
+
+    @property
+    def due_count(self) -> int:
+        return len(self.aksi)
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for a in self.aksi if a.reported)
+
+    @property
+    def complete(self) -> bool:
+        return self.done_count == self.due_count and self.budget_reported
+
+
+def is_locked(plan_id: int, kegiatan_id: int, quarter: int, *, session: Session) -> bool:
+    """Locked for the whole plan or for this kegiatan."""
+    return session.exec(
+        select(PeriodLock.id).where(
+            PeriodLock.plan_id == plan_id, PeriodLock.quarter == quarter,
+            sa.or_(PeriodLock.kegiatan_id.is_(None), PeriodLock.kegiatan_id == kegiatan_id),
+        ).limit(1)
+    ).first() is not None
+
+
+def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm:
+    """The form for one kegiatan and quarter: due aksi (target this quarter) and stored values."""
+    kegiatan = session.get(Kegiatan, kegiatan_id)
+    if kegiatan is None:
+        raise ReportError("unknown_kegiatan")
+    plan = session.get(Plan, kegiatan.plan_id)
+    rows = session.exec(
+        select(Aksi, AksiTarget, AksiRealisation)
+        .join(AksiTarget, sa.and_(AksiTarget.aksi_id == Aksi.id, AksiTarget.quarter == quarter))
+        .outerjoin(AksiRealisation, sa.and_(AksiRealisation.aksi_id == Aksi.id, AksiRealisation.quarter == quarter))
+        .where(Aksi.kegiatan_id == kegiatan_id, AksiTarget.kind != "none")
+        .order_by(Aksi.no)
+    ).all()
+    aksi = [
+        AksiItem(a.id, a.no, a.name, a.indicator, t.raw, t.value, t.unit, t.kind,
+                 r.value if r else None, r.value_raw if r else "", r is not None)
+        for a, t, r in rows
+    ]
+    ind_rows = session.exec(
+        select(KegiatanIndicator, IndicatorRealisation)
+        .outerjoin(IndicatorRealisation, sa.and_(IndicatorRealisation.indicator_id == KegiatanIndicator.id,
+                                                 IndicatorRealisation.quarter == quarter))
+        .where(KegiatanIndicator.kegiatan_id == kegiatan_id).order_by(KegiatanIndicator.seq)
+    ).all()
+    indicators = [
+        IndicatorItem(i.id, i.text, i.target_raw, i.target_unit, r.value if r else None,
+                      r.value_raw if r else "", r is not None)
+        for i, r in ind_rows
+    ]
+    realisations = session.exec(select(KegiatanRealisation).where(KegiatanRealisation.kegiatan_id == kegiatan_id)).all()
+    this = next((r for r in realisations if r.quarter == quarter), None)
+    other = sum(r.budget_realised or 0 for r in realisations if r.quarter != quarter)
+    evidence = session.exec(
+        select(sa.func.count()).select_from(Evidence)
+        .where(Evidence.kegiatan_id == kegiatan_id, Evidence.quarter == quarter)
+    ).one()
+    return ReportForm(
+        kegiatan_id=kegiatan.id, kegiatan_name=kegiatan.name, plan_id=kegiatan.plan_id, year=plan.year,
+        quarter=quarter, budget=kegiatan.budget, budget_other_quarters=other,
+        budget_realised=this.budget_realised if this else None,
+        kendala=this.kendala if this else "", tindak_lanjut=this.tindak_lanjut if this else "",
+        aksi=aksi, indicators=indicators, evidence_count=int(evidence),
+        locked=is_locked(kegiatan.plan_id, kegiatan.id, quarter, session=session),
+        budget_reported=this is not None and this.budget_realised is not None,
+    )
+
+
+@dataclass
+class Submission:
+    """What the PIC confirmed on the summary card. A value of None leaves that item as it was."""
+
+    kegiatan_id: int
+    quarter: int
+    aksi_values: dict[int, tuple[Decimal, str]] = field(default_factory=dict)
+    indicator_values: dict[int, tuple[Decimal, str]] = field(default_factory=dict)
+    budget_realised: int | None = None
+    kendala: str | None = None
+    tindak_lanjut: str | None = None
+    evidence: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class SaveResult:
+    created: int = 0
+    changed: list[str] = field(default_factory=list)
+
+
+def _insert(session: Session, model, values: dict, keys: list[str]) -> None:
+    """Create the row unless it exists: concurrent savers meet on one row, then lock it."""
+    insert_ignore(session, model, [values], keys)
+
+
+def _locked_row(session: Session, model, **where):
+    query = select(model).filter_by(**where).with_for_update()
+    return session.exec(query.execution_options(populate_existing=True)).one()
+
+
+def _fmt(value) -> str | None:
+    return None if value is None else str(value)
+
+
+def save_report(sub: Submission, *, session: Session, person_id: int, actor_label: str, now: datetime,
+                late: bool) -> SaveResult:
+    """Store a submission in the caller's transaction; each change is audited (old → new).
+
+    Authorization and the lock are checked here again, at commit time, whatever the buttons said.
+    """
+    kegiatan = session.get(Kegiatan, sub.kegiatan_id)
+    if kegiatan is None:
+        raise ReportError("unknown_kegiatan")
+    if not is_pic_of(person_id, kegiatan.id, session=session):
+        raise ReportError("not_pic")
+    if is_locked(kegiatan.plan_id, kegiatan.id, sub.quarter, session=session):
+        raise ReportError("locked")
+    result = SaveResult()
+    audit = dict(actor_person_id=person_id, actor_label=actor_label, at=now)
+    valid_aksi = set(session.exec(select(Aksi.id).where(Aksi.kegiatan_id == kegiatan.id)).all())
+    for aksi_id, (value, raw) in sub.aksi_values.items():
+        if aksi_id not in valid_aksi:
+            raise ReportError("unknown_kegiatan")
+        _insert(session, AksiRealisation, dict(aksi_id=aksi_id, quarter=sub.quarter, value=None, value_raw="",
+                                               reported_by=person_id, reported_at=now, late=late),
+                ["aksi_id", "quarter"])
+        row = _locked_row(session, AksiRealisation, aksi_id=aksi_id, quarter=sub.quarter)
+        if row.value is None and row.value_raw == "":
+            result.created += 1
+        if row.value != value or row.value_raw != raw:
+            action = "report.create" if row.value is None and row.value_raw == "" else "report.update"
+            record(session, action=action, entity="aksi_realisation", entity_id=row.id, field=f"aksi:{aksi_id}",
+                   old_value=_fmt(row.value), new_value=_fmt(value), **audit)
+            if action == "report.update":
+                result.changed.append(f"aksi:{aksi_id}")
+            if action == "report.create":
+                # Lateness is decided when the value is first given; a later correction keeps it.
+                row.late = late
+            row.value, row.value_raw, row.reported_by, row.reported_at = value, raw, person_id, now
+    valid_ind = set(session.exec(select(KegiatanIndicator.id).where(KegiatanIndicator.kegiatan_id == kegiatan.id)).all())
+    for indicator_id, (value, raw) in sub.indicator_values.items():
+        if indicator_id not in valid_ind:
+            raise ReportError("unknown_kegiatan")
+        _insert(session, IndicatorRealisation, dict(indicator_id=indicator_id, quarter=sub.quarter, value=None,
+                                                    value_raw="", reported_by=person_id, reported_at=now),
+                ["indicator_id", "quarter"])
+        row = _locked_row(session, IndicatorRealisation, indicator_id=indicator_id, quarter=sub.quarter)
+        if row.value != value or row.value_raw != raw:
+            fresh = row.value is None and row.value_raw == ""
+            record(session, action="report.create" if fresh else "report.update", entity="indicator_realisation",
+                   entity_id=row.id, field=f"indikator:{indicator_id}", old_value=_fmt(row.value),
+                   new_value=_fmt(value), **audit)
+            if not fresh:
+                result.changed.append(f"indikator:{indicator_id}")
+            row.value, row.value_raw, row.reported_by, row.reported_at = value, raw, person_id, now
+    if sub.budget_realised is not None or sub.kendala is not None or sub.tindak_lanjut is not None:
+        _insert(session, KegiatanRealisation, dict(kegiatan_id=kegiatan.id, quarter=sub.quarter, budget_realised=None,
+                                                   kendala="", tindak_lanjut="", reported_by=person_id,
+                                                   reported_at=now, late=late),
+                ["kegiatan_id", "quarter"])
+        row = _locked_row(session, KegiatanRealisation, kegiatan_id=kegiatan.id, quarter=sub.quarter)
+        for name in ("budget_realised", "kendala", "tindak_lanjut"):
+            new = getattr(sub, name)
+            old = getattr(row, name)
+            if new is None or new == old:
+                continue
+            fresh = old in (None, "")
+            record(session, action="report.create" if fresh else "report.update", entity="kegiatan_realisation",
+                   entity_id=row.id, field=name, old_value=_fmt(old), new_value=_fmt(new), **audit)
+            if not fresh:
+                result.changed.append(name)
+            setattr(row, name, new)
+        row.reported_by, row.reported_at = person_id, now
+    for item in sub.evidence:
+        _insert(session, Evidence, dict(kegiatan_id=kegiatan.id, quarter=sub.quarter, uploaded_by=person_id,
+                                        uploaded_at=now, **item),
+                ["kegiatan_id", "quarter", "file_unique_id"])
+    session.flush()
+    return result
+
+
+def evidence_of(kegiatan_id: int, quarter: int, *, session: Session) -> list[Evidence]:
+    """Bukti dukung of a kegiatan and quarter, for an admin to get the files back."""
+    return list(session.exec(select(Evidence).where(Evidence.kegiatan_id == kegiatan_id, Evidence.quarter == quarter)
+                             .order_by(Evidence.uploaded_at)).all())

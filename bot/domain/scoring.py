@@ -1,0 +1,828 @@
+"""Tingkat capaian: physical achievement, budget absorption and reporting completeness of a plan.
+
+Pure functions over plain dataclasses. `load_scoring_input` reads a whole plan with a fixed
+handful of bulk queries (no per-row queries, so 12,000 aksi load in well under a second);
+`score_plan` turns that into a `PlanScore` for one quarter. Nothing here imports Telegram.
+
+Rules (Permendagri 86/2017 Renja evaluation: achievement = realisation / target × 100):
+
+* Only quarters with a target count. A target cell that is empty, `-`, unparsed or zero
+  means nothing is due that quarter (a zero target is real only for a negative indicator).
+* How an aksi's quarters combine (its *mode*):
+  - ``sum``: positive indicators, and percentage indicators whose quarterly targets are a
+    progress share (they add up to 100 ± 10, e.g. 25/25/25/25, 50/50, 30/40/40). Cumulative
+    target to TW n = sum of targets to n; cumulative realisation = sum of values reported to n
+    (a value reported in a quarter without a target is work done early, and counts).
+  - ``latest``: final-value indicators, and percentage indicators that are a level: targets
+    not adding up to ~100, never falling and ending at the whole (≥ 90), e.g. 100/100 or
+    20/25/40/100. Percentages that are neither (25/25/–/25) are read as a share. Cumulative target
+    = the latest target to n; realisation = the latest value reported since that target's
+    quarter.
+  - ``negative`` (lower is better): combines like ``latest``; achievement is
+    (2·target − realisation) / target × 100, floored at 0 (the form's usual rule for negative
+    indicators: on target = 100, each unit over target loses as much as a unit under gains).
+    A zero target scores 100 when realisation is zero, else 0.
+  A *positive* indicator whose targets are all percentages is read like a percentage one:
+  percentages only add up when they are shares.
+* Missing is never zero. An aksi is ``missing`` for the cumulative span when a due quarter
+  to n has no reported value (any of them for ``sum``, the latest for ``latest``; a partial
+  sum is still shown, not scored); ``not_due`` when nothing is due yet. Kegiatan achievement = mean of its scored aksi (status ``partial`` when some due
+  aksi are missing); program, goal and overall = mean of their scored kegiatan. Above aksi,
+  units differ and cannot be summed, so the target of an aggregate is 100 (% of what is due)
+  and its realisation is the mean achievement.
+* Every achievement is rounded half-up to one decimal — the number people see — and each
+  level averages the rounded numbers of the level below, so a reader can redo the sums.
+  The band is decided on that rounded number against the lower bounds (default 91/76/66/51):
+  90,5 is Tinggi, 90,96 shows as 91,0 and is Sangat Tinggi, 50,9 is Sangat Rendah.
+* Anomalous targets (a percentage over 100, a percent cell on a «Jumlah …» indicator or a
+  count on a «Persentase …» one, a unitless annual target of a million or more) are scored
+  as written and flagged, so reports can say «target tidak wajar» rather than «lagging».
+* Lagging kegiatan: scored below the second lower bound (Tinggi, 76 by default), worst first.
+* Kegiatan indicators (no quarterly targets) are scored against the annual target: counts add
+  up over the quarters, percentages and final values take the latest report.
+* Budget absorption = budget realised to TW n / pagu × 100, per kegiatan and summed above.
+* Completeness for TW n follows bot/due.py (what reminders, /status and /lapor say), so the
+  digest's «PIC sudah lapor X dari Y» never contradicts a PIC's /status. A kegiatan is due in
+  TW n when an aksi has a target cell in TW n (kind other than «none») or it has a budget
+  (pagu > 0); it is reported (complete) when every such aksi has a realisation row for TW n and
+  the budget realisation of TW n is entered (0 counts). Kegiatan indicators are optional. A
+  PIC has reported when all their due kegiatan are complete. A due kegiatan without a PIC is
+  not counted in «kegiatan X dari Y» (nobody can report it) but is listed as unreported, shown
+  as «belum ada PIC». This is the reporting rule only: achievement still scores just the
+  quarters with a usable target (a zero or unparsed cell is owed a value but not scored).
+"""
+
+from __future__ import annotations
+
+import gc
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from models import (
+    Agency,
+    Aksi,
+    AksiRealisation,
+    AksiTarget,
+    Goal,
+    IndicatorRealisation,
+    Kegiatan,
+    KegiatanIndicator,
+    KegiatanRealisation,
+    Person,
+    PicAssignment,
+    Plan,
+    Program,
+)
+
+BAND_NAMES: tuple[str, ...] = ("Sangat Tinggi", "Tinggi", "Sedang", "Rendah", "Sangat Rendah")
+DEFAULT_BANDS: tuple[int, ...] = (91, 76, 66, 51)
+QUARTERS: tuple[int, ...] = (1, 2, 3, 4)
+
+OK, PARTIAL, MISSING, NOT_DUE = "ok", "partial", "missing", "not_due"
+SUM, LATEST, NEGATIVE = "sum", "latest", "negative"
+
+# Flag codes (templates turn them into words).
+FLAG_PCT_OVER_100 = "pct_over_100"
+FLAG_UNIT_MISMATCH = "unit_mismatch"
+FLAG_IMPLAUSIBLE = "implausible_value"
+
+HUNDRED = Decimal(100)
+_ONE_DECIMAL = Decimal("0.1")
+_SHARE_TOLERANCE = Decimal(10)
+_IMPLAUSIBLE_UNITLESS = Decimal(1_000_000)
+_PCT_WORDS = re.compile(r"^\s*(pre|per|pro)sentas[ei]", re.IGNORECASE)
+_COUNT_WORDS = re.compile(r"^\s*jumlah\b", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------- input
+
+
+@dataclass(frozen=True)
+class TargetIn:
+    """One quarterly target cell: as written, and its parse (kind percent / count / none)."""
+
+    raw: str
+    value: Decimal | None
+    unit: str = ""
+    kind: str = "count"
+
+
+@dataclass(frozen=True)
+class AksiIn:
+    id: int
+    kegiatan_id: int
+    no: int
+    name: str
+    indicator: str = ""
+    kind: str = "positive"
+    targets: dict[int, TargetIn] = field(default_factory=dict)
+    reals: dict[int, Decimal] = field(default_factory=dict)
+    # Quarters with a realisation row but no value: not scored, yet reported for bot/due.py.
+    blank_reports: frozenset[int] = frozenset()
+
+    def owes(self, quarter: int) -> tuple[bool, bool]:
+        """(due, reported) in TW `quarter` by bot/due.py's rule: any target cell but «none» is due."""
+        target = self.targets.get(quarter)
+        if target is None or target.kind == "none":
+            return False, False
+        return True, quarter in self.reals or quarter in self.blank_reports
+
+
+@dataclass(frozen=True)
+class IndicatorIn:
+    """A kegiatan indicator: annual target and realised value per quarter."""
+
+    id: int
+    kegiatan_id: int
+    seq: int
+    text: str
+    target_raw: str = ""
+    target_value: Decimal | None = None
+    target_unit: str = ""
+    kind: str = "positive"
+    reals: dict[int, Decimal] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class KegiatanIn:
+    id: int
+    program_id: int
+    seq: int
+    no: str
+    name: str
+    budget: int | None = None
+    budget_reals: dict[int, int] = field(default_factory=dict)
+    kendala: dict[int, str] = field(default_factory=dict)
+    tindak_lanjut: dict[int, str] = field(default_factory=dict)
+    pic_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProgramIn:
+    id: int
+    goal_id: int
+    seq: int
+    no: str
+    name: str
+
+
+@dataclass(frozen=True)
+class GoalIn:
+    id: int
+    seq: int
+    no: str
+    name: str
+
+
+@dataclass(frozen=True)
+class ScoringInput:
+    """A whole plan as plain data, in document order."""
+
+    plan_id: int
+    year: int
+    agency: str
+    title: str
+    goals: list[GoalIn]
+    programs: list[ProgramIn]
+    kegiatan: list[KegiatanIn]
+    aksi: list[AksiIn]
+    indicators: list[IndicatorIn] = field(default_factory=list)
+    people: dict[int, str] = field(default_factory=dict)
+
+
+def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
+    """Read one plan and everything reported against it with a fixed number of bulk queries."""
+    rows = _bulk_rows(session, plan_id)
+    plan_row = rows.pop("plan")
+    if plan_row is None:
+        raise LookupError(f"no plan with id {plan_id}")
+    targets: dict[int, dict[int, TargetIn]] = defaultdict(dict)
+    for aksi_id, quarter, raw, value, unit, kind in rows["targets"]:
+        targets[aksi_id][quarter] = TargetIn(raw or "", _decimal(value), unit or "", kind or "none")
+    aksi_reals = _by_owner_quarter(rows["aksi_reals"])
+    blank_reports: dict[int, set[int]] = defaultdict(set)
+    for aksi_id, quarter, value in rows["aksi_reals"]:
+        if value is None:
+            blank_reports[aksi_id].add(quarter)
+    ind_reals = _by_owner_quarter(rows["indicator_reals"])
+    budget_reals: dict[int, dict[int, int]] = defaultdict(dict)
+    kendala: dict[int, dict[int, str]] = defaultdict(dict)
+    tindak: dict[int, dict[int, str]] = defaultdict(dict)
+    for keg_id, quarter, money, why, follow_up in rows["kegiatan_reals"]:
+        if money is not None:
+            budget_reals[keg_id][quarter] = int(money)
+        kendala[keg_id][quarter] = why or ""
+        tindak[keg_id][quarter] = follow_up or ""
+    pics: dict[int, list[int]] = defaultdict(list)
+    for keg_id, person_id in rows["pics"]:
+        pics[keg_id].append(person_id)
+    return ScoringInput(
+        plan_id=plan_id,
+        year=plan_row.year,
+        agency=plan_row.agency or "",
+        title=plan_row.title or "",
+        goals=[GoalIn(*r) for r in rows["goals"]],
+        programs=[ProgramIn(*r) for r in rows["programs"]],
+        kegiatan=[
+            KegiatanIn(id=r.id, program_id=r.program_id, seq=r.seq, no=r.no, name=r.name,
+                       budget=None if r.budget is None else int(r.budget),
+                       budget_reals=budget_reals.get(r.id, {}), kendala=kendala.get(r.id, {}),
+                       tindak_lanjut=tindak.get(r.id, {}), pic_ids=tuple(pics.get(r.id, ())))
+            for r in rows["kegiatan"]
+        ],
+        aksi=[
+            AksiIn(id=r.id, kegiatan_id=r.kegiatan_id, no=r.no, name=r.name, indicator=r.indicator or "",
+                   kind=r.indicator_kind or "positive", targets=targets.get(r.id, {}),
+                   reals=aksi_reals.get(r.id, {}), blank_reports=frozenset(blank_reports.get(r.id, ())))
+            for r in rows["aksi"]
+        ],
+        indicators=[
+            IndicatorIn(id=r.id, kegiatan_id=r.kegiatan_id, seq=r.seq, text=r.text, target_raw=r.target_raw or "",
+                        target_value=_decimal(r.target_value), target_unit=r.target_unit or "",
+                        kind=r.indicator_kind or "positive", reals=ind_reals.get(r.id, {}))
+            for r in rows["indicators"]
+        ],
+        people=dict(rows["people"]),
+    )
+
+
+def _bulk_rows(session: Session, plan_id: int) -> dict:
+    """The plan's rows, one query per table, as plain tuples.
+
+    Runs on the session's connection (Core): ORM result handling costs more than the queries.
+    """
+    conn = session.connection()
+
+    def run(query):
+        return conn.execute(query)
+
+    keg_ids = sa.select(Kegiatan.id).where(Kegiatan.plan_id == plan_id).scalar_subquery()
+    aksi_ids = sa.select(Aksi.id).where(Aksi.kegiatan_id.in_(keg_ids)).scalar_subquery()
+    ind_ids = sa.select(KegiatanIndicator.id).where(KegiatanIndicator.kegiatan_id.in_(keg_ids)).scalar_subquery()
+    return {
+        "plan": run(sa.select(Plan.year, Plan.title, Agency.name.label("agency"))
+                    .join(Agency, Agency.id == Plan.agency_id, isouter=True)
+                    .where(Plan.id == plan_id)).first(),
+        "goals": run(sa.select(Goal.id, Goal.seq, Goal.no, Goal.name)
+                     .where(Goal.plan_id == plan_id).order_by(Goal.seq, Goal.id)).all(),
+        "programs": run(sa.select(Program.id, Program.goal_id, Program.seq, Program.no, Program.name)
+                        .where(Program.plan_id == plan_id).order_by(Program.seq, Program.id)).all(),
+        "kegiatan": run(sa.select(Kegiatan.id, Kegiatan.program_id, Kegiatan.seq, Kegiatan.no, Kegiatan.name,
+                                  Kegiatan.budget)
+                        .where(Kegiatan.plan_id == plan_id).order_by(Kegiatan.seq, Kegiatan.id)).all(),
+        "indicators": run(sa.select(KegiatanIndicator.id, KegiatanIndicator.kegiatan_id, KegiatanIndicator.seq,
+                                    KegiatanIndicator.text, KegiatanIndicator.target_raw,
+                                    _exact(KegiatanIndicator.target_value), KegiatanIndicator.target_unit,
+                                    KegiatanIndicator.indicator_kind)
+                          .where(KegiatanIndicator.kegiatan_id.in_(keg_ids))
+                          .order_by(KegiatanIndicator.kegiatan_id, KegiatanIndicator.seq,
+                                    KegiatanIndicator.id)).all(),
+        "aksi": run(sa.select(Aksi.id, Aksi.kegiatan_id, Aksi.no, Aksi.name, Aksi.indicator, Aksi.indicator_kind)
+                    .where(Aksi.kegiatan_id.in_(keg_ids)).order_by(Aksi.kegiatan_id, Aksi.no, Aksi.id)).all(),
+        "targets": run(sa.select(AksiTarget.aksi_id, AksiTarget.quarter, AksiTarget.raw, _exact(AksiTarget.value),
+                                 AksiTarget.unit, AksiTarget.kind)
+                       .where(AksiTarget.aksi_id.in_(aksi_ids))).all(),
+        "aksi_reals": run(sa.select(AksiRealisation.aksi_id, AksiRealisation.quarter, _exact(AksiRealisation.value))
+                          .where(AksiRealisation.aksi_id.in_(aksi_ids))).all(),
+        "indicator_reals": run(sa.select(IndicatorRealisation.indicator_id, IndicatorRealisation.quarter,
+                                         _exact(IndicatorRealisation.value))
+                               .where(IndicatorRealisation.indicator_id.in_(ind_ids))).all(),
+        "kegiatan_reals": run(sa.select(KegiatanRealisation.kegiatan_id, KegiatanRealisation.quarter,
+                                        KegiatanRealisation.budget_realised, KegiatanRealisation.kendala,
+                                        KegiatanRealisation.tindak_lanjut)
+                              .where(KegiatanRealisation.kegiatan_id.in_(keg_ids))).all(),
+        "pics": run(sa.select(PicAssignment.kegiatan_id, PicAssignment.person_id)
+                    .where(PicAssignment.kegiatan_id.in_(keg_ids))
+                    .order_by(PicAssignment.kegiatan_id, PicAssignment.id)).all(),
+        "people": run(sa.select(Person.id, Person.name)
+                      .where(Person.id.in_(sa.select(PicAssignment.person_id)
+                                           .where(PicAssignment.kegiatan_id.in_(keg_ids))))).all(),
+    }
+
+
+def _exact(column):
+    """A Numeric column fetched without SQLAlchemy's per-row Decimal processing (see `_decimal`)."""
+    return sa.type_coerce(column, sa.String)
+
+
+def _decimal(value) -> Decimal | None:
+    """PostgreSQL hands back Decimal; SQLite an int or a float whose repr is the stored 4-place value."""
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
+
+
+def _by_owner_quarter(rows: Iterable[tuple[int, int, Decimal | None]]) -> dict[int, dict[int, Decimal]]:
+    """{owner_id: {quarter: value}}; a stored row without a value counts as not reported."""
+    out: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for owner, quarter, value in rows:
+        if value is not None:
+            out[owner][quarter] = _decimal(value)
+    return out
+
+
+# ---------------------------------------------------------------- output
+
+
+@dataclass(frozen=True)
+class Measure:
+    """Target, realisation and achievement (%) of one span: TW n alone, or cumulative to TW n."""
+
+    target: Decimal | None
+    real: Decimal | None
+    pct: Decimal | None
+    band: str | None
+    status: str  # ok / partial / missing / not_due
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Pagu and realised rupiah (integers) with absorption % to TW n."""
+
+    pagu: int | None
+    real_quarter: int | None
+    real_cumulative: int | None
+    absorption: Decimal | None
+
+
+@dataclass(frozen=True)
+class AksiScore:
+    id: int
+    kegiatan_id: int
+    no: int
+    name: str
+    indicator: str
+    unit: str  # "%" for percentage targets, else the unit as written (often empty)
+    mode: str  # sum / latest / negative
+    annual_target: Decimal | None
+    targets: dict[int, Decimal]  # due quarters only
+    reals: dict[int, Decimal]
+    quarter: Measure
+    cumulative: Measure
+    missing_quarters: tuple[int, ...]  # due quarters to TW n without a value
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class IndicatorScore:
+    """A kegiatan indicator against its annual target (the form's «capaian» column)."""
+
+    id: int
+    seq: int
+    text: str
+    target_raw: str
+    target: Decimal | None
+    unit: str
+    reals: dict[int, Decimal]
+    total: Decimal | None
+    pct: Decimal | None
+    band: str | None
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KegiatanScore:
+    id: int
+    program_id: int
+    seq: int
+    no: str
+    name: str
+    quarter: Measure
+    cumulative: Measure
+    budget: Budget
+    aksi: list[AksiScore]
+    indicators: list[IndicatorScore]
+    pic_ids: tuple[int, ...]
+    pic_names: tuple[str, ...]
+    aksi_due: int  # aksi with a target cell in TW n (bot/due.py's rule)
+    aksi_reported: int  # of those, with a realisation row
+    kendala: str
+    tindak_lanjut: str
+    flags: tuple[str, ...]
+    due: bool = False  # something to report in TW n: an aksi due, or a budget (pagu > 0)
+    budget_reported: bool = False  # the budget realisation of TW n is entered (0 counts)
+
+    @property
+    def reported(self) -> bool | None:
+        """Complete for TW n as bot/due.py says (DueKegiatan.complete); None when nothing is due."""
+        if not self.due:
+            return None
+        return self.aksi_reported == self.aksi_due and self.budget_reported
+
+    @property
+    def counted(self) -> bool:
+        """Counts in «kegiatan X dari Y»: due in TW n and held by a PIC."""
+        return self.due and bool(self.pic_ids)
+
+    @property
+    def flagged(self) -> bool:
+        return bool(self.flags)
+
+
+@dataclass(frozen=True)
+class ProgramScore:
+    id: int
+    goal_id: int
+    seq: int
+    no: str
+    name: str
+    quarter: Measure
+    cumulative: Measure
+    budget: Budget
+    kegiatan: list[KegiatanScore]
+
+
+@dataclass(frozen=True)
+class GoalScore:
+    id: int
+    seq: int
+    no: str
+    name: str
+    quarter: Measure
+    cumulative: Measure
+    budget: Budget
+    programs: list[ProgramScore]
+
+    @property
+    def kegiatan(self) -> list[KegiatanScore]:
+        return [k for p in self.programs for k in p.kegiatan]
+
+
+@dataclass(frozen=True)
+class PicStatus:
+    person_id: int
+    name: str
+    due_kegiatan: tuple[int, ...]
+    unreported_kegiatan: tuple[int, ...]
+
+    @property
+    def reported(self) -> bool:
+        return not self.unreported_kegiatan
+
+
+@dataclass(frozen=True)
+class Completeness:
+    """Who has and has not reported TW n (only kegiatan and PICs with something due count)."""
+
+    kegiatan_due: int  # due and held by a PIC
+    kegiatan_reported: int  # of those, complete
+    pics: list[PicStatus]
+    # Due and not complete, in document order; includes kegiatan without a PIC («belum ada PIC»),
+    # so it is exactly bot.domain.obligations.due_kegiatan's incomplete set.
+    unreported: list[KegiatanScore]
+
+    @property
+    def pics_due(self) -> int:
+        return len(self.pics)
+
+    @property
+    def pics_reported(self) -> int:
+        return sum(1 for p in self.pics if p.reported)
+
+
+@dataclass(frozen=True)
+class PlanScore:
+    plan_id: int
+    year: int
+    agency: str
+    title: str
+    quarter_no: int
+    bands: tuple[int, ...]
+    quarter: Measure
+    cumulative: Measure
+    budget: Budget
+    goals: list[GoalScore]
+    completeness: Completeness
+
+    @property
+    def programs(self) -> list[ProgramScore]:
+        return [p for g in self.goals for p in g.programs]
+
+    @property
+    def kegiatan(self) -> list[KegiatanScore]:
+        return [k for p in self.programs for k in p.kegiatan]
+
+    def find_program(self, program_id: int) -> ProgramScore | None:
+        return next((p for p in self.programs if p.id == program_id), None)
+
+    def find_kegiatan(self, kegiatan_id: int) -> KegiatanScore | None:
+        return next((k for k in self.kegiatan if k.id == kegiatan_id), None)
+
+    def lagging(self) -> list[KegiatanScore]:
+        """Kegiatan scored below the Tinggi band to date, worst first."""
+        floor = Decimal(self.bands[1])
+        low = [k for k in self.kegiatan if k.cumulative.pct is not None and k.cumulative.pct < floor]
+        return sorted(low, key=lambda k: (k.cumulative.pct, k.seq))
+
+
+# ---------------------------------------------------------------- arithmetic
+
+
+def round1(value: Decimal) -> Decimal:
+    """Half-up to one decimal: the precision reports show and bands are decided on."""
+    return value.quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def band_for(pct: Decimal | None, bounds: Sequence[int] = DEFAULT_BANDS) -> str | None:
+    """Band name of an achievement: the first lower bound it reaches (rounded to 0,1 first)."""
+    if pct is None:
+        return None
+    shown = round1(Decimal(pct))
+    for name, bound in zip(BAND_NAMES, bounds, strict=False):
+        if shown >= Decimal(bound):
+            return name
+    return BAND_NAMES[-1]
+
+
+def achievement(real: Decimal, target: Decimal, *, negative: bool = False) -> Decimal:
+    """Realisation / target × 100, or the negative-indicator rule; rounded to 0,1."""
+    if negative:
+        if target == 0:
+            return HUNDRED if real <= 0 else Decimal(0)
+        return round1(max(Decimal(0), (2 * target - real) / target * HUNDRED))
+    return round1(real / target * HUNDRED)
+
+
+def mean(values: Sequence[Decimal]) -> Decimal | None:
+    return round1(sum(values, Decimal(0)) / len(values)) if values else None
+
+
+def absorption(real: int | None, pagu: int | None) -> Decimal | None:
+    if real is None or not pagu:
+        return None
+    return round1(Decimal(real) / Decimal(pagu) * HUNDRED)
+
+
+# ---------------------------------------------------------------- aksi
+
+
+def _due_targets(aksi: AksiIn, negative: bool) -> dict[int, TargetIn]:
+    """Quarters with something due: a parsed value, non-zero unless lower-is-better."""
+    return {
+        q: t for q, t in sorted(aksi.targets.items())
+        if t.kind != "none" and t.value is not None and (t.value != 0 or negative)
+    }
+
+
+def _mode(kind: str, due: dict[int, TargetIn]) -> str:
+    """How the aksi's quarters combine (see the module docstring)."""
+    if kind == NEGATIVE:
+        return NEGATIVE
+    if kind == "final":
+        return LATEST
+    values = [t.value for t in due.values()]
+    if values and (kind == "percentage" or all(t.kind == "percent" for t in due.values())):
+        if abs(sum(values) - HUNDRED) <= _SHARE_TOLERANCE:
+            return SUM  # a progress share: the quarters add up to the whole
+        if values[-1] >= HUNDRED - _SHARE_TOLERANCE and all(a <= b for a, b in zip(values, values[1:])):
+            return LATEST  # a level reached each time (100, 100) or a rising series to the whole
+    return SUM  # counts; and percentages that are neither (25, 25, –, 25: a share with a lost cell)
+
+
+def _flags(indicator: str, due: dict[int, TargetIn]) -> tuple[str, ...]:
+    """Why an aksi's targets look like typing errors (kept and scored as written)."""
+    kinds = {t.kind for t in due.values()}
+    flags = []
+    if any(t.kind == "percent" and t.value > HUNDRED for t in due.values()):
+        flags.append(FLAG_PCT_OVER_100)
+    if (len(kinds) > 1
+            or ("percent" in kinds and _COUNT_WORDS.match(indicator))
+            or ("count" in kinds and _PCT_WORDS.match(indicator))):
+        flags.append(FLAG_UNIT_MISMATCH)
+    return tuple(flags)
+
+
+def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS) -> AksiScore:
+    """One aksi for TW `quarter` alone and cumulative to it."""
+    kind = (aksi.kind or "positive").lower()
+    due_targets = _due_targets(aksi, kind == NEGATIVE)
+    mode = _mode(kind, due_targets)
+    negative = mode == NEGATIVE
+    due = {q: t.value for q, t in due_targets.items()}
+    reals = dict(sorted(aksi.reals.items()))
+
+    q_target, q_real = due.get(quarter), reals.get(quarter)
+    quarter_measure = _measure(q_target, q_real, negative, bounds, due=q_target is not None)
+
+    due_to_date = [q for q in due if q <= quarter]
+    missing = tuple(q for q in due_to_date if q not in reals)
+    if mode == SUM:
+        cum_target = sum((due[q] for q in due_to_date), Decimal(0)) if due_to_date else None
+        reported = [v for q, v in reals.items() if q <= quarter]
+        cum_real = sum(reported, Decimal(0)) if reported else None
+        annual = sum(due.values(), Decimal(0)) if due else None
+    else:
+        last_due = due_to_date[-1] if due_to_date else None
+        cum_target = due[last_due] if last_due else None
+        since = [v for q, v in reals.items() if last_due and last_due <= q <= quarter]
+        cum_real = since[-1] if since else None
+        # Only the latest due quarter's value answers a level target; earlier gaps do not matter.
+        missing = (last_due,) if last_due and cum_real is None else ()
+        annual = due[max(due)] if due else None
+    cumulative = _measure(cum_target, None if missing else cum_real, negative, bounds,
+                          due=cum_target is not None)
+    if missing and cum_real is not None:
+        cumulative = Measure(cumulative.target, cum_real, None, None, MISSING)  # partial sum, shown as such
+    first = next(iter(due_targets.values()), None)  # mixed units: the first target's unit is the intended one
+    unit = "" if first is None else ("%" if first.kind == "percent" else first.unit)
+    return AksiScore(
+        id=aksi.id, kegiatan_id=aksi.kegiatan_id, no=aksi.no, name=aksi.name, indicator=aksi.indicator,
+        unit=unit, mode=mode, annual_target=annual, targets=due, reals=reals,
+        quarter=quarter_measure, cumulative=cumulative, missing_quarters=missing,
+        flags=_flags(aksi.indicator, due_targets),
+    )
+
+
+def _measure(target: Decimal | None, real: Decimal | None, negative: bool, bounds: Sequence[int],
+             *, due: bool) -> Measure:
+    if not due or target is None:
+        return Measure(None, real, None, None, NOT_DUE)
+    if real is None:
+        return Measure(target, None, None, None, MISSING)
+    pct = achievement(real, target, negative=negative)
+    return Measure(target, real, pct, band_for(pct, bounds), OK)
+
+
+# ---------------------------------------------------------------- indicators
+
+
+def score_indicator(ind: IndicatorIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS) -> IndicatorScore:
+    """Realisation to TW n against the annual target: counts add up, percentages and levels do not."""
+    reals = {q: v for q, v in sorted(ind.reals.items()) if q <= quarter}
+    kind = (ind.kind or "positive").lower()
+    is_percent = "%" in ind.target_unit or ind.target_unit.lower() in {"persen", "percent"}
+    if not reals:
+        total = None
+    elif kind == "positive" and not is_percent:
+        total = sum(reals.values(), Decimal(0))
+    else:
+        total = list(reals.values())[-1]
+    target = ind.target_value
+    pct = None
+    if total is not None and target is not None and (target != 0 or kind == "negative"):
+        pct = achievement(total, target, negative=kind == "negative")
+    flags = []
+    if target is not None and is_percent and target > HUNDRED:
+        flags.append(FLAG_PCT_OVER_100)
+    if target is not None and not ind.target_unit.strip() and target >= _IMPLAUSIBLE_UNITLESS:
+        flags.append(FLAG_IMPLAUSIBLE)
+    return IndicatorScore(
+        id=ind.id, seq=ind.seq, text=ind.text, target_raw=ind.target_raw, target=target, unit=ind.target_unit,
+        reals=reals, total=total, pct=pct, band=band_for(pct, bounds), flags=tuple(flags),
+    )
+
+
+# ---------------------------------------------------------------- aggregates
+
+
+def _aggregate(children: Sequence[Measure], bounds: Sequence[int]) -> Measure:
+    """Mean achievement of the children that are scored; the status says how complete it is."""
+    due = [m for m in children if m.status != NOT_DUE]
+    if not due:
+        return Measure(None, None, None, None, NOT_DUE)
+    scored = [m.pct for m in due if m.pct is not None]
+    pct = mean(scored)
+    if not scored:
+        status = MISSING
+    elif len(scored) == len(due) and all(m.status == OK for m in due):
+        status = OK
+    else:
+        status = PARTIAL
+    return Measure(HUNDRED, pct, pct, band_for(pct, bounds), status)
+
+
+def _sum_budgets(budgets: Iterable[Budget]) -> Budget:
+    budgets = list(budgets)
+
+    def total(values: list[int | None]) -> int | None:
+        present = [v for v in values if v is not None]
+        return sum(present) if present else None
+
+    pagu = total([b.pagu for b in budgets])
+    real = total([b.real_cumulative for b in budgets])
+    return Budget(pagu, total([b.real_quarter for b in budgets]), real, absorption(real, pagu))
+
+
+def _kegiatan_budget(keg: KegiatanIn, quarter: int) -> Budget:
+    to_date = [v for q, v in keg.budget_reals.items() if q <= quarter]
+    real = sum(to_date) if to_date else None
+    return Budget(keg.budget, keg.budget_reals.get(quarter), real, absorption(real, keg.budget))
+
+
+def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_BANDS) -> PlanScore:
+    """Score every level of the plan for TW `quarter` (1..4)."""
+    if quarter not in QUARTERS:
+        raise ValueError(f"quarter must be 1..4, not {quarter!r}")
+    bounds = tuple(int(b) for b in bands)
+    aksi_by_keg: dict[int, list[AksiScore]] = defaultdict(list)
+    owed: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # kegiatan → [aksi due, aksi reported]
+    for a in data.aksi:
+        aksi_by_keg[a.kegiatan_id].append(score_aksi(a, quarter, bounds))
+        due, reported = a.owes(quarter)
+        if due:
+            counts = owed[a.kegiatan_id]
+            counts[0] += 1
+            counts[1] += reported
+    ind_by_keg: dict[int, list[IndicatorScore]] = defaultdict(list)
+    for ind in data.indicators:
+        ind_by_keg[ind.kegiatan_id].append(score_indicator(ind, quarter, bounds))
+
+    keg_by_program: dict[int, list[KegiatanScore]] = defaultdict(list)
+    for keg in data.kegiatan:
+        keg_by_program[keg.program_id].append(
+            _score_kegiatan(keg, quarter, aksi_by_keg[keg.id], ind_by_keg[keg.id], data.people, bounds,
+                            owed.get(keg.id, (0, 0))))
+
+    prog_by_goal: dict[int, list[ProgramScore]] = defaultdict(list)
+    for p in data.programs:
+        kegs = keg_by_program[p.id]
+        quarter_m, cum_m, budget = _roll_up(kegs, bounds)
+        prog_by_goal[p.goal_id].append(ProgramScore(p.id, p.goal_id, p.seq, p.no, p.name, quarter_m, cum_m,
+                                                    budget, kegs))
+    goals = []
+    for g in data.goals:
+        progs = prog_by_goal[g.id]
+        quarter_m, cum_m, budget = _roll_up([k for p in progs for k in p.kegiatan], bounds)
+        goals.append(GoalScore(g.id, g.seq, g.no, g.name, quarter_m, cum_m, budget, progs))
+    all_keg = [k for g in goals for k in g.kegiatan]
+    quarter_m, cum_m, budget = _roll_up(all_keg, bounds)
+    return PlanScore(
+        plan_id=data.plan_id, year=data.year, agency=data.agency, title=data.title, quarter_no=quarter,
+        bands=bounds, quarter=quarter_m, cumulative=cum_m, budget=budget, goals=goals,
+        completeness=_completeness(all_keg, data.people),
+    )
+
+
+def _roll_up(kegs: Sequence[KegiatanScore], bounds: Sequence[int]) -> tuple[Measure, Measure, Budget]:
+    """Program, goal and plan level: the mean of their kegiatan, and summed budgets."""
+    return (_aggregate([k.quarter for k in kegs], bounds), _aggregate([k.cumulative for k in kegs], bounds),
+            _sum_budgets(k.budget for k in kegs))
+
+
+def _score_kegiatan(keg: KegiatanIn, quarter: int, aksi: list[AksiScore], indicators: list[IndicatorScore],
+                    people: dict[int, str], bounds: Sequence[int], owed: Sequence[int]) -> KegiatanScore:
+    aksi_due, aksi_reported = owed
+    flags = sorted({f for a in aksi for f in a.flags} | {f for i in indicators for f in i.flags})
+    return KegiatanScore(
+        id=keg.id, program_id=keg.program_id, seq=keg.seq, no=keg.no, name=keg.name,
+        quarter=_aggregate([a.quarter for a in aksi], bounds),
+        cumulative=_aggregate([a.cumulative for a in aksi], bounds),
+        budget=_kegiatan_budget(keg, quarter), aksi=aksi, indicators=indicators, pic_ids=keg.pic_ids,
+        pic_names=tuple(people.get(p, "?") for p in keg.pic_ids),
+        aksi_due=aksi_due, aksi_reported=aksi_reported,
+        kendala=keg.kendala.get(quarter, ""), tindak_lanjut=keg.tindak_lanjut.get(quarter, ""),
+        flags=tuple(flags), due=aksi_due > 0 or (keg.budget or 0) > 0,
+        budget_reported=quarter in keg.budget_reals,
+    )
+
+
+def _completeness(kegiatan: Sequence[KegiatanScore], people: dict[int, str]) -> Completeness:
+    due = [k for k in kegiatan if k.reported is not None]
+    per_person_due: dict[int, list[int]] = defaultdict(list)
+    per_person_open: dict[int, list[int]] = defaultdict(list)
+    for k in due:
+        for pid in k.pic_ids:
+            per_person_due[pid].append(k.id)
+            if not k.reported:
+                per_person_open[pid].append(k.id)
+    pics = sorted(
+        (PicStatus(pid, people.get(pid, "?"), tuple(ids), tuple(per_person_open.get(pid, ())))
+         for pid, ids in per_person_due.items()),
+        key=lambda p: (p.name.casefold(), p.person_id),
+    )
+    counted = [k for k in due if k.counted]
+    return Completeness(
+        kegiatan_due=len(counted), kegiatan_reported=sum(1 for k in counted if k.reported),
+        pics=pics, unreported=[k for k in due if not k.reported],
+    )
+
+
+def score_plan_from_db(plan_id: int, quarter: int, *, session: Session,
+                       bands: Sequence[int] = DEFAULT_BANDS) -> PlanScore:
+    """Load and score in one call (what reports use)."""
+    with gc_paused():
+        return score_plan(load_scoring_input(plan_id, session=session), quarter, bands)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector around bulk building.
+
+    Loading a big plan allocates hundreds of thousands of small objects that all stay alive;
+    each allocation burst would start a collection that scans them all again for nothing
+    (it doubled the load time of a 12,000-aksi plan). Nothing built here forms cycles.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()

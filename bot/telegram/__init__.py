@@ -1,0 +1,1 @@
+"""The python-telegram-bot runtime: application, persistence, HTTP, webhook, sending, button data."""

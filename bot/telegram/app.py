@@ -1,0 +1,215 @@
+"""Builds the python-telegram-bot Application: defaults, rate limiter, persistence, handlers, jobs."""
+
+import asyncio
+import logging
+import re
+import time
+import uuid
+
+from sqlalchemy import Engine
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, Defaults
+
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.db import make_engine, migrate
+from bot.telegram.persistence import DatabasePersistence
+from bot.text.render import labels
+from bot.telegram.services import SERVICES_KEY, Services
+from bot.telegram.http import AiohttpRequest
+
+log = logging.getLogger("rapk.app")
+
+
+class TokenRedactingFilter(logging.Filter):
+    """Never log the bot token: PTB and HTTP clients put it in request URLs."""
+
+    pattern = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+
+    def __init__(self, token: str | None = None):
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self.pattern.sub("<token>", message)
+        if self.token:
+            redacted = redacted.replace(self.token, "<token>")
+        if redacted != message:
+            record.msg, record.args = redacted, None
+        return True
+
+
+def setup_logging(level: str = "INFO", token: str | None = None) -> None:
+    """One line per event; the token is redacted on every handler."""
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    redactor = TokenRedactingFilter(token)
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, TokenRedactingFilter) for f in handler.filters):
+            handler.addFilter(redactor)
+
+
+def describe_update(update: object) -> str:
+    if not isinstance(update, Update):
+        return type(update).__name__
+    kind = "callback" if update.callback_query else "message" if update.effective_message else "update"
+    user = update.effective_user.id if update.effective_user else "-"
+    chat = update.effective_chat.id if update.effective_chat else "-"
+    return f"update={update.update_id} kind={kind} user={user} chat={chat}"
+
+
+class RapkApplication(Application):
+    """Logs one line per update with its duration and writes persistence right after it."""
+
+    async def process_update(self, update: object) -> None:
+        started = time.perf_counter()
+        try:
+            await super().process_update(update)
+        finally:
+            # Conversation state and user_data reach the database before the next step is asked,
+            # so a restart resumes where the user stopped.
+            if self.persistence:
+                await self.update_persistence()
+            log.info("%s handled in %.1f ms", describe_update(update), (time.perf_counter() - started) * 1000)
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    """Updates of different chats run concurrently; updates of one chat run in order.
+
+    Three hundred PICs reporting at once are not queued behind each other, while one PIC's
+    double tap or two devices are handled one after the other (so a conversation never races).
+    """
+
+    def __init__(self, max_concurrent_updates: int = 64):
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[object, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine) -> None:
+        key = None
+        if isinstance(update, Update):
+            key = update.effective_chat.id if update.effective_chat else (
+                update.effective_user.id if update.effective_user else None)
+        if key is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(key, None)
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None
+
+
+PIC_COMMANDS = ["start", "lapor", "status", "cuti", "bantuan", "batal"]
+ADMIN_COMMANDS = ["impor", "target", "pic", "undang", "kunci", "buka", "pengguna", "ingatkan",
+                  "jadwal", "ringkasan", "ekspor", "riwayat"]
+LEADERSHIP_COMMANDS = ["ringkasan", "ekspor", "bantuan"]
+
+
+def command_menu(names: list[str], lang: str) -> list[BotCommand]:
+    """Command menu entries with descriptions from templates/<lang>/command_descriptions.j2."""
+    descriptions = labels("command_descriptions", lang)
+    return [BotCommand(name, descriptions[name]) for name in names]
+
+
+async def set_command_menus(application: Application) -> None:
+    """PIC commands in private chats, admin commands for admins, summary commands in the leadership group."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    settings, bot = services.settings, application.bot
+    lang = services.lang
+    await bot.set_my_commands(command_menu(PIC_COMMANDS, lang), scope=BotCommandScopeAllPrivateChats())
+    admin_menu = command_menu(list(dict.fromkeys(PIC_COMMANDS + ADMIN_COMMANDS)), lang)
+    from bot.domain.people import admin_telegram_ids  # local: avoids a cycle at import time
+
+    ids = await services.db(admin_telegram_ids, config_ids=settings.admin_telegram_ids)
+    for admin_id in ids:
+        try:
+            await bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
+        except TelegramError as exc:  # an admin who never started the bot has no chat yet
+            log.warning("admin menu for %s not set: %s", admin_id, exc)
+    if settings.leadership_chat_id:
+        try:
+            await bot.set_my_commands(command_menu(LEADERSHIP_COMMANDS, lang),
+                                      scope=BotCommandScopeChat(settings.leadership_chat_id))
+        except TelegramError as exc:
+            log.warning("leadership menu not set: %s", exc)
+
+
+async def post_init(application: Application) -> None:
+    """Start-up work: remember the bot's username, set the command menus, schedule the jobs."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    services.bot_username = application.bot.username or services.settings.telegram_bot_username or ""
+    await set_command_menus(application)
+    if services.run_jobs:
+        from jobs import schedule_jobs  # local: jobs import handlers' rendering helpers
+
+        schedule_jobs(application)
+    log.info("bot @%s ready (language %s, zone %s)", services.bot_username, services.lang,
+             services.settings.timezone)
+
+
+async def post_shutdown(application: Application) -> None:
+    """Hand back this worker's unsent outbox claims, then release the database pool."""
+    services: Services = application.bot_data[SERVICES_KEY]
+    from bot.domain.outbox import release_claims  # local: keeps start-up imports small
+
+    try:
+        await services.db(release_claims, worker_id=services.worker_id)
+    finally:
+        services.engine.dispose()
+
+
+def build_application(settings: Settings, *, engine: Engine | None = None, clock=None,
+                      read_timeout: float | None = None, rate_limiter: bool = True,
+                      worker_id: str | None = None, run_jobs: bool = True) -> Application:
+    """The real application; the only difference between tests and production is the base URL."""
+    if settings.telegram_bot_token is None:
+        from bot.config import ConfigError
+
+        raise ConfigError("configuration error: TELEGRAM_BOT_TOKEN: required to run the bot")
+    engine = engine or make_engine(settings.database_url)
+    migrate(engine)
+    token = settings.telegram_bot_token.get_secret_value()
+    builder = (
+        ApplicationBuilder()
+        .application_class(RapkApplication)
+        .token(token)
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
+                           link_preview_options=None))
+        .persistence(DatabasePersistence(engine))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .concurrent_updates(PerChatUpdateProcessor())
+    )
+    if rate_limiter:
+        builder = builder.rate_limiter(AIORateLimiter(
+            max_retries=3, overall_max_rate=settings.telegram_max_messages_per_second))
+    if settings.telegram_base_url:
+        base = settings.telegram_base_url.rstrip("/")
+        builder = builder.base_url(base + "/bot" if not base.endswith("/bot") else base)
+        builder = builder.base_file_url((base[:-4] if base.endswith("/bot") else base) + "/file/bot")
+    timeouts = {} if read_timeout is None else {"read_timeout": read_timeout, "write_timeout": read_timeout,
+                                                "connect_timeout": read_timeout}
+    builder = builder.request(AiohttpRequest(**timeouts)).get_updates_request(
+        AiohttpRequest(connection_pool_size=1, **timeouts))
+    application = builder.build()
+    application.bot_data[SERVICES_KEY] = Services(
+        settings=settings, engine=engine, clock=clock or SystemClock(),
+        bot_username=settings.telegram_bot_username or "",
+        worker_id=worker_id or f"bot-{uuid.uuid4().hex[:8]}", run_jobs=run_jobs,
+    )
+    from handlers.registry import register  # local: handlers import this module's helpers
+
+    register(application)
+    return application

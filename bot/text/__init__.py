@@ -1,0 +1,1 @@
+"""Indonesian formatting and template rendering, shared by every layer."""

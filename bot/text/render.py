@@ -1,0 +1,66 @@
+"""Every user-facing message comes from a Jinja2 template in templates/<lang>/."""
+
+from functools import lru_cache
+from html import escape
+from pathlib import Path
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from bot.text import formatting
+
+TEMPLATES_DIR = Path(__file__).resolve().parents[2] / "templates"
+
+
+@lru_cache(maxsize=4)
+def environment(lang: str = "id") -> Environment:
+    """A Jinja2 environment for one language, falling back to Indonesian for a missing template."""
+    dirs = [TEMPLATES_DIR / lang] if lang != "id" else []
+    loader = ChoiceLoader([FileSystemLoader(str(d)) for d in [*dirs, TEMPLATES_DIR / "id"]])
+    env = Environment(
+        loader=loader,
+        # Telegram HTML: escape every user-supplied string.
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters.update(
+        number=lambda v, decimals=None: formatting.number(v, lang, decimals=decimals),
+        rupiah=lambda v: formatting.rupiah(v, lang),
+        percent=lambda v, decimals=1: formatting.percent(v, lang, decimals=decimals),
+        long_date=lambda v: formatting.long_date(v, lang),
+        full_date=lambda v: formatting.full_date(v, lang),
+        date_time=lambda v: formatting.date_time(v, lang),
+        tw=formatting.quarter_label,
+    )
+    env.globals["lang"] = lang
+    return env
+
+
+def render(template: str, lang: str = "id", /, **context) -> str:
+    """Render templates/<lang>/<template>.j2 (HTML for Telegram) and strip surrounding blank lines."""
+    return environment(lang).get_template(f"{template}.j2").render(**context).strip()
+
+
+@lru_cache(maxsize=4)
+def text_environment(lang: str = "id") -> Environment:
+    """The same templates and filters without HTML escaping, for terminal output."""
+    env = environment(lang).overlay(autoescape=False)
+    env.filters = dict(env.filters)  # an overlay shares the parent's filter dict; keep them apart
+    return env
+
+
+def plain(template: str, lang: str = "id", /, **context) -> str:
+    """Render a template for a terminal: the same text, nothing HTML-escaped."""
+    return text_environment(lang).get_template(f"{template}.j2").render(**context).strip()
+
+
+__all__ = ["environment", "escape", "plain", "render"]
+
+
+@lru_cache(maxsize=32)
+def labels(name: str, lang: str = "id") -> dict[str, str]:
+    """Short labels (button texts) kept as `key=text` lines in templates/<lang>/<name>.j2."""
+    text = environment(lang).get_template(f"{name}.j2").render()
+    return {k.strip(): v.strip() for k, v in (line.split("=", 1) for line in text.splitlines() if "=" in line)}

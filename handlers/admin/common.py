@@ -1,0 +1,192 @@
+"""What the admin console's handlers share: the plan served, who acted, browsing buttons, PIC notices."""
+
+import logging
+from collections.abc import Callable, Sequence
+
+from sqlmodel import select
+from telegram import InlineKeyboardMarkup, Update
+from telegram.error import BadRequest
+
+from bot.domain.admin import Recipient
+from bot.domain.people import Actor
+from bot.domain.period import current_plan, kegiatan_of_program, programs_of
+from bot.text.render import labels, render
+from bot.telegram.services import services_of
+from handlers.common import ack, keyboard, notify_person, short
+from models import Aksi, Kegiatan, KegiatanIndicator, Plan, Program
+
+log = logging.getLogger("rapk.admin")
+
+PAGE = 8
+FLOW = "admin_flow"  # user_data: which admin conversation (impor / target) is running
+Row = Sequence[tuple[str, str]]
+
+
+def buttons(lang: str) -> dict[str, str]:
+    return labels("admin_buttons", lang)
+
+
+def who(actor: Actor) -> dict:
+    """The audit's actor fields for a handler's Actor."""
+    return {"actor_person_id": actor.person_id, "actor_telegram_id": actor.telegram_user_id,
+            "actor_label": actor.name or f"telegram:{actor.telegram_user_id}"}
+
+
+def plan_of(session, settings) -> Plan | None:
+    """The plan the bot serves (AGENCY_NAME / PLAN_YEAR, else the newest)."""
+    return current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
+
+
+def paged(items: Sequence[tuple[str, str]], page: int, nav: Callable[[int], str], lang: str,
+          tail: Sequence[Row] = ()) -> InlineKeyboardMarkup | None:
+    """One button per item on this page, ⬅️/➡️ to the neighbours, then the `tail` rows."""
+    pages = max(1, -(-len(items) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    b = buttons(lang)
+    rows: list[Row] = [[(short(text), data)] for text, data in items[page * PAGE:(page + 1) * PAGE]]
+    rows.append([(b["prev"], nav(page - 1))] * (page > 0) + [(b["next"], nav(page + 1))] * (page + 1 < pages))
+    return keyboard([*rows, *tail])
+
+
+async def show(update: Update, context, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """A button press replaces its own message (browsing stays one message); a command gets a reply."""
+    query = update.callback_query
+    if query is None:
+        await update.effective_message.reply_text(text, reply_markup=markup)
+        return
+    await ack(update, context)
+    try:
+        await query.edit_message_text(text, reply_markup=markup)
+    except BadRequest as exc:  # the same page pressed twice: Telegram refuses an edit that changes nothing
+        if "not modified" not in str(exc).lower():
+            raise
+
+
+async def stale(update: Update, context) -> None:
+    """A button that no longer means anything (deleted item, another plan, forged data)."""
+    await ack(update, context, render("stale_button", services_of(context).lang), alert=True)
+
+
+async def take_draft(update: Update, context, key: str, prefix: str) -> dict | None:
+    """The confirmed draft of a flow, taken out of user_data once (a second tap or a replay finds none).
+
+    The button must carry the draft's token (`<prefix>:ok:<token>`); its buttons are removed.
+    """
+    query = update.callback_query
+    draft = context.user_data.get(key)
+    if draft is None or query.data != f"{prefix}:ok:{draft['token']}":
+        await stale(update, context)
+        return None
+    await ack(update, context)
+    await query.edit_message_reply_markup(None)
+    return context.user_data.pop(key)
+
+
+def int_parts(data: str, count: int, start: int = 2) -> list[int] | None:
+    """The `count` integers of callback data `pre:act:1:2` from position `start`; None if malformed."""
+    parts = data.split(":")[start:]
+    if len(parts) != count:
+        return None
+    try:
+        return [int(p) for p in parts]
+    except ValueError:
+        return None
+
+
+# -- browsing the plan: program → kegiatan → aksi / indicator ---------------------------------------------
+
+def program_items(*, session, settings) -> tuple[Plan | None, list[tuple[int, str]]]:
+    plan = plan_of(session, settings)
+    if plan is None:
+        return None, []
+    return plan, [(p.id, p.name) for p in programs_of(plan.id, session=session)]
+
+
+def kegiatan_items(program_id: int, *, session, settings) -> tuple[Program | None, list[tuple[int, str]]]:
+    """The kegiatan of a program of the served plan (None for a program of another plan)."""
+    plan = plan_of(session, settings)
+    program = session.get(Program, program_id)
+    if plan is None or program is None or program.plan_id != plan.id:
+        return None, []
+    return program, [(k.id, k.name) for k in kegiatan_of_program(program_id, session=session)]
+
+
+def kegiatan_content(kegiatan_id: int, *, session, settings):
+    """A kegiatan of the served plan with its aksi and indicators (None when it is not one)."""
+    plan = plan_of(session, settings)
+    kegiatan = session.get(Kegiatan, kegiatan_id)
+    if plan is None or kegiatan is None or kegiatan.plan_id != plan.id:
+        return None
+    aksi = session.exec(select(Aksi).where(Aksi.kegiatan_id == kegiatan_id).order_by(Aksi.no)).all()
+    indicators = session.exec(select(KegiatanIndicator).where(KegiatanIndicator.kegiatan_id == kegiatan_id)
+                              .order_by(KegiatanIndicator.seq)).all()
+    return {"id": kegiatan.id, "name": kegiatan.name, "program_id": kegiatan.program_id,
+            "aksi": [{"id": a.id, "no": a.no, "name": a.name, "indicator": a.indicator} for a in aksi],
+            "indicators": [{"id": i.id, "seq": i.seq, "text": i.text, "target_raw": i.target_raw}
+                           for i in indicators]}
+
+
+async def browse_programs(update, context, prefix: str, purpose: str, page: int = 0) -> bool:
+    """The served plan's programs as buttons `<prefix>:p:<id>`; False when there is no plan."""
+    services = services_of(context)
+    plan, items = await services.db(program_items, settings=services.settings)
+    if plan is None:
+        await show(update, context, render("no_plan", services.lang))
+        return False
+    markup = paged([(name, f"{prefix}:p:{pid}") for pid, name in items], page, lambda n: f"{prefix}:pp:{n}",
+                   services.lang, tail=[[(buttons(services.lang)["cancel"], f"{prefix}:x")]])
+    await show(update, context, render("admin_browse", services.lang, purpose=purpose, stage="program",
+                                       year=plan.year, name=""), markup)
+    return True
+
+
+async def browse_kegiatan(update, context, prefix: str, purpose: str, program_id: int, page: int = 0,
+                          item_data: Callable[[int], str] | None = None, back: str | None = None) -> bool:
+    """A program's kegiatan as buttons (`<prefix>:k:<id>` unless `item_data` says otherwise)."""
+    services = services_of(context)
+    program, items = await services.db(kegiatan_items, program_id, settings=services.settings)
+    if program is None:
+        await stale(update, context)
+        return False
+    item_data = item_data or (lambda kid: f"{prefix}:k:{kid}")
+    b = buttons(services.lang)
+    markup = paged([(name, item_data(kid)) for kid, name in items], page,
+                   lambda n: f"{prefix}:kp:{program_id}:{n}", services.lang,
+                   tail=[[(b["back"], back or f"{prefix}:pp:0"), (b["cancel"], f"{prefix}:x")]])
+    await show(update, context, render("admin_browse", services.lang, purpose=purpose, stage="kegiatan", year=0,
+                                       name=program.name), markup)
+    return True
+
+
+def item_keyboard(content: dict, prefix: str, lang: str, *, with_kegiatan: bool = False) -> InlineKeyboardMarkup | None:
+    """A kegiatan's aksi (`<prefix>:a:<id>`) and indicators (`<prefix>:i:<id>`), optionally itself (`:g:`)."""
+    b = buttons(lang)
+    rows: list[Row] = [[(b["this_kegiatan"], f"{prefix}:g:{content['id']}")]] if with_kegiatan else []
+    rows += [[(short(f"{b['aksi']} {a['no']}. {a['name']}"), f"{prefix}:a:{a['id']}")] for a in content["aksi"]]
+    rows += [[(short(f"{b['indicator']} {i['seq']}. {i['text']}"), f"{prefix}:i:{i['id']}")]
+             for i in content["indicators"]]
+    rows.append([(b["back"], f"{prefix}:p:{content['program_id']}"), (b["cancel"], f"{prefix}:x")])
+    return keyboard(rows)
+
+
+# -- telling PICs ---------------------------------------------------------------------------------------
+
+async def notify(context, recipients: Sequence[Recipient], template: str, **values) -> list[str]:
+    """Send each PIC their notice; one who blocked the bot is marked unreachable and the rest still hear.
+
+    Returns the names of those the notice did not reach.
+    """
+    services = services_of(context)
+    missed = []
+    for recipient in recipients:
+        text = render(template, services.lang, kegiatan=recipient.kegiatan, name=recipient.name, **values)
+        if not await notify_person(context, person_id=recipient.person_id,
+                                   telegram_user_id=recipient.telegram_user_id, text=text):
+            missed.append(recipient.name)
+    return missed
+
+
+async def report_missed(message, context, missed: list[str]) -> None:
+    """Tell the admin which PICs did not get the notice."""
+    if missed:
+        await message.reply_text(render("notice_undelivered", services_of(context).lang, names=missed))

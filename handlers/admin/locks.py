@@ -1,0 +1,138 @@
+"""/kunci TW and /buka TW: lock or open a quarter for the whole plan or one kegiatan; PICs are told.
+
+`/kunci 2` shows the quarter's lock state with «whole plan» and «one kegiatan…» buttons;
+`/kunci 2 12` (kegiatan number or part of its name) acts on that kegiatan at once. Stateless
+callbacks `lk:<L|U><quarter>:…`, validated again on every press.
+"""
+
+import re
+
+from telegram import Update
+from telegram.ext import ContextTypes
+
+from bot.domain.admin import AdminError, lock_overview, lock_quarter, unlock_quarter
+from bot.text.formatting import parse_quarter
+from bot.domain.people import Role
+from bot.domain.period import find_kegiatan
+from bot.text.render import render
+from bot.telegram.services import services_of
+from handlers.admin.common import (
+    browse_kegiatan,
+    browse_programs,
+    buttons,
+    int_parts,
+    keyboard,
+    notify,
+    plan_of,
+    report_missed,
+    show,
+    stale,
+    who,
+)
+from handlers.auth import require
+from handlers.common import ack, short
+
+OPS = {"kunci": "L", "buka": "U"}
+
+
+def _card(quarter: int, *, session, settings):
+    plan = plan_of(session, settings)
+    if plan is None:
+        return None
+    whole, kegiatan = lock_overview(plan.id, quarter, session=session)
+    return {"plan_id": plan.id, "year": plan.year, "whole": whole, "kegiatan": kegiatan}
+
+
+def _matches(ref: str, *, session, settings):
+    plan = plan_of(session, settings)
+    return [(k.id, k.name) for k in find_kegiatan(plan.id, ref, session=session)] if plan else []
+
+
+@require(Role.ADMIN, private_only=True)
+async def lock_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    """/kunci TW [KEGIATAN] and /buka TW [KEGIATAN]."""
+    services = services_of(context)
+    name = update.effective_message.text.split()[0].split("@")[0].lstrip("/").lower()
+    op = OPS[name]
+    args = context.args or []
+    quarter = parse_quarter(args[0]) if args else None
+    if quarter is None and len(args) > 1:  # `/kunci TW II …`
+        quarter = parse_quarter(" ".join(args[:2]))
+        args = [" ".join(args[:2]), *args[2:]]
+    if quarter is None:
+        await update.effective_message.reply_text(render("kunci_usage", services.lang, command=name))
+        return
+    prefix = f"lk:{op}{quarter}"
+    card = await services.db(_card, quarter, settings=services.settings)
+    if card is None:
+        await update.effective_message.reply_text(render("no_plan", services.lang))
+        return
+    b = buttons(services.lang)
+    ref = " ".join(args[1:])[:200]
+    if ref:
+        found = await services.db(_matches, ref, settings=services.settings)
+        if len(found) == 1:
+            await _apply(update, context, actor, op, quarter, found[0][0])
+            return
+        rows = [[(short(name), f"{prefix}:ok:{kid}")] for kid, name in found[:20]]
+        await update.effective_message.reply_text(
+            render("kunci_card", services.lang, op=op, quarter=quarter, card=card, ref=ref, found=len(found)),
+            reply_markup=keyboard([*rows, [(b["cancel"], f"{prefix}:x")]]) if found else None)
+        return
+    rows = [[(b["lock_all" if op == "L" else "unlock_all"], f"{prefix}:ok:0")],
+            [(b["one_kegiatan"], f"{prefix}:pp:0")], [(b["cancel"], f"{prefix}:x")]]
+    await update.effective_message.reply_text(
+        render("kunci_card", services.lang, op=op, quarter=quarter, card=card, ref="", found=0),
+        reply_markup=keyboard(rows))
+
+
+def _do(op: str, quarter: int, kegiatan_id: int | None, *, session, settings, now, actor_fields):
+    plan = plan_of(session, settings)
+    if plan is None:
+        raise AdminError("unknown_item")
+    action = lock_quarter if op == "L" else unlock_quarter
+    return action(plan.id, quarter, kegiatan_id, session=session, now=now, **actor_fields)
+
+
+async def _apply(update: Update, context, actor, op: str, quarter: int, kegiatan_id: int | None) -> None:
+    services = services_of(context)
+    try:
+        result = await services.db(_do, op, quarter, kegiatan_id, settings=services.settings, now=services.now(),
+                                   actor_fields=who(actor))
+    except AdminError as exc:
+        await show(update, context, render("admin_error", services.lang, code=exc.code, d=exc.detail))
+        return
+    await show(update, context, render("kunci_done", services.lang, r=result,
+                                       pics=[r.name for r in result.recipients]))
+    if result.changed:
+        missed = await notify(context, result.recipients, "kunci_notice", r=result)
+        await report_missed(update.effective_message, context, missed)
+
+
+@require(Role.ADMIN)
+async def lock_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    """Every /kunci and /buka button: apply (`ok:<kegiatan or 0>`), browse for one kegiatan, or close."""
+    query = update.callback_query
+    parts = query.data.split(":")
+    m = re.fullmatch(r"([LU])([1-4])", parts[1]) if len(parts) > 2 else None
+    if m is None:
+        await stale(update, context)
+        return
+    op, quarter, action = m[1], int(m[2]), parts[2]
+    prefix = f"lk:{op}{quarter}"
+    purpose = "kunci" if op == "L" else "buka"
+    ok = True
+    if action == "x":
+        await ack(update, context)
+        await query.edit_message_reply_markup(None)
+    elif action == "ok" and (ids := int_parts(query.data, 1, start=3)):
+        await _apply(update, context, actor, op, quarter, ids[0] or None)
+    elif action == "pp" and (ids := int_parts(query.data, 1, start=3)):
+        ok = await browse_programs(update, context, prefix, purpose, ids[0])
+    elif action in ("p", "kp") and (ids := int_parts(query.data, 1 if action == "p" else 2, start=3)):
+        ok = await browse_kegiatan(update, context, prefix, purpose, ids[0], ids[1] if action == "kp" else 0,
+                                   item_data=lambda kid: f"{prefix}:ok:{kid}")
+    else:
+        ok = False
+    if not ok:
+        await stale(update, context)

@@ -1,0 +1,258 @@
+"""Admin: assign PICs by browsing program → kegiatan with buttons, and make invite links.
+
+Stateless callbacks (everything needed is in the callback data and re-checked), so a restart
+or an old message never leaves the admin stuck.
+"""
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ContextTypes
+
+from bot.domain.people import (
+    Role,
+    assign_pic,
+    create_invite,
+    find_people,
+    get_or_create_person,
+    invite_link,
+    is_pic_of,
+    kegiatan_without_pic,
+    list_people,
+    unassign_pic,
+)
+from bot.domain.period import current_plan, kegiatan_of_program, programs_of
+from bot.text.render import render
+from bot.telegram.services import services_of
+from handlers.auth import require
+from handlers.common import ack, notify_person, short
+from models import Kegiatan, Person, Program
+
+PAGE = 8
+
+
+def _plan_or_none(session, settings):
+    return current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
+
+
+def _people_page(*, session, settings, page: int):
+    plan = _plan_or_none(session, settings)
+    people = list_people(session=session, plan_id=plan.id if plan else None)
+    unassigned = kegiatan_without_pic(plan.id, session=session) if plan else []
+    return plan, people, [k.name for k in unassigned]
+
+
+def _people_keyboard(people, page: int, prefix: str) -> InlineKeyboardMarkup:
+    start = page * PAGE
+    rows = [[InlineKeyboardButton(("✅ " if p.onboarded else "⏳ ") + short(p.name), callback_data=f"{prefix}:{p.id}")]
+            for p in people[start:start + PAGE]]
+    nav = []
+    if page > 0:
+        nav.append(InlineKeyboardButton("⬅️", callback_data=f"{prefix}pg:{page - 1}"))
+    if start + PAGE < len(people):
+        nav.append(InlineKeyboardButton("➡️", callback_data=f"{prefix}pg:{page + 1}"))
+    if nav:
+        rows.append(nav)
+    return InlineKeyboardMarkup(rows)
+
+
+@require(Role.ADMIN, private_only=True)
+async def pic_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    """/pic [NAMA]: pick a person (or name a new one), then their kegiatan."""
+    services = services_of(context)
+    if context.args:
+        name = " ".join(context.args)[:200]
+        person = await services.db(_person_for_name, name, settings=services.settings, actor=actor)
+        await _send_programs(update, context, person.id)
+        return
+    plan, people, unassigned = await services.db(_people_page, settings=services.settings, page=0)
+    if plan is None:
+        await update.effective_message.reply_text(render("no_plan", services.lang))
+        return
+    await update.effective_message.reply_text(
+        render("pic_people", services.lang, people=people, unassigned=unassigned),
+        reply_markup=_people_keyboard(people, 0, "pic:p") if people else None,
+    )
+
+
+def _person_for_name(name: str, *, session, settings, actor):
+    plan = _plan_or_none(session, settings)
+    agency_id = None
+    if plan is not None:
+        agency_id = plan.agency_id
+    person, _created = get_or_create_person(name, session=session, agency_id=agency_id,
+                                            actor_label=actor.name or str(actor.telegram_user_id))
+    return person
+
+
+def _programs(person_id: int, *, session, settings):
+    plan = _plan_or_none(session, settings)
+    person = session.get(Person, person_id)
+    if plan is None or person is None:
+        return None, []
+    return person, [(p.id, p.name) for p in programs_of(plan.id, session=session)]
+
+
+async def _send_programs(update, context, person_id: int, *, edit: bool = False) -> None:
+    services = services_of(context)
+    message = update.effective_message
+    person, programs = await services.db(_programs, person_id, settings=services.settings)
+    if person is None:
+        if update.callback_query:
+            await ack(update, context, render("stale_button", services.lang), alert=True)
+        else:
+            await message.reply_text(render("stale_button", services.lang))
+        return
+    await ack(update, context)
+    rows = [[InlineKeyboardButton(short(name), callback_data=f"pic:g:{person_id}:{pid}")] for pid, name in programs]
+    rows.append([InlineKeyboardButton(render("button_done", services.lang), callback_data="pic:x")])
+    text = render("pic_programs", services.lang, person=person.name)
+    if edit:
+        await message.edit_text(text, reply_markup=InlineKeyboardMarkup(rows))
+    else:
+        await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows))
+
+
+def _kegiatan_rows(person_id: int, program_id: int, *, session):
+    program = session.get(Program, program_id)
+    person = session.get(Person, person_id)
+    if program is None or person is None:
+        return None, None, []
+    items = [(k.id, k.name, is_pic_of(person_id, k.id, session=session))
+             for k in kegiatan_of_program(program_id, session=session)]
+    return person, program, items
+
+
+async def _send_kegiatan(update, context, person_id: int, program_id: int) -> None:
+    services = services_of(context)
+    query = update.callback_query
+    person, program, items = await services.db(_kegiatan_rows, person_id, program_id)
+    if person is None:
+        await ack(update, context, render("stale_button", services.lang), alert=True)
+        return
+    await ack(update, context)
+    rows = [[InlineKeyboardButton(("✅ " if on else "▫️ ") + short(name), callback_data=f"pic:t:{person_id}:{kid}")]
+            for kid, name, on in items]
+    rows.append([InlineKeyboardButton(render("button_back", services.lang), callback_data=f"pic:p:{person_id}"),
+                 InlineKeyboardButton(render("button_done", services.lang), callback_data="pic:x")])
+    await query.edit_message_text(
+        render("pic_kegiatan", services.lang, person=person.name, program=program.name,
+               assigned=[name for _, name, on in items if on]),
+        reply_markup=InlineKeyboardMarkup(rows),
+    )
+
+
+def _toggle(person_id: int, kegiatan_id: int, *, session, actor):
+    kegiatan = session.get(Kegiatan, kegiatan_id)
+    person = session.get(Person, person_id)
+    if kegiatan is None or person is None:
+        return None
+    label = actor.name or str(actor.telegram_user_id)
+    if is_pic_of(person_id, kegiatan_id, session=session):
+        unassign_pic(person_id, kegiatan_id, session=session, actor_person_id=actor.person_id, actor_label=label)
+        assigned = False
+    else:
+        assign_pic(person_id, kegiatan_id, session=session, actor_person_id=actor.person_id, actor_label=label)
+        assigned = True
+    return kegiatan.program_id, kegiatan.name, person.telegram_user_id, assigned
+
+
+@require(Role.ADMIN)
+async def pic_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    """Every /pic button: the admin role is checked again, ids are validated against the database."""
+    services = services_of(context)
+    query = update.callback_query
+    parts = query.data.split(":")
+    try:
+        action, ids = parts[1], [int(x) for x in parts[2:]]
+    except (IndexError, ValueError):
+        await ack(update, context, render("stale_button", services.lang), alert=True)
+        return
+    if action == "x":
+        await ack(update, context)
+        await query.edit_message_reply_markup(None)
+        return
+    if action == "ppg" and len(ids) == 1:
+        _plan, people, _ = await services.db(_people_page, settings=services.settings, page=ids[0])
+        await ack(update, context)
+        await query.edit_message_reply_markup(_people_keyboard(people, ids[0], "pic:p"))
+        return
+    if action == "p" and len(ids) == 1:
+        await _send_programs(update, context, ids[0], edit=True)
+        return
+    if action == "g" and len(ids) == 2:
+        await _send_kegiatan(update, context, ids[0], ids[1])
+        return
+    if action == "t" and len(ids) == 2:
+        result = await services.db(_toggle, ids[0], ids[1], actor=actor)
+        if result is None:
+            await ack(update, context, render("stale_button", services.lang), alert=True)
+            return
+        program_id, kegiatan_name, telegram_id, assigned = result
+        await ack(update, context, render("pic_toggled", services.lang, assigned=assigned, kegiatan=kegiatan_name)[:190])
+        await notify_person(context, person_id=ids[0], telegram_user_id=telegram_id,
+                            text=render("pic_assigned_notice", services.lang, assigned=assigned, kegiatan=kegiatan_name))
+        await _send_kegiatan(update, context, ids[0], program_id)
+        return
+    await ack(update, context, render("stale_button", services.lang), alert=True)
+
+
+def _invite_for(person_id: int, *, session, settings, now, actor):
+    person = session.get(Person, person_id)
+    if person is None:
+        return None, None
+    invite = create_invite(person_id, session=session, now=now, ttl_days=settings.invite_ttl_days,
+                           actor_person_id=actor.person_id, actor_label=actor.name or str(actor.telegram_user_id))
+    return person, invite
+
+
+async def _send_invite(message, context, actor, person_id: int) -> None:
+    services = services_of(context)
+    person, invite = await services.db(_invite_for, person_id, settings=services.settings, now=services.now(),
+                                       actor=actor)
+    if person is None:
+        await message.reply_text(render("stale_button", services.lang))
+        return
+    link = invite_link(services.bot_username or context.bot.username, invite.token)
+    await message.reply_text(render("invite_link", services.lang, person=person.name, link=link,
+                                    expires=invite.expires_at.astimezone(services.settings.tz),
+                                    onboarded=person.telegram_user_id is not None))
+
+
+@require(Role.ADMIN, private_only=True)
+async def undang_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    """/undang [NAMA]: a one-time personal link for a person."""
+    services = services_of(context)
+    if context.args:
+        name = " ".join(context.args)[:200]
+        matches = await services.db(lambda *, session: find_people(name, session=session))
+        if len(matches) == 1:
+            await _send_invite(update.effective_message, context, actor, matches[0].id)
+            return
+        if not matches:
+            await update.effective_message.reply_text(render("person_not_found", services.lang, name=name))
+            return
+    _plan, people, _ = await services.db(_people_page, settings=services.settings, page=0)
+    if not people:
+        await update.effective_message.reply_text(render("person_not_found", services.lang, name=""))
+        return
+    people = sorted(people, key=lambda p: (p.onboarded, p.name))
+    await update.effective_message.reply_text(render("invite_pick", services.lang),
+                                              reply_markup=_people_keyboard(people, 0, "inv:p"))
+
+
+@require(Role.ADMIN)
+async def undang_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    services = services_of(context)
+    query = update.callback_query
+    parts = query.data.split(":")
+    try:
+        action, value = parts[1], int(parts[2])
+    except (IndexError, ValueError):
+        await ack(update, context, render("stale_button", services.lang), alert=True)
+        return
+    await ack(update, context)
+    if action == "ppg":
+        _plan, people, _ = await services.db(_people_page, settings=services.settings, page=value)
+        people = sorted(people, key=lambda p: (p.onboarded, p.name))
+        await query.edit_message_reply_markup(_people_keyboard(people, value, "inv:p"))
+    elif action == "p":
+        await _send_invite(query.message, context, actor, value)

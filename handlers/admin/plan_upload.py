@@ -1,0 +1,151 @@
+"""/impor: the admin sends the year's plan (tab-separated text or .xlsx), sees a preview, applies it.
+
+The pending upload is kept in user_data as JSON only (Telegram file id, SHA-256, preview numbers,
+anomalies), never as bytes: the conversation is persistent, and «Terapkan» downloads the file
+again, checks it is the one previewed, and stores it with the importer's merge rules in one
+transaction (bot.domain.admin.apply_upload). A broken file gets the importer's message and changes nothing.
+"""
+
+import asyncio
+import secrets
+
+from telegram import Update
+from telegram.error import TelegramError
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, MessageHandler, \
+    filters
+
+from bot.domain.admin import MAX_UPLOAD_BYTES, AdminError, apply_upload, plan_exists, preview_upload
+from bot.domain.digest import split_message
+from bot.domain.plan_import.parser import PlanFormatError
+from bot.domain.people import Role
+from bot.domain.plan_import.store import MergeRefused, PlanStoreError
+from bot.text.render import render
+from bot.telegram.services import services_of
+from handlers.admin.common import FLOW, buttons, int_parts, keyboard, show, stale, take_draft, who
+from handlers.auth import require
+from handlers.common import say
+
+UPLOAD, PREVIEW = "impor:upload", "impor:preview"
+DRAFT = "impor"
+ANOMALY_PAGE = 12
+MAX_KEPT_ANOMALIES = 600  # kept in user_data for paging; the count is always the real one
+SUMMARY_LIMIT = 10
+
+
+async def _download(context, file_id: str) -> bytes:
+    file = await context.bot.get_file(file_id)
+    return bytes(await file.download_as_bytearray())
+
+
+async def _refuse_file(update: Update, context, name: str, exc: Exception) -> int:
+    """Say why the file cannot be used; nothing was changed, another file may be sent."""
+    lang = services_of(context).lang
+    if isinstance(exc, AdminError):
+        text = render("admin_error", lang, code=exc.code, d=exc.detail)
+    elif isinstance(exc, MergeRefused):
+        text = render("impor_refused", lang, name=name, blocked=exc.blocked)
+    elif isinstance(exc, TelegramError):
+        text = render("admin_error", lang, code="download_failed", d={})
+    else:
+        text = render("impor_broken", lang, name=name, error=str(exc))
+    await say(update, context, text)
+    return UPLOAD
+
+
+@require(Role.ADMIN, private_only=True, conversation_end=True)
+async def impor(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
+    """/impor: ask for the plan file."""
+    context.user_data.pop(DRAFT, None)
+    context.user_data[FLOW] = "impor"
+    await update.effective_message.reply_text(
+        render("impor_ask", services_of(context).lang, limit_mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
+    return UPLOAD
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
+    """A document: size check, download, parse, then the preview with Terapkan / Batal."""
+    services = services_of(context)
+    doc = update.effective_message.document
+    name = (doc.file_name or "rencana.txt")[:200]
+    context.user_data.pop(DRAFT, None)
+    if doc.file_size and doc.file_size > MAX_UPLOAD_BYTES:
+        return await _refuse_file(update, context, name,
+                                  AdminError("file_too_big", limit_mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
+    try:
+        data = await _download(context, doc.file_id)
+        preview = await asyncio.to_thread(preview_upload, data, name)
+    except (TelegramError, PlanFormatError, AdminError) as exc:
+        return await _refuse_file(update, context, name, exc)
+    exists = await services.db(plan_exists, preview.agency, preview.year)
+    context.user_data[DRAFT] = {
+        "token": secrets.token_hex(4), "file_id": doc.file_id, "name": name, "sha256": preview.sha256,
+        "exists": exists, "agency": preview.agency, "year": preview.year,
+        "kegiatan_count": preview.kegiatan_count, "aksi_count": preview.aksi_count,
+        "indicator_count": preview.indicator_count, "budget_total": preview.budget_total,
+        "anomaly_count": len(preview.anomalies),
+        "anomalies": [[line, why[:200]] for line, why in preview.anomalies[:MAX_KEPT_ANOMALIES]],
+    }
+    await _show_preview(update, context, 0)
+    return PREVIEW
+
+
+async def _show_preview(update: Update, context, page: int) -> None:
+    lang = services_of(context).lang
+    draft = context.user_data[DRAFT]
+    kept = draft["anomalies"]
+    pages = max(1, -(-len(kept) // ANOMALY_PAGE))
+    page = min(max(page, 0), pages - 1)
+    shown = kept[page * ANOMALY_PAGE:(page + 1) * ANOMALY_PAGE]
+    b = buttons(lang)
+    nav = [(b["prev"], f"imp:pg:{page - 1}")] * (page > 0) + [(b["next"], f"imp:pg:{page + 1}")] * (page + 1 < pages)
+    markup = keyboard([nav, [(b["apply"], f"imp:ok:{draft['token']}"), (b["cancel"], "imp:x")]])
+    text = render("impor_preview", lang, d=draft, anomalies=shown, page=page, pages=pages,
+                  hidden=draft["anomaly_count"] - len(kept))
+    await show(update, context, text, markup)
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def preview_page(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
+    """⬅️ / ➡️ through the anomalies."""
+    ids = int_parts(update.callback_query.data, 1)
+    if ids is None or DRAFT not in context.user_data:
+        await stale(update, context)
+        return None
+    await _show_preview(update, context, ids[0])
+    return PREVIEW
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def apply(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
+    """Terapkan: download again, check it is the previewed file, store it in one transaction, summarise."""
+    services = services_of(context)
+    draft = await take_draft(update, context, DRAFT, "imp")
+    if draft is None:
+        return None
+    try:
+        data = await _download(context, draft["file_id"])
+        result = await services.db(apply_upload, data, draft["name"], expected_sha256=draft["sha256"], **who(actor))
+    except (TelegramError, PlanFormatError, PlanStoreError, AdminError) as exc:
+        return await _refuse_file(update, context, draft["name"], exc)
+    text = render("import_summary", services.lang, dry_run=False, source=draft["name"], agency=draft["agency"],
+                  year=draft["year"], kegiatan_count=result.kegiatan_count, aksi_count=result.aksi_count,
+                  indicator_count=result.indicator_count, budget_total=result.budget_total, result=result,
+                  anomalies=[{"line": line, "why": why} for line, why in draft["anomalies"]], limit=SUMMARY_LIMIT)
+    for part in split_message(text):
+        await update.effective_message.reply_text(part)
+    return ConversationHandler.END
+
+
+def hint(context) -> str:
+    """What /impor is waiting for, for a message it did not expect."""
+    return render("impor_hint", services_of(context).lang, previewing=DRAFT in context.user_data)
+
+
+ENTRY = [CommandHandler("impor", impor)]
+_DOCUMENT = MessageHandler(filters.Document.ALL, upload)
+STATES = {
+    UPLOAD: [_DOCUMENT],
+    PREVIEW: [_DOCUMENT, CallbackQueryHandler(preview_page, pattern=r"^imp:pg:-?\d+$"),
+              CallbackQueryHandler(apply, pattern=r"^imp:ok:")],
+}

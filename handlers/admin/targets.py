@@ -1,0 +1,221 @@
+"""/target: browse program → kegiatan → aksi → quarter (or a kegiatan indicator), type the new target,
+give the reason, confirm. The change is audited and the kegiatan's PICs are told.
+
+Browsing buttons are also entry points, so an old /target message still works after a restart or
+after the conversation ended; every id is validated again against the served plan.
+"""
+
+import secrets
+
+from telegram import Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, MessageHandler, \
+    filters
+
+from bot.domain.admin import MAX_REASON, AdminError, change_aksi_target, change_indicator_target, check_aksi_target, \
+    check_indicator_target, target_cells
+from bot.domain.people import Role
+from bot.text.render import render
+from bot.telegram.services import services_of
+from handlers.admin.common import (
+    FLOW,
+    browse_kegiatan,
+    browse_programs,
+    buttons,
+    int_parts,
+    item_keyboard,
+    kegiatan_content,
+    keyboard,
+    notify,
+    plan_of,
+    report_missed,
+    show,
+    stale,
+    take_draft,
+    who,
+)
+from handlers.auth import require
+from handlers.common import ack, say
+
+BROWSE, VALUE, REASON, CONFIRM = "target:browse", "target:value", "target:reason", "target:confirm"
+DRAFT = "target"
+
+
+@require(Role.ADMIN, private_only=True, conversation_end=True)
+async def target(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
+    """/target: the served plan's programs."""
+    context.user_data.pop(DRAFT, None)
+    context.user_data[FLOW] = "target"
+    return BROWSE if await browse_programs(update, context, "tg", "target") else ConversationHandler.END
+
+
+def _cells_in_plan(kind: str, item_id: int, *, session, settings):
+    plan = plan_of(session, settings)
+    cells = target_cells(kind, item_id, session=session)
+    return cells if plan is not None and cells is not None and cells["plan_id"] == plan.id else None
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def browse(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
+    """Program page, program, kegiatan page, kegiatan (its aksi and indicators), aksi (its quarters)."""
+    services = services_of(context)
+    data = update.callback_query.data
+    action = data.split(":")[1]
+    context.user_data[FLOW] = "target"
+    shown = False
+    if action == "pp" and (ids := int_parts(data, 1)):
+        shown = await browse_programs(update, context, "tg", "target", ids[0])
+    elif action == "p" and (ids := int_parts(data, 1)):
+        shown = await browse_kegiatan(update, context, "tg", "target", ids[0])
+    elif action == "kp" and (ids := int_parts(data, 2)):
+        shown = await browse_kegiatan(update, context, "tg", "target", ids[0], ids[1])
+    elif action == "k" and (ids := int_parts(data, 1)):
+        content = await services.db(kegiatan_content, ids[0], settings=services.settings)
+        if content is not None:
+            await show(update, context, render("admin_browse", services.lang, purpose="target", stage="item", year=0,
+                                               name=content["name"]), item_keyboard(content, "tg", services.lang))
+            shown = True
+    elif action == "a" and (ids := int_parts(data, 1)):
+        shown = await _show_quarters(update, context, ids[0])
+    if not shown:
+        await stale(update, context)
+        return None
+    return BROWSE
+
+
+async def _show_quarters(update: Update, context, aksi_id: int) -> bool:
+    services = services_of(context)
+    cells = await services.db(_cells_in_plan, "aksi", aksi_id, settings=services.settings)
+    if cells is None:
+        return False
+    b = buttons(services.lang)
+    rows = [[(render("target_cell_button", services.lang, c=c), f"tg:q:{aksi_id}:{c['quarter']}")]
+            for c in cells["cells"]]
+    rows.append([(b["back"], f"tg:k:{cells['kegiatan_id']}"), (b["cancel"], "tg:x")])
+    await show(update, context, render("target_quarters", services.lang, cells=cells), keyboard(rows))
+    return True
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
+    """A quarter of an aksi, or an indicator, was picked: ask for the new target."""
+    services = services_of(context)
+    data = update.callback_query.data
+    kind, ids = ("aksi", int_parts(data, 2)) if data.startswith("tg:q:") else ("indikator", int_parts(data, 1))
+    cells = await services.db(_cells_in_plan, kind, ids[0], settings=services.settings) if ids else None
+    quarter = ids[1] if kind == "aksi" and ids else None
+    cell = next((c for c in cells["cells"] if c["quarter"] == quarter), None) if cells else None
+    if cell is None:
+        await stale(update, context)
+        return None
+    if cell["locked"]:
+        await ack(update, context, render("admin_error", services.lang, code="locked",
+                                           d={"quarter": quarter, "year": cells["year"],
+                                              "kegiatan": cells["kegiatan"]})[:190],
+                   alert=True)
+        return BROWSE
+    context.user_data[FLOW] = "target"
+    context.user_data[DRAFT] = {
+        "token": secrets.token_hex(4), "kind": kind, "id": ids[0], "quarter": quarter,
+        "kegiatan_id": cells["kegiatan_id"], "kegiatan": cells["kegiatan"], "label": cells["label"],
+        "old": cell["raw"], "old_kind": cell["kind"], "unit": cell["unit"], "new": None, "reason": None,
+    }
+    await ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    return await _ask_value(update, context)
+
+
+async def _ask_value(update: Update, context) -> str:
+    await say(update, context, render("target_ask", services_of(context).lang, d=context.user_data[DRAFT]),
+               keyboard([[(buttons(services_of(context).lang)["cancel"], "tg:x")]]))
+    return VALUE
+
+
+def _check(draft: dict, raw: str, *, session):
+    if draft["kind"] == "aksi":
+        return check_aksi_target(draft["id"], draft["quarter"], raw, session=session)
+    return check_indicator_target(draft["id"], raw, session=session)
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def value(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> str:
+    """The new target, typed: parsed and held to the current unit; then the reason is asked."""
+    services = services_of(context)
+    draft = context.user_data[DRAFT]
+    try:
+        change = await services.db(_check, draft, update.effective_message.text)
+    except AdminError as exc:
+        await update.effective_message.reply_text(render("admin_error", services.lang, code=exc.code, d=exc.detail))
+        return await _ask_value(update, context)
+    draft["new"] = change.new_raw
+    draft["year"] = change.year
+    await update.effective_message.reply_text(render("target_reason", services.lang, d=draft, limit=MAX_REASON),
+                                              reply_markup=keyboard([[(buttons(services.lang)["cancel"], "tg:x")]]))
+    return REASON
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> str:
+    """Why the target changes (kept in the audit trail); then the confirmation card."""
+    services = services_of(context)
+    draft = context.user_data[DRAFT]
+    draft["reason"] = " ".join(update.effective_message.text.split())[:MAX_REASON]
+    try:
+        change = await services.db(_check, draft, draft["new"])
+    except AdminError as exc:  # changed meanwhile (locked, edited by another admin)
+        await update.effective_message.reply_text(render("admin_error", services.lang, code=exc.code, d=exc.detail))
+        context.user_data.pop(DRAFT, None)
+        return ConversationHandler.END
+    b = buttons(services.lang)
+    await update.effective_message.reply_text(
+        render("target_confirm", services.lang, d=draft, pics=[r.name for r in change.recipients]),
+        reply_markup=keyboard([[(b["save"], f"tg:ok:{draft['token']}"), (b["cancel"], "tg:x")]]))
+    return CONFIRM
+
+
+def _apply(draft: dict, *, session, now, actor_fields: dict):
+    common = dict(session=session, reason=draft["reason"], expected_old=draft["old"], now=now, **actor_fields)
+    if draft["kind"] == "aksi":
+        return change_aksi_target(draft["id"], draft["quarter"], draft["new"], **common)
+    return change_indicator_target(draft["id"], draft["new"], **common)
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
+    """Simpan: one audited transaction, then the PICs of the kegiatan are told."""
+    services = services_of(context)
+    draft = await take_draft(update, context, DRAFT, "tg")
+    if draft is None:
+        return None
+    message = update.effective_message
+    try:
+        change = await services.db(_apply, draft, now=services.now(), actor_fields=who(actor))
+    except AdminError as exc:
+        await message.reply_text(render("admin_error", services.lang, code=exc.code, d=exc.detail))
+        return ConversationHandler.END
+    history = "a" if change.kind == "aksi" else "i"
+    await message.reply_text(
+        render("target_saved", services.lang, c=change, pics=[r.name for r in change.recipients]),
+        reply_markup=keyboard([[(buttons(services.lang)["history"], f"rw:{history}:{change.item_id}")]]))
+    missed = await notify(context, change.recipients, "target_notice", c=change, reason=draft["reason"])
+    await report_missed(message, context, missed)
+    return ConversationHandler.END
+
+
+def hint(context) -> str:
+    """What /target is waiting for, for a message it did not expect."""
+    draft = context.user_data.get(DRAFT)
+    stage = "browse" if draft is None else "confirm" if draft.get("reason") else "reason" if draft.get("new") \
+        else "value"
+    return render("target_hint", services_of(context).lang, stage=stage)
+
+
+_TEXT = filters.TEXT & ~filters.COMMAND
+_BROWSE = CallbackQueryHandler(browse, pattern=r"^tg:(pp|p|kp|k|a):")
+_PICK = CallbackQueryHandler(pick, pattern=r"^tg:(q:\d+:\d|i:\d+)$")
+ENTRY = [CommandHandler("target", target), _BROWSE, _PICK]
+STATES = {
+    BROWSE: [_BROWSE, _PICK],
+    VALUE: [MessageHandler(_TEXT, value)],
+    REASON: [MessageHandler(_TEXT, reason)],
+    CONFIRM: [CallbackQueryHandler(save, pattern=r"^tg:ok:")],
+}

@@ -1,0 +1,151 @@
+"""/pengguna: people with their roles, onboarding and reachability; grant or revoke admin, pause reminders.
+
+Stateless callbacks `usr:…` (page, person card, admin on/off, pause until a date or resume),
+each validated again; every change is audited in bot.domain.admin / bot.domain.people.
+"""
+
+from datetime import date, timedelta
+
+from sqlmodel import select
+from telegram import BotCommandScopeChat, Update
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot.domain.admin import AdminError, change_admin, person_card, set_paused
+from bot.telegram.app import ADMIN_COMMANDS, PIC_COMMANDS, command_menu
+from bot.text.formatting import long_date
+from bot.domain.people import Role, list_people
+from bot.text.render import render
+from bot.telegram.services import services_of
+from handlers.admin.common import PAGE, buttons, int_parts, keyboard, paged, plan_of, show, stale, who
+from handlers.auth import is_leadership_member, require
+from handlers.common import ack
+from models import Person
+
+PAUSE_DAYS = (7, 14, 30)
+
+
+def _today(context) -> date:
+    services = services_of(context)
+    return services.now().astimezone(services.settings.tz).date()
+
+
+def _date(yyyymmdd: int) -> date | None | bool:
+    """`20200707` → that day, 0 → None (resume); False for a day that does not exist (forged data)."""
+    if yyyymmdd == 0:
+        return None
+    try:
+        return date(yyyymmdd // 10000, yyyymmdd // 100 % 100, yyyymmdd % 100)
+    except ValueError:
+        return False
+
+
+def _people(*, session, settings):
+    plan = plan_of(session, settings)
+    people = list_people(session=session, plan_id=plan.id if plan else None)
+    config = settings.admin_telegram_ids
+    bound = dict(session.exec(select(Person.telegram_user_id, Person.id)
+                              .where(Person.telegram_user_id.in_(config))).all()) if config else {}
+    admins = {p.id for p in people if p.is_admin} | set(bound.values())
+    return people, admins, [tid for tid in config if tid not in bound]
+
+
+async def _show_list(update: Update, context, page: int) -> None:
+    services = services_of(context)
+    people, admins, config_only = await services.db(_people, settings=services.settings)
+    pages = max(1, -(-len(people) // PAGE))
+    page = min(max(page, 0), pages - 1)
+    items = [(("✅ " if p.onboarded else "⏳ ") + p.name, f"usr:p:{p.id}") for p in people]
+    markup = paged(items, page, lambda n: f"usr:pg:{n}", services.lang)
+    await show(update, context, render("pengguna_list", services.lang, people=people[page * PAGE:(page + 1) * PAGE],
+                                       total=len(people), onboarded=sum(p.onboarded for p in people), admins=admins,
+                                       config_only=config_only, page=page, pages=pages, today=_today(context)),
+               markup)
+
+
+@require(Role.ADMIN, private_only=True)
+async def pengguna(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    """/pengguna: everyone known to the bot, a page at a time."""
+    await _show_list(update, context, 0)
+
+
+def _card(person_id: int, *, session, settings):
+    plan = plan_of(session, settings)
+    return person_card(person_id, session=session, plan_id=plan.id if plan else None,
+                       config_ids=settings.admin_telegram_ids)
+
+
+async def _show_card(update: Update, context, person_id: int) -> bool:
+    services = services_of(context)
+    card = await services.db(_card, person_id, settings=services.settings)
+    if card is None:
+        return False
+    today = _today(context)
+    leadership = bool(card.telegram_user_id) and await is_leadership_member(card.telegram_user_id, context)
+    b = buttons(services.lang)
+    rows = []
+    if card.config_admin:
+        pass  # configured in ADMIN_TELEGRAM_IDS: not changed from the chat
+    elif card.is_admin:
+        rows.append([(b["revoke_admin"], f"usr:adm:{card.id}:0")])
+    else:
+        rows.append([(b["make_admin"], f"usr:adm:{card.id}:1")])
+    for days in PAUSE_DAYS:
+        until = today + timedelta(days=days)
+        rows.append([(b["pause"].replace("{date}", long_date(until, services.lang)),
+                      f"usr:pz:{card.id}:{until:%Y%m%d}")])
+    if card.paused_until is not None and card.paused_until >= today:
+        rows.append([(b["resume"], f"usr:pz:{card.id}:0")])
+    rows.append([(b["back"], "usr:pg:0")])
+    await show(update, context, render("pengguna_card", services.lang, p=card, leadership=leadership, today=today,
+                                       tz=services.settings.tz),
+               keyboard(rows))
+    return True
+
+
+async def _update_menu(context, telegram_user_id: int | None, admin: bool) -> None:
+    """A new admin gets the admin command menu in their chat; a former admin loses it."""
+    if not telegram_user_id:
+        return
+    scope = BotCommandScopeChat(telegram_user_id)
+    lang = services_of(context).lang
+    try:
+        if admin:
+            await context.bot.set_my_commands(command_menu(list(dict.fromkeys(PIC_COMMANDS + ADMIN_COMMANDS)), lang),
+                                              scope=scope)
+        else:
+            await context.bot.delete_my_commands(scope=scope)
+    except TelegramError:
+        pass  # the person never started the bot: the menu is set at the next start-up
+
+
+@require(Role.ADMIN)
+async def pengguna_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
+    """Every /pengguna button: page, person card, admin on/off, pause until a date or resume."""
+    services = services_of(context)
+    data = update.callback_query.data
+    action = data.split(":")[1] if data.count(":") else ""
+    ok = True
+    try:
+        if action == "pg" and (ids := int_parts(data, 1)):
+            await _show_list(update, context, ids[0])
+        elif action == "p" and (ids := int_parts(data, 1)):
+            ok = await _show_card(update, context, ids[0])
+        elif action == "adm" and (ids := int_parts(data, 2)) and ids[1] in (0, 1):
+            person = await services.db(change_admin, ids[0], bool(ids[1]),
+                                       config_ids=services.settings.admin_telegram_ids,
+                                       actor_person_id=actor.person_id, actor_label=who(actor)["actor_label"])
+            await _update_menu(context, person.telegram_user_id, bool(ids[1]))
+            await ack(update, context, render("pengguna_saved", services.lang))
+            ok = await _show_card(update, context, ids[0])
+        elif action == "pz" and (ids := int_parts(data, 2)) and (until := _date(ids[1])) is not False:
+            await services.db(set_paused, ids[0], until, today=_today(context), now=services.now(), **who(actor))
+            await ack(update, context, render("pengguna_saved", services.lang))
+            ok = await _show_card(update, context, ids[0])
+        else:
+            ok = False
+    except AdminError as exc:
+        await ack(update, context, render("admin_error", services.lang, code=exc.code, d=exc.detail)[:190],
+                   alert=True)
+    if not ok:
+        await stale(update, context)
