@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters  # noqa: E402
 
 from bench._common import database, percentile  # noqa: E402
-from bot.telegram.app import PerChatUpdateProcessor, build_application  # noqa: E402
+from bot.main import build_application  # noqa: E402
+from bot.telegram.app import PerChatUpdateProcessor  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.db import make_engine, unit_of_work  # noqa: E402

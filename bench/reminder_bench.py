@@ -29,7 +29,7 @@ import sqlalchemy as sa  # noqa: E402
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup  # noqa: E402
 
 from bench._common import database  # noqa: E402
-from bot.telegram.app import build_application  # noqa: E402
+from bot.main import build_application  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.db import make_engine, unit_of_work  # noqa: E402

@@ -27,7 +27,7 @@ from bot.domain.obligations import due_for_person, quarter_locked
 from bot.domain.reporting import ReportError, Submission, load_form, save_report
 from bot.telegram.services import services_of
 from handlers.auth import require
-from handlers.common import ack, close_question, say, short
+from bot.telegram.sending import ack, close_question, say, short
 
 PICK, AKSI, AKSI_CONFIRM, BUDGET, BUDGET_CONFIRM, INDICATOR, KENDALA, TINDAK, EVIDENCE, SUMMARY, EDIT_PICK = range(11)
 

@@ -27,7 +27,7 @@ from bot.telegram.services import services_of
 from bot.domain.workbook import build_workbook
 from handlers.auth import open_private_chat_hint, require
 from bot.text.formatting import parse_quarter
-from handlers.common import ack
+from bot.telegram.sending import ack
 from jobs.digest import COMMAND, build_report, caption, keyboard, send_report, served_plans
 from models import Kegiatan, Program
 

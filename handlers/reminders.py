@@ -38,7 +38,7 @@ from bot.domain.people import Role
 from bot.text.render import labels, render
 from bot.telegram.services import services_of
 from handlers.auth import require
-from handlers.common import ack, keyboard, say
+from bot.telegram.sending import ack, keyboard, say
 from jobs.reminders import UNREACHABLE_IDS, dispatch
 
 log = logging.getLogger("rapk.handlers.reminders")

@@ -46,7 +46,7 @@ from bot.text.render import render
 from bot.domain.scoring import PlanScore, score_plan_from_db
 from bot.telegram.services import Services, services_of
 from jobs import JOBS
-from handlers.common import button_column as keyboard
+from bot.telegram.sending import button_column as keyboard
 from jobs.reminders import retry_seconds
 from models import GroupPost, Plan
 

@@ -48,7 +48,7 @@ from bot.domain.outbox import (
     release_claims,
 )
 from bot.telegram.services import Services, services_of
-from handlers.common import button_column
+from bot.telegram.sending import button_column
 from jobs import JOBS
 
 log = logging.getLogger("rapk.jobs.reminders")

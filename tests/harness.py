@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application
 
-from bot.telegram.app import build_application
+from bot.main import build_application
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.db import make_engine

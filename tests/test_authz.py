@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pytest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
-from bot.telegram.app import build_application
+from bot.main import build_application
 from bot.domain.people import Role
 from bot.text.render import render
 from tests import harness as harness_module

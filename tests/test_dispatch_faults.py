@@ -10,7 +10,7 @@ from datetime import UTC
 import pytest
 from sqlmodel import select
 
-from bot.telegram.app import build_application
+from bot.main import build_application
 from bot.domain.calendar import ReportingCalendar
 from bot.clock import ManualClock
 from bot.config import load_settings

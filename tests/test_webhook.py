@@ -5,7 +5,7 @@ import socket
 
 import aiohttp
 
-from bot.telegram.app import build_application
+from bot.main import build_application
 from bot.config import load_settings
 from bot.telegram.webhook import run_webhook
 from tests.harness import ADMIN_ID, PIC_ID

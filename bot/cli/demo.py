@@ -110,7 +110,7 @@ class Demo:
                                             reported_by=person_id, reported_at=at))
 
     async def start(self) -> None:
-        from bot.telegram.app import build_application
+        from bot.main import build_application
 
         await self.fake.start()
         self.fake.add_user(ADMIN, "Wati", username="wati_perencanaan")

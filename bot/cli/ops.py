@@ -27,7 +27,8 @@ def add_arguments_run(parser: argparse.ArgumentParser) -> None:
 def cmd_run(args) -> int:
     from telegram import Update
 
-    from bot.telegram.app import build_application, setup_logging
+    from bot.main import build_application
+    from bot.telegram.app import setup_logging
     from bot.telegram.webhook import run_webhook
 
     settings = load_settings()

@@ -5,6 +5,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Callable
 
 from sqlalchemy import Engine
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
@@ -151,10 +152,8 @@ async def post_init(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
     services.bot_username = application.bot.username or services.settings.telegram_bot_username or ""
     await set_command_menus(application)
-    if services.run_jobs:
-        from jobs import schedule_jobs  # local: jobs import handlers' rendering helpers
-
-        schedule_jobs(application)
+    if services.run_jobs and services.schedule_jobs:
+        services.schedule_jobs(application)
     log.info("bot @%s ready (language %s, zone %s)", services.bot_username, services.lang,
              services.settings.timezone)
 
@@ -170,10 +169,11 @@ async def post_shutdown(application: Application) -> None:
         services.engine.dispose()
 
 
-def build_application(settings: Settings, *, engine: Engine | None = None, clock=None,
-                      read_timeout: float | None = None, rate_limiter: bool = True,
-                      worker_id: str | None = None, run_jobs: bool = True) -> Application:
-    """The real application; the only difference between tests and production is the base URL."""
+def build_runtime(settings: Settings, *, engine: Engine | None = None, clock=None,
+                  read_timeout: float | None = None, rate_limiter: bool = True,
+                  worker_id: str | None = None, run_jobs: bool = True,
+                  schedule_jobs: Callable[[Application], None] | None = None) -> Application:
+    """The PTB Application with its services and no handler yet (bot.main attaches them)."""
     if settings.telegram_bot_token is None:
         from bot.config import ConfigError
 
@@ -208,8 +208,6 @@ def build_application(settings: Settings, *, engine: Engine | None = None, clock
         settings=settings, engine=engine, clock=clock or SystemClock(),
         bot_username=settings.telegram_bot_username or "",
         worker_id=worker_id or f"bot-{uuid.uuid4().hex[:8]}", run_jobs=run_jobs,
+        schedule_jobs=schedule_jobs,
     )
-    from handlers.registry import register  # local: handlers import this module's helpers
-
-    register(application)
     return application

@@ -26,6 +26,8 @@ class Services:
     worker_id: str = "bot"
     # Tests and the demo drive the ticks themselves on a manual clock instead of the JobQueue.
     run_jobs: bool = True
+    # Called from post_init to start the repeating jobs (jobs.schedule_jobs, given by bot.main).
+    schedule_jobs: Callable[..., None] | None = None
 
     @property
     def lang(self) -> str:

@@ -12,7 +12,7 @@ from bot.domain.people import Actor
 from bot.domain.period import current_plan, kegiatan_of_program, programs_of
 from bot.text.render import labels, render
 from bot.telegram.services import services_of
-from handlers.common import ack, keyboard, notify_person, short
+from bot.telegram.sending import ack, keyboard, notify_person, short
 from models import Aksi, Kegiatan, KegiatanIndicator, Plan, Program
 
 log = logging.getLogger("rapk.admin")

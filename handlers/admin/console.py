@@ -17,7 +17,7 @@ from bot.telegram.services import services_of
 from handlers.admin import history as admin_history, locks as admin_locks, plan_upload as admin_import, targets as admin_target, users as admin_users
 from handlers.admin.common import FLOW, stale
 from handlers.auth import require
-from handlers.common import ack, say
+from bot.telegram.sending import ack, say
 
 HINTS = {"impor": admin_import.hint, "target": admin_target.hint}
 

@@ -22,7 +22,7 @@ from handlers.admin.common import (
     stale,
 )
 from handlers.auth import require
-from handlers.common import ack
+from bot.telegram.sending import ack
 
 LIMIT = 40  # the newest changes shown; older ones are counted
 ENTITIES = {"a": "aksi", "i": "indikator", "g": "kegiatan"}

@@ -30,7 +30,7 @@ from handlers.admin.common import (
     who,
 )
 from handlers.auth import require
-from handlers.common import ack, short
+from bot.telegram.sending import ack, short
 
 OPS = {"kunci": "L", "buka": "U"}
 

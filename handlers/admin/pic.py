@@ -23,7 +23,7 @@ from bot.domain.period import current_plan, kegiatan_of_program, programs_of
 from bot.text.render import render
 from bot.telegram.services import services_of
 from handlers.auth import require
-from handlers.common import ack, notify_person, short
+from bot.telegram.sending import ack, notify_person, short
 from models import Kegiatan, Person, Program
 
 PAGE = 8

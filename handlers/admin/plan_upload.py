@@ -23,7 +23,7 @@ from bot.text.render import render
 from bot.telegram.services import services_of
 from handlers.admin.common import FLOW, buttons, int_parts, keyboard, show, stale, take_draft, who
 from handlers.auth import require
-from handlers.common import say
+from bot.telegram.sending import say
 
 UPLOAD, PREVIEW = "impor:upload", "impor:preview"
 DRAFT = "impor"

@@ -34,7 +34,7 @@ from handlers.admin.common import (
     who,
 )
 from handlers.auth import require
-from handlers.common import ack, say
+from bot.telegram.sending import ack, say
 
 BROWSE, VALUE, REASON, CONFIRM = "target:browse", "target:value", "target:reason", "target:confirm"
 DRAFT = "target"

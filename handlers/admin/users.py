@@ -19,7 +19,7 @@ from bot.text.render import render
 from bot.telegram.services import services_of
 from handlers.admin.common import PAGE, buttons, int_parts, keyboard, paged, plan_of, show, stale, who
 from handlers.auth import is_leadership_member, require
-from handlers.common import ack
+from bot.telegram.sending import ack
 from models import Person
 
 PAUSE_DAYS = (7, 14, 30)

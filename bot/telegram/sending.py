@@ -1,4 +1,4 @@
-"""Small Telegram helpers every handler module shares."""
+"""Sending: replies, button answers, keyboards, labels and notices — the Telegram helpers handlers and jobs share."""
 
 import logging
 
