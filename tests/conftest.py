@@ -14,8 +14,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from bot.db import make_engine, migrate
+from bot.db import make_engine, migrate, unit_of_work
 from bot.domain.plan_import import SAMPLE_PLAN
+from models import PeriodLock
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_PLAN = SAMPLE_PLAN
@@ -100,7 +101,8 @@ def seed_plan_path() -> Path:
 async def fake():
     """A fake Telegram Bot API server; a test fails if the bot sent anything Telegram would reject."""
     from fake_telegram.server import FakeTelegram
-    from tests.harness import add_people
+
+    from tests.support.harness import add_people
 
     server = FakeTelegram()
     await server.start()
@@ -113,7 +115,7 @@ async def fake():
 @pytest.fixture
 async def small_plan(engine):
     from bot.db import unit_of_work
-    from tests.factories import make_small_plan
+    from tests.support.factories import make_small_plan
 
     with unit_of_work(engine) as session:
         return make_small_plan(session)
@@ -122,9 +124,17 @@ async def small_plan(engine):
 @pytest.fixture
 async def harness(fake, db_url, small_plan):
     """The real bot running against the fake server, on the small plan."""
-    from tests.harness import BotHarness
+    from tests.support.harness import BotHarness
 
     h = BotHarness(fake, db_url)
     await h.start()
     yield h
     await h.stop()
+
+
+@pytest.fixture
+def tw1_locked(engine, small_plan):
+    """By June TW I is closed, so only TW II is chased."""
+    with unit_of_work(engine) as session:
+        session.add(PeriodLock(plan_id=small_plan["plan"], quarter=1))
+    return small_plan

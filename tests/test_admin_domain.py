@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from sqlmodel import select
 
-from bot.text.formatting import parse_quarter
+from bot.db import unit_of_work
 from bot.domain.admin import (
     AdminError,
     apply_upload,
@@ -21,12 +21,12 @@ from bot.domain.admin import (
     set_paused,
     unlock_quarter,
 )
-from bot.db import unit_of_work
 from bot.domain.plan_import.parser import PlanFormatError
 from bot.domain.reporting import Submission, is_locked, save_report
+from bot.text.formatting import parse_quarter
 from models import AksiTarget, AuditLog, KegiatanIndicator, PeriodLock, Person
-from tests.harness import PIC2_ID, PIC_ID, WIB
-from tests.plan_helpers import seed_lines
+from tests.support.harness import PIC2_ID, PIC_ID, WIB
+from tests.support.plans import seed_lines
 
 NOW = datetime(2020, 6, 23, 9, 0, tzinfo=WIB)
 WHO = {"actor_label": "Admin", "actor_telegram_id": 1001, "now": NOW}

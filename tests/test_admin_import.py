@@ -7,9 +7,9 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from models import Aksi, AksiRealisation, AksiTarget, AuditLog, Kegiatan, Plan
-from tests.admin_steps import act, alerts, changed_tables, find_button, snapshot
-from tests.harness import ADMIN_ID, BotHarness
-from tests.plan_helpers import seed_lines, store
+from tests.support.admin_steps import act, alerts, changed_tables, find_button, snapshot
+from tests.support.harness import ADMIN_ID, BotHarness
+from tests.support.plans import seed_lines, store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SEED_TEXT = "\n".join(seed_lines()).encode("utf-8")

@@ -8,8 +8,8 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from bot.domain.reporting import Submission, save_report
 from models import AksiRealisation, AuditLog, PeriodLock, Person
-from tests.admin_steps import act
-from tests.harness import PIC2_ID, PIC_ID, WIB
+from tests.support.admin_steps import act
+from tests.support.harness import PIC2_ID, PIC_ID, WIB
 
 KEGIATAN = "Pendidikan dan Pelatihan Teknis"
 

@@ -6,8 +6,8 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from models import AuditLog, Kegiatan, Person
-from tests.admin_steps import act, alerts, find_button
-from tests.harness import ADMIN_ID, LEADER_ID, PIC_ID, WIB
+from tests.support.admin_steps import act, alerts, find_button
+from tests.support.harness import ADMIN_ID, LEADER_ID, PIC_ID, WIB
 
 
 def person(engine, person_id: int) -> Person:

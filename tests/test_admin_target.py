@@ -7,8 +7,8 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from bot.domain.digest import kegiatan_detail
 from models import AksiTarget, AuditLog, KegiatanIndicator, Person
-from tests.admin_steps import act, alerts, snapshot
-from tests.harness import ADMIN_ID, PIC2_ID, PIC_ID
+from tests.support.admin_steps import act, alerts, snapshot
+from tests.support.harness import ADMIN_ID, PIC2_ID, PIC_ID
 
 PROGRAM = "Program Pendidikan dan Pelatihan ASN"
 KEGIATAN = "Pendidikan dan Pelatihan Teknis"

@@ -13,12 +13,20 @@ from dataclasses import dataclass
 import pytest
 from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
 
-from bot.main import build_application
 from bot.domain.people import Role
+from bot.main import build_application
 from bot.text.render import render
-from tests import harness as harness_module
-from tests.admin_steps import changed_tables, snapshot
-from tests.harness import ADMIN_ID, LEADER_ID, LEADERSHIP_CHAT, OTHER_GROUP, PIC_ID, STRANGER_ID, BotHarness
+from tests.support import harness as harness_module
+from tests.support.admin_steps import changed_tables, snapshot
+from tests.support.harness import (
+    ADMIN_ID,
+    LEADER_ID,
+    LEADERSHIP_CHAT,
+    OTHER_GROUP,
+    PIC_ID,
+    STRANGER_ID,
+    BotHarness,
+)
 
 ADMIN, PIC, LEADERSHIP, STRANGER = Role.ADMIN, Role.PIC, Role.LEADERSHIP, Role.STRANGER
 ANYONE = None

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.domain.calendar import ReportingCalendar
 from bot.cli import main
 from bot.cli.calendar import calendar_text
 from bot.config import load_settings
+from bot.domain.calendar import ReportingCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
 

@@ -7,10 +7,16 @@ from PIL import Image
 from sqlmodel import Session
 
 from bench.plan_gen import generate_plan
-from bot.domain.charts import ABSORPTION_COLOUR, BAND_COLOURS, MISSING_COLOUR, WIDTH_PX, achievement_chart
 from bot.db import unit_of_work
+from bot.domain.charts import (
+    ABSORPTION_COLOUR,
+    BAND_COLOURS,
+    MISSING_COLOUR,
+    WIDTH_PX,
+    achievement_chart,
+)
 from bot.domain.scoring import score_plan_from_db
-from tests.test_scoring import seed_with_reports
+from tests.support.seed import seed_with_reports
 
 
 def _rgb(hex_colour: str) -> tuple[int, int, int]:

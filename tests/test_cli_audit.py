@@ -2,10 +2,10 @@
 
 from datetime import datetime
 
-from bot.domain.admin import change_aksi_target, lock_quarter
 from bot.cli import main
 from bot.db import unit_of_work
-from tests.harness import WIB
+from bot.domain.admin import change_aksi_target, lock_quarter
+from tests.support.harness import WIB
 
 
 def test_audit_prints_admin_actions_since_a_date(engine, db_url, small_plan, monkeypatch, capsys):

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.plan_helpers import SEED, seed_lines, snapshot, store
+from tests.support.plans import SEED, seed_lines, snapshot, store
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
@@ -76,7 +76,7 @@ def test_agency_and_year_options_override_the_title(cli_env, capsys):
 
 
 def test_refused_merge_exits_1_and_force_goes_through(cli_env, engine, tmp_path, capsys):
-    from tests.test_plan_store import LAST, report
+    from tests.support.plans import LAST, report
 
     store(engine)
     report(engine, LAST, 4)

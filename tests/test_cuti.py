@@ -8,8 +8,15 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from bot.domain.outbox import LeaveDateError, parse_leave_date
 from models import AuditLog, Person
-from tests.harness import PIC2_ID, PIC_ID, STRANGER_ID
-from tests.test_dispatch import H1, H3, H7, texts, tick_and_send, tw1_locked  # noqa: F401 (fixture)
+from tests.support.harness import PIC2_ID, PIC_ID, STRANGER_ID
+from tests.support.outbox_steps import (
+    H1,
+    H3,
+    H7,
+    said,  # noqa: F401
+    texts,
+    tick_and_send,
+)
 
 TODAY = date(2020, 6, 23)
 
@@ -54,15 +61,6 @@ def test_a_date_without_a_year_rolls_over_the_new_year():
     assert parse_leave_date("21/9", TODAY) == TODAY + timedelta(days=90)
 
 
-async def said(fake, user, text):
-    before = len(fake.messages_to(user))
-    if text.startswith("/"):
-        command, _, args = text.partition(" ")
-        fake.send_command(user, command, args=args or None)
-    else:
-        fake.send_message(user, text)
-    await fake.wait_idle()
-    return "\n---\n".join(texts(fake, user)[before:])
 
 
 def paused_until(engine, person_id):

@@ -4,6 +4,7 @@ import json
 from datetime import UTC, datetime
 
 import pytest
+from fake_telegram.tghtml import parse_html, utf16_len
 from sqlmodel import Session
 
 from bench.plan_gen import generate_plan
@@ -18,8 +19,7 @@ from bot.domain.digest import (
     program_detail,
     split_message,
 )
-from fake_telegram.tghtml import parse_html, utf16_len
-from tests.test_scoring import (
+from tests.support.seed import (
     JARINGAN,
     MAKAN_MINUM,
     PENEMPATAN,

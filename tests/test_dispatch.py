@@ -6,8 +6,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from bot.domain.calendar import ReportingCalendar
 from bot.db import unit_of_work
+from bot.domain.calendar import ReportingCalendar
 from bot.domain.outbox import (
     BACKOFF_BASE,
     claim_reminders,
@@ -19,54 +19,23 @@ from bot.domain.outbox import (
 from bot.domain.reminders import plan_due_reminders, render_reminder
 from jobs import JOBS, schedule_jobs
 from jobs.reminders import dispatch, run_tick
-from models import AuditLog, GroupPost, Kegiatan, PeriodLock, Person, Reminder
-from tests.harness import ADMIN_ID, LEADERSHIP_CHAT, PIC2_ID, PIC_ID, WIB
-from tests.test_due import PlanBuilder, report
-
-H7 = datetime(2020, 6, 23, 8, 0, tzinfo=WIB)  # TW II 2020: H-7 Tue 23 Jun, H-3 Fri 26 Jun, H-1 Mon 29 Jun
-H3 = datetime(2020, 6, 26, 8, 0, tzinfo=WIB)
-H1 = datetime(2020, 6, 29, 8, 0, tzinfo=WIB)
-LATE_LIST_DAY = datetime(2020, 7, 8, 8, 0, tzinfo=WIB)  # deadline Tue 7 Jul, late list Wed 8 Jul
-BUDI_KEGIATAN = "Pendidikan dan Pelatihan Teknis"
-SARI_KEGIATAN = "Pendidikan Penjurangan Struktural"
-BLOCKED_NOTICE = "tidak bisa dihubungi"
-
-
-@pytest.fixture
-def tw1_locked(engine, small_plan):
-    """By June TW I is closed, so only TW II is chased."""
-    with unit_of_work(engine) as session:
-        session.add(PeriodLock(plan_id=small_plan["plan"], quarter=1))
-    return small_plan
-
-
-async def tick_and_send(harness, at: datetime | None = None):
-    if at is not None:
-        harness.clock.set(at)
-    await run_tick(harness.app)
-    return await dispatch(harness.app)
-
-
-def texts(fake, chat_id: int) -> list[str]:
-    return [m.get("text", "") for m in fake.messages_to(chat_id)]
-
-
-def statuses(engine) -> dict[tuple[int, str], str]:
-    with unit_of_work(engine) as session:
-        return {(r.person_id, r.kind): r.status for r in session.exec(select(Reminder))}
-
-
-def set_person(engine, person_id: int, **fields) -> None:
-    with unit_of_work(engine) as session:
-        person = session.get(Person, person_id)
-        for name, value in fields.items():
-            setattr(person, name, value)
-
-
-def report_all(engine, small_plan, index: int, quarter: int = 2) -> None:
-    with unit_of_work(engine) as session:
-        kegiatan = session.get(Kegiatan, small_plan["kegiatan"][index])
-        report(session, kegiatan, quarter, datetime(2020, 6, 24, tzinfo=UTC))
+from models import AuditLog, GroupPost, Person, Reminder
+from tests.support.builders import PlanBuilder, report
+from tests.support.harness import ADMIN_ID, LEADERSHIP_CHAT, PIC2_ID, PIC_ID, WIB
+from tests.support.outbox_steps import (  # noqa: F401
+    BLOCKED_NOTICE,
+    BUDI_KEGIATAN,
+    H1,
+    H3,
+    H7,
+    LATE_LIST_DAY,
+    SARI_KEGIATAN,
+    report_all,
+    set_person,
+    statuses,
+    texts,
+    tick_and_send,
+)
 
 
 async def test_h7_names_each_pics_open_aksi_targets_and_the_deadline(harness, fake, engine, tw1_locked):

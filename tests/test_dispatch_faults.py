@@ -3,25 +3,34 @@ a restart in the middle of a batch; a worker that died holding claims; two dispa
 
 import asyncio
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
 
 import pytest
 from sqlmodel import select
 
-from bot.main import build_application
-from bot.domain.calendar import ReportingCalendar
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.db import make_engine, unit_of_work
+from bot.domain.calendar import ReportingCalendar
 from bot.domain.outbox import CLAIM_TIMEOUT, claim_reminders
 from bot.domain.reminders import plan_due_reminders
+from bot.main import build_application
 from jobs.reminders import dispatch, dispatch_job, run_tick
-from models import Aksi, AksiTarget, Kegiatan, PeriodLock, Person, PicAssignment, Plan, Reminder
-from tests.harness import ADMIN_ID, LEADERSHIP_CHAT, BotHarness
-from tests.test_dispatch import BLOCKED_NOTICE, H7
-from tests.test_due import PlanBuilder, parse_target
+from models import (
+    Aksi,
+    AksiTarget,
+    Kegiatan,
+    PeriodLock,
+    Person,
+    PicAssignment,
+    Plan,
+    Reminder,
+)
+from tests.support.builders import PlanBuilder, parse_target
+from tests.support.harness import ADMIN_ID, LEADERSHIP_CHAT, BotHarness
+from tests.support.outbox_steps import BLOCKED_NOTICE, H7
 
 CROWD = 500
 FIRST_USER = 700_000

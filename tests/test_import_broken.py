@@ -7,7 +7,7 @@ import pytest
 from bot.cli import main
 from bot.domain.plan_import.parser import PlanFormatError, parse_plan_file
 from tests.fixtures.make_broken import broken_files
-from tests.plan_helpers import snapshot, store
+from tests.support.plans import snapshot, store
 
 BROKEN = Path(__file__).resolve().parent / "fixtures" / "broken"
 

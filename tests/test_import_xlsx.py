@@ -5,7 +5,11 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook, load_workbook
 
-from bot.domain.plan_import.parser import parse_plan_bytes, parse_plan_file, parse_plan_xlsx
+from bot.domain.plan_import.parser import (
+    parse_plan_bytes,
+    parse_plan_file,
+    parse_plan_xlsx,
+)
 from bot.domain.plan_import.store import plan_json
 from tests.fixtures.make_xlsx import SEED, write_xlsx
 

@@ -2,10 +2,10 @@
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 
+from bot.domain.numbers import is_money_text, parse_target
 from bot.domain.plan_import import SAMPLE_PLAN
 from bot.domain.plan_import.parser import (
     PlanFormatError,
@@ -15,7 +15,6 @@ from bot.domain.plan_import.parser import (
     parse_plan_text,
     split_names,
 )
-from bot.domain.numbers import is_money_text, parse_target
 from bot.domain.plan_import.store import plan_json
 
 GOAL_KINERJA = "Meningkatnya Kualitas Kinerja dan Kompetensi ASN"

@@ -6,17 +6,16 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from models import AuditLog, Reminder
-from tests.harness import ADMIN_ID, PIC2_ID, PIC_ID, WIB
-from tests.test_cuti import said
-from tests.test_dispatch import (  # noqa: F401 (tw1_locked is a fixture)
+from tests.support.harness import ADMIN_ID, PIC2_ID, PIC_ID, WIB
+from tests.support.outbox_steps import (
     BLOCKED_NOTICE,
     H3,
     H7,
     report_all,
+    said,
     set_person,
     texts,
     tick_and_send,
-    tw1_locked,
 )
 
 
@@ -118,7 +117,7 @@ async def test_ingatkan_after_the_deadline_says_the_report_is_late(harness, fake
 
 
 async def test_the_admin_side_speaks_english_too(fake, db_url, engine, tw1_locked):
-    from tests.harness import BotHarness
+    from tests.support.harness import BotHarness
 
     harness = BotHarness(fake, db_url, now=H7 + timedelta(hours=1), language="en")
     await harness.start()

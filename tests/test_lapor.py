@@ -7,7 +7,7 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from models import AksiRealisation, AuditLog, Evidence, KegiatanRealisation, PeriodLock
-from tests.harness import OTHER_GROUP, PIC2_ID, PIC_ID, WIB, forge_press
+from tests.support.harness import OTHER_GROUP, PIC2_ID, PIC_ID, WIB, forge_press
 
 KEGIATAN = "📝 Pendidikan dan Pelatihan Teknis"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")

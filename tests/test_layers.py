@@ -121,3 +121,12 @@ def test_rapk_run_loads_neither_the_fake_server_nor_test_tools(entry):
             "('fake_telegram', 'pytest', 'tests', 'bench')]; print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_no_test_module_imports_another():
+    """Shared builders and steps live in tests/support/; a test module is never a library."""
+    offenders = [f"{path.relative_to(ROOT)}:{line} imports {target}"
+                 for path in sorted((ROOT / "tests").rglob("*.py"))
+                 for line, target in imports_of(path)
+                 if target.startswith("tests.test_") or target == "tests.conftest"]
+    assert offenders == []

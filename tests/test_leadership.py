@@ -6,24 +6,33 @@ from datetime import date, datetime
 
 import pytest
 import sqlalchemy as sa
+from fake_telegram.tghtml import utf16_len
 from openpyxl import load_workbook
 from PIL import Image
 from sqlmodel import Session, select
 
 from bench.plan_gen import generate_plan
-from bot.text import formatting
-from bot.domain.calendar import ReportingCalendar
 from bot.db import unit_of_work
+from bot.domain.calendar import ReportingCalendar
 from bot.domain.digest import MESSAGE_LIMIT
-from fake_telegram.tghtml import utf16_len
-from bot.text.render import render
 from bot.domain.scoring import score_plan_from_db
+from bot.text import formatting
 from bot.text.formatting import parse_quarter
+from bot.text.render import render
 from jobs.digest import run_digests
 from models import GroupPost, Kegiatan, PeriodLock, Person, Program
-from tests.harness import ADMIN_ID, LEADER_ID, LEADERSHIP_CHAT, OTHER_GROUP, PIC_ID, STRANGER_ID, WIB, BotHarness
-from tests.test_scoring import MAKAN_MINUM, PENJENJANGAN, seed_with_reports
-from tests.test_workbook import number, rows_by_kind
+from tests.support.harness import (
+    ADMIN_ID,
+    LEADER_ID,
+    LEADERSHIP_CHAT,
+    OTHER_GROUP,
+    PIC_ID,
+    STRANGER_ID,
+    WIB,
+    BotHarness,
+)
+from tests.support.seed import MAKAN_MINUM, PENJENJANGAN, seed_with_reports
+from tests.support.workbook import number, rows_by_kind
 
 PNG = b"\x89PNG\r\n\x1a\n"
 AFTER_DEADLINE = datetime(2020, 7, 9, 10, 0, tzinfo=WIB)  # TW II's deadline was 7 July; still TW II's window

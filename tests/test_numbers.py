@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.text import formatting
 from bot.domain.numbers import (
     MoneyFormatError,
     NumberFormatError,
@@ -16,6 +15,7 @@ from bot.domain.numbers import (
     parse_realised,
     parse_target,
 )
+from bot.text import formatting
 
 # Babel rounds to three decimals by default: generate what it can show exactly.
 decimals_3 = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=3,

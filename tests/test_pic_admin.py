@@ -4,8 +4,8 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from models import PicAssignment
-from tests.admin_steps import act, alerts
-from tests.harness import ADMIN_ID, PIC2_ID, forge_press
+from tests.support.admin_steps import act, alerts
+from tests.support.harness import ADMIN_ID, PIC2_ID, forge_press
 
 
 async def test_admin_assigns_a_pic_by_browsing_and_the_pic_is_told(harness, fake, engine, small_plan):

@@ -8,7 +8,12 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from bot.domain.plan_import.parser import PlanFormatError
-from bot.domain.plan_import.store import MergeRefused, PlanStoreError, load_plan_tree, save_plan
+from bot.domain.plan_import.store import (
+    MergeRefused,
+    PlanStoreError,
+    load_plan_tree,
+    save_plan,
+)
 from models import (
     Agency,
     Aksi,
@@ -25,33 +30,18 @@ from models import (
     Plan,
     Program,
 )
-from tests.plan_helpers import parse_lines, seed_lines, snapshot, store
-
-FIRST = "Pendidikan dan Pelatihan Teknis"
-LAST = "Optimalisasi Pemanfaatan Jaringan dan Teknologi Informasi"
-
-
-def count(session, model) -> int:
-    return session.exec(select(sa.func.count()).select_from(model)).one()
-
-
-def aksi_id(session, kegiatan: str, no: int) -> int:
-    return session.exec(select(Aksi.id).join(Kegiatan, Kegiatan.id == Aksi.kegiatan_id)
-                        .where(Kegiatan.name == kegiatan, Aksi.no == no)).one()
-
-
-def kegiatan_id(session, name: str) -> int:
-    return session.exec(select(Kegiatan.id).where(Kegiatan.name == name)).one()
-
-
-def report(engine, kegiatan: str, no: int, quarter: int = 1, value: str = "60") -> int:
-    """A PIC's realisation of one aksi; returns its id."""
-    with unit_of_work(engine) as session:
-        row = AksiRealisation(aksi_id=aksi_id(session, kegiatan, no), quarter=quarter, value=Decimal(value),
-                              value_raw=value)
-        session.add(row)
-        session.flush()
-        return row.id
+from tests.support.plans import (  # noqa: F401
+    FIRST,
+    LAST,
+    aksi_id,
+    count,
+    kegiatan_id,
+    parse_lines,
+    report,
+    seed_lines,
+    snapshot,
+    store,
+)
 
 
 def test_first_import_stores_the_whole_plan(engine):

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlmodel import Session, select
 
-from bot.domain.calendar import ReportingCalendar
 from bot.db import make_engine, unit_of_work
+from bot.domain.calendar import ReportingCalendar
 from bot.domain.obligations import due_for_person
 from bot.domain.reminders import (
     late_list,
@@ -20,7 +20,7 @@ from bot.domain.reminders import (
     still_due,
 )
 from models import GroupPost, Kegiatan, PeriodLock, Reminder
-from tests.test_due import PlanBuilder, report, report_aksi
+from tests.support.builders import PlanBuilder, report, report_aksi
 
 WIB = ZoneInfo("Asia/Jakarta")
 CAL = ReportingCalendar()

@@ -7,7 +7,13 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from bot.domain.people import create_invite
 from models import Person
-from tests.harness import ADMIN_ID, LEADER_ID, LEADERSHIP_CHAT, PIC_ID, STRANGER_ID
+from tests.support.harness import (
+    ADMIN_ID,
+    LEADER_ID,
+    LEADERSHIP_CHAT,
+    PIC_ID,
+    STRANGER_ID,
+)
 
 
 def _invite(engine, person_id, now, ttl=7):

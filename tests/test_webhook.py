@@ -5,10 +5,10 @@ import socket
 
 import aiohttp
 
-from bot.main import build_application
 from bot.config import load_settings
+from bot.main import build_application
 from bot.telegram.webhook import run_webhook
-from tests.harness import ADMIN_ID, PIC_ID
+from tests.support.harness import ADMIN_ID, PIC_ID
 
 
 def _free_port() -> int:

@@ -1,7 +1,6 @@
 """The evaluation workbook: Permendagri 86/2017 layout, and every number equal to the database's."""
 
 import io
-from decimal import Decimal as D
 
 import pytest
 import sqlalchemy as sa
@@ -9,8 +8,24 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from bot.cli import main as rapk
-from bot.domain.workbook import COL_BAND, COL_PAGU, COL_PCT, COL_SPENT, COL_TOTAL, COL_TW1, FLAG_FILL, build_workbook
-from tests.test_scoring import DIKLAT_TEKNIS, JARINGAN, MAKAN_MINUM, PENJENJANGAN, seed_with_reports
+from bot.domain.workbook import (
+    COL_BAND,
+    COL_PAGU,
+    COL_PCT,
+    COL_SPENT,
+    COL_TOTAL,
+    COL_TW1,
+    FLAG_FILL,
+    build_workbook,
+)
+from tests.support.seed import (
+    DIKLAT_TEKNIS,
+    JARINGAN,
+    MAKAN_MINUM,
+    PENJENJANGAN,
+    seed_with_reports,
+)
+from tests.support.workbook import number, rows_by_kind  # noqa: F401
 
 
 @pytest.fixture
@@ -24,30 +39,8 @@ def workbook(engine, plan_id: int, quarter: int = 2, **kwargs):
     return load_workbook(io.BytesIO(data))
 
 
-def number(cell_value) -> D | None:
-    return None if cell_value is None else D(str(cell_value))
 
 
-def rows_by_kind(ws, engine, plan_id):
-    """(kind, kegiatan name, row) for every data row: goal / program / kegiatan / indicator / aksi."""
-    with engine.connect() as conn:
-        kegiatan = set(conn.execute(sa.text("SELECT name FROM kegiatan WHERE plan_id = :p"), {"p": plan_id}).scalars())
-    current = None
-    for row in ws.iter_rows(min_row=9):
-        no, goal, name, indicator = (c.value for c in row[:4])
-        if goal:
-            kind = "goal"
-        elif name in kegiatan:
-            kind, current = "kegiatan", name
-        elif no is not None:
-            kind = "program"
-        elif name and name[0].isdigit():
-            kind = "aksi"
-        elif indicator:
-            kind = "indicator"
-        else:
-            kind = "footer"
-        yield kind, current, row
 
 
 def test_layout_of_the_evaluation_form(engine, seed_plan):

@@ -5,7 +5,7 @@ from sqlmodel import SQLModel, select
 
 from bot.db import unit_of_work
 from models import BotState
-from tests.harness import ADMIN_ID
+from tests.support.harness import ADMIN_ID
 
 
 def _text(message: dict) -> str:

@@ -5,10 +5,10 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application
 
-from bot.main import build_application
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.db import make_engine
+from bot.main import build_application
 
 ADMIN_ID = 1001
 LEADER_ID = 2001

@@ -4,7 +4,18 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from models import Agency, Aksi, AksiTarget, Goal, Kegiatan, KegiatanIndicator, Person, PicAssignment, Plan, Program
+from models import (
+    Agency,
+    Aksi,
+    AksiTarget,
+    Goal,
+    Kegiatan,
+    KegiatanIndicator,
+    Person,
+    PicAssignment,
+    Plan,
+    Program,
+)
 
 
 def _target(raw: str) -> tuple[Decimal | None, str, str]:

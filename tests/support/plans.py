@@ -1,15 +1,20 @@
 """Helpers for the importer's database tests: seed variants and whole-database snapshots."""
 
-from pathlib import Path
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 from bot.db import unit_of_work
+from bot.domain.plan_import import SAMPLE_PLAN
 from bot.domain.plan_import.parser import ParsedPlan, parse_plan_text
 from bot.domain.plan_import.store import MergeResult, save_plan
-from bot.domain.plan_import import SAMPLE_PLAN
+from models import (
+    Aksi,
+    AksiRealisation,
+    Kegiatan,
+)
 
 SEED = SAMPLE_PLAN
 
@@ -36,3 +41,30 @@ def snapshot(engine: Engine) -> dict[str, list[tuple]]:
         for table in SQLModel.metadata.sorted_tables:
             out[table.name] = [tuple(row) for row in conn.execute(sa.select(table).order_by(*table.primary_key))]
     return out
+
+
+FIRST = "Pendidikan dan Pelatihan Teknis"
+LAST = "Optimalisasi Pemanfaatan Jaringan dan Teknologi Informasi"
+
+
+def count(session, model) -> int:
+    return session.exec(select(sa.func.count()).select_from(model)).one()
+
+
+def aksi_id(session, kegiatan: str, no: int) -> int:
+    return session.exec(select(Aksi.id).join(Kegiatan, Kegiatan.id == Aksi.kegiatan_id)
+                        .where(Kegiatan.name == kegiatan, Aksi.no == no)).one()
+
+
+def kegiatan_id(session, name: str) -> int:
+    return session.exec(select(Kegiatan.id).where(Kegiatan.name == name)).one()
+
+
+def report(engine, kegiatan: str, no: int, quarter: int = 1, value: str = "60") -> int:
+    """A PIC's realisation of one aksi; returns its id."""
+    with unit_of_work(engine) as session:
+        row = AksiRealisation(aksi_id=aksi_id(session, kegiatan, no), quarter=quarter, value=Decimal(value),
+                              value_raw=value)
+        session.add(row)
+        session.flush()
+        return row.id
