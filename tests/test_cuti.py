@@ -13,7 +13,7 @@ from tests.support.outbox_steps import (
     H1,
     H3,
     H7,
-    said,  # noqa: F401
+    said,
     texts,
     tick_and_send,
 )

@@ -22,7 +22,7 @@ from jobs.reminders import dispatch, run_tick
 from models import AuditLog, GroupPost, Person, Reminder
 from tests.support.builders import PlanBuilder, report
 from tests.support.harness import ADMIN_ID, LEADERSHIP_CHAT, PIC2_ID, PIC_ID, WIB
-from tests.support.outbox_steps import (  # noqa: F401
+from tests.support.outbox_steps import (
     BLOCKED_NOTICE,
     BUDI_KEGIATAN,
     H1,

@@ -15,7 +15,8 @@ from models import (
     KegiatanRealisation,
     PeriodLock,
 )
-from tests.support.builders import WIB, PlanBuilder, parse_target, report, report_aksi  # noqa: F401
+from tests.support.builders import PlanBuilder, report, report_aksi
+from tests.support.harness import WIB
 
 
 @pytest.fixture

@@ -30,7 +30,7 @@ from models import (
     Plan,
     Program,
 )
-from tests.support.plans import (  # noqa: F401
+from tests.support.plans import (
     FIRST,
     LAST,
     aksi_id,

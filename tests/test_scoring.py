@@ -30,21 +30,15 @@ from bot.domain.scoring import (
     score_indicator,
     score_plan,
 )
-from tests.support.seed import (  # noqa: F401
+from tests.support.seed import (
     BAHAN_BACAAN,
-    BUDGET,
     DIKLAT_TEKNIS,
-    INDICATORS,
     JARINGAN,
     KENAIKAN_PANGKAT,
-    LATE,
     MAKAN_MINUM,
-    NARRATIVE,
     PENEMPATAN,
     PENJENJANGAN,
-    PICS,
     PRAJABATAN,
-    REPORTED,
     UJI_KESEHATAN,
     seed_with_reports,
 )

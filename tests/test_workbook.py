@@ -25,7 +25,7 @@ from tests.support.seed import (
     PENJENJANGAN,
     seed_with_reports,
 )
-from tests.support.workbook import number, rows_by_kind  # noqa: F401
+from tests.support.workbook import number, rows_by_kind
 
 
 @pytest.fixture
