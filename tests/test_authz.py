@@ -138,11 +138,16 @@ def _plain(text: str) -> str:
 REFUSALS = {_plain(render("refused", "id", actor=None, needed=needed, stranger=stranger))
             for needed, stranger in ((["admin"], True), (["admin"], False), (["leadership"], False), (["pic"], False))}
 PRIVATE_HINT = _plain(render("use_private_chat", "id"))
+# A crash is neither allowed nor refused: the error handler's apology, or its notice to the admins.
+APOLOGY = _plain(render("error", "id"))
+CRASH_NOTICE = _plain(render("error_admin", "id", error="", where="")).strip()
 
 
 def classify(replies: list[str]) -> str:
     if not replies:
         return "silence"
+    if any(r == APOLOGY or r.startswith(CRASH_NOTICE) for r in replies):
+        return "crashed"
     if any(r in REFUSALS for r in replies):
         return "refused"
     if any(r == PRIVATE_HINT for r in replies):

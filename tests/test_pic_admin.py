@@ -1,11 +1,13 @@
 """/pic and /undang in chat: browse program → kegiatan, toggle PICs, make invite links."""
 
+import re
+
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from models import PicAssignment
+from models import Person, PicAssignment
 from tests.support.admin_steps import act, alerts
-from tests.support.harness import ADMIN_ID, PIC2_ID, forge_press
+from tests.support.harness import ADMIN_ID, PIC2_ID, STRANGER_ID, forge_press
 
 
 async def test_admin_assigns_a_pic_by_browsing_and_the_pic_is_told(harness, fake, engine, small_plan):
@@ -31,8 +33,6 @@ async def test_stale_pic_button_after_the_person_is_gone_gets_one_answer(harness
 
 
 async def test_blocked_pic_is_marked_unreachable_when_told_of_an_assignment(harness, fake, engine, small_plan):
-    from models import Person
-
     fake.block(PIC2_ID)
     await act(fake, text="/pic Sari Dewi")
     await act(fake, press="Program Pendidikan dan Pelatihan ASN")
@@ -41,6 +41,17 @@ async def test_blocked_pic_is_marked_unreachable_when_told_of_an_assignment(harn
         assert session.get(Person, small_plan["sari"]).unreachable_at is not None
 
 
-async def test_undang_makes_a_single_use_link(harness, fake):
-    text = await act(fake, text="/undang Rina")
+async def test_undang_makes_a_single_use_link(harness, fake, engine, small_plan):
+    text = await act(fake, text="/undang Rina Lestari")
     assert "https://t.me/rapk_test_bot?start=" in text and "sekali" in text
+    token = re.search(r"\?start=([\w-]+)", text).group(1)
+    # The link binds whoever taps it first to Rina Lestari ...
+    fake.send_command(STRANGER_ID, "/start", args=token)
+    assert "Rina Lestari" in (await fake.wait_for_message(STRANGER_ID, contains="terhubung"))["text"]
+    with unit_of_work(engine) as session:
+        assert session.get(Person, small_plan["rina"]).telegram_user_id == STRANGER_ID
+    # ... and only once: a second tap by someone else is refused and changes nothing.
+    fake.send_command(PIC2_ID, "/start", args=token)
+    await fake.wait_for_message(PIC2_ID, contains="sudah pernah dipakai")
+    with unit_of_work(engine) as session:
+        assert session.get(Person, small_plan["rina"]).telegram_user_id == STRANGER_ID

@@ -50,12 +50,13 @@ async def test_expired_and_unknown_tokens_are_explained(harness, fake, engine, s
 async def test_start_greets_each_role(harness, fake):
     fake.send_command(STRANGER_ID, "/start")
     text = (await fake.wait_for_message(STRANGER_ID, contains="belum terdaftar"))["text"]
-    assert "tautan undangan" in text
+    assert "tautan undangan" in text and "Anda admin" not in text
     fake.send_command(PIC_ID, "/start")
     text = (await fake.wait_for_message(PIC_ID, contains="Budi Santoso"))["text"]
     assert "Pendidikan dan Pelatihan Teknis" in text and "/lapor" in text
     fake.send_command(ADMIN_ID, "/start")
-    assert "admin" in (await fake.wait_for_message(ADMIN_ID, contains="Halo"))["text"]
+    text = (await fake.wait_for_message(ADMIN_ID, contains="Halo"))["text"]
+    assert "Anda admin" in text and "belum terdaftar" not in text
     fake.send_command(LEADER_ID, "/start")
     assert "/ringkasan" in (await fake.wait_for_message(LEADER_ID, contains="Halo"))["text"]
 
