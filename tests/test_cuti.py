@@ -61,8 +61,6 @@ def test_a_date_without_a_year_rolls_over_the_new_year():
     assert parse_leave_date("21/9", TODAY) == TODAY + timedelta(days=90)
 
 
-
-
 def paused_until(engine, person_id):
     with unit_of_work(engine) as session:
         return session.get(Person, person_id).paused_until

@@ -129,7 +129,6 @@ async def test_ringkasan_takes_a_quarter_and_explains_a_bad_one(start_bot, fake,
     assert len(fake.files_sent_to(ADMIN_ID)) == 1  # only TW I's chart
 
 
-
 async def test_english_ringkasan_and_ekspor(start_bot, fake, engine, seeded):
     await start_bot(language="en")
     photo, digest = await ringkasan(fake, ADMIN_ID, ADMIN_ID)

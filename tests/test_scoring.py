@@ -322,10 +322,6 @@ def test_quarter_out_of_range_is_rejected():
 # would: most aksi exactly on target, a few short, three kegiatan late, one without a PIC.
 
 
-
-
-
-
 @pytest.fixture
 def seed_plan(engine, seed_plan_path) -> int:
     return seed_with_reports(engine, seed_plan_path)

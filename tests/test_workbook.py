@@ -18,6 +18,7 @@ from bot.domain.workbook import (
     FLAG_FILL,
     build_workbook,
 )
+from models import Agency, Kegiatan, KegiatanRealisation, Person
 from tests.support.seed import (
     DIKLAT_TEKNIS,
     JARINGAN,
@@ -37,10 +38,6 @@ def workbook(engine, plan_id: int, quarter: int = 2, **kwargs):
     with Session(engine) as session:
         data = build_workbook(plan_id, quarter, session=session, **kwargs)
     return load_workbook(io.BytesIO(data))
-
-
-
-
 
 
 def test_layout_of_the_evaluation_form(engine, seed_plan):
@@ -148,3 +145,20 @@ def test_indicator_rows_get_a_band_at_year_end(engine, seed_plan):
     wawasan = next(r for kind, keg, r in rows_by_kind(ws, engine, seed_plan)
                    if kind == "indicator" and r[3].value == "c. Jumlah Peserta Wawasan Kebangsaan")
     assert (wawasan[COL_PCT - 1].value, wawasan[COL_BAND - 1].value) == (70.1, "Sedang")  # 110 of 157 for the year
+
+
+def test_text_that_looks_like_a_formula_is_written_as_text(engine, seed_plan):
+    """A kegiatan, a PIC or a kendala typed as a formula must not run when leadership opens the file."""
+    evil = {"kegiatan": '=HYPERLINK("http://evil.example","klik")', "pic": "=1+2", "kendala": "=cmd|' /C calc'!A0"}
+    with Session(engine) as session:
+        session.execute(sa.update(Kegiatan).where(Kegiatan.name == DIKLAT_TEKNIS).values(name=evil["kegiatan"]))
+        session.execute(sa.update(Person).where(Person.name == "Budi Santoso").values(name=evil["pic"]))
+        session.execute(sa.update(KegiatanRealisation).values(kendala=evil["kendala"]))
+        session.execute(sa.update(Agency).values(name="=2+2"))
+        session.commit()
+    book = workbook(engine, seed_plan)
+    cells = [c for ws in book.worksheets for row in ws.iter_rows() for c in row if c.value is not None]
+    assert [c.coordinate for c in cells if c.data_type == "f"] == []
+    values = {c.value for c in cells}
+    assert {evil["kegiatan"], evil["kendala"], "=2+2"} <= values
+    assert any(isinstance(v, str) and evil["pic"] in v for v in values)

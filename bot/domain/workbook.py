@@ -154,6 +154,7 @@ def _title(ws: Worksheet, ps: PlanScore, tw: str, styles: dict[str, StyleArray])
     for i, (text, size) in enumerate(lines, start=1):
         ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=N_COLS)
         cell = ws.cell(i, 1, text)
+        _as_text(cell)
         cell.font = Font(name="Arial", size=size, bold=i < 4)
         cell.alignment = Alignment(horizontal="center")
 
@@ -213,6 +214,13 @@ def _style_cell(cell, style: StyleArray) -> None:
     # What `cell.style = name` does, minus its search of the style names on every call, which
     # dominated the time of a 20,000-row sheet.
     cell._style = copy(style)
+    _as_text(cell)
+
+
+def _as_text(cell) -> None:
+    """The workbook holds data, never formulas: a name or kendala typed as `=HYPERLINK(…)` stays text."""
+    if cell.data_type == "f":
+        cell.data_type = "s"
 
 
 def _default_format(value: object) -> str:
