@@ -115,7 +115,10 @@ async def open_private_chat_hint(update: Update, context: ContextTypes.DEFAULT_T
 
     services = services_of(context)
     username = services.bot_username or context.bot.username
-    command = (update.effective_message.text or "/start").split()[0].split("@")[0].lstrip("/")
+    words = (update.effective_message.text or "/start").split()
+    command = words[0].split("@")[0].lstrip("/")
+    if command == "start" and len(words) > 1:  # `/start@bot lapor` from the group hint or a shared link
+        command = words[1]
     url = f"https://t.me/{username}?start={command}" if command in {"lapor", "status"} else f"https://t.me/{username}"
     markup = InlineKeyboardMarkup([[InlineKeyboardButton(render("button_open_private", services.lang), url=url)]])
     await reply(update, render("use_private_chat", services.lang), reply_markup=markup)

@@ -7,7 +7,7 @@ from bot.domain.people import RedeemStatus, Role, redeem_invite
 from bot.domain.period import home_summary
 from bot.text.render import render
 from bot.telegram.services import services_of
-from handlers.auth import get_actor, require
+from handlers.auth import get_actor, open_private_chat_hint, require
 
 # Deep-link payloads that are commands rather than invite tokens (from the group hint button).
 COMMAND_PAYLOADS = {"lapor", "status", "bantuan"}
@@ -19,6 +19,11 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     payload = context.args[0] if context.args else ""
     if payload and payload not in COMMAND_PAYLOADS:
         await redeem(update, context, payload)
+        return
+    chat = update.effective_chat
+    if chat.type != "private" and chat.id != services.settings.leadership_chat_id:
+        # A greeting lists the person's kegiatan: never in a group the agency does not control.
+        await open_private_chat_hint(update, context)
         return
     actor = await get_actor(update, context)
     home = await services.db(home_summary, actor.person_id, agency_name=services.settings.agency_name,

@@ -11,6 +11,7 @@ from tests.support.harness import (
     ADMIN_ID,
     LEADER_ID,
     LEADERSHIP_CHAT,
+    OTHER_GROUP,
     PIC_ID,
     STRANGER_ID,
 )
@@ -90,3 +91,13 @@ async def test_command_menus_are_set_per_scope(harness, fake):
 async def test_unknown_text_gets_a_hint(harness, fake):
     fake.send_message(PIC_ID, "halo bot")
     await fake.wait_for_message(PIC_ID, contains="/lapor")
+
+
+async def test_start_in_another_group_never_lists_a_pics_kegiatan(harness, fake):
+    """`/start@bot lapor` in a group that is not the leadership group: a button to the private chat only."""
+    fake.send_command(PIC_ID, "/start", args="lapor", chat_id=OTHER_GROUP)
+    await fake.wait_idle()
+    replies = [m["text"] for m in fake.messages_to(OTHER_GROUP)]
+    assert replies and "Pendidikan dan Pelatihan Teknis" not in "\n".join(replies)
+    markup = fake.last_message_to(OTHER_GROUP)["reply_markup"]
+    assert markup["inline_keyboard"][0][0]["url"].endswith("?start=lapor")
