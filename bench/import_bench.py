@@ -30,8 +30,8 @@ from bot.db import make_engine, unit_of_work  # noqa: E402
 from bot.domain.plan_import.parser import ParsedPlan, parse_plan_text  # noqa: E402
 from bot.domain.numbers import parse_target  # noqa: E402
 from bot.domain.plan_import.store import save_plan  # noqa: E402
+from bot.domain.plan_import import SAMPLE_PLAN  # noqa: E402
 from models import (  # noqa: E402
-from bot.domain.plan_import import SAMPLE_PLAN
     Agency,
     Aksi,
     AksiTarget,
