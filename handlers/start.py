@@ -20,9 +20,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if payload and payload not in COMMAND_PAYLOADS:
         await redeem(update, context, payload)
         return
-    chat = update.effective_chat
-    if chat.type != "private" and chat.id != services.settings.leadership_chat_id:
-        # A greeting lists the person's kegiatan: never in a group the agency does not control.
+    if update.effective_chat.type != "private":
+        # A greeting lists the person's kegiatan: it belongs in the private chat, never in a group.
         await open_private_chat_hint(update, context)
         return
     actor = await get_actor(update, context)

@@ -33,7 +33,7 @@ ANYONE = None
 
 # command → (roles that may use it, or ANYONE; private chat only)
 EXPECTED: dict[str, tuple[frozenset | None, bool]] = {
-    "start": (ANYONE, False),
+    "start": (ANYONE, True),
     "bantuan": (ANYONE, False),
     "help": (ANYONE, False),
     "batal": (ANYONE, False),

@@ -93,8 +93,8 @@ async def test_unknown_text_gets_a_hint(harness, fake):
     await fake.wait_for_message(PIC_ID, contains="/lapor")
 
 
-async def test_start_in_another_group_never_lists_a_pics_kegiatan(harness, fake):
-    """`/start@bot lapor` in a group that is not the leadership group: a button to the private chat only."""
+async def test_start_in_a_group_never_lists_a_pics_kegiatan(harness, fake):
+    """`/start@bot lapor` in a group: a button to the private chat only."""
     fake.send_command(PIC_ID, "/start", args="lapor", chat_id=OTHER_GROUP)
     await fake.wait_idle()
     replies = [m["text"] for m in fake.messages_to(OTHER_GROUP)]
