@@ -47,7 +47,7 @@ async def _refuse_file(update: Update, context, name: str, exc: Exception) -> in
     elif isinstance(exc, TelegramError):
         text = render("admin_error", lang, code="download_failed", d={})
     else:
-        text = render("impor_broken", lang, name=name, error=message(exc, lang, html=True))
+        text = render("impor_broken", lang, name=name, error=message(exc, lang))
     await say(update, context, text)
     return UPLOAD
 

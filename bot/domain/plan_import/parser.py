@@ -18,10 +18,9 @@ from functools import cached_property
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
-from types import SimpleNamespace
 
 from bot.text.formatting import number
-from bot.text.render import message
+from bot.text.render import macro, message
 from bot.domain.numbers import (
     Target,
     is_money_text,
@@ -60,7 +59,7 @@ class PlanFormatError(ValueError):
     @property
     def reason(self) -> str:
         """The Indonesian reason without the line."""
-        return message(SimpleNamespace(template=MESSAGES, code=self.code, params=self.params))
+        return macro(MESSAGES, self.code, "id", **self.params)
 
 
 @dataclass
@@ -75,6 +74,7 @@ class Anomaly:
 
     @property
     def why(self) -> str:
+        """In Indonesian: what the stored anomaly list keeps (ImportAnomaly.why holds text, not codes)."""
         return message(self)
 
 

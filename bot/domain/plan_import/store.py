@@ -11,7 +11,6 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from types import SimpleNamespace
 from typing import Any
 
 import sqlalchemy as sa
@@ -31,7 +30,7 @@ from bot.domain.plan_import.parser import (
 )
 from bot.domain.numbers import Target, parse_target
 from bot.domain.people import assign_pic, get_or_create_person
-from bot.text.render import message
+from bot.text.render import macro, message
 from models import (
     Agency,
     Aksi,
@@ -125,22 +124,13 @@ class Change:
 
     @property
     def key(self) -> str:
-        return message(_Part(self, "change_key"))
+        """The item in Indonesian (`Kegiatan X · aksi 2`)."""
+        return macro(MESSAGES, "change_key", "id", c=self)
 
     @property
     def detail(self) -> str:
-        return message(_Part(self, "change_detail"))
-
-
-@dataclass(frozen=True)
-class _Part:
-    change: Change
-    code: str
-    template: str = MESSAGES
-
-    @property
-    def params(self) -> dict[str, Any]:
-        return {"c": self.change}
+        """What changed, in Indonesian (`target TW II: “60” → “70”`)."""
+        return macro(MESSAGES, "change_detail", "id", c=self)
 
 
 @dataclass
@@ -494,7 +484,8 @@ class _Merge:
                 continue
             kid = row["id"]
             values = _kegiatan_values(k, program_id)
-            self.compare(Change("kegiatan", k.name), "kegiatan", kid, row, values, ("no", "name", "program_id", "budget"))
+            self.compare(Change("kegiatan", k.name), "kegiatan", kid, row, values,
+                         ("no", "name", "program_id", "budget"))
             if _differs(row, values):
                 updates[Kegiatan].append({"id": kid, **values})
             self.merge_indicators(k, kid, new_indicators, updates)
@@ -680,8 +671,7 @@ def save_plan(parsed: ParsedPlan, *, session: Session, agency: str | None = None
     actor = {"actor_label": actor_label, "actor_person_id": actor_person_id, "actor_telegram_id": actor_telegram_id}
     record(session, action="plan.import", entity="plan", entity_id=plan.id, field="source_name",
            new_value=parsed.source_name,
-           reason=message(SimpleNamespace(template=MESSAGES, code="audit_import", params={
-               "result": result, "forced": bool(force and blocked)})), **actor)
+           reason=macro(MESSAGES, "audit_import", "id", result=result, forced=bool(force and blocked)), **actor)
     for action, entity, entity_id, field_name, old, new in merge.audit:
         record(session, action=action, entity=entity, entity_id=entity_id, field=field_name, old_value=old,
                new_value=new, **actor)
