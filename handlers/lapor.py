@@ -22,7 +22,7 @@ from bot.text.formatting import quarter_label
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.people import Role, is_pic_of
 from bot.domain.period import current_plan
-from bot.text.render import labels, render
+from bot.text.render import labels, message, render
 from bot.domain.obligations import due_for_person, quarter_locked
 from bot.domain.reporting import ReportError, Submission, load_form, save_report
 from bot.telegram.services import services_of
@@ -216,7 +216,7 @@ async def aksi_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     try:
         value = numbers.parse_realised(text).value
     except numbers.NumberFormatError as exc:
-        await update.effective_message.reply_text(render("lapor_bad_number", lang, reason=str(exc), item=item))
+        await update.effective_message.reply_text(render("lapor_bad_number", lang, reason=message(exc, lang), item=item))
         return await _ask_aksi(update, context)
     why = _over_limit(item, value)
     if why:
@@ -273,7 +273,7 @@ async def budget_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     try:
         amount = numbers.parse_money(update.effective_message.text)
     except numbers.NumberFormatError as exc:
-        await update.effective_message.reply_text(render("lapor_bad_money", lang, reason=str(exc)))
+        await update.effective_message.reply_text(render("lapor_bad_money", lang, reason=message(exc, lang)))
         return await _ask_budget(update, context)
     left = draft["budget_left"]
     if left is not None and amount > left:
@@ -325,7 +325,7 @@ async def indicator_value(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         value = numbers.parse_realised(text).value
     except numbers.NumberFormatError as exc:
         await update.effective_message.reply_text(
-            render("lapor_bad_number", lang, reason=str(exc), item=draft["indicators"][draft["ind_idx"]]))
+            render("lapor_bad_number", lang, reason=message(exc, lang), item=draft["indicators"][draft["ind_idx"]]))
         return await _ask_indicator(update, context)
     draft["indicators"][draft["ind_idx"]]["new"] = [value, text]
     draft["ind_idx"] += 1

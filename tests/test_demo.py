@@ -1,5 +1,6 @@
 """`rapk demo`: the newcomer's first look plays a whole quarter and leaves its files behind."""
 
+import os
 import subprocess
 import sys
 
@@ -37,3 +38,21 @@ def test_demo_plays_a_quarter_and_writes_its_files(tmp_path):
     cells = [str(c.value) for row in book.active.iter_rows() for c in row if c.value is not None]
     assert any("Pendidikan dan Pelatihan Teknis" in c for c in cells)
     assert "RAPK demo finished" in run.stdout
+
+
+def test_demo_in_english_reads_english(tmp_path):
+    out = tmp_path / "demo-en"
+    env = {**os.environ, "RAPK_LANGUAGE": "en"}
+    run = subprocess.run([sys.executable, "-m", "bot", "demo", "--out", str(out), "--quiet"], capture_output=True,
+                         text=True, timeout=240, cwd=tmp_path, env=env)
+    assert run.returncode == 0, run.stderr[-3000:]
+    transcript = (out / "transcript.txt").read_text(encoding="utf-8")
+    assert transcript.count("Your Telegram account is now linked as a PIC") == 3
+    assert "━━ 7 days before the end of TW II" in transcript and "Report deadline: July 7, 2020" in transcript
+    assert "“fifty percent” is not a number" in transcript and transcript.count("Saved ✅ Pendidikan") == 2
+    assert "Bot → BKD Leadership Group: 📋 Not reported yet: TW II 2020" in transcript
+    assert "TW III 2020: 20% → 25%" in transcript and "Bot → Sari: 🎯 Target changed by the admin" in transcript
+    # The plan's own names stay as signed; none of the bot's Indonesian words show through.
+    indonesian = ["Tersimpan", "bukan angka", "Batas akhir", "Simpan", "Lewati", "Belum lapor", "Sesuai target",
+                  "Kepala Badan", "Terima kasih", "Ketik", "Pilih", "Batal", "Tidak ada", "Juni", "Juli"]
+    assert [w for w in indonesian if w in transcript] == []

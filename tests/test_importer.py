@@ -135,7 +135,7 @@ def test_the_json_has_exactly_the_agreed_shape(plan):
         for a in k["aksi"]:
             assert set(a) == {"no", "name", "indicator", "tw"}
             assert isinstance(a["no"], int) and len(a["tw"]) == 4 and all(isinstance(c, str) for c in a["tw"])
-    assert all(set(a) == {"line", "raw", "why"} for a in plan["anomalies"])
+    assert all(set(a) == {"line", "raw", "why", "code"} for a in plan["anomalies"])
 
 
 def test_aksi_counts_and_numbers(plan):

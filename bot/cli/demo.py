@@ -25,6 +25,7 @@ from sqlmodel import select
 from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.db import make_engine, migrate, unit_of_work
+from bot.text.render import labels
 from fake_telegram.server import FakeTelegram
 from fake_telegram.transcript import render_transcript
 from bot.domain.plan_import.parser import parse_plan_file
@@ -38,8 +39,6 @@ SEED_PLAN = SAMPLE_PLAN
 
 ADMIN, KABAN, BUDI, SARI, RINA = 7001, 7002, 7101, 7102, 7103
 LEADERSHIP_CHAT = -1001234
-NAMES = {ADMIN: "Wati (admin)", KABAN: "Kepala Badan", BUDI: "Budi", SARI: "Sari", RINA: "Rina",
-         LEADERSHIP_CHAT: "Grup Pimpinan BKD"}
 # The three PICs followed in the transcript, with the kegiatan (document order) they hold.
 FOLLOWED = {BUDI: ("Budi Santoso", [1]), SARI: ("Sari Dewi", [2]), RINA: ("Rina Lestari", [3])}
 
@@ -60,6 +59,14 @@ class Demo:
                                  clock=self.clock)
         self.app = None
         self.sections: list[tuple[str, int]] = []
+        # The bot's language (RAPK_LANGUAGE) is the story's too: its words and the buttons it taps.
+        self.lang = load_settings(telegram_bot_token=self.fake.token, database_url=self.db_url,
+                                  _env_file=None).language
+        self.words = labels("demo_script", self.lang)
+        self.buttons = labels("lapor_buttons", self.lang)
+        self.admin_buttons = labels("admin_buttons", self.lang)
+        self.names = {ADMIN: self.words["admin"], KABAN: self.words["kaban"], BUDI: "Budi", SARI: "Sari",
+                      RINA: "Rina", LEADERSHIP_CHAT: self.words["leadership"]}
 
     # -- set-up ------------------------------------------------------------------------------
     def seed(self) -> None:
@@ -139,11 +146,11 @@ class Demo:
 
     # -- acting ---------------------------------------------------------------------------------
     def scene(self, title: str) -> None:
-        """Start a new part of the transcript, headed with the simulated date and time."""
+        """Start a new part of the transcript (a key of demo_script.j2), headed with the simulated date and time."""
         when = self.clock.now().astimezone(WIB)
         from bot.text.formatting import date_time
 
-        self.sections.append((f"{title} — {date_time(when)} WIB", len(self.fake.events)))
+        self.sections.append((f"{self.words[title]} — {date_time(when, self.lang)} WIB", len(self.fake.events)))
 
     def at(self, *args) -> None:
         self.clock.set(datetime(*args, tzinfo=WIB))
@@ -168,20 +175,20 @@ class Demo:
                     if label.startswith(prefix):
                         await self.tap(user, label)
                         return
-        raise AssertionError(f"no button starting with {prefix!r} for {NAMES.get(user, user)}")
+        raise AssertionError(f"no button starting with {prefix!r} for {self.names.get(user, user)}")
 
     def transcript(self) -> str:
         parts, shown = [], {}
         bounds = [start for _, start in self.sections] + [len(self.fake.events)]
         for (title, start), end in zip(self.sections, bounds[1:], strict=False):
-            body = render_transcript(self.fake.events[start:end], self.fake.users, self.fake.groups, NAMES,
+            body = render_transcript(self.fake.events[start:end], self.fake.users, self.fake.groups, self.names,
                                      shown=shown)
             parts.append(f"━━ {title}\n{body}".rstrip())
         return "\n\n".join(parts) + "\n"
 
     # -- the story -------------------------------------------------------------------------
     async def invites(self) -> None:
-        self.scene("Admin mengundang para PIC")
+        self.scene("scene_invites")
         for user, (name, _) in FOLLOWED.items():
             await self.say(ADMIN, f"/undang {name}")
             link = self.fake.last_message_to(ADMIN)["text"]
@@ -189,42 +196,42 @@ class Demo:
             await self.say(user, f"/start {token}")
 
     async def budi_reports_with_a_typo(self) -> None:
-        self.scene("Budi melapor lewat /lapor (dengan salah ketik)")
+        self.scene("scene_budi")
         await self.say(BUDI, "/lapor")
         await self.tap_starting(BUDI, "📝")
-        await self.say(BUDI, "lima puluh persen")
+        await self.say(BUDI, self.words["typo"])
         await self.say(BUDI, "50%")
         await self.rest_of_aksi_at_target(BUDI)
         await self.say(BUDI, "250 jt")
         await self.say(BUDI, "28")
         await self.rest_of_indicators(BUDI, "30")
-        await self.say(BUDI, "Jadwal diklat bergeser karena pembatasan kegiatan tatap muka")
-        await self.say(BUDI, "Diklat dilanjutkan secara daring pada TW III")
-        await self.tap(BUDI, "Selesai")
-        await self.tap(BUDI, "💾 Simpan")
+        await self.say(BUDI, self.words["kendala"])
+        await self.say(BUDI, self.words["tindak"])
+        await self.tap(BUDI, self.buttons["evidence_done"])
+        await self.tap(BUDI, self.buttons["save"])
 
     def asked(self, user: int) -> str:
         return (self.fake.last_message_to(user) or {}).get("text", "")
 
     async def rest_of_aksi_at_target(self, user: int) -> None:
         """Every further aksi question answered with «= Sesuai target»."""
-        while self.asked(user).startswith("Aksi "):
-            await self.tap(user, "= Sesuai target")
+        while self.asked(user).startswith(self.buttons["aksi"] + " "):
+            await self.tap(user, self.buttons["equal_target"])
 
     async def rest_of_indicators(self, user: int, value: str) -> None:
-        while self.asked(user).startswith("Indikator kegiatan"):
+        while self.asked(user).startswith(self.buttons["indicator"]):
             await self.say(user, value)
 
     async def sari_reports_from_the_reminder(self) -> None:
-        self.scene("Sari melapor dari tombol pada pengingat")
-        await self.tap_starting(SARI, "📝 Lapor")
+        self.scene("scene_sari")
+        await self.tap_starting(SARI, labels("reminder_buttons", self.lang)["report_now"])
         await self.rest_of_aksi_at_target(SARI)
         await self.say(SARI, "Rp 372.940.500")
         await self.rest_of_indicators(SARI, "30")
-        await self.tap(SARI, "Tidak ada")
-        await self.tap(SARI, "Tidak ada")
-        await self.tap(SARI, "Selesai")
-        await self.tap(SARI, "💾 Simpan")
+        await self.tap(SARI, self.buttons["none"])
+        await self.tap(SARI, self.buttons["none"])
+        await self.tap(SARI, self.buttons["evidence_done"])
+        await self.tap(SARI, self.buttons["save"])
 
     async def tick(self) -> None:
         """What the JobQueue does every minute: reminder rows, the outbox, and digests."""
@@ -237,40 +244,40 @@ class Demo:
         await self.fake.wait_idle(timeout=20)
 
     async def admin_changes_a_target(self) -> None:
-        self.scene("Admin mengubah target TW III sebuah aksi (dengan alasan)")
+        self.scene("scene_target")
         await self.say(ADMIN, "/target")
         await self.tap_starting(ADMIN, "Program Pendidikan dan Pelatihan ASN")
         await self.tap_starting(ADMIN, "Pendidikan Penjurangan Struktural")
-        await self.tap_starting(ADMIN, "Aksi 3.")
+        await self.tap_starting(ADMIN, f"{self.admin_buttons['aksi']} 3.")
         await self.tap_starting(ADMIN, "TW III")
         await self.say(ADMIN, "25%")
-        await self.say(ADMIN, "Penyesuaian jadwal diklat setelah pembatasan kegiatan")
-        await self.tap(ADMIN, "💾 Simpan")
+        await self.say(ADMIN, self.words["target_reason"])
+        await self.tap(ADMIN, self.admin_buttons["save"])
 
     async def play_quarter(self) -> None:
         self.at(2020, 6, 23, 8, 0)
-        self.scene("H-7 sebelum akhir TW II: pengingat otomatis")
+        self.scene("scene_h7")
         await self.tick()
         self.at(2020, 6, 24, 10, 15)
         await self.budi_reports_with_a_typo()
         self.at(2020, 6, 25, 14, 0)
         await self.sari_reports_from_the_reminder()
         self.at(2020, 6, 26, 8, 0)
-        self.scene("H-3: hanya yang belum melapor diingatkan")
+        self.scene("scene_h3")
         await self.tick()
         self.at(2020, 7, 7, 8, 0)
-        self.scene("Hari batas akhir laporan")
+        self.scene("scene_deadline")
         await self.tick()
         self.at(2020, 7, 8, 8, 0)
-        self.scene("Sehari setelah batas akhir: daftar terlambat dan ringkasan untuk pimpinan")
+        self.scene("scene_after")
         await self.tick()
         self.at(2020, 7, 9, 8, 0)
-        self.scene("Pengingat keterlambatan")
+        self.scene("scene_overdue")
         await self.tick()
         self.at(2020, 7, 9, 9, 30)
         await self.admin_changes_a_target()
         self.at(2020, 7, 9, 10, 0)
-        self.scene("Kepala Badan mengunduh lembar evaluasi")
+        self.scene("scene_export")
         await self.say(KABAN, "/ekspor", chat=LEADERSHIP_CHAT)
         self.save_files()
 

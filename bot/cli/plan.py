@@ -10,7 +10,7 @@ from bot.db import make_engine, migrate, unit_of_work
 from bot.domain.plan_import.parser import PlanFormatError, parse_plan_file
 from bot.domain.plan_import.store import PlanStoreError, load_plan_tree, plan_json, save_plan
 from bot.domain.period import current_plan
-from bot.text.render import plain
+from bot.text.render import message, plain
 
 
 def add_arguments_import(parser: argparse.ArgumentParser) -> None:
@@ -34,10 +34,11 @@ def cmd_import(args: argparse.Namespace) -> int:
         print(f"rapk import: {path} adalah folder, bukan berkas.", file=sys.stderr)
         return 1
     except PlanFormatError as exc:
-        print(f"rapk import: {path.name}: {exc}", file=sys.stderr)
+        print(f"rapk import: {path.name}: {message(exc, load_settings().language)}", file=sys.stderr)
         return 1
     parsed = parsed.with_overrides(agency=args.agency, year=args.year)
     settings = load_settings()
+    lang = settings.language
     result = None
     if not args.dry_run:
         engine = make_engine(settings.database_url)
@@ -46,17 +47,18 @@ def cmd_import(args: argparse.Namespace) -> int:
             with unit_of_work(engine) as session:
                 result = save_plan(parsed, session=session, force=args.force, actor_label="cli")
         except (PlanStoreError, PlanFormatError) as exc:
-            print(f"rapk import: {path.name}: {exc}", file=sys.stderr)
+            print(f"rapk import: {path.name}: {message(exc, lang)}", file=sys.stderr)
             return 1
         finally:
             engine.dispose()
-    summary = plain("import_summary", settings.language, dry_run=args.dry_run, source=path.name,
+    summary = plain("import_summary", lang, dry_run=args.dry_run, source=path.name,
                      agency=parsed.agency, year=parsed.year, kegiatan_count=len(parsed.kegiatan),
                      aksi_count=parsed.aksi_count, indicator_count=parsed.indicator_count,
-                     budget_total=parsed.budget_total, result=result, anomalies=parsed.anomalies, limit=None)
+                     budget_total=parsed.budget_total, result=result, limit=None,
+                     anomalies=[{"line": a.line, "why": message(a, lang)} for a in parsed.anomalies])
     if args.json:
         # stdout stays pure JSON for the programs that read it; the human summary goes to stderr.
-        json.dump(plan_json(parsed), sys.stdout, ensure_ascii=False, indent=1)
+        json.dump(plan_json(parsed, lang), sys.stdout, ensure_ascii=False, indent=1)
         sys.stdout.write("\n")
         print(summary, file=sys.stderr)
     else:

@@ -28,6 +28,7 @@ from bot.domain.numbers import Target, parse_target
 from bot.domain.people import set_admin
 from bot.domain.plan_import.store import MergeResult, save_plan
 from bot.domain.reporting import is_locked
+from bot.text.render import message
 from models import (
     Agency,
     Aksi,
@@ -525,7 +526,7 @@ class UploadPreview:
     aksi_count: int
     indicator_count: int
     budget_total: int
-    anomalies: list[tuple[int, str]]
+    anomalies: list[tuple[int, str]]  # (line, why) worded in the admin's language
 
 
 def sha256(data: bytes) -> str:
@@ -541,13 +542,13 @@ def _parse_upload(data: bytes, source_name: str) -> ParsedPlan:
     return parsed
 
 
-def preview_upload(data: bytes, source_name: str) -> UploadPreview:
-    """Parse an uploaded plan file (CPU only, no database): counts, budget and anomalies by line."""
+def preview_upload(data: bytes, source_name: str, lang: str = "id") -> UploadPreview:
+    """Parse an uploaded plan file (CPU only, no database): counts, budget and anomalies by line, in `lang`."""
     parsed = _parse_upload(data, source_name)
     return UploadPreview(
         source_name=source_name, sha256=sha256(data), agency=parsed.agency, year=parsed.year,
         kegiatan_count=len(parsed.kegiatan), aksi_count=parsed.aksi_count, indicator_count=parsed.indicator_count,
-        budget_total=parsed.budget_total, anomalies=[(x.line, x.why) for x in parsed.anomalies],
+        budget_total=parsed.budget_total, anomalies=[(x.line, message(x, lang)) for x in parsed.anomalies],
     )
 
 

@@ -2,7 +2,7 @@
 
 Everything here parses; formatting lives in bot.text.formatting (Babel, `id_ID`). Values are
 Decimal or integer rupiah, never float. Every refusal is a NumberFormatError (a ValueError)
-whose `reason` is a short Indonesian sentence that can be shown to the user as is.
+with a `code` and `params`; templates/<lang>/number_messages.j2 words it (bot.text.render.message).
 """
 
 import re
@@ -11,6 +11,8 @@ from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import NamedTuple
 
+from bot.text.render import message
+
 __all__ = [
     "MoneyFormatError", "NumberFormatError", "Realised", "Target", "TargetPart", "is_money_text",
     "parse_money", "parse_number", "parse_realised", "parse_target", "rupiah_from_decimal",
@@ -18,12 +20,23 @@ __all__ = [
 
 
 class NumberFormatError(ValueError):
-    """A value that is not a number in Indonesian notation; `reason` is user-facing Indonesian."""
+    """A value that is not a number in Indonesian notation: a `code` and the `params` its message needs."""
 
-    def __init__(self, text: str, reason: str):
-        super().__init__(reason)
+    template = "number_messages"
+
+    def __init__(self, text: str, code: str, **params):
         self.text = text
-        self.reason = reason
+        self.code = code
+        self.params = params
+        super().__init__(code)  # worded only when shown: parse_target catches thousands of these
+
+    def __str__(self) -> str:
+        return self.reason
+
+    @property
+    def reason(self) -> str:
+        """The message in Indonesian (logs and the default language); users get it in theirs."""
+        return message(self, "id")
 
 
 class MoneyFormatError(NumberFormatError):
@@ -50,11 +63,10 @@ def parse_number(text: str) -> Decimal:
     m = _GROUPED.match(s)
     if not m:
         if not s:
-            raise NumberFormatError(text, "Nilai kosong.")
+            raise NumberFormatError(text, "empty")
         if re.fullmatch(r"\d[\d.,]*", s):
-            raise NumberFormatError(
-                text, f"“{text.strip()}” bukan format angka Indonesia (titik untuk ribuan, koma untuk desimal).")
-        raise NumberFormatError(text, f"“{text.strip()}” bukan angka.")
+            raise NumberFormatError(text, "bad_grouping", shown=text.strip())
+        raise NumberFormatError(text, "not_a_number", shown=text.strip())
     return sign * _to_decimal(m["int"], m["frac"])
 
 
@@ -88,22 +100,22 @@ def parse_money(text: str) -> int:
     """Integer rupiah from `125.000.000`, `Rp 125 juta`, `125jt`, `1,5 M`, `Rp1.250.000`, `1.018.175.000,00`."""
     s = " ".join(text.split())
     if not s:
-        raise MoneyFormatError(text, "Jumlah uang kosong.")
+        raise MoneyFormatError(text, "money_empty")
     if s[:1] in _DASHES or s.lower().startswith(("rp-", "rp -", "rp.-")):
-        raise MoneyFormatError(text, "Jumlah uang tidak boleh negatif.")
+        raise MoneyFormatError(text, "money_negative")
     m = _MONEY.match(s)
     if not m:
-        raise MoneyFormatError(text, f"“{s}” bukan jumlah rupiah. Contoh: 125.000.000, Rp 125 juta, 1,5 M.")
+        raise MoneyFormatError(text, "not_money", shown=s)
     mult_word = (m["mult"] or "").lower()
     if mult_word and mult_word not in _MULTIPLIERS:
-        raise MoneyFormatError(text, f"Satuan “{m['mult']}” tidak dikenal. Pakai rb, juta/jt, M (miliar) atau T.")
+        raise MoneyFormatError(text, "unknown_unit", unit=m["mult"])
     try:
         value = _parse_lenient(m["num"]) if mult_word else parse_number(m["num"])
     except NumberFormatError as exc:
-        raise MoneyFormatError(text, exc.reason) from None
+        raise MoneyFormatError(text, exc.code, **exc.params) from None
     value *= _MULTIPLIERS.get(mult_word, 1)
     if value != value.to_integral_value():
-        raise MoneyFormatError(text, f"“{s}” bukan rupiah bulat (tanpa sen).")
+        raise MoneyFormatError(text, "not_whole_rupiah", shown=s)
     return int(value)
 
 
@@ -128,16 +140,15 @@ def parse_realised(text: str) -> Realised:
     """A realised value typed by a user; refuses empty, negative and non-numeric input."""
     s = " ".join(text.split())
     if not s:
-        raise NumberFormatError(text, "Nilai kosong. Ketik angka, misalnya 75 atau 75%.")
+        raise NumberFormatError(text, "realised_empty")
     if s[:1] in _DASHES:
-        raise NumberFormatError(text, "Nilai tidak boleh negatif.")
+        raise NumberFormatError(text, "negative")
     percent = s.endswith("%")
     body = s[:-1].strip() if percent else s
     try:
         value = _parse_lenient(body)
     except NumberFormatError:
-        raise NumberFormatError(
-            text, f"“{s}” bukan angka. Ketik misalnya 75, 75%, 1.250 atau 3,5.") from None
+        raise NumberFormatError(text, "realised_not_a_number", shown=s) from None
     return Realised(value=value, percent=percent, raw=s)
 
 

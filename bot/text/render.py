@@ -56,7 +56,23 @@ def plain(template: str, lang: str = "id", /, **context) -> str:
     return text_environment(lang).get_template(f"{template}.j2").render(**context).strip()
 
 
-__all__ = ["environment", "escape", "plain", "render"]
+def macro(template: str, code: str, lang: str = "id", /, **params) -> str:
+    """Call one macro of templates/<lang>/<template>.j2 as plain text (a template that shows it escapes it)."""
+    return getattr(text_environment(lang).get_template(f"{template}.j2").module, code)(**params).strip()
+
+
+def message(item, lang: str = "id", /) -> str:
+    """A domain message (an error or anomaly with `template`, `code` and `params`) in one language.
+
+    Each family of messages is one template file of macros, one macro per code. A `frame` macro,
+    when the item names one, wraps the message (`Baris 12: …`).
+    """
+    text = macro(item.template, item.code, lang, **item.params)
+    frame = getattr(item, "frame", None)
+    return macro(item.template, frame, lang, text=text, error=item) if frame else text
+
+
+__all__ = ["environment", "escape", "labels", "macro", "message", "plain", "render"]
 
 
 @lru_cache(maxsize=32)

@@ -19,7 +19,7 @@ from bot.domain.digest import split_message
 from bot.domain.plan_import.parser import PlanFormatError
 from bot.domain.people import Role
 from bot.domain.plan_import.store import MergeRefused, PlanStoreError
-from bot.text.render import render
+from bot.text.render import message, render
 from bot.telegram.services import services_of
 from handlers.admin.common import FLOW, buttons, int_parts, keyboard, show, stale, take_draft, who
 from handlers.auth import require
@@ -43,11 +43,11 @@ async def _refuse_file(update: Update, context, name: str, exc: Exception) -> in
     if isinstance(exc, AdminError):
         text = render("admin_error", lang, code=exc.code, d=exc.detail)
     elif isinstance(exc, MergeRefused):
-        text = render("impor_refused", lang, name=name, blocked=exc.blocked)
+        text = render("impor_refused", lang, name=name, blocked=exc.items)
     elif isinstance(exc, TelegramError):
         text = render("admin_error", lang, code="download_failed", d={})
     else:
-        text = render("impor_broken", lang, name=name, error=str(exc))
+        text = render("impor_broken", lang, name=name, error=message(exc, lang))
     await say(update, context, text)
     return UPLOAD
 
@@ -74,7 +74,7 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> i
                                   AdminError("file_too_big", limit_mb=MAX_UPLOAD_BYTES // (1024 * 1024)))
     try:
         data = await _download(context, doc.file_id)
-        preview = await asyncio.to_thread(preview_upload, data, name)
+        preview = await asyncio.to_thread(preview_upload, data, name, services.lang)
     except (TelegramError, PlanFormatError, AdminError) as exc:
         return await _refuse_file(update, context, name, exc)
     exists = await services.db(plan_exists, preview.agency, preview.year)

@@ -6,6 +6,7 @@ continued on the next line, the budget in whatever column it landed in or on a l
 own, numbering gaps, typing errors in targets. The parser anchors on the aksi cell instead
 of fixed column indexes, keeps every cell as written, and lists each oddity as an Anomaly
 with its line number. A file that is not a plan raises PlanFormatError naming the line.
+Neither carries prose: a `code` and `params`, worded by templates/<lang>/import_messages.j2.
 """
 
 import io
@@ -18,7 +19,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
-from bot.text.formatting import number, rupiah
+from bot.text.formatting import number
+from bot.text.render import macro, message
 from bot.domain.numbers import (
     Target,
     is_money_text,
@@ -34,26 +36,46 @@ __all__ = [
 ]
 
 QUARTERS = ("TW I", "TW II", "TW III", "TW IV")
+ANNUAL = "annual"  # the annual-target cell in an anomaly's `cells`, next to the QUARTERS labels
 # An aksi target with no unit above this is not a plausible count (`510000000`: money typed as a target).
 ABSURD_COUNT = Decimal(1_000_000)
 
 
-class PlanFormatError(ValueError):
-    """The file is not a plan; the message (Indonesian) names the line and the reason."""
+MESSAGES = "import_messages"  # templates/<lang>/import_messages.j2: one macro per code below
 
-    def __init__(self, line: int, reason: str):
-        super().__init__(f"Baris {line}: {reason}")
+
+class PlanFormatError(ValueError):
+    """The file is not a plan: the line, a `code` for the reason and its `params`; str() is Indonesian."""
+
+    template = MESSAGES
+    frame = "at_line"  # `Baris 12: …`
+
+    def __init__(self, line: int, code: str, **params):
         self.line = line
-        self.reason = reason
+        self.code = code
+        self.params = params
+        super().__init__(message(self))
+
+    @property
+    def reason(self) -> str:
+        """The Indonesian reason without the line."""
+        return macro(MESSAGES, self.code, "id", **self.params)
 
 
 @dataclass
 class Anomaly:
-    """Something odd kept as written: 1-based line, the raw line, and why it is odd (Indonesian)."""
+    """Something odd kept as written: 1-based line, the raw line, and a `code` (with `params`) for why."""
 
     line: int
     raw: str
-    why: str
+    code: str
+    params: dict = field(default_factory=dict)
+    template = MESSAGES  # a class attribute, not a field
+
+    @property
+    def why(self) -> str:
+        """In Indonesian: what the stored anomaly list keeps (ImportAnomaly.why holds text, not codes)."""
+        return message(self)
 
 
 @dataclass
@@ -309,8 +331,8 @@ class _Parser:
         # Kegiatan numbers restart under each program table; a page-break header does not restart them.
         self.last_no: int | None = None
 
-    def anomaly(self, row: _Row, why: str) -> None:
-        self.anomalies.append(Anomaly(row.line, row.raw, why))
+    def anomaly(self, row: _Row, code: str, **params) -> None:
+        self.anomalies.append(Anomaly(row.line, row.raw, code, params))
 
     # -- driver -------------------------------------------------------------------------------
 
@@ -333,7 +355,7 @@ class _Parser:
             return
         if (first == "SASARAN PROGRAM" and row.filled == [0]) or (first in ("", "NO") and second == "SASARAN PROGRAM"):
             if self.goal is None:
-                raise PlanFormatError(row.line, "SASARAN PROGRAM muncul sebelum SASARAN STRATEGIS mana pun.")
+                raise PlanFormatError(row.line, "program_before_goal")
             self.state = "program"
             return
         if first == "NO":
@@ -346,9 +368,7 @@ class _Parser:
             return
         self.expect_agency = False
         if self.state is None:
-            raise PlanFormatError(
-                row.line, "data sebelum kepala tabel; baris kepala “NO · SASARAN STRATEGIS …” atau "
-                          "“NO · KEGIATAN · INDIKATOR KINERJA KEGIATAN …” tidak ditemukan.")
+            raise PlanFormatError(row.line, "data_before_header")
         {"goal": self.goal_row, "program": self.program_row, "kegiatan": self.kegiatan_row}[self.state](row)
 
     # -- titles, headers and noise ------------------------------------------------------------
@@ -367,13 +387,12 @@ class _Parser:
             self.agency = " ".join(text.split())
         self.expect_agency = False
         if _NUMBER_CELL.match(text) and self.state == "kegiatan":
-            self.anomaly(row, "Baris hanya berisi angka; tidak dibaca sebagai kegiatan.")
+            self.anomaly(row, "number_only_row")
 
     def kegiatan_header(self, row: _Row) -> None:
         labels = [_norm(c) for c in row.cells]
         if labels[1:2] != ["KEGIATAN"]:
-            raise PlanFormatError(
-                row.line, f"kolom KEGIATAN tidak ditemukan; kolom kedua kepala tabel berbunyi “{row.cell(1)}”.")
+            raise PlanFormatError(row.line, "no_kegiatan_column", cell=row.cell(1))
         required = [
             ("INDIKATOR KINERJA KEGIATAN", lambda s: s.startswith("INDIKATOR KINERJA")),
             ("TARGET KINERJA TAHUNAN", lambda s: s.startswith("TARGET") and "TRIWULAN" not in s),
@@ -385,12 +404,10 @@ class _Parser:
         for label, matches in required:
             found = next((i for i in range(position + 1, len(labels)) if matches(labels[i])), None)
             if found is None:
-                raise PlanFormatError(row.line, f"kolom {label} tidak ditemukan di kepala tabel kegiatan.")
+                raise PlanFormatError(row.line, "missing_column", label=label)
             position = found
         if self.program is None:
-            raise PlanFormatError(
-                row.line, "tabel kegiatan tanpa SASARAN STRATEGIS dan SASARAN PROGRAM di atasnya; "
-                          "setiap kegiatan harus berada di bawah sebuah program.")
+            raise PlanFormatError(row.line, "kegiatan_without_program")
         self.pic_column = any(s in ("PIC", "PENANGGUNG JAWAB") for s in labels)
         # A header straight after kegiatan rows is a page break: the kegiatan above goes on.
         self.state = "kegiatan"
@@ -413,10 +430,9 @@ class _Parser:
             if goal is None:
                 goal = self.goals[name_key(name)] = ParsedGoal(no=no, name=name, line=row.line)
             elif goal.no != no:
-                self.anomaly(row, f"Sasaran strategis yang sama tercetak dengan nomor berbeda "
-                                  f"({goal.no} di baris {goal.line}, {no} di sini); dianggap satu sasaran.")
+                self.anomaly(row, "goal_renumbered", first_no=goal.no, first_line=goal.line, no=no)
             self.goal, self.program, self.last_no, self.current = goal, None, None, None
-        elif not self.indicator_only(row, self.goal, "sasaran strategis"):
+        elif not self.indicator_only(row, self.goal, "goal"):
             return
         if row.cell(2):
             self.goal.indicators.append(self.target_row(row, row.cell(2)))
@@ -430,7 +446,7 @@ class _Parser:
             if program is None:
                 program = self.programs[key] = ParsedProgram(no=no, name=name, goal=self.goal.name, line=row.line)
             self.program, self.last_no, self.current = program, None, None
-        elif not self.indicator_only(row, self.program, "sasaran program"):
+        elif not self.indicator_only(row, self.program, "program"):
             return
         if row.cell(2):
             self.program.indicators.append(self.target_row(row, row.cell(2)))
@@ -439,7 +455,7 @@ class _Parser:
         """A row that only adds an indicator to the goal or program above; anything else is reported."""
         if not row.cell(0) and not row.cell(1) and row.cell(2) and owner is not None:
             return True
-        self.anomaly(row, f"Baris di tabel {table} tidak dikenali; tidak diimpor.")
+        self.anomaly(row, "unknown_row", table=table)
         return False
 
     # -- kegiatan tables ------------------------------------------------------------------------
@@ -467,7 +483,7 @@ class _Parser:
                 self.kegiatan_lines[name_key(self.current.name)] = line
             is_start = False
         else:
-            self.anomaly(row, "Baris di tabel kegiatan tidak dikenali; tidak diimpor.")
+            self.anomaly(row, "unknown_row", table="kegiatan")
             return
         kegiatan = self.current
         expected = kegiatan.aksi[-1].no + 1 if kegiatan.aksi else 1
@@ -480,31 +496,22 @@ class _Parser:
     def orphan_row(self, row: _Row) -> None:
         anchor = _find_aksi(row.cells, 1)
         if anchor is not None:
-            raise PlanFormatError(
-                row.line, f"aksi “{anchor.no} {anchor.name}” muncul sebelum kegiatan mana pun "
-                          f"(kolom NO dan KEGIATAN kosong).")
-        raise PlanFormatError(row.line, "baris indikator muncul sebelum kegiatan mana pun.")
+            raise PlanFormatError(row.line, "aksi_before_kegiatan", no=anchor.no, name=anchor.name)
+        raise PlanFormatError(row.line, "indicator_before_kegiatan")
 
     def start_kegiatan(self, row: _Row) -> None:
         name = " ".join(row.cell(1).split())
         no = row.cell(0).rstrip(".")
         key = name_key(name)
         if key in self.kegiatan_lines:
-            raise PlanFormatError(
-                row.line, f"kegiatan “{name}” sudah ada di baris {self.kegiatan_lines[key]}; "
-                          f"nama kegiatan harus unik dalam satu rencana.")
+            raise PlanFormatError(row.line, "duplicate_kegiatan", name=name, first_line=self.kegiatan_lines[key])
         self.kegiatan_lines[key] = row.line
         previous = self.last_no
         if no.isdigit():
             expected = (previous or 0) + 1
             if int(no) != expected:
-                if previous is None:
-                    why = f"Penomoran kegiatan di tabel ini dimulai dari {no}, bukan 1."
-                elif int(no) > expected:
-                    why = f"Penomoran kegiatan melompat dari {previous} ke {no}."
-                else:
-                    why = f"Penomoran kegiatan tidak urut: {no} sesudah {previous}."
-                self.anomaly(row, why)
+                how = "start" if previous is None else "jump" if int(no) > expected else "order"
+                self.anomaly(row, f"kegiatan_numbering_{how}", no=no, previous=previous)
             self.last_no = int(no)
         self.current = ParsedKegiatan(seq=len(self.kegiatan) + 1, no=no, name=name, goal=self.goal.name,
                                       program=self.program.name, line=row.line)
@@ -518,8 +525,7 @@ class _Parser:
         if extras and not text and not target and len(extras) <= 2:
             columns = extras[0][0] - 2
             text, target = extras[0][1], extras[1][1] if len(extras) > 1 else ""
-            self.anomaly(row, f"Indikator kegiatan “{text}” bergeser {columns} kolom ke kanan; "
-                              f"dibaca sebagai indikator dan target tahunan.")
+            self.anomaly(row, "indicator_shifted", text=text, columns=columns)
             extras = []
         for _, value in extras:
             self.rest_cell(row, value, None)
@@ -530,7 +536,7 @@ class _Parser:
             if last is not None and not last.target_raw:
                 last.target_raw = target
             else:
-                self.anomaly(row, f"Target tahunan “{target}” tanpa teks indikator; tidak diimpor.")
+                self.anomaly(row, "target_without_indicator", target=target)
             return
         continues = (not is_start and last is not None and not _ENUMERATED.match(text)
                      and (not target or (not last.target_raw and text[:1].islower())))
@@ -545,22 +551,14 @@ class _Parser:
         cells = row.cells
         indicator_at = anchor.index + (1 if anchor.inline else 2)
         if indicator_at >= len(cells):
-            raise PlanFormatError(
-                row.line, f"baris aksi “{anchor.no} {anchor.name}” terpotong: kolom indikator dan target "
-                          f"triwulan tidak ada (berkas tidak lengkap?).")
+            raise PlanFormatError(row.line, "aksi_truncated", no=anchor.no, name=anchor.name)
         taken = {a.no: a.line for a in kegiatan.aksi}
         if anchor.no in taken:
-            raise PlanFormatError(
-                row.line, f"nomor aksi {anchor.no} sudah dipakai di baris {taken[anchor.no]} "
-                          f"untuk kegiatan “{kegiatan.name}”.")
+            raise PlanFormatError(row.line, "duplicate_aksi", no=anchor.no, first_line=taken[anchor.no],
+                                  kegiatan=kegiatan.name)
         if anchor.no != expected:
-            if expected == 1:
-                why = f"dimulai dari {anchor.no}, bukan 1"
-            elif anchor.no > expected:
-                why = f"melompat dari {expected - 1} ke {anchor.no}"
-            else:
-                why = f"tidak urut: {anchor.no} sesudah {expected - 1}"
-            self.anomaly(row, f"Penomoran aksi kegiatan “{kegiatan.name}” {why}.")
+            how = "start" if expected == 1 else "jump" if anchor.no > expected else "order"
+            self.anomaly(row, f"aksi_numbering_{how}", kegiatan=kegiatan.name, no=anchor.no, previous=expected - 1)
         tw = (cells[indicator_at + 1:indicator_at + 5] + [""] * 4)[:4]
         aksi = ParsedAksi(no=anchor.no, name=" ".join(anchor.name.split()), indicator=cells[indicator_at],
                           tw=tw, line=row.line)
@@ -568,8 +566,7 @@ class _Parser:
         for q in range(4):
             if is_money_text(tw[q]):
                 if self.take_budget(row, tw[q]):
-                    self.anomaly(row, f"Pagu “{tw[q]}” tertulis di kolom {QUARTERS[q]} aksi {aksi.no}; dibaca "
-                                      f"sebagai pagu kegiatan, target {QUARTERS[q]} aksi itu dianggap kosong.")
+                    self.anomaly(row, "budget_in_quarter", raw=tw[q], quarter=QUARTERS[q], aksi=aksi.no)
                 tw[q] = ""
         for value in cells[indicator_at + 5:]:
             if value:
@@ -584,76 +581,66 @@ class _Parser:
         if aksi is not None and target.kind in ("percent", "count"):
             if not aksi.tw[3]:
                 aksi.tw[3] = value
-                self.anomaly(row, f"Nilai “{value}” berada di kolom KETERANGAN sementara TW IV kosong; "
-                                  f"dibaca sebagai target TW IV aksi {aksi.no}.")
+                self.anomaly(row, "note_read_as_tw4", value=value, aksi=aksi.no)
             else:
-                self.anomaly(row, f"Nilai “{value}” di kolom KETERANGAN tidak dibaca sebagai target "
-                                  f"(TW IV aksi {aksi.no} sudah terisi “{aksi.tw[3]}”).")
+                self.anomaly(row, "note_not_a_target", value=value, aksi=aksi.no, tw4=aksi.tw[3])
             return
         if self.pic_column and target.kind == "text":
             for name in split_names(value):
                 if name.casefold() not in (p.casefold() for p in self.current.pics):
                     self.current.pics.append(name)
             return
-        where = "kolom KETERANGAN" if aksi is not None else "sel di luar kolom yang dikenal"
-        self.anomaly(row, f"Isi {where} “{value}” tidak diimpor.")
+        self.anomaly(row, "note_not_imported" if aksi is not None else "cell_not_imported", value=value)
 
     def take_budget(self, row: _Row, raw: str) -> bool:
         """Read a money cell as the current kegiatan's budget; False when it already had one."""
         kegiatan = self.current
         value = parse_number(raw)  # callers pass only cells that look like money, which always parse
         if kegiatan.budget is not None:
-            self.anomaly(row, f"Pagu kedua “{raw}” untuk kegiatan “{kegiatan.name}” (pagu sudah "
-                              f"“{kegiatan.budget_raw}”); tidak diimpor.")
+            self.anomaly(row, "second_budget", raw=raw, kegiatan=kegiatan.name, first=kegiatan.budget_raw)
             return False
         kegiatan.budget = rupiah_from_decimal(value)
         kegiatan.budget_raw = raw
         if value != value.to_integral_value():
-            self.anomaly(row, f"Pagu “{raw}” memuat sen; disimpan dibulatkan menjadi {rupiah(kegiatan.budget)}.")
+            self.anomaly(row, "budget_with_cents", raw=raw, rounded=kegiatan.budget)
         return True
 
     def budget_line(self, row: _Row) -> None:
         if self.current is None:
-            raise PlanFormatError(row.line, "angka anggaran muncul sebelum kegiatan mana pun.")
+            raise PlanFormatError(row.line, "budget_before_kegiatan")
         raw = row.cells[row.filled[0]]
         if self.current.budget is None:
-            self.anomaly(row, f"Pagu “{raw}” berada di baris tersendiri; dibaca sebagai pagu kegiatan "
-                              f"“{self.current.name}”.")
+            self.anomaly(row, "budget_own_line", raw=raw, kegiatan=self.current.name)
         for i in row.filled:
             self.take_budget(row, row.cells[i])
 
     def total_row(self, row: _Row) -> None:
         amounts = [row.cells[i] for i in row.filled if is_money_text(row.cells[i])]
-        why = "Baris jumlah tidak diimpor (total dihitung dari pagu kegiatan)."
         if amounts:
             total = sum(rupiah_from_decimal(parse_number(a)) for a in amounts)
             so_far = sum(k.budget or 0 for k in self.kegiatan)
             if total != so_far:
-                why = (f"Baris jumlah “{amounts[0]}” tidak sama dengan total pagu kegiatan di atasnya "
-                       f"({rupiah(so_far)}).")
-        self.anomaly(row, why)
+                self.anomaly(row, "total_mismatch", shown=amounts[0], total=so_far)
+                return
+        self.anomaly(row, "total_row")
 
     # -- checks after reading -----------------------------------------------------------------
 
     def finish(self) -> None:
         if not self.kegiatan:
             if self.kegiatan_header_line:
-                raise PlanFormatError(self.kegiatan_header_line,
-                                      "tabel kegiatan kosong: tidak ada satu pun kegiatan di bawah kepala tabel.")
+                raise PlanFormatError(self.kegiatan_header_line, "empty_kegiatan_table")
             first = next((r.line for r in self.rows if r.filled), 1)
-            raise PlanFormatError(first, "kepala tabel kegiatan (NO · KEGIATAN · INDIKATOR KINERJA KEGIATAN · "
-                                         "TARGET · AKSI/SUB KEGIATAN …) tidak ditemukan; "
-                                         "ini bukan berkas rencana aksi.")
+            raise PlanFormatError(first, "not_a_plan")
         by_line = {r.line: r for r in self.rows}
         for kegiatan in self.kegiatan:
             row = by_line[kegiatan.line]
             if not kegiatan.aksi:
-                raise PlanFormatError(kegiatan.line, f"kegiatan “{kegiatan.name}” tidak punya aksi/sub kegiatan "
-                                                     f"(baris terpotong atau kolom AKSI kosong).")
+                raise PlanFormatError(kegiatan.line, "kegiatan_without_aksi", name=kegiatan.name)
             if kegiatan.budget is None:
-                self.anomaly(row, f"Pagu anggaran kegiatan “{kegiatan.name}” tidak ditemukan.")
+                self.anomaly(row, "no_budget", kegiatan=kegiatan.name)
             if not kegiatan.indicators:
-                self.anomaly(row, f"Kegiatan “{kegiatan.name}” tidak punya indikator kinerja.")
+                self.anomaly(row, "no_indicator", kegiatan=kegiatan.name)
             for indicator in kegiatan.indicators:
                 indicator.target = parse_target(indicator.target_raw)
                 indicator.kind = indicator_kind(indicator.text, [indicator.target])
@@ -665,51 +652,48 @@ class _Parser:
 
     def check_target_row(self, row: _Row, target: TargetRow) -> None:
         if not target.target_raw:
-            self.anomaly(row, f"Target tahunan indikator “{target.text}” kosong.")
-        cells = [("target tahunan", target.target_raw)] + list(zip(QUARTERS, target.tw, strict=True))
+            self.anomaly(row, "annual_target_empty", text=target.text)
+        cells = [(ANNUAL, target.target_raw)] + list(zip(QUARTERS, target.tw, strict=True))
         self.check_percent_over_100(row, [(label, parse_target(raw)) for label, raw in cells])
 
     def check_percent_over_100(self, row: _Row, cells: list[tuple[str, Target]]) -> None:
-        over = [f"{label} {t.raw}" for label, t in cells
-                if any(p.unit == "%" and p.value > 100 for p in t.parts)]
+        over = [(label, t.raw) for label, t in cells if any(p.unit == "%" and p.value > 100 for p in t.parts)]
         if over:
-            self.anomaly(row, "Persentase lebih dari 100%: " + ", ".join(over) + ".")
+            self.anomaly(row, "percent_over_100", cells=over)
 
     def check_indicator(self, row: _Row, indicator: ParsedIndicator) -> None:
         target = indicator.target
         if not indicator.target_raw:
-            self.anomaly(row, f"Target tahunan indikator “{indicator.text}” kosong.")
+            self.anomaly(row, "annual_target_empty", text=indicator.text)
             return
-        self.check_percent_over_100(row, [("target tahunan", target)])
-        self.check_kind(row, indicator.text, [("target tahunan", target)])
+        self.check_percent_over_100(row, [(ANNUAL, target)])
+        self.check_kind(row, indicator.text, [(ANNUAL, target)])
         for part in target.parts:
             if part.unit and "%" in part.unit and part.unit != "%":
-                self.anomaly(row, f"Target “{target.raw}”: satuan “{part.unit}” bercampur dengan tanda %.")
+                self.anomaly(row, "unit_with_percent", raw=target.raw, unit=part.unit)
 
     def check_aksi(self, row: _Row, aksi: ParsedAksi) -> None:
         cells = list(zip(QUARTERS, aksi.targets, strict=True))
         self.check_percent_over_100(row, cells)
         self.check_kind(row, aksi.indicator, cells)
-        text = [f"{label} “{t.raw}”" for label, t in cells if t.kind == "text"]
+        text = [(label, t.raw) for label, t in cells if t.kind == "text"]
         if text:
-            self.anomaly(row, "Target triwulan bukan angka: " + ", ".join(text) + ".")
+            self.anomaly(row, "quarter_target_not_a_number", cells=text)
 
     def check_kind(self, row: _Row, text: str, cells: list[tuple[str, Target]]) -> None:
         """Percent on a count indicator, a count on a percentage indicator, absurd counts."""
         clue = _indicator_clue(text)
-        absurd = [f"{label} {t.raw}" for label, t in cells
-                  if t.kind == "count" and not t.unit and t.value >= ABSURD_COUNT]
+        absurd = [(label, t.raw) for label, t in cells if t.kind == "count" and not t.unit and t.value >= ABSURD_COUNT]
         if absurd:
-            self.anomaly(row, "Target tidak wajar (angka sangat besar tanpa satuan, mungkin nilai uang): "
-                              + ", ".join(absurd) + ".")
+            self.anomaly(row, "absurd_target", cells=absurd)
         if clue == "count":
-            wrong = [f"{label} {t.raw}" for label, t in cells if t.kind == "percent"]
+            wrong = [(label, t.raw) for label, t in cells if t.kind == "percent"]
             if wrong:
-                self.anomaly(row, "Persentase pada indikator jumlah: " + ", ".join(wrong) + ".")
+                self.anomaly(row, "percent_on_count", cells=wrong)
         elif clue == "percent":
-            wrong = [f"{label} {t.raw}" for label, t in cells if t.kind == "count" and t.value < ABSURD_COUNT]
+            wrong = [(label, t.raw) for label, t in cells if t.kind == "count" and t.value < ABSURD_COUNT]
             if wrong:
-                self.anomaly(row, "Angka tanpa % pada indikator persentase: " + ", ".join(wrong) + ".")
+                self.anomaly(row, "count_on_percent", cells=wrong)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -729,23 +713,21 @@ def _check_text(text: str, rows: list[_Row]) -> None:
     """Refuse what is plainly not a tab-separated plan, with the line that shows it."""
     nonblank = [r for r in rows if r.raw.strip()]
     if not text:
-        raise PlanFormatError(1, "berkas kosong.")
+        raise PlanFormatError(1, "empty_file")
     if not nonblank:
-        raise PlanFormatError(1, "berkas hanya berisi spasi dan baris kosong.")
+        raise PlanFormatError(1, "blank_file")
     bad = _CONTROL.search(text)
     if bad is not None:
         line = len(re.findall(r"\r\n|\r|\n", text[:bad.start()])) + 1
-        raise PlanFormatError(line, f"karakter kontrol {ord(bad.group()):#04x}: ini bukan berkas teks.")
+        raise PlanFormatError(line, "control_character", char=f"{ord(bad.group()):#04x}")
     head = nonblank[0].raw.lstrip().lower()
     if head.startswith(("<!doctype", "<html", "<?xml", "<head", "<body")):
-        raise PlanFormatError(nonblank[0].line, "berkas HTML/XML (halaman web), bukan rencana aksi. "
-                                                "Kirim berkas .txt (dipisah TAB) atau .xlsx aslinya.")
+        raise PlanFormatError(nonblank[0].line, "html_file")
     if not any("\t" in r.raw for r in nonblank):
         comma = next((r for r in nonblank if r.raw.count(",") >= 3 or r.raw.count(";") >= 3), None)
         if comma is not None:
-            raise PlanFormatError(comma.line, "kolom dipisah koma/titik koma (CSV), bukan TAB. "
-                                              "Simpan sebagai teks dipisah TAB atau sebagai .xlsx.")
-        raise PlanFormatError(nonblank[0].line, "tidak ada kolom dipisah TAB; ini bukan tabel rencana aksi.")
+            raise PlanFormatError(comma.line, "csv_file")
+        raise PlanFormatError(nonblank[0].line, "no_tabs")
 
 
 def parse_plan_text(text: str, source_name: str = "") -> ParsedPlan:
@@ -762,7 +744,7 @@ def _decode(data: bytes) -> str:
         try:
             return data.decode("utf-16")
         except UnicodeDecodeError:
-            raise PlanFormatError(1, "berkas UTF-16 rusak.") from None
+            raise PlanFormatError(1, "broken_utf16") from None
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -771,16 +753,15 @@ def _decode(data: bytes) -> str:
             # An old Windows editor ("ANSI"): Indonesian text survives cp1252.
             return data.decode("cp1252")
         except UnicodeDecodeError:
-            raise PlanFormatError(line, "karakter yang tidak terbaca (bukan UTF-8); "
-                                        "simpan ulang sebagai UTF-8 atau .xlsx.") from None
+            raise PlanFormatError(line, "not_utf8") from None
 
 
 _MAGIC = [
-    (b"\x89PNG", "berkas gambar PNG, bukan rencana aksi."),
-    (b"\xff\xd8\xff", "berkas gambar JPEG, bukan rencana aksi."),
-    (b"GIF8", "berkas gambar GIF, bukan rencana aksi."),
-    (b"%PDF", "berkas PDF; rencana aksi harus berupa teks dipisah TAB (.txt) atau .xlsx."),
-    (b"\xd0\xcf\x11\xe0", "berkas Excel lama (.xls) atau Word lama (.doc); simpan ulang sebagai .xlsx."),
+    (b"\x89PNG", "png_file"),
+    (b"\xff\xd8\xff", "jpeg_file"),
+    (b"GIF8", "gif_file"),
+    (b"%PDF", "pdf_file"),
+    (b"\xd0\xcf\x11\xe0", "old_office_file"),
 ]
 
 
@@ -790,17 +771,16 @@ def parse_plan_bytes(data: bytes, source_name: str = "") -> ParsedPlan:
         return parse_plan_xlsx(io.BytesIO(data), source_name)
     if source_name.lower().endswith((".xlsx", ".xlsm")):
         if not data:
-            raise PlanFormatError(1, "berkas kosong.")
-        raise PlanFormatError(1, "berkas bernama .xlsx tetapi isinya bukan buku kerja Excel.")
+            raise PlanFormatError(1, "empty_file")
+        raise PlanFormatError(1, "xlsx_not_a_workbook")
     for magic, why in _MAGIC:
         if data.startswith(magic):
             raise PlanFormatError(1, why)
     if b"\x00" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):
         sample = data[:200]
         if sample[1::2].count(0) > len(sample) // 3 or sample[0::2].count(0) > len(sample) // 3:
-            raise PlanFormatError(1, "berkas UTF-16 tanpa penanda BOM; simpan ulang sebagai UTF-8 "
-                                     "(teks dipisah TAB) atau .xlsx.")
-        raise PlanFormatError(data[:data.index(b"\x00")].count(b"\n") + 1, "berkas biner, bukan teks.")
+            raise PlanFormatError(1, "utf16_without_bom")
+        raise PlanFormatError(data[:data.index(b"\x00")].count(b"\n") + 1, "binary_file")
     return parse_plan_text(_decode(data), source_name)
 
 
@@ -857,8 +837,7 @@ def parse_plan_xlsx(source: str | Path | io.BytesIO, source_name: str = "") -> P
     try:
         workbook = load_workbook(source, data_only=True)
     except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
-        raise PlanFormatError(1, "berkas ini bukan buku kerja Excel .xlsx yang utuh; buka di Excel lalu "
-                                 "simpan ulang sebagai .xlsx.") from exc
+        raise PlanFormatError(1, "broken_xlsx") from exc
     sheets: list[tuple[str, list[_Row]]] = []
     for sheet in workbook.worksheets:
         rows = []
@@ -873,5 +852,5 @@ def parse_plan_xlsx(source: str | Path | io.BytesIO, source_name: str = "") -> P
             return _Parser(rows, source_name).parse()
     title, rows = sheets[0]
     if not any(r.filled for r in rows):
-        raise PlanFormatError(1, f"lembar kerja “{title}” kosong.")
+        raise PlanFormatError(1, "empty_sheet", title=title)
     return _Parser(rows, source_name).parse()

@@ -9,7 +9,7 @@ rows, too many for one ORM object each. Everything runs in the caller's transact
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from typing import Any
 
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from sqlmodel import Session, SQLModel, select
 
 from bot.domain.audit import record
-from bot.text.formatting import rupiah
 from bot.domain.plan_import.parser import (
+    MESSAGES,
     QUARTERS,
     ParsedAksi,
     ParsedIndicator,
@@ -30,6 +30,7 @@ from bot.domain.plan_import.parser import (
 )
 from bot.domain.numbers import Target, parse_target
 from bot.domain.people import assign_pic, get_or_create_person
+from bot.text.render import macro, message
 from models import (
     Agency,
     Aksi,
@@ -61,28 +62,75 @@ _MAX_STORED = Decimal(10) ** 15
 
 
 class PlanStoreError(ValueError):
-    """The plan cannot be stored as asked; the message is Indonesian and user-facing."""
+    """The plan cannot be stored as asked: a `code` and `params` (import_messages.j2); str() is Indonesian."""
+
+    template = MESSAGES
+
+    def __init__(self, code: str, **params):
+        self.code = code
+        self.params = params
+        super().__init__(message(self))
+
+
+@dataclass(frozen=True)
+class Blocked:
+    """An item with realisations that the new file no longer has: kind kegiatan/aksi/indikator."""
+
+    kind: str
+    name: str
+    quarters: tuple[int, ...]
+    kegiatan: str = ""
+    no: int | None = None
+    template = MESSAGES
+    code = "blocked_item"
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"b": self}
 
 
 class MergeRefused(PlanStoreError):
     """Items with realisations are missing from the new file, and the import was not forced."""
 
-    def __init__(self, blocked: list[str]):
-        lines = "\n".join(f"  • {item}" for item in blocked)
-        super().__init__(
-            "Impor dibatalkan: data berikut sudah punya realisasi tetapi tidak ada di berkas baru:\n"
-            f"{lines}\nPeriksa berkasnya, atau impor ulang dengan paksa (--force) untuk menghapusnya "
-            "beserta realisasinya.")
-        self.blocked = blocked
+    def __init__(self, items: list[Blocked]):
+        self.items = items
+        super().__init__("merge_refused", items=items)
+
+    @property
+    def blocked(self) -> list[str]:
+        """Each refused item in Indonesian."""
+        return [message(item) for item in self.items]
 
 
 @dataclass
 class Change:
-    """One added, changed or removed item: kind (goal/program/kegiatan/indikator/aksi/pic), label, detail."""
+    """One added, changed or removed item, as data; import_messages.j2 words it (`change_key`, `change_detail`).
+
+    kind: sasaran/program/kegiatan/indikator/aksi/pic. `name` is the item, or the kegiatan it belongs
+    to with `no` (aksi number, indicator position) or `item` (indicator text, person) naming the part.
+    A change names its `field` (a column) with `before` and `after`; an added or removed aksi its name in `text`.
+    """
 
     kind: str
-    key: str
-    detail: str = ""
+    name: str
+    no: int | None = None
+    item: str = ""
+    field: str = ""
+    before: Any = None
+    after: Any = None
+    quarter: str = ""
+    text: str = ""
+    template = MESSAGES
+
+    @property
+    def key(self) -> str:
+        """The item in Indonesian (`Kegiatan X · aksi 2`)."""
+        return macro(MESSAGES, "change_key", "id", c=self)
+
+    @property
+    def detail(self) -> str:
+        """What changed, in Indonesian (`target TW II: “60” → “70”`)."""
+        return macro(MESSAGES, "change_detail", "id", c=self)
 
 
 @dataclass
@@ -107,8 +155,11 @@ class MergeResult:
 # JSON
 
 
-def plan_json(parsed: ParsedPlan) -> dict[str, Any]:
-    """The parsed plan in the stable shape that `rapk import --json` prints (automated checks read it)."""
+def plan_json(parsed: ParsedPlan, lang: str = "id") -> dict[str, Any]:
+    """The parsed plan in the stable shape that `rapk import --json` prints (automated checks read it).
+
+    Each anomaly's `why` is worded in `lang`; its `code` stays the same in every language.
+    """
     return {
         "agency": parsed.agency or "",
         "year": parsed.year or 0,
@@ -126,7 +177,8 @@ def plan_json(parsed: ParsedPlan) -> dict[str, Any]:
             for k in parsed.kegiatan
         ],
         "budget_total": parsed.budget_total,
-        "anomalies": [{"line": a.line, "raw": a.raw, "why": a.why} for a in parsed.anomalies],
+        "anomalies": [{"line": a.line, "raw": a.raw, "why": message(a, lang), "code": a.code}
+                      for a in parsed.anomalies],
     }
 
 
@@ -182,31 +234,31 @@ def _check_lengths(parsed: ParsedPlan) -> None:
     def check(line: int, what: str, texts: Iterable[str], limit: int) -> None:
         longest = max((len(t) for t in texts), default=0)
         if longest > limit:
-            raise PlanFormatError(line, f"{what} terlalu panjang ({longest} karakter, paling banyak {limit}).")
+            raise PlanFormatError(line, "too_long", field=what, longest=longest, limit=limit)
 
     for owner_model, model, owners in ((Goal, GoalIndicator, parsed.goals),
                                        (Program, ProgramIndicator, parsed.programs)):
         text, target, tw = _limit(model, "text"), _limit(model, "target_raw"), _limit(model, "tw1_raw")
         for owner in owners:
-            check(owner.line, "nama sasaran/program", [owner.name], _limit(owner_model, "name"))
+            check(owner.line, "goal_name", [owner.name], _limit(owner_model, "name"))
             for r in owner.indicators:
-                check(r.line, "teks indikator", [r.text], text)
-                check(r.line, "target tahunan", [r.target_raw], target)
-                check(r.line, "target triwulan", r.tw, tw)
+                check(r.line, "indicator_text", [r.text], text)
+                check(r.line, "annual_target", [r.target_raw], target)
+                check(r.line, "quarter_target", r.tw, tw)
     limits = {name: _limit(model, column) for name, model, column in (
         ("name", Kegiatan, "name"), ("no", Kegiatan, "no"), ("ind", KegiatanIndicator, "text"),
         ("target", KegiatanIndicator, "target_raw"), ("aksi", Aksi, "name"), ("aksi_ind", Aksi, "indicator"),
         ("tw", AksiTarget, "raw"))}
     for k in parsed.kegiatan:
-        check(k.line, "nama kegiatan", [k.name], limits["name"])
-        check(k.line, "nomor kegiatan", [k.no], limits["no"])
+        check(k.line, "kegiatan_name", [k.name], limits["name"])
+        check(k.line, "kegiatan_no", [k.no], limits["no"])
         for i in k.indicators:
-            check(i.line, "teks indikator kegiatan", [i.text], limits["ind"])
-            check(i.line, "target tahunan", [i.target_raw], limits["target"])
+            check(i.line, "kegiatan_indicator", [i.text], limits["ind"])
+            check(i.line, "annual_target", [i.target_raw], limits["target"])
         for a in k.aksi:
-            check(a.line, "nama aksi", [a.name], limits["aksi"])
-            check(a.line, "indikator aksi", [a.indicator], limits["aksi_ind"])
-            check(a.line, "target triwulan", a.tw, limits["tw"])
+            check(a.line, "aksi_name", [a.name], limits["aksi"])
+            check(a.line, "aksi_indicator", [a.indicator], limits["aksi_ind"])
+            check(a.line, "quarter_target", a.tw, limits["tw"])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,10 +310,6 @@ def _select(session: Session, stmt) -> list[Any]:
 
 # ---------------------------------------------------------------------------------------------
 # save / merge
-
-
-def _quarters(quarters: Iterable[int]) -> str:
-    return ", ".join(QUARTERS[q - 1] for q in sorted(set(quarters)))
 
 
 class _Merge:
@@ -323,7 +371,7 @@ class _Merge:
 
     # -- refusal ------------------------------------------------------------------------------
 
-    def blocked(self) -> list[str]:
+    def blocked(self) -> list[Blocked]:
         """Items with realisations that the new file no longer has."""
         wanted = {name_key(k.name): k for k in self.parsed.kegiatan}
         out = []
@@ -334,26 +382,25 @@ class _Merge:
                 quarters |= {q for a in self.aksi[kid].values() for q in self.real_aksi[a["id"]]}
                 quarters |= {q for i in self.indicators[kid] for q in self.real_indicator[i["id"]]}
                 if quarters:
-                    out.append(f"kegiatan “{row['name']}” (realisasi {_quarters(quarters)})")
+                    out.append(Blocked("kegiatan", row["name"], tuple(sorted(quarters))))
                 continue
             new = wanted[key]
             numbers = {a.no for a in new.aksi}
             for no, a in sorted(self.aksi[kid].items()):
                 if no not in numbers and self.real_aksi[a["id"]]:
-                    out.append(f"aksi {no} “{a['name']}” pada kegiatan “{row['name']}” "
-                               f"(realisasi {_quarters(self.real_aksi[a['id']])})")
+                    out.append(Blocked("aksi", a["name"], tuple(sorted(self.real_aksi[a["id"]])), row["name"], no))
             for i in self.indicators[kid][len(new.indicators):]:
                 if self.real_indicator[i["id"]]:
-                    out.append(f"indikator “{i['text']}” pada kegiatan “{row['name']}” "
-                               f"(realisasi {_quarters(self.real_indicator[i['id']])})")
+                    out.append(Blocked("indikator", i["text"], tuple(sorted(self.real_indicator[i["id"]])),
+                                       row["name"]))
         return out
 
     # -- applying -----------------------------------------------------------------------------
 
-    def note(self, what: str, kind: str, key: str, detail: str = "", *, entity: str, entity_id: int | None,
+    def note(self, what: str, change: Change, *, entity: str, entity_id: int | None,
              field: str = "", old: str | None = None, new: str | None = None) -> None:
         """Record one change (`added` / `changed` / `removed`) in the result and, on a re-import, the audit."""
-        getattr(self.result, what).append(Change(kind, key, detail))
+        getattr(self.result, what).append(change)
         if not self.result.created:  # a first import is one audit row, not thousands
             action = {"added": "plan.add", "changed": "plan.change", "removed": "plan.remove"}[what]
             self.audit.append((action, entity, entity_id, field, old, new))
@@ -388,7 +435,7 @@ class _Merge:
         for (_, g), gid in zip(new_goals, new_ids, strict=True):
             ids[name_key(g.name)] = gid
             _insert(self.session, GoalIndicator, [{"goal_id": gid, **r} for r in _target_rows(g.indicators)])
-            self.note("added", "sasaran", g.name, entity="goal", entity_id=gid, new=g.name)
+            self.note("added", Change("sasaran", g.name), entity="goal", entity_id=gid, new=g.name)
         return ids
 
     def save_programs(self, goal_ids: dict[str, int]) -> dict[tuple[str, str], int]:
@@ -403,7 +450,7 @@ class _Merge:
                 self.program_names[ids[key]] = p.name
                 _insert(self.session, ProgramIndicator,
                         [{"program_id": ids[key], **r} for r in _target_rows(p.indicators)])
-                self.note("added", "program", p.name, entity="program", entity_id=ids[key], new=p.name)
+                self.note("added", Change("program", p.name), entity="program", entity_id=ids[key], new=p.name)
                 continue
             ids[key] = row["id"]
             self.program_names[row["id"]] = p.name
@@ -421,8 +468,8 @@ class _Merge:
             return
         _delete(self.session, model, parent, [parent_id])
         _insert(self.session, model, [{parent: parent_id, **r} for r in new])
-        self.note("changed", kind, label, "indikator/target diperbarui",
-                  entity=table.name, entity_id=parent_id, field="indicators")
+        self.note("changed", Change(kind, label, field="indicators"), entity=table.name, entity_id=parent_id,
+                  field="indicators")
 
     def save_kegiatan(self, program_ids: dict[tuple[str, str], int]) -> None:
         new_kegiatan: list[ParsedKegiatan] = []
@@ -437,8 +484,8 @@ class _Merge:
                 continue
             kid = row["id"]
             values = _kegiatan_values(k, program_id)
-            self.compare(k.name, "kegiatan", "kegiatan", kid, row, values, {
-                "no": "nomor", "name": "nama", "program_id": "program", "budget": "pagu"})
+            self.compare(Change("kegiatan", k.name), "kegiatan", kid, row, values,
+                         ("no", "name", "program_id", "budget"))
             if _differs(row, values):
                 updates[Kegiatan].append({"id": kid, **values})
             self.merge_indicators(k, kid, new_indicators, updates)
@@ -453,7 +500,7 @@ class _Merge:
             new_indicators += [{"kegiatan_id": kid, "seq": i, **_indicator_values(ind)}
                                for i, ind in enumerate(k.indicators, start=1)]
             new_aksi += [(kid, a) for a in k.aksi]
-            self.note("added", "kegiatan", k.name, entity="kegiatan", entity_id=kid, new=k.name)
+            self.note("added", Change("kegiatan", k.name), entity="kegiatan", entity_id=kid, new=k.name)
         _insert(self.session, KegiatanIndicator, new_indicators)
         aksi_ids = _insert(self.session, Aksi, [{"kegiatan_id": kid, "no": a.no, **_aksi_values(a)}
                                                 for kid, a in new_aksi], ids=True)
@@ -462,17 +509,17 @@ class _Merge:
                                            for q in range(1, 5)])
         self.remove_kegiatan()
 
-    def compare(self, label: str, kind: str, entity: str, entity_id: int, old: Any, new: dict[str, Any],
-                fields: dict[str, str]) -> None:
-        """Report each watched field whose value differs, as the user knows it (a name, Rupiah)."""
-        shown = {"budget": rupiah, "program_id": lambda v: self.program_names.get(v, v)}
-        for column, word in fields.items():
+    def compare(self, item: Change, entity: str, entity_id: int, old: Any, new: dict[str, Any],
+                fields: Iterable[str], quarter: str = "") -> None:
+        """Report each watched field whose value differs, as the user knows it (a program by name)."""
+        for column in fields:
             before, after = old[column], new[column]
             if before == after:
                 continue
-            show = shown.get(column, str)
-            self.note("changed", kind, label, f"{word}: “{show(before)}” → “{show(after)}”", entity=entity,
-                      entity_id=entity_id, field=column, old=None if before is None else str(before),
+            shown = (self.program_names.get(before, before), self.program_names.get(after, after)) \
+                if column == "program_id" else (before, after)
+            self.note("changed", replace(item, field=column, before=shown[0], after=shown[1], quarter=quarter),
+                      entity=entity, entity_id=entity_id, field=column, old=None if before is None else str(before),
                       new=None if after is None else str(after))
 
     def merge_indicators(self, k: ParsedKegiatan, kid: int, new_rows: list[dict[str, Any]],
@@ -482,12 +529,12 @@ class _Merge:
             values = {"seq": seq, **_indicator_values(ind)}
             if seq > len(old):
                 new_rows.append({"kegiatan_id": kid, **values})
-                self.note("added", "indikator", f"{k.name} · {ind.text}", entity="kegiatan_indicator",
+                self.note("added", Change("indikator", k.name, item=ind.text), entity="kegiatan_indicator",
                           entity_id=None, new=ind.text)
                 continue
             row = old[seq - 1]
-            self.compare(f"{k.name} · indikator {seq}", "indikator", "kegiatan_indicator", row["id"], row, values,
-                         {"text": "teks", "target_raw": "target"})
+            self.compare(Change("indikator", k.name, no=seq), "kegiatan_indicator", row["id"], row, values,
+                         ("text", "target_raw"))
             if _differs(row, values):
                 updates[KegiatanIndicator].append({"id": row["id"], **values})
         gone = old[len(k.indicators):]
@@ -495,7 +542,7 @@ class _Merge:
             _delete(self.session, IndicatorRealisation, "indicator_id", [r["id"] for r in gone])
             _delete(self.session, KegiatanIndicator, "id", [r["id"] for r in gone])
         for row in gone:
-            self.note("removed", "indikator", f"{k.name} · {row['text']}", entity="kegiatan_indicator",
+            self.note("removed", Change("indikator", k.name, item=row["text"]), entity="kegiatan_indicator",
                       entity_id=row["id"], old=row["text"])
 
     def merge_aksi(self, k: ParsedKegiatan, kid: int, new_aksi: list[tuple[int, ParsedAksi]],
@@ -505,12 +552,12 @@ class _Merge:
             row = old.get(a.no)
             if row is None:
                 new_aksi.append((kid, a))
-                self.note("added", "aksi", f"{k.name} · aksi {a.no}", a.name, entity="aksi",
+                self.note("added", Change("aksi", k.name, no=a.no, text=a.name), entity="aksi",
                           entity_id=None, new=a.name)
                 continue
-            label = f"{k.name} · aksi {a.no}"
+            label = Change("aksi", k.name, no=a.no)
             values = _aksi_values(a)
-            self.compare(label, "aksi", "aksi", row["id"], row, values, {"name": "nama", "indicator": "indikator"})
+            self.compare(label, "aksi", row["id"], row, values, ("name", "indicator"))
             if _differs(row, values):
                 updates[Aksi].append({"id": row["id"], **values})
             targets = self.targets[row["id"]]
@@ -520,14 +567,13 @@ class _Merge:
                 if target is None:
                     _insert(self.session, AksiTarget, [{"aksi_id": row["id"], "quarter": q, **values}])
                     continue
-                self.compare(label, "aksi", "aksi_target", target["id"], target, values,
-                             {"raw": f"target {QUARTERS[q - 1]}"})
+                self.compare(label, "aksi_target", target["id"], target, values, ("raw",), quarter=QUARTERS[q - 1])
                 if _differs(target, values):
                     updates[AksiTarget].append({"id": target["id"], **values})
         gone = [row for no, row in sorted(old.items()) if no not in {a.no for a in k.aksi}]
         self.delete_aksi([row["id"] for row in gone])
         for row in gone:
-            self.note("removed", "aksi", f"{k.name} · aksi {row['no']}", row["name"], entity="aksi",
+            self.note("removed", Change("aksi", k.name, no=row["no"], text=row["name"]), entity="aksi",
                       entity_id=row["id"], old=row["name"])
 
     def delete_aksi(self, ids: list[int]) -> None:
@@ -550,7 +596,7 @@ class _Merge:
             _delete(self.session, model, "kegiatan_id", ids)
         _delete(self.session, Kegiatan, "id", ids)
         for row in gone:
-            self.note("removed", "kegiatan", row["name"], entity="kegiatan", entity_id=row["id"],
+            self.note("removed", Change("kegiatan", row["name"]), entity="kegiatan", entity_id=row["id"],
                       old=row["name"])
 
     def remove_unused(self, goal_ids: dict[str, int], program_ids: dict[tuple[str, str], int]) -> None:
@@ -562,7 +608,8 @@ class _Merge:
             _delete(self.session, indicators, parent, [r["id"] for r in gone])
             _delete(self.session, model, "id", [r["id"] for r in gone])
             for r in gone:
-                self.note("removed", kind, r["name"], entity=_table(model).name, entity_id=r["id"], old=r["name"])
+                self.note("removed", Change(kind, r["name"]), entity=_table(model).name, entity_id=r["id"],
+                          old=r["name"])
 
     def save_anomalies(self) -> None:
         """The anomaly list describes the file last imported: replaced, not accumulated."""
@@ -581,7 +628,7 @@ class _Merge:
                 person, _ = get_or_create_person(name, session=self.session, agency_id=self.plan.agency_id,
                                                  actor_label=self.actor_label)
                 if assign_pic(person.id, kid, session=self.session, actor_label=self.actor_label):
-                    self.note("added", "pic", f"{k.name} · {person.name}", entity="pic",
+                    self.note("added", Change("pic", k.name, item=person.name), entity="pic",
                               entity_id=kid, new=person.name)
 
 
@@ -600,11 +647,11 @@ def save_plan(parsed: ParsedPlan, *, session: Session, agency: str | None = None
     """Store the parsed plan for its agency and year, merging with what is held; the caller commits."""
     parsed = parsed.with_overrides(agency=agency, year=year)
     if not parsed.agency:
-        raise PlanStoreError("Nama instansi tidak ditemukan di judul berkas; sebutkan nama instansinya (--agency).")
+        raise PlanStoreError("no_agency")
     if not parsed.year:
-        raise PlanStoreError("Tahun rencana tidak ditemukan di judul berkas; sebutkan tahunnya (--year).")
+        raise PlanStoreError("no_year")
     if len(parsed.agency) > (_table(Agency).c.name.type.length or 300):
-        raise PlanStoreError("Nama instansi terlalu panjang.")
+        raise PlanStoreError("agency_too_long")
     _check_lengths(parsed)
     agency_row = _agency(session, parsed.agency)
     plan = session.exec(select(Plan).where(Plan.agency_id == agency_row.id, Plan.year == parsed.year)).first()
@@ -624,9 +671,7 @@ def save_plan(parsed: ParsedPlan, *, session: Session, agency: str | None = None
     actor = {"actor_label": actor_label, "actor_person_id": actor_person_id, "actor_telegram_id": actor_telegram_id}
     record(session, action="plan.import", entity="plan", entity_id=plan.id, field="source_name",
            new_value=parsed.source_name,
-           reason=(f"{'impor baru' if created else 'impor ulang'}: {result.kegiatan_count} kegiatan, "
-                   f"{len(result.added)} ditambah, {len(result.changed)} diubah, {len(result.removed)} dihapus"
-                   + (", dipaksa" if force and blocked else "")), **actor)
+           reason=macro(MESSAGES, "audit_import", "id", result=result, forced=bool(force and blocked)), **actor)
     for action, entity, entity_id, field_name, old, new in merge.audit:
         record(session, action=action, entity=entity, entity_id=entity_id, field=field_name, old_value=old,
                new_value=new, **actor)
@@ -642,7 +687,7 @@ def load_plan_tree(plan_id: int, *, session: Session) -> dict[str, Any]:
     """The stored plan as nested dicts (goal → program → kegiatan → indicators/aksi) for `rapk plan`."""
     plan = session.get(Plan, plan_id)
     if plan is None:
-        raise PlanStoreError(f"Rencana aksi #{plan_id} tidak ada.")
+        raise PlanStoreError("unknown_plan", plan_id=plan_id)
     agency = session.get(Agency, plan.agency_id)
     goals = _select(session, sa.select(_table(Goal)).where(_table(Goal).c.plan_id == plan_id).order_by("seq"))
     goal_ind = _children(session, GoalIndicator, "goal_id", [g["id"] for g in goals])
