@@ -23,7 +23,8 @@ from bot.domain.calendar import ReportingCalendar
 from bot.domain.people import Role, is_pic_of
 from bot.domain.period import current_plan
 from bot.text.render import labels, message, render
-from bot.domain.obligations import due_for_person, quarter_locked
+from bot.domain.obligations import due_for_person
+from bot.domain.locks import quarter_locked
 from bot.domain.reporting import ReportError, Submission, load_form, save_report
 from bot.telegram.services import services_of
 from handlers.auth import require

@@ -39,7 +39,8 @@ from bot.domain.charts import achievement_chart
 from bot.config import Settings
 from bot.db import insert_ignore
 from bot.domain.digest import Digest, build_digest
-from bot.domain.obligations import as_utc, quarter_locked
+from bot.domain.obligations import as_utc
+from bot.domain.locks import quarter_locked
 from bot.domain.outbox import PENDING, claim_group_posts, mark_delivered, mark_failed, mark_retry, reporting_targets
 from bot.domain.period import current_plan
 from bot.text.render import render

@@ -15,14 +15,12 @@ from bot.domain.admin import (
     change_indicator_target,
     check_aksi_target,
     item_history,
-    lock_overview,
-    lock_quarter,
     preview_upload,
     set_paused,
-    unlock_quarter,
 )
 from bot.domain.plan_import.parser import PlanFormatError
-from bot.domain.reporting import Submission, is_locked, save_report
+from bot.domain.locks import kegiatan_locked, lock_overview, lock_quarter, unlock_quarter
+from bot.domain.reporting import Submission, save_report
 from bot.text.formatting import parse_quarter
 from models import AksiTarget, AuditLog, KegiatanIndicator, PeriodLock, Person
 from tests.support.harness import PIC2_ID, PIC_ID, WIB
@@ -149,7 +147,7 @@ def test_locks_are_idempotent_and_tell_the_right_pics(engine, small_plan):
     assert not run(lock_quarter, 2, k1).changed  # the whole plan is locked already
     with unit_of_work(engine) as session:
         assert lock_overview(plan, 2, session=session) == (True, ["Pendidikan Penjurangan Struktural"])
-        assert is_locked(plan, k1, 2, session=session)
+        assert kegiatan_locked(plan, k1, 2, session=session)
     with pytest.raises(AdminError) as info, unit_of_work(engine) as session:
         unlock_quarter(plan, 2, k2, session=session, **WHO)
     assert info.value.code == "plan_locked"

@@ -4,7 +4,8 @@ from datetime import datetime
 
 from bot.cli import main
 from bot.db import unit_of_work
-from bot.domain.admin import change_aksi_target, lock_quarter
+from bot.domain.admin import change_aksi_target
+from bot.domain.locks import lock_quarter
 from tests.support.harness import WIB
 
 

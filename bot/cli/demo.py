@@ -29,9 +29,10 @@ from bot.text.render import labels
 from fake_telegram.server import FakeTelegram
 from fake_telegram.transcript import render_transcript
 from bot.domain.plan_import.parser import parse_plan_file
+from bot.domain.locks import lock_quarter
 from bot.domain.people import assign_pic, get_or_create_person
 from bot.domain.plan_import.store import save_plan
-from models import Aksi, AksiRealisation, AksiTarget, Kegiatan, KegiatanRealisation, PeriodLock
+from models import Aksi, AksiRealisation, AksiTarget, Kegiatan, KegiatanRealisation
 from bot.domain.plan_import import SAMPLE_PLAN
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -94,7 +95,7 @@ class Demo:
                 assign_pic(owner.id, k.id, session=session, actor_label="demo")
                 self._report_as_planned(session, k, owner.id, reported_at, quarters=(1, 2), shortfall=index % 5 == 0)
             # TW I was evaluated and locked in April.
-            session.add(PeriodLock(plan_id=plan_id, quarter=1))
+            lock_quarter(plan_id, 1, session=session, actor_label="demo", now=datetime(2020, 4, 14, 9, 0, tzinfo=WIB))
         engine.dispose()
 
     @staticmethod

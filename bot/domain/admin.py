@@ -1,4 +1,6 @@
-"""The admin's changes to a running plan: targets, period locks, plan uploads, people. No Telegram here.
+"""The admin's changes to a running plan: targets, plan uploads, people. No Telegram here.
+
+Period locks are bot.domain.locks.
 
 Every function works in the caller's unit of work (`services.db`), re-validates every id it is
 given (buttons can be old or forged), and audits what it changes: who, when, old → new, and the
@@ -22,12 +24,12 @@ import sqlalchemy as sa
 from sqlmodel import Session, select
 
 from bot.domain.audit import record
+from bot.domain.locks import kegiatan_locked
 from bot.domain.obligations import as_utc
 from bot.domain.plan_import.parser import ParsedPlan, parse_plan_bytes
 from bot.domain.numbers import Target, parse_target
 from bot.domain.people import set_admin
 from bot.domain.plan_import.store import MergeResult, save_plan
-from bot.domain.reporting import is_locked
 from bot.text.render import message
 from models import (
     Agency,
@@ -39,18 +41,17 @@ from models import (
     Kegiatan,
     KegiatanIndicator,
     KegiatanRealisation,
-    PeriodLock,
     Person,
     PicAssignment,
     Plan,
 )
 
 __all__ = [
-    "AdminError", "HistoryEntry", "LockResult", "MAX_UPLOAD_BYTES", "PersonCard", "Recipient", "TargetChange",
+    "AdminError", "HistoryEntry", "MAX_UPLOAD_BYTES", "PersonCard", "Recipient", "TargetChange",
     "UploadPreview", "apply_upload", "change_admin", "change_aksi_target", "change_indicator_target",
-    "check_aksi_target", "check_indicator_target", "item_history", "item_title", "lock_overview", "lock_quarter",
+    "check_aksi_target", "check_indicator_target", "item_history", "item_title",
     "person_card", "plan_exists", "preview_upload", "recipients_of",
-    "set_paused", "target_cells", "unlock_quarter",
+    "set_paused", "target_cells",
 ]
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -181,7 +182,7 @@ def _aksi_target(aksi_id: int, quarter: int, *, session: Session, lock: bool = F
         raise AdminError("unknown_item")
     kegiatan = session.get(Kegiatan, aksi.kegiatan_id)
     plan = session.get(Plan, kegiatan.plan_id)
-    if is_locked(plan.id, kegiatan.id, quarter, session=session):
+    if kegiatan_locked(plan.id, kegiatan.id, quarter, session=session):
         raise AdminError("locked", quarter=quarter, year=plan.year, kegiatan=kegiatan.name)
     query = select(AksiTarget).where(AksiTarget.aksi_id == aksi_id, AksiTarget.quarter == quarter)
     if lock:
@@ -241,7 +242,7 @@ def target_cells(kind: str, item_id: int, *, session: Session) -> dict | None:
         stored = {t.quarter: t for t in session.exec(select(AksiTarget).where(AksiTarget.aksi_id == item_id)).all()}
         cells = [{"quarter": q, "raw": stored[q].raw if q in stored else "",
                   "kind": stored[q].kind if q in stored else "none", "unit": stored[q].unit if q in stored else "",
-                  "locked": is_locked(kegiatan.plan_id, kegiatan.id, q, session=session)} for q in (1, 2, 3, 4)]
+                  "locked": kegiatan_locked(kegiatan.plan_id, kegiatan.id, q, session=session)} for q in (1, 2, 3, 4)]
         label, indicator = f"{aksi.no}. {aksi.name}", aksi.indicator
     elif kind == "indikator":
         row = session.get(KegiatanIndicator, item_id)
@@ -303,105 +304,6 @@ def change_indicator_target(indicator_id: int, raw: str, *, session: Session, re
            old_value=change.old_raw, new_value=new.raw, reason=reason,
            **_who(actor_person_id, actor_telegram_id, actor_label, now))
     return _with_recipients(change, session)
-
-
-# -- period locks -------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class LockResult:
-    """What a lock or unlock did; `changed` is False when it was already so (nothing audited, nobody told)."""
-
-    locked: bool
-    changed: bool
-    quarter: int
-    year: int
-    kegiatan_name: str | None  # None: the whole plan
-    recipients: tuple[Recipient, ...] = ()
-
-
-def _lock_scope(plan_id: int, quarter: int, kegiatan_id: int | None, session: Session):
-    plan = session.get(Plan, plan_id)
-    if plan is None or quarter not in (1, 2, 3, 4):
-        raise AdminError("unknown_item")
-    kegiatan = None
-    if kegiatan_id is not None:
-        kegiatan = session.get(Kegiatan, kegiatan_id)
-        if kegiatan is None or kegiatan.plan_id != plan_id:
-            raise AdminError("unknown_item")
-    locks = session.exec(select(PeriodLock).where(PeriodLock.plan_id == plan_id, PeriodLock.quarter == quarter)
-                         .with_for_update()).all()
-    return plan, kegiatan, locks
-
-
-def _plan_kegiatan_ids(plan_id: int, session: Session) -> list[int]:
-    return list(session.exec(select(Kegiatan.id).where(Kegiatan.plan_id == plan_id)).all())
-
-
-def _lock_audit(session, *, locked: bool, plan: Plan, quarter: int, kegiatan: Kegiatan | None, who: dict) -> None:
-    record(session, action="period.lock" if locked else "period.unlock",
-           entity="kegiatan" if kegiatan else "plan", entity_id=kegiatan.id if kegiatan else plan.id,
-           field=f"tw{quarter}", old_value="terkunci" if not locked else "terbuka",
-           new_value="terkunci" if locked else "terbuka", **who)
-
-
-def lock_quarter(plan_id: int, quarter: int, kegiatan_id: int | None = None, *, session: Session,
-                 actor_person_id: int | None = None, actor_telegram_id: int | None = None, actor_label: str = "",
-                 now: datetime | None = None) -> LockResult:
-    """Lock a quarter for the whole plan or one kegiatan; locking what is locked changes nothing."""
-    plan, kegiatan, locks = _lock_scope(plan_id, quarter, kegiatan_id, session)
-    plan_locked = any(lock.kegiatan_id is None for lock in locks)
-    own = {lock.kegiatan_id for lock in locks if lock.kegiatan_id is not None}
-    name = kegiatan.name if kegiatan else None
-    if plan_locked or (kegiatan is not None and kegiatan.id in own):
-        return LockResult(True, False, quarter, plan.year, name)
-    session.add(PeriodLock(plan_id=plan_id, quarter=quarter, kegiatan_id=kegiatan_id, locked_by=actor_person_id,
-                           **({"locked_at": now} if now else {})))
-    _lock_audit(session, locked=True, plan=plan, quarter=quarter, kegiatan=kegiatan,
-                who=_who(actor_person_id, actor_telegram_id, actor_label, now))
-    session.flush()
-    affected = [kegiatan.id] if kegiatan else [k for k in _plan_kegiatan_ids(plan_id, session) if k not in own]
-    return LockResult(True, True, quarter, plan.year, name, tuple(recipients_of(affected, session=session)))
-
-
-def unlock_quarter(plan_id: int, quarter: int, kegiatan_id: int | None = None, *, session: Session,
-                   actor_person_id: int | None = None, actor_telegram_id: int | None = None, actor_label: str = "",
-                   now: datetime | None = None) -> LockResult:
-    """Open a quarter again: for the whole plan (every lock of that quarter goes) or one kegiatan.
-
-    One kegiatan cannot be opened while the whole plan is locked (there is no exception row): open
-    the plan, then lock the others again.
-    """
-    plan, kegiatan, locks = _lock_scope(plan_id, quarter, kegiatan_id, session)
-    plan_locked = any(lock.kegiatan_id is None for lock in locks)
-    who = _who(actor_person_id, actor_telegram_id, actor_label, now)
-    if kegiatan is not None:
-        if plan_locked:
-            raise AdminError("plan_locked", quarter=quarter, year=plan.year)
-        gone = [lock for lock in locks if lock.kegiatan_id == kegiatan.id]
-        affected = [kegiatan.id]
-    else:
-        gone = locks
-        affected = _plan_kegiatan_ids(plan_id, session) if plan_locked else [lock.kegiatan_id for lock in locks]
-    if not gone:
-        return LockResult(False, False, quarter, plan.year, kegiatan.name if kegiatan else None)
-    for lock in gone:
-        session.delete(lock)
-    audited = {lock.kegiatan_id for lock in gone}
-    for kid in sorted(audited, key=lambda k: (k is not None, k or 0)):
-        _lock_audit(session, locked=False, plan=plan, quarter=quarter,
-                    kegiatan=session.get(Kegiatan, kid) if kid is not None else None, who=who)
-    session.flush()
-    return LockResult(False, True, quarter, plan.year, kegiatan.name if kegiatan else None,
-                      tuple(recipients_of(affected, session=session)))
-
-
-def lock_overview(plan_id: int, quarter: int, *, session: Session) -> tuple[bool, list[str]]:
-    """Is the quarter locked for the whole plan, and which kegiatan are locked on their own."""
-    rows = session.exec(select(PeriodLock.kegiatan_id, Kegiatan.name)
-                        .outerjoin(Kegiatan, Kegiatan.id == PeriodLock.kegiatan_id)
-                        .where(PeriodLock.plan_id == plan_id, PeriodLock.quarter == quarter)
-                        .order_by(Kegiatan.seq)).all()
-    return any(kid is None for kid, _ in rows), [name for kid, name in rows if kid is not None]
 
 
 # -- history ------------------------------------------------------------------------------------------

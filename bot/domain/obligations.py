@@ -13,7 +13,7 @@ rule as the report form in bot/reporting.py, so "complete" means the same to the
 A kegiatan is listed when it has an aksi due in q or a budget; one with neither is not due at all.
 The kegiatan indicators' realised values are listed with their state but are optional (the report
 form lets the PIC skip them), so they do not keep a kegiatan incomplete.
-Locks: a PeriodLock with kegiatan_id null locks the whole plan's quarter, otherwise one kegiatan.
+Locks (bot.domain.locks): a locked kegiatan or quarter owes nothing more, and what is missing there is missed.
 Everything is read in a fixed handful of queries per call (no query per kegiatan).
 """
 
@@ -30,6 +30,7 @@ from sqlalchemy import and_
 from sqlmodel import Session, select
 
 from bot.db import among
+from bot.domain.locks import locked_kegiatan
 from models.base import as_utc  # noqa: F401  (re-exported: callers import it from here)
 from models import (
     Aksi,
@@ -39,7 +40,6 @@ from models import (
     Kegiatan,
     KegiatanIndicator,
     KegiatanRealisation,
-    PeriodLock,
     PicAssignment,
     Plan,
 )
@@ -200,9 +200,7 @@ def _collect(plan_id: int, quarter: int, session: Session, people: Collection[in
 
 
 def _apply_locks(due: dict[int, DueKegiatan], plan_id: int, quarter: int, session: Session) -> None:
-    locked = session.exec(select(PeriodLock.kegiatan_id).where(PeriodLock.plan_id == plan_id,
-                                                               PeriodLock.quarter == quarter)).all()
-    whole_plan = None in locked
+    whole_plan, locked = locked_kegiatan(plan_id, quarter, session=session)
     for k in due.values():
         k.locked = whole_plan or k.kegiatan_id in locked
 
@@ -229,13 +227,6 @@ def due_for_plan(plan_id: int, quarter: int, *, session: Session,
 def due_kegiatan(plan_id: int, quarter: int, *, session: Session) -> list[DueKegiatan]:
     """Every kegiatan of the plan with something due in the quarter, with its PIC ids (possibly none)."""
     return _collect(plan_id, quarter, session)
-
-
-def quarter_locked(plan_id: int, quarter: int, *, session: Session) -> bool:
-    """True when the whole plan's quarter is locked."""
-    lock = session.exec(select(PeriodLock.id).where(
-        PeriodLock.plan_id == plan_id, PeriodLock.quarter == quarter, PeriodLock.kegiatan_id.is_(None))).first()
-    return lock is not None
 
 
 def status_of(items: list[DueKegiatan], *, now: datetime, deadline_end: datetime) -> Status:
@@ -269,5 +260,5 @@ def person_status(person_id: int, plan_id: int, quarter: int, now: datetime, cal
 
 __all__ = [
     "DueAksi", "DueIndicator", "DueKegiatan", "Status", "as_utc", "due_for_person", "due_for_plan",
-    "due_kegiatan", "person_status", "quarter_locked", "status_of",
+    "due_kegiatan", "person_status", "status_of",
 ]

@@ -56,7 +56,8 @@ from bot.domain.audit import record
 from bot.domain.calendar import OVERDUE_PREFIX, ReportingCalendar, short_date, weekday_date
 from bot.config import Settings
 from bot.db import among, insert_ignore
-from bot.domain.obligations import DueKegiatan, as_utc, due_for_plan, quarter_locked
+from bot.domain.obligations import DueKegiatan, as_utc, due_for_plan
+from bot.domain.locks import quarter_locked
 from bot.domain.people import admin_telegram_ids
 from bot.domain.period import current_plan, find_kegiatan
 from bot.domain.reminders import (

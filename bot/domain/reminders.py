@@ -27,7 +27,8 @@ from sqlmodel import Session, select
 from bot.text import formatting
 from bot.db import insert_ignore
 from bot.domain.calendar import KIND_DEADLINE, OVERDUE_PREFIX, ReminderSlot, ReportingCalendar
-from bot.domain.obligations import DueKegiatan, as_utc, due_for_person, due_for_plan, due_kegiatan, quarter_locked
+from bot.domain.obligations import DueKegiatan, as_utc, due_for_person, due_for_plan, due_kegiatan
+from bot.domain.locks import quarter_locked
 from bot.text.render import render
 from models import GroupPost, Person, Plan, Reminder
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from bot.domain.audit import record
 from bot.db import insert_ignore
+from bot.domain.locks import kegiatan_locked
 from bot.domain.people import is_pic_of
 from models import (
     Aksi,
@@ -19,7 +20,6 @@ from models import (
     Kegiatan,
     KegiatanIndicator,
     KegiatanRealisation,
-    PeriodLock,
     Plan,
 )
 
@@ -98,16 +98,6 @@ class ReportForm:
         return self.done_count == self.due_count and self.budget_reported
 
 
-def is_locked(plan_id: int, kegiatan_id: int, quarter: int, *, session: Session) -> bool:
-    """Locked for the whole plan or for this kegiatan."""
-    return session.exec(
-        select(PeriodLock.id).where(
-            PeriodLock.plan_id == plan_id, PeriodLock.quarter == quarter,
-            sa.or_(PeriodLock.kegiatan_id.is_(None), PeriodLock.kegiatan_id == kegiatan_id),
-        ).limit(1)
-    ).first() is not None
-
-
 def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm:
     """The form for one kegiatan and quarter: due aksi (target this quarter) and stored values."""
     kegiatan = session.get(Kegiatan, kegiatan_id)
@@ -150,7 +140,7 @@ def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm
         budget_realised=this.budget_realised if this else None,
         kendala=this.kendala if this else "", tindak_lanjut=this.tindak_lanjut if this else "",
         aksi=aksi, indicators=indicators, evidence_count=int(evidence),
-        locked=is_locked(kegiatan.plan_id, kegiatan.id, quarter, session=session),
+        locked=kegiatan_locked(kegiatan.plan_id, kegiatan.id, quarter, session=session),
         budget_reported=this is not None and this.budget_realised is not None,
     )
 
@@ -200,7 +190,7 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
         raise ReportError("unknown_kegiatan")
     if not is_pic_of(person_id, kegiatan.id, session=session):
         raise ReportError("not_pic")
-    if is_locked(kegiatan.plan_id, kegiatan.id, sub.quarter, session=session):
+    if kegiatan_locked(kegiatan.plan_id, kegiatan.id, sub.quarter, session=session):
         raise ReportError("locked")
     result = SaveResult()
     audit = dict(actor_person_id=person_id, actor_label=actor_label, at=now)

@@ -10,7 +10,8 @@ import re
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.domain.admin import AdminError, lock_overview, lock_quarter, unlock_quarter
+from bot.domain.admin import AdminError
+from bot.domain.locks import lock_overview, lock_quarter, unlock_quarter
 from bot.text.formatting import parse_quarter
 from bot.domain.people import Role
 from bot.domain.period import find_kegiatan
