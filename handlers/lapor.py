@@ -21,14 +21,14 @@ from bot.domain import numbers
 from bot.text.formatting import quarter_label
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.people import Role, is_pic_of
-from bot.domain.period import current_plan
+from bot.domain.period import earlier_open_quarters, quarter_served_for, served_period
 from bot.text.render import labels, message, render
 from bot.domain.obligations import due_for_person
-from bot.domain.locks import quarter_locked
 from bot.domain.reporting import ReportError, Submission, load_form, save_report
 from bot.telegram.services import services_of
 from handlers.auth import require
 from bot.telegram.sending import ack, close_question, say, short
+from models import Kegiatan
 
 PICK, AKSI, AKSI_CONFIRM, BUDGET, BUDGET_CONFIRM, INDICATOR, KENDALA, TINDAK, EVIDENCE, SUMMARY, EDIT_PICK = range(11)
 
@@ -51,11 +51,6 @@ def _kb(rows) -> InlineKeyboardMarkup:
 
 def _calendar(context) -> ReportingCalendar:
     return ReportingCalendar.from_settings(services_of(context).settings)
-
-
-def _reporting_quarter(context) -> tuple[int, int]:
-    services = services_of(context)
-    return _calendar(context).reporting_quarter(services.now())
 
 
 def _draft_from_form(form, token: str) -> dict:
@@ -84,14 +79,21 @@ def _current(draft: dict, key: str):
 
 # -- entry -------------------------------------------------------------------------------
 
-def due_in_quarter(*, session, person_id, settings, quarter, current_quarter=None):
-    """The plan, the PIC's kegiatan due in `quarter`, and earlier quarters still open to report."""
-    plan = current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
-    if plan is None:
-        return None, [], []
-    earlier = [q for q in range(1, (current_quarter or quarter)) if q != quarter
-               and not quarter_locked(plan.id, q, session=session)]
-    return plan, due_for_person(person_id, plan.id, quarter, session=session), earlier
+def _pick_list(*, session, person_id, settings, now, quarter=None):
+    """The served period, the PIC's kegiatan due in `quarter` of its plan (the served quarter by default),
+    and the plan's earlier quarters still open to report."""
+    period = served_period(session=session, settings=settings, now=now)
+    if period is None:
+        return None, None, [], []
+    quarter = quarter or period.quarter
+    due = due_for_person(person_id, period.plan.id, quarter, session=session)
+    return period.plan, quarter, due, earlier_open_quarters(period, session=session, shown=quarter)
+
+
+def _quarter_of(kegiatan_id: int, *, session, settings, now) -> int:
+    """The quarter served for the kegiatan's plan (a reminder's button names only the kegiatan)."""
+    kegiatan = session.get(Kegiatan, kegiatan_id)
+    return quarter_served_for(kegiatan.plan_id if kegiatan else None, session=session, settings=settings, now=now)
 
 
 @require(Role.PIC, private_only=True, conversation_end=True)
@@ -102,10 +104,8 @@ async def lapor(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> in
 
 async def _show_pick(update, context, actor, quarter: int | None) -> int:
     services = services_of(context)
-    year, current_q = _reporting_quarter(context)
-    quarter = quarter or current_q
-    plan, statuses, other = await services.db(due_in_quarter, person_id=actor.person_id, settings=services.settings,
-                                              quarter=quarter, current_quarter=current_q)
+    plan, quarter, statuses, other = await services.db(_pick_list, person_id=actor.person_id,
+                                                       settings=services.settings, now=services.now(), quarter=quarter)
     if plan is None or not statuses:
         await say(update, context, render("no_plan" if plan is None else "lapor_no_kegiatan", services.lang))
         return ConversationHandler.END
@@ -143,7 +143,7 @@ async def pick_kegiatan(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
         await ack(update, context, render("stale_button", services.lang), alert=True)
         return ConversationHandler.END
     if quarter is None or not 1 <= quarter <= 4:
-        quarter = _reporting_quarter(context)[1]
+        quarter = await services.db(_quarter_of, kegiatan_id, settings=services.settings, now=services.now())
     allowed = await services.db(lambda *, session: is_pic_of(actor.person_id, kegiatan_id, session=session))
     if not allowed:  # a forged or stale button naming someone else's kegiatan
         await ack(update, context, render("refused_alert", services.lang), alert=True)

@@ -7,7 +7,7 @@ in worker threads (scoring and openpyxl through services.db, matplotlib through 
 
 The drill-down buttons are stateless (`rk:p:<program>:<q>`, `rk:k:<kegiatan>:<q>`, `rk:d:<plan>:<q>`):
 each press checks the role again and that the id belongs to a plan leadership is served
-(jobs.digest.served_plans); anything else is refused with an alert and nothing is shown.
+(bot.domain.period.served_plans); anything else is refused with an alert and nothing is shown.
 """
 
 import functools
@@ -28,7 +28,8 @@ from bot.domain.workbook import build_workbook
 from handlers.auth import open_private_chat_hint, require
 from bot.text.formatting import parse_quarter
 from bot.telegram.sending import ack
-from jobs.digest import COMMAND, build_report, caption, keyboard, send_report, served_plans
+from bot.domain.period import served_period, served_plans
+from jobs.digest import COMMAND, build_report, caption, keyboard, send_report
 from models import Kegiatan, Program
 
 def _calendar(context) -> ReportingCalendar:
@@ -37,11 +38,10 @@ def _calendar(context) -> ReportingCalendar:
 
 def _target(*, session, settings, calendar, now):
     """(plan id, year, default quarter) leadership reads about now; None without a plan."""
-    served = served_plans(now, session=session, settings=settings, calendar=calendar)
-    if not served:
+    period = served_period(session=session, settings=settings, now=now, calendar=calendar)
+    if period is None:
         return None
-    plan, quarter = served[0]
-    return plan.id, plan.year, quarter
+    return period.plan.id, period.year, period.quarter
 
 
 async def _command_target(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str):
@@ -112,7 +112,7 @@ async def ekspor(update: Update, context: ContextTypes.DEFAULT_TYPE, plan_id: in
 
 def _drill_down(kind: str, ident: int, quarter: int, *, session, settings, calendar, now, lang) -> Digest | None:
     """The digest, a program or a kegiatan of a served plan; None for an id outside them (forged or stale)."""
-    plan_ids = {plan.id for plan, _ in served_plans(now, session=session, settings=settings, calendar=calendar)}
+    plan_ids = {p.plan.id for p in served_plans(session=session, settings=settings, now=now, calendar=calendar)}
     if kind == "d":
         if ident not in plan_ids:
             return None

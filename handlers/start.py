@@ -25,8 +25,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await open_private_chat_hint(update, context)
         return
     actor = await get_actor(update, context)
-    home = await services.db(home_summary, actor.person_id, agency_name=services.settings.agency_name,
-                             year=services.settings.plan_year)
+    home = await services.db(home_summary, actor.person_id, settings=services.settings, now=services.now())
     user = update.effective_user
     await update.effective_message.reply_text(
         render("start", services.lang, actor=actor, first_name=user.first_name, roles=[r.value for r in actor.roles],

@@ -6,15 +6,20 @@ from telegram.ext import ContextTypes
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.people import Role
 from bot.text.render import labels, render
+from bot.domain.obligations import due_for_person
+from bot.domain.period import served_period
 from bot.domain.reporting import load_form
 from bot.telegram.services import services_of
 from handlers.auth import require
-from handlers.lapor import due_in_quarter
 
 
-def _forms(*, session, person_id, settings, quarter):
-    plan, statuses, _earlier = due_in_quarter(session=session, person_id=person_id, settings=settings, quarter=quarter)
-    return plan, [load_form(s.kegiatan_id, quarter, session=session) for s in statuses]
+def _forms(*, session, person_id, settings, now):
+    """The served period and the report form of each of the PIC's kegiatan due in it."""
+    period = served_period(session=session, settings=settings, now=now)
+    if period is None:
+        return None, []
+    due = due_for_person(person_id, period.plan.id, period.quarter, session=session)
+    return period, [load_form(k.kegiatan_id, period.quarter, session=session) for k in due]
 
 
 @require(Role.PIC, private_only=True)
@@ -22,12 +27,13 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> N
     """Per kegiatan: reported k of n aksi, budget, and the outstanding targets."""
     services = services_of(context)
     calendar = ReportingCalendar.from_settings(services.settings)
-    year, quarter = calendar.reporting_quarter(services.now())
-    plan, forms = await services.db(_forms, person_id=actor.person_id, settings=services.settings, quarter=quarter)
-    if plan is None or not forms:
-        await update.effective_message.reply_text(render("no_plan" if plan is None else "lapor_no_kegiatan",
+    period, forms = await services.db(_forms, person_id=actor.person_id, settings=services.settings,
+                                      now=services.now())
+    if period is None or not forms:
+        await update.effective_message.reply_text(render("no_plan" if period is None else "lapor_no_kegiatan",
                                                          services.lang))
         return
+    plan, quarter = period.plan, period.quarter
     deadline = calendar.deadline(plan.year, quarter)
     open_forms = [f for f in forms if not f.complete and not f.locked]
     markup = None

@@ -20,7 +20,8 @@ Stale claims of a stopped worker are recovered by the reminder dispatcher (recov
 covers every GroupPost). A post that fails half-way is sent whole on its retry (at-least-once,
 like the outbox's other windows).
 
-`served_plans` and `build_report` / `send_report` are shared with /ringkasan (handlers/leadership.py).
+`build_report` / `send_report` are shared with /ringkasan (handlers/leadership.py); which plan and quarter
+are served is bot.domain.period's.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from bot.db import insert_ignore
 from bot.domain.digest import Digest, build_digest
 from bot.domain.obligations import as_utc
 from bot.domain.locks import quarter_locked
-from bot.domain.outbox import PENDING, claim_group_posts, mark_delivered, mark_failed, mark_retry, reporting_targets
-from bot.domain.period import current_plan
+from bot.domain.outbox import PENDING, claim_group_posts, mark_delivered, mark_failed, mark_retry
+from bot.domain.period import reporting_periods
 from bot.text.render import render
 from bot.domain.scoring import PlanScore, score_plan_from_db
 from bot.telegram.services import Services, services_of
@@ -58,25 +59,6 @@ TICK_INTERVAL = 60.0
 LATE_LIST, WEEKLY, COMMAND = "late_list", "weekly", "command"  # why a digest is sent (its caption says)
 
 
-# -- which plan and quarter -------------------------------------------------------------------------
-
-def served_plans(now: datetime, *, session: Session, settings: Settings,
-                 calendar: ReportingCalendar) -> list[tuple[Plan, int]]:
-    """(plan, quarter) pairs leadership reads about at `now`, the default first.
-
-    The reporting quarter's plan, then the previous quarter's (as reminders chase them); without
-    either, the configured or newest plan with the quarter nearest to now.
-    """
-    targets = reporting_targets(now, session=session, settings=settings, calendar=calendar)
-    if targets:
-        return targets
-    plan = current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
-    if plan is None:
-        return []
-    year, quarter = calendar.reporting_quarter(as_utc(now))
-    return [(plan, quarter if plan.year == year else 4 if plan.year < year else 1)]
-
-
 def dedupe_key(plan_id: int, quarter: int, day: date) -> str:
     return f"{DIGEST}:{plan_id}:{quarter}:{day.isoformat()}"
 
@@ -90,7 +72,8 @@ def plan_digest_posts(now: datetime, *, session: Session, settings: Settings, ca
     if now < datetime.combine(today, calendar.reminder_time, tzinfo=calendar.tz):
         return 0
     rows = []
-    for plan, quarter in reporting_targets(now, session=session, settings=settings, calendar=calendar):
+    for period in reporting_periods(session=session, settings=settings, now=now, calendar=calendar):
+        plan, quarter = period.plan, period.quarter
         late_list_day = calendar.late_list_date(plan.year, quarter) == today
         weekly = (settings.digest_weekday == today.weekday() and calendar.in_window(plan.year, quarter, now)
                   and not quarter_locked(plan.id, quarter, session=session))
@@ -221,4 +204,4 @@ async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 JOBS.append(("leadership_digest", digest_job, TICK_INTERVAL, 1.0))
 
 __all__ = ["COMMAND", "DIGEST", "LATE_LIST", "WEEKLY", "DigestRun", "Report", "build_report", "caption",
-           "dedupe_key", "keyboard", "plan_digest_posts", "run_digests", "send_report", "served_plans"]
+           "dedupe_key", "keyboard", "plan_digest_posts", "run_digests", "send_report"]

@@ -8,7 +8,8 @@ from bot.clock import SystemClock
 from bot.config import load_settings
 from bot.db import make_engine, migrate, unit_of_work
 from bot.domain.people import assign_pic, create_invite, find_people, get_or_create_person, invite_link
-from bot.domain.period import current_plan, find_kegiatan
+from bot.clock import SystemClock
+from bot.domain.period import find_kegiatan, served_plan
 
 
 def add_arguments_invite(parser: argparse.ArgumentParser) -> None:
@@ -63,7 +64,7 @@ def cmd_assign(args) -> int:
     engine = make_engine(settings.database_url)
     migrate(engine)
     with unit_of_work(engine) as session:
-        plan = current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
+        plan = served_plan(session=session, settings=settings, now=SystemClock().now())
         if plan is None:
             print("rapk assign: no plan imported yet (rapk import FILE)", file=sys.stderr)
             return 1

@@ -9,7 +9,8 @@ from bot.config import load_settings
 from bot.db import make_engine, migrate, unit_of_work
 from bot.domain.plan_import.parser import PlanFormatError, parse_plan_file
 from bot.domain.plan_import.store import PlanStoreError, load_plan_tree, plan_json, save_plan
-from bot.domain.period import current_plan
+from bot.clock import SystemClock
+from bot.domain.period import served_plan
 from bot.text.render import message, plain
 
 
@@ -68,7 +69,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 def add_arguments_plan(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--agency", help="agency name (default: AGENCY_NAME, or the only/newest plan)")
-    parser.add_argument("--year", type=int, help="plan year (default: PLAN_YEAR, or the newest)")
+    parser.add_argument("--year", type=int, help="plan year (default: PLAN_YEAR, else the plan served now)")
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -77,8 +78,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
     try:
         migrate(engine)
         with unit_of_work(engine) as session:
-            plan = current_plan(session=session, agency_name=args.agency or settings.agency_name,
-                                year=args.year or settings.plan_year)
+            chosen = settings.model_copy(update={"agency_name": args.agency or settings.agency_name,
+                                                 "plan_year": args.year or settings.plan_year})
+            plan = served_plan(session=session, settings=chosen, now=SystemClock().now())
             if plan is None:
                 print("rapk plan: belum ada rencana aksi yang cocok; impor dulu dengan `rapk import BERKAS`.",
                       file=sys.stderr)

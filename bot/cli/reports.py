@@ -1,4 +1,4 @@
-"""`rapk summary --quarter N [--json]` and `rapk export --quarter N --out FILE.xlsx`, offline."""
+"""`rapk summary [--quarter N] [--json]` and `rapk export [--quarter N] --out FILE.xlsx`, offline."""
 
 from __future__ import annotations
 
@@ -13,13 +13,15 @@ from sqlmodel import Session
 
 from bot.config import Settings, load_settings
 from bot.db import make_engine, migrate, unit_of_work
-from bot.domain.period import current_plan
+from bot.clock import SystemClock
+from bot.domain.period import served_period
 from models import Plan
 
 
 def _common(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--quarter", "-q", type=int, choices=(1, 2, 3, 4), required=True, help="triwulan 1..4")
-    parser.add_argument("--plan-year", type=int, help="plan year (default: PLAN_YEAR, else the newest plan)")
+    parser.add_argument("--quarter", "-q", type=int, choices=(1, 2, 3, 4),
+                        help="triwulan 1..4 (default: the quarter being reported now)")
+    parser.add_argument("--plan-year", type=int, help="plan year (default: the plan served now, see bot.domain.period)")
 
 
 def add_arguments_summary(parser: argparse.ArgumentParser) -> None:
@@ -67,17 +69,20 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def _on_plan(args: argparse.Namespace, command: str, work: Callable[[Plan, Session, Settings], int]) -> int:
-    """Open the configured database, find the plan (PLAN_YEAR / --plan-year, else the newest), run `work`."""
+    """Open the configured database, find the plan and quarter (--plan-year / --quarter, else the period
+    the bot serves now), run `work`."""
     settings = load_settings()
+    if args.plan_year:
+        settings = settings.model_copy(update={"plan_year": args.plan_year})
     engine = make_engine(settings.database_url)
     migrate(engine)
     with unit_of_work(engine) as session:
-        plan = current_plan(session=session, agency_name=settings.agency_name,
-                            year=args.plan_year or settings.plan_year)
-        if plan is None:
+        period = served_period(session=session, settings=settings, now=SystemClock().now())
+        if period is None:
             print(f"rapk {command}: no plan imported yet (rapk import FILE)", file=sys.stderr)
             return 1
-        return work(plan, session, settings)
+        args.quarter = args.quarter or period.quarter
+        return work(period.plan, session, settings)
 
 
 def _json_default(value: object) -> object:

@@ -59,7 +59,7 @@ from bot.db import among, insert_ignore
 from bot.domain.obligations import DueKegiatan, as_utc, due_for_plan
 from bot.domain.locks import quarter_locked
 from bot.domain.people import admin_telegram_ids
-from bot.domain.period import current_plan, find_kegiatan
+from bot.domain.period import find_kegiatan, reporting_periods
 from bot.domain.reminders import (
     MAX_KEGIATAN_PER_MESSAGE,
     _kegiatan_content,
@@ -568,21 +568,6 @@ def record_outcomes(outcomes: Sequence[Outcome], *, session: Session, worker_id:
 
 # -- the tick -----------------------------------------------------------------------------------
 
-def reporting_targets(now: datetime, *, session: Session, settings: Settings,
-                      calendar: ReportingCalendar) -> list[tuple[Plan, int]]:
-    """(plan, quarter) pairs reminders are about at `now`: the reporting quarter, then the one before
-    it (still chased while unlocked). Each quarter's plan is the configured agency's plan of its year."""
-    current = calendar.reporting_quarter(as_utc(now))
-    targets = []
-    for year, quarter in (current, calendar.previous_quarter(*current)):
-        if settings.plan_year and year != settings.plan_year:
-            continue
-        plan = current_plan(session=session, agency_name=settings.agency_name, year=year)
-        if plan is not None:
-            targets.append((plan, quarter))
-    return targets
-
-
 @dataclass(frozen=True)
 class TickResult:
     reminders: int  # new Reminder rows
@@ -598,8 +583,8 @@ def notice_chats(*, session: Session, settings: Settings) -> list[int]:
 def plan_tick(now: datetime, *, session: Session, settings: Settings, calendar: ReportingCalendar) -> TickResult:
     """Create every reminder and late-list row due at `now` (idempotent: run it as often as you like)."""
     now = as_utc(now)
-    plan_ids = list(dict.fromkeys(plan.id for plan, _ in reporting_targets(now, session=session, settings=settings,
-                                                                          calendar=calendar)))
+    plan_ids = list(dict.fromkeys(p.plan.id for p in reporting_periods(session=session, settings=settings, now=now,
+                                                                       calendar=calendar)))
     reminders = sum(plan_due_reminders(now, session=session, calendar=calendar, plan_id=p) for p in plan_ids)
     chats = notice_chats(session=session, settings=settings)
     posts = sum(plan_late_list_posts(now, session=session, calendar=calendar, plan_id=p, chat_ids=chats)
@@ -637,7 +622,8 @@ def create_manual_reminders(now: datetime, *, session: Session, settings: Settin
     everyone with something open in the reporting quarter or the unlocked one before it, or for the
     PICs of one kegiatan (`kegiatan_ref`: its number in the document or a part of its name)."""
     now = as_utc(now)
-    targets = reporting_targets(now, session=session, settings=settings, calendar=calendar)
+    targets = [(p.plan, p.quarter) for p in reporting_periods(session=session, settings=settings, now=now,
+                                                              calendar=calendar)]
     batch = ManualBatch()
     if not targets:
         batch.problem = "no_plan"
@@ -709,7 +695,10 @@ def schedule_overview(now: datetime, *, session: Session, settings: Settings, ca
     year, quarter = calendar.reporting_quarter(now)
     slots = calendar.calendar_slots(year, quarter)
     overdue = [s for s in slots if s.kind.startswith(OVERDUE_PREFIX)]
-    plan = current_plan(session=session, agency_name=settings.agency_name, year=year)
+    # The reporting quarter's own plan (a plan served only as a fallback has no schedule now).
+    plan = next((period.plan for period in reporting_periods(session=session, settings=settings, now=now,
+                                                             calendar=calendar)
+                 if (period.year, period.quarter) == (year, quarter)), None)
     r, p = Reminder.__table__, GroupPost.__table__
     reminders: Counter = Counter()
     posts: Counter = Counter()
@@ -837,6 +826,6 @@ __all__ = [
     "clear_unreachable", "create_manual_reminders", "load_outgoing", "load_reminders", "manual_summary",
     "mark_delivered", "mark_failed", "mark_retry", "mark_skipped", "mark_unreachable", "notice_chats",
     "on_leave_until", "parse_leave_date", "plan_tick", "prepare_group_posts", "record_outcomes",
-    "recover_stale_claims", "release_claims", "reminder_text", "reporting_targets", "schedule_overview", "set_leave",
+    "recover_stale_claims", "release_claims", "reminder_text", "schedule_overview", "set_leave",
     "unreachable_telegram_ids",
 ]

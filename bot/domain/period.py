@@ -1,13 +1,35 @@
-"""Which plan the bot serves, and small plan look-ups shared by handlers and jobs."""
+"""Which plan and quarter the bot serves at a moment, and small plan look-ups shared by handlers and jobs.
+
+The served period (one rule for /lapor, /status, reminders, digests, /ringkasan, /ekspor, the admin
+console, /start and the CLI): the reporting quarter at `now` — the quarter whose reporting window is
+open (bot.domain.calendar: from its first reminder day until the next quarter's window opens) —
+decides the year, so in January TW IV of last year is served. Its plan is the configured agency's
+(AGENCY_NAME) plan of that year. PLAN_YEAR, when set, pins the plan; a pinned or fallback plan of
+another year serves its nearest quarter (TW IV of an earlier year, TW I of a later one). Without a
+plan of the reporting year the previous quarter's plan is served (its TW IV is still chased while
+unlocked), else the newest plan.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, select
 
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.locks import open_quarters
 from bot.domain.people import kegiatan_of_person
 from models import Agency, Kegiatan, Plan, Program
+from models.base import as_utc
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 
-def current_plan(*, session: Session, agency_name: str | None = None, year: int | None = None) -> Plan | None:
-    """The configured agency's plan for the configured year; by default the newest plan imported."""
+def _agency_plan(*, session: Session, agency_name: str | None = None, year: int | None = None) -> Plan | None:
+    """The configured agency's plan of `year`; without a year the newest plan imported."""
     query = select(Plan).join(Agency, Agency.id == Plan.agency_id)
     if agency_name:
         query = query.where(Agency.name == agency_name)
@@ -16,10 +38,89 @@ def current_plan(*, session: Session, agency_name: str | None = None, year: int 
     return session.exec(query.order_by(Plan.year.desc(), Plan.id.desc())).first()
 
 
-def home_summary(person_id: int | None, *, session: Session, agency_name: str | None = None,
-                 year: int | None = None) -> dict:
+@dataclass(frozen=True)
+class ServedPeriod:
+    """A plan and one of its quarters; `live` when it is the reporting quarter (or the one before it) at the moment."""
+
+    plan: Plan
+    quarter: int
+    live: bool = True
+
+    @property
+    def year(self) -> int:
+        return self.plan.year
+
+
+def _calendar(settings: Settings, calendar: ReportingCalendar | None) -> ReportingCalendar:
+    return calendar or ReportingCalendar.from_settings(settings)
+
+
+def reporting_periods(*, session: Session, settings: Settings, now: datetime,
+                      calendar: ReportingCalendar | None = None) -> list[ServedPeriod]:
+    """What reminders chase and digests are about at `now`: the reporting quarter, then the one before it
+    (still chased while unlocked), each with its year's plan; a quarter of a year without a plan (or not
+    the pinned PLAN_YEAR) is left out."""
+    calendar = _calendar(settings, calendar)
+    current = calendar.reporting_quarter(as_utc(now))
+    periods = []
+    for year, quarter in (current, calendar.previous_quarter(*current)):
+        if settings.plan_year and year != settings.plan_year:
+            continue
+        plan = _agency_plan(session=session, agency_name=settings.agency_name, year=year)
+        if plan is not None:
+            periods.append(ServedPeriod(plan, quarter))
+    return periods
+
+
+def served_period(*, session: Session, settings: Settings, now: datetime,
+                  calendar: ReportingCalendar | None = None) -> ServedPeriod | None:
+    """The plan and quarter PICs report on, reminders are about and leadership reads by default at `now`."""
+    periods = reporting_periods(session=session, settings=settings, now=now, calendar=calendar)
+    if periods:
+        return periods[0]
+    plan = _agency_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
+    if plan is None:
+        return None
+    year, quarter = _calendar(settings, calendar).reporting_quarter(as_utc(now))
+    return ServedPeriod(plan, quarter if plan.year == year else 4 if plan.year < year else 1, live=False)
+
+
+def served_plan(*, session: Session, settings: Settings, now: datetime,
+                calendar: ReportingCalendar | None = None) -> Plan | None:
+    """The plan of the served period (what the admin console browses and changes)."""
+    period = served_period(session=session, settings=settings, now=now, calendar=calendar)
+    return period.plan if period else None
+
+
+def served_plans(*, session: Session, settings: Settings, now: datetime,
+                 calendar: ReportingCalendar | None = None) -> list[ServedPeriod]:
+    """Every period leadership may read at `now`, the default (served_period) first."""
+    periods = reporting_periods(session=session, settings=settings, now=now, calendar=calendar)
+    if periods:
+        return periods
+    period = served_period(session=session, settings=settings, now=now, calendar=calendar)
+    return [period] if period else []
+
+
+def earlier_open_quarters(period: ServedPeriod, *, session: Session, shown: int | None = None) -> list[int]:
+    """The served plan's quarters before the served one that are not locked: /lapor offers them too
+    (`shown`, the quarter on screen, is left out)."""
+    return open_quarters(period.plan.id, [q for q in range(1, period.quarter) if q != shown], session=session)
+
+
+def quarter_served_for(plan_id: int | None, *, session: Session, settings: Settings, now: datetime,
+                       calendar: ReportingCalendar | None = None) -> int:
+    """The quarter served for a plan at `now` (a reminder's «Lapor sekarang» names only the kegiatan):
+    its period among served_plans, else the reporting quarter's number."""
+    for period in served_plans(session=session, settings=settings, now=now, calendar=calendar):
+        if period.plan.id == plan_id:
+            return period.quarter
+    return _calendar(settings, calendar).reporting_quarter(as_utc(now))[1]
+
+
+def home_summary(person_id: int | None, *, session: Session, settings: Settings, now: datetime) -> dict:
     """What /start shows: the plan year served and the names of the person's kegiatan in it."""
-    plan = current_plan(session=session, agency_name=agency_name, year=year)
+    plan = served_plan(session=session, settings=settings, now=now)
     kegiatan = []
     if person_id is not None and plan is not None:
         kegiatan = [k.name for k in kegiatan_of_person(person_id, session=session, plan_id=plan.id)]

@@ -9,7 +9,7 @@ from telegram.error import BadRequest
 
 from bot.domain.admin import Recipient
 from bot.domain.people import Actor
-from bot.domain.period import current_plan, kegiatan_of_program, programs_of
+from bot.domain.period import kegiatan_of_program, programs_of, served_plan
 from bot.text.render import labels, render
 from bot.telegram.services import services_of
 from bot.telegram.sending import ack, keyboard, notify_person, short
@@ -30,11 +30,6 @@ def who(actor: Actor) -> dict:
     """The audit's actor fields for a handler's Actor."""
     return {"actor_person_id": actor.person_id, "actor_telegram_id": actor.telegram_user_id,
             "actor_label": actor.name or f"telegram:{actor.telegram_user_id}"}
-
-
-def plan_of(session, settings) -> Plan | None:
-    """The plan the bot serves (AGENCY_NAME / PLAN_YEAR, else the newest)."""
-    return current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
 
 
 def paged(items: Sequence[tuple[str, str]], page: int, nav: Callable[[int], str], lang: str,
@@ -95,25 +90,25 @@ def int_parts(data: str, count: int, start: int = 2) -> list[int] | None:
 
 # -- browsing the plan: program → kegiatan → aksi / indicator ---------------------------------------------
 
-def program_items(*, session, settings) -> tuple[Plan | None, list[tuple[int, str]]]:
-    plan = plan_of(session, settings)
+def program_items(*, session, settings, now) -> tuple[Plan | None, list[tuple[int, str]]]:
+    plan = served_plan(session=session, settings=settings, now=now)
     if plan is None:
         return None, []
     return plan, [(p.id, p.name) for p in programs_of(plan.id, session=session)]
 
 
-def kegiatan_items(program_id: int, *, session, settings) -> tuple[Program | None, list[tuple[int, str]]]:
+def kegiatan_items(program_id: int, *, session, settings, now) -> tuple[Program | None, list[tuple[int, str]]]:
     """The kegiatan of a program of the served plan (None for a program of another plan)."""
-    plan = plan_of(session, settings)
+    plan = served_plan(session=session, settings=settings, now=now)
     program = session.get(Program, program_id)
     if plan is None or program is None or program.plan_id != plan.id:
         return None, []
     return program, [(k.id, k.name) for k in kegiatan_of_program(program_id, session=session)]
 
 
-def kegiatan_content(kegiatan_id: int, *, session, settings):
+def kegiatan_content(kegiatan_id: int, *, session, settings, now):
     """A kegiatan of the served plan with its aksi and indicators (None when it is not one)."""
-    plan = plan_of(session, settings)
+    plan = served_plan(session=session, settings=settings, now=now)
     kegiatan = session.get(Kegiatan, kegiatan_id)
     if plan is None or kegiatan is None or kegiatan.plan_id != plan.id:
         return None
@@ -129,7 +124,7 @@ def kegiatan_content(kegiatan_id: int, *, session, settings):
 async def browse_programs(update, context, prefix: str, purpose: str, page: int = 0) -> bool:
     """The served plan's programs as buttons `<prefix>:p:<id>`; False when there is no plan."""
     services = services_of(context)
-    plan, items = await services.db(program_items, settings=services.settings)
+    plan, items = await services.db(program_items, settings=services.settings, now=services.now())
     if plan is None:
         await show(update, context, render("no_plan", services.lang))
         return False
@@ -144,7 +139,7 @@ async def browse_kegiatan(update, context, prefix: str, purpose: str, program_id
                           item_data: Callable[[int], str] | None = None, back: str | None = None) -> bool:
     """A program's kegiatan as buttons (`<prefix>:k:<id>` unless `item_data` says otherwise)."""
     services = services_of(context)
-    program, items = await services.db(kegiatan_items, program_id, settings=services.settings)
+    program, items = await services.db(kegiatan_items, program_id, settings=services.settings, now=services.now())
     if program is None:
         await stale(update, context)
         return False

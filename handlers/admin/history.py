@@ -9,6 +9,7 @@ from telegram.ext import ContextTypes
 from bot.domain.admin import item_history, item_title
 from bot.domain.digest import split_message
 from bot.domain.people import Role
+from bot.domain.period import served_plan
 from bot.text.render import render
 from bot.telegram.services import services_of
 from handlers.admin.common import (
@@ -17,7 +18,6 @@ from handlers.admin.common import (
     int_parts,
     item_keyboard,
     kegiatan_content,
-    plan_of,
     show,
     stale,
 )
@@ -34,8 +34,8 @@ async def riwayat(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> 
     await browse_programs(update, context, "rw", "riwayat")
 
 
-def _history(entity: str, item_id: int, *, session, settings):
-    plan = plan_of(session, settings)
+def _history(entity: str, item_id: int, *, session, settings, now):
+    plan = served_plan(session=session, settings=settings, now=now)
     title = item_title(entity, item_id, session=session)
     if plan is None or title is None or title["plan_id"] != plan.id:
         return None, [], 0
@@ -46,7 +46,7 @@ def _history(entity: str, item_id: int, *, session, settings):
 async def send_history(update: Update, context, entity: str, item_id: int) -> bool:
     """The history as new messages (the browsing message stays where it is)."""
     services = services_of(context)
-    title, entries, more = await services.db(_history, entity, item_id, settings=services.settings)
+    title, entries, more = await services.db(_history, entity, item_id, settings=services.settings, now=services.now())
     if title is None:
         return False
     await ack(update, context)
@@ -74,7 +74,7 @@ async def riwayat_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, a
     elif action == "kp" and (ids := int_parts(query.data, 2)):
         ok = await browse_kegiatan(update, context, "rw", "riwayat", ids[0], ids[1])
     elif action == "k" and (ids := int_parts(query.data, 1)):
-        content = await services.db(kegiatan_content, ids[0], settings=services.settings)
+        content = await services.db(kegiatan_content, ids[0], settings=services.settings, now=services.now())
         if content is not None:
             await show(update, context, render("admin_browse", services.lang, purpose="riwayat", stage="item", year=0,
                                                name=content["name"]),

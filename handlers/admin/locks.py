@@ -14,7 +14,7 @@ from bot.domain.admin import AdminError
 from bot.domain.locks import lock_overview, lock_quarter, unlock_quarter
 from bot.text.formatting import parse_quarter
 from bot.domain.people import Role
-from bot.domain.period import find_kegiatan
+from bot.domain.period import find_kegiatan, served_plan
 from bot.text.render import render
 from bot.telegram.services import services_of
 from handlers.admin.common import (
@@ -24,7 +24,6 @@ from handlers.admin.common import (
     int_parts,
     keyboard,
     notify,
-    plan_of,
     report_missed,
     show,
     stale,
@@ -36,16 +35,16 @@ from bot.telegram.sending import ack, short
 OPS = {"kunci": "L", "buka": "U"}
 
 
-def _card(quarter: int, *, session, settings):
-    plan = plan_of(session, settings)
+def _card(quarter: int, *, session, settings, now):
+    plan = served_plan(session=session, settings=settings, now=now)
     if plan is None:
         return None
     whole, kegiatan = lock_overview(plan.id, quarter, session=session)
     return {"plan_id": plan.id, "year": plan.year, "whole": whole, "kegiatan": kegiatan}
 
 
-def _matches(ref: str, *, session, settings):
-    plan = plan_of(session, settings)
+def _matches(ref: str, *, session, settings, now):
+    plan = served_plan(session=session, settings=settings, now=now)
     return [(k.id, k.name) for k in find_kegiatan(plan.id, ref, session=session)] if plan else []
 
 
@@ -64,14 +63,14 @@ async def lock_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
         await update.effective_message.reply_text(render("kunci_usage", services.lang, command=name))
         return
     prefix = f"lk:{op}{quarter}"
-    card = await services.db(_card, quarter, settings=services.settings)
+    card = await services.db(_card, quarter, settings=services.settings, now=services.now())
     if card is None:
         await update.effective_message.reply_text(render("no_plan", services.lang))
         return
     b = buttons(services.lang)
     ref = " ".join(args[1:])[:200]
     if ref:
-        found = await services.db(_matches, ref, settings=services.settings)
+        found = await services.db(_matches, ref, settings=services.settings, now=services.now())
         if len(found) == 1:
             await _apply(update, context, actor, op, quarter, found[0][0])
             return
@@ -88,7 +87,7 @@ async def lock_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
 
 
 def _do(op: str, quarter: int, kegiatan_id: int | None, *, session, settings, now, actor_fields):
-    plan = plan_of(session, settings)
+    plan = served_plan(session=session, settings=settings, now=now)
     if plan is None:
         raise AdminError("unknown_item")
     action = lock_quarter if op == "L" else unlock_quarter

@@ -19,7 +19,7 @@ from bot.domain.people import (
     list_people,
     unassign_pic,
 )
-from bot.domain.period import current_plan, kegiatan_of_program, programs_of
+from bot.domain.period import kegiatan_of_program, programs_of, served_plan
 from bot.text.render import render
 from bot.telegram.services import services_of
 from handlers.auth import require
@@ -29,12 +29,8 @@ from models import Kegiatan, Person, Program
 PAGE = 8
 
 
-def _plan_or_none(session, settings):
-    return current_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
-
-
-def _people_page(*, session, settings, page: int):
-    plan = _plan_or_none(session, settings)
+def _people_page(*, session, settings, now, page: int):
+    plan = served_plan(session=session, settings=settings, now=now)
     people = list_people(session=session, plan_id=plan.id if plan else None)
     unassigned = kegiatan_without_pic(plan.id, session=session) if plan else []
     return plan, people, [k.name for k in unassigned]
@@ -60,10 +56,10 @@ async def pic_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor)
     services = services_of(context)
     if context.args:
         name = " ".join(context.args)[:200]
-        person = await services.db(_person_for_name, name, settings=services.settings, actor=actor)
+        person = await services.db(_person_for_name, name, settings=services.settings, now=services.now(), actor=actor)
         await _send_programs(update, context, person.id)
         return
-    plan, people, unassigned = await services.db(_people_page, settings=services.settings, page=0)
+    plan, people, unassigned = await services.db(_people_page, settings=services.settings, now=services.now(), page=0)
     if plan is None:
         await update.effective_message.reply_text(render("no_plan", services.lang))
         return
@@ -73,8 +69,8 @@ async def pic_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor)
     )
 
 
-def _person_for_name(name: str, *, session, settings, actor):
-    plan = _plan_or_none(session, settings)
+def _person_for_name(name: str, *, session, settings, now, actor):
+    plan = served_plan(session=session, settings=settings, now=now)
     agency_id = None
     if plan is not None:
         agency_id = plan.agency_id
@@ -83,8 +79,8 @@ def _person_for_name(name: str, *, session, settings, actor):
     return person
 
 
-def _programs(person_id: int, *, session, settings):
-    plan = _plan_or_none(session, settings)
+def _programs(person_id: int, *, session, settings, now):
+    plan = served_plan(session=session, settings=settings, now=now)
     person = session.get(Person, person_id)
     if plan is None or person is None:
         return None, []
@@ -94,7 +90,7 @@ def _programs(person_id: int, *, session, settings):
 async def _send_programs(update, context, person_id: int, *, edit: bool = False) -> None:
     services = services_of(context)
     message = update.effective_message
-    person, programs = await services.db(_programs, person_id, settings=services.settings)
+    person, programs = await services.db(_programs, person_id, settings=services.settings, now=services.now())
     if person is None:
         if update.callback_query:
             await ack(update, context, render("stale_button", services.lang), alert=True)
@@ -171,7 +167,7 @@ async def pic_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
         await query.edit_message_reply_markup(None)
         return
     if action == "ppg" and len(ids) == 1:
-        _plan, people, _ = await services.db(_people_page, settings=services.settings, page=ids[0])
+        _plan, people, _ = await services.db(_people_page, settings=services.settings, now=services.now(), page=ids[0])
         await ack(update, context)
         await query.edit_message_reply_markup(_people_keyboard(people, ids[0], "pic:p"))
         return
@@ -230,7 +226,7 @@ async def undang_command(update: Update, context: ContextTypes.DEFAULT_TYPE, act
         if not matches:
             await update.effective_message.reply_text(render("person_not_found", services.lang, name=name))
             return
-    _plan, people, _ = await services.db(_people_page, settings=services.settings, page=0)
+    _plan, people, _ = await services.db(_people_page, settings=services.settings, now=services.now(), page=0)
     if not people:
         await update.effective_message.reply_text(render("person_not_found", services.lang, name=""))
         return
@@ -251,7 +247,7 @@ async def undang_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
         return
     await ack(update, context)
     if action == "ppg":
-        _plan, people, _ = await services.db(_people_page, settings=services.settings, page=value)
+        _plan, people, _ = await services.db(_people_page, settings=services.settings, now=services.now(), page=value)
         people = sorted(people, key=lambda p: (p.onboarded, p.name))
         await query.edit_message_reply_markup(_people_keyboard(people, value, "inv:p"))
     elif action == "p":

@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Con
 from bot.domain.admin import MAX_REASON, AdminError, change_aksi_target, change_indicator_target, check_aksi_target, \
     check_indicator_target, target_cells
 from bot.domain.people import Role
+from bot.domain.period import served_plan
 from bot.text.render import render
 from bot.telegram.services import services_of
 from handlers.admin.common import (
@@ -26,7 +27,6 @@ from handlers.admin.common import (
     kegiatan_content,
     keyboard,
     notify,
-    plan_of,
     report_missed,
     show,
     stale,
@@ -48,8 +48,8 @@ async def target(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> i
     return BROWSE if await browse_programs(update, context, "tg", "target") else ConversationHandler.END
 
 
-def _cells_in_plan(kind: str, item_id: int, *, session, settings):
-    plan = plan_of(session, settings)
+def _cells_in_plan(kind: str, item_id: int, *, session, settings, now):
+    plan = served_plan(session=session, settings=settings, now=now)
     cells = target_cells(kind, item_id, session=session)
     return cells if plan is not None and cells is not None and cells["plan_id"] == plan.id else None
 
@@ -69,7 +69,7 @@ async def browse(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> i
     elif action == "kp" and (ids := int_parts(data, 2)):
         shown = await browse_kegiatan(update, context, "tg", "target", ids[0], ids[1])
     elif action == "k" and (ids := int_parts(data, 1)):
-        content = await services.db(kegiatan_content, ids[0], settings=services.settings)
+        content = await services.db(kegiatan_content, ids[0], settings=services.settings, now=services.now())
         if content is not None:
             await show(update, context, render("admin_browse", services.lang, purpose="target", stage="item", year=0,
                                                name=content["name"]), item_keyboard(content, "tg", services.lang))
@@ -84,7 +84,7 @@ async def browse(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> i
 
 async def _show_quarters(update: Update, context, aksi_id: int) -> bool:
     services = services_of(context)
-    cells = await services.db(_cells_in_plan, "aksi", aksi_id, settings=services.settings)
+    cells = await services.db(_cells_in_plan, "aksi", aksi_id, settings=services.settings, now=services.now())
     if cells is None:
         return False
     b = buttons(services.lang)
@@ -101,7 +101,8 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     services = services_of(context)
     data = update.callback_query.data
     kind, ids = ("aksi", int_parts(data, 2)) if data.startswith("tg:q:") else ("indikator", int_parts(data, 1))
-    cells = await services.db(_cells_in_plan, kind, ids[0], settings=services.settings) if ids else None
+    cells = (await services.db(_cells_in_plan, kind, ids[0], settings=services.settings, now=services.now())
+             if ids else None)
     quarter = ids[1] if kind == "aksi" and ids else None
     cell = next((c for c in cells["cells"] if c["quarter"] == quarter), None) if cells else None
     if cell is None:

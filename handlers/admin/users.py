@@ -15,9 +15,10 @@ from bot.domain.admin import AdminError, change_admin, person_card, set_paused
 from bot.telegram.app import ADMIN_COMMANDS, PIC_COMMANDS, command_menu
 from bot.text.formatting import long_date
 from bot.domain.people import Role, list_people
+from bot.domain.period import served_plan
 from bot.text.render import render
 from bot.telegram.services import services_of
-from handlers.admin.common import PAGE, buttons, int_parts, keyboard, paged, plan_of, show, stale, who
+from handlers.admin.common import PAGE, buttons, int_parts, keyboard, paged, show, stale, who
 from handlers.auth import is_leadership_member, require
 from bot.telegram.sending import ack
 from models import Person
@@ -40,8 +41,8 @@ def _date(yyyymmdd: int) -> date | None | bool:
         return False
 
 
-def _people(*, session, settings):
-    plan = plan_of(session, settings)
+def _people(*, session, settings, now):
+    plan = served_plan(session=session, settings=settings, now=now)
     people = list_people(session=session, plan_id=plan.id if plan else None)
     config = settings.admin_telegram_ids
     bound = dict(session.exec(select(Person.telegram_user_id, Person.id)
@@ -52,7 +53,7 @@ def _people(*, session, settings):
 
 async def _show_list(update: Update, context, page: int) -> None:
     services = services_of(context)
-    people, admins, config_only = await services.db(_people, settings=services.settings)
+    people, admins, config_only = await services.db(_people, settings=services.settings, now=services.now())
     pages = max(1, -(-len(people) // PAGE))
     page = min(max(page, 0), pages - 1)
     items = [(("✅ " if p.onboarded else "⏳ ") + p.name, f"usr:p:{p.id}") for p in people]
@@ -69,15 +70,15 @@ async def pengguna(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) ->
     await _show_list(update, context, 0)
 
 
-def _card(person_id: int, *, session, settings):
-    plan = plan_of(session, settings)
+def _card(person_id: int, *, session, settings, now):
+    plan = served_plan(session=session, settings=settings, now=now)
     return person_card(person_id, session=session, plan_id=plan.id if plan else None,
                        config_ids=settings.admin_telegram_ids)
 
 
 async def _show_card(update: Update, context, person_id: int) -> bool:
     services = services_of(context)
-    card = await services.db(_card, person_id, settings=services.settings)
+    card = await services.db(_card, person_id, settings=services.settings, now=services.now())
     if card is None:
         return False
     today = _today(context)
