@@ -67,7 +67,7 @@ def _draft_from_form(form, token: str) -> dict:
         "kendala_old": form.kendala, "kendala_new": None, "tindak_old": form.tindak_lanjut, "tindak_new": None,
         "evidence_stored": form.evidence_count, "evidence": [],
         "idx": 0, "ind_idx": 0, "editing": False, "pending": None,
-        "reported": form.done_count > 0 or form.budget_reported,
+        "reported": form.started,
     }
 
 

@@ -35,7 +35,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> N
         return
     plan, quarter = period.plan, period.quarter
     deadline = calendar.deadline(plan.year, quarter)
-    open_forms = [f for f in forms if not f.complete and not f.locked]
+    open_forms = [f for f in forms if f.open]
     markup = None
     if open_forms:
         label = labels("reminder_buttons", services.lang).get("report_now", "Lapor sekarang")

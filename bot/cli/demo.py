@@ -30,6 +30,7 @@ from fake_telegram.server import FakeTelegram
 from fake_telegram.transcript import render_transcript
 from bot.domain.plan_import.parser import parse_plan_file
 from bot.domain.locks import lock_quarter
+from bot.domain.obligations import due_target
 from bot.domain.people import assign_pic, get_or_create_person
 from bot.domain.plan_import.store import save_plan
 from models import Aksi, AksiRealisation, AksiTarget, Kegiatan, KegiatanRealisation
@@ -103,7 +104,7 @@ class Demo:
         """Realised at target (a few kegiatan a little short in TW II), budget on plan."""
         rows = session.exec(select(Aksi, AksiTarget).join(AksiTarget, AksiTarget.aksi_id == Aksi.id)
                             .where(Aksi.kegiatan_id == kegiatan.id, AksiTarget.quarter.in_(quarters),
-                                   AksiTarget.kind != "none")).all()
+                                   due_target())).all()
         for aksi, target in rows:
             value = target.value if target.value is not None else Decimal(0)
             if shortfall and target.quarter == 2:

@@ -1,7 +1,8 @@
 """What each PIC still has to report in a quarter, and their reporting status.
 
 What is due for a kegiatan in quarter q (DESIGN.md, "What is reported each quarter"; the same
-rule as the report form in bot/reporting.py, so "complete" means the same to the PIC and here):
+rule everywhere: the report form (bot/domain/reporting.py), /status and scoring's completeness
+(bot/domain/scoring.py) call the functions below, so "due" and "complete" mean one thing):
 
 - every aksi whose AksiTarget for q has kind != "none" (an empty or `-` cell means nothing is due);
   reported when an AksiRealisation(aksi_id, q) row exists;
@@ -48,6 +49,33 @@ if TYPE_CHECKING:
     from bot.domain.calendar import ReportingCalendar
 
 Status = Literal["none", "pending", "submitted", "late", "missed"]
+
+
+# -- the rule (also what the report form, /status and scoring's completeness count) ------------------
+
+def aksi_due(target_kind: str | None) -> bool:
+    """An aksi is due in a quarter when its target cell there is anything but «none» (empty, `-`)."""
+    return target_kind is not None and target_kind != "none"
+
+
+def due_target():
+    """aksi_due as a SQL condition on AksiTarget (the row of the quarter asked about)."""
+    return AksiTarget.kind != "none"
+
+
+def kegiatan_due(aksi_due_count: int, budget: int | None) -> bool:
+    """A kegiatan owes a report when an aksi is due or it has a budget (pagu > 0)."""
+    return aksi_due_count > 0 or (budget or 0) > 0
+
+
+def is_complete(aksi_outstanding: int, budget_reported: bool) -> bool:
+    """Every due aksi and the budget realisation reported (Rp0 counts; kegiatan indicators are optional)."""
+    return aksi_outstanding == 0 and budget_reported
+
+
+def still_open(done: bool, locked: bool) -> bool:
+    """Something is still to report (not `done`) and the kegiatan's quarter is not locked."""
+    return not done and not locked
 
 
 @dataclass
@@ -124,13 +152,11 @@ class DueKegiatan:
 
     @property
     def complete(self) -> bool:
-        """Every due aksi and the budget realisation reported (indicators are optional)."""
-        return not self.outstanding and not self.budget_outstanding
+        return is_complete(len(self.outstanding), self.budget_reported)
 
     @property
     def open(self) -> bool:
-        """Something is still to report and the kegiatan is not locked."""
-        return not self.complete and not self.locked
+        return still_open(self.complete, self.locked)
 
     @property
     def last_reported_at(self) -> datetime | None:
@@ -163,14 +189,14 @@ def _collect(plan_id: int, quarter: int, session: Session, people: Collection[in
                AksiTarget.unit, AksiRealisation.id, AksiRealisation.value, AksiRealisation.reported_at)
         .join(AksiTarget, and_(AksiTarget.aksi_id == Aksi.id, AksiTarget.quarter == quarter))
         .outerjoin(AksiRealisation, and_(AksiRealisation.aksi_id == Aksi.id, AksiRealisation.quarter == quarter))
-        .where(Aksi.kegiatan_id.in_(ids), AksiTarget.kind != "none")
+        .where(Aksi.kegiatan_id.in_(ids), due_target())
         .order_by(Aksi.kegiatan_id, Aksi.no)
     )
     for k_id, a_id, no, name, indicator, raw, value, unit, real_id, real_value, real_at in aksi_rows:
         kegiatan[k_id].aksi.append(DueAksi(
             aksi_id=a_id, no=no, name=name, indicator=indicator, target_raw=raw, target_value=value, unit=unit,
             reported=real_id is not None, reported_value=real_value, reported_at=as_utc(real_at)))
-    due = {k_id: k for k_id, k in kegiatan.items() if k.aksi or (k.budget or 0) > 0}
+    due = {k_id: k for k_id, k in kegiatan.items() if kegiatan_due(len(k.aksi), k.budget)}
     budget_rows = session.exec(select(KegiatanRealisation.kegiatan_id, KegiatanRealisation.reported_at).where(
         KegiatanRealisation.kegiatan_id.in_(ids), KegiatanRealisation.quarter == quarter,
         KegiatanRealisation.budget_realised.is_not(None)))
@@ -259,6 +285,6 @@ def person_status(person_id: int, plan_id: int, quarter: int, now: datetime, cal
 
 
 __all__ = [
-    "DueAksi", "DueIndicator", "DueKegiatan", "Status", "as_utc", "due_for_person", "due_for_plan",
-    "due_kegiatan", "person_status", "status_of",
+    "DueAksi", "DueIndicator", "DueKegiatan", "Status", "aksi_due", "as_utc", "due_for_person",
+    "due_for_plan", "due_kegiatan", "due_target", "is_complete", "kegiatan_due", "person_status", "status_of", "still_open",
 ]

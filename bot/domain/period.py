@@ -4,10 +4,10 @@ The served period (one rule for /lapor, /status, reminders, digests, /ringkasan,
 console, /start and the CLI): the reporting quarter at `now` — the quarter whose reporting window is
 open (bot.domain.calendar: from its first reminder day until the next quarter's window opens) —
 decides the year, so in January TW IV of last year is served. Its plan is the configured agency's
-(AGENCY_NAME) plan of that year. PLAN_YEAR, when set, pins the plan; a pinned or fallback plan of
-another year serves its nearest quarter (TW IV of an earlier year, TW I of a later one). Without a
-plan of the reporting year the previous quarter's plan is served (its TW IV is still chased while
-unlocked), else the newest plan.
+(AGENCY_NAME) plan of that year. PLAN_YEAR, when set, pins the plan. Without a plan of the
+reporting year the previous quarter's plan is served (its TW IV is still chased while unlocked),
+else the plan nearest in time (the newest earlier one, else the oldest later one). A pinned or
+fallback plan of another year serves its nearest quarter (TW IV of an earlier year, TW I of a later one).
 """
 
 from __future__ import annotations
@@ -36,6 +36,15 @@ def _agency_plan(*, session: Session, agency_name: str | None = None, year: int 
     if year:
         query = query.where(Plan.year == year)
     return session.exec(query.order_by(Plan.year.desc(), Plan.id.desc())).first()
+
+
+def _nearest_plan(year: int, *, session: Session, agency_name: str | None) -> Plan | None:
+    """The agency's newest plan before `year`, else its oldest one after it."""
+    query = select(Plan).join(Agency, Agency.id == Plan.agency_id)
+    if agency_name:
+        query = query.where(Agency.name == agency_name)
+    return (session.exec(query.where(Plan.year < year).order_by(Plan.year.desc(), Plan.id.desc())).first()
+            or session.exec(query.where(Plan.year > year).order_by(Plan.year, Plan.id.desc())).first())
 
 
 @dataclass(frozen=True)
@@ -78,10 +87,13 @@ def served_period(*, session: Session, settings: Settings, now: datetime,
     periods = reporting_periods(session=session, settings=settings, now=now, calendar=calendar)
     if periods:
         return periods[0]
-    plan = _agency_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
+    year, quarter = _calendar(settings, calendar).reporting_quarter(as_utc(now))
+    if settings.plan_year:
+        plan = _agency_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
+    else:
+        plan = _nearest_plan(year, session=session, agency_name=settings.agency_name)
     if plan is None:
         return None
-    year, quarter = _calendar(settings, calendar).reporting_quarter(as_utc(now))
     return ServedPeriod(plan, quarter if plan.year == year else 4 if plan.year < year else 1, live=False)
 
 

@@ -10,6 +10,7 @@ from sqlmodel import Session, select
 from bot.domain.audit import record
 from bot.db import insert_ignore
 from bot.domain.locks import kegiatan_locked
+from bot.domain.obligations import due_target, is_complete, still_open
 from bot.domain.people import is_pic_of
 from models import (
     Aksi,
@@ -95,11 +96,20 @@ class ReportForm:
 
     @property
     def complete(self) -> bool:
-        return self.done_count == self.due_count and self.budget_reported
+        return is_complete(self.due_count - self.done_count, self.budget_reported)
+
+    @property
+    def open(self) -> bool:
+        return still_open(self.complete, self.locked)
+
+    @property
+    def started(self) -> bool:
+        """Something of this quarter is stored already (the form opens on the summary card)."""
+        return self.done_count > 0 or self.budget_reported
 
 
 def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm:
-    """The form for one kegiatan and quarter: due aksi (target this quarter) and stored values."""
+    """The form for one kegiatan and quarter: due aksi (bot.domain.obligations' rule) and stored values."""
     kegiatan = session.get(Kegiatan, kegiatan_id)
     if kegiatan is None:
         raise ReportError("unknown_kegiatan")
@@ -108,7 +118,7 @@ def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm
         select(Aksi, AksiTarget, AksiRealisation)
         .join(AksiTarget, sa.and_(AksiTarget.aksi_id == Aksi.id, AksiTarget.quarter == quarter))
         .outerjoin(AksiRealisation, sa.and_(AksiRealisation.aksi_id == Aksi.id, AksiRealisation.quarter == quarter))
-        .where(Aksi.kegiatan_id == kegiatan_id, AksiTarget.kind != "none")
+        .where(Aksi.kegiatan_id == kegiatan_id, due_target())
         .order_by(Aksi.no)
     ).all()
     aksi = [

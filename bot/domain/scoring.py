@@ -41,15 +41,12 @@ Rules (Permendagri 86/2017 Renja evaluation: achievement = realisation / target 
 * Kegiatan indicators (no quarterly targets) are scored against the annual target: counts add
   up over the quarters, percentages and final values take the latest report.
 * Budget absorption = budget realised to TW n / pagu × 100, per kegiatan and summed above.
-* Completeness for TW n follows bot/due.py (what reminders, /status and /lapor say), so the
-  digest's «PIC sudah lapor X dari Y» never contradicts a PIC's /status. A kegiatan is due in
-  TW n when an aksi has a target cell in TW n (kind other than «none») or it has a budget
-  (pagu > 0); it is reported (complete) when every such aksi has a realisation row for TW n and
-  the budget realisation of TW n is entered (0 counts). Kegiatan indicators are optional. A
-  PIC has reported when all their due kegiatan are complete. A due kegiatan without a PIC is
-  not counted in «kegiatan X dari Y» (nobody can report it) but is listed as unreported, shown
-  as «belum ada PIC». This is the reporting rule only: achievement still scores just the
-  quarters with a usable target (a zero or unparsed cell is owed a value but not scored).
+* Completeness for TW n is bot.domain.obligations' rule (aksi_due, kegiatan_due, is_complete: what
+  reminders, /status and /lapor say), so the digest's «PIC sudah lapor X dari Y» never contradicts
+  a PIC's /status. A PIC has reported when all their due kegiatan are complete. A due kegiatan
+  without a PIC is not counted in «kegiatan X dari Y» (nobody can report it) but is listed as
+  unreported, shown as «belum ada PIC». This is the reporting rule only: achievement still scores
+  just the quarters with a usable target (a zero or unparsed cell is owed a value but not scored).
 """
 
 from __future__ import annotations
@@ -65,6 +62,7 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from sqlmodel import Session
 
+from bot.domain import obligations
 from models import (
     Agency,
     Aksi,
@@ -124,13 +122,13 @@ class AksiIn:
     kind: str = "positive"
     targets: dict[int, TargetIn] = field(default_factory=dict)
     reals: dict[int, Decimal] = field(default_factory=dict)
-    # Quarters with a realisation row but no value: not scored, yet reported for bot/due.py.
+    # Quarters with a realisation row but no value: not scored, yet reported (bot.domain.obligations).
     blank_reports: frozenset[int] = frozenset()
 
     def owes(self, quarter: int) -> tuple[bool, bool]:
-        """(due, reported) in TW `quarter` by bot/due.py's rule: any target cell but «none» is due."""
+        """(due, reported) in TW `quarter` by bot.domain.obligations' rule."""
         target = self.targets.get(quarter)
-        if target is None or target.kind == "none":
+        if target is None or not obligations.aksi_due(target.kind):
             return False, False
         return True, quarter in self.reals or quarter in self.blank_reports
 
@@ -401,7 +399,7 @@ class KegiatanScore:
     indicators: list[IndicatorScore]
     pic_ids: tuple[int, ...]
     pic_names: tuple[str, ...]
-    aksi_due: int  # aksi with a target cell in TW n (bot/due.py's rule)
+    aksi_due: int  # aksi with a target cell in TW n (bot.domain.obligations' rule)
     aksi_reported: int  # of those, with a realisation row
     kendala: str
     tindak_lanjut: str
@@ -411,10 +409,10 @@ class KegiatanScore:
 
     @property
     def reported(self) -> bool | None:
-        """Complete for TW n as bot/due.py says (DueKegiatan.complete); None when nothing is due."""
+        """Complete for TW n by bot.domain.obligations' rule; None when nothing is due."""
         if not self.due:
             return None
-        return self.aksi_reported == self.aksi_due and self.budget_reported
+        return obligations.is_complete(self.aksi_due - self.aksi_reported, self.budget_reported)
 
     @property
     def counted(self) -> bool:
@@ -778,7 +776,7 @@ def _score_kegiatan(keg: KegiatanIn, quarter: int, aksi: list[AksiScore], indica
         pic_names=tuple(people.get(p, "?") for p in keg.pic_ids),
         aksi_due=aksi_due, aksi_reported=aksi_reported,
         kendala=keg.kendala.get(quarter, ""), tindak_lanjut=keg.tindak_lanjut.get(quarter, ""),
-        flags=tuple(flags), due=aksi_due > 0 or (keg.budget or 0) > 0,
+        flags=tuple(flags), due=obligations.kegiatan_due(aksi_due, keg.budget),
         budget_reported=quarter in keg.budget_reals,
     )
 
