@@ -19,7 +19,7 @@ from bot.domain.locks import lock_quarter
 from bot.domain.period import earlier_open_quarters, served_period, served_plans
 from jobs.reminders import run_tick
 from models import Kegiatan, Person, PicAssignment, Reminder
-from tests.harness import ADMIN_ID, LEADER_ID, LEADERSHIP_CHAT, PIC_ID, WIB, BotHarness
+from tests.support.harness import ADMIN_ID, LEADER_ID, LEADERSHIP_CHAT, PIC_ID, WIB, BotHarness
 
 JANUARY = datetime(2021, 1, 5, 9, 0, tzinfo=WIB)
 DEADLINE_DAY = datetime(2021, 1, 8, 8, 0, tzinfo=WIB)  # TW IV 2020's last call
