@@ -15,7 +15,8 @@ This module sends its own rows: the reminder dispatcher sends text-only kinds, a
 and messages with buttons. It claims one row at a time (bot.domain.outbox.claim_group_posts), builds the
 digest and the chart at send time in worker threads, sends the photo then the messages (buttons
 under the last one) and marks the row delivered; pending again with the outbox's backoff after a
-429, a timeout or a network error; failed after 403, «chat not found» or any other refusal.
+429, a timeout or a network error; failed after 403, «chat not found» or any other refusal
+(bot.telegram.sending.classify reads the error; a group has no person to mark unreachable).
 Stale claims of a stopped worker are recovered by the reminder dispatcher (recover_stale_claims
 covers every GroupPost). A post that fails half-way is sent whole on its retry (at-least-once,
 like the outbox's other windows).
@@ -31,7 +32,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.domain.calendar import ReportingCalendar
@@ -40,14 +41,13 @@ from bot.config import Settings
 from bot.db import insert_ignore
 from bot.domain.digest import Digest, build_digest
 from bot.domain.obligations import as_utc, quarter_locked
-from bot.domain.outbox import PENDING, claim_group_posts, mark_delivered, mark_failed, mark_retry, reporting_targets
+from bot.domain.outbox import PENDING, UNREACHABLE_PREFIX, claim_group_posts, mark_delivered, mark_failed, mark_retry, reporting_targets
 from bot.domain.period import current_plan
 from bot.text.render import render
 from bot.domain.scoring import PlanScore, score_plan_from_db
 from bot.telegram.services import Services, services_of
 from jobs import JOBS
-from bot.telegram.sending import button_column as keyboard
-from jobs.reminders import retry_seconds
+from bot.telegram.sending import FAILED, UNREACHABLE, classify, drill_keyboard, split_message
 from models import GroupPost, Plan
 
 log = logging.getLogger("rapk.jobs.digest")
@@ -129,9 +129,10 @@ async def build_report(services: Services, plan_id: int, quarter: int) -> Report
 async def send_report(bot, chat_id: int, report: Report, caption: str) -> None:
     """The chart with a short caption, then the digest's messages, the last carrying the drill-down buttons."""
     await bot.send_photo(chat_id, photo=report.chart, caption=caption)
-    last = len(report.digest.messages) - 1
-    for i, text in enumerate(report.digest.messages):
-        await bot.send_message(chat_id, text, reply_markup=keyboard(report.digest.buttons) if i == last else None)
+    messages = split_message(report.digest.text)
+    for i, text in enumerate(messages):
+        await bot.send_message(chat_id, text,
+                               reply_markup=drill_keyboard(report.digest.buttons) if i == len(messages) - 1 else None)
 
 
 def caption(report: Report, lang: str, *, reason: str, deadline: date | None = None) -> str:
@@ -180,17 +181,13 @@ async def _send_post(application: Application, post: GroupPost, calendar: Report
         return {"result": "failed", "error": f"render: {type(exc).__name__}: {exc}"}
     try:
         await send_report(application.bot, post.chat_id, report, text)
-    except RetryAfter as exc:
-        return {"result": "retry", "error": str(exc), "retry_after": retry_seconds(exc)}
-    except Forbidden as exc:
-        return {"result": "failed", "error": str(exc)}
-    except ChatMigrated as exc:
-        return {"result": "failed", "error": f"chat migrated to {exc.new_chat_id}"}
-    except BadRequest as exc:  # «chat not found» and any other refusal: sending again changes nothing
-        log.warning("digest post %s refused by Telegram: %s", post.id, exc)
-        return {"result": "failed", "error": str(exc)}
-    except (NetworkError, TelegramError) as exc:  # TimedOut, 5xx, connection errors
-        return {"result": "retry", "error": f"{type(exc).__name__}: {exc}"}
+    except TelegramError as exc:
+        verdict = classify(exc)
+        if verdict.result in (FAILED, UNREACHABLE):  # a group, not a person: nobody to mark; failed
+            log.warning("digest post %s refused by Telegram: %s", post.id, exc)
+            return {"result": "failed", "error": (UNREACHABLE_PREFIX if verdict.result == UNREACHABLE else "")
+                    + verdict.error}
+        return {"result": "retry", "error": verdict.error, "retry_after": verdict.retry_after}
     return {"result": "delivered"}
 
 
@@ -220,4 +217,4 @@ async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 JOBS.append(("leadership_digest", digest_job, TICK_INTERVAL, 1.0))
 
 __all__ = ["COMMAND", "DIGEST", "LATE_LIST", "WEEKLY", "DigestRun", "Report", "build_report", "caption",
-           "dedupe_key", "keyboard", "plan_digest_posts", "run_digests", "send_report", "served_plans"]
+           "dedupe_key", "plan_digest_posts", "run_digests", "send_report", "served_plans"]

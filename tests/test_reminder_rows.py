@@ -10,13 +10,12 @@ from sqlmodel import Session, select
 from bot.db import make_engine, unit_of_work
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.obligations import due_for_person
+from bot.domain.outbox import load_reminders
 from bot.domain.reminders import (
     late_list,
     plan_due_reminders,
     plan_late_list_posts,
-    reminder_content,
     render_late_list,
-    render_reminder,
     still_due,
 )
 from models import GroupPost, Kegiatan, PeriodLock, Reminder
@@ -72,6 +71,13 @@ def tick(engine, plan_id: int, at: datetime) -> int:
 def rows(engine) -> set[tuple[int, int, str]]:
     with Session(engine) as session:
         return {(r.person_id, r.quarter, r.kind) for r in session.exec(select(Reminder))}
+
+
+def render_reminder(reminder, *, session, calendar, lang="id"):
+    """The reminder as the dispatcher sends it: load_reminders' draft, rendered."""
+    [draft] = load_reminders([reminder.id], session=session, calendar=calendar, now=reminder.due_at)
+    out = draft.render(calendar, lang)
+    return out.text, [kegiatan_id for kegiatan_id, _ in out.report]
 
 
 def test_rows_only_for_people_with_something_open_and_reachable(world):
@@ -180,15 +186,12 @@ def test_content_names_exactly_the_open_aksi_and_their_targets(world):
     engine, ids = world
     reminder = latest_reminder(engine, ids["plan"], H7, ids["budi"])
     with unit_of_work(engine) as session:
-        content = reminder_content(reminder, session=session, calendar=CAL)
-        assert content["person_name"] == "Budi Santoso"
-        assert content["deadline"] == "7 Juli 2020"
-        assert [(k["name"], [(a["name"], a["target"]) for a in k["aksi"]], k["budget_due"])
-                for k in content["kegiatan"]] == [
-            ("Pendidikan dan Pelatihan Teknis",
-             [("Persiapan pelaksanaan kegiatan diklat", "50%"), ("Pendataan peserta", "60 Orang")], True),
-            ("Rapat Koordinasi Kepegawaian", [], True),
-        ]
+        text, kegiatan_ids = render_reminder(reminder, session=session, calendar=CAL)
+        assert kegiatan_ids == [ids["teknis"], ids["rapat"]]
+        assert "Budi Santoso" in text and "Batas akhir laporan: <b>7 Juli 2020</b>" in text
+        assert "Persiapan pelaksanaan kegiatan diklat: target TW II <b>50%</b>" in text
+        assert "Pendataan peserta: target TW II <b>60 Orang</b>" in text
+        assert text.index("Pendidikan dan Pelatihan Teknis") < text.index("Rapat Koordinasi Kepegawaian")
         teknis = due_for_person(ids["budi"], ids["plan"], 2, session=session)[0]
         report_aksi(session, teknis.aksi[0].aksi_id, 2, datetime(2020, 6, 24, tzinfo=UTC))
         report(session, session.get(Kegiatan, ids["rapat"]), 2, datetime(2020, 6, 24, tzinfo=UTC))
