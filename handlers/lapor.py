@@ -26,7 +26,7 @@ from bot.text.render import labels, message, render
 from bot.domain.obligations import due_for_person, quarter_locked
 from bot.domain.reporting import ReportError, Submission, load_form, save_report
 from bot.telegram.services import services_of
-from handlers.auth import require
+from handlers.auth import command, require
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import ack, close_question, keyboard as _kb, say, short
 
@@ -89,7 +89,7 @@ def due_in_quarter(*, session, person_id, settings, quarter, current_quarter=Non
     return plan, due_for_person(person_id, plan.id, quarter, session=session), earlier
 
 
-@require(Role.PIC, private_only=True, conversation_end=True)
+@command("lapor", conversation_end=True)
 async def lapor(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """/lapor: show the PIC's kegiatan for the reporting quarter with their status."""
     return await _show_pick(update, context, actor, quarter=None)

@@ -25,7 +25,7 @@ from bot.text.render import labels, render
 from bot.domain.scoring import score_plan_from_db
 from bot.telegram.services import services_of
 from bot.domain.workbook import build_workbook
-from handlers.auth import open_private_chat_hint, require
+from handlers.auth import command as auth_command, open_private_chat_hint, require
 from bot.text.formatting import parse_quarter
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import ack, drill_keyboard, split_message
@@ -74,7 +74,7 @@ def leadership_command(command: str):
     and the quarter asked for (`/<command> [TW]`) resolved before the callback runs."""
 
     def decorate(callback):
-        @require(Role.LEADERSHIP, Role.ADMIN)
+        @auth_command(command)
         @functools.wraps(callback)
         async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
             target = await _command_target(update, context, command)

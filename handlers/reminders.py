@@ -33,7 +33,7 @@ from bot.domain.people import MAX_LEAVE_DAYS, LeaveDateError, Role, on_leave_unt
 from bot.text.render import labels, render
 from bot.telegram import callbacks as cb
 from bot.telegram.services import services_of
-from handlers.auth import require
+from handlers.auth import command, require
 from bot.telegram.sending import ack, keyboard, say
 from jobs.reminders import UNREACHABLE_IDS, dispatch
 
@@ -57,7 +57,7 @@ def _listed(names: list[str]) -> dict:
 
 # -- /ingatkan ------------------------------------------------------------------------------------
 
-@require(Role.ADMIN, private_only=True)
+@command("ingatkan")
 async def ingatkan(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/ingatkan [nomor-kegiatan]: send the due reminders now (everyone, or one kegiatan's PICs), then report."""
     services = services_of(context)
@@ -86,7 +86,7 @@ async def ingatkan(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) ->
 
 # -- /jadwal --------------------------------------------------------------------------------------
 
-@require(Role.ADMIN, private_only=True)
+@command("jadwal")
 async def jadwal(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/jadwal: the reporting quarter's reminder schedule and the state of the outbox."""
     services = services_of(context)
@@ -102,7 +102,7 @@ def _cuti_keyboard(lang: str, on_leave: bool) -> InlineKeyboardMarkup:
     return keyboard([[(b["end"], cb.CUTI_END.build())] if on_leave else [], [(b["cancel"], cb.CUTI_CANCEL.build())]])
 
 
-@require(Role.PIC, private_only=True, conversation_end=True)
+@command("cuti", conversation_end=True)
 async def cuti(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """/cuti [tanggal | selesai]: ask until when the PIC is on leave (or take the date, or end the leave)."""
     services = services_of(context)

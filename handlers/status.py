@@ -4,13 +4,12 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.calendar import ReportingCalendar
-from bot.domain.people import Role
 from bot.text.render import labels, render
 from bot.domain.reporting import load_form
 from bot.telegram.services import services_of
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import keyboard, short
-from handlers.auth import require
+from handlers.auth import command
 from handlers.lapor import due_in_quarter
 
 
@@ -19,7 +18,7 @@ def _forms(*, session, person_id, settings, quarter):
     return plan, [load_form(s.kegiatan_id, quarter, session=session) for s in statuses]
 
 
-@require(Role.PIC, private_only=True)
+@command("status")
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """Per kegiatan: reported k of n aksi, budget, and the outstanding targets."""
     services = services_of(context)

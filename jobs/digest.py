@@ -80,6 +80,11 @@ def dedupe_key(plan_id: int, quarter: int, day: date) -> str:
     return f"{DIGEST}:{plan_id}:{quarter}:{day.isoformat()}"
 
 
+def digest_day(key: str) -> date:
+    """The day a dedupe_key was made for."""
+    return date.fromisoformat(key.rsplit(":", 1)[1])
+
+
 def plan_digest_posts(now: datetime, *, session: Session, settings: Settings, calendar: ReportingCalendar) -> int:
     """Create the digest rows due at `now` (idempotent: run it as often as you like); returns how many were new."""
     if not settings.leadership_chat_id:
@@ -172,7 +177,7 @@ async def _send_post(application: Application, post: GroupPost, calendar: Report
     try:
         report = await build_report(services, post.plan_id, post.quarter)
         year = report.score.year
-        day = date.fromisoformat(post.dedupe_key.rsplit(":", 1)[1])
+        day = digest_day(post.dedupe_key)
         late = calendar.late_list_date(year, post.quarter) == day
         text = caption(report, services.lang, reason=LATE_LIST if late else WEEKLY,
                        deadline=calendar.deadline(year, post.quarter))

@@ -15,7 +15,7 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -572,6 +572,3 @@ def apply_upload(data: bytes, source_name: str, *, session: Session, expected_sh
     return save_plan(parsed, session=session, actor_label=actor_label, actor_person_id=actor_person_id,
                      actor_telegram_id=actor_telegram_id)
 
-
-def _iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()

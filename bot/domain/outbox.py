@@ -70,7 +70,7 @@ from bot.domain.reminders import (
     reminder_wording,
     render_late_list,
 )
-from bot.text.render import labels, render
+from bot.text.render import render
 from models import GroupPost, Kegiatan, PicAssignment, Person, Plan, Reminder
 
 log = logging.getLogger("rapk.outbox")
@@ -263,8 +263,18 @@ def recover_stale_claims(*, session: Session, now: datetime, older_than: timedel
 
 # -- unreachable people -------------------------------------------------------------------------
 
+_BLOCKED_KEY = re.compile(r"blocked:(\d+):.*")
+
+
 def blocked_key(person_id: int, day: date, chat_id: int) -> str:
+    """The dedupe key of an «unreachable» admin notice: one per person, day and admin chat."""
     return f"blocked:{person_id}:{day.isoformat()}:chat={chat_id}"
+
+
+def blocked_person(key: str) -> int | None:
+    """The person of a blocked_key (None for any other key)."""
+    match = _BLOCKED_KEY.fullmatch(key)
+    return int(match[1]) if match else None
 
 
 def mark_unreachable(person_id: int, *, session: Session, now: datetime, today: date,
@@ -470,8 +480,8 @@ def render_late_list_post(post: GroupPost, *, session: Session, calendar: Report
 
 def render_admin_notice(post: GroupPost, *, session: Session, calendar: ReportingCalendar, lang: str) -> str | None:
     """«<name> cannot be reached»: the person and the kegiatan they hold (the person id is in the dedupe key)."""
-    match = re.fullmatch(r"blocked:(\d+):.*", post.dedupe_key)
-    person = session.get(Person, int(match[1])) if match else None
+    person_id = blocked_person(post.dedupe_key)
+    person = session.get(Person, person_id) if person_id is not None else None
     if person is None or person.unreachable_at is None:  # reachable again before the notice went out
         return None
     kegiatan = list(session.scalars(

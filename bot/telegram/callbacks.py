@@ -70,8 +70,8 @@ class Format:
 
 
 def prefix(*names: str) -> str:
-    """A catch-all pattern for one or more prefixes (`lp:`, `imp:`/`tg:`): stale-button handlers."""
-    return "^(?:" + "|".join(map(re.escape, names)) + "):"
+    """A catch-all pattern for one or more prefixes (`^lp:`, `^(imp|tg):`): stale-button handlers."""
+    return f"^{names[0]}:" if len(names) == 1 else "^(" + "|".join(names) + "):"
 
 
 # -- reminders and /status: «Lapor sekarang» -------------------------------------------------------
@@ -150,7 +150,7 @@ LOCK_APPLY = Format("LockApply", "lk:{op}{quarter}:ok:{kegiatan}", op=choice("L"
 
 def cancel_pattern(*names: str) -> str:
     """`^(imp|tg):x$`: the cancel button of these flows."""
-    return "^(?:" + "|".join(map(re.escape, names)) + "):x$"
+    return "^(" + "|".join(names) + "):x$"
 
 
 class Step(NamedTuple):

@@ -19,7 +19,7 @@ from handlers.admin.common import (
     show,
     stale,
 )
-from handlers.auth import require
+from handlers.auth import command, require
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import ack, split_message
 
@@ -27,7 +27,7 @@ LIMIT = 40  # the newest changes shown; older ones are counted
 ENTITIES = {"a": "aksi", "i": "indikator", "g": "kegiatan"}
 
 
-@require(Role.ADMIN, private_only=True)
+@command("riwayat")
 async def riwayat(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/riwayat: pick the item whose history to show."""
     await browse_programs(update, context, cb.RW, "riwayat")

@@ -27,7 +27,7 @@ from handlers.admin.common import (
     stale,
     who,
 )
-from handlers.auth import require
+from handlers.auth import command, require
 from bot.telegram.sending import ack, short
 
 OPS = {"kunci": "L", "buka": "U"}
@@ -46,7 +46,7 @@ def _matches(ref: str, *, session, settings):
     return [(k.id, k.name) for k in find_kegiatan(plan.id, ref, session=session)] if plan else []
 
 
-@require(Role.ADMIN, private_only=True)
+@command("kunci")  # and /buka: the same roles
 async def lock_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/kunci TW [KEGIATAN] and /buka TW [KEGIATAN]."""
     services = services_of(context)

@@ -23,7 +23,7 @@ from bot.domain.period import current_plan, kegiatan_of_program, programs_of
 from bot.text.render import render
 from bot.telegram import callbacks as cb
 from bot.telegram.services import services_of
-from handlers.auth import require
+from handlers.auth import command, require
 from bot.telegram.sending import ack, keyboard, notify_person, page_of, short
 from models import Kegiatan, Person, Program
 
@@ -48,7 +48,7 @@ def _people_keyboard(people, page: int, person: cb.Format, pages: cb.Format) -> 
     return keyboard(rows)
 
 
-@require(Role.ADMIN, private_only=True)
+@command("pic")
 async def pic_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/pic [NAMA]: pick a person (or name a new one), then their kegiatan."""
     services = services_of(context)
@@ -207,7 +207,7 @@ async def _send_invite(message, context, actor, person_id: int) -> None:
                                     onboarded=person.telegram_user_id is not None))
 
 
-@require(Role.ADMIN, private_only=True)
+@command("undang")
 async def undang_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/undang [NAMA]: a one-time personal link for a person."""
     services = services_of(context)

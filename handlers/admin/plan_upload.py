@@ -21,7 +21,7 @@ from bot.domain.plan_import.store import MergeRefused, PlanStoreError
 from bot.text.render import message, render
 from bot.telegram.services import services_of
 from handlers.admin.common import FLOW, buttons, keyboard, show, stale, take_draft, who
-from handlers.auth import require
+from handlers.auth import command, require
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import page_of, say, split_message
 
@@ -52,7 +52,7 @@ async def _refuse_file(update: Update, context, name: str, exc: Exception) -> in
     return UPLOAD
 
 
-@require(Role.ADMIN, private_only=True, conversation_end=True)
+@command("impor", conversation_end=True)
 async def impor(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """/impor: ask for the plan file."""
     context.user_data.pop(DRAFT, None)

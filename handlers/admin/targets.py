@@ -33,14 +33,14 @@ from handlers.admin.common import (
     take_draft,
     who,
 )
-from handlers.auth import require
+from handlers.auth import command, require
 from bot.telegram.sending import ack, say
 
 BROWSE, VALUE, REASON, CONFIRM = "target:browse", "target:value", "target:reason", "target:confirm"
 DRAFT = "target"
 
 
-@require(Role.ADMIN, private_only=True, conversation_end=True)
+@command("target", conversation_end=True)
 async def target(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """/target: the served plan's programs."""
     context.user_data.pop(DRAFT, None)

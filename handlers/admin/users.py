@@ -14,12 +14,13 @@ from telegram.ext import ContextTypes
 from bot.domain.admin import AdminError
 from bot.domain.people import LeaveDateError, PersonError, Role, change_admin, list_people, person_card, set_paused
 from bot.telegram import callbacks as cb
-from bot.telegram.app import ADMIN_COMMANDS, PIC_COMMANDS, command_menu
+from bot.telegram.app import command_menu
+from bot.telegram.commands import ADMIN_MENU
 from bot.text.formatting import long_date
 from bot.text.render import render
 from bot.telegram.services import services_of
 from handlers.admin.common import PAGE, buttons, keyboard, paged, plan_of, show, stale, who
-from handlers.auth import is_leadership_member, require
+from handlers.auth import command, is_leadership_member, require
 from bot.telegram.sending import ack
 from models import Person
 
@@ -64,7 +65,7 @@ async def _show_list(update: Update, context, page: int) -> None:
                markup)
 
 
-@require(Role.ADMIN, private_only=True)
+@command("pengguna")
 async def pengguna(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/pengguna: everyone known to the bot, a page at a time."""
     await _show_list(update, context, 0)
@@ -112,7 +113,7 @@ async def _update_menu(context, telegram_user_id: int | None, admin: bool) -> No
     lang = services_of(context).lang
     try:
         if admin:
-            await context.bot.set_my_commands(command_menu(list(dict.fromkeys(PIC_COMMANDS + ADMIN_COMMANDS)), lang),
+            await context.bot.set_my_commands(command_menu(ADMIN_MENU, lang),
                                               scope=scope)
         else:
             await context.bot.delete_my_commands(scope=scope)
