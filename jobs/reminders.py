@@ -47,7 +47,7 @@ from bot.domain.outbox import (
     release_claims,
 )
 from bot.telegram.services import Services, services_of
-from bot.telegram.sending import BACKOFF, FAILED as REFUSED, UNREACHABLE, button_column, classify, report_buttons
+from bot.telegram.sending import BACKOFF, FAILED as REFUSED, MESSAGE_LIMIT, UNREACHABLE, button_column, classify, report_buttons
 from jobs import JOBS
 
 log = logging.getLogger("rapk.jobs.reminders")
@@ -213,7 +213,7 @@ class _Dispatcher:
                     return
                 continue
             loaded = await self.services.db(load_outgoing, ids, posts, calendar=self.calendar,
-                                            now=self.services.now(), lang=self.services.lang)
+                                            now=self.services.now(), lang=self.services.lang, limit=MESSAGE_LIMIT)
             for item in loaded:
                 if not self._answered_unsent(item):
                     await self.queue.put(item)  # a reminder draft is rendered by its sender
@@ -234,7 +234,7 @@ class _Dispatcher:
         while (queued := await self.queue.get()) is not None:
             if not self.app.running:
                 continue  # stays claimed: released at the end, never sent
-            item = queued.render(self.calendar, self.services.lang)
+            item = queued.render(self.calendar, self.services.lang, limit=MESSAGE_LIMIT)
             if self._answered_unsent(item):
                 continue
             self.in_flight.add(item.key)

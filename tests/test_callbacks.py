@@ -27,6 +27,7 @@ def test_parse_gives_typed_fields_back():
     assert cb.DRILL.parse("rk:k:42:3").ident == 42
     assert cb.Browse("rw").parse("rw:kp:4:2") == cb.Step("kp", (4, 2))
     assert cb.LOCK_SCOPE.parse("lk:U4") == ("U", 4)
+    assert cb.PIC_DONE.parse("pic:x") and cb.PIC_DONE.parse("pic:y") is None  # a press without fields is truthy
 
 
 @pytest.mark.parametrize("fmt, data", [

@@ -18,6 +18,7 @@ from bot.domain.reminders import (
     render_late_list,
     still_due,
 )
+from bot.telegram.sending import MESSAGE_LIMIT
 from models import GroupPost, Kegiatan, PeriodLock, Reminder
 from tests.support.builders import PlanBuilder, report, report_aksi
 
@@ -76,7 +77,7 @@ def rows(engine) -> set[tuple[int, int, str]]:
 def render_reminder(reminder, *, session, calendar, lang="id"):
     """The reminder as the dispatcher sends it: load_reminders' draft, rendered."""
     [draft] = load_reminders([reminder.id], session=session, calendar=calendar, now=reminder.due_at)
-    out = draft.render(calendar, lang)
+    out = draft.render(calendar, lang, limit=MESSAGE_LIMIT)
     return out.text, [kegiatan_id for kegiatan_id, _ in out.report]
 
 
@@ -237,7 +238,7 @@ def test_user_supplied_names_are_escaped(world):
     reminder = latest_reminder(engine, ids["plan"], H7, ids["budi"])
     with Session(engine) as session:
         text, _ = render_reminder(reminder, session=session, calendar=CAL)
-        late = render_late_list(ids["plan"], 2, session=session, calendar=CAL)
+        late = render_late_list(ids["plan"], 2, session=session, calendar=CAL, limit=MESSAGE_LIMIT)
     for html in (text, late):
         assert "Rapat &lt;Koordinasi&gt; &amp; Evaluasi" in html
         assert "<Koordinasi>" not in html
@@ -269,7 +270,7 @@ def test_late_list_names_kegiatan_and_their_pics(world):
     engine, ids = world
     with Session(engine) as session:
         late = late_list(ids["plan"], 2, session=session)
-        text = render_late_list(ids["plan"], 2, session=session, calendar=CAL)
+        text = render_late_list(ids["plan"], 2, session=session, calendar=CAL, limit=MESSAGE_LIMIT)
     assert [(k.name, k.pic_names, k.outstanding_aksi, k.budget_missing) for k in late] == [
         ("Pendidikan dan Pelatihan Teknis", ["Budi Santoso"], 2, True),
         ("Rapat Koordinasi Kepegawaian", ["Budi Santoso"], 0, True),
@@ -310,7 +311,7 @@ def test_long_late_list_fits_in_one_message(engine):
                        aksi=[("Aksi", TW2_AKSI)])
         plan_id = b.plan.id
     with Session(engine) as session:
-        text = render_late_list(plan_id, 2, session=session, calendar=CAL)
+        text = render_late_list(plan_id, 2, session=session, calendar=CAL, limit=MESSAGE_LIMIT)
     shown = text.count("• <b>")
     assert len(text) <= 4096 and 0 < shown < 150
     assert f"dan {150 - shown} kegiatan lainnya" in text

@@ -346,7 +346,7 @@ class Outgoing:
     def key(self) -> tuple[str, int]:
         return self.model, self.row_id
 
-    def render(self, calendar: ReportingCalendar, lang: str = "id") -> Outgoing:
+    def render(self, calendar: ReportingCalendar, lang: str = "id", *, limit: int = 0) -> Outgoing:
         """Already rendered (see ReminderDraft.render)."""
         return self
 
@@ -375,12 +375,13 @@ class ReminderDraft:
     def key(self) -> tuple[str, int]:
         return self.model, self.row_id
 
-    def render(self, calendar: ReportingCalendar, lang: str = "id") -> Outgoing:
-        """The message to send, or an Outgoing with the error when the text cannot be rendered."""
+    def render(self, calendar: ReportingCalendar, lang: str = "id", *, limit: int) -> Outgoing:
+        """The message to send (at most `limit` characters), or an Outgoing with the error when the text
+        cannot be rendered."""
         base = {"model": self.model, "row_id": self.row_id, "person_id": self.person_id}
         try:
             text, shown = reminder_text(self, person_name=self.person_name, year=self.year, items=self.items,
-                                        calendar=calendar, lang=lang)
+                                        calendar=calendar, lang=lang, limit=limit)
             names = {k.kegiatan_id: k.kegiatan_name for k in self.items}
             return Outgoing(**base, chat_id=self.chat_id, text=text, report=tuple((i, names[i]) for i in shown))
         except Exception as exc:  # noqa: BLE001 - one broken row must not stop the others
@@ -389,7 +390,7 @@ class ReminderDraft:
 
 
 def reminder_text(reminder: Reminder | ReminderDraft, *, person_name: str, year: int, items: Sequence[DueKegiatan],
-                  calendar: ReportingCalendar, lang: str = "id",
+                  calendar: ReportingCalendar, lang: str = "id", limit: int,
                   max_kegiatan: int = MAX_KEGIATAN_PER_MESSAGE) -> tuple[str, list[int]]:
     """The reminder as Telegram HTML (at most `limit` characters) and the ids of the kegiatan it lists
     (one «Lapor sekarang» button each), from the person's open kegiatan already loaded, so a chunk of
@@ -399,7 +400,7 @@ def reminder_text(reminder: Reminder | ReminderDraft, *, person_name: str, year:
     end, deadline, end_text, deadline_text = _quarter_dates(calendar, year, quarter, lang)
     kegiatan = [_kegiatan_content(k) for k in items]
     text, shown = fit_message(
-        "reminder", lang, kegiatan, max_items=max_kegiatan, person_name=person_name, year=year, quarter=quarter,
+        "reminder", lang, kegiatan, limit=limit, max_items=max_kegiatan, person_name=person_name, year=year, quarter=quarter,
         quarter_label=formatting.quarter_label(quarter), kind=reminder.kind, wording=reminder_wording(reminder.kind),
         days_left=(end - sent_on).days, quarter_end=end_text, deadline=deadline_text, deadline_date=deadline)
     return text, [k["id"] for k in kegiatan[:shown]]
@@ -469,16 +470,18 @@ def load_reminders(ids: Sequence[int], *, session: Session, calendar: ReportingC
 GroupPostRenderer = Callable[..., str | None]
 
 
-def render_late_list_post(post: GroupPost, *, session: Session, calendar: ReportingCalendar, lang: str) -> str | None:
+def render_late_list_post(post: GroupPost, *, session: Session, calendar: ReportingCalendar, lang: str,
+                          limit: int) -> str | None:
     """The late list as it stands now; None when everyone has reported meanwhile or it was locked."""
     if post.plan_id is None or post.quarter is None or quarter_locked(post.plan_id, post.quarter, session=session):
         return None
     if not late_list(post.plan_id, post.quarter, session=session):
         return None
-    return render_late_list(post.plan_id, post.quarter, session=session, calendar=calendar, lang=lang)
+    return render_late_list(post.plan_id, post.quarter, session=session, calendar=calendar, lang=lang, limit=limit)
 
 
-def render_admin_notice(post: GroupPost, *, session: Session, calendar: ReportingCalendar, lang: str) -> str | None:
+def render_admin_notice(post: GroupPost, *, session: Session, calendar: ReportingCalendar, lang: str,
+                        limit: int) -> str | None:
     """«<name> cannot be reached»: the person and the kegiatan they hold (the person id is in the dedupe key)."""
     person_id = blocked_person(post.dedupe_key)
     person = session.get(Person, person_id) if person_id is not None else None
@@ -499,7 +502,7 @@ GROUP_POST_RENDERERS: dict[str, GroupPostRenderer] = {LATE_LIST: render_late_lis
 
 
 def prepare_group_posts(ids: Sequence[int], *, session: Session, calendar: ReportingCalendar,
-                        lang: str = "id") -> list[Outgoing]:
+                        lang: str = "id", limit: int) -> list[Outgoing]:
     """Render claimed group posts; a post with nothing to say any more is skipped."""
     if not ids:
         return []
@@ -508,7 +511,7 @@ def prepare_group_posts(ids: Sequence[int], *, session: Session, calendar: Repor
         base = {"model": "group_post", "row_id": post.id, "chat_id": post.chat_id}
         try:
             renderer = GROUP_POST_RENDERERS.get(post.kind)
-            text = renderer(post, session=session, calendar=calendar, lang=lang) if renderer else None
+            text = renderer(post, session=session, calendar=calendar, lang=lang, limit=limit) if renderer else None
             out.append(Outgoing(**base, text=text) if text else Outgoing(**base, skip="nothing to say"))
         except Exception as exc:  # noqa: BLE001
             log.exception("group post %s could not be rendered", post.id)
@@ -517,10 +520,12 @@ def prepare_group_posts(ids: Sequence[int], *, session: Session, calendar: Repor
 
 
 def load_outgoing(reminder_ids: Sequence[int], post_ids: Sequence[int], *, session: Session,
-                  calendar: ReportingCalendar, now: datetime, lang: str = "id") -> list[ReminderDraft | Outgoing]:
-    """A claimed chunk: reminders ready to render (`.render()`), group posts rendered (they need queries)."""
+                  calendar: ReportingCalendar, now: datetime, lang: str = "id",
+                  limit: int) -> list[ReminderDraft | Outgoing]:
+    """A claimed chunk: reminders ready to render (`.render()`), group posts rendered (they need queries);
+    every text at most `limit` characters."""
     return [*load_reminders(reminder_ids, session=session, calendar=calendar, now=now),
-            *prepare_group_posts(post_ids, session=session, calendar=calendar, lang=lang)]
+            *prepare_group_posts(post_ids, session=session, calendar=calendar, lang=lang, limit=limit)]
 
 
 # -- marking answers ----------------------------------------------------------------------------

@@ -32,7 +32,6 @@ from bot.domain.obligations import DueKegiatan, as_utc, due_for_person, due_for_
 from bot.text.render import render
 from models import GroupPost, Person, Plan, Reminder
 
-MESSAGE_LIMIT = 4096  # Telegram's limit for one message
 MAX_KEGIATAN_PER_MESSAGE = 10  # one «Lapor sekarang» button each; the rest are summarised
 CLIP_CHARS = 300  # a name or indicator longer than this is cut (the document has some very long cells)
 
@@ -103,10 +102,11 @@ def reminder_wording(kind: str) -> str:
     return "overdue" if kind.startswith(OVERDUE_PREFIX) else "before"
 
 
-def fit_message(template: str, lang: str, items: list[Any], *, limit: int = MESSAGE_LIMIT,
+def fit_message(template: str, lang: str, items: list[Any], *, limit: int,
                 max_items: int | None = None, **context: Any) -> tuple[str, int]:
     """Render with as many leading items as fit in `limit` characters; the template gets `items`
-    and `more` (how many were left out). Returns the text and the number of items shown."""
+    and `more` (how many were left out). Returns the text and the number of items shown. The limit
+    is the runtime's (bot.telegram.sending.MESSAGE_LIMIT): the domain does not know Telegram's."""
     def attempt(shown: int) -> str:
         return render(template, lang, **context, items=items[:shown], more=len(items) - shown)
 
@@ -150,8 +150,8 @@ def late_list(plan_id: int, quarter: int, *, session: Session) -> list[LateKegia
 
 
 def render_late_list(plan_id: int, quarter: int, *, session: Session, calendar: ReportingCalendar,
-                     lang: str = "id") -> str:
-    """The late list as Telegram HTML (≤ 4096 characters; the rest summarised)."""
+                     lang: str = "id", limit: int) -> str:
+    """The late list as Telegram HTML (at most `limit` characters; the rest summarised)."""
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise ValueError(f"no plan {plan_id}")
@@ -160,7 +160,7 @@ def render_late_list(plan_id: int, quarter: int, *, session: Session, calendar: 
              "aksi": k.outstanding_aksi, "budget": k.budget_missing}
             for k in late]
     people = sorted({n for k in late for n in k.pic_names})
-    text, _ = fit_message("late_list", lang, rows, year=plan.year, quarter=quarter,
+    text, _ = fit_message("late_list", lang, rows, limit=limit, year=plan.year, quarter=quarter,
                           deadline=formatting.long_date(calendar.deadline(plan.year, quarter), lang),
                           people_count=len(people), total=len(rows))
     return text

@@ -44,6 +44,7 @@ class Format:
         names = re.findall(r"{(\w+)}", template)
         self.fields = {n: fields.get(n, ID) for n in names}
         self.type = NamedTuple(name, [(n, f.kind) for n, f in self.fields.items()])
+        self.type.__bool__ = lambda _: True  # `if fmt.parse(data):` holds for a format without fields too
         parts = re.split(r"{\w+}", template)
         body = "".join(re.escape(p) + (f"({self.fields[n].regex})" if i < len(names) else "")
                        for i, (p, n) in enumerate(zip(parts, [*names, ""], strict=True)))

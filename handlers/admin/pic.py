@@ -44,7 +44,8 @@ def _people_page(*, session, settings, page: int):
 def _people_keyboard(people, page: int, person: cb.Format, pages: cb.Format) -> InlineKeyboardMarkup | None:
     shown, page, count = page_of(people, page, PAGE)
     rows = [[(("✅ " if p.onboarded else "⏳ ") + short(p.name), person.build(person=p.id))] for p in shown]
-    rows.append([("⬅️", pages.build(page=page - 1))] * (page > 0) + [("➡️", pages.build(page=page + 1))] * (page + 1 < count))
+    rows.append([("⬅️", pages.build(page=page - 1))] * (page > 0)
+                + [("➡️", pages.build(page=page + 1))] * (page + 1 < count))
     return keyboard(rows)
 
 
@@ -155,14 +156,15 @@ async def pic_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
     services = services_of(context)
     query = update.callback_query
     data = query.data
-    if cb.PIC_DONE.parse(data):
+    if cb.PIC_DONE.parse(data) is not None:
         await ack(update, context)
         await query.edit_message_reply_markup(None)
         return
     if press := cb.PIC_PEOPLE_PAGE.parse(data):
         _plan, people, _ = await services.db(_people_page, settings=services.settings, page=press.page)
         await ack(update, context)
-        await query.edit_message_reply_markup(_people_keyboard(people, press.page, cb.PIC_PERSON, cb.PIC_PEOPLE_PAGE))
+        await query.edit_message_reply_markup(
+            _people_keyboard(people, press.page, cb.PIC_PERSON, cb.PIC_PEOPLE_PAGE))
         return
     if press := cb.PIC_PERSON.parse(data):
         await _send_programs(update, context, press.person, edit=True)
