@@ -50,10 +50,13 @@ def _walk(handlers):
             yield handler
 
 
+def all_handlers(application: Application) -> list[BaseHandler]:
+    """Every handler of the application, those inside conversations too."""
+    return list(_walk([h for group in application.handlers.values() for h in group]))
+
+
 def command_handlers(application: Application) -> list[CommandHandler]:
-    """Every CommandHandler of the application, inside conversations too."""
-    handlers: list[BaseHandler] = [h for group in application.handlers.values() for h in group]
-    return [h for h in _walk(handlers) if isinstance(h, CommandHandler)]
+    return [h for h in all_handlers(application) if isinstance(h, CommandHandler)]
 
 
 def check_commands(application: Application) -> None:

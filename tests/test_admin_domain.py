@@ -19,7 +19,12 @@ from bot.domain.admin import (
     preview_upload,
     unlock_quarter,
 )
+<<<<<<< HEAD
 from bot.domain.people import LeaveDateError, PersonError, change_admin, set_paused
+=======
+from bot.domain.people import LeaveDateError, Refused, change_admin, set_paused
+from bot.db import unit_of_work
+>>>>>>> f305150 (One Refused error for people and admin changes; plan browsing presses handled once (browse_step); the authorization matrix walks handlers with the registry's walker)
 from bot.domain.plan_import.parser import PlanFormatError
 from bot.domain.reporting import Submission, is_locked, save_report
 from bot.text.formatting import parse_quarter
@@ -41,8 +46,8 @@ def change(engine, aksi_id, quarter, raw, reason="koreksi", **kw):
         return change_aksi_target(aksi_id, quarter, raw, session=session, reason=reason, **WHO, **kw)
 
 
-def refused(engine, fn, *args, **kw) -> AdminError | PersonError:
-    with pytest.raises((AdminError, PersonError)) as info, unit_of_work(engine) as session:
+def refused(engine, fn, *args, **kw) -> Refused:
+    with pytest.raises(Refused) as info, unit_of_work(engine) as session:
         fn(*args, session=session, **kw)
     return info.value
 

@@ -25,7 +25,7 @@ from bot.domain.audit import record
 from bot.domain.obligations import as_utc
 from bot.domain.plan_import.parser import ParsedPlan, parse_plan_bytes
 from bot.domain.numbers import Target, parse_target
-from bot.domain.people import messageable
+from bot.domain.people import Refused, messageable
 from bot.domain.plan_import.store import MergeResult, save_plan
 from bot.domain.reporting import is_locked
 from bot.text.render import message
@@ -58,13 +58,8 @@ _MAX_STORED = Decimal(10) ** 15  # Numeric(20, 4) holds less than 10**16
 _DASHES = ("-", "–", "—", "−")
 
 
-class AdminError(Exception):
-    """An admin action that is refused; `code` picks the message, `detail` fills it in."""
-
-    def __init__(self, code: str, **detail):
-        super().__init__(code)
-        self.code = code
-        self.detail = detail
+class AdminError(Refused):
+    """An admin action that is refused (bot.domain.people.Refused: `code` and `detail`)."""
 
 
 @dataclass(frozen=True)

@@ -297,8 +297,8 @@ def notice_chats(*, session: Session, settings) -> list[int]:
     return list(dict.fromkeys(([settings.leadership_chat_id] if settings.leadership_chat_id else []) + admins))
 
 
-class PersonError(Exception):
-    """A change to a person that is refused; `code` picks the message in admin_error.j2."""
+class Refused(Exception):
+    """A change that is refused; `code` picks the message in admin_error.j2, `detail` fills it in."""
 
     def __init__(self, code: str, **detail):
         super().__init__(code)
@@ -344,11 +344,11 @@ def change_admin(person_id: int, value: bool, *, session: Session, config_ids: l
     """Grant or revoke admin in the bot; configured admins and one's own right cannot be revoked here."""
     person = session.get(Person, person_id)
     if person is None:
-        raise PersonError("unknown_item")
+        raise Refused("unknown_item")
     if not value and person.telegram_user_id in config_ids:
-        raise PersonError("config_admin", name=person.name)
+        raise Refused("config_admin", name=person.name)
     if not value and actor_person_id == person_id:
-        raise PersonError("self_revoke")
+        raise Refused("self_revoke")
     return set_admin(person_id, value, session=session, actor_person_id=actor_person_id, actor_label=actor_label)
 
 
@@ -439,7 +439,7 @@ def set_paused(person_id: int, until: date | None, *, session: Session, today: d
     """
     person = session.get(Person, person_id)
     if person is None:
-        raise PersonError("unknown_item")
+        raise Refused("unknown_item")
     if until is not None and until < today:
         raise LeaveDateError("past", until=until)
     if until is not None and until > today + timedelta(days=MAX_LEAVE_DAYS):

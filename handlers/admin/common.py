@@ -148,6 +148,15 @@ async def browse_kegiatan(update, context, prefix: str, purpose: str, program_id
     return True
 
 
+async def browse_step(update, context, prefix: str, purpose: str, step: cb.Step | None) -> bool | None:
+    """Show what a program-page / program / kegiatan-page press asks for; None for any other press."""
+    if step is None or step.action not in ("pp", "p", "kp"):
+        return None
+    if step.action == "pp":
+        return await browse_programs(update, context, prefix, purpose, step.ids[0])
+    return await browse_kegiatan(update, context, prefix, purpose, *step.ids)
+
+
 def item_keyboard(content: dict, prefix: str, lang: str, *, with_kegiatan: bool = False) -> InlineKeyboardMarkup | None:
     """A kegiatan's aksi and indicators as buttons, optionally the kegiatan itself (cb.Browse)."""
     b = buttons(lang)

@@ -11,8 +11,8 @@ from bot.domain.people import Role
 from bot.text.render import render
 from bot.telegram.services import services_of
 from handlers.admin.common import (
-    browse_kegiatan,
     browse_programs,
+    browse_step,
     item_keyboard,
     kegiatan_content,
     plan_of,
@@ -67,12 +67,8 @@ async def riwayat_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, a
         await ack(update, context)
         await query.edit_message_reply_markup(None)
         return
-    if action == "pp":
-        ok = await browse_programs(update, context, cb.RW, "riwayat", ids[0])
-    elif action == "p":
-        ok = await browse_kegiatan(update, context, cb.RW, "riwayat", ids[0])
-    elif action == "kp":
-        ok = await browse_kegiatan(update, context, cb.RW, "riwayat", ids[0], ids[1])
+    if (shown := await browse_step(update, context, cb.RW, "riwayat", step)) is not None:
+        ok = shown
     elif action == "k":
         content = await services.db(kegiatan_content, ids[0], settings=services.settings)
         if content is not None:

@@ -19,8 +19,8 @@ from bot.telegram import callbacks as cb
 from bot.telegram.services import services_of
 from handlers.admin.common import (
     FLOW,
-    browse_kegiatan,
     browse_programs,
+    browse_step,
     buttons,
     item_keyboard,
     kegiatan_content,
@@ -62,12 +62,8 @@ async def browse(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> i
     action, ids = step if step else ("", ())
     context.user_data[FLOW] = "target"
     shown = False
-    if action == "pp":
-        shown = await browse_programs(update, context, cb.TG, "target", ids[0])
-    elif action == "p":
-        shown = await browse_kegiatan(update, context, cb.TG, "target", ids[0])
-    elif action == "kp":
-        shown = await browse_kegiatan(update, context, cb.TG, "target", ids[0], ids[1])
+    if (browsed := await browse_step(update, context, cb.TG, "target", step)) is not None:
+        shown = browsed
     elif action == "k":
         content = await services.db(kegiatan_content, ids[0], settings=services.settings)
         if content is not None:

@@ -11,8 +11,7 @@ from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.domain.admin import AdminError
-from bot.domain.people import LeaveDateError, PersonError, Role, change_admin, list_people, person_card, set_paused
+from bot.domain.people import LeaveDateError, Refused, Role, change_admin, list_people, person_card, set_paused
 from bot.telegram import callbacks as cb
 from bot.telegram.app import command_menu
 from bot.telegram.commands import ADMIN_MENU
@@ -145,7 +144,7 @@ async def pengguna_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, 
             ok = await _show_card(update, context, press.person)
         else:
             ok = False
-    except (AdminError, PersonError) as exc:
+    except Refused as exc:
         await ack(update, context, render("admin_error", services.lang, code=exc.code, d=exc.detail)[:190],
                    alert=True)
     except LeaveDateError:
