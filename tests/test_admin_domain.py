@@ -19,12 +19,7 @@ from bot.domain.admin import (
     preview_upload,
     unlock_quarter,
 )
-<<<<<<< HEAD
-from bot.domain.people import LeaveDateError, PersonError, change_admin, set_paused
-=======
 from bot.domain.people import LeaveDateError, Refused, change_admin, set_paused
-from bot.db import unit_of_work
->>>>>>> f305150 (One Refused error for people and admin changes; plan browsing presses handled once (browse_step); the authorization matrix walks handlers with the registry's walker)
 from bot.domain.plan_import.parser import PlanFormatError
 from bot.domain.reporting import Submission, is_locked, save_report
 from bot.text.formatting import parse_quarter

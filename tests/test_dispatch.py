@@ -3,14 +3,8 @@ fake Telegram, and every answer (delivered, 429, 5xx, 403) ends in the right row
 
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from sqlmodel import select
 
-<<<<<<< HEAD
-=======
-from bot.domain.calendar import ReportingCalendar
-from bot.telegram.sending import MESSAGE_LIMIT
->>>>>>> 34defb8 (Telegram's 4096 limit leaves the domain: fit_message and the renderers take the runtime's limit; parsed presses are always truthy)
 from bot.db import unit_of_work
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.outbox import (
@@ -22,7 +16,7 @@ from bot.domain.outbox import (
     reminder_text,
 )
 from bot.domain.reminders import plan_due_reminders
-from bot.telegram.sending import report_buttons
+from bot.telegram.sending import MESSAGE_LIMIT, report_buttons
 from jobs import JOBS, schedule_jobs
 from jobs.reminders import dispatch, run_tick
 from models import AuditLog, GroupPost, Person, Reminder

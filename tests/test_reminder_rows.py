@@ -74,7 +74,7 @@ def rows(engine) -> set[tuple[int, int, str]]:
         return {(r.person_id, r.quarter, r.kind) for r in session.exec(select(Reminder))}
 
 
-def render_reminder(reminder, *, session, calendar, lang="id"):
+def sent_reminder(reminder, *, session, calendar, lang="id"):
     """The reminder as the dispatcher sends it: load_reminders' draft, rendered."""
     [draft] = load_reminders([reminder.id], session=session, calendar=calendar, now=reminder.due_at)
     out = draft.render(calendar, lang, limit=MESSAGE_LIMIT)
@@ -187,7 +187,7 @@ def test_content_names_exactly_the_open_aksi_and_their_targets(world):
     engine, ids = world
     reminder = latest_reminder(engine, ids["plan"], H7, ids["budi"])
     with unit_of_work(engine) as session:
-        text, kegiatan_ids = render_reminder(reminder, session=session, calendar=CAL)
+        text, kegiatan_ids = sent_reminder(reminder, session=session, calendar=CAL)
         assert kegiatan_ids == [ids["teknis"], ids["rapat"]]
         assert "Budi Santoso" in text and "Batas akhir laporan: <b>7 Juli 2020</b>" in text
         assert "Persiapan pelaksanaan kegiatan diklat: target TW II <b>50%</b>" in text
@@ -196,7 +196,7 @@ def test_content_names_exactly_the_open_aksi_and_their_targets(world):
         teknis = due_for_person(ids["budi"], ids["plan"], 2, session=session)[0]
         report_aksi(session, teknis.aksi[0].aksi_id, 2, datetime(2020, 6, 24, tzinfo=UTC))
         report(session, session.get(Kegiatan, ids["rapat"]), 2, datetime(2020, 6, 24, tzinfo=UTC))
-        text, kegiatan_ids = render_reminder(reminder, session=session, calendar=CAL)
+        text, kegiatan_ids = sent_reminder(reminder, session=session, calendar=CAL)
     assert kegiatan_ids == [ids["teknis"]]
     assert "Pendataan peserta: target TW II <b>60 Orang</b>" in text
     assert "Persiapan pelaksanaan" not in text and "Rapat Koordinasi" not in text
@@ -209,11 +209,11 @@ def test_deadline_and_overdue_wording(world):
     last_call = latest_reminder(engine, ids["plan"], datetime(2020, 7, 7, 8, 0, tzinfo=WIB), ids["sari"])
     overdue = latest_reminder(engine, ids["plan"], datetime(2020, 7, 9, 8, 0, tzinfo=WIB), ids["sari"])
     with Session(engine) as session:
-        assert "Hari ini batas akhir laporan TW II 2020</b> (7 Juli 2020)" in render_reminder(
+        assert "Hari ini batas akhir laporan TW II 2020</b> (7 Juli 2020)" in sent_reminder(
             last_call, session=session, calendar=CAL)[0]
-        late_text = render_reminder(overdue, session=session, calendar=CAL)[0]
+        late_text = sent_reminder(overdue, session=session, calendar=CAL)[0]
         assert "Laporan Anda terlambat" in late_text and "7 Juli 2020" in late_text
-        english = render_reminder(overdue, session=session, calendar=CAL, lang="en")[0]
+        english = sent_reminder(overdue, session=session, calendar=CAL, lang="en")[0]
         assert "Your report is late" in english and "July 7, 2020" in english
 
 
@@ -237,7 +237,7 @@ def test_user_supplied_names_are_escaped(world):
         session.get(Kegiatan, ids["teknis"]).name = "Rapat <Koordinasi> & Evaluasi"
     reminder = latest_reminder(engine, ids["plan"], H7, ids["budi"])
     with Session(engine) as session:
-        text, _ = render_reminder(reminder, session=session, calendar=CAL)
+        text, _ = sent_reminder(reminder, session=session, calendar=CAL)
         late = render_late_list(ids["plan"], 2, session=session, calendar=CAL, limit=MESSAGE_LIMIT)
     for html in (text, late):
         assert "Rapat &lt;Koordinasi&gt; &amp; Evaluasi" in html
@@ -258,7 +258,7 @@ def test_many_kegiatan_fit_in_one_message(engine, name_length, shown):
         plan_id = b.plan.id
     reminder = latest_reminder(engine, plan_id, H7, pic.id)
     with Session(engine) as session:
-        text, listed = render_reminder(reminder, session=session, calendar=CAL)
+        text, listed = sent_reminder(reminder, session=session, calendar=CAL)
     assert len(text) <= 4096
     assert listed == kegiatan_ids[: len(listed)] and 0 < len(listed) < 40
     if shown is not None:
