@@ -28,6 +28,7 @@ from bot.db import make_engine, unit_of_work  # noqa: E402
 from bot.domain.digest import build_digest  # noqa: E402
 from bot.domain.scoring import score_plan_from_db  # noqa: E402
 from bot.domain.workbook import build_workbook  # noqa: E402
+from bot.telegram.sending import split_message  # noqa: E402
 
 
 def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
@@ -64,7 +65,7 @@ def run(backend: str, n_kegiatan: int, quarter: int, repeat: int) -> list[tuple[
             rows.append(("load + score plan", score_s, ""))
             digest_s, digest = timed(lambda: build_digest(plan_id, quarter, session=session), repeat)
             rows.append(("digest (load + score + render)", digest_s,
-                         f"{len(digest.messages)} messages, {sum(len(m) for m in digest.messages):,} chars"))
+                         f"{len(split_message(digest.text))} messages, {len(digest.text):,} chars"))
             chart_s, png = timed(lambda: achievement_chart(score, quarter), repeat)
             rows.append(("chart (from the score)", chart_s, f"{len(png):,} bytes PNG"))
             wb_s, xlsx = timed(lambda: build_workbook(plan_id, quarter, session=session), 1)

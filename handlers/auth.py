@@ -11,6 +11,7 @@ from telegram.ext import ContextTypes, ConversationHandler
 
 from bot.domain.people import Actor, Role, resolve_actor
 from bot.text.render import render
+from bot.telegram import commands
 from bot.telegram.services import services_of
 
 log = logging.getLogger("rapk.auth")
@@ -104,6 +105,20 @@ def require(*roles: Role, private_only: bool = False, conversation_end: bool = F
                 return ConversationHandler.END if conversation_end else None
             return await callback(update, context, actor)
 
+        return wrapper
+
+    return decorate
+
+
+def command(name: str, *, conversation_end: bool = False):
+    """Decorator for a command's handler: roles and private-only from the commands table
+    (bot/telegram/commands.py). The handler is tagged so handlers.registry can check the binding."""
+    entry = commands.BY_NAME[name]
+    checked = require(*sorted(entry.roles), private_only=entry.private_only, conversation_end=conversation_end)
+
+    def decorate(callback):
+        wrapper = checked(callback)
+        wrapper.rapk_command = entry.name
         return wrapper
 
     return decorate

@@ -7,7 +7,7 @@ and the state in the database (persistent conversation), so a restart resumes mi
 import secrets
 from decimal import Decimal
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
@@ -26,8 +26,9 @@ from bot.text.render import labels, message, render
 from bot.domain.obligations import due_for_person
 from bot.domain.reporting import ReportError, Submission, load_form, save_report
 from bot.telegram.services import services_of
-from handlers.auth import require
-from bot.telegram.sending import ack, close_question, say, short
+from handlers.auth import command, require
+from bot.telegram import callbacks as cb
+from bot.telegram.sending import ack, close_question, keyboard as _kb, say, short
 from models import Kegiatan
 
 PICK, AKSI, AKSI_CONFIRM, BUDGET, BUDGET_CONFIRM, INDICATOR, KENDALA, TINDAK, EVIDENCE, SUMMARY, EDIT_PICK = range(11)
@@ -42,11 +43,6 @@ MAX_EVIDENCE = 10
 
 def _buttons(lang: str) -> dict[str, str]:
     return labels("lapor_buttons", lang)
-
-
-def _kb(rows) -> InlineKeyboardMarkup:
-    return InlineKeyboardMarkup([[InlineKeyboardButton(text, callback_data=data) for text, data in row]
-                                 for row in rows])
 
 
 def _calendar(context) -> ReportingCalendar:
@@ -96,7 +92,7 @@ def _quarter_of(kegiatan_id: int, *, session, settings, now) -> int:
     return quarter_served_for(kegiatan.plan_id if kegiatan else None, session=session, settings=settings, now=now)
 
 
-@require(Role.PIC, private_only=True, conversation_end=True)
+@command("lapor", conversation_end=True)
 async def lapor(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """/lapor: show the PIC's kegiatan for the reporting quarter with their status."""
     return await _show_pick(update, context, actor, quarter=None)
@@ -114,11 +110,11 @@ async def _show_pick(update, context, actor, quarter: int | None) -> int:
     late = calendar.is_late(plan.year, quarter, services.now())
     b = _buttons(services.lang)
     rows = [[(short(("🔒 " if s.locked else "✅ " if s.complete else "📝 ") + s.kegiatan_name),
-              f"lp:k:{s.kegiatan_id}:{quarter}")]
+              cb.LP_KEGIATAN.build(kegiatan=s.kegiatan_id, quarter=quarter))]
             for s in statuses]
     if other:
-        rows.append([(b["other_quarter"].replace("{q}", quarter_label(q)), f"lp:q:{q}") for q in other])
-    rows.append([(b["cancel"], "lp:x")])
+        rows.append([(b["other_quarter"].replace("{q}", quarter_label(q)), cb.LP_QUARTER.build(quarter=q)) for q in other])
+    rows.append([(b["cancel"], cb.LP_CANCEL.build())])
     await say(update, context, render("lapor_pick", services.lang, statuses=statuses, quarter=quarter, year=plan.year,
                               deadline=deadline, late=late), _kb(rows))
     return PICK
@@ -127,7 +123,8 @@ async def _show_pick(update, context, actor, quarter: int | None) -> int:
 @require(Role.PIC, conversation_end=True)
 async def switch_quarter(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """Another (past, still open) quarter: list the kegiatan for it."""
-    quarter = int(update.callback_query.data.split(":")[2])
+    press = cb.LP_QUARTER.parse(update.callback_query.data)
+    quarter = press.quarter if press else 0
     return await _show_pick(update, context, actor, quarter=quarter if 1 <= quarter <= 4 else None)
 
 
@@ -135,11 +132,10 @@ async def switch_quarter(update: Update, context: ContextTypes.DEFAULT_TYPE, act
 async def pick_kegiatan(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """A kegiatan was picked (from the list or a reminder's «Lapor sekarang»): start or review its report."""
     services = services_of(context)
-    parts = update.callback_query.data.split(":")
-    try:
-        kegiatan_id = int(parts[2] if parts[0] == "lp" else parts[1])
-        quarter = int(parts[3]) if parts[0] == "lp" and len(parts) > 3 else None
-    except (IndexError, ValueError):
+    data = update.callback_query.data
+    press = cb.LP_KEGIATAN.parse(data) or cb.REPORT.parse(data)
+    kegiatan_id, quarter = (press.kegiatan, getattr(press, "quarter", None)) if press else (None, None)
+    if press is None:
         await ack(update, context, render("stale_button", services.lang), alert=True)
         return ConversationHandler.END
     if quarter is None or not 1 <= quarter <= 4:
@@ -194,7 +190,7 @@ async def _ask_aksi(update, context) -> int:
     item = draft["aksi"][draft["idx"]]
     b = _buttons(lang)
     await say(update, context, render("lapor_aksi", lang, item=item, index=draft["idx"] + 1, total=len(draft["aksi"])),
-               _kb([[(b["equal_target"], "lp:a:eq"), (b["zero"], "lp:a:0")], [(b["skip"], "lp:a:skip")]]))
+               _kb([[(b["equal_target"], cb.LP_AKSI.build(choice="eq")), (b["zero"], cb.LP_AKSI.build(choice="0"))], [(b["skip"], cb.LP_AKSI.build(choice="skip"))]]))
     return AKSI
 
 
@@ -225,7 +221,7 @@ async def aksi_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         b = _buttons(lang)
         await update.effective_message.reply_text(
             render("lapor_confirm_value", lang, item=item, value=value, why=why),
-            reply_markup=_kb([[(b["yes_correct"], "lp:ok"), (b["retype"], "lp:redo")]]))
+            reply_markup=_kb([[(b["yes_correct"], cb.LP_AKSI_CONFIRM.build(choice="ok")), (b["retype"], cb.LP_AKSI_CONFIRM.build(choice="redo"))]]))
         return AKSI_CONFIRM
     item["new"] = [value, text]
     draft["idx"] += 1
@@ -236,7 +232,7 @@ async def aksi_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     """Quick answers: equal to target, zero, or skip (leave it for later)."""
     draft = context.user_data[DRAFT]
     item = draft["aksi"][draft["idx"]]
-    choice = update.callback_query.data.split(":")[2]
+    choice = cb.LP_AKSI.parse(update.callback_query.data).choice
     await close_question(update, context)
     if choice == "eq" and item["target_value"] is not None:
         item["new"] = [item["target_value"], item["target_raw"]]
@@ -251,7 +247,7 @@ async def aksi_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     draft = context.user_data[DRAFT]
     await close_question(update, context)
     pending, draft["pending"] = draft["pending"], None
-    if update.callback_query.data == "lp:ok" and pending:
+    if cb.LP_AKSI_CONFIRM.parse(update.callback_query.data) == ("ok",) and pending:
         draft["aksi"][draft["idx"]]["new"] = pending
         draft["idx"] += 1
         return await _next_step(update, context, AKSI)
@@ -263,7 +259,7 @@ async def _ask_budget(update, context) -> int:
     draft = context.user_data[DRAFT]
     b = _buttons(lang)
     await say(update, context, render("lapor_budget", lang, draft=draft, current=_current(draft, "budget")),
-               _kb([[(b["no_spending"], "lp:b:0")]]))
+               _kb([[(b["no_spending"], cb.LP_BUDGET_ZERO.build())]]))
     return BUDGET
 
 
@@ -282,7 +278,7 @@ async def budget_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
         b = _buttons(lang)
         await update.effective_message.reply_text(
             render("lapor_confirm_budget", lang, amount=amount, left=left, budget=draft["budget"]),
-            reply_markup=_kb([[(b["yes_correct"], "lp:bok"), (b["retype"], "lp:bredo")]]))
+            reply_markup=_kb([[(b["yes_correct"], cb.LP_BUDGET_CONFIRM.build(choice="bok")), (b["retype"], cb.LP_BUDGET_CONFIRM.build(choice="bredo"))]]))
         return BUDGET_CONFIRM
     draft["budget_new"] = amount
     return await _next_step(update, context, INDICATOR)
@@ -301,7 +297,7 @@ async def budget_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     draft = context.user_data[DRAFT]
     await close_question(update, context)
     pending, draft["pending"] = draft["pending"], None
-    if update.callback_query.data == "lp:bok" and pending:
+    if cb.LP_BUDGET_CONFIRM.parse(update.callback_query.data) == ("bok",) and pending:
         draft["budget_new"] = pending[0]
         return await _next_step(update, context, INDICATOR)
     return await _ask_budget(update, context)
@@ -313,7 +309,7 @@ async def _ask_indicator(update, context) -> int:
     item = draft["indicators"][draft["ind_idx"]]
     b = _buttons(lang)
     await say(update, context, render("lapor_indicator", lang, item=item, index=draft["ind_idx"] + 1,
-                              total=len(draft["indicators"])), _kb([[(b["skip"], "lp:i:skip")]]))
+                              total=len(draft["indicators"])), _kb([[(b["skip"], cb.LP_INDICATOR_SKIP.build())]]))
     return INDICATOR
 
 
@@ -346,7 +342,7 @@ async def _ask_text(update, context, state: int) -> int:
     key = "kendala" if state == KENDALA else "tindak"
     b = _buttons(lang)
     await say(update, context, render("lapor_text", lang, field=key, current=_current(draft, key)),
-               _kb([[(b["none"], f"lp:n:{key}")]]))
+               _kb([[(b["none"], cb.LP_NONE.build(key=key))]]))
     return state
 
 
@@ -373,7 +369,7 @@ async def tindak_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
 async def text_none(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """«Tidak ada» for obstacles or follow-up."""
     await close_question(update, context)
-    key = update.callback_query.data.split(":")[2]
+    key = cb.LP_NONE.parse(update.callback_query.data).key
     draft = context.user_data[DRAFT]
     draft[f"{key}_new"] = ""
     return await _next_step(update, context, TINDAK if key == "kendala" else EVIDENCE)
@@ -384,7 +380,7 @@ async def _ask_evidence(update, context) -> int:
     draft = context.user_data[DRAFT]
     b = _buttons(lang)
     await say(update, context, render("lapor_evidence", lang, stored=draft["evidence_stored"], added=len(draft["evidence"])),
-               _kb([[(b["evidence_done"], "lp:e:done")]]))
+               _kb([[(b["evidence_done"], cb.LP_EVIDENCE_DONE.build())]]))
     return EVIDENCE
 
 
@@ -409,7 +405,7 @@ async def evidence_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
         draft["evidence"].append(item)
     b = _buttons(lang)
     await message.reply_text(render("lapor_evidence_added", lang, count=len(draft["evidence"]), item=item),
-                             reply_markup=_kb([[(b["evidence_done"], "lp:e:done")]]))
+                             reply_markup=_kb([[(b["evidence_done"], cb.LP_EVIDENCE_DONE.build())]]))
     return EVIDENCE
 
 
@@ -433,7 +429,7 @@ async def _show_summary(update, context) -> int:
     b = _buttons(lang)
     await say(update, context, render("lapor_summary", lang, draft=draft, budget=_current(draft, "budget"),
                               kendala=_current(draft, "kendala"), tindak=_current(draft, "tindak")),
-               _kb([[(b["save"], f"lp:save:{draft['token']}"), (b["edit"], "lp:edit")], [(b["cancel"], "lp:x")]]))
+               _kb([[(b["save"], cb.LP_SAVE.build(token=draft["token"])), (b["edit"], cb.LP_EDIT.build())], [(b["cancel"], cb.LP_CANCEL.build())]]))
     return SUMMARY
 
 
@@ -453,7 +449,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     services = services_of(context)
     query = update.callback_query
     draft = context.user_data.get(DRAFT)
-    if draft is None or query.data != f"lp:save:{draft['token']}":
+    if draft is None or cb.LP_SAVE.parse(query.data) != (draft["token"],):
         return await already_saved(update, context)
     await close_question(update, context)
     calendar = _calendar(context)
@@ -461,7 +457,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     late = calendar.is_late(draft["year"], draft["quarter"], now)
     try:
         result = await services.db(save_report, _submission(draft), person_id=actor.person_id,
-                                   actor_label=actor.name or str(actor.telegram_user_id), now=now, late=late)
+                                   actor_label=actor.label, now=now, late=late)
     except ReportError as exc:
         await query.message.reply_text(render("lapor_refused", services.lang, code=exc.code))
         context.user_data.pop(DRAFT, None)
@@ -488,11 +484,11 @@ async def edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     draft = context.user_data[DRAFT]
     await close_question(update, context)
     b = _buttons(lang)
-    rows = [[(short(f"{b['aksi']} {a['no']}. {a['name']}"), f"lp:ed:a:{i}")] for i, a in enumerate(draft["aksi"])]
-    rows.append([(b["budget"], "lp:ed:b")])
-    rows += [[(f"{b['indicator']} {i + 1}", f"lp:ed:i:{i}")] for i in range(len(draft["indicators"]))]
-    rows.append([(b["kendala"], "lp:ed:n"), (b["tindak"], "lp:ed:t")])
-    rows.append([(b["evidence"], "lp:ed:e"), (b["back"], "lp:ed:back")])
+    rows = [[(short(f"{b['aksi']} {a['no']}. {a['name']}"), cb.LP_EDIT_ITEM.build(what="a", index=i))] for i, a in enumerate(draft["aksi"])]
+    rows.append([(b["budget"], cb.LP_EDIT_PART.build(what="b"))])
+    rows += [[(f"{b['indicator']} {i + 1}", cb.LP_EDIT_ITEM.build(what="i", index=i))] for i in range(len(draft["indicators"]))]
+    rows.append([(b["kendala"], cb.LP_EDIT_PART.build(what="n")), (b["tindak"], cb.LP_EDIT_PART.build(what="t"))])
+    rows.append([(b["evidence"], cb.LP_EDIT_PART.build(what="e")), (b["back"], cb.LP_EDIT_PART.build(what="back"))])
     await update.callback_query.message.reply_text(render("lapor_edit_pick", lang), reply_markup=_kb(rows))
     return EDIT_PICK
 
@@ -500,16 +496,14 @@ async def edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 async def edit_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Jump to one item's question; after it the summary card comes back."""
     draft = context.user_data[DRAFT]
-    parts = update.callback_query.data.split(":")
+    data = update.callback_query.data
+    press = cb.LP_EDIT_ITEM.parse(data) or cb.LP_EDIT_PART.parse(data)
     await close_question(update, context)
-    what = parts[2]
+    what = press.what if press else "back"
     if what == "back":
         return await _show_summary(update, context)
     draft["editing"] = True
-    try:
-        index = int(parts[3]) if len(parts) > 3 else 0
-    except ValueError:
-        index = 0
+    index = getattr(press, "index", 0)
     if what == "a" and 0 <= index < len(draft["aksi"]):
         draft["idx"] = index
         return await _ask_aksi(update, context)
@@ -557,33 +551,33 @@ def build() -> ConversationHandler:
         entry_points=[
             CommandHandler("lapor", lapor),
             CommandHandler("start", lapor, filters=filters.Regex(r"^/start lapor$")),
-            CallbackQueryHandler(pick_kegiatan, pattern=r"^lapor:\d+$"),
+            CallbackQueryHandler(pick_kegiatan, pattern=cb.REPORT.pattern),
         ],
         states={
-            PICK: [CallbackQueryHandler(pick_kegiatan, pattern=r"^lp:k:\d+:\d$"),
-                   CallbackQueryHandler(switch_quarter, pattern=r"^lp:q:\d$")],
-            AKSI: [MessageHandler(text, aksi_value), CallbackQueryHandler(aksi_button, pattern=r"^lp:a:(eq|0|skip)$")],
-            AKSI_CONFIRM: [CallbackQueryHandler(aksi_confirm, pattern=r"^lp:(ok|redo)$")],
-            BUDGET: [MessageHandler(text, budget_value), CallbackQueryHandler(budget_button, pattern=r"^lp:b:0$")],
-            BUDGET_CONFIRM: [CallbackQueryHandler(budget_confirm, pattern=r"^lp:(bok|bredo)$")],
+            PICK: [CallbackQueryHandler(pick_kegiatan, pattern=cb.LP_KEGIATAN.pattern),
+                   CallbackQueryHandler(switch_quarter, pattern=cb.LP_QUARTER.pattern)],
+            AKSI: [MessageHandler(text, aksi_value), CallbackQueryHandler(aksi_button, pattern=cb.LP_AKSI.pattern)],
+            AKSI_CONFIRM: [CallbackQueryHandler(aksi_confirm, pattern=cb.LP_AKSI_CONFIRM.pattern)],
+            BUDGET: [MessageHandler(text, budget_value), CallbackQueryHandler(budget_button, pattern=cb.LP_BUDGET_ZERO.pattern)],
+            BUDGET_CONFIRM: [CallbackQueryHandler(budget_confirm, pattern=cb.LP_BUDGET_CONFIRM.pattern)],
             INDICATOR: [MessageHandler(text, indicator_value),
-                        CallbackQueryHandler(indicator_skip, pattern=r"^lp:i:skip$")],
-            KENDALA: [MessageHandler(text, kendala_text), CallbackQueryHandler(text_none, pattern=r"^lp:n:kendala$")],
-            TINDAK: [MessageHandler(text, tindak_text), CallbackQueryHandler(text_none, pattern=r"^lp:n:tindak$")],
+                        CallbackQueryHandler(indicator_skip, pattern=cb.LP_INDICATOR_SKIP.pattern)],
+            KENDALA: [MessageHandler(text, kendala_text), CallbackQueryHandler(text_none, pattern=f"^{cb.LP_NONE.build(key='kendala')}$")],
+            TINDAK: [MessageHandler(text, tindak_text), CallbackQueryHandler(text_none, pattern=f"^{cb.LP_NONE.build(key='tindak')}$")],
             EVIDENCE: [MessageHandler(filters.PHOTO | filters.Document.PDF | filters.Document.IMAGE, evidence_file),
-                       CallbackQueryHandler(evidence_done, pattern=r"^lp:e:done$"),
+                       CallbackQueryHandler(evidence_done, pattern=cb.LP_EVIDENCE_DONE.pattern),
                        MessageHandler(~filters.COMMAND, evidence_wrong_type)],
-            SUMMARY: [CallbackQueryHandler(save, pattern=r"^lp:save:"),
-                      CallbackQueryHandler(edit_menu, pattern=r"^lp:edit$")],
-            EDIT_PICK: [CallbackQueryHandler(edit_pick, pattern=r"^lp:ed:")],
+            SUMMARY: [CallbackQueryHandler(save, pattern=cb.LP_SAVE_ANY),
+                      CallbackQueryHandler(edit_menu, pattern=cb.LP_EDIT.pattern)],
+            EDIT_PICK: [CallbackQueryHandler(edit_pick, pattern=cb.LP_EDIT_ANY)],
         },
         fallbacks=[
             CommandHandler("batal", cancel),
-            CallbackQueryHandler(cancel, pattern=r"^lp:x$"),
-            CallbackQueryHandler(already_saved, pattern=r"^lp:save:"),
+            CallbackQueryHandler(cancel, pattern=cb.LP_CANCEL.pattern),
+            CallbackQueryHandler(already_saved, pattern=cb.LP_SAVE_ANY),
             MessageHandler(filters.ALL & ~filters.COMMAND, unexpected),
             # Only /lapor's own buttons: an admin's /pic or /target buttons still reach their handlers.
-            CallbackQueryHandler(unexpected, pattern=r"^(lp|lapor):"),
+            CallbackQueryHandler(unexpected, pattern=cb.prefix(cb.LP, "lapor")),
         ],
     )
 

@@ -5,7 +5,7 @@ member in a private chat; in another group the commands point to the private cha
 agency's numbers never land in a chat they do not belong to. Thin: parse the TW argument, build
 in worker threads (scoring and openpyxl through services.db, matplotlib through to_thread), send.
 
-The drill-down buttons are stateless (`rk:p:<program>:<q>`, `rk:k:<kegiatan>:<q>`, `rk:d:<plan>:<q>`):
+The drill-down buttons are stateless (bot.telegram.callbacks.DRILL: `rk:<p|k|d>:<id>:<q>`):
 each press checks the role again and that the id belongs to a plan leadership is served
 (bot.domain.period.served_plans); anything else is refused with an alert and nothing is shown.
 """
@@ -18,18 +18,19 @@ from telegram.error import BadRequest
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.domain.calendar import ReportingCalendar
-from bot.domain.digest import Digest, build_digest, kegiatan_detail, parse_callback, program_detail
+from bot.domain.digest import Digest, build_digest, kegiatan_detail, program_detail
 from bot.text.formatting import quarter_label
 from bot.domain.people import Role
 from bot.text.render import labels, render
 from bot.domain.scoring import score_plan_from_db
 from bot.telegram.services import services_of
 from bot.domain.workbook import build_workbook
-from handlers.auth import open_private_chat_hint, require
+from handlers.auth import command as auth_command, open_private_chat_hint, require
 from bot.text.formatting import parse_quarter
-from bot.telegram.sending import ack
+from bot.telegram import callbacks as cb
+from bot.telegram.sending import ack, drill_keyboard, split_message
 from bot.domain.period import served_period, served_plans
-from jobs.digest import COMMAND, build_report, caption, keyboard, send_report
+from jobs.digest import COMMAND, build_report, caption, send_report
 from models import Kegiatan, Program
 
 def _calendar(context) -> ReportingCalendar:
@@ -73,7 +74,7 @@ def leadership_command(command: str):
     and the quarter asked for (`/<command> [TW]`) resolved before the callback runs."""
 
     def decorate(callback):
-        @require(Role.LEADERSHIP, Role.ADMIN)
+        @auth_command(command)
         @functools.wraps(callback)
         async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
             target = await _command_target(update, context, command)
@@ -129,7 +130,7 @@ async def drill_down(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) 
     """A digest button: the message becomes the program's or kegiatan's detail (or the digest again)."""
     services = services_of(context)
     query = update.callback_query
-    parsed = parse_callback(query.data)
+    parsed = cb.DRILL.parse(query.data)
     view = None
     if parsed is not None:
         view = await services.db(_drill_down, *parsed, settings=services.settings, calendar=_calendar(context),
@@ -139,8 +140,9 @@ async def drill_down(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) 
         return
     await ack(update, context)
     # The digest's last part carries the buttons; a detail too long for one message continues below it.
-    first, *rest = view.messages[-1:] if parsed[0] == "d" else view.messages
-    markup = keyboard(view.buttons)
+    messages = split_message(view.text)
+    first, *rest = messages[-1:] if parsed.kind == "d" else messages
+    markup = drill_keyboard(view.buttons)
     try:
         await query.edit_message_text(first, reply_markup=None if rest else markup)
     except BadRequest as exc:  # the same button pressed twice: Telegram refuses an edit that changes nothing
@@ -154,4 +156,4 @@ def register(application: Application) -> None:
     """Attach /ringkasan, /ekspor and the digest's buttons (called once from handlers.registry.register)."""
     application.add_handler(CommandHandler("ringkasan", ringkasan))
     application.add_handler(CommandHandler("ekspor", ekspor))
-    application.add_handler(CallbackQueryHandler(drill_down, pattern=r"^rk:"))
+    application.add_handler(CallbackQueryHandler(drill_down, pattern=cb.prefix(cb.RK)))

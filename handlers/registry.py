@@ -1,10 +1,13 @@
 """Where every handler is attached to the application, in order.
 
-Every handler is registered here, explicitly, in one place.
+Every handler is registered here, explicitly, in one place; `check_commands` then holds the
+registered commands to the commands table (bot/telegram/commands.py).
 """
 
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, \
+    MessageHandler, filters
 
+from bot.telegram import callbacks as cb, commands
 from handlers import errors, lapor, leadership, reminders, start, status
 from handlers.admin import console as admin, pic as pic_admin
 
@@ -13,8 +16,8 @@ def register(application: Application) -> None:
     """Attach every handler to the application."""
     # Conversations first: while one runs, its states see the user's messages before anything else.
     application.add_handler(lapor.build())
-    application.add_handler(CallbackQueryHandler(lapor.saved_outside, pattern=r"^lp:save:"))
-    application.add_handler(CallbackQueryHandler(lapor.stale_outside, pattern=r"^lp:"))
+    application.add_handler(CallbackQueryHandler(lapor.saved_outside, pattern=cb.LP_SAVE_ANY))
+    application.add_handler(CallbackQueryHandler(lapor.stale_outside, pattern=cb.prefix(cb.LP)))
     reminders.register(application)
     admin.register(application)
     leadership.register(application)
@@ -26,12 +29,53 @@ def register(application: Application) -> None:
     application.add_handler(CommandHandler("status", status.status))
 
     application.add_handler(CommandHandler("pic", pic_admin.pic_command))
-    application.add_handler(CallbackQueryHandler(pic_admin.pic_callback, pattern=r"^pic:"))
+    application.add_handler(CallbackQueryHandler(pic_admin.pic_callback, pattern=cb.prefix(cb.PIC)))
     application.add_handler(CommandHandler("undang", pic_admin.undang_command))
-    application.add_handler(CallbackQueryHandler(pic_admin.undang_callback, pattern=r"^inv:"))
+    application.add_handler(CallbackQueryHandler(pic_admin.undang_callback, pattern=cb.prefix(cb.INV)))
 
     # Last: anything else in a private chat gets a hint, never silence.
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED,
                                            start.unknown_private_text))
     application.add_handler(CallbackQueryHandler(start.stale_callback))
     application.add_error_handler(errors.on_error)
+    check_commands(application)
+
+
+def _walk(handlers):
+    for handler in handlers:
+        if isinstance(handler, ConversationHandler):
+            yield from _walk([*handler.entry_points, *(h for hs in handler.states.values() for h in hs),
+                              *handler.fallbacks])
+        else:
+            yield handler
+
+
+def all_handlers(application: Application) -> list[BaseHandler]:
+    """Every handler of the application, those inside conversations too."""
+    return list(_walk([h for group in application.handlers.values() for h in group]))
+
+
+def command_handlers(application: Application) -> list[CommandHandler]:
+    return [h for h in all_handlers(application) if isinstance(h, CommandHandler)]
+
+
+def check_commands(application: Application) -> None:
+    """Fail loudly (at start-up and in every test) when the handlers and the commands table disagree:
+    a table entry without a handler, a registered command missing from the table, or a command whose
+    handler does not take its roles from the table (handlers.auth.command)."""
+    handlers = command_handlers(application)
+    registered = {name for h in handlers for name in h.commands}
+    table = commands.all_names()
+    problems = [f"/{n} is in bot/telegram/commands.py but has no handler" for n in sorted(table - registered)]
+    problems += [f"/{n} has a handler but no row in bot/telegram/commands.py" for n in sorted(registered - table)]
+    for h in handlers:
+        tag = getattr(h.callback, "rapk_command", None)
+        for name in h.commands & table:
+            entry = commands.BY_NAME[name]
+            if entry.roles and tag is None:
+                problems.append(f"/{name}: its handler {h.callback.__qualname__} is not bound with "
+                                "handlers.auth.command, so the table's roles would not apply")
+            elif tag is not None and commands.BY_NAME[tag].roles != entry.roles and entry.roles:
+                problems.append(f"/{name}: bound to the handler of /{tag}, which needs other roles")
+    if problems:
+        raise RuntimeError("commands table and handlers disagree:\n  " + "\n  ".join(problems))

@@ -22,22 +22,18 @@ from telegram.ext import (
 
 from bot.domain.calendar import ReportingCalendar, weekday_date
 from bot.domain.outbox import (
-    MAX_LEAVE_DAYS,
     MAX_NAMES,
-    LeaveDateError,
     clear_unreachable,
     create_manual_reminders,
     manual_summary,
-    on_leave_until,
-    parse_leave_date,
     schedule_overview,
-    set_leave,
     unreachable_telegram_ids,
 )
-from bot.domain.people import Role
+from bot.domain.people import MAX_LEAVE_DAYS, LeaveDateError, Role, on_leave_until, parse_leave_date, set_paused
 from bot.text.render import labels, render
+from bot.telegram import callbacks as cb
 from bot.telegram.services import services_of
-from handlers.auth import require
+from handlers.auth import command, require
 from bot.telegram.sending import ack, keyboard, say
 from jobs.reminders import UNREACHABLE_IDS, dispatch
 
@@ -61,7 +57,7 @@ def _listed(names: list[str]) -> dict:
 
 # -- /ingatkan ------------------------------------------------------------------------------------
 
-@require(Role.ADMIN, private_only=True)
+@command("ingatkan")
 async def ingatkan(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/ingatkan [nomor-kegiatan]: send the due reminders now (everyone, or one kegiatan's PICs), then report."""
     services = services_of(context)
@@ -69,7 +65,7 @@ async def ingatkan(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) ->
     ref = " ".join(context.args or []).strip()[:200] or None
     batch = await services.db(create_manual_reminders, services.now(), settings=services.settings,
                               calendar=_calendar(context), kegiatan_ref=ref, actor_telegram_id=actor.telegram_user_id,
-                              actor_label=actor.name or str(actor.telegram_user_id))
+                              actor_label=actor.label)
     message = update.effective_message
     if batch.problem == "no_plan":
         await message.reply_text(render("no_plan", lang))
@@ -90,7 +86,7 @@ async def ingatkan(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) ->
 
 # -- /jadwal --------------------------------------------------------------------------------------
 
-@require(Role.ADMIN, private_only=True)
+@command("jadwal")
 async def jadwal(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/jadwal: the reporting quarter's reminder schedule and the state of the outbox."""
     services = services_of(context)
@@ -103,10 +99,10 @@ async def jadwal(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> N
 
 def _cuti_keyboard(lang: str, on_leave: bool) -> InlineKeyboardMarkup:
     b = labels("cuti_buttons", lang)
-    return keyboard([[(b["end"], "cuti:end")] if on_leave else [], [(b["cancel"], "cuti:x")]])
+    return keyboard([[(b["end"], cb.CUTI_END.build())] if on_leave else [], [(b["cancel"], cb.CUTI_CANCEL.build())]])
 
 
-@require(Role.PIC, private_only=True, conversation_end=True)
+@command("cuti", conversation_end=True)
 async def cuti(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """/cuti [tanggal | selesai]: ask until when the PIC is on leave (or take the date, or end the leave)."""
     services = services_of(context)
@@ -147,8 +143,8 @@ async def _take_date(update: Update, context, actor, text: str) -> int:
         await say(update, context, render("cuti_bad_date", services.lang, code=exc.code, text=text[:50],
                                           max_days=MAX_LEAVE_DAYS, **exc.detail))
         return UNTIL
-    await services.db(set_leave, actor.person_id, until, now=services.now(), actor_telegram_id=actor.telegram_user_id,
-                      actor_label=actor.name or "")
+    await services.db(set_paused, actor.person_id, until, today=_today(context), now=services.now(),
+                      **actor.audit_fields)
     await say(update, context, render("cuti_result", services.lang, what="set",
                                       until=weekday_date(until, services.lang)))
     return ConversationHandler.END
@@ -158,8 +154,8 @@ async def _end_leave(update: Update, context, actor) -> int:
     services = services_of(context)
     current = await services.db(on_leave_until, actor.person_id, _today(context))
     if current is not None:
-        await services.db(set_leave, actor.person_id, None, now=services.now(),
-                          actor_telegram_id=actor.telegram_user_id, actor_label=actor.name or "")
+        await services.db(set_paused, actor.person_id, None, today=_today(context), now=services.now(),
+                          **actor.audit_fields)
     await say(update, context, render("cuti_result", services.lang, what="ended" if current else "not_on_leave",
                                       until=current and weekday_date(current, services.lang)))
     return ConversationHandler.END
@@ -195,11 +191,11 @@ def build_cuti() -> ConversationHandler:
         entry_points=[CommandHandler("cuti", cuti)],
         states={
             UNTIL: [MessageHandler(filters.TEXT & ~filters.COMMAND, cuti_date),
-                    CallbackQueryHandler(cuti_end, pattern=r"^cuti:end$")],
+                    CallbackQueryHandler(cuti_end, pattern=cb.CUTI_END.pattern)],
         },
         fallbacks=[
             CommandHandler("batal", cuti_cancel),
-            CallbackQueryHandler(cuti_cancel, pattern=r"^cuti:x$"),
+            CallbackQueryHandler(cuti_cancel, pattern=cb.CUTI_CANCEL.pattern),
             MessageHandler(filters.ALL & ~filters.COMMAND, cuti_unexpected),
             CallbackQueryHandler(cuti_unexpected),
         ],
@@ -237,6 +233,6 @@ def register(application: Application) -> None:
     """Attach the reminder handlers (called from handlers.registry.register, after /lapor)."""
     application.add_handler(TypeHandler(Update, reachable_again), group=-1)
     application.add_handler(build_cuti())
-    application.add_handler(CallbackQueryHandler(cuti_stale, pattern=r"^cuti:"))
+    application.add_handler(CallbackQueryHandler(cuti_stale, pattern=cb.prefix(cb.CUTI)))
     application.add_handler(CommandHandler("ingatkan", ingatkan))
     application.add_handler(CommandHandler("jadwal", jadwal))

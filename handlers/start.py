@@ -7,7 +7,7 @@ from bot.domain.people import RedeemStatus, Role, redeem_invite
 from bot.domain.period import home_summary
 from bot.text.render import render
 from bot.telegram.services import services_of
-from handlers.auth import get_actor, open_private_chat_hint, require
+from handlers.auth import command, get_actor, open_private_chat_hint
 
 # Deep-link payloads that are commands rather than invite tokens (from the group hint button).
 COMMAND_PAYLOADS = {"lapor", "status", "bantuan"}
@@ -49,7 +49,7 @@ async def redeem(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str)
     )
 
 
-@require()
+@command("bantuan")
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """What this role can do, in plain words."""
     services = services_of(context)

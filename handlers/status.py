@@ -1,16 +1,17 @@
 """/status: the PIC's kegiatan, what is due, what is done, and the deadline."""
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.calendar import ReportingCalendar
-from bot.domain.people import Role
 from bot.text.render import labels, render
 from bot.domain.obligations import due_for_person
 from bot.domain.period import served_period
 from bot.domain.reporting import load_form
 from bot.telegram.services import services_of
-from handlers.auth import require
+from bot.telegram import callbacks as cb
+from bot.telegram.sending import keyboard, short
+from handlers.auth import command
 
 
 def _forms(*, session, person_id, settings, now):
@@ -22,7 +23,7 @@ def _forms(*, session, person_id, settings, now):
     return period, [load_form(k.kegiatan_id, period.quarter, session=session) for k in due]
 
 
-@require(Role.PIC, private_only=True)
+@command("status")
 async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """Per kegiatan: reported k of n aksi, budget, and the outstanding targets."""
     services = services_of(context)
@@ -39,9 +40,8 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> N
     markup = None
     if open_forms:
         label = labels("reminder_buttons", services.lang).get("report_now", "Lapor sekarang")
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(f"{label}: {f.kegiatan_name[:30]}",
-                                                             callback_data=f"lapor:{f.kegiatan_id}")]
-                                       for f in open_forms[:8]])
+        markup = keyboard([[(f"{label}: {short(f.kegiatan_name, 31)}", cb.REPORT.build(kegiatan=f.kegiatan_id))]
+                           for f in open_forms[:8]])
     await update.effective_message.reply_text(
         render("status", services.lang, forms=forms, quarter=quarter, year=plan.year, deadline=deadline,
                late=calendar.is_late(plan.year, quarter, services.now())),

@@ -15,7 +15,8 @@ This module sends its own rows: the reminder dispatcher sends text-only kinds, a
 and messages with buttons. It claims one row at a time (bot.domain.outbox.claim_group_posts), builds the
 digest and the chart at send time in worker threads, sends the photo then the messages (buttons
 under the last one) and marks the row delivered; pending again with the outbox's backoff after a
-429, a timeout or a network error; failed after 403, «chat not found» or any other refusal.
+429, a timeout or a network error; failed after 403, «chat not found» or any other refusal
+(bot.telegram.sending.classify reads the error; a group has no person to mark unreachable).
 Stale claims of a stopped worker are recovered by the reminder dispatcher (recover_stale_claims
 covers every GroupPost). A post that fails half-way is sent whole on its retry (at-least-once,
 like the outbox's other windows).
@@ -32,7 +33,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlmodel import Session
-from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import Application, ContextTypes
 
 from bot.domain.calendar import ReportingCalendar
@@ -42,15 +43,14 @@ from bot.db import insert_ignore
 from bot.domain.digest import Digest, build_digest
 from bot.domain.obligations import as_utc
 from bot.domain.locks import quarter_locked
-from bot.domain.outbox import PENDING, claim_group_posts, mark_delivered, mark_failed, mark_retry
+from bot.domain.outbox import PENDING, UNREACHABLE_PREFIX, claim_group_posts, mark_delivered, mark_failed, mark_retry
 from bot.domain.period import reporting_periods
 from bot.text.render import render
 from bot.domain.scoring import PlanScore, score_plan_from_db
 from bot.telegram.services import Services, services_of
 from jobs import JOBS
-from bot.telegram.sending import button_column as keyboard
-from jobs.reminders import retry_seconds
-from models import GroupPost, Plan
+from bot.telegram.sending import FAILED, UNREACHABLE, classify, drill_keyboard, split_message
+from models import GroupPost
 
 log = logging.getLogger("rapk.jobs.digest")
 
@@ -61,6 +61,11 @@ LATE_LIST, WEEKLY, COMMAND = "late_list", "weekly", "command"  # why a digest is
 
 def dedupe_key(plan_id: int, quarter: int, day: date) -> str:
     return f"{DIGEST}:{plan_id}:{quarter}:{day.isoformat()}"
+
+
+def digest_day(key: str) -> date:
+    """The day a dedupe_key was made for."""
+    return date.fromisoformat(key.rsplit(":", 1)[1])
 
 
 def plan_digest_posts(now: datetime, *, session: Session, settings: Settings, calendar: ReportingCalendar) -> int:
@@ -113,9 +118,10 @@ async def build_report(services: Services, plan_id: int, quarter: int) -> Report
 async def send_report(bot, chat_id: int, report: Report, caption: str) -> None:
     """The chart with a short caption, then the digest's messages, the last carrying the drill-down buttons."""
     await bot.send_photo(chat_id, photo=report.chart, caption=caption)
-    last = len(report.digest.messages) - 1
-    for i, text in enumerate(report.digest.messages):
-        await bot.send_message(chat_id, text, reply_markup=keyboard(report.digest.buttons) if i == last else None)
+    messages = split_message(report.digest.text)
+    for i, text in enumerate(messages):
+        await bot.send_message(chat_id, text,
+                               reply_markup=drill_keyboard(report.digest.buttons) if i == len(messages) - 1 else None)
 
 
 def caption(report: Report, lang: str, *, reason: str, deadline: date | None = None) -> str:
@@ -155,7 +161,7 @@ async def _send_post(application: Application, post: GroupPost, calendar: Report
     try:
         report = await build_report(services, post.plan_id, post.quarter)
         year = report.score.year
-        day = date.fromisoformat(post.dedupe_key.rsplit(":", 1)[1])
+        day = digest_day(post.dedupe_key)
         late = calendar.late_list_date(year, post.quarter) == day
         text = caption(report, services.lang, reason=LATE_LIST if late else WEEKLY,
                        deadline=calendar.deadline(year, post.quarter))
@@ -164,17 +170,13 @@ async def _send_post(application: Application, post: GroupPost, calendar: Report
         return {"result": "failed", "error": f"render: {type(exc).__name__}: {exc}"}
     try:
         await send_report(application.bot, post.chat_id, report, text)
-    except RetryAfter as exc:
-        return {"result": "retry", "error": str(exc), "retry_after": retry_seconds(exc)}
-    except Forbidden as exc:
-        return {"result": "failed", "error": str(exc)}
-    except ChatMigrated as exc:
-        return {"result": "failed", "error": f"chat migrated to {exc.new_chat_id}"}
-    except BadRequest as exc:  # «chat not found» and any other refusal: sending again changes nothing
-        log.warning("digest post %s refused by Telegram: %s", post.id, exc)
-        return {"result": "failed", "error": str(exc)}
-    except (NetworkError, TelegramError) as exc:  # TimedOut, 5xx, connection errors
-        return {"result": "retry", "error": f"{type(exc).__name__}: {exc}"}
+    except TelegramError as exc:
+        verdict = classify(exc)
+        if verdict.result in (FAILED, UNREACHABLE):  # a group, not a person: nobody to mark; failed
+            log.warning("digest post %s refused by Telegram: %s", post.id, exc)
+            return {"result": "failed", "error": (UNREACHABLE_PREFIX if verdict.result == UNREACHABLE else "")
+                    + verdict.error}
+        return {"result": "retry", "error": verdict.error, "retry_after": verdict.retry_after}
     return {"result": "delivered"}
 
 
@@ -204,4 +206,4 @@ async def digest_job(context: ContextTypes.DEFAULT_TYPE) -> None:
 JOBS.append(("leadership_digest", digest_job, TICK_INTERVAL, 1.0))
 
 __all__ = ["COMMAND", "DIGEST", "LATE_LIST", "WEEKLY", "DigestRun", "Report", "build_report", "caption",
-           "dedupe_key", "keyboard", "plan_digest_posts", "run_digests", "send_report"]
+           "dedupe_key", "plan_digest_posts", "run_digests", "send_report"]

@@ -22,9 +22,8 @@ import time
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import timedelta
 
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import TelegramError
 from telegram.warnings import PTBUserWarning
 from telegram.ext import Application, ContextTypes
 
@@ -48,7 +47,7 @@ from bot.domain.outbox import (
     release_claims,
 )
 from bot.telegram.services import Services, services_of
-from bot.telegram.sending import button_column
+from bot.telegram.sending import BACKOFF, FAILED as REFUSED, MESSAGE_LIMIT, UNREACHABLE, button_column, classify, report_buttons
 from jobs import JOBS
 
 log = logging.getLogger("rapk.jobs.reminders")
@@ -74,12 +73,6 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", cate
 def senders_for(rate: float) -> int:
     """Concurrent sends: enough for ~100 ms round trips at `rate`, within MIN_SENDERS..MAX_SENDERS."""
     return int(min(MAX_SENDERS, max(MIN_SENDERS, rate // 3)))
-
-
-def retry_seconds(exc: RetryAfter) -> float:
-    """RetryAfter.retry_after is a number of seconds, or a timedelta with PTB_TIMEDELTA set."""
-    value = exc.retry_after
-    return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
 async def run_tick(application: Application) -> TickResult:
@@ -220,7 +213,7 @@ class _Dispatcher:
                     return
                 continue
             loaded = await self.services.db(load_outgoing, ids, posts, calendar=self.calendar,
-                                            now=self.services.now(), lang=self.services.lang)
+                                            now=self.services.now(), lang=self.services.lang, limit=MESSAGE_LIMIT)
             for item in loaded:
                 if not self._answered_unsent(item):
                     await self.queue.put(item)  # a reminder draft is rendered by its sender
@@ -241,7 +234,7 @@ class _Dispatcher:
         while (queued := await self.queue.get()) is not None:
             if not self.app.running:
                 continue  # stays claimed: released at the end, never sent
-            item = queued.render(self.calendar, self.services.lang)
+            item = queued.render(self.calendar, self.services.lang, limit=MESSAGE_LIMIT)
             if self._answered_unsent(item):
                 continue
             self.in_flight.add(item.key)
@@ -255,23 +248,14 @@ class _Dispatcher:
 
         try:
             message_id = await self._send_message(item)
-        except RetryAfter as exc:
-            return answer("retry", error=str(exc), retry_after=retry_seconds(exc))
-        except Forbidden as exc:
-            return answer("unreachable", error=str(exc))
-        except ChatMigrated as exc:
-            log.warning("%s %s: chat %s moved to %s", item.model, item.row_id, item.chat_id, exc.new_chat_id)
-            return answer("failed", error=f"chat migrated to {exc.new_chat_id}")
-        except BadRequest as exc:
-            if "chat not found" in exc.message.lower():
-                return answer("unreachable", error=str(exc))
-            log.warning("%s %s refused by Telegram: %s", item.model, item.row_id, exc)
-            return answer("failed", error=str(exc))
-        except TelegramError as exc:  # TimedOut, NetworkError (5xx, connection errors), anything else
-            return answer("retry", error=f"{type(exc).__name__}: {exc}")
-        except Exception as exc:  # noqa: BLE001 - e.g. the HTTP client closed under us: try again later
-            log.exception("%s %s: unexpected error while sending", item.model, item.row_id)
-            return answer("retry", error=f"{type(exc).__name__}: {exc}")
+        except Exception as exc:  # noqa: BLE001 - read by the one classifier; e.g. a closed HTTP client backs off
+            verdict = classify(exc)
+            if verdict.result == REFUSED:
+                log.warning("%s %s refused by Telegram: %s", item.model, item.row_id, exc)
+            elif verdict.result == BACKOFF and not isinstance(exc, TelegramError):
+                log.exception("%s %s: unexpected error while sending", item.model, item.row_id)
+            result = {BACKOFF: "retry", UNREACHABLE: "unreachable", REFUSED: "failed"}.get(verdict.result, "retry")
+            return answer(result, error=verdict.error, retry_after=verdict.retry_after)
         return answer("delivered", message_id=message_id)
 
     async def _send_message(self, item: Outgoing) -> int:
@@ -280,7 +264,7 @@ class _Dispatcher:
         bot = self.app.bot
         answer = await bot.do_api_request("sendMessage", api_kwargs={
             "chat_id": item.chat_id, "text": item.text, "parse_mode": bot.defaults.parse_mode if bot.defaults else None,
-            "reply_markup": button_column(item.buttons)})
+            "reply_markup": button_column(report_buttons(item.report, self.services.lang))})
         return answer["message_id"]
 
     # -- marker ---------------------------------------------------------------------------------

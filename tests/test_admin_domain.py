@@ -10,14 +10,13 @@ from bot.db import unit_of_work
 from bot.domain.admin import (
     AdminError,
     apply_upload,
-    change_admin,
     change_aksi_target,
     change_indicator_target,
     check_aksi_target,
     item_history,
     preview_upload,
-    set_paused,
 )
+from bot.domain.people import LeaveDateError, Refused, change_admin, set_paused
 from bot.domain.plan_import.parser import PlanFormatError
 from bot.domain.locks import kegiatan_locked, lock_overview, lock_quarter, unlock_quarter
 from bot.domain.reporting import Submission, save_report
@@ -40,8 +39,8 @@ def change(engine, aksi_id, quarter, raw, reason="koreksi", **kw):
         return change_aksi_target(aksi_id, quarter, raw, session=session, reason=reason, **WHO, **kw)
 
 
-def refused(engine, fn, *args, **kw) -> AdminError:
-    with pytest.raises(AdminError) as info, unit_of_work(engine) as session:
+def refused(engine, fn, *args, **kw) -> Refused:
+    with pytest.raises(Refused) as info, unit_of_work(engine) as session:
         fn(*args, session=session, **kw)
     return info.value
 
@@ -215,11 +214,17 @@ def test_admin_and_pause_rules(engine, small_plan):
         session.get(Person, budi).is_admin = True
     assert refused(engine, change_admin, budi, False, config_ids=[], actor_person_id=budi).code == "self_revoke"
     today = date(2020, 6, 23)
-    for until in (date(2020, 6, 22), date(2021, 7, 1)):
-        assert refused(engine, set_paused, budi, until, today=today, **WHO).code == "bad_date"
+    # One pause for /cuti and /pengguna: not in the past, at most 90 days ahead.
+    for until, code in ((date(2020, 6, 22), "past"), (date(2020, 9, 22), "too_far"), (date(2021, 7, 1), "too_far")):
+        with pytest.raises(LeaveDateError) as info, unit_of_work(engine) as session:
+            set_paused(budi, until, session=session, today=today, **WHO)
+        assert info.value.code == code
+    with unit_of_work(engine) as session:
+        set_paused(budi, date(2020, 9, 21), session=session, today=today, **WHO)
+        set_paused(budi, None, session=session, today=today, **WHO)
     with unit_of_work(engine) as session:
         set_paused(budi, date(2020, 7, 7), session=session, today=today, **WHO)
         set_paused(budi, date(2020, 7, 7), session=session, today=today, **WHO)  # the same again: no new row
         assert session.get(Person, budi).paused_until == date(2020, 7, 7)
-    assert [e.action for e in _history(engine, "person", budi)] == ["person.pause"]
+    assert [e.action for e in _history(engine, "person", budi)] == ["person.pause", "person.unpause", "person.pause"]
     assert [e.action for e in _history(engine, "person", rina)] == ["admin.grant"]

@@ -6,6 +6,7 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from bot.domain.digest import kegiatan_detail
+from jobs.reminders import dispatch
 from models import AksiTarget, AuditLog, KegiatanIndicator, Person
 from tests.support.admin_steps import act, alerts, snapshot
 from tests.support.harness import ADMIN_ID, PIC2_ID, PIC_ID
@@ -155,6 +156,7 @@ async def test_hint_stale_and_double_save(harness, fake, engine, small_plan):
 
 
 async def test_blocked_pic_is_marked_unreachable_and_admin_told(harness, fake, engine, small_plan):
+    """The one 403 rule, for a notice as for a reminder: the PIC is marked and every admin told once."""
     fake.block(PIC_ID)
     await open_aksi(fake, "Aksi 2. Pendataan")
     await act(fake, press="TW II: 60")
@@ -166,3 +168,6 @@ async def test_blocked_pic_is_marked_unreachable_and_admin_told(harness, fake, e
     with unit_of_work(engine) as session:
         assert session.get(Person, small_plan["budi"]).unreachable_at is not None
     assert len(snapshot(engine)["auditlog"]) == len(before) + 2  # the change and the 403
+    await dispatch(harness.app)  # the admin notice is an outbox row
+    told = [m["text"] for m in fake.messages_to(ADMIN_ID) if "tidak bisa dihubungi bot" in (m.get("text") or "")]
+    assert len(told) == 1 and "Budi Santoso" in told[0]

@@ -11,11 +11,12 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler
+from telegram.ext import CallbackQueryHandler, CommandHandler
 
 from bot.domain.people import Role
 from bot.main import build_application
 from bot.text.render import render
+from handlers.registry import all_handlers
 from tests.support import harness as harness_module
 from tests.support.admin_steps import changed_tables, snapshot
 from tests.support.harness import (
@@ -101,18 +102,9 @@ SENDERS = [
 ]
 
 
-def _walk(handlers):
-    for handler in handlers:
-        if isinstance(handler, ConversationHandler):
-            yield from _walk([*handler.entry_points, *(h for hs in handler.states.values() for h in hs),
-                              *handler.fallbacks])
-        else:
-            yield handler
-
-
 def registered(app) -> tuple[set[str], set[str]]:
     """Every command and every callback-data prefix the application has a handler for."""
-    handlers = list(_walk([h for group in app.handlers.values() for h in group]))
+    handlers = all_handlers(app)
     commands = {c for h in handlers if isinstance(h, CommandHandler) for c in h.commands}
     prefixes = set()
     for h in handlers:

@@ -6,7 +6,7 @@ import pytest
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from bot.domain.outbox import LeaveDateError, parse_leave_date
+from bot.domain.people import LeaveDateError, parse_leave_date
 from models import AuditLog, Person
 from tests.support.harness import PIC2_ID, PIC_ID, STRANGER_ID
 from tests.support.outbox_steps import (
@@ -74,7 +74,7 @@ async def test_cuti_asks_until_when_and_stops_reminders(harness, fake, engine, t
     assert "cuti sampai Jumat 31 Juli 2020" in reply and "/cuti selesai" in reply
     assert paused_until(engine, tw1_locked["budi"]) == date(2020, 7, 31)
     with unit_of_work(engine) as session:
-        entry = session.exec(select(AuditLog).where(AuditLog.action == "person.leave")).one()
+        entry = session.exec(select(AuditLog).where(AuditLog.action == "person.pause")).one()
         assert entry.new_value == "2020-07-31" and entry.actor_telegram_id == PIC_ID
 
     await tick_and_send(harness, H7)

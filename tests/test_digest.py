@@ -11,14 +11,14 @@ from bench.plan_gen import generate_plan
 from bot.cli import main as rapk
 from bot.db import unit_of_work
 from bot.domain.digest import (
-    MESSAGE_LIMIT,
+    Drill,
     build_digest,
     html_to_plain,
     kegiatan_detail,
-    parse_callback,
     program_detail,
-    split_message,
 )
+from bot.telegram import callbacks
+from bot.telegram.sending import MESSAGE_LIMIT, split_message
 from tests.support.seed import (
     JARINGAN,
     MAKAN_MINUM,
@@ -49,8 +49,8 @@ def assert_valid_telegram_html(message: str) -> None:
 
 def test_seed_digest_headline_reads_right(engine, seed_plan):
     d = digest_of(engine, seed_plan)
-    assert len(d.messages) == 1
-    text = d.messages[0]
+    assert len(split_message(d.text)) == 1
+    text = d.text
     assert_valid_telegram_html(text)
     lines = text.splitlines()
     assert lines[:3] == ["📊 <b>Capaian RAPK TW II 2020</b>", "BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK",
@@ -62,7 +62,7 @@ def test_seed_digest_headline_reads_right(engine, seed_plan):
 
 
 def test_seed_digest_programs_lagging_and_unreported(engine, seed_plan):
-    plain = html_to_plain(digest_of(engine, seed_plan).messages[0])
+    plain = html_to_plain(digest_of(engine, seed_plan).text)
     # One line per program, with its band; the program printed under two goals says which.
     assert "🟡 84,6% Program Pelayanan Administrasi Perkantoran · serapan 45,0%" in plain
     assert "🟢 100,0% Program Mutasi dan Kepangkatan ASN (Sasaran\u00a02) · serapan 39,4%" in plain
@@ -82,11 +82,11 @@ def test_seed_digest_programs_lagging_and_unreported(engine, seed_plan):
 
 
 def test_digest_escapes_plan_text(engine, seed_plan):
-    text = digest_of(engine, seed_plan).messages[0]
+    text = digest_of(engine, seed_plan).text
     assert "Prog. Pembinaan &amp; Kesejahteraan ASN" in text
     with Session(engine) as session:
         health = next(k for k in _score(session, seed_plan).kegiatan if k.name == UJI_KESEHATAN)
-        detail = kegiatan_detail(health.id, 2, session=session).messages[0]
+        detail = kegiatan_detail(health.id, 2, session=session).text
     assert_valid_telegram_html(detail)
     assert "peserta belum lengkap &lt;b&gt;" in detail  # a PIC's «<b>» stays text
 
@@ -94,25 +94,27 @@ def test_digest_escapes_plan_text(engine, seed_plan):
 def test_digest_buttons_drill_down(engine, seed_plan):
     d = digest_of(engine, seed_plan)
     assert len(d.buttons) == 9
-    for label, data in d.buttons:
-        assert len(data.encode()) <= 64 and parse_callback(data)[0] == "p"
-    label, data = d.buttons[4]
+    for label, target in d.buttons:
+        data = callbacks.DRILL.build(**target._asdict())
+        assert len(data.encode()) <= 64 and callbacks.DRILL.parse(data) == target and target.kind == "p"
+    label, target = d.buttons[4]
     assert label == "🟡 Program Pelayanan Administrasi…"
-    kind, program_id, quarter = parse_callback(data)
+    kind, program_id, quarter = target
     with Session(engine) as session:
         detail = program_detail(program_id, quarter, session=session)
-        assert_valid_telegram_html(detail.messages[0])
-        plain = html_to_plain(detail.messages[0])
+        assert_valid_telegram_html(detail.text)
+        plain = html_to_plain(detail.text)
         assert plain.startswith("📁 Program Pelayanan Administrasi Perkantoran\nTW II 2020")
         assert f"🔴 7,5% {MAKAN_MINUM} · serapan 45,0% · ⚠️ target tidak wajar" in plain
         # Barang Cetak has no aksi target in TW II, but its pagu makes the TW II budget realisation
         # due (bot/due.py), and the seed entered it: all six kegiatan count, all six complete.
         assert "👥 Kegiatan sudah lapor TW II: 6 dari 6" in plain
-        assert detail.buttons[-1] == ("⬅️ Kembali", f"rk:d:{seed_plan}:2")
+        assert detail.buttons[-1] == ("⬅️ Kembali", Drill("d", seed_plan, 2))
+        assert callbacks.DRILL.build(**detail.buttons[-1][1]._asdict()) == f"rk:d:{seed_plan}:2"  # the wire format
         food_button = next(b for b in detail.buttons if MAKAN_MINUM in b[0])
-        kind, kegiatan_id, _ = parse_callback(food_button[1])
+        kind, kegiatan_id, _ = food_button[1]
         assert kind == "k"
-        food = html_to_plain(kegiatan_detail(kegiatan_id, 2, session=session).messages[0])
+        food = html_to_plain(kegiatan_detail(kegiatan_id, 2, session=session).text)
     assert "1.000% → 100% · 🔴 10,0% · ⚠️ target tidak wajar" in food
     assert "2.000% → 100% · 🔴 5,0% · ⚠️ target tidak wajar" in food
     assert "👤 PIC: Gita Permata" in food and "✅ Sudah lapor TW II" in food
@@ -121,7 +123,7 @@ def test_digest_buttons_drill_down(engine, seed_plan):
 def test_kegiatan_detail_shows_what_is_missing(engine, seed_plan):
     with Session(engine) as session:
         late = next(k for k in _score(session, seed_plan).kegiatan if k.name == PENJENJANGAN)
-        plain = html_to_plain(kegiatan_detail(late.id, 2, session=session).messages[0])
+        plain = html_to_plain(kegiatan_detail(late.id, 2, session=session).text)
     assert "⏳ Belum lapor TW II: 0 dari 2 aksi terisi, realisasi anggaran belum diisi" in plain
     assert "30 → – · ⏳ belum lapor TW II" in plain  # a count due in TW II, nothing reported
     assert "80% → 30% · ⏳ belum lapor TW II" in plain  # 30% + 50% due; TW I's 30 shown, not scored
@@ -139,35 +141,31 @@ def test_digest_numbers_match_the_text(engine, seed_plan):
 
 
 def test_english_digest(engine, seed_plan):
-    plain = html_to_plain(digest_of(engine, seed_plan, lang="en").messages[0])
+    plain = html_to_plain(digest_of(engine, seed_plan, lang="en").text)
     assert "🎯 Physical achievement to TW II: 🟢 96.5% Very high (incomplete data)" in plain
     assert "👥 PICs reported: 7 of 9 · kegiatan 42 of 44" in plain
 
 
 def test_first_quarter_before_anyone_reports(engine, seed_plan_path):
     plan_id = seed_with_reports(engine, seed_plan_path, quarters=())
-    plain = html_to_plain(digest_of(engine, plan_id, quarter=1).messages[0])
+    plain = html_to_plain(digest_of(engine, plan_id, quarter=1).text)
     assert "🎯 Capaian fisik s.d. TW I: ⚪ belum ada laporan" in plain  # missing, never 0%
     assert "💰 Anggaran terserap: belum dilaporkan (pagu Rp17.326.515.850)" in plain
     assert "👥 PIC sudah lapor: 0 dari 9" in plain
     assert "0,0%" not in plain
 
 
-def test_long_digest_splits_at_lines_under_the_limit(engine, monkeypatch):
-    import bot.domain.digest
-
-    rendered = []
-    split = bot.domain.digest.split_message
-    monkeypatch.setattr(bot.domain.digest, "split_message", lambda text: rendered.append(text) or split(text))
+def test_long_digest_splits_at_lines_under_the_limit(engine):
     with unit_of_work(engine) as session:
         plan_id = generate_plan(400, session=session, seed=7, quarters=2, missing_rate=0.3)
     d = digest_of(engine, plan_id)
-    assert len(d.messages) > 1
-    for message in d.messages:
+    messages = split_message(d.text)
+    assert len(messages) > 1
+    for message in messages:
         assert_valid_telegram_html(message)
     # Nothing lost or cut: the messages hold the rendered digest's lines, whole and in order.
-    sent = [line for m in d.messages for line in m.splitlines() if line.strip()]
-    assert sent == [line for line in rendered[0].splitlines() if line.strip()]
+    sent = [line for m in messages for line in m.splitlines() if line.strip()]
+    assert sent == [line for line in d.text.splitlines() if line.strip()]
     assert sent[-1].startswith("<i>🟢 ≥91")
 
 
@@ -208,7 +206,7 @@ def test_bands_come_from_settings(engine, seed_plan, db_url):
     from bot.config import load_settings
 
     settings = load_settings(database_url=db_url, score_bands="80,70,60,50")
-    plain = html_to_plain(digest_of(engine, seed_plan, settings=settings).messages[0])
+    plain = html_to_plain(digest_of(engine, seed_plan, settings=settings).text)
     lagging = plain.split("Kegiatan tertinggal")[1].split("\n\n")[0].splitlines()
     # 75,6 is Tinggi (≥70) with these bands: Uji Kesehatan no longer lags.
     assert lagging == [" (di bawah 70%)", f"🔴 7,5% {MAKAN_MINUM} · serapan 45,0% · ⚠️ target tidak wajar"]
@@ -220,7 +218,7 @@ def test_big_plan_keyboard_offers_the_weakest_programs(engine):
         plan_id = generate_plan(400, session=session, seed=5, quarters=2)  # 50 programs
     d = digest_of(engine, plan_id)
     assert len(d.buttons) == 40
-    shown = {parse_callback(data)[1] for _, data in d.buttons}
+    shown = {target.ident for _, target in d.buttons}
     programs = {p["id"]: p["cumulative_pct"] for p in d.numbers["programs"]}
     left_out = [pct for pid, pct in programs.items() if pid not in shown]
     assert len(left_out) == 10 and min(left_out) >= max(programs[pid] for pid in shown)

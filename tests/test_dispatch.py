@@ -3,7 +3,6 @@ fake Telegram, and every answer (delivered, 429, 5xx, 403) ends in the right row
 
 from datetime import UTC, date, datetime, timedelta
 
-import pytest
 from sqlmodel import select
 
 from bot.db import unit_of_work
@@ -16,11 +15,12 @@ from bot.domain.outbox import (
     release_claims,
     reminder_text,
 )
-from bot.domain.reminders import plan_due_reminders, render_reminder
+from bot.domain.reminders import plan_due_reminders
+from bot.telegram.sending import MESSAGE_LIMIT, report_buttons
 from jobs import JOBS, schedule_jobs
 from jobs.reminders import dispatch, run_tick
 from models import AuditLog, GroupPost, Person, Reminder
-from tests.support.builders import PlanBuilder, report
+from tests.support.builders import PlanBuilder
 from tests.support.harness import ADMIN_ID, LEADERSHIP_CHAT, PIC2_ID, PIC_ID, WIB
 from tests.support.outbox_steps import (
     BLOCKED_NOTICE,
@@ -260,30 +260,6 @@ async def test_jobs_run_through_the_job_queue_and_the_first_tick_runs_at_start(h
 CAL = ReportingCalendar()
 
 
-@pytest.mark.parametrize("people", [3, 12])  # one chunk loads the due items of all its people at once
-def test_batch_rendering_says_exactly_what_render_reminder_says(engine, people):
-    with unit_of_work(engine) as session:
-        b = PlanBuilder(session)
-        persons = [b.person(f"PIC <{n}> & Co", telegram_user_id=5000 + n) for n in range(people)]
-        for n, person in enumerate(persons):
-            for k in range(n % 3 + 1):
-                keg = b.kegiatan(f"Kegiatan {n}.{k} «uji»", budget=10_000_000 * k or None, pics=[person], aksi=[
-                    ("Persiapan", ["", "50%", "", ""]), ("Pelaksanaan", ["", f"{n + 1} Orang", "", ""])])
-                if k == 1:
-                    report(session, keg, 2, datetime(2020, 6, 20, tzinfo=UTC), budget=False)
-        plan_id = b.plan.id
-        plan_due_reminders(H7.astimezone(UTC), session=session, calendar=CAL, plan_id=plan_id)
-        session.flush()
-        ids = [r.id for r in session.exec(select(Reminder))]
-        prepared = {o.row_id: o.render(CAL) for o in load_reminders(ids, session=session, calendar=CAL, now=H7)}
-        assert len(prepared) == len(ids) > people  # TW II's H-7, and TW I's overdue nudge where the budget is due
-        assert not any(o.skip or o.error for o in prepared.values())
-        for row in session.exec(select(Reminder)):
-            text, kegiatan_ids = render_reminder(row, session=session, calendar=CAL)
-            assert prepared[row.id].text == text
-            assert [int(data.split(":")[1]) for _, data in prepared[row.id].buttons] == kegiatan_ids
-
-
 def test_reminder_text_fits_telegram_and_lists_at_most_ten_kegiatan(engine):
     with unit_of_work(engine) as session:
         b = PlanBuilder(session)
@@ -293,10 +269,12 @@ def test_reminder_text_fits_telegram_and_lists_at_most_ten_kegiatan(engine):
                        aksi=[("Aksi " + "x" * 250, ["", "50%", "", ""])])
         plan_due_reminders(H7.astimezone(UTC), session=session, calendar=CAL, plan_id=b.plan.id)
         row = session.exec(select(Reminder)).one()
-        [out] = [o.render(CAL) for o in load_reminders([row.id], session=session, calendar=CAL, now=H7)]
-        assert len(out.text) <= 4096 and 1 <= len(out.buttons) <= 10 and "kegiatan lainnya" in out.text
-        assert all(len(data.encode()) <= 64 for _, data in out.buttons)
-        text, ids = reminder_text(row, person_name="Budi", year=2020, items=[], calendar=CAL)
+        [draft] = load_reminders([row.id], session=session, calendar=CAL, now=H7)
+        out = draft.render(CAL, limit=MESSAGE_LIMIT)
+        assert len(out.text) <= 4096 and 1 <= len(out.report) <= 10 and "kegiatan lainnya" in out.text
+        assert all(len(data.encode()) <= 64 for _, data in report_buttons(out.report, "id"))
+        text, ids = reminder_text(row, person_name="Budi", year=2020, items=[], calendar=CAL,  # nothing open
+                                  limit=MESSAGE_LIMIT)
         assert ids == [] and "sudah lengkap" in text
 
 

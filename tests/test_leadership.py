@@ -14,7 +14,7 @@ from sqlmodel import Session, select
 from bench.plan_gen import generate_plan
 from bot.db import unit_of_work
 from bot.domain.calendar import ReportingCalendar
-from bot.domain.digest import MESSAGE_LIMIT
+from bot.telegram.sending import MESSAGE_LIMIT
 from bot.domain.scoring import score_plan_from_db
 from bot.text import formatting
 from bot.text.formatting import parse_quarter

@@ -10,15 +10,15 @@ from sqlmodel import Session, select
 from bot.db import make_engine, unit_of_work
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.obligations import due_for_person
+from bot.domain.outbox import load_reminders
 from bot.domain.reminders import (
     late_list,
     plan_due_reminders,
     plan_late_list_posts,
-    reminder_content,
     render_late_list,
-    render_reminder,
     still_due,
 )
+from bot.telegram.sending import MESSAGE_LIMIT
 from models import GroupPost, Kegiatan, PeriodLock, Reminder
 from tests.support.builders import PlanBuilder, report, report_aksi
 
@@ -72,6 +72,13 @@ def tick(engine, plan_id: int, at: datetime) -> int:
 def rows(engine) -> set[tuple[int, int, str]]:
     with Session(engine) as session:
         return {(r.person_id, r.quarter, r.kind) for r in session.exec(select(Reminder))}
+
+
+def sent_reminder(reminder, *, session, calendar, lang="id"):
+    """The reminder as the dispatcher sends it: load_reminders' draft, rendered."""
+    [draft] = load_reminders([reminder.id], session=session, calendar=calendar, now=reminder.due_at)
+    out = draft.render(calendar, lang, limit=MESSAGE_LIMIT)
+    return out.text, [kegiatan_id for kegiatan_id, _ in out.report]
 
 
 def test_rows_only_for_people_with_something_open_and_reachable(world):
@@ -180,19 +187,16 @@ def test_content_names_exactly_the_open_aksi_and_their_targets(world):
     engine, ids = world
     reminder = latest_reminder(engine, ids["plan"], H7, ids["budi"])
     with unit_of_work(engine) as session:
-        content = reminder_content(reminder, session=session, calendar=CAL)
-        assert content["person_name"] == "Budi Santoso"
-        assert content["deadline"] == "7 Juli 2020"
-        assert [(k["name"], [(a["name"], a["target"]) for a in k["aksi"]], k["budget_due"])
-                for k in content["kegiatan"]] == [
-            ("Pendidikan dan Pelatihan Teknis",
-             [("Persiapan pelaksanaan kegiatan diklat", "50%"), ("Pendataan peserta", "60 Orang")], True),
-            ("Rapat Koordinasi Kepegawaian", [], True),
-        ]
+        text, kegiatan_ids = sent_reminder(reminder, session=session, calendar=CAL)
+        assert kegiatan_ids == [ids["teknis"], ids["rapat"]]
+        assert "Budi Santoso" in text and "Batas akhir laporan: <b>7 Juli 2020</b>" in text
+        assert "Persiapan pelaksanaan kegiatan diklat: target TW II <b>50%</b>" in text
+        assert "Pendataan peserta: target TW II <b>60 Orang</b>" in text
+        assert text.index("Pendidikan dan Pelatihan Teknis") < text.index("Rapat Koordinasi Kepegawaian")
         teknis = due_for_person(ids["budi"], ids["plan"], 2, session=session)[0]
         report_aksi(session, teknis.aksi[0].aksi_id, 2, datetime(2020, 6, 24, tzinfo=UTC))
         report(session, session.get(Kegiatan, ids["rapat"]), 2, datetime(2020, 6, 24, tzinfo=UTC))
-        text, kegiatan_ids = render_reminder(reminder, session=session, calendar=CAL)
+        text, kegiatan_ids = sent_reminder(reminder, session=session, calendar=CAL)
     assert kegiatan_ids == [ids["teknis"]]
     assert "Pendataan peserta: target TW II <b>60 Orang</b>" in text
     assert "Persiapan pelaksanaan" not in text and "Rapat Koordinasi" not in text
@@ -205,11 +209,11 @@ def test_deadline_and_overdue_wording(world):
     last_call = latest_reminder(engine, ids["plan"], datetime(2020, 7, 7, 8, 0, tzinfo=WIB), ids["sari"])
     overdue = latest_reminder(engine, ids["plan"], datetime(2020, 7, 9, 8, 0, tzinfo=WIB), ids["sari"])
     with Session(engine) as session:
-        assert "Hari ini batas akhir laporan TW II 2020</b> (7 Juli 2020)" in render_reminder(
+        assert "Hari ini batas akhir laporan TW II 2020</b> (7 Juli 2020)" in sent_reminder(
             last_call, session=session, calendar=CAL)[0]
-        late_text = render_reminder(overdue, session=session, calendar=CAL)[0]
+        late_text = sent_reminder(overdue, session=session, calendar=CAL)[0]
         assert "Laporan Anda terlambat" in late_text and "7 Juli 2020" in late_text
-        english = render_reminder(overdue, session=session, calendar=CAL, lang="en")[0]
+        english = sent_reminder(overdue, session=session, calendar=CAL, lang="en")[0]
         assert "Your report is late" in english and "July 7, 2020" in english
 
 
@@ -233,8 +237,8 @@ def test_user_supplied_names_are_escaped(world):
         session.get(Kegiatan, ids["teknis"]).name = "Rapat <Koordinasi> & Evaluasi"
     reminder = latest_reminder(engine, ids["plan"], H7, ids["budi"])
     with Session(engine) as session:
-        text, _ = render_reminder(reminder, session=session, calendar=CAL)
-        late = render_late_list(ids["plan"], 2, session=session, calendar=CAL)
+        text, _ = sent_reminder(reminder, session=session, calendar=CAL)
+        late = render_late_list(ids["plan"], 2, session=session, calendar=CAL, limit=MESSAGE_LIMIT)
     for html in (text, late):
         assert "Rapat &lt;Koordinasi&gt; &amp; Evaluasi" in html
         assert "<Koordinasi>" not in html
@@ -254,7 +258,7 @@ def test_many_kegiatan_fit_in_one_message(engine, name_length, shown):
         plan_id = b.plan.id
     reminder = latest_reminder(engine, plan_id, H7, pic.id)
     with Session(engine) as session:
-        text, listed = render_reminder(reminder, session=session, calendar=CAL)
+        text, listed = sent_reminder(reminder, session=session, calendar=CAL)
     assert len(text) <= 4096
     assert listed == kegiatan_ids[: len(listed)] and 0 < len(listed) < 40
     if shown is not None:
@@ -266,7 +270,7 @@ def test_late_list_names_kegiatan_and_their_pics(world):
     engine, ids = world
     with Session(engine) as session:
         late = late_list(ids["plan"], 2, session=session)
-        text = render_late_list(ids["plan"], 2, session=session, calendar=CAL)
+        text = render_late_list(ids["plan"], 2, session=session, calendar=CAL, limit=MESSAGE_LIMIT)
     assert [(k.name, k.pic_names, k.outstanding_aksi, k.budget_missing) for k in late] == [
         ("Pendidikan dan Pelatihan Teknis", ["Budi Santoso"], 2, True),
         ("Rapat Koordinasi Kepegawaian", ["Budi Santoso"], 0, True),
@@ -307,7 +311,7 @@ def test_long_late_list_fits_in_one_message(engine):
                        aksi=[("Aksi", TW2_AKSI)])
         plan_id = b.plan.id
     with Session(engine) as session:
-        text = render_late_list(plan_id, 2, session=session, calendar=CAL)
+        text = render_late_list(plan_id, 2, session=session, calendar=CAL, limit=MESSAGE_LIMIT)
     shown = text.count("• <b>")
     assert len(text) <= 4096 and 0 < shown < 150
     assert f"dan {150 - shown} kegiatan lainnya" in text

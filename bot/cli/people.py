@@ -8,7 +8,6 @@ from bot.clock import SystemClock
 from bot.config import load_settings
 from bot.db import make_engine, migrate, unit_of_work
 from bot.domain.people import assign_pic, create_invite, find_people, get_or_create_person, invite_link
-from bot.clock import SystemClock
 from bot.domain.period import find_kegiatan, served_plan
 
 

@@ -17,7 +17,7 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
@@ -28,7 +28,7 @@ from bot.domain.locks import kegiatan_locked
 from bot.domain.obligations import as_utc
 from bot.domain.plan_import.parser import ParsedPlan, parse_plan_bytes
 from bot.domain.numbers import Target, parse_target
-from bot.domain.people import set_admin
+from bot.domain.people import Refused, messageable
 from bot.domain.plan_import.store import MergeResult, save_plan
 from bot.text.render import message
 from models import (
@@ -47,11 +47,10 @@ from models import (
 )
 
 __all__ = [
-    "AdminError", "HistoryEntry", "MAX_UPLOAD_BYTES", "PersonCard", "Recipient", "TargetChange",
-    "UploadPreview", "apply_upload", "change_admin", "change_aksi_target", "change_indicator_target",
+    "AdminError", "HistoryEntry", "MAX_UPLOAD_BYTES", "Recipient", "TargetChange",
+    "UploadPreview", "apply_upload", "change_aksi_target", "change_indicator_target",
     "check_aksi_target", "check_indicator_target", "item_history", "item_title",
-    "person_card", "plan_exists", "preview_upload", "recipients_of",
-    "set_paused", "target_cells",
+    "plan_exists", "preview_upload", "recipients_of", "target_cells",
 ]
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
@@ -60,13 +59,8 @@ _MAX_STORED = Decimal(10) ** 15  # Numeric(20, 4) holds less than 10**16
 _DASHES = ("-", "–", "—", "−")
 
 
-class AdminError(Exception):
-    """An admin action that is refused; `code` picks the message, `detail` fills it in."""
-
-    def __init__(self, code: str, **detail):
-        super().__init__(code)
-        self.code = code
-        self.detail = detail
+class AdminError(Refused):
+    """An admin action that is refused (bot.domain.people.Refused: `code` and `detail`)."""
 
 
 @dataclass(frozen=True)
@@ -85,7 +79,7 @@ def _who(actor_person_id: int | None, actor_telegram_id: int | None, actor_label
 
 
 def recipients_of(kegiatan_ids, *, session: Session) -> list[Recipient]:
-    """The PICs of these kegiatan who can be messaged (onboarded, not blocked), with their kegiatan names."""
+    """The PICs of these kegiatan who can be messaged (bot.domain.people.messageable), with their kegiatan names."""
     ids = sorted(set(kegiatan_ids))
     held: dict[int, list[str]] = defaultdict(list)
     people: dict[int, Person] = {}
@@ -93,8 +87,7 @@ def recipients_of(kegiatan_ids, *, session: Session) -> list[Recipient]:
         rows = session.exec(
             select(Person, Kegiatan).join(PicAssignment, PicAssignment.person_id == Person.id)
             .join(Kegiatan, Kegiatan.id == PicAssignment.kegiatan_id)
-            .where(PicAssignment.kegiatan_id.in_(ids[start:start + 500]), Person.telegram_user_id.is_not(None),
-                   Person.unreachable_at.is_(None))
+            .where(PicAssignment.kegiatan_id.in_(ids[start:start + 500]), messageable())
             .order_by(Person.name, Kegiatan.seq)
         ).all()
         for person, kegiatan in rows:
@@ -476,70 +469,3 @@ def apply_upload(data: bytes, source_name: str, *, session: Session, expected_sh
     return save_plan(parsed, session=session, actor_label=actor_label, actor_person_id=actor_person_id,
                      actor_telegram_id=actor_telegram_id)
 
-
-# -- people -------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class PersonCard:
-    id: int
-    name: str
-    nip: str | None
-    telegram_user_id: int | None
-    telegram_username: str | None
-    onboarded_at: datetime | None  # aware UTC
-    is_admin: bool  # granted in the bot
-    config_admin: bool  # listed in ADMIN_TELEGRAM_IDS
-    unreachable_at: datetime | None  # aware UTC
-    paused_until: date | None
-    kegiatan: tuple[str, ...]
-
-
-def person_card(person_id: int, *, session: Session, plan_id: int | None,
-                config_ids: list[int]) -> PersonCard | None:
-    """Everything /pengguna shows about one person."""
-    person = session.get(Person, person_id)
-    if person is None:
-        return None
-    query = (select(Kegiatan.name).join(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id)
-             .where(PicAssignment.person_id == person_id))
-    if plan_id is not None:
-        query = query.where(Kegiatan.plan_id == plan_id)
-    kegiatan = tuple(session.exec(query.order_by(Kegiatan.seq)).all())
-    return PersonCard(person.id, person.name, person.nip, person.telegram_user_id, person.telegram_username,
-                      as_utc(person.onboarded_at), person.is_admin, person.telegram_user_id in config_ids,
-                      as_utc(person.unreachable_at), person.paused_until, kegiatan)
-
-
-def change_admin(person_id: int, value: bool, *, session: Session, config_ids: list[int],
-                 actor_person_id: int | None = None, actor_label: str = "") -> Person:
-    """Grant or revoke admin in the bot; configured admins and one's own right cannot be revoked here."""
-    person = session.get(Person, person_id)
-    if person is None:
-        raise AdminError("unknown_item")
-    if not value and person.telegram_user_id in config_ids:
-        raise AdminError("config_admin", name=person.name)
-    if not value and actor_person_id == person_id:
-        raise AdminError("self_revoke")
-    return set_admin(person_id, value, session=session, actor_person_id=actor_person_id, actor_label=actor_label)
-
-
-def set_paused(person_id: int, until: date | None, *, session: Session, today: date,
-               actor_person_id: int | None = None, actor_telegram_id: int | None = None, actor_label: str = "",
-               now: datetime | None = None) -> Person:
-    """Pause a person's reminders through `until` (inclusive; None resumes them). Audited."""
-    person = session.get(Person, person_id)
-    if person is None:
-        raise AdminError("unknown_item")
-    if until is not None and not today <= until <= date(today.year + 1, today.month, min(today.day, 28)):
-        raise AdminError("bad_date")
-    if person.paused_until != until:
-        record(session, action="person.pause" if until else "person.unpause", entity="person", entity_id=person_id,
-               field="paused_until", old_value=_iso(person.paused_until), new_value=_iso(until),
-               **_who(actor_person_id, actor_telegram_id, actor_label, now))
-        person.paused_until = until
-        session.flush()
-    return person
-
-
-def _iso(value: date | None) -> str | None:
-    return None if value is None else value.isoformat()

@@ -3,10 +3,11 @@
 `build_digest` scores the plan and renders templates/<lang>/digest.j2: a headline (physical
 achievement, budget absorbed of total, PICs reported X of Y), one line per program with its
 band, the lagging kegiatan, targets that look wrong, and the kegiatan not yet reported with
-their PICs. Text is split at line boundaries into messages under Telegram's 4096-character
-limit. Buttons drill down: `rk:p:<program_id>:<q>` → `program_detail`, `rk:k:<kegiatan_id>:<q>`
-→ `kegiatan_detail`; the detail messages carry a way back (`rk:d:<plan_id>:<q>` to the digest,
-`rk:p:…` to the program). Buttons belong under the last message. No Telegram imports here.
+their PICs. The runtime splits the text into Telegram messages (bot/telegram/sending.py). Buttons
+drill down: a `Drill("p", program_id, q)` → `program_detail`, `Drill("k", kegiatan_id, q)` →
+`kegiatan_detail`; the details carry a way back (`Drill("d", plan_id, q)` to the digest, "p" to the
+program). The runtime turns each Drill into callback data (bot/telegram/callbacks.py) and puts the
+buttons under the last message. No Telegram imports here.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -34,8 +36,6 @@ from bot.domain.scoring import (
 )
 from models import Kegiatan, Program
 
-MESSAGE_LIMIT = 4096  # Telegram's maximum message length; every chunk stays below it
-CALLBACK_LIMIT = 64  # bytes of callback_data
 MAX_LAGGING = 10
 MAX_FLAGGED = 10
 NAME_WIDTH = 64  # long activity names are cut so one line stays a line on a phone
@@ -46,17 +46,21 @@ BAND_EMOJI = dict(zip(BAND_NAMES, ("🟢", "🟡", "🟠", "🔴", "🔴"), stri
 NO_DATA_EMOJI = "⚪"
 
 
+class Drill(NamedTuple):
+    """Where a digest button leads: d (the digest of plan `ident`), p (program), k (kegiatan)."""
+
+    kind: str
+    ident: int
+    quarter: int
+
+
 @dataclass(frozen=True)
 class Digest:
-    """Rendered messages (HTML, each under 4096 characters), the numbers behind them and buttons."""
+    """The rendered text (HTML), the numbers behind it and its (label, Drill) buttons."""
 
-    messages: list[str]
+    text: str
     numbers: dict = field(default_factory=dict)
-    buttons: list[tuple[str, str]] = field(default_factory=list)
-
-    @property
-    def text(self) -> str:
-        return "\n\n".join(self.messages)
+    buttons: list[tuple[str, Drill]] = field(default_factory=list)
 
     @property
     def plain(self) -> str:
@@ -81,9 +85,9 @@ def build_digest(plan_id: int, quarter: int, *, session: Session, settings: Sett
         legend=band_legend(ps.bands), **_helpers(ps, lang),
     )
     labels = program_labels(ps, lang)
-    buttons = [(f"{band_emoji(p.cumulative)} {shorten(labels[p.id], BUTTON_WIDTH)}", callback("p", p.id, quarter))
+    buttons = [(f"{band_emoji(p.cumulative)} {shorten(labels[p.id], BUTTON_WIDTH)}", Drill("p", p.id, quarter))
                for p in _worst_first(ps.programs)]
-    return Digest(split_message(text), digest_numbers(ps, lagging, flagged), buttons)
+    return Digest(text, digest_numbers(ps, lagging, flagged), buttons)
 
 
 def _worst_first(items: list, limit: int = MAX_BUTTONS) -> list:
@@ -100,10 +104,10 @@ def program_detail(program_id: int, quarter: int, *, session: Session, settings:
     lang, ps, program = _detail(Program, PlanScore.find_program, program_id, quarter, session, settings, lang,
                                 score)
     text = render("digest_program", lang, ps=ps, p=program, q=quarter, **_helpers(ps, lang))
-    buttons = [(f"{band_emoji(k.cumulative)} {shorten(k.name, BUTTON_WIDTH)}", callback("k", k.id, quarter))
+    buttons = [(f"{band_emoji(k.cumulative)} {shorten(k.name, BUTTON_WIDTH)}", Drill("k", k.id, quarter))
                for k in _worst_first(program.kegiatan)]
-    buttons.append((render("button_back", lang), callback("d", ps.plan_id, quarter)))
-    return Digest(split_message(text), _program_numbers(program), buttons)
+    buttons.append((render("button_back", lang), Drill("d", ps.plan_id, quarter)))
+    return Digest(text, _program_numbers(program), buttons)
 
 
 def kegiatan_detail(kegiatan_id: int, quarter: int, *, session: Session, settings: Settings | None = None,
@@ -112,8 +116,8 @@ def kegiatan_detail(kegiatan_id: int, quarter: int, *, session: Session, setting
     lang, ps, keg = _detail(Kegiatan, PlanScore.find_kegiatan, kegiatan_id, quarter, session, settings, lang, score)
     text = render("digest_kegiatan", lang, ps=ps, k=keg, p=ps.find_program(keg.program_id), q=quarter,
                   **_helpers(ps, lang))
-    buttons = [(render("button_back", lang), callback("p", keg.program_id, quarter))]
-    return Digest(split_message(text), _kegiatan_numbers(keg), buttons)
+    buttons = [(render("button_back", lang), Drill("p", keg.program_id, quarter))]
+    return Digest(text, _kegiatan_numbers(keg), buttons)
 
 
 def _detail(table, find, row_id: int, quarter: int, session: Session, settings: Settings | None,
@@ -131,69 +135,7 @@ def _detail(table, find, row_id: int, quarter: int, session: Session, settings: 
     return lang, score, item
 
 
-def parse_callback(data: str) -> tuple[str, int, int] | None:
-    """`rk:p:12:2` → ("p", 12, 2); None for anything else (handlers route on it)."""
-    m = re.fullmatch(r"rk:([dpk]):(\d+):([1-4])", data or "")
-    return (m[1], int(m[2]), int(m[3])) if m else None
-
-
-def callback(kind: str, ident: int, quarter: int) -> str:
-    data = f"rk:{kind}:{ident}:{quarter}"
-    if len(data.encode()) > CALLBACK_LIMIT:  # integer ids keep it far below; guard the format itself
-        raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
-    return data
-
-
 # ---------------------------------------------------------------- text helpers
-
-
-def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Split at line boundaries into chunks shorter than `limit` (Telegram counts UTF-16 units).
-
-    A cut prefers the last blank line of a chunk when that keeps it at least half full, so a
-    section stays together. The templates keep every HTML tag within one line, so any line
-    boundary is a safe cut; a single line too long by itself is cut at spaces.
-    """
-    chunks: list[str] = []
-    current: list[str] = []
-    size = 0
-    for line in _fit_lines(text.split("\n"), limit):
-        n = _tg_len(line) + 1  # with its newline
-        if current and size + n > limit - 1:
-            cut = _blank_cut(current, limit)
-            chunks.append("\n".join(current[:cut]))
-            current = current[cut:]
-            size = sum(_tg_len(x) + 1 for x in current)
-        current.append(line)
-        size += n
-    chunks.append("\n".join(current))
-    return [c.strip("\n") for c in chunks if c.strip()]
-
-
-def _blank_cut(lines: list[str], limit: int) -> int:
-    """Where to end a full chunk: after its last blank line if that is past half, else at its end."""
-    size = 0
-    best = len(lines)
-    for i, line in enumerate(lines):
-        size += _tg_len(line) + 1
-        if not line.strip() and size >= limit // 2:
-            best = i + 1
-    return best
-
-
-def _fit_lines(lines: Sequence[str], limit: int) -> list[str]:
-    out = []
-    for line in lines:
-        while _tg_len(line) >= limit - 1:
-            cut = line.rfind(" ", 0, limit // 2) if " " in line[: limit // 2] else limit // 2
-            out.append(line[:cut])
-            line = line[cut:].lstrip()
-        out.append(line)
-    return out
-
-
-def _tg_len(s: str) -> int:
-    return len(s.encode("utf-16-le")) // 2
 
 
 def html_to_plain(text: str) -> str:

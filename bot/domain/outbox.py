@@ -58,20 +58,20 @@ from bot.config import Settings
 from bot.db import among, insert_ignore
 from bot.domain.obligations import DueKegiatan, as_utc, due_for_plan
 from bot.domain.locks import quarter_locked
-from bot.domain.people import admin_telegram_ids
+from bot.domain.people import admin_telegram_ids, notice_chats, reachable_people
 from bot.domain.period import find_kegiatan, reporting_periods
 from bot.domain.reminders import (
     MAX_KEGIATAN_PER_MESSAGE,
+    _clip,
     _kegiatan_content,
     fit_message,
     late_list,
     plan_due_reminders,
     plan_late_list_posts,
-    reachable_people,
     reminder_wording,
     render_late_list,
 )
-from bot.text.render import labels, render
+from bot.text.render import render
 from models import GroupPost, Kegiatan, PicAssignment, Person, Plan, Reminder
 
 log = logging.getLogger("rapk.outbox")
@@ -88,7 +88,6 @@ LATE_LIST = "late-list"
 UNREACHABLE_PREFIX = "unreachable: "
 MANUAL_PREFIX = "manual-"
 MAX_NAMES = 15  # names listed in /ingatkan and /jadwal before "and n more"
-MAX_LEAVE_DAYS = 90
 MODELS: dict[str, type[Reminder] | type[GroupPost]] = {"reminder": Reminder, "group_post": GroupPost}
 
 
@@ -265,8 +264,18 @@ def recover_stale_claims(*, session: Session, now: datetime, older_than: timedel
 
 # -- unreachable people -------------------------------------------------------------------------
 
+_BLOCKED_KEY = re.compile(r"blocked:(\d+):.*")
+
+
 def blocked_key(person_id: int, day: date, chat_id: int) -> str:
+    """The dedupe key of an «unreachable» admin notice: one per person, day and admin chat."""
     return f"blocked:{person_id}:{day.isoformat()}:chat={chat_id}"
+
+
+def blocked_person(key: str) -> int | None:
+    """The person of a blocked_key (None for any other key)."""
+    match = _BLOCKED_KEY.fullmatch(key)
+    return int(match[1]) if match else None
 
 
 def mark_unreachable(person_id: int, *, session: Session, now: datetime, today: date,
@@ -290,6 +299,14 @@ def mark_unreachable(person_id: int, *, session: Session, now: datetime, today: 
     session.flush()
     log.warning("person %s is unreachable (%s); %d admin notice(s) queued", person_id, error, len(rows))
     return True
+
+
+def person_unreachable(person_id: int, *, session: Session, now: datetime, today: date,
+                       admin_config_ids: Sequence[int] = (), error: str = "") -> bool:
+    """The one 403 rule, wherever Telegram refused (a reminder, a notice): the person is marked
+    unreachable and every admin is told once. False when they already were unreachable."""
+    admins = admin_telegram_ids(session=session, config_ids=list(admin_config_ids))
+    return mark_unreachable(person_id, session=session, now=now, today=today, admin_chat_ids=admins, error=error)
 
 
 def unreachable_telegram_ids(*, session: Session) -> set[int]:
@@ -321,7 +338,7 @@ class Outgoing:
     row_id: int
     chat_id: int | None = None
     text: str = ""
-    buttons: tuple[tuple[str, str], ...] = ()  # (label, callback data), one row each
+    report: tuple[tuple[int, str], ...] = ()  # (kegiatan id, name): a «Lapor sekarang» button each
     person_id: int | None = None
     skip: str | None = None
     error: str | None = None  # rendering failed: the row is marked failed
@@ -330,7 +347,7 @@ class Outgoing:
     def key(self) -> tuple[str, int]:
         return self.model, self.row_id
 
-    def render(self, calendar: ReportingCalendar, lang: str = "id") -> Outgoing:
+    def render(self, calendar: ReportingCalendar, lang: str = "id", *, limit: int = 0) -> Outgoing:
         """Already rendered (see ReminderDraft.render)."""
         return self
 
@@ -359,29 +376,32 @@ class ReminderDraft:
     def key(self) -> tuple[str, int]:
         return self.model, self.row_id
 
-    def render(self, calendar: ReportingCalendar, lang: str = "id") -> Outgoing:
-        """The message to send, or an Outgoing with the error when the text cannot be rendered."""
+    def render(self, calendar: ReportingCalendar, lang: str = "id", *, limit: int) -> Outgoing:
+        """The message to send (at most `limit` characters), or an Outgoing with the error when the text
+        cannot be rendered."""
         base = {"model": self.model, "row_id": self.row_id, "person_id": self.person_id}
         try:
             text, shown = reminder_text(self, person_name=self.person_name, year=self.year, items=self.items,
-                                        calendar=calendar, lang=lang)
-            return Outgoing(**base, chat_id=self.chat_id, text=text, buttons=report_buttons(self.items, shown, lang))
+                                        calendar=calendar, lang=lang, limit=limit)
+            names = {k.kegiatan_id: k.kegiatan_name for k in self.items}
+            return Outgoing(**base, chat_id=self.chat_id, text=text, report=tuple((i, names[i]) for i in shown))
         except Exception as exc:  # noqa: BLE001 - one broken row must not stop the others
             log.exception("reminder %s could not be rendered", self.row_id)
             return Outgoing(**base, error=f"render: {type(exc).__name__}: {exc}")
 
 
 def reminder_text(reminder: Reminder | ReminderDraft, *, person_name: str, year: int, items: Sequence[DueKegiatan],
-                  calendar: ReportingCalendar, lang: str = "id",
+                  calendar: ReportingCalendar, lang: str = "id", limit: int,
                   max_kegiatan: int = MAX_KEGIATAN_PER_MESSAGE) -> tuple[str, list[int]]:
-    """bot.domain.reminders.render_reminder with the person's open kegiatan already loaded (the same text;
-    tests/test_dispatch.py checks it), so a chunk of reminders costs a handful of queries."""
+    """The reminder as Telegram HTML (at most `limit` characters) and the ids of the kegiatan it lists
+    (one «Lapor sekarang» button each), from the person's open kegiatan already loaded, so a chunk of
+    reminders costs a handful of queries."""
     quarter = reminder.quarter
     sent_on = calendar.local_date(as_utc(reminder.due_at))
     end, deadline, end_text, deadline_text = _quarter_dates(calendar, year, quarter, lang)
     kegiatan = [_kegiatan_content(k) for k in items]
     text, shown = fit_message(
-        "reminder", lang, kegiatan, max_items=max_kegiatan, person_name=person_name, year=year, quarter=quarter,
+        "reminder", lang, kegiatan, limit=limit, max_items=max_kegiatan, person_name=person_name, year=year, quarter=quarter,
         quarter_label=formatting.quarter_label(quarter), kind=reminder.kind, wording=reminder_wording(reminder.kind),
         days_left=(end - sent_on).days, quarter_end=end_text, deadline=deadline_text, deadline_date=deadline)
     return text, [k["id"] for k in kegiatan[:shown]]
@@ -392,20 +412,6 @@ def _quarter_dates(calendar: ReportingCalendar, year: int, quarter: int, lang: s
     """Quarter end and deadline with their long dates (the same for every reminder of a quarter)."""
     end, deadline = calendar.quarter_end(year, quarter), calendar.deadline(year, quarter)
     return end, deadline, formatting.long_date(end, lang), formatting.long_date(deadline, lang)
-
-
-def report_buttons(items: Sequence[DueKegiatan], ids: Sequence[int], lang: str) -> tuple[tuple[str, str], ...]:
-    """One «Lapor sekarang» button per listed kegiatan; with several, each names its kegiatan."""
-    label = labels("reminder_buttons", lang)["report_now"]
-    names = {k.kegiatan_id: k.kegiatan_name for k in items}
-    if len(ids) == 1:
-        return ((label, f"lapor:{ids[0]}"),)
-    return tuple((f"{label}: {_short(names[i], 36)}", f"lapor:{i}") for i in ids)
-
-
-def _short(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def _skip_reason(reminder: Reminder, person: Person | None, today: date, calendar: ReportingCalendar) -> str | None:
@@ -465,19 +471,21 @@ def load_reminders(ids: Sequence[int], *, session: Session, calendar: ReportingC
 GroupPostRenderer = Callable[..., str | None]
 
 
-def render_late_list_post(post: GroupPost, *, session: Session, calendar: ReportingCalendar, lang: str) -> str | None:
+def render_late_list_post(post: GroupPost, *, session: Session, calendar: ReportingCalendar, lang: str,
+                          limit: int) -> str | None:
     """The late list as it stands now; None when everyone has reported meanwhile or it was locked."""
     if post.plan_id is None or post.quarter is None or quarter_locked(post.plan_id, post.quarter, session=session):
         return None
     if not late_list(post.plan_id, post.quarter, session=session):
         return None
-    return render_late_list(post.plan_id, post.quarter, session=session, calendar=calendar, lang=lang)
+    return render_late_list(post.plan_id, post.quarter, session=session, calendar=calendar, lang=lang, limit=limit)
 
 
-def render_admin_notice(post: GroupPost, *, session: Session, calendar: ReportingCalendar, lang: str) -> str | None:
+def render_admin_notice(post: GroupPost, *, session: Session, calendar: ReportingCalendar, lang: str,
+                        limit: int) -> str | None:
     """«<name> cannot be reached»: the person and the kegiatan they hold (the person id is in the dedupe key)."""
-    match = re.fullmatch(r"blocked:(\d+):.*", post.dedupe_key)
-    person = session.get(Person, int(match[1])) if match else None
+    person_id = blocked_person(post.dedupe_key)
+    person = session.get(Person, person_id) if person_id is not None else None
     if person is None or person.unreachable_at is None:  # reachable again before the notice went out
         return None
     kegiatan = list(session.scalars(
@@ -485,7 +493,7 @@ def render_admin_notice(post: GroupPost, *, session: Session, calendar: Reportin
         .where(PicAssignment.person_id == person.id).order_by(Kegiatan.plan_id.desc(), Kegiatan.seq)))
     return render("admin_notice", lang, name=person.name, username=person.telegram_username or "",
                   since=formatting.date_time(as_utc(person.unreachable_at).astimezone(calendar.tz), lang),
-                  kegiatan=[_short(k, 80) for k in kegiatan[:MAX_NAMES]], more=max(0, len(kegiatan) - MAX_NAMES))
+                  kegiatan=[_clip(k, 80) for k in kegiatan[:MAX_NAMES]], more=max(0, len(kegiatan) - MAX_NAMES))
 
 
 # Kinds of GroupPost this dispatcher sends, and how each is rendered at send time. Other kinds (a
@@ -495,7 +503,7 @@ GROUP_POST_RENDERERS: dict[str, GroupPostRenderer] = {LATE_LIST: render_late_lis
 
 
 def prepare_group_posts(ids: Sequence[int], *, session: Session, calendar: ReportingCalendar,
-                        lang: str = "id") -> list[Outgoing]:
+                        lang: str = "id", limit: int) -> list[Outgoing]:
     """Render claimed group posts; a post with nothing to say any more is skipped."""
     if not ids:
         return []
@@ -504,7 +512,7 @@ def prepare_group_posts(ids: Sequence[int], *, session: Session, calendar: Repor
         base = {"model": "group_post", "row_id": post.id, "chat_id": post.chat_id}
         try:
             renderer = GROUP_POST_RENDERERS.get(post.kind)
-            text = renderer(post, session=session, calendar=calendar, lang=lang) if renderer else None
+            text = renderer(post, session=session, calendar=calendar, lang=lang, limit=limit) if renderer else None
             out.append(Outgoing(**base, text=text) if text else Outgoing(**base, skip="nothing to say"))
         except Exception as exc:  # noqa: BLE001
             log.exception("group post %s could not be rendered", post.id)
@@ -513,10 +521,12 @@ def prepare_group_posts(ids: Sequence[int], *, session: Session, calendar: Repor
 
 
 def load_outgoing(reminder_ids: Sequence[int], post_ids: Sequence[int], *, session: Session,
-                  calendar: ReportingCalendar, now: datetime, lang: str = "id") -> list[ReminderDraft | Outgoing]:
-    """A claimed chunk: reminders ready to render (`.render()`), group posts rendered (they need queries)."""
+                  calendar: ReportingCalendar, now: datetime, lang: str = "id",
+                  limit: int) -> list[ReminderDraft | Outgoing]:
+    """A claimed chunk: reminders ready to render (`.render()`), group posts rendered (they need queries);
+    every text at most `limit` characters."""
     return [*load_reminders(reminder_ids, session=session, calendar=calendar, now=now),
-            *prepare_group_posts(post_ids, session=session, calendar=calendar, lang=lang)]
+            *prepare_group_posts(post_ids, session=session, calendar=calendar, lang=lang, limit=limit)]
 
 
 # -- marking answers ----------------------------------------------------------------------------
@@ -538,7 +548,6 @@ def record_outcomes(outcomes: Sequence[Outcome], *, session: Session, worker_id:
                     admin_config_ids: Sequence[int] = ()) -> Counter:
     """Mark a group of answers in one commit; returns the final statuses counted."""
     counts: Counter = Counter()
-    admins: list[int] | None = None
     for name, model in MODELS.items():
         delivered = [(o.row_id, o.message_id) for o in outcomes if o.result == "delivered" and o.model == name]
         mark_delivered_many(delivered, session=session, now=now, worker_id=worker_id, model=model)
@@ -554,10 +563,8 @@ def record_outcomes(outcomes: Sequence[Outcome], *, session: Session, worker_id:
             mark_skipped(o.row_id, reason=o.error, **common)
             counts[SKIPPED] += 1
         elif o.result == "unreachable" and model is Reminder and o.person_id is not None:
-            if admins is None:
-                admins = admin_telegram_ids(session=session, config_ids=list(admin_config_ids))
-            mark_unreachable(o.person_id, session=session, now=now, today=today, admin_chat_ids=admins,
-                             error=o.error)
+            person_unreachable(o.person_id, session=session, now=now, today=today,
+                               admin_config_ids=admin_config_ids, error=o.error)
             mark_failed(o.row_id, error=UNREACHABLE_PREFIX + o.error, **common)
             counts["unreachable"] += 1
         else:
@@ -572,12 +579,6 @@ def record_outcomes(outcomes: Sequence[Outcome], *, session: Session, worker_id:
 class TickResult:
     reminders: int  # new Reminder rows
     posts: int  # new GroupPost rows (late lists)
-
-
-def notice_chats(*, session: Session, settings: Settings) -> list[int]:
-    """The leadership group, then every admin's private chat."""
-    admins = admin_telegram_ids(session=session, config_ids=settings.admin_telegram_ids)
-    return list(dict.fromkeys(([settings.leadership_chat_id] if settings.leadership_chat_id else []) + admins))
 
 
 def plan_tick(now: datetime, *, session: Session, settings: Settings, calendar: ReportingCalendar) -> TickResult:
@@ -633,7 +634,7 @@ def create_manual_reminders(now: datetime, *, session: Session, settings: Settin
         found = find_kegiatan(targets[0][0].id, kegiatan_ref, session=session)
         if len(found) != 1:
             batch.problem = "not_found" if not found else "ambiguous"
-            batch.choices = [f"{k.seq}. {_short(k.name, 60)}" for k in found[:10]]
+            batch.choices = [f"{k.seq}. {_clip(k.name, 60)}" for k in found[:10]]
             return batch
         kegiatan_id, batch.kegiatan = found[0].id, found[0].name
     today = calendar.local_date(now)
@@ -733,99 +734,13 @@ def schedule_overview(now: datetime, *, session: Session, settings: Settings, ca
     }
 
 
-# -- leave (/cuti) ----------------------------------------------------------------------------------
-
-class LeaveDateError(ValueError):
-    """A leave date the bot cannot use; `code` picks the message (format / invalid / past / too_far)."""
-
-    def __init__(self, code: str, **detail: Any):
-        super().__init__(code)
-        self.code = code
-        self.detail = detail
-
-
-MONTHS = {
-    "januari": 1, "january": 1, "februari": 2, "february": 2, "pebruari": 2, "maret": 3, "march": 3,
-    "april": 4, "mei": 5, "may": 5, "juni": 6, "june": 6, "juli": 7, "july": 7, "agustus": 8,
-    "august": 8, "agt": 8, "ags": 8, "agst": 8, "september": 9, "oktober": 10, "october": 10,
-    "nopember": 11, "november": 11, "desember": 12, "december": 12,
-}
-_NUMERIC = re.compile(r"(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}|\d{2}))?")
-_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
-_WORDS = re.compile(r"(\d{1,2})\s*([a-z]+)\.?(?:\s+(\d{4}))?")
-
-
-def _month(word: str) -> int | None:
-    if word in MONTHS:
-        return MONTHS[word]
-    found = {m for name, m in MONTHS.items() if len(word) >= 3 and name.startswith(word)}
-    return found.pop() if len(found) == 1 else None
-
-
-def parse_leave_date(text: str, today: date, *, max_days: int = MAX_LEAVE_DAYS) -> date:
-    """The last day of leave from `31/7`, `31-07-2020`, `31 Juli 2020`, `31 jul`, `2020-07-31`.
-
-    A date without a year is this year's, or next year's when this year's has passed and next year's
-    is within reach (`5/1` in December). Past dates and dates more than `max_days` ahead are refused.
-    """
-    cleaned = " ".join(text.casefold().replace(",", " ").split())
-    start = next((i for i, ch in enumerate(cleaned) if ch.isdigit()), None)  # drops "sampai", "Jumat"
-    if start is None:
-        raise LeaveDateError("format")
-    cleaned = cleaned[start:].strip()
-    year: int | None
-    if m := _ISO.fullmatch(cleaned):
-        year, month, day = int(m[1]), int(m[2]), int(m[3])
-    elif m := _NUMERIC.fullmatch(cleaned):
-        day, month, year = int(m[1]), int(m[2]), int(m[3]) if m[3] else None
-    elif (m := _WORDS.fullmatch(cleaned)) and _month(m[2]):
-        day, month, year = int(m[1]), _month(m[2]), int(m[3]) if m[3] else None
-    else:
-        raise LeaveDateError("format")
-    if year is not None and year < 100:
-        year += 2000
-    latest = today + timedelta(days=max_days)
-    try:
-        until = date(year or today.year, month, day)
-        if year is None and until < today and date(today.year + 1, month, day) <= latest:
-            until = date(today.year + 1, month, day)  # 5/1 typed in December
-    except ValueError:
-        raise LeaveDateError("invalid") from None
-    if until < today:
-        raise LeaveDateError("past", until=until)
-    if until > latest:
-        raise LeaveDateError("too_far", until=until, latest=latest, days=max_days)
-    return until
-
-
-def on_leave_until(person_id: int, today: date, *, session: Session) -> date | None:
-    """The last day of the person's pause, or None when they are not paused today."""
-    until = session.get(Person, person_id).paused_until
-    return until if until is not None and until >= today else None
-
-
-def set_leave(person_id: int, until: date | None, *, session: Session, now: datetime,
-              actor_telegram_id: int | None = None, actor_label: str = "") -> date | None:
-    """A PIC's own leave: no reminders through `until` (inclusive); None ends it. Audited; returns the old value."""
-    person = session.get(Person, person_id)
-    old = person.paused_until
-    if old != until:
-        record(session, action="person.leave" if until else "person.leave_end", entity="person",
-               entity_id=person_id, field="paused_until", old_value=old.isoformat() if old else None,
-               new_value=until.isoformat() if until else None, actor_person_id=person_id,
-               actor_telegram_id=actor_telegram_id, actor_label=actor_label, at=as_utc(now))
-        person.paused_until = until
-        session.flush()
-    return old
-
-
 __all__ = [
     "ADMIN_NOTICE", "BACKOFF_BASE", "BACKOFF_CAP", "CLAIM_TIMEOUT", "DELIVERED", "FAILED", "GROUP_POST_RENDERERS",
-    "LATE_LIST", "MAX_ATTEMPTS", "PENDING", "SENDING", "SKIPPED", "LeaveDateError", "ManualBatch", "Outcome",
+    "LATE_LIST", "MAX_ATTEMPTS", "PENDING", "SENDING", "SKIPPED", "ManualBatch", "Outcome",
     "Outgoing", "ReminderDraft", "TickResult", "backoff", "blocked_key", "claim_group_posts", "claim_reminders",
     "clear_unreachable", "create_manual_reminders", "load_outgoing", "load_reminders", "manual_summary",
-    "mark_delivered", "mark_failed", "mark_retry", "mark_skipped", "mark_unreachable", "notice_chats",
-    "on_leave_until", "parse_leave_date", "plan_tick", "prepare_group_posts", "record_outcomes",
-    "recover_stale_claims", "release_claims", "reminder_text", "schedule_overview", "set_leave",
+    "mark_delivered", "mark_failed", "mark_retry", "mark_skipped", "mark_unreachable", "person_unreachable",
+    "plan_tick", "prepare_group_posts", "record_outcomes",
+    "recover_stale_claims", "release_claims", "reminder_text", "schedule_overview",
     "unreachable_telegram_ids",
 ]

@@ -1,9 +1,12 @@
-"""People, roles, PIC assignments and onboarding invites (no Telegram imports)."""
+"""People, roles, PIC assignments, onboarding invites, who can be messaged and pauses (no Telegram imports)."""
 
+import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -45,6 +48,17 @@ class Actor:
     def has(self, role: Role) -> bool:
         return role in self.roles
 
+    @property
+    def label(self) -> str:
+        """How the audit names this actor: the person's name, else their Telegram id."""
+        return self.name or f"telegram:{self.telegram_user_id}"
+
+    @property
+    def audit_fields(self) -> dict:
+        """The audit's actor fields (actor_person_id, actor_telegram_id, actor_label)."""
+        return {"actor_person_id": self.person_id, "actor_telegram_id": self.telegram_user_id,
+                "actor_label": self.label}
+
 
 def resolve_actor(telegram_user_id: int, *, session: Session, admin_ids: list[int],
                   is_leadership: bool = False) -> Actor:
@@ -82,13 +96,6 @@ def is_pic_of(person_id: int | None, kegiatan_id: int, *, session: Session) -> b
         select(PicAssignment.id).where(PicAssignment.person_id == person_id,
                                        PicAssignment.kegiatan_id == kegiatan_id)
     ).first() is not None
-
-
-def pics_of(kegiatan_id: int, *, session: Session) -> list[Person]:
-    return list(session.exec(
-        select(Person).join(PicAssignment, PicAssignment.person_id == Person.id)
-        .where(PicAssignment.kegiatan_id == kegiatan_id).order_by(Person.name)
-    ).all())
 
 
 def find_people(ref: str, *, session: Session, agency_id: int | None = None) -> list[Person]:
@@ -263,3 +270,187 @@ def kegiatan_without_pic(plan_id: int, *, session: Session) -> list[Kegiatan]:
     assigned = select(PicAssignment.kegiatan_id)
     return list(session.exec(select(Kegiatan).where(Kegiatan.plan_id == plan_id, Kegiatan.id.not_in(assigned))
                              .order_by(Kegiatan.seq)).all())
+
+
+# -- who can be messaged ---------------------------------------------------------------------
+
+def messageable(today: date | None = None):
+    """The one rule of who the bot may message: onboarded (a bot cannot write first) and not
+    unreachable (blocked the bot); with `today`, also not paused (on leave) that day. A SQL condition."""
+    conditions = [Person.telegram_user_id.is_not(None), Person.unreachable_at.is_(None)]
+    if today is not None:
+        conditions.append(sa.or_(Person.paused_until.is_(None), Person.paused_until < today))
+    return sa.and_(*conditions)
+
+
+def reachable_people(person_ids: Iterable[int], today: date, *, session: Session) -> set[int]:
+    """Of these people, those a reminder may go to today: messageable and not paused."""
+    ids = list(person_ids)
+    if not ids:
+        return set()
+    return set(session.exec(select(Person.id).where(Person.id.in_(ids), messageable(today))).all())
+
+
+def notice_chats(*, session: Session, settings) -> list[int]:
+    """Where late lists go: the leadership group, then every admin's private chat."""
+    admins = admin_telegram_ids(session=session, config_ids=settings.admin_telegram_ids)
+    return list(dict.fromkeys(([settings.leadership_chat_id] if settings.leadership_chat_id else []) + admins))
+
+
+class Refused(Exception):
+    """A change that is refused; `code` picks the message in admin_error.j2, `detail` fills it in."""
+
+    def __init__(self, code: str, **detail):
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+# -- /pengguna -------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PersonCard:
+    id: int
+    name: str
+    nip: str | None
+    telegram_user_id: int | None
+    telegram_username: str | None
+    onboarded_at: datetime | None  # aware UTC
+    is_admin: bool  # granted in the bot
+    config_admin: bool  # listed in ADMIN_TELEGRAM_IDS
+    unreachable_at: datetime | None  # aware UTC
+    paused_until: date | None
+    kegiatan: tuple[str, ...]
+
+
+def person_card(person_id: int, *, session: Session, plan_id: int | None,
+                config_ids: list[int]) -> PersonCard | None:
+    """Everything /pengguna shows about one person."""
+    person = session.get(Person, person_id)
+    if person is None:
+        return None
+    query = (select(Kegiatan.name).join(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id)
+             .where(PicAssignment.person_id == person_id))
+    if plan_id is not None:
+        query = query.where(Kegiatan.plan_id == plan_id)
+    kegiatan = tuple(session.exec(query.order_by(Kegiatan.seq)).all())
+    return PersonCard(person.id, person.name, person.nip, person.telegram_user_id, person.telegram_username,
+                      as_utc(person.onboarded_at), person.is_admin, person.telegram_user_id in config_ids,
+                      as_utc(person.unreachable_at), person.paused_until, kegiatan)
+
+
+def change_admin(person_id: int, value: bool, *, session: Session, config_ids: list[int],
+                 actor_person_id: int | None = None, actor_label: str = "") -> Person:
+    """Grant or revoke admin in the bot; configured admins and one's own right cannot be revoked here."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise Refused("unknown_item")
+    if not value and person.telegram_user_id in config_ids:
+        raise Refused("config_admin", name=person.name)
+    if not value and actor_person_id == person_id:
+        raise Refused("self_revoke")
+    return set_admin(person_id, value, session=session, actor_person_id=actor_person_id, actor_label=actor_label)
+
+
+# -- pause (/cuti, /pengguna) ----------------------------------------------------------------------------------
+
+# A pause longer than a quarter would silently skip a whole reporting cycle; the admin's buttons
+# offer at most 30 days and /cuti a date within this.
+MAX_LEAVE_DAYS = 90
+
+
+class LeaveDateError(ValueError):
+    """A leave date the bot cannot use; `code` picks the message (format / invalid / past / too_far)."""
+
+    def __init__(self, code: str, **detail: Any):
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+MONTHS = {
+    "januari": 1, "january": 1, "februari": 2, "february": 2, "pebruari": 2, "maret": 3, "march": 3,
+    "april": 4, "mei": 5, "may": 5, "juni": 6, "june": 6, "juli": 7, "july": 7, "agustus": 8,
+    "august": 8, "agt": 8, "ags": 8, "agst": 8, "september": 9, "oktober": 10, "october": 10,
+    "nopember": 11, "november": 11, "desember": 12, "december": 12,
+}
+_NUMERIC = re.compile(r"(\d{1,2})[/.\-](\d{1,2})(?:[/.\-](\d{4}|\d{2}))?")
+_ISO = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
+_WORDS = re.compile(r"(\d{1,2})\s*([a-z]+)\.?(?:\s+(\d{4}))?")
+
+
+def _month(word: str) -> int | None:
+    if word in MONTHS:
+        return MONTHS[word]
+    found = {m for name, m in MONTHS.items() if len(word) >= 3 and name.startswith(word)}
+    return found.pop() if len(found) == 1 else None
+
+
+def parse_leave_date(text: str, today: date, *, max_days: int = MAX_LEAVE_DAYS) -> date:
+    """The last day of leave from `31/7`, `31-07-2020`, `31 Juli 2020`, `31 jul`, `2020-07-31`.
+
+    A date without a year is this year's, or next year's when this year's has passed and next year's
+    is within reach (`5/1` in December). Past dates and dates more than `max_days` ahead are refused.
+    """
+    cleaned = " ".join(text.casefold().replace(",", " ").split())
+    start = next((i for i, ch in enumerate(cleaned) if ch.isdigit()), None)  # drops "sampai", "Jumat"
+    if start is None:
+        raise LeaveDateError("format")
+    cleaned = cleaned[start:].strip()
+    year: int | None
+    if m := _ISO.fullmatch(cleaned):
+        year, month, day = int(m[1]), int(m[2]), int(m[3])
+    elif m := _NUMERIC.fullmatch(cleaned):
+        day, month, year = int(m[1]), int(m[2]), int(m[3]) if m[3] else None
+    elif (m := _WORDS.fullmatch(cleaned)) and _month(m[2]):
+        day, month, year = int(m[1]), _month(m[2]), int(m[3]) if m[3] else None
+    else:
+        raise LeaveDateError("format")
+    if year is not None and year < 100:
+        year += 2000
+    latest = today + timedelta(days=max_days)
+    try:
+        until = date(year or today.year, month, day)
+        if year is None and until < today and date(today.year + 1, month, day) <= latest:
+            until = date(today.year + 1, month, day)  # 5/1 typed in December
+    except ValueError:
+        raise LeaveDateError("invalid") from None
+    if until < today:
+        raise LeaveDateError("past", until=until)
+    if until > latest:
+        raise LeaveDateError("too_far", until=until, latest=latest, days=max_days)
+    return until
+
+
+def on_leave_until(person_id: int, today: date, *, session: Session) -> date | None:
+    """The last day of the person's pause, or None when they are not paused today."""
+    until = session.get(Person, person_id).paused_until
+    return until if until is not None and until >= today else None
+
+
+def set_paused(person_id: int, until: date | None, *, session: Session, today: date, now: datetime | None = None,
+               actor_person_id: int | None = None, actor_telegram_id: int | None = None,
+               actor_label: str = "") -> date | None:
+    """No reminders for the person through `until` (inclusive); None resumes them. Returns the old value.
+
+    The one pause, whoever sets it: the PIC with /cuti (the audit's actor is the person themself) or
+    an admin with /pengguna. At most MAX_LEAVE_DAYS ahead (LeaveDateError otherwise). Audited as
+    person.pause / person.unpause.
+    """
+    person = session.get(Person, person_id)
+    if person is None:
+        raise Refused("unknown_item")
+    if until is not None and until < today:
+        raise LeaveDateError("past", until=until)
+    if until is not None and until > today + timedelta(days=MAX_LEAVE_DAYS):
+        raise LeaveDateError("too_far", until=until, latest=today + timedelta(days=MAX_LEAVE_DAYS),
+                             days=MAX_LEAVE_DAYS)
+    old = person.paused_until
+    if old != until:
+        record(session, action="person.pause" if until else "person.unpause", entity="person", entity_id=person_id,
+               field="paused_until", old_value=old.isoformat() if old else None,
+               new_value=until.isoformat() if until else None, actor_person_id=actor_person_id,
+               actor_telegram_id=actor_telegram_id, actor_label=actor_label, at=as_utc(now) if now else None)
+        person.paused_until = until
+        session.flush()
+    return old

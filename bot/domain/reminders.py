@@ -18,21 +18,20 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_
 from sqlmodel import Session, select
 
 from bot.text import formatting
 from bot.db import insert_ignore
+from bot.domain.people import reachable_people
 from bot.domain.calendar import KIND_DEADLINE, OVERDUE_PREFIX, ReminderSlot, ReportingCalendar
 from bot.domain.obligations import DueKegiatan, as_utc, due_for_person, due_for_plan, due_kegiatan
 from bot.domain.locks import quarter_locked
 from bot.text.render import render
 from models import GroupPost, Person, Plan, Reminder
 
-MESSAGE_LIMIT = 4096  # Telegram's limit for one message
 MAX_KEGIATAN_PER_MESSAGE = 10  # one «Lapor sekarang» button each; the rest are summarised
 CLIP_CHARS = 300  # a name or indicator longer than this is cut (the document has some very long cells)
 
@@ -43,17 +42,6 @@ def due_slots(calendar: ReportingCalendar, year: int, quarter: int, now_utc: dat
     slots = [s for s in calendar.reminder_slots(year, quarter) if s.date == today and s.utc <= now_utc]
     overdue = calendar.latest_overdue_slot(year, quarter, now_utc)
     return slots + ([overdue] if overdue else [])
-
-
-def reachable_people(person_ids: Iterable[int], today: date, *, session: Session) -> set[int]:
-    """Of these people, those a reminder may go to today: onboarded, not blocked, not paused."""
-    ids = list(person_ids)
-    if not ids:
-        return set()
-    query = select(Person.id).where(
-        Person.id.in_(ids), Person.telegram_user_id.is_not(None), Person.unreachable_at.is_(None),
-        or_(Person.paused_until.is_(None), Person.paused_until < today))
-    return set(session.exec(query).all())
 
 
 def plan_due_reminders(now_utc: datetime, *, session: Session, calendar: ReportingCalendar, plan_id: int) -> int:
@@ -114,36 +102,11 @@ def reminder_wording(kind: str) -> str:
     return "overdue" if kind.startswith(OVERDUE_PREFIX) else "before"
 
 
-def reminder_content(reminder: Reminder, *, session: Session, calendar: ReportingCalendar,
-                     lang: str = "id") -> dict[str, Any]:
-    """Everything the reminder message says: who, which quarter, when it is due, and each open item."""
-    person = session.get(Person, reminder.person_id)
-    plan = session.get(Plan, reminder.plan_id)
-    if person is None or plan is None:
-        raise ValueError(f"reminder {reminder.id} points at a missing person or plan")
-    year, quarter = plan.year, reminder.quarter
-    sent_on = calendar.local_date(as_utc(reminder.due_at))
-    end, deadline = calendar.quarter_end(year, quarter), calendar.deadline(year, quarter)
-    return {
-        "person_name": person.name,
-        "year": year,
-        "quarter": quarter,
-        "quarter_label": formatting.quarter_label(quarter),
-        "kind": reminder.kind,
-        "wording": reminder_wording(reminder.kind),
-        "days_left": (end - sent_on).days,
-        "quarter_end": formatting.long_date(end, lang),
-        "deadline": formatting.long_date(deadline, lang),
-        "deadline_date": deadline,
-        "kegiatan": [_kegiatan_content(k) for k in
-                     open_kegiatan(reminder.person_id, reminder.plan_id, quarter, session=session)],
-    }
-
-
-def fit_message(template: str, lang: str, items: list[Any], *, limit: int = MESSAGE_LIMIT,
+def fit_message(template: str, lang: str, items: list[Any], *, limit: int,
                 max_items: int | None = None, **context: Any) -> tuple[str, int]:
     """Render with as many leading items as fit in `limit` characters; the template gets `items`
-    and `more` (how many were left out). Returns the text and the number of items shown."""
+    and `more` (how many were left out). Returns the text and the number of items shown. The limit
+    is the runtime's (bot.telegram.sending.MESSAGE_LIMIT): the domain does not know Telegram's."""
     def attempt(shown: int) -> str:
         return render(template, lang, **context, items=items[:shown], more=len(items) - shown)
 
@@ -160,16 +123,6 @@ def fit_message(template: str, lang: str, items: list[Any], *, limit: int = MESS
         else:
             high = middle
     return best, low
-
-
-def render_reminder(reminder: Reminder, *, session: Session, calendar: ReportingCalendar, lang: str = "id",
-                    max_kegiatan: int = MAX_KEGIATAN_PER_MESSAGE) -> tuple[str, list[int]]:
-    """The reminder as Telegram HTML (≤ 4096 characters) and the ids of the kegiatan it lists,
-    one «Lapor sekarang» button each (callback data "lapor:<kegiatan_id>")."""
-    content = reminder_content(reminder, session=session, calendar=calendar, lang=lang)
-    kegiatan = content.pop("kegiatan")
-    text, shown = fit_message("reminder", lang, kegiatan, max_items=max_kegiatan, **content)
-    return text, [k["id"] for k in kegiatan[:shown]]
 
 
 @dataclass
@@ -197,8 +150,8 @@ def late_list(plan_id: int, quarter: int, *, session: Session) -> list[LateKegia
 
 
 def render_late_list(plan_id: int, quarter: int, *, session: Session, calendar: ReportingCalendar,
-                     lang: str = "id") -> str:
-    """The late list as Telegram HTML (≤ 4096 characters; the rest summarised)."""
+                     lang: str = "id", limit: int) -> str:
+    """The late list as Telegram HTML (at most `limit` characters; the rest summarised)."""
     plan = session.get(Plan, plan_id)
     if plan is None:
         raise ValueError(f"no plan {plan_id}")
@@ -207,7 +160,7 @@ def render_late_list(plan_id: int, quarter: int, *, session: Session, calendar: 
              "aksi": k.outstanding_aksi, "budget": k.budget_missing}
             for k in late]
     people = sorted({n for k in late for n in k.pic_names})
-    text, _ = fit_message("late_list", lang, rows, year=plan.year, quarter=quarter,
+    text, _ = fit_message("late_list", lang, rows, limit=limit, year=plan.year, quarter=quarter,
                           deadline=formatting.long_date(calendar.deadline(plan.year, quarter), lang),
                           people_count=len(people), total=len(rows))
     return text
@@ -237,6 +190,6 @@ def plan_late_list_posts(now_utc: datetime, *, session: Session, calendar: Repor
 
 __all__ = [
     "LateKegiatan", "due_slots", "fit_message", "insert_ignore", "late_list", "open_kegiatan", "plan_due_reminders",
-    "plan_late_list_posts", "reachable_people", "reminder_content", "reminder_wording", "render_late_list",
-    "render_reminder", "still_due",
+    "plan_late_list_posts", "reachable_people", "reminder_wording", "render_late_list",
+    "still_due",
 ]

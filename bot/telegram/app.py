@@ -16,6 +16,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUp
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.db import make_engine, migrate
+from bot.telegram import commands
 from bot.telegram.persistence import DatabasePersistence
 from bot.text.render import labels
 from bot.telegram.services import SERVICES_KEY, Services
@@ -112,16 +113,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return None
 
 
-PIC_COMMANDS = ["start", "lapor", "status", "cuti", "bantuan", "batal"]
-ADMIN_COMMANDS = ["impor", "target", "pic", "undang", "kunci", "buka", "pengguna", "ingatkan",
-                  "jadwal", "ringkasan", "ekspor", "riwayat"]
-LEADERSHIP_COMMANDS = ["ringkasan", "ekspor", "bantuan"]
-
-
-def command_menu(names: list[str], lang: str) -> list[BotCommand]:
-    """Command menu entries with descriptions from templates/<lang>/command_descriptions.j2."""
+def command_menu(scope: str, lang: str) -> list[BotCommand]:
+    """One menu of the commands table (bot/telegram/commands.py), described by
+    templates/<lang>/command_descriptions.j2."""
     descriptions = labels("command_descriptions", lang)
-    return [BotCommand(name, descriptions[name]) for name in names]
+    return [BotCommand(name, descriptions[name]) for name in commands.menu(scope)]
 
 
 async def set_command_menus(application: Application) -> None:
@@ -129,8 +125,8 @@ async def set_command_menus(application: Application) -> None:
     services: Services = application.bot_data[SERVICES_KEY]
     settings, bot = services.settings, application.bot
     lang = services.lang
-    await bot.set_my_commands(command_menu(PIC_COMMANDS, lang), scope=BotCommandScopeAllPrivateChats())
-    admin_menu = command_menu(list(dict.fromkeys(PIC_COMMANDS + ADMIN_COMMANDS)), lang)
+    await bot.set_my_commands(command_menu(commands.PIC_MENU, lang), scope=BotCommandScopeAllPrivateChats())
+    admin_menu = command_menu(commands.ADMIN_MENU, lang)
     from bot.domain.people import admin_telegram_ids  # local: avoids a cycle at import time
 
     ids = await services.db(admin_telegram_ids, config_ids=settings.admin_telegram_ids)
@@ -141,7 +137,7 @@ async def set_command_menus(application: Application) -> None:
             log.warning("admin menu for %s not set: %s", admin_id, exc)
     if settings.leadership_chat_id:
         try:
-            await bot.set_my_commands(command_menu(LEADERSHIP_COMMANDS, lang),
+            await bot.set_my_commands(command_menu(commands.LEADERSHIP_MENU, lang),
                                       scope=BotCommandScopeChat(settings.leadership_chat_id))
         except TelegramError as exc:
             log.warning("leadership menu not set: %s", exc)

@@ -1,11 +1,18 @@
-"""Sending: replies, button answers, keyboards, labels and notices — the Telegram helpers handlers and jobs share."""
+"""Sending: replies, button answers, keyboards, labels, message splitting, what a Telegram error
+means, and notices — the Telegram helpers handlers and jobs share."""
 
 import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.error import BadRequest, Forbidden, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 
-from bot.domain.outbox import mark_unreachable
+from bot.domain.digest import Drill
+from bot.domain.outbox import person_unreachable
+from bot.telegram import callbacks
 from bot.telegram.services import services_of
 
 log = logging.getLogger("rapk.handlers")
@@ -54,9 +61,13 @@ async def close_question(update: Update, context, answer: str | None = None) -> 
         log.info("question not closed: %s", exc)
 
 
+MESSAGE_LIMIT = 4096  # Telegram's maximum message length (UTF-16 units); every chunk stays below it
+
+
 def short(text: str, limit: int = 48) -> str:
-    """Button labels stay readable on a phone."""
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A button label that stays readable on a phone: whitespace collapsed, cut with «…»."""
+    text = re.sub(r"[ \t\r\n]+", " ", text).strip()  # not str.split(): it would eat the no-break space
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def button_column(buttons) -> InlineKeyboardMarkup | None:
@@ -70,22 +81,133 @@ def keyboard(rows) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows) if rows else None
 
 
+def page_of(items: Sequence, page: int, size: int) -> tuple[list, int, int]:
+    """The items of page `page` (clamped into range), the page shown and how many pages there are."""
+    pages = max(1, -(-len(items) // size))
+    page = min(max(page, 0), pages - 1)
+    return list(items[page * size:(page + 1) * size]), page, pages
+
+
+def drill_keyboard(buttons: Sequence[tuple[str, Drill]]) -> InlineKeyboardMarkup | None:
+    """A digest's (label, Drill) buttons, one per row."""
+    return button_column([(label, callbacks.DRILL.build(**d._asdict())) for label, d in buttons])
+
+
+def report_buttons(kegiatan: Sequence[tuple[int, str]], lang: str) -> tuple[tuple[str, str], ...]:
+    """One «Lapor sekarang» button per (kegiatan id, name); with several, each names its kegiatan."""
+    from bot.text.render import labels
+
+    label = labels("reminder_buttons", lang)["report_now"]
+    if len(kegiatan) == 1:
+        return ((label, callbacks.REPORT.build(kegiatan=kegiatan[0][0])),)
+    return tuple((f"{label}: {short(name, 36)}", callbacks.REPORT.build(kegiatan=kid)) for kid, name in kegiatan)
+
+
+# -- message splitting ------------------------------------------------------------------------------
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Split at line boundaries into chunks shorter than `limit` (Telegram counts UTF-16 units).
+
+    A cut prefers the last blank line of a chunk when that keeps it at least half full, so a
+    section stays together. The templates keep every HTML tag within one line, so any line
+    boundary is a safe cut; a single line too long by itself is cut at spaces.
+    """
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    for line in _fit_lines(text.split("\n"), limit):
+        n = tg_len(line) + 1  # with its newline
+        if current and size + n > limit - 1:
+            cut = _blank_cut(current, limit)
+            chunks.append("\n".join(current[:cut]))
+            current = current[cut:]
+            size = sum(tg_len(x) + 1 for x in current)
+        current.append(line)
+        size += n
+    chunks.append("\n".join(current))
+    return [c.strip("\n") for c in chunks if c.strip()]
+
+
+def _blank_cut(lines: list[str], limit: int) -> int:
+    """Where to end a full chunk: after its last blank line if that is past half, else at its end."""
+    size = 0
+    best = len(lines)
+    for i, line in enumerate(lines):
+        size += tg_len(line) + 1
+        if not line.strip() and size >= limit // 2:
+            best = i + 1
+    return best
+
+
+def _fit_lines(lines: Sequence[str], limit: int) -> list[str]:
+    out = []
+    for line in lines:
+        while tg_len(line) >= limit - 1:
+            cut = line.rfind(" ", 0, limit // 2) if " " in line[: limit // 2] else limit // 2
+            out.append(line[:cut])
+            line = line[cut:].lstrip()
+        out.append(line)
+    return out
+
+
+def tg_len(s: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units)."""
+    return len(s.encode("utf-16-le")) // 2
+
+
+# -- what a Telegram error means ----------------------------------------------------------------------
+
+DELIVERED, RETRY, BACKOFF, UNREACHABLE, FAILED = "delivered", "retry", "backoff", "unreachable", "failed"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What became of a send: delivered / retry (after `retry_after` s) / backoff / unreachable / failed."""
+
+    result: str
+    error: str = ""
+    retry_after: float | None = None
+
+
+def retry_seconds(exc: RetryAfter) -> float:
+    """RetryAfter.retry_after is a number of seconds, or a timedelta with PTB_TIMEDELTA set."""
+    value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+def classify(exc: BaseException) -> Verdict:
+    """The one reading of a failed send, for reminders, group posts, digests and notices alike.
+
+    429 → retry after what Telegram asked; 403 or «chat not found» → unreachable (the person is
+    marked and the admins told once); a migrated chat or any other 400 → failed (sending again
+    changes nothing); timeouts, 5xx, network and unexpected errors → back off and try again.
+    """
+    if isinstance(exc, RetryAfter):
+        return Verdict(RETRY, str(exc), retry_seconds(exc))
+    if isinstance(exc, Forbidden):
+        return Verdict(UNREACHABLE, str(exc))
+    if isinstance(exc, ChatMigrated):
+        return Verdict(FAILED, f"chat migrated to {exc.new_chat_id}")
+    if isinstance(exc, BadRequest):
+        return Verdict(UNREACHABLE if "chat not found" in exc.message.lower() else FAILED, str(exc))
+    return Verdict(BACKOFF, f"{type(exc).__name__}: {exc}")
+
+
 async def notify_person(context, *, person_id: int, telegram_user_id: int | None, text: str) -> bool:
-    """A notice to one person; a 403 or a vanished chat marks them unreachable. True when delivered."""
+    """A notice to one person; True when delivered. A 403 or a vanished chat marks them unreachable
+    and tells the admins once (the rule of `classify`)."""
     if telegram_user_id is None:
         return False
     services = services_of(context)
     try:
         await context.bot.send_message(telegram_user_id, text)
         return True
-    except (Forbidden, BadRequest) as exc:
-        if isinstance(exc, BadRequest) and "chat not found" not in str(exc).lower():
-            log.warning("notice to person %s refused: %s", person_id, exc)
+    except TelegramError as exc:
+        verdict = classify(exc)
+        if verdict.result != UNREACHABLE:
+            log.warning("notice to person %s not sent: %s", person_id, exc)
             return False
         now = services.now()
-        await services.db(mark_unreachable, person_id, now=now, today=now.astimezone(services.settings.tz).date(),
-                          admin_chat_ids=(), error=str(exc))
-        return False
-    except TelegramError as exc:
-        log.warning("notice to person %s not sent: %s", person_id, exc)
+        await services.db(person_unreachable, person_id, now=now, today=now.astimezone(services.settings.tz).date(),
+                          admin_config_ids=services.settings.admin_telegram_ids, error=verdict.error)
         return False

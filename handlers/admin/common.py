@@ -11,8 +11,9 @@ from bot.domain.admin import Recipient
 from bot.domain.people import Actor
 from bot.domain.period import kegiatan_of_program, programs_of, served_plan
 from bot.text.render import labels, render
+from bot.telegram import callbacks as cb
 from bot.telegram.services import services_of
-from bot.telegram.sending import ack, keyboard, notify_person, short
+from bot.telegram.sending import ack, keyboard, notify_person, page_of, short
 from models import Aksi, Kegiatan, KegiatanIndicator, Plan, Program
 
 log = logging.getLogger("rapk.admin")
@@ -28,17 +29,15 @@ def buttons(lang: str) -> dict[str, str]:
 
 def who(actor: Actor) -> dict:
     """The audit's actor fields for a handler's Actor."""
-    return {"actor_person_id": actor.person_id, "actor_telegram_id": actor.telegram_user_id,
-            "actor_label": actor.name or f"telegram:{actor.telegram_user_id}"}
+    return actor.audit_fields
 
 
 def paged(items: Sequence[tuple[str, str]], page: int, nav: Callable[[int], str], lang: str,
           tail: Sequence[Row] = ()) -> InlineKeyboardMarkup | None:
     """One button per item on this page, ⬅️/➡️ to the neighbours, then the `tail` rows."""
-    pages = max(1, -(-len(items) // PAGE))
-    page = min(max(page, 0), pages - 1)
+    shown, page, pages = page_of(items, page, PAGE)
     b = buttons(lang)
-    rows: list[Row] = [[(short(text), data)] for text, data in items[page * PAGE:(page + 1) * PAGE]]
+    rows: list[Row] = [[(short(text), data)] for text, data in shown]
     rows.append([(b["prev"], nav(page - 1))] * (page > 0) + [(b["next"], nav(page + 1))] * (page + 1 < pages))
     return keyboard([*rows, *tail])
 
@@ -62,30 +61,19 @@ async def stale(update: Update, context) -> None:
     await ack(update, context, render("stale_button", services_of(context).lang), alert=True)
 
 
-async def take_draft(update: Update, context, key: str, prefix: str) -> dict | None:
+async def take_draft(update: Update, context, key: str, confirm: cb.Format) -> dict | None:
     """The confirmed draft of a flow, taken out of user_data once (a second tap or a replay finds none).
 
-    The button must carry the draft's token (`<prefix>:ok:<token>`); its buttons are removed.
+    The button must carry the draft's token (`confirm`, e.g. `tg:ok:<token>`); its buttons are removed.
     """
     query = update.callback_query
     draft = context.user_data.get(key)
-    if draft is None or query.data != f"{prefix}:ok:{draft['token']}":
+    if draft is None or confirm.parse(query.data) != (draft["token"],):
         await stale(update, context)
         return None
     await ack(update, context)
     await query.edit_message_reply_markup(None)
     return context.user_data.pop(key)
-
-
-def int_parts(data: str, count: int, start: int = 2) -> list[int] | None:
-    """The `count` integers of callback data `pre:act:1:2` from position `start`; None if malformed."""
-    parts = data.split(":")[start:]
-    if len(parts) != count:
-        return None
-    try:
-        return [int(p) for p in parts]
-    except ValueError:
-        return None
 
 
 # -- browsing the plan: program → kegiatan → aksi / indicator ---------------------------------------------
@@ -122,14 +110,15 @@ def kegiatan_content(kegiatan_id: int, *, session, settings, now):
 
 
 async def browse_programs(update, context, prefix: str, purpose: str, page: int = 0) -> bool:
-    """The served plan's programs as buttons `<prefix>:p:<id>`; False when there is no plan."""
+    """The served plan's programs as buttons (cb.Browse(prefix).program); False when there is no plan."""
     services = services_of(context)
     plan, items = await services.db(program_items, settings=services.settings, now=services.now())
     if plan is None:
         await show(update, context, render("no_plan", services.lang))
         return False
-    markup = paged([(name, f"{prefix}:p:{pid}") for pid, name in items], page, lambda n: f"{prefix}:pp:{n}",
-                   services.lang, tail=[[(buttons(services.lang)["cancel"], f"{prefix}:x")]])
+    nav = cb.Browse(prefix)
+    markup = paged([(name, nav.program(pid)) for pid, name in items], page, nav.programs_page,
+                   services.lang, tail=[[(buttons(services.lang)["cancel"], nav.close())]])
     await show(update, context, render("admin_browse", services.lang, purpose=purpose, stage="program",
                                        year=plan.year, name=""), markup)
     return True
@@ -137,30 +126,41 @@ async def browse_programs(update, context, prefix: str, purpose: str, page: int 
 
 async def browse_kegiatan(update, context, prefix: str, purpose: str, program_id: int, page: int = 0,
                           item_data: Callable[[int], str] | None = None, back: str | None = None) -> bool:
-    """A program's kegiatan as buttons (`<prefix>:k:<id>` unless `item_data` says otherwise)."""
+    """A program's kegiatan as buttons (cb.Browse(prefix).kegiatan unless `item_data` says otherwise)."""
     services = services_of(context)
     program, items = await services.db(kegiatan_items, program_id, settings=services.settings, now=services.now())
     if program is None:
         await stale(update, context)
         return False
-    item_data = item_data or (lambda kid: f"{prefix}:k:{kid}")
+    nav = cb.Browse(prefix)
+    item_data = item_data or nav.kegiatan
     b = buttons(services.lang)
     markup = paged([(name, item_data(kid)) for kid, name in items], page,
-                   lambda n: f"{prefix}:kp:{program_id}:{n}", services.lang,
-                   tail=[[(b["back"], back or f"{prefix}:pp:0"), (b["cancel"], f"{prefix}:x")]])
+                   lambda n: nav.kegiatan_page(program_id, n), services.lang,
+                   tail=[[(b["back"], back or nav.programs_page(0)), (b["cancel"], nav.close())]])
     await show(update, context, render("admin_browse", services.lang, purpose=purpose, stage="kegiatan", year=0,
                                        name=program.name), markup)
     return True
 
 
+async def browse_step(update, context, prefix: str, purpose: str, step: cb.Step | None) -> bool | None:
+    """Show what a program-page / program / kegiatan-page press asks for; None for any other press."""
+    if step is None or step.action not in ("pp", "p", "kp"):
+        return None
+    if step.action == "pp":
+        return await browse_programs(update, context, prefix, purpose, step.ids[0])
+    return await browse_kegiatan(update, context, prefix, purpose, *step.ids)
+
+
 def item_keyboard(content: dict, prefix: str, lang: str, *, with_kegiatan: bool = False) -> InlineKeyboardMarkup | None:
-    """A kegiatan's aksi (`<prefix>:a:<id>`) and indicators (`<prefix>:i:<id>`), optionally itself (`:g:`)."""
+    """A kegiatan's aksi and indicators as buttons, optionally the kegiatan itself (cb.Browse)."""
     b = buttons(lang)
-    rows: list[Row] = [[(b["this_kegiatan"], f"{prefix}:g:{content['id']}")]] if with_kegiatan else []
-    rows += [[(short(f"{b['aksi']} {a['no']}. {a['name']}"), f"{prefix}:a:{a['id']}")] for a in content["aksi"]]
-    rows += [[(short(f"{b['indicator']} {i['seq']}. {i['text']}"), f"{prefix}:i:{i['id']}")]
+    nav = cb.Browse(prefix)
+    rows: list[Row] = [[(b["this_kegiatan"], nav.whole(content["id"]))]] if with_kegiatan else []
+    rows += [[(short(f"{b['aksi']} {a['no']}. {a['name']}"), nav.aksi(a["id"]))] for a in content["aksi"]]
+    rows += [[(short(f"{b['indicator']} {i['seq']}. {i['text']}"), nav.indicator(i["id"]))]
              for i in content["indicators"]]
-    rows.append([(b["back"], f"{prefix}:p:{content['program_id']}"), (b["cancel"], f"{prefix}:x")])
+    rows.append([(b["back"], nav.program(content["program_id"])), (b["cancel"], nav.close())])
     return keyboard(rows)
 
 

@@ -13,6 +13,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, Cont
 
 from bot.domain.people import Role
 from bot.text.render import render
+from bot.telegram import callbacks as cb
 from bot.telegram.services import services_of
 from handlers.admin import history as admin_history, locks as admin_locks, plan_upload as admin_import, targets as admin_target, users as admin_users
 from handlers.admin.common import FLOW, stale
@@ -60,9 +61,9 @@ def build() -> ConversationHandler:
         states={**admin_import.STATES, **admin_target.STATES},
         fallbacks=[
             CommandHandler("batal", cancel),
-            CallbackQueryHandler(cancel, pattern=r"^(imp|tg):x$"),
+            CallbackQueryHandler(cancel, pattern=cb.cancel_pattern(cb.IMP, cb.TG)),
             MessageHandler(filters.ALL & ~filters.COMMAND, unexpected),
-            CallbackQueryHandler(unexpected, pattern=r"^(imp|tg):"),
+            CallbackQueryHandler(unexpected, pattern=cb.prefix(cb.IMP, cb.TG)),
         ],
     )
 
@@ -70,10 +71,10 @@ def build() -> ConversationHandler:
 def register(application: Application) -> None:
     """Attach the admin console's handlers (called once from handlers.registry.register)."""
     application.add_handler(build())
-    application.add_handler(CallbackQueryHandler(outside, pattern=r"^(imp|tg):"))
+    application.add_handler(CallbackQueryHandler(outside, pattern=cb.prefix(cb.IMP, cb.TG)))
     application.add_handler(CommandHandler("riwayat", admin_history.riwayat))
-    application.add_handler(CallbackQueryHandler(admin_history.riwayat_callback, pattern=r"^rw:"))
+    application.add_handler(CallbackQueryHandler(admin_history.riwayat_callback, pattern=cb.prefix(cb.RW)))
     application.add_handler(CommandHandler(["kunci", "buka"], admin_locks.lock_command))
-    application.add_handler(CallbackQueryHandler(admin_locks.lock_callback, pattern=r"^lk:"))
+    application.add_handler(CallbackQueryHandler(admin_locks.lock_callback, pattern=cb.prefix(cb.LK)))
     application.add_handler(CommandHandler("pengguna", admin_users.pengguna))
-    application.add_handler(CallbackQueryHandler(admin_users.pengguna_callback, pattern=r"^usr:"))
+    application.add_handler(CallbackQueryHandler(admin_users.pengguna_callback, pattern=cb.prefix(cb.USR)))

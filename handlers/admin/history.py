@@ -7,31 +7,30 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.admin import item_history, item_title
-from bot.domain.digest import split_message
 from bot.domain.people import Role
 from bot.domain.period import served_plan
 from bot.text.render import render
 from bot.telegram.services import services_of
 from handlers.admin.common import (
-    browse_kegiatan,
     browse_programs,
-    int_parts,
+    browse_step,
     item_keyboard,
     kegiatan_content,
     show,
     stale,
 )
-from handlers.auth import require
-from bot.telegram.sending import ack
+from handlers.auth import command, require
+from bot.telegram import callbacks as cb
+from bot.telegram.sending import ack, split_message
 
 LIMIT = 40  # the newest changes shown; older ones are counted
 ENTITIES = {"a": "aksi", "i": "indikator", "g": "kegiatan"}
 
 
-@require(Role.ADMIN, private_only=True)
+@command("riwayat")
 async def riwayat(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/riwayat: pick the item whose history to show."""
-    await browse_programs(update, context, "rw", "riwayat")
+    await browse_programs(update, context, cb.RW, "riwayat")
 
 
 def _history(entity: str, item_id: int, *, session, settings, now):
@@ -61,26 +60,23 @@ async def riwayat_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, a
     """Every /riwayat button: browse program → kegiatan → item, then the item's history."""
     services = services_of(context)
     query = update.callback_query
-    action = query.data.split(":")[1] if query.data.count(":") else ""
+    step = cb.Browse(cb.RW).parse(query.data)
+    action, ids = step if step else ("", ())
     ok = False
     if action == "x":
         await ack(update, context)
         await query.edit_message_reply_markup(None)
         return
-    if action == "pp" and (ids := int_parts(query.data, 1)):
-        ok = await browse_programs(update, context, "rw", "riwayat", ids[0])
-    elif action == "p" and (ids := int_parts(query.data, 1)):
-        ok = await browse_kegiatan(update, context, "rw", "riwayat", ids[0])
-    elif action == "kp" and (ids := int_parts(query.data, 2)):
-        ok = await browse_kegiatan(update, context, "rw", "riwayat", ids[0], ids[1])
-    elif action == "k" and (ids := int_parts(query.data, 1)):
+    if (shown := await browse_step(update, context, cb.RW, "riwayat", step)) is not None:
+        ok = shown
+    elif action == "k":
         content = await services.db(kegiatan_content, ids[0], settings=services.settings, now=services.now())
         if content is not None:
             await show(update, context, render("admin_browse", services.lang, purpose="riwayat", stage="item", year=0,
                                                name=content["name"]),
-                       item_keyboard(content, "rw", services.lang, with_kegiatan=True))
+                       item_keyboard(content, cb.RW, services.lang, with_kegiatan=True))
             ok = True
-    elif action in ENTITIES and (ids := int_parts(query.data, 1)):
-        ok = await send_history(update, context, ENTITIES[action], ids[0])
+    elif action in ENTITIES and (press := cb.RW_HISTORY.parse(query.data)):
+        ok = await send_history(update, context, ENTITIES[press.entity], press.item)
     if not ok:
         await stale(update, context)

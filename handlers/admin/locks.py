@@ -5,8 +5,6 @@
 callbacks `lk:<L|U><quarter>:…`, validated again on every press.
 """
 
-import re
-
 from telegram import Update
 from telegram.ext import ContextTypes
 
@@ -16,12 +14,12 @@ from bot.text.formatting import parse_quarter
 from bot.domain.people import Role
 from bot.domain.period import find_kegiatan, served_plan
 from bot.text.render import render
+from bot.telegram import callbacks as cb
 from bot.telegram.services import services_of
 from handlers.admin.common import (
     browse_kegiatan,
     browse_programs,
     buttons,
-    int_parts,
     keyboard,
     notify,
     report_missed,
@@ -29,7 +27,7 @@ from handlers.admin.common import (
     stale,
     who,
 )
-from handlers.auth import require
+from handlers.auth import command, require
 from bot.telegram.sending import ack, short
 
 OPS = {"kunci": "L", "buka": "U"}
@@ -48,7 +46,7 @@ def _matches(ref: str, *, session, settings, now):
     return [(k.id, k.name) for k in find_kegiatan(plan.id, ref, session=session)] if plan else []
 
 
-@require(Role.ADMIN, private_only=True)
+@command("kunci")  # and /buka: the same roles
 async def lock_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/kunci TW [KEGIATAN] and /buka TW [KEGIATAN]."""
     services = services_of(context)
@@ -62,7 +60,8 @@ async def lock_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
     if quarter is None:
         await update.effective_message.reply_text(render("kunci_usage", services.lang, command=name))
         return
-    prefix = f"lk:{op}{quarter}"
+    prefix = cb.LOCK_SCOPE.build(op=op, quarter=quarter)
+    nav = cb.Browse(prefix)
     card = await services.db(_card, quarter, settings=services.settings, now=services.now())
     if card is None:
         await update.effective_message.reply_text(render("no_plan", services.lang))
@@ -74,13 +73,13 @@ async def lock_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
         if len(found) == 1:
             await _apply(update, context, actor, op, quarter, found[0][0])
             return
-        rows = [[(short(name), f"{prefix}:ok:{kid}")] for kid, name in found[:20]]
+        rows = [[(short(name), cb.LOCK_APPLY.build(op=op, quarter=quarter, kegiatan=kid))] for kid, name in found[:20]]
         await update.effective_message.reply_text(
             render("kunci_card", services.lang, op=op, quarter=quarter, card=card, ref=ref, found=len(found)),
-            reply_markup=keyboard([*rows, [(b["cancel"], f"{prefix}:x")]]) if found else None)
+            reply_markup=keyboard([*rows, [(b["cancel"], nav.close())]]) if found else None)
         return
-    rows = [[(b["lock_all" if op == "L" else "unlock_all"], f"{prefix}:ok:0")],
-            [(b["one_kegiatan"], f"{prefix}:pp:0")], [(b["cancel"], f"{prefix}:x")]]
+    rows = [[(b["lock_all" if op == "L" else "unlock_all"], cb.LOCK_APPLY.build(op=op, quarter=quarter, kegiatan=0))],
+            [(b["one_kegiatan"], nav.programs_page(0))], [(b["cancel"], nav.close())]]
     await update.effective_message.reply_text(
         render("kunci_card", services.lang, op=op, quarter=quarter, card=card, ref="", found=0),
         reply_markup=keyboard(rows))
@@ -113,25 +112,26 @@ async def _apply(update: Update, context, actor, op: str, quarter: int, kegiatan
 async def lock_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """Every /kunci and /buka button: apply (`ok:<kegiatan or 0>`), browse for one kegiatan, or close."""
     query = update.callback_query
-    parts = query.data.split(":")
-    m = re.fullmatch(r"([LU])([1-4])", parts[1]) if len(parts) > 2 else None
-    if m is None:
+    scope = cb.LOCK_SCOPE.parse(":".join(query.data.split(":")[:2]))
+    if scope is None:
         await stale(update, context)
         return
-    op, quarter, action = m[1], int(m[2]), parts[2]
-    prefix = f"lk:{op}{quarter}"
+    op, quarter = scope
+    prefix = cb.LOCK_SCOPE.build(op=op, quarter=quarter)
+    step = cb.Browse(prefix).parse(query.data)
     purpose = "kunci" if op == "L" else "buka"
     ok = True
-    if action == "x":
+    if step and step.action == "x":
         await ack(update, context)
         await query.edit_message_reply_markup(None)
-    elif action == "ok" and (ids := int_parts(query.data, 1, start=3)):
-        await _apply(update, context, actor, op, quarter, ids[0] or None)
-    elif action == "pp" and (ids := int_parts(query.data, 1, start=3)):
-        ok = await browse_programs(update, context, prefix, purpose, ids[0])
-    elif action in ("p", "kp") and (ids := int_parts(query.data, 1 if action == "p" else 2, start=3)):
-        ok = await browse_kegiatan(update, context, prefix, purpose, ids[0], ids[1] if action == "kp" else 0,
-                                   item_data=lambda kid: f"{prefix}:ok:{kid}")
+    elif press := cb.LOCK_APPLY.parse(query.data):
+        await _apply(update, context, actor, op, quarter, press.kegiatan or None)
+    elif step and step.action == "pp":
+        ok = await browse_programs(update, context, prefix, purpose, step.ids[0])
+    elif step and step.action in ("p", "kp"):
+        ok = await browse_kegiatan(update, context, prefix, purpose, step.ids[0],
+                                   step.ids[1] if step.action == "kp" else 0,
+                                   item_data=lambda kid: cb.LOCK_APPLY.build(op=op, quarter=quarter, kegiatan=kid))
     else:
         ok = False
     if not ok:

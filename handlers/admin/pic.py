@@ -4,7 +4,7 @@ Stateless callbacks (everything needed is in the callback data and re-checked), 
 or an old message never leaves the admin stuck.
 """
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup, Update
 from telegram.ext import ContextTypes
 
 from bot.domain.people import (
@@ -21,9 +21,10 @@ from bot.domain.people import (
 )
 from bot.domain.period import kegiatan_of_program, programs_of, served_plan
 from bot.text.render import render
+from bot.telegram import callbacks as cb
 from bot.telegram.services import services_of
-from handlers.auth import require
-from bot.telegram.sending import ack, notify_person, short
+from handlers.auth import command, require
+from bot.telegram.sending import ack, keyboard, notify_person, page_of, short
 from models import Kegiatan, Person, Program
 
 PAGE = 8
@@ -36,21 +37,15 @@ def _people_page(*, session, settings, now, page: int):
     return plan, people, [k.name for k in unassigned]
 
 
-def _people_keyboard(people, page: int, prefix: str) -> InlineKeyboardMarkup:
-    start = page * PAGE
-    rows = [[InlineKeyboardButton(("✅ " if p.onboarded else "⏳ ") + short(p.name), callback_data=f"{prefix}:{p.id}")]
-            for p in people[start:start + PAGE]]
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("⬅️", callback_data=f"{prefix}pg:{page - 1}"))
-    if start + PAGE < len(people):
-        nav.append(InlineKeyboardButton("➡️", callback_data=f"{prefix}pg:{page + 1}"))
-    if nav:
-        rows.append(nav)
-    return InlineKeyboardMarkup(rows)
+def _people_keyboard(people, page: int, person: cb.Format, pages: cb.Format) -> InlineKeyboardMarkup | None:
+    shown, page, count = page_of(people, page, PAGE)
+    rows = [[(("✅ " if p.onboarded else "⏳ ") + short(p.name), person.build(person=p.id))] for p in shown]
+    rows.append([("⬅️", pages.build(page=page - 1))] * (page > 0)
+                + [("➡️", pages.build(page=page + 1))] * (page + 1 < count))
+    return keyboard(rows)
 
 
-@require(Role.ADMIN, private_only=True)
+@command("pic")
 async def pic_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/pic [NAMA]: pick a person (or name a new one), then their kegiatan."""
     services = services_of(context)
@@ -65,7 +60,7 @@ async def pic_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor)
         return
     await update.effective_message.reply_text(
         render("pic_people", services.lang, people=people, unassigned=unassigned),
-        reply_markup=_people_keyboard(people, 0, "pic:p") if people else None,
+        reply_markup=_people_keyboard(people, 0, cb.PIC_PERSON, cb.PIC_PEOPLE_PAGE) if people else None,
     )
 
 
@@ -75,7 +70,7 @@ def _person_for_name(name: str, *, session, settings, now, actor):
     if plan is not None:
         agency_id = plan.agency_id
     person, _created = get_or_create_person(name, session=session, agency_id=agency_id,
-                                            actor_label=actor.name or str(actor.telegram_user_id))
+                                            actor_label=actor.label)
     return person
 
 
@@ -98,13 +93,13 @@ async def _send_programs(update, context, person_id: int, *, edit: bool = False)
             await message.reply_text(render("stale_button", services.lang))
         return
     await ack(update, context)
-    rows = [[InlineKeyboardButton(short(name), callback_data=f"pic:g:{person_id}:{pid}")] for pid, name in programs]
-    rows.append([InlineKeyboardButton(render("button_done", services.lang), callback_data="pic:x")])
+    rows = [[(short(name), cb.PIC_PROGRAM.build(person=person_id, program=pid))] for pid, name in programs]
+    rows.append([(render("button_done", services.lang), cb.PIC_DONE.build())])
     text = render("pic_programs", services.lang, person=person.name)
     if edit:
-        await message.edit_text(text, reply_markup=InlineKeyboardMarkup(rows))
+        await message.edit_text(text, reply_markup=keyboard(rows))
     else:
-        await message.reply_text(text, reply_markup=InlineKeyboardMarkup(rows))
+        await message.reply_text(text, reply_markup=keyboard(rows))
 
 
 def _kegiatan_rows(person_id: int, program_id: int, *, session):
@@ -125,14 +120,14 @@ async def _send_kegiatan(update, context, person_id: int, program_id: int) -> No
         await ack(update, context, render("stale_button", services.lang), alert=True)
         return
     await ack(update, context)
-    rows = [[InlineKeyboardButton(("✅ " if on else "▫️ ") + short(name), callback_data=f"pic:t:{person_id}:{kid}")]
+    rows = [[(("✅ " if on else "▫️ ") + short(name), cb.PIC_TOGGLE.build(person=person_id, kegiatan=kid))]
             for kid, name, on in items]
-    rows.append([InlineKeyboardButton(render("button_back", services.lang), callback_data=f"pic:p:{person_id}"),
-                 InlineKeyboardButton(render("button_done", services.lang), callback_data="pic:x")])
+    rows.append([(render("button_back", services.lang), cb.PIC_PERSON.build(person=person_id)),
+                 (render("button_done", services.lang), cb.PIC_DONE.build())])
     await query.edit_message_text(
         render("pic_kegiatan", services.lang, person=person.name, program=program.name,
                assigned=[name for _, name, on in items if on]),
-        reply_markup=InlineKeyboardMarkup(rows),
+        reply_markup=keyboard(rows),
     )
 
 
@@ -141,7 +136,7 @@ def _toggle(person_id: int, kegiatan_id: int, *, session, actor):
     person = session.get(Person, person_id)
     if kegiatan is None or person is None:
         return None
-    label = actor.name or str(actor.telegram_user_id)
+    label = actor.label
     if is_pic_of(person_id, kegiatan_id, session=session):
         unassign_pic(person_id, kegiatan_id, session=session, actor_person_id=actor.person_id, actor_label=label)
         assigned = False
@@ -156,28 +151,25 @@ async def pic_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
     """Every /pic button: the admin role is checked again, ids are validated against the database."""
     services = services_of(context)
     query = update.callback_query
-    parts = query.data.split(":")
-    try:
-        action, ids = parts[1], [int(x) for x in parts[2:]]
-    except (IndexError, ValueError):
-        await ack(update, context, render("stale_button", services.lang), alert=True)
-        return
-    if action == "x":
+    data = query.data
+    if cb.PIC_DONE.parse(data) is not None:
         await ack(update, context)
         await query.edit_message_reply_markup(None)
         return
-    if action == "ppg" and len(ids) == 1:
-        _plan, people, _ = await services.db(_people_page, settings=services.settings, now=services.now(), page=ids[0])
+    if press := cb.PIC_PEOPLE_PAGE.parse(data):
+        _plan, people, _ = await services.db(_people_page, settings=services.settings, now=services.now(), page=press.page)
         await ack(update, context)
-        await query.edit_message_reply_markup(_people_keyboard(people, ids[0], "pic:p"))
+        await query.edit_message_reply_markup(
+            _people_keyboard(people, press.page, cb.PIC_PERSON, cb.PIC_PEOPLE_PAGE))
         return
-    if action == "p" and len(ids) == 1:
-        await _send_programs(update, context, ids[0], edit=True)
+    if press := cb.PIC_PERSON.parse(data):
+        await _send_programs(update, context, press.person, edit=True)
         return
-    if action == "g" and len(ids) == 2:
-        await _send_kegiatan(update, context, ids[0], ids[1])
+    if press := cb.PIC_PROGRAM.parse(data):
+        await _send_kegiatan(update, context, press.person, press.program)
         return
-    if action == "t" and len(ids) == 2:
+    if press := cb.PIC_TOGGLE.parse(data):
+        ids = list(press)
         result = await services.db(_toggle, ids[0], ids[1], actor=actor)
         if result is None:
             await ack(update, context, render("stale_button", services.lang), alert=True)
@@ -196,7 +188,7 @@ def _invite_for(person_id: int, *, session, settings, now, actor):
     if person is None:
         return None, None
     invite = create_invite(person_id, session=session, now=now, ttl_days=settings.invite_ttl_days,
-                           actor_person_id=actor.person_id, actor_label=actor.name or str(actor.telegram_user_id))
+                           actor_person_id=actor.person_id, actor_label=actor.label)
     return person, invite
 
 
@@ -213,7 +205,7 @@ async def _send_invite(message, context, actor, person_id: int) -> None:
                                     onboarded=person.telegram_user_id is not None))
 
 
-@require(Role.ADMIN, private_only=True)
+@command("undang")
 async def undang_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/undang [NAMA]: a one-time personal link for a person."""
     services = services_of(context)
@@ -232,23 +224,21 @@ async def undang_command(update: Update, context: ContextTypes.DEFAULT_TYPE, act
         return
     people = sorted(people, key=lambda p: (p.onboarded, p.name))
     await update.effective_message.reply_text(render("invite_pick", services.lang),
-                                              reply_markup=_people_keyboard(people, 0, "inv:p"))
+                                              reply_markup=_people_keyboard(people, 0, cb.INV_PERSON, cb.INV_PEOPLE_PAGE))
 
 
 @require(Role.ADMIN)
 async def undang_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     services = services_of(context)
     query = update.callback_query
-    parts = query.data.split(":")
-    try:
-        action, value = parts[1], int(parts[2])
-    except (IndexError, ValueError):
+    page, person = cb.INV_PEOPLE_PAGE.parse(query.data), cb.INV_PERSON.parse(query.data)
+    if page is None and person is None:
         await ack(update, context, render("stale_button", services.lang), alert=True)
         return
     await ack(update, context)
-    if action == "ppg":
-        _plan, people, _ = await services.db(_people_page, settings=services.settings, now=services.now(), page=value)
+    if press := page:
+        _plan, people, _ = await services.db(_people_page, settings=services.settings, now=services.now(), page=press.page)
         people = sorted(people, key=lambda p: (p.onboarded, p.name))
-        await query.edit_message_reply_markup(_people_keyboard(people, value, "inv:p"))
-    elif action == "p":
-        await _send_invite(query.message, context, actor, value)
+        await query.edit_message_reply_markup(_people_keyboard(people, press.page, cb.INV_PERSON, cb.INV_PEOPLE_PAGE))
+    else:
+        await _send_invite(query.message, context, actor, person.person)

@@ -15,15 +15,15 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Con
     filters
 
 from bot.domain.admin import MAX_UPLOAD_BYTES, AdminError, apply_upload, plan_exists, preview_upload
-from bot.domain.digest import split_message
 from bot.domain.plan_import.parser import PlanFormatError
 from bot.domain.people import Role
 from bot.domain.plan_import.store import MergeRefused, PlanStoreError
 from bot.text.render import message, render
 from bot.telegram.services import services_of
-from handlers.admin.common import FLOW, buttons, int_parts, keyboard, show, stale, take_draft, who
-from handlers.auth import require
-from bot.telegram.sending import say
+from handlers.admin.common import FLOW, buttons, keyboard, show, stale, take_draft, who
+from handlers.auth import command, require
+from bot.telegram import callbacks as cb
+from bot.telegram.sending import page_of, say, split_message
 
 UPLOAD, PREVIEW = "impor:upload", "impor:preview"
 DRAFT = "impor"
@@ -52,7 +52,7 @@ async def _refuse_file(update: Update, context, name: str, exc: Exception) -> in
     return UPLOAD
 
 
-@require(Role.ADMIN, private_only=True, conversation_end=True)
+@command("impor", conversation_end=True)
 async def impor(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """/impor: ask for the plan file."""
     context.user_data.pop(DRAFT, None)
@@ -94,12 +94,10 @@ async def _show_preview(update: Update, context, page: int) -> None:
     lang = services_of(context).lang
     draft = context.user_data[DRAFT]
     kept = draft["anomalies"]
-    pages = max(1, -(-len(kept) // ANOMALY_PAGE))
-    page = min(max(page, 0), pages - 1)
-    shown = kept[page * ANOMALY_PAGE:(page + 1) * ANOMALY_PAGE]
+    shown, page, pages = page_of(kept, page, ANOMALY_PAGE)
     b = buttons(lang)
-    nav = [(b["prev"], f"imp:pg:{page - 1}")] * (page > 0) + [(b["next"], f"imp:pg:{page + 1}")] * (page + 1 < pages)
-    markup = keyboard([nav, [(b["apply"], f"imp:ok:{draft['token']}"), (b["cancel"], "imp:x")]])
+    nav = [(b["prev"], cb.IMP_PAGE.build(page=page - 1))] * (page > 0) + [(b["next"], cb.IMP_PAGE.build(page=page + 1))] * (page + 1 < pages)
+    markup = keyboard([nav, [(b["apply"], cb.IMP_APPLY.build(token=draft["token"])), (b["cancel"], cb.IMP_CANCEL.build())]])
     text = render("impor_preview", lang, d=draft, anomalies=shown, page=page, pages=pages,
                   hidden=draft["anomaly_count"] - len(kept))
     await show(update, context, text, markup)
@@ -108,11 +106,11 @@ async def _show_preview(update: Update, context, page: int) -> None:
 @require(Role.ADMIN, conversation_end=True)
 async def preview_page(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
     """⬅️ / ➡️ through the anomalies."""
-    ids = int_parts(update.callback_query.data, 1)
-    if ids is None or DRAFT not in context.user_data:
+    press = cb.IMP_PAGE.parse(update.callback_query.data)
+    if press is None or DRAFT not in context.user_data:
         await stale(update, context)
         return None
-    await _show_preview(update, context, ids[0])
+    await _show_preview(update, context, press.page)
     return PREVIEW
 
 
@@ -120,7 +118,7 @@ async def preview_page(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
 async def apply(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
     """Terapkan: download again, check it is the previewed file, store it in one transaction, summarise."""
     services = services_of(context)
-    draft = await take_draft(update, context, DRAFT, "imp")
+    draft = await take_draft(update, context, DRAFT, cb.IMP_APPLY)
     if draft is None:
         return None
     try:
@@ -146,6 +144,6 @@ ENTRY = [CommandHandler("impor", impor)]
 _DOCUMENT = MessageHandler(filters.Document.ALL, upload)
 STATES = {
     UPLOAD: [_DOCUMENT],
-    PREVIEW: [_DOCUMENT, CallbackQueryHandler(preview_page, pattern=r"^imp:pg:-?\d+$"),
-              CallbackQueryHandler(apply, pattern=r"^imp:ok:")],
+    PREVIEW: [_DOCUMENT, CallbackQueryHandler(preview_page, pattern=cb.IMP_PAGE.pattern),
+              CallbackQueryHandler(apply, pattern=cb.IMP_APPLY_ANY)],
 }

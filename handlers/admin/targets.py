@@ -16,13 +16,13 @@ from bot.domain.admin import MAX_REASON, AdminError, change_aksi_target, change_
 from bot.domain.people import Role
 from bot.domain.period import served_plan
 from bot.text.render import render
+from bot.telegram import callbacks as cb
 from bot.telegram.services import services_of
 from handlers.admin.common import (
     FLOW,
-    browse_kegiatan,
     browse_programs,
+    browse_step,
     buttons,
-    int_parts,
     item_keyboard,
     kegiatan_content,
     keyboard,
@@ -33,19 +33,19 @@ from handlers.admin.common import (
     take_draft,
     who,
 )
-from handlers.auth import require
+from handlers.auth import command, require
 from bot.telegram.sending import ack, say
 
 BROWSE, VALUE, REASON, CONFIRM = "target:browse", "target:value", "target:reason", "target:confirm"
 DRAFT = "target"
 
 
-@require(Role.ADMIN, private_only=True, conversation_end=True)
+@command("target", conversation_end=True)
 async def target(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """/target: the served plan's programs."""
     context.user_data.pop(DRAFT, None)
     context.user_data[FLOW] = "target"
-    return BROWSE if await browse_programs(update, context, "tg", "target") else ConversationHandler.END
+    return BROWSE if await browse_programs(update, context, cb.TG, "target") else ConversationHandler.END
 
 
 def _cells_in_plan(kind: str, item_id: int, *, session, settings, now):
@@ -58,23 +58,19 @@ def _cells_in_plan(kind: str, item_id: int, *, session, settings, now):
 async def browse(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
     """Program page, program, kegiatan page, kegiatan (its aksi and indicators), aksi (its quarters)."""
     services = services_of(context)
-    data = update.callback_query.data
-    action = data.split(":")[1]
+    step = cb.Browse(cb.TG).parse(update.callback_query.data)
+    action, ids = step if step else ("", ())
     context.user_data[FLOW] = "target"
     shown = False
-    if action == "pp" and (ids := int_parts(data, 1)):
-        shown = await browse_programs(update, context, "tg", "target", ids[0])
-    elif action == "p" and (ids := int_parts(data, 1)):
-        shown = await browse_kegiatan(update, context, "tg", "target", ids[0])
-    elif action == "kp" and (ids := int_parts(data, 2)):
-        shown = await browse_kegiatan(update, context, "tg", "target", ids[0], ids[1])
-    elif action == "k" and (ids := int_parts(data, 1)):
+    if (browsed := await browse_step(update, context, cb.TG, "target", step)) is not None:
+        shown = browsed
+    elif action == "k":
         content = await services.db(kegiatan_content, ids[0], settings=services.settings, now=services.now())
         if content is not None:
             await show(update, context, render("admin_browse", services.lang, purpose="target", stage="item", year=0,
-                                               name=content["name"]), item_keyboard(content, "tg", services.lang))
+                                               name=content["name"]), item_keyboard(content, cb.TG, services.lang))
             shown = True
-    elif action == "a" and (ids := int_parts(data, 1)):
+    elif action == "a":
         shown = await _show_quarters(update, context, ids[0])
     if not shown:
         await stale(update, context)
@@ -88,9 +84,9 @@ async def _show_quarters(update: Update, context, aksi_id: int) -> bool:
     if cells is None:
         return False
     b = buttons(services.lang)
-    rows = [[(render("target_cell_button", services.lang, c=c), f"tg:q:{aksi_id}:{c['quarter']}")]
+    rows = [[(render("target_cell_button", services.lang, c=c), cb.TG_CELL.build(aksi=aksi_id, quarter=c["quarter"]))]
             for c in cells["cells"]]
-    rows.append([(b["back"], f"tg:k:{cells['kegiatan_id']}"), (b["cancel"], "tg:x")])
+    rows.append([(b["back"], cb.Browse(cb.TG).kegiatan(cells["kegiatan_id"])), (b["cancel"], cb.Browse(cb.TG).close())])
     await show(update, context, render("target_quarters", services.lang, cells=cells), keyboard(rows))
     return True
 
@@ -100,9 +96,12 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     """A quarter of an aksi, or an indicator, was picked: ask for the new target."""
     services = services_of(context)
     data = update.callback_query.data
-    kind, ids = ("aksi", int_parts(data, 2)) if data.startswith("tg:q:") else ("indikator", int_parts(data, 1))
-    cells = (await services.db(_cells_in_plan, kind, ids[0], settings=services.settings, now=services.now())
-             if ids else None)
+    cell_press, step = cb.TG_CELL.parse(data), cb.Browse(cb.TG).parse(data)
+    if cell_press is not None:
+        kind, ids = "aksi", list(cell_press)
+    else:
+        kind, ids = "indikator", list(step.ids) if step and step.action == "i" else None
+    cells = await services.db(_cells_in_plan, kind, ids[0], settings=services.settings, now=services.now()) if ids else None
     quarter = ids[1] if kind == "aksi" and ids else None
     cell = next((c for c in cells["cells"] if c["quarter"] == quarter), None) if cells else None
     if cell is None:
@@ -127,7 +126,7 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
 
 async def _ask_value(update: Update, context) -> str:
     await say(update, context, render("target_ask", services_of(context).lang, d=context.user_data[DRAFT]),
-               keyboard([[(buttons(services_of(context).lang)["cancel"], "tg:x")]]))
+               keyboard([[(buttons(services_of(context).lang)["cancel"], cb.Browse(cb.TG).close())]]))
     return VALUE
 
 
@@ -150,7 +149,7 @@ async def value(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> st
     draft["new"] = change.new_raw
     draft["year"] = change.year
     await update.effective_message.reply_text(render("target_reason", services.lang, d=draft, limit=MAX_REASON),
-                                              reply_markup=keyboard([[(buttons(services.lang)["cancel"], "tg:x")]]))
+                                              reply_markup=keyboard([[(buttons(services.lang)["cancel"], cb.Browse(cb.TG).close())]]))
     return REASON
 
 
@@ -169,7 +168,7 @@ async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> s
     b = buttons(services.lang)
     await update.effective_message.reply_text(
         render("target_confirm", services.lang, d=draft, pics=[r.name for r in change.recipients]),
-        reply_markup=keyboard([[(b["save"], f"tg:ok:{draft['token']}"), (b["cancel"], "tg:x")]]))
+        reply_markup=keyboard([[(b["save"], cb.TG_SAVE.build(token=draft["token"])), (b["cancel"], cb.Browse(cb.TG).close())]]))
     return CONFIRM
 
 
@@ -184,7 +183,7 @@ def _apply(draft: dict, *, session, now, actor_fields: dict):
 async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
     """Simpan: one audited transaction, then the PICs of the kegiatan are told."""
     services = services_of(context)
-    draft = await take_draft(update, context, DRAFT, "tg")
+    draft = await take_draft(update, context, DRAFT, cb.TG_SAVE)
     if draft is None:
         return None
     message = update.effective_message
@@ -196,7 +195,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     history = "a" if change.kind == "aksi" else "i"
     await message.reply_text(
         render("target_saved", services.lang, c=change, pics=[r.name for r in change.recipients]),
-        reply_markup=keyboard([[(buttons(services.lang)["history"], f"rw:{history}:{change.item_id}")]]))
+        reply_markup=keyboard([[(buttons(services.lang)["history"], cb.RW_HISTORY.build(entity=history, item=change.item_id))]]))
     missed = await notify(context, change.recipients, "target_notice", c=change, reason=draft["reason"])
     await report_missed(message, context, missed)
     return ConversationHandler.END
@@ -211,12 +210,12 @@ def hint(context) -> str:
 
 
 _TEXT = filters.TEXT & ~filters.COMMAND
-_BROWSE = CallbackQueryHandler(browse, pattern=r"^tg:(pp|p|kp|k|a):")
-_PICK = CallbackQueryHandler(pick, pattern=r"^tg:(q:\d+:\d|i:\d+)$")
+_BROWSE = CallbackQueryHandler(browse, pattern=cb.TG_BROWSE_ANY)
+_PICK = CallbackQueryHandler(pick, pattern=cb.TG_PICK_ANY)
 ENTRY = [CommandHandler("target", target), _BROWSE, _PICK]
 STATES = {
     BROWSE: [_BROWSE, _PICK],
     VALUE: [MessageHandler(_TEXT, value)],
     REASON: [MessageHandler(_TEXT, reason)],
-    CONFIRM: [CallbackQueryHandler(save, pattern=r"^tg:ok:")],
+    CONFIRM: [CallbackQueryHandler(save, pattern=cb.TG_SAVE_ANY)],
 }

@@ -11,15 +11,16 @@ from telegram import BotCommandScopeChat, Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.domain.admin import AdminError, change_admin, person_card, set_paused
-from bot.telegram.app import ADMIN_COMMANDS, PIC_COMMANDS, command_menu
+from bot.domain.people import LeaveDateError, Refused, Role, change_admin, list_people, person_card, set_paused
+from bot.telegram import callbacks as cb
+from bot.telegram.app import command_menu
+from bot.telegram.commands import ADMIN_MENU
 from bot.text.formatting import long_date
-from bot.domain.people import Role, list_people
 from bot.domain.period import served_plan
 from bot.text.render import render
 from bot.telegram.services import services_of
-from handlers.admin.common import PAGE, buttons, int_parts, keyboard, paged, show, stale, who
-from handlers.auth import is_leadership_member, require
+from handlers.admin.common import PAGE, buttons, keyboard, paged, show, stale, who
+from handlers.auth import command, is_leadership_member, require
 from bot.telegram.sending import ack
 from models import Person
 
@@ -56,15 +57,15 @@ async def _show_list(update: Update, context, page: int) -> None:
     people, admins, config_only = await services.db(_people, settings=services.settings, now=services.now())
     pages = max(1, -(-len(people) // PAGE))
     page = min(max(page, 0), pages - 1)
-    items = [(("✅ " if p.onboarded else "⏳ ") + p.name, f"usr:p:{p.id}") for p in people]
-    markup = paged(items, page, lambda n: f"usr:pg:{n}", services.lang)
+    items = [(("✅ " if p.onboarded else "⏳ ") + p.name, cb.USR_PERSON.build(person=p.id)) for p in people]
+    markup = paged(items, page, lambda n: cb.USR_PAGE.build(page=n), services.lang)
     await show(update, context, render("pengguna_list", services.lang, people=people[page * PAGE:(page + 1) * PAGE],
                                        total=len(people), onboarded=sum(p.onboarded for p in people), admins=admins,
                                        config_only=config_only, page=page, pages=pages, today=_today(context)),
                markup)
 
 
-@require(Role.ADMIN, private_only=True)
+@command("pengguna")
 async def pengguna(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/pengguna: everyone known to the bot, a page at a time."""
     await _show_list(update, context, 0)
@@ -88,16 +89,16 @@ async def _show_card(update: Update, context, person_id: int) -> bool:
     if card.config_admin:
         pass  # configured in ADMIN_TELEGRAM_IDS: not changed from the chat
     elif card.is_admin:
-        rows.append([(b["revoke_admin"], f"usr:adm:{card.id}:0")])
+        rows.append([(b["revoke_admin"], cb.USR_ADMIN.build(person=card.id, on=0))])
     else:
-        rows.append([(b["make_admin"], f"usr:adm:{card.id}:1")])
+        rows.append([(b["make_admin"], cb.USR_ADMIN.build(person=card.id, on=1))])
     for days in PAUSE_DAYS:
         until = today + timedelta(days=days)
         rows.append([(b["pause"].replace("{date}", long_date(until, services.lang)),
-                      f"usr:pz:{card.id}:{until:%Y%m%d}")])
+                      cb.USR_PAUSE.build(person=card.id, until=f"{until:%Y%m%d}"))])
     if card.paused_until is not None and card.paused_until >= today:
-        rows.append([(b["resume"], f"usr:pz:{card.id}:0")])
-    rows.append([(b["back"], "usr:pg:0")])
+        rows.append([(b["resume"], cb.USR_PAUSE.build(person=card.id, until=0))])
+    rows.append([(b["back"], cb.USR_PAGE.build(page=0))])
     await show(update, context, render("pengguna_card", services.lang, p=card, leadership=leadership, today=today,
                                        tz=services.settings.tz),
                keyboard(rows))
@@ -112,7 +113,7 @@ async def _update_menu(context, telegram_user_id: int | None, admin: bool) -> No
     lang = services_of(context).lang
     try:
         if admin:
-            await context.bot.set_my_commands(command_menu(list(dict.fromkeys(PIC_COMMANDS + ADMIN_COMMANDS)), lang),
+            await context.bot.set_my_commands(command_menu(ADMIN_MENU, lang),
                                               scope=scope)
         else:
             await context.bot.delete_my_commands(scope=scope)
@@ -125,28 +126,29 @@ async def pengguna_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     """Every /pengguna button: page, person card, admin on/off, pause until a date or resume."""
     services = services_of(context)
     data = update.callback_query.data
-    action = data.split(":")[1] if data.count(":") else ""
     ok = True
     try:
-        if action == "pg" and (ids := int_parts(data, 1)):
-            await _show_list(update, context, ids[0])
-        elif action == "p" and (ids := int_parts(data, 1)):
-            ok = await _show_card(update, context, ids[0])
-        elif action == "adm" and (ids := int_parts(data, 2)) and ids[1] in (0, 1):
-            person = await services.db(change_admin, ids[0], bool(ids[1]),
+        if press := cb.USR_PAGE.parse(data):
+            await _show_list(update, context, press.page)
+        elif press := cb.USR_PERSON.parse(data):
+            ok = await _show_card(update, context, press.person)
+        elif press := cb.USR_ADMIN.parse(data):
+            person = await services.db(change_admin, press.person, bool(press.on),
                                        config_ids=services.settings.admin_telegram_ids,
-                                       actor_person_id=actor.person_id, actor_label=who(actor)["actor_label"])
-            await _update_menu(context, person.telegram_user_id, bool(ids[1]))
+                                       actor_person_id=actor.person_id, actor_label=actor.label)
+            await _update_menu(context, person.telegram_user_id, bool(press.on))
             await ack(update, context, render("pengguna_saved", services.lang))
-            ok = await _show_card(update, context, ids[0])
-        elif action == "pz" and (ids := int_parts(data, 2)) and (until := _date(ids[1])) is not False:
-            await services.db(set_paused, ids[0], until, today=_today(context), now=services.now(), **who(actor))
+            ok = await _show_card(update, context, press.person)
+        elif (press := cb.USR_PAUSE.parse(data)) and (until := _date(press.until)) is not False:
+            await services.db(set_paused, press.person, until, today=_today(context), now=services.now(), **who(actor))
             await ack(update, context, render("pengguna_saved", services.lang))
-            ok = await _show_card(update, context, ids[0])
+            ok = await _show_card(update, context, press.person)
         else:
             ok = False
-    except AdminError as exc:
+    except Refused as exc:
         await ack(update, context, render("admin_error", services.lang, code=exc.code, d=exc.detail)[:190],
                    alert=True)
+    except LeaveDateError:
+        await ack(update, context, render("admin_error", services.lang, code="bad_date", d={})[:190], alert=True)
     if not ok:
         await stale(update, context)

@@ -1,0 +1,219 @@
+"""Every callback-data format the bot's buttons carry: its builder, its parser and the pattern its
+handler registers with. Nothing else in the bot writes or splits callback strings.
+
+The wire formats are frozen: buttons already sitting in users' chats must keep working, so a
+format is only ever added, never changed. Telegram limits callback data to 64 bytes; `build`
+refuses anything longer. `parse` returns a NamedTuple of the fields, or None for data that is
+malformed or forged (a wrong shape, a quarter outside 1..4, an id beyond what a database integer
+holds), so a handler answers «stale button» instead of crashing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, NamedTuple
+
+LIMIT = 64  # bytes of callback_data Telegram accepts
+MAX_ID = 2**63 - 1  # the largest BIGINT: a bigger "id" is forged
+
+
+class _Field(NamedTuple):
+    regex: str  # in the registration pattern and the parser
+    kind: type  # int or str
+    check: Any = None  # extra validation of the converted value
+
+
+ID = _Field(r"\d+", int, lambda v: v <= MAX_ID)
+QUARTER = _Field(r"\d", int, lambda v: 1 <= v <= 4)
+DIGIT = _Field(r"\d", int)  # a quarter the handler itself checks (falls back to the reporting quarter)
+PAGE = _Field(r"-?\d+", int, lambda v: abs(v) <= MAX_ID)
+FLAG = _Field(r"[01]", int)
+TOKEN = _Field(r"[0-9A-Za-z_-]+", str)
+
+
+def choice(*words: str) -> _Field:
+    return _Field("(?:" + "|".join(map(re.escape, words)) + ")", str)
+
+
+class Format:
+    """One button's data: a template such as ``usr:adm:{person}:{on}`` with a field spec per name
+    (ID unless given). ``build(**fields)`` → str, ``parse(data)`` → NamedTuple | None, ``pattern``."""
+
+    def __init__(self, name: str, template: str, **fields: _Field):
+        self.template = template
+        names = re.findall(r"{(\w+)}", template)
+        self.fields = {n: fields.get(n, ID) for n in names}
+        self.type = NamedTuple(name, [(n, f.kind) for n, f in self.fields.items()])
+        self.type.__bool__ = lambda _: True  # `if fmt.parse(data):` holds for a format without fields too
+        parts = re.split(r"{\w+}", template)
+        body = "".join(re.escape(p) + (f"({self.fields[n].regex})" if i < len(names) else "")
+                       for i, (p, n) in enumerate(zip(parts, [*names, ""], strict=True)))
+        self.regex = re.compile(body)
+        self.pattern = f"^{body}$"
+
+    def build(self, **values: Any) -> str:
+        data = self.template.format(**values)
+        if self.parse(data) is None or len(data.encode()) > LIMIT:
+            raise ValueError(f"not valid callback data: {data!r}")
+        return data
+
+    def parse(self, data: str | None) -> Any:
+        m = self.regex.fullmatch(data or "")
+        if m is None:
+            return None
+        values = []
+        for raw, field in zip(m.groups(), self.fields.values(), strict=True):
+            value = field.kind(raw)
+            if field.check is not None and not field.check(value):
+                return None
+            values.append(value)
+        return self.type(*values)
+
+
+def prefix(*names: str) -> str:
+    """A catch-all pattern for one or more prefixes (`^lp:`, `^(imp|tg):`): stale-button handlers."""
+    return f"^{names[0]}:" if len(names) == 1 else "^(" + "|".join(names) + "):"
+
+
+# -- reminders and /status: «Lapor sekarang» -------------------------------------------------------
+REPORT = Format("Report", "lapor:{kegiatan}")
+
+# -- /lapor conversation -----------------------------------------------------------------------------
+LP = "lp"
+LP_KEGIATAN = Format("LpKegiatan", "lp:k:{kegiatan}:{quarter}", quarter=DIGIT)
+LP_QUARTER = Format("LpQuarter", "lp:q:{quarter}", quarter=DIGIT)
+LP_AKSI = Format("LpAksi", "lp:a:{choice}", choice=choice("eq", "0", "skip"))
+LP_AKSI_CONFIRM = Format("LpAksiConfirm", "lp:{choice}", choice=choice("ok", "redo"))
+LP_BUDGET_ZERO = Format("LpBudgetZero", "lp:b:0")
+LP_BUDGET_CONFIRM = Format("LpBudgetConfirm", "lp:{choice}", choice=choice("bok", "bredo"))
+LP_INDICATOR_SKIP = Format("LpIndicatorSkip", "lp:i:skip")
+LP_NONE = Format("LpNone", "lp:n:{key}", key=choice("kendala", "tindak"))
+LP_EVIDENCE_DONE = Format("LpEvidenceDone", "lp:e:done")
+LP_SAVE = Format("LpSave", "lp:save:{token}", token=TOKEN)
+LP_SAVE_ANY = "^lp:save:"  # a save press whatever its token: answered even when the draft is gone
+LP_EDIT = Format("LpEdit", "lp:edit")
+LP_EDIT_ITEM = Format("LpEditItem", "lp:ed:{what}:{index}", what=choice("a", "i"), index=PAGE)
+LP_EDIT_PART = Format("LpEditPart", "lp:ed:{what}", what=choice("b", "n", "t", "e", "back"))
+LP_EDIT_ANY = "^lp:ed:"
+LP_CANCEL = Format("LpCancel", "lp:x")
+
+# -- /cuti ---------------------------------------------------------------------------------------------
+CUTI = "cuti"
+CUTI_END = Format("CutiEnd", "cuti:end")
+CUTI_CANCEL = Format("CutiCancel", "cuti:x")
+
+# -- leadership digest drill-down ------------------------------------------------------------------------
+RK = "rk"
+DRILL = Format("Drill", "rk:{kind}:{ident}:{quarter}", kind=choice("d", "p", "k"), quarter=QUARTER)
+
+# -- /pic and /undang -----------------------------------------------------------------------------------
+PIC = "pic"
+PIC_PEOPLE_PAGE = Format("PicPeoplePage", "pic:ppg:{page}", page=PAGE)
+PIC_PERSON = Format("PicPerson", "pic:p:{person}")
+PIC_PROGRAM = Format("PicProgram", "pic:g:{person}:{program}")
+PIC_TOGGLE = Format("PicToggle", "pic:t:{person}:{kegiatan}")
+PIC_DONE = Format("PicDone", "pic:x")
+INV = "inv"
+INV_PEOPLE_PAGE = Format("InvPeoplePage", "inv:ppg:{page}", page=PAGE)
+INV_PERSON = Format("InvPerson", "inv:p:{person}")
+
+# -- /pengguna ------------------------------------------------------------------------------------------
+USR = "usr"
+USR_PAGE = Format("UsrPage", "usr:pg:{page}", page=PAGE)
+USR_PERSON = Format("UsrPerson", "usr:p:{person}")
+USR_ADMIN = Format("UsrAdmin", "usr:adm:{person}:{on}", on=FLAG)
+USR_PAUSE = Format("UsrPause", "usr:pz:{person}:{until}")  # until: YYYYMMDD, 0 resumes
+
+# -- /impor ---------------------------------------------------------------------------------------------
+IMP = "imp"
+IMP_PAGE = Format("ImpPage", "imp:pg:{page}", page=PAGE)
+IMP_APPLY = Format("ImpApply", "imp:ok:{token}", token=TOKEN)
+IMP_APPLY_ANY = "^imp:ok:"
+IMP_CANCEL = Format("ImpCancel", "imp:x")
+
+# -- /target ---------------------------------------------------------------------------------------------
+TG = "tg"
+TG_CELL = Format("TgCell", "tg:q:{aksi}:{quarter}", quarter=QUARTER)
+TG_SAVE = Format("TgSave", "tg:ok:{token}", token=TOKEN)
+TG_SAVE_ANY = "^tg:ok:"
+TG_BROWSE_ANY = r"^tg:(pp|p|kp|k|a):"
+TG_PICK_ANY = r"^tg:(q:\d+:\d|i:\d+)$"
+
+# -- /riwayat --------------------------------------------------------------------------------------------
+RW = "rw"
+RW_HISTORY = Format("RwHistory", "rw:{entity}:{item}", entity=choice("a", "i", "g"))
+
+# -- /kunci and /buka: `lk:<L|U><quarter>` is the browsing prefix -------------------------------------------
+LK = "lk"
+LOCK_SCOPE = Format("LockScope", "lk:{op}{quarter}", op=choice("L", "U"), quarter=QUARTER)
+LOCK_APPLY = Format("LockApply", "lk:{op}{quarter}:ok:{kegiatan}", op=choice("L", "U"), quarter=QUARTER)
+
+
+def cancel_pattern(*names: str) -> str:
+    """`^(imp|tg):x$`: the cancel button of these flows."""
+    return "^(" + "|".join(names) + "):x$"
+
+
+class Step(NamedTuple):
+    """A press on a plan-browsing button: the action and its numbers."""
+
+    action: str  # pp (program page) / p (program) / kp (kegiatan page) / k / a / i / g / x
+    ids: tuple[int, ...]
+
+
+_BROWSE_ARITY = {"pp": 1, "p": 1, "kp": 2, "k": 1, "a": 1, "i": 1, "g": 1, "x": 0}
+
+
+class Browse:
+    """Plan browsing program → kegiatan → aksi / indicator under one prefix (`tg`, `rw`, `lk:L2`):
+    `<prefix>:p:<program>`, `:pp:<page>`, `:kp:<program>:<page>`, `:k:<kegiatan>`, `:a:<aksi>`,
+    `:i:<indicator>`, `:g:<kegiatan>` (the kegiatan itself), `:x` (close)."""
+
+    def __init__(self, prefix: str):
+        self.prefix = prefix
+
+    def _data(self, action: str, *ids: int) -> str:
+        data = ":".join([self.prefix, action, *map(str, ids)])
+        if len(data.encode()) > LIMIT:
+            raise ValueError(f"callback data over {LIMIT} bytes: {data!r}")
+        return data
+
+    def program(self, program_id: int) -> str:
+        return self._data("p", program_id)
+
+    def programs_page(self, page: int) -> str:
+        return self._data("pp", page)
+
+    def kegiatan_page(self, program_id: int, page: int) -> str:
+        return self._data("kp", program_id, page)
+
+    def kegiatan(self, kegiatan_id: int) -> str:
+        return self._data("k", kegiatan_id)
+
+    def aksi(self, aksi_id: int) -> str:
+        return self._data("a", aksi_id)
+
+    def indicator(self, indicator_id: int) -> str:
+        return self._data("i", indicator_id)
+
+    def whole(self, kegiatan_id: int) -> str:
+        return self._data("g", kegiatan_id)
+
+    def close(self) -> str:
+        return self._data("x")
+
+    def parse(self, data: str | None) -> Step | None:
+        head = self.prefix + ":"
+        if not (data or "").startswith(head):
+            return None
+        action, *rest = data[len(head):].split(":")
+        if _BROWSE_ARITY.get(action) != len(rest):
+            return None
+        ids = []
+        for part in rest:
+            if not re.fullmatch(PAGE.regex, part) or abs(value := int(part)) > MAX_ID:
+                return None
+            ids.append(value)
+        if action != "pp" and action != "kp" and any(i < 0 for i in ids):
+            return None
+        return Step(action, tuple(ids))

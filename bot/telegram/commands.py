@@ -1,0 +1,66 @@
+"""The table of commands: who may use each, whether only in a private chat, and which command menus
+show it. `handlers.auth.command` takes a handler's roles from here and `handlers.registry` refuses
+to start when a table entry has no handler or a registered command is missing from the table."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.domain.people import Role
+
+PIC_MENU, ADMIN_MENU, LEADERSHIP_MENU = "pic", "admin", "leadership"  # private chats, admins' chats, the group
+ANYONE: frozenset[Role] = frozenset()
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    roles: frozenset[Role]  # ANYONE: everyone
+    private_only: bool = False
+    menus: frozenset[str] = frozenset()
+    aliases: tuple[str, ...] = ()
+
+
+def _c(name: str, roles=ANYONE, private_only: bool = False, menus=(), aliases=()) -> Command:
+    return Command(name, frozenset(roles), private_only, frozenset(menus), tuple(aliases))
+
+
+_PIC, _ADMIN, _LEAD = frozenset({Role.PIC}), frozenset({Role.ADMIN}), frozenset({Role.LEADERSHIP, Role.ADMIN})
+
+# In menu order: the admin menu is the PIC menu followed by the admin commands.
+COMMANDS: tuple[Command, ...] = (
+    _c("start", menus=[PIC_MENU]),
+    _c("lapor", _PIC, True, [PIC_MENU]),
+    _c("status", _PIC, True, [PIC_MENU]),
+    _c("cuti", _PIC, True, [PIC_MENU]),
+    _c("bantuan", menus=[PIC_MENU, LEADERSHIP_MENU], aliases=["help"]),
+    _c("batal", menus=[PIC_MENU]),
+    _c("impor", _ADMIN, True, [ADMIN_MENU]),
+    _c("target", _ADMIN, True, [ADMIN_MENU]),
+    _c("pic", _ADMIN, True, [ADMIN_MENU]),
+    _c("undang", _ADMIN, True, [ADMIN_MENU]),
+    _c("kunci", _ADMIN, True, [ADMIN_MENU]),
+    _c("buka", _ADMIN, True, [ADMIN_MENU]),
+    _c("pengguna", _ADMIN, True, [ADMIN_MENU]),
+    _c("ingatkan", _ADMIN, True, [ADMIN_MENU]),
+    _c("jadwal", _ADMIN, True, [ADMIN_MENU]),
+    _c("ringkasan", _LEAD, False, [ADMIN_MENU, LEADERSHIP_MENU]),
+    _c("ekspor", _LEAD, False, [ADMIN_MENU, LEADERSHIP_MENU]),
+    _c("riwayat", _ADMIN, True, [ADMIN_MENU]),
+)
+BY_NAME: dict[str, Command] = {n: c for c in COMMANDS for n in (c.name, *c.aliases)}
+# The leadership group reads the summary commands first, help last.
+_LEADERSHIP_ORDER = ("ringkasan", "ekspor", "bantuan")
+
+
+def menu(scope: str) -> list[str]:
+    """Command names of one menu, in order; the admin menu includes the PIC menu."""
+    if scope == LEADERSHIP_MENU:
+        return [n for n in _LEADERSHIP_ORDER if LEADERSHIP_MENU in BY_NAME[n].menus]
+    scopes = {PIC_MENU, ADMIN_MENU} if scope == ADMIN_MENU else {scope}
+    return [c.name for c in COMMANDS if c.menus & scopes]
+
+
+def all_names() -> set[str]:
+    """Every command and alias in the table."""
+    return set(BY_NAME)
