@@ -90,3 +90,15 @@ def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[s
     # statement, and RETURNING yields only the rows that were inserted.
     stmt = insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id)
     return len(session.execute(stmt, list(rows)).all())
+
+
+def upsert(session: Session, model: type[SQLModel], row: dict[str, Any], conflict_columns: Sequence[str]) -> None:
+    """Insert a row or, when it hits the unique key, overwrite the other columns (safe under races)."""
+    dialect = session.get_bind().dialect.name
+    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
+    if insert is None:
+        raise NotImplementedError(f"upsert is not implemented for {dialect}")
+    stmt = insert(model.__table__).values(**row)  # type: ignore[attr-defined]
+    stmt = stmt.on_conflict_do_update(index_elements=list(conflict_columns),
+                                      set_={k: stmt.excluded[k] for k in row if k not in conflict_columns})
+    session.execute(stmt)

@@ -2,62 +2,74 @@
 
 import functools
 import logging
-from datetime import timedelta
+from dataclasses import replace
 
-from telegram import Update
+from telegram import ChatMember, Update
 from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, ConversationHandler
 
-from bot.domain.people import Actor, Role, resolve_actor
+from bot.domain.people import Actor, Role, leadership_membership, note_leadership_membership, resolve_actor
 from bot.text.render import render
 from bot.telegram import commands
 from bot.telegram.services import services_of
 
 log = logging.getLogger("rapk.auth")
 
-LEADERSHIP_CACHE_KEY = "leadership_cache"
 MEMBER_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER,
                    ChatMemberStatus.RESTRICTED}
 
 
+def is_member(member: ChatMember) -> bool:
+    """Telegram's word on membership (a restricted user may have left but still be listed)."""
+    if member.status == ChatMemberStatus.RESTRICTED:
+        return bool(getattr(member, "is_member", True))
+    return member.status in MEMBER_STATUSES
+
+
 async def is_leadership_member(user_id: int, context: ContextTypes.DEFAULT_TYPE) -> bool:
-    """Member of the leadership chat (asked of Telegram, cached for ten minutes)."""
+    """Member of the leadership chat: what the group's updates taught us, else asked of Telegram.
+
+    getChatMember is a call to a group, which the rate limiter lets through 20 a minute: it is the
+    fallback for when the database knows nothing fresh, never the common path.
+    """
     services = services_of(context)
     chat_id = services.settings.leadership_chat_id
     if not chat_id:
         return False
-    cache = context.bot_data.setdefault(LEADERSHIP_CACHE_KEY, {})
-    now = services.now()
-    hit = cache.get(user_id)
-    if hit and hit[1] > now:
-        return hit[0]
+    known = await services.db(leadership_membership, user_id, chat_id=chat_id, now=services.now())
+    if known is not None:
+        return known
     try:
-        member = await context.bot.get_chat_member(chat_id, user_id)
-        value = member.status in MEMBER_STATUSES
+        value = is_member(await context.bot.get_chat_member(chat_id, user_id))
     except TelegramError as exc:
         log.warning("leadership membership of %s unknown: %s", user_id, exc)
-        value = False
-    cache[user_id] = (value, now + timedelta(minutes=10))
+        return False  # not remembered: the next command asks again
+    await services.db(note_leadership_membership, user_id, value, chat_id=chat_id, now=services.now(),
+                      source="get_chat_member")
     return value
 
 
-async def get_actor(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Actor:
-    """The Actor behind an update (cached on the context for the rest of the update)."""
-    cached = getattr(context, "_rapk_actor", None)
-    if cached is not None:
-        return cached
+async def get_actor(update: Update, context: ContextTypes.DEFAULT_TYPE, *, leadership: bool = False) -> Actor:
+    """The Actor behind an update (cached on the context for the rest of the update).
+
+    Membership of the leadership group counts in the group itself; in a private chat it is looked
+    up only with `leadership=True`, by handlers whose answer depends on it, so a PIC's /lapor never
+    waits for it.
+    """
     services = services_of(context)
     user = update.effective_user
     chat = update.effective_chat
-    in_leadership_chat = bool(chat and chat.id == services.settings.leadership_chat_id)
-    actor = await services.db(resolve_actor, user.id, admin_ids=services.settings.admin_telegram_ids,
-                              is_leadership=in_leadership_chat)
-    if not actor.is_leadership and chat is not None and chat.type == ChatType.PRIVATE \
-            and services.settings.leadership_chat_id:
-        if await is_leadership_member(user.id, context):
-            actor = Actor(**{**actor.__dict__, "is_leadership": True})
-    context._rapk_actor = actor
+    actor = getattr(context, "_rapk_actor", None)
+    if actor is None:
+        in_leadership_chat = bool(chat and chat.id == services.settings.leadership_chat_id)
+        actor = await services.db(resolve_actor, user.id, admin_ids=services.settings.admin_telegram_ids,
+                                  is_leadership=in_leadership_chat)
+        context._rapk_actor = actor
+    if leadership and not actor.is_leadership and not getattr(context, "_rapk_leadership_checked", False):
+        context._rapk_leadership_checked = True
+        if chat is not None and chat.type == ChatType.PRIVATE and await is_leadership_member(user.id, context):
+            actor = context._rapk_actor = replace(actor, is_leadership=True)
     return actor
 
 
@@ -81,11 +93,13 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Acto
     )
 
 
-def require(*roles: Role, private_only: bool = False, conversation_end: bool = False):
+def require(*roles: Role, private_only: bool = False, conversation_end: bool = False, all_roles: bool = False):
     """Decorator: run the handler only for users holding one of `roles`.
 
     `private_only` sends group users to the private chat; `conversation_end` makes a refusal
-    also end a conversation (for conversation entry points and states).
+    also end a conversation (for conversation entry points and states). Leadership membership is
+    looked up only when no other role in `roles` lets the user in, or with `all_roles` (for a
+    handler that shows every role the user holds).
     """
 
     def decorate(callback):
@@ -94,6 +108,8 @@ def require(*roles: Role, private_only: bool = False, conversation_end: bool = F
             if update.effective_user is None:
                 return ConversationHandler.END if conversation_end else None
             actor = await get_actor(update, context)
+            if all_roles or (Role.LEADERSHIP in roles and not any(actor.has(role) for role in roles)):
+                actor = await get_actor(update, context, leadership=True)
             if roles and not any(actor.has(role) for role in roles):
                 log.info("refused user=%s roles=%s needed=%s", actor.telegram_user_id,
                          sorted(r.value for r in actor.roles), [r.value for r in roles])
@@ -110,11 +126,12 @@ def require(*roles: Role, private_only: bool = False, conversation_end: bool = F
     return decorate
 
 
-def command(name: str, *, conversation_end: bool = False):
+def command(name: str, *, conversation_end: bool = False, all_roles: bool = False):
     """Decorator for a command's handler: roles and private-only from the commands table
     (bot/telegram/commands.py). The handler is tagged so handlers.registry can check the binding."""
     entry = commands.BY_NAME[name]
-    checked = require(*sorted(entry.roles), private_only=entry.private_only, conversation_end=conversation_end)
+    checked = require(*sorted(entry.roles), private_only=entry.private_only, conversation_end=conversation_end,
+                      all_roles=all_roles)
 
     def decorate(callback):
         wrapper = checked(callback)

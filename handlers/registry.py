@@ -8,7 +8,7 @@ from telegram.ext import Application, BaseHandler, CallbackQueryHandler, Command
     MessageHandler, filters
 
 from bot.telegram import callbacks as cb, commands
-from handlers import errors, lapor, leadership, reminders, start, status
+from handlers import errors, lapor, leadership, membership, reminders, start, status
 from handlers.admin import console as admin, pic as pic_admin
 
 
@@ -21,6 +21,7 @@ def register(application: Application) -> None:
     reminders.register(application)
     admin.register(application)
     leadership.register(application)
+    membership.register(application)
 
     application.add_handler(CommandHandler("start", start.start))
     application.add_handler(CommandHandler(["bantuan", "help"], start.help_command))

@@ -24,7 +24,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         # A greeting lists the person's kegiatan: it belongs in the private chat, never in a group.
         await open_private_chat_hint(update, context)
         return
-    actor = await get_actor(update, context)
+    actor = await get_actor(update, context, leadership=True)  # the greeting names every role
     home = await services.db(home_summary, actor.person_id, settings=services.settings, now=services.now())
     user = update.effective_user
     await update.effective_message.reply_text(
@@ -49,7 +49,7 @@ async def redeem(update: Update, context: ContextTypes.DEFAULT_TYPE, token: str)
     )
 
 
-@command("bantuan")
+@command("bantuan", all_roles=True)
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """What this role can do, in plain words."""
     services = services_of(context)
@@ -68,6 +68,8 @@ async def cancel_outside(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def unknown_private_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any other text in a private chat gets a hint, never silence."""
     actor = await get_actor(update, context)
+    if actor.roles == {Role.STRANGER}:  # the hint differs only for someone with no role at all
+        actor = await get_actor(update, context, leadership=True)
     await update.effective_message.reply_text(
         render("hint", services_of(context).lang, roles=[r.value for r in actor.roles])
     )

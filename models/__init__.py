@@ -2,7 +2,7 @@
 
 from models.botstate import BotState
 from models.outbox import GroupPost, Reminder
-from models.people import Invite, Person, PicAssignment
+from models.people import Invite, LeadershipMembership, Person, PicAssignment
 from models.plan import (
     Agency,
     Aksi,

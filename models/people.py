@@ -48,3 +48,20 @@ class Invite(SQLModel, table=True):
     expires_at: datetime = ts_field(nullable=False)
     used_at: datetime | None = ts_field()
     used_by_telegram_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+
+
+class LeadershipMembership(SQLModel, table=True):
+    """Whether a Telegram user is in the leadership group, as last learned, and when.
+
+    Learned from the group's own updates (messages, join/leave) or, when nothing fresh is known,
+    asked of Telegram; bot.domain.people decides how long an answer stays fresh.
+    """
+
+    __table_args__ = (UniqueConstraint("chat_id", "telegram_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    chat_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    telegram_user_id: int = Field(sa_column=Column(BigInteger, nullable=False))
+    is_member: bool
+    source: str = Field(max_length=20)  # message, chat_member, get_chat_member
+    checked_at: datetime = ts_field(nullable=False)

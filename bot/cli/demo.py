@@ -120,6 +120,7 @@ class Demo:
 
     async def start(self) -> None:
         from bot.main import build_application
+        from bot.telegram.app import ALLOWED_UPDATES
 
         await self.fake.start()
         self.fake.add_user(ADMIN, "Wati", username="wati_perencanaan")
@@ -135,7 +136,7 @@ class Demo:
         await self.app.initialize()
         await self.app.post_init(self.app)
         await self.app.start()
-        await self.app.updater.start_polling(poll_interval=0, timeout=1)
+        await self.app.updater.start_polling(poll_interval=0, timeout=1, allowed_updates=ALLOWED_UPDATES)
         self.fake.attach(self.app)
 
     async def stop(self) -> None:

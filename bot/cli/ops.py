@@ -25,10 +25,8 @@ def add_arguments_run(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_run(args) -> int:
-    from telegram import Update
-
     from bot.main import build_application
-    from bot.telegram.app import setup_logging
+    from bot.telegram.app import ALLOWED_UPDATES, setup_logging
     from bot.telegram.webhook import run_webhook
 
     settings = load_settings()
@@ -42,7 +40,7 @@ def cmd_run(args) -> int:
                                 port=settings.webhook_port, secret=secret))
     else:
         # run_polling stops cleanly on SIGTERM and SIGINT.
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
 
 

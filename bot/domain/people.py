@@ -11,9 +11,10 @@ from typing import Any
 import sqlalchemy as sa
 from sqlmodel import Session, select
 
+from bot.db import upsert
 from bot.domain.audit import record
 from models.base import as_utc
-from models import Invite, Kegiatan, Person, PicAssignment
+from models import Invite, Kegiatan, LeadershipMembership, Person, PicAssignment
 
 
 class Role(StrEnum):
@@ -77,6 +78,43 @@ def resolve_actor(telegram_user_id: int, *, session: Session, admin_ids: list[in
         is_pic=is_pic,
         is_leadership=is_leadership,
     )
+
+
+# -- leadership group membership ------------------------------------------------------------
+# Membership is learned from the group's own updates and kept here, so that asking Telegram
+# (getChatMember: a call to a group, which the rate limiter lets through 20 a minute) is the
+# exception. A "member" answer stays fresh for a day: leaving is normally learned at once from the
+# chat_member update, so the day only bounds the case where that update was missed (the bot is not
+# an admin of the group, or was down longer than Telegram keeps updates). "Not a member" stays fresh
+# for ten minutes, so someone just added who has not yet written in the group waits at most that long.
+MEMBER_FRESH_FOR = timedelta(hours=24)
+NOT_MEMBER_FRESH_FOR = timedelta(minutes=10)
+# A member writing in the group again within this time does not rewrite their row.
+MEMBER_SEEN_AGAIN_AFTER = timedelta(hours=1)
+
+
+def leadership_membership(telegram_user_id: int, *, session: Session, chat_id: int, now: datetime) -> bool | None:
+    """The cached membership of the leadership group, or None when nothing fresh is known."""
+    row = session.exec(select(LeadershipMembership).where(LeadershipMembership.chat_id == chat_id,
+                                                          LeadershipMembership.telegram_user_id == telegram_user_id)
+                       ).first()
+    if row is None:
+        return None
+    fresh_for = MEMBER_FRESH_FOR if row.is_member else NOT_MEMBER_FRESH_FOR
+    return row.is_member if as_utc(row.checked_at) + fresh_for > now else None
+
+
+def note_leadership_membership(telegram_user_id: int, is_member: bool, *, session: Session, chat_id: int,
+                               now: datetime, source: str) -> None:
+    """Remember what was just learned about a user's membership of the leadership group."""
+    if source == "message":
+        row = session.exec(select(LeadershipMembership).where(
+            LeadershipMembership.chat_id == chat_id, LeadershipMembership.telegram_user_id == telegram_user_id)).first()
+        if row is not None and row.is_member and as_utc(row.checked_at) + MEMBER_SEEN_AGAIN_AFTER > now:
+            return  # a chatty member does not cost a write per message
+    upsert(session, LeadershipMembership, {"chat_id": chat_id, "telegram_user_id": telegram_user_id,
+                                           "is_member": is_member, "source": source, "checked_at": now},
+           conflict_columns=("chat_id", "telegram_user_id"))
 
 
 def kegiatan_of_person(person_id: int, *, session: Session, plan_id: int | None = None) -> list[Kegiatan]:

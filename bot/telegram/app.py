@@ -113,6 +113,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         return None
 
 
+# Every kind of update, chat_member included (Telegram leaves it out unless asked): the bot learns
+# who is in the leadership group from it. Polling (rapk run), the webhook and the tests all ask this.
+ALLOWED_UPDATES = Update.ALL_TYPES
+
+
 def command_menu(scope: str, lang: str) -> list[BotCommand]:
     """One menu of the commands table (bot/telegram/commands.py), described by
     templates/<lang>/command_descriptions.j2."""

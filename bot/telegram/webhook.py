@@ -10,6 +10,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
+from bot.telegram.app import ALLOWED_UPDATES
 from bot.telegram.services import SERVICES_KEY
 
 log = logging.getLogger("rapk.webhook")
@@ -59,7 +60,7 @@ async def run_webhook(application: Application, *, webhook_url: str, listen: str
     async with application:
         if application.post_init:
             await application.post_init(application)
-        await application.bot.set_webhook(webhook_url, secret_token=secret, allowed_updates=Update.ALL_TYPES)
+        await application.bot.set_webhook(webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
         await application.start()
         runner = web.AppRunner(make_web_app(application, path=path, secret=secret))
         await runner.setup()

@@ -55,12 +55,13 @@ def alerts(fake) -> list[str]:
 
 
 def snapshot(engine, *, conversations: bool = False) -> dict[str, list[tuple]]:
-    """Every row of every table except the bot's own persistence (user_data, chat_data); with
-    `conversations`, the persisted conversation states too (kind, key, state)."""
+    """Every row of every table except the bot's own persistence (user_data, chat_data) and what it
+    has learned about the leadership group's members; with `conversations`, the persisted
+    conversation states too (kind, key, state)."""
     out = {}
     with unit_of_work(engine) as session:
         for table in SQLModel.metadata.sorted_tables:
-            if table.name == "botstate":
+            if table.name in ("botstate", "leadershipmembership"):
                 continue
             rows = session.connection().execute(sa.select(table)).all()
             out[table.name] = sorted((tuple(str(v) for v in row) for row in rows))

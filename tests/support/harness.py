@@ -9,6 +9,7 @@ from bot.clock import ManualClock
 from bot.config import load_settings
 from bot.db import make_engine
 from bot.main import build_application
+from bot.telegram.app import ALLOWED_UPDATES
 
 ADMIN_ID = 1001
 LEADER_ID = 2001
@@ -41,7 +42,7 @@ class BotHarness:
         await app.initialize()
         await app.post_init(app)
         await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
         self.fake.attach(app)
         self.app = app
         return app
