@@ -16,12 +16,11 @@ from bot.telegram.services import services_of
 
 log = logging.getLogger("rapk.auth")
 
-MEMBER_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER,
-                   ChatMemberStatus.RESTRICTED}
+MEMBER_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.MEMBER}
 
 
 def is_member(member: ChatMember) -> bool:
-    """Telegram's word on membership (a restricted user may have left but still be listed)."""
+    """Telegram's word on membership (a restricted user is listed even after leaving: is_member says)."""
     if member.status == ChatMemberStatus.RESTRICTED:
         return bool(getattr(member, "is_member", True))
     return member.status in MEMBER_STATUSES
