@@ -104,6 +104,19 @@ class DayOff:
     name: str
 
 
+@lru_cache(maxsize=32)
+def _national_days_off(year: int, language: str, cuti_bersama: bool) -> tuple[tuple[date, DayOff], ...]:
+    """Indonesia's holidays (and cuti bersama) of a year. The same for every calendar and slow to build
+    (about 10 ms each time), while handlers make a calendar per update: built once per process."""
+    found: dict[date, DayOff] = {}
+    if cuti_bersama:
+        joint = holidays.country_holidays("ID", years=year, categories=("government",), language=language)
+        found.update({d: DayOff("cuti-bersama", name) for d, name in joint.items()})
+    public = holidays.country_holidays("ID", years=year, language=language)
+    found.update({d: DayOff("holiday", name) for d, name in public.items()})
+    return tuple(found.items())
+
+
 @dataclass(frozen=True)
 class ReminderSlot:
     """One scheduled moment of a quarter's reporting cycle."""
@@ -205,13 +218,7 @@ class ReportingCalendar:
     def _year_days_off(self, year: int) -> dict[date, DayOff]:
         """Holidays, cuti bersama and agency days off of one year (weekends are not listed)."""
         if year not in self._days_off:
-            language = HOLIDAY_LANGUAGES.get(self.lang, "id")
-            found: dict[date, DayOff] = {}
-            if self.cuti_bersama:
-                joint = holidays.country_holidays("ID", years=year, categories=("government",), language=language)
-                found.update({d: DayOff("cuti-bersama", name) for d, name in joint.items()})
-            public = holidays.country_holidays("ID", years=year, language=language)
-            found.update({d: DayOff("holiday", name) for d, name in public.items()})
+            found = dict(_national_days_off(year, HOLIDAY_LANGUAGES.get(self.lang, "id"), self.cuti_bersama))
             for d in self.extra_days_off:
                 if d.year == year and d not in found:
                     found[d] = DayOff("agency", "")

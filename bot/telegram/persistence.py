@@ -4,6 +4,7 @@ Conversation states and user/chat data survive a restart. The application writes
 right after each update (see bot.telegram.app.RapkApplication), not once a minute.
 """
 
+import asyncio
 import json
 from copy import deepcopy
 from datetime import date, datetime
@@ -89,6 +90,8 @@ class DatabasePersistence(BasePersistence):
         with Session(self.engine) as session:
             row = session.exec(select(BotState).where(BotState.kind == kind, BotState.key == key)).first()
             if row is None:
+                if isinstance(data, dict) and not data:
+                    return  # a new user's or chat's empty data: a missing row loads as the same {}
                 session.add(BotState(kind=kind, key=key, data=text))
             elif row.data != text:
                 row.data = text
@@ -119,18 +122,20 @@ class DatabasePersistence(BasePersistence):
         stored = self._load_kind(f"conversation:{name}")
         return {tuple(loads(k)): v for k, v in stored.items()}
 
+    # The writes run in a worker thread so that a burst of updates is not stalled behind them on the
+    # event loop; PTB serialises update_persistence, so two writes of one key never race.
     async def update_conversation(self, name: str, key: tuple, new_state: object | None) -> None:
         kind, skey = f"conversation:{name}", json.dumps(list(key))
         if new_state is None:
-            self._drop(kind, skey)
+            await asyncio.to_thread(self._drop, kind, skey)
         else:
-            self._put(kind, skey, new_state)
+            await asyncio.to_thread(self._put, kind, skey, new_state)
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
-        self._put("user_data", str(user_id), deepcopy(data))
+        await asyncio.to_thread(self._put, "user_data", str(user_id), deepcopy(data))
 
     async def update_chat_data(self, chat_id: int, data: dict) -> None:
-        self._put("chat_data", str(chat_id), deepcopy(data))
+        await asyncio.to_thread(self._put, "chat_data", str(chat_id), deepcopy(data))
 
     async def update_bot_data(self, data: dict) -> None:
         return None
