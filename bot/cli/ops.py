@@ -68,7 +68,7 @@ def cmd_audit(args) -> int:
     with unit_of_work(engine) as session:
         rows = history(session=session, since=since, limit=args.limit)
         for row in rows:
-            at = row.at.astimezone(settings.tz) if row.at.tzinfo else row.at
+            at = row.at.astimezone(settings.tz)
             change = ""
             if row.old_value is not None or row.new_value is not None:
                 change = f" {row.old_value!s} → {row.new_value!s}"
