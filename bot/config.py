@@ -1,5 +1,7 @@
 """Configuration: one pydantic-settings class read from the environment and `.env`."""
 
+import ipaddress
+import re
 from datetime import date, time
 from functools import lru_cache
 from typing import Annotated, Literal
@@ -9,6 +11,25 @@ from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite:///var/rapk.sqlite3"
+
+
+# What a bot token looks like (`<bot id>:<secret>`): redacted even when the configured one is unknown.
+TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """`text` without the given secrets or anything shaped like a bot token."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<token>")
+            # The secret part alone appears too (e.g. inside a URL-quoted string).
+            tail = secret.partition(":")[2]
+            if len(tail) >= 8:
+                text = text.replace(tail, "<token>")
+    return TOKEN_PATTERN.sub("<token>", text)
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 
 
 def _split_csv(value):
@@ -86,6 +107,64 @@ class Settings(BaseSettings):
             raise ValueError("four descending lower bounds, e.g. 91,76,66,51")
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        names = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+        if value.upper() not in names:
+            raise ValueError(f"{value!r} is not one of {', '.join(names)}")
+        return value.upper()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL; use sqlite:///path/rapk.sqlite3 or "
+                             "postgresql+psycopg://user:pass@host/db") from None
+        if url.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+            raise ValueError(f"use the postgresql+psycopg:// scheme (the driver this bot installs), not {url.drivername}://")
+        if url.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+            raise ValueError(f"unsupported database {url.drivername!r}; use sqlite:/// or postgresql+psycopg://")
+        return value
+
+    @field_validator("telegram_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+            raise ValueError("not an http:// or https:// URL, e.g. http://127.0.0.1:8081")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an https:// URL, e.g. https://bot.example.go.id/telegram")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _webhook_listen(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+            return value
+        except ValueError:
+            pass
+        if not _HOSTNAME.match(value) or value.replace(".", "").isdigit():
+            raise ValueError(f"{value!r} is not an address to listen on, e.g. 127.0.0.1 (the port is WEBHOOK_PORT)")
+        return value
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -99,7 +178,7 @@ def describe_validation_error(exc: ValidationError) -> str:
     """One clear line naming the first bad key (as its environment variable)."""
     err = exc.errors()[0]
     key = str(err["loc"][0]).upper() if err.get("loc") else "?"
-    return f"configuration error: {key}: {err['msg']}"
+    return f"configuration error: {key}: {err['msg'].removeprefix('Value error, ')}"
 
 
 def load_settings(**overrides) -> Settings:

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import warnings
 from datetime import datetime
 
 from bot.config import ConfigError, load_settings
@@ -35,7 +36,11 @@ def cmd_run(args) -> int:
     if settings.telegram_bot_token is None:
         raise ConfigError("configuration error: TELEGRAM_BOT_TOKEN: required to run the bot (see .env.example)")
     setup_logging(settings.log_level, settings.telegram_bot_token.get_secret_value())
+    warnings.filterwarnings("ignore", message="If 'per_message=False'")  # our conversations are per chat
     application = build_application(settings)
+    # Ask getMe once before PTB does: PTB logs an unreachable Telegram as a 200-line traceback, this
+    # fails with one line (bot.cli.describe_failure). The session is reopened by run_polling.
+    asyncio.run(_check_telegram(application))
     if settings.webhook_url:
         secret = settings.webhook_secret_token.get_secret_value() if settings.webhook_secret_token else None
         asyncio.run(run_webhook(application, webhook_url=settings.webhook_url, listen=settings.webhook_listen,
@@ -44,6 +49,13 @@ def cmd_run(args) -> int:
         # run_polling stops cleanly on SIGTERM and SIGINT.
         application.run_polling(allowed_updates=Update.ALL_TYPES)
     return 0
+
+
+async def _check_telegram(application) -> None:
+    try:
+        await application.bot.initialize()
+    finally:
+        await application.bot.shutdown()
 
 
 def add_arguments_audit(parser: argparse.ArgumentParser) -> None:
