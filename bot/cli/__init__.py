@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("bot.cli.ops", "Print the audit log"),
     "demo": ("bot.cli.demo", "Play one quarter end to end against the fake Telegram server"),
     "doctor": ("bot.cli.ops", "Check configuration, database, token and chats"),
+    "backup": ("bot.cli.backup", "Back the database up into FILE (safe while the bot runs)"),
+    "restore": ("bot.cli.backup", "Replace the database with a backup FILE (stop the bot first)"),
 }
 
 
@@ -126,6 +128,11 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._handler(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except SystemExit as exc:
+        if isinstance(exc.code, str):  # a one-line refusal
+            print(redact(exc.code, *secrets), file=sys.stderr)
+            return 2
+        raise
     except Exception as exc:  # noqa: BLE001 - an operator gets one line, never a traceback
         if os.environ.get("RAPK_TRACEBACK"):
             import traceback
