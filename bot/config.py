@@ -1,16 +1,27 @@
 """Configuration: one pydantic-settings class read from the environment and `.env`."""
 
 import ipaddress
+import os
 import re
 from datetime import date, time
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_SQLITE_URL = "sqlite:///var/rapk.sqlite3"
+DEFAULT_SQLITE_URL = "sqlite:///var/rapk.sqlite3"  # relative SQLite paths are under RAPK_HOME
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def rapk_home() -> Path:
+    """The folder of `.env` and of relative SQLite paths: RAPK_HOME, else the project folder.
+
+    Not the current folder: `rapk` run from elsewhere must find the same database, not make a new one.
+    """
+    return Path(os.environ.get("RAPK_HOME") or PROJECT_DIR).expanduser().resolve()
 
 
 # What a bot token looks like (`<bot id>:<secret>`): redacted even when the configured one is unknown.
@@ -42,7 +53,8 @@ def _split_csv(value):
 class Settings(BaseSettings):
     """Every setting of RAPK Bot; `.env.example` documents each key."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+    # load_settings() reads RAPK_HOME/.env.
+    model_config = SettingsConfigDict(env_file=None, env_file_encoding="utf-8", extra="ignore",
                                       env_ignore_empty=True, populate_by_name=True)
 
     telegram_bot_token: SecretStr | None = None
@@ -51,7 +63,7 @@ class Settings(BaseSettings):
     # Overall send rate of the rate limiter; Telegram allows about 30 messages/s per bot.
     telegram_max_messages_per_second: float = Field(default=30, gt=0, le=10_000)
 
-    database_url: str = DEFAULT_SQLITE_URL
+    database_url: str = Field(default=DEFAULT_SQLITE_URL, validate_default=True)
 
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     leadership_chat_id: int | None = None
@@ -130,6 +142,9 @@ class Settings(BaseSettings):
             raise ValueError(f"use the postgresql+psycopg:// scheme (the driver this bot installs), not {url.drivername}://")
         if url.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
             raise ValueError(f"unsupported database {url.drivername!r}; use sqlite:/// or postgresql+psycopg://")
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+                and not url.database.startswith("file:") and not Path(url.database).is_absolute():
+            return url.set(database=str(rapk_home() / url.database)).render_as_string(hide_password=False)
         return value
 
     @field_validator("telegram_base_url")
@@ -183,6 +198,7 @@ def describe_validation_error(exc: ValidationError) -> str:
 
 def load_settings(**overrides) -> Settings:
     """Read and validate settings; raises ConfigError with one line on failure."""
+    overrides.setdefault("_env_file", rapk_home() / ".env")
     try:
         return Settings(**overrides)
     except ValidationError as exc:

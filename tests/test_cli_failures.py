@@ -73,7 +73,8 @@ def rapk(tmp_path, *args, **env) -> subprocess.CompletedProcess:
 def assert_one_line(run: subprocess.CompletedProcess, code: int, *words: str) -> str:
     assert "Traceback" not in run.stderr + run.stdout, run.stderr[-3000:]
     assert "Unclosed" not in run.stderr, run.stderr[-3000:]
-    lines = run.stderr.strip().splitlines()
+    # Besides the "rapk: database ..." line every command starts with.
+    lines = [line for line in run.stderr.strip().splitlines() if not line.startswith("rapk: database ")]
     assert run.returncode == code, run.stderr[-3000:]
     assert len(lines) == 1, run.stderr[-3000:]
     for word in words:

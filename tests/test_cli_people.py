@@ -39,7 +39,7 @@ def test_run_without_token_stops_with_one_line_naming_the_key(tmp_path):
     run = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=env, cwd=tmp_path,
                          timeout=60)
     assert run.returncode == 2
-    assert run.stderr.strip().splitlines() == [
+    assert run.stderr.strip().splitlines() == [f"rapk: database sqlite:///{tmp_path}/x.sqlite3",
         "configuration error: TELEGRAM_BOT_TOKEN: required to run the bot (see .env.example)"]
     env["REPORT_DEADLINE_WORKING_DAYS"] = "lima"
     run = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=env, cwd=tmp_path,
@@ -74,7 +74,7 @@ def test_a_failed_invite_keeps_the_last_printed_link_working(db_url, engine, sma
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ")
     monkeypatch.setenv("TELEGRAM_BASE_URL", f"http://127.0.0.1:{unused_port}")
     assert main(["invite", "Rina Lestari"]) == 2
-    err = capsys.readouterr().err.strip().splitlines()
+    err = capsys.readouterr().err.strip().splitlines()[1:]  # after "rapk: database ..."
     assert len(err) == 1 and "Telegram" in err[0] and "ABCDEFGHIJ" not in err[0]
     with unit_of_work(engine) as session:
         assert [(i.token, i.expires_at) for i in session.exec(select(Invite)).all()] == before

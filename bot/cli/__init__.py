@@ -27,6 +27,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Commands that do not open the configured database (the demo makes its own).
+NO_DATABASE = {"calendar", "demo"}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rapk", description="RAPK Bot command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -72,7 +76,9 @@ def _secrets() -> tuple[str, ...]:
     """The configured token and webhook secret, even when the rest of the configuration is invalid."""
     from dotenv import dotenv_values
 
-    values = {**dotenv_values(".env"), **os.environ}
+    from bot.config import rapk_home
+
+    values = {**dotenv_values(rapk_home() / ".env"), **os.environ}
     return tuple(v for k in ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET_TOKEN") if (v := values.get(k)))
 
 
@@ -125,6 +131,10 @@ def main(argv: list[str] | None = None) -> int:
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = RedactingStream(sys.stdout, secrets), RedactingStream(sys.stderr, secrets)
     try:
+        if args.command not in NO_DATABASE:
+            label = _database_label()
+            if label:  # not when the configuration is invalid: the command says what is wrong
+                print(f"rapk: database {label}", file=sys.stderr)
         return int(args._handler(args) or 0)
     except KeyboardInterrupt:
         return 130
