@@ -1,14 +1,46 @@
 """Configuration: one pydantic-settings class read from the environment and `.env`."""
 
+import ipaddress
+import os
+import re
 from datetime import date, time
 from functools import lru_cache
+from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-DEFAULT_SQLITE_URL = "sqlite:///var/rapk.sqlite3"
+DEFAULT_SQLITE_URL = "sqlite:///var/rapk.sqlite3"  # relative SQLite paths are under RAPK_HOME
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def rapk_home() -> Path:
+    """The folder of `.env` and of relative SQLite paths: RAPK_HOME, else the project folder.
+
+    Not the current folder: `rapk` run from elsewhere must find the same database, not make a new one.
+    """
+    return Path(os.environ.get("RAPK_HOME") or PROJECT_DIR).expanduser().resolve()
+
+
+# What a bot token looks like (`<bot id>:<secret>`): redacted even when the configured one is unknown.
+TOKEN_PATTERN = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
+
+
+def redact(text: str, *secrets: str | None) -> str:
+    """`text` without the given secrets or anything shaped like a bot token."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "<token>")
+            # The secret part alone appears too (e.g. inside a URL-quoted string).
+            tail = secret.partition(":")[2]
+            if len(tail) >= 8:
+                text = text.replace(tail, "<token>")
+    return TOKEN_PATTERN.sub("<token>", text)
+
+
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
 
 
 def _split_csv(value):
@@ -21,7 +53,8 @@ def _split_csv(value):
 class Settings(BaseSettings):
     """Every setting of RAPK Bot; `.env.example` documents each key."""
 
-    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore",
+    # load_settings() reads RAPK_HOME/.env.
+    model_config = SettingsConfigDict(env_file=None, env_file_encoding="utf-8", extra="ignore",
                                       env_ignore_empty=True, populate_by_name=True)
 
     telegram_bot_token: SecretStr | None = None
@@ -30,7 +63,7 @@ class Settings(BaseSettings):
     # Overall send rate of the rate limiter; Telegram allows about 30 messages/s per bot.
     telegram_max_messages_per_second: float = Field(default=30, gt=0, le=10_000)
 
-    database_url: str = DEFAULT_SQLITE_URL
+    database_url: str = Field(default=DEFAULT_SQLITE_URL, validate_default=True)
 
     admin_telegram_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
     leadership_chat_id: int | None = None
@@ -86,6 +119,67 @@ class Settings(BaseSettings):
             raise ValueError("four descending lower bounds, e.g. 91,76,66,51")
         return value
 
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        names = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+        if value.upper() not in names:
+            raise ValueError(f"{value!r} is not one of {', '.join(names)}")
+        return value.upper()
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError("not a database URL; use sqlite:///path/rapk.sqlite3 or "
+                             "postgresql+psycopg://user:pass@host/db") from None
+        if url.drivername in ("postgres", "postgresql", "postgresql+psycopg2"):
+            raise ValueError(f"use the postgresql+psycopg:// scheme (the driver this bot installs), not {url.drivername}://")
+        if url.drivername not in ("sqlite", "sqlite+pysqlite", "postgresql+psycopg"):
+            raise ValueError(f"unsupported database {url.drivername!r}; use sqlite:/// or postgresql+psycopg://")
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:" \
+                and not url.database.startswith("file:") and not Path(url.database).is_absolute():
+            return url.set(database=str(rapk_home() / url.database)).render_as_string(hide_password=False)
+        return value
+
+    @field_validator("telegram_base_url")
+    @classmethod
+    def _base_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
+            raise ValueError("not an http:// or https:// URL, e.g. http://127.0.0.1:8081")
+        return value
+
+    @field_validator("webhook_url")
+    @classmethod
+    def _webhook_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an https:// URL, e.g. https://bot.example.go.id/telegram")
+        return value
+
+    @field_validator("webhook_listen")
+    @classmethod
+    def _webhook_listen(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+            return value
+        except ValueError:
+            pass
+        if not _HOSTNAME.match(value) or value.replace(".", "").isdigit():
+            raise ValueError(f"{value!r} is not an address to listen on, e.g. 127.0.0.1 (the port is WEBHOOK_PORT)")
+        return value
+
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
@@ -99,11 +193,12 @@ def describe_validation_error(exc: ValidationError) -> str:
     """One clear line naming the first bad key (as its environment variable)."""
     err = exc.errors()[0]
     key = str(err["loc"][0]).upper() if err.get("loc") else "?"
-    return f"configuration error: {key}: {err['msg']}"
+    return f"configuration error: {key}: {err['msg'].removeprefix('Value error, ')}"
 
 
 def load_settings(**overrides) -> Settings:
     """Read and validate settings; raises ConfigError with one line on failure."""
+    overrides.setdefault("_env_file", rapk_home() / ".env")
     try:
         return Settings(**overrides)
     except ValidationError as exc:

@@ -1,13 +1,29 @@
-"""Alembic environment: runs on the connection handed in by bot.db.migrate, or on the URL."""
+"""Alembic environment: runs on the connection handed in by bot.db.migrate, or on DATABASE_URL.
+
+From the command line (`alembic upgrade head`, which reads alembic.ini) the database is the one
+the bot uses: DATABASE_URL from the environment or `.env`, as every `rapk` command reads it
+(alembic.ini's sqlalchemy.url is not used for that).
+"""
 
 from alembic import context
-from sqlalchemy import engine_from_config, pool
+from sqlalchemy import pool
 from sqlmodel import SQLModel
 
 import models  # noqa: F401
 
 config = context.config
 target_metadata = SQLModel.metadata
+
+
+def database_url() -> str:
+    if config.config_file_name is None:  # bot.db.alembic_config: the URL it was given
+        return config.get_main_option("sqlalchemy.url")
+    from bot.config import ConfigError, load_settings
+
+    try:
+        return load_settings().database_url
+    except ConfigError as exc:
+        raise SystemExit(str(exc)) from None
 
 
 def run_migrations_online() -> None:
@@ -17,9 +33,9 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    connectable = engine_from_config(
-        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
-    )
+    from bot.db import make_engine
+
+    connectable = make_engine(database_url(), poolclass=pool.NullPool)
     with connectable.connect() as conn:
         context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
@@ -27,7 +43,7 @@ def run_migrations_online() -> None:
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=config.get_main_option("sqlalchemy.url"), target_metadata=target_metadata,
+    context.configure(url=database_url(), target_metadata=target_metadata,
                       literal_binds=True, render_as_batch=True)
     with context.begin_transaction():
         context.run_migrations()

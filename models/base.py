@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from sqlalchemy import BigInteger, Column, DateTime, Numeric
+from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 
 
@@ -19,10 +20,30 @@ def as_utc(value: datetime | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+class UTCDateTime(TypeDecorator):
+    """`DateTime(timezone=True)` that stores UTC and always hands back aware UTC datetimes.
+
+    PostgreSQL's timestamptz does this by itself; SQLite stores the wall time it is given and returns
+    it naive, so without this an aware value in another zone was stored as if it were UTC, and naive
+    values read back could not be compared with aware ones.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if not isinstance(value, datetime):
+            return value
+        return as_utc(value).replace(tzinfo=None) if dialect.name == "sqlite" else as_utc(value)
+
+    def process_result_value(self, value, dialect):
+        return as_utc(value) if isinstance(value, datetime) else value
+
+
 def ts_field(*, nullable: bool = True, default_now: bool = False, index: bool = False):
     """A timezone-aware timestamp column (stored as UTC)."""
     kwargs = {"default_factory": utcnow} if default_now else {"default": None}
-    return Field(sa_column=Column(DateTime(timezone=True), nullable=nullable, index=index), **kwargs)
+    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index), **kwargs)
 
 
 def money_field(*, nullable: bool = True):
@@ -35,4 +56,4 @@ def decimal_field():
     return Field(default=None, sa_column=Column(Numeric(20, 4), nullable=True))
 
 
-__all__ = ["Decimal", "as_utc", "decimal_field", "money_field", "ts_field", "utcnow"]
+__all__ = ["Decimal", "UTCDateTime", "as_utc", "decimal_field", "money_field", "ts_field", "utcnow"]

@@ -138,3 +138,13 @@ def tw1_locked(engine, small_plan):
     with unit_of_work(engine) as session:
         session.add(PeriodLock(plan_id=small_plan["plan"], quarter=1))
     return small_plan
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A local port nothing listens on (for "Telegram or the database is unreachable")."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

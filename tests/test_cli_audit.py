@@ -30,3 +30,21 @@ def test_audit_prints_admin_actions_since_a_date(engine, db_url, small_plan, mon
     assert [line[:16] for line in capsys.readouterr().out.splitlines()] == ["2020-06-23 09:05"]
     assert main(["audit", "--since", "kemarin"]) == 2
     assert "is not a date" in capsys.readouterr().out
+
+
+def test_audit_shows_stored_utc_times_in_the_agency_zone(engine, db_url, small_plan, monkeypatch, capsys):
+    """Rows stamped in UTC (the default) print in local time, and --since is a local day, on both databases."""
+    from datetime import UTC
+
+    from bot.domain.audit import record
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("TIMEZONE", "Asia/Jakarta")
+    with unit_of_work(engine) as session:
+        record(session, action="test.early", entity="person", at=datetime(2020, 5, 31, 16, 30, tzinfo=UTC))
+        record(session, action="test.late", entity="person", at=datetime(2020, 5, 31, 20, 0, tzinfo=UTC))
+    assert main(["audit"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert [line[:16] for line in lines] == ["2020-05-31 23:30", "2020-06-01 03:00"]
+    assert main(["audit", "--since", "2020-06-01"]) == 0
+    assert [line[:16] for line in capsys.readouterr().out.splitlines()] == ["2020-06-01 03:00"]

@@ -39,9 +39,42 @@ def test_run_without_token_stops_with_one_line_naming_the_key(tmp_path):
     run = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=env, cwd=tmp_path,
                          timeout=60)
     assert run.returncode == 2
-    assert run.stderr.strip().splitlines() == [
+    assert run.stderr.strip().splitlines() == [f"rapk: database sqlite:///{tmp_path}/x.sqlite3",
         "configuration error: TELEGRAM_BOT_TOKEN: required to run the bot (see .env.example)"]
     env["REPORT_DEADLINE_WORKING_DAYS"] = "lima"
     run = subprocess.run([sys.executable, "-m", "bot", "run"], capture_output=True, text=True, env=env, cwd=tmp_path,
                          timeout=60)
     assert run.returncode == 2 and run.stderr.startswith("configuration error: REPORT_DEADLINE_WORKING_DAYS:")
+
+
+def test_inviting_the_same_person_twice_gives_a_working_second_link(db_url, engine, small_plan, monkeypatch,
+                                                                     capsys):
+    """SQLite hands stored times back naive; the second invite compared them with an aware now."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "rapk_bkd_bot")
+    assert main(["invite", "Rina Lestari"]) == 0
+    assert main(["invite", "Rina Lestari"]) == 0
+    second = capsys.readouterr().out.splitlines()[-2].rsplit("start=", 1)[1]
+    with unit_of_work(engine) as session:
+        invites = session.exec(select(Invite).order_by(Invite.id)).all()
+        assert [i.token for i in invites][-1] == second
+        assert invites[0].expires_at <= invites[1].created_at < invites[1].expires_at
+
+
+def test_a_failed_invite_keeps_the_last_printed_link_working(db_url, engine, small_plan, monkeypatch, capsys,
+                                                              unused_port):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "rapk_bkd_bot")
+    assert main(["invite", "Rina Lestari"]) == 0
+    capsys.readouterr()
+    with unit_of_work(engine) as session:
+        before = [(i.token, i.expires_at) for i in session.exec(select(Invite)).all()]
+    # No username configured and Telegram unreachable: getMe fails, nothing may change.
+    monkeypatch.delenv("TELEGRAM_BOT_USERNAME")
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123456:ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    monkeypatch.setenv("TELEGRAM_BASE_URL", f"http://127.0.0.1:{unused_port}")
+    assert main(["invite", "Rina Lestari"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()[1:]  # after "rapk: database ..."
+    assert len(err) == 1 and "Telegram" in err[0] and "ABCDEFGHIJ" not in err[0]
+    with unit_of_work(engine) as session:
+        assert [(i.token, i.expires_at) for i in session.exec(select(Invite)).all()] == before

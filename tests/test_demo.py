@@ -38,6 +38,11 @@ def test_demo_plays_a_quarter_and_writes_its_files(tmp_path):
     cells = [str(c.value) for row in book.active.iter_rows() for c in row if c.value is not None]
     assert any("Pendidikan dan Pelatihan Teknis" in c for c in cells)
     assert "RAPK demo finished" in run.stdout
+    # Run again into the same folder: its own earlier output is replaced.
+    again = subprocess.run([sys.executable, "-m", "bot", "demo", "--quiet", "--out", str(out)], capture_output=True,
+                           text=True, timeout=240, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "Tersimpan ✅ Pendidikan" in (out / "transcript.txt").read_text(encoding="utf-8")
 
 
 def test_demo_in_english_reads_english(tmp_path):
@@ -56,3 +61,41 @@ def test_demo_in_english_reads_english(tmp_path):
     indonesian = ["Tersimpan", "bukan angka", "Batas akhir", "Simpan", "Lewati", "Belum lapor", "Sesuai target",
                   "Kepala Badan", "Terima kasih", "Ketik", "Pilih", "Batal", "Tidak ada", "Juni", "Juli"]
     assert [w for w in indonesian if w in transcript] == []
+
+
+def test_demo_refuses_a_folder_it_did_not_fill(tmp_path, capsys):
+    """`rapk demo --out .` in a checkout once deleted `.git`: a foreign folder is left alone."""
+    from bot.cli import main
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
+    (tmp_path / "notes.txt").write_text("mine")
+    assert main(["demo", "--quiet", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "rapk demo:" in err[0] and str(tmp_path) in err[0]
+    assert (tmp_path / ".git" / "HEAD").read_text() == "ref: refs/heads/main\n"
+    assert (tmp_path / "notes.txt").read_text() == "mine"
+
+
+def test_demo_output_folder_is_reused_only_when_it_holds_only_earlier_demo_output(tmp_path):
+    from bot.cli.demo import prepare_output
+
+    fresh = tmp_path / "new" / "demo"
+    assert prepare_output(fresh) is None and fresh.is_dir()  # created
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert prepare_output(empty) is None
+    # An earlier run's folder (its marker names what it wrote) is emptied of exactly those files.
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    assert prepare_output(earlier) is None
+    from bot.cli.demo import record_output
+
+    record_output(earlier, "transcript.txt")
+    (earlier / "transcript.txt").write_text("old run")
+    assert prepare_output(earlier) is None
+    assert not (earlier / "transcript.txt").exists()
+    # Something the demo did not write makes it a foreign folder again.
+    (earlier / "thesis.docx").write_text("precious")
+    assert prepare_output(earlier) is not None
+    assert (earlier / "thesis.docx").read_text() == "precious"

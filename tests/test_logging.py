@@ -14,3 +14,25 @@ def test_token_is_redacted_from_every_log_line(caplog):
     logging.getLogger("rapk.test").error("failed with token %s in it", TOKEN)
     text = "\n".join(r.getMessage() for r in caplog.records)
     assert TOKEN not in text and "bot<token>/getUpdates" in text
+
+
+def test_token_is_redacted_from_logged_tracebacks():
+    """`rapk run` with a bad TELEGRAM_BASE_URL logged the token inside exception text and URLs."""
+    import io
+
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    from bot.telegram.app import TokenRedactingFilter
+
+    handler.addFilter(TokenRedactingFilter(TOKEN))
+    log = logging.getLogger("rapk.test.tb")
+    log.addHandler(handler)
+    try:
+        raise ValueError(f"invalid URL 127.0.0.1:8081/bot{TOKEN}/getMe")
+    except ValueError:
+        log.exception("start failed")
+    log.removeHandler(handler)
+    text = stream.getvalue()
+    assert "Traceback" in text and "ValueError: invalid URL" in text
+    assert TOKEN not in text and TOKEN.split(":")[1] not in text

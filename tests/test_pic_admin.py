@@ -55,3 +55,12 @@ async def test_undang_makes_a_single_use_link(harness, fake, engine, small_plan)
     await fake.wait_for_message(PIC2_ID, contains="sudah pernah dipakai")
     with unit_of_work(engine) as session:
         assert session.get(Person, small_plan["rina"]).telegram_user_id == STRANGER_ID
+
+
+async def test_undang_twice_gives_a_fresh_link_and_the_first_stops_working(harness, fake):
+    """On SQLite the second /undang compared a stored (naive) expiry with an aware now and crashed."""
+    first = re.search(r"\?start=([\w-]+)", await act(fake, text="/undang Rina")).group(1)
+    second = re.search(r"\?start=([\w-]+)", await act(fake, text="/undang Rina")).group(1)
+    assert first != second
+    fake.send_command(PIC2_ID, "/start", args=first)
+    await fake.wait_for_message(PIC2_ID, contains="kedaluwarsa")

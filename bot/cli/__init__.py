@@ -2,9 +2,11 @@
 
 import argparse
 import importlib
+import io
+import os
 import sys
 
-from bot.config import ConfigError
+from bot.config import ConfigError, redact
 
 # name -> (module, function, help); each module also has add_arguments_<name>(parser).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -20,7 +22,13 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "audit": ("bot.cli.ops", "Print the audit log"),
     "demo": ("bot.cli.demo", "Play one quarter end to end against the fake Telegram server"),
     "doctor": ("bot.cli.ops", "Check configuration, database, token and chats"),
+    "backup": ("bot.cli.backup", "Back the database up into FILE (safe while the bot runs)"),
+    "restore": ("bot.cli.backup", "Replace the database with a backup FILE (stop the bot first)"),
 }
+
+
+# Commands that do not open the configured database (the demo makes its own).
+NO_DATABASE = {"calendar", "demo"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,17 +48,113 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class RedactingStream(io.TextIOBase):
+    """A text stream that drops the bot token from everything written through it."""
+
+    def __init__(self, inner, secrets: tuple[str, ...]):
+        self.inner, self.secrets = inner, secrets
+
+    def write(self, text: str) -> int:
+        self.inner.write(redact(text, *self.secrets))
+        return len(text)
+
+    def flush(self) -> None:
+        self.inner.flush()
+
+    def isatty(self) -> bool:
+        return self.inner.isatty()
+
+    @property
+    def encoding(self):
+        return getattr(self.inner, "encoding", "utf-8")
+
+    def fileno(self) -> int:
+        return self.inner.fileno()
+
+
+def _secrets() -> tuple[str, ...]:
+    """The configured token and webhook secret, even when the rest of the configuration is invalid."""
+    from dotenv import dotenv_values
+
+    from bot.config import rapk_home
+
+    values = {**dotenv_values(rapk_home() / ".env"), **os.environ}
+    return tuple(v for k in ("TELEGRAM_BOT_TOKEN", "WEBHOOK_SECRET_TOKEN") if (v := values.get(k)))
+
+
+def describe_failure(command: str, exc: BaseException) -> tuple[str, int]:
+    """One line and an exit code for what stopped a command (2: fix the set-up; 1: a bug)."""
+    from sqlalchemy.exc import DBAPIError, NoSuchModuleError
+
+    first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+    if isinstance(exc, ConfigError):
+        return str(exc), 2
+    try:
+        from telegram.error import InvalidToken, TelegramError
+    except ModuleNotFoundError:  # pragma: no cover - telegram is a dependency
+        InvalidToken = TelegramError = ()  # noqa: N806
+    if isinstance(exc, InvalidToken):
+        return "configuration error: TELEGRAM_BOT_TOKEN: rejected by Telegram (check the token from @BotFather)", 2
+    if isinstance(exc, TelegramError):
+        return (f"rapk {command}: Telegram unreachable or answering wrongly ({first}); "
+                "check TELEGRAM_BASE_URL and the network"), 2
+    if isinstance(exc, DBAPIError):
+        url = _database_label()
+        orig = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        return f"rapk {command}: database {url} unreachable or failing: {orig}".replace("  ", " "), 2
+    if isinstance(exc, NoSuchModuleError):
+        return f"configuration error: DATABASE_URL: {first}", 2
+    if isinstance(exc, OSError):
+        return f"rapk {command}: {first}", 2
+    return f"rapk {command}: unexpected error {type(exc).__name__}: {first} (RAPK_TRACEBACK=1 shows where)", 1
+
+
+def _database_label() -> str:
+    """The configured database, password hidden."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        from bot.config import load_settings
+
+        return make_url(load_settings().database_url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only a label for an error line
+        return ""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if getattr(args, "_unavailable", None):
         print(f"rapk {args.command}: not available in this build", file=sys.stderr)
         return 2
+    secrets = _secrets()
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(sys.stdout, secrets), RedactingStream(sys.stderr, secrets)
     try:
+        if args.command not in NO_DATABASE:
+            label = _database_label()
+            if label:  # not when the configuration is invalid: the command says what is wrong
+                print(f"rapk: database {label}", file=sys.stderr)
         return int(args._handler(args) or 0)
-    except ConfigError as exc:
-        print(str(exc), file=sys.stderr)
-        return 2
+    except KeyboardInterrupt:
+        return 130
+    except SystemExit as exc:
+        if isinstance(exc.code, str):  # a one-line refusal
+            print(redact(exc.code, *secrets), file=sys.stderr)
+            return 2
+        raise
+    except Exception as exc:  # noqa: BLE001 - an operator gets one line, never a traceback
+        if os.environ.get("RAPK_TRACEBACK"):
+            import traceback
+
+            traceback.print_exc()
+        line, code = describe_failure(args.command, exc)
+        print(redact(line, *secrets), file=sys.stderr)
+        return code
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = saved
 
 
 if __name__ == "__main__":

@@ -11,7 +11,6 @@ and the workbook to the output folder.
 import argparse
 import asyncio
 import logging
-import shutil
 import sys
 import time
 import warnings
@@ -56,7 +55,9 @@ class Demo:
     def __init__(self, out: Path):
         self.out = out
         self.clock = ManualClock(datetime(2020, 6, 22, 9, 0, tzinfo=WIB))
-        self.db_url = f"sqlite:///{out / 'rapk-demo.sqlite3'}"
+        for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal"):
+            record_output(out, name)
+        self.db_url = f"sqlite:///{out / DB_NAME}"
         self.fake = FakeTelegram(token="123456:DEMO-TOKEN-NOT-REAL", bot_username="rapk_bkd_bot",
                                  clock=self.clock)
         self.app = None
@@ -288,17 +289,70 @@ class Demo:
         """The chart and the workbook exactly as the leadership group received them."""
         for name, content, method in self.fake.files_sent_to(LEADERSHIP_CHAT):
             if method == "sendPhoto":
-                (self.out / "capaian-tw2-2020.png").write_bytes(content)
+                write_output(self.out, "capaian-tw2-2020.png", content)
             elif name and name.endswith(".xlsx"):
-                (self.out / name).write_bytes(content)
+                write_output(self.out, name, content)
+
+
+DB_NAME = "rapk-demo.sqlite3"
+# Lists, one a line, every file the demo wrote into the folder: only those are ever removed.
+MARKER = ".rapk-demo-output"
+MARKER_HEADER = "rapk demo output:"
+
+
+def _recorded(out: Path) -> set[str]:
+    marker = out / MARKER
+    if not marker.is_file():
+        return set()
+    lines = marker.read_text(encoding="utf-8").splitlines()
+    return {line for line in lines if line and not line.startswith(MARKER_HEADER)}
+
+
+def record_output(out: Path, name: str) -> None:
+    """Note a file in the marker before writing it, so an interrupted run can still be cleared."""
+    if name not in _recorded(out):
+        with (out / MARKER).open("a", encoding="utf-8") as marker:
+            marker.write(f"{name}\n")
+
+
+def write_output(out: Path, name: str, content: bytes | str) -> None:
+    record_output(out, name)
+    if isinstance(content, str):
+        (out / name).write_text(content, encoding="utf-8")
+    else:
+        (out / name).write_bytes(content)
+
+
+def prepare_output(out: Path) -> str | None:
+    """Make `out` ready for a fresh run; a one-line refusal when the folder holds anything else.
+
+    The folder is used when it is new, empty, or holds only files an earlier demo wrote (they are
+    removed, nothing else is). `rapk demo --out .` in a checkout must never touch `.git`.
+    """
+    if out.exists() and not out.is_dir():
+        return f"rapk demo: --out {out} is a file, not a folder"
+    if out.is_dir() and any(out.iterdir()):
+        ours = _recorded(out)
+        foreign = sorted(p.name for p in out.iterdir()
+                         if p.name != MARKER and (p.name not in ours or not p.is_file() or p.is_symlink()))
+        if not (out / MARKER).is_file() or foreign:
+            return (f"rapk demo: {out} holds files the demo did not write ({', '.join(foreign[:3]) or 'no marker'});"
+                    " choose a new or empty folder with --out")
+        for name in ours:
+            (out / name).unlink(missing_ok=True)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text(f"{MARKER_HEADER} files listed below are rewritten by the next run\n",
+                              encoding="utf-8")
+    return None
 
 
 def cmd_demo(args) -> int:
     started = time.perf_counter()
     out = Path(args.out)
-    if out.exists():
-        shutil.rmtree(out)
-    out.mkdir(parents=True)
+    refusal = prepare_output(out)
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 2
     warnings.filterwarnings("ignore", message="If 'per_message=False'")
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("rapk").setLevel(logging.WARNING)
@@ -306,11 +360,11 @@ def cmd_demo(args) -> int:
     demo.seed()
     asyncio.run(_play(demo))
     text = demo.transcript()
-    (out / "transcript.txt").write_text(text, encoding="utf-8")
+    write_output(out, "transcript.txt", text)
     if not args.quiet:
         print(text)
     print(f"RAPK demo finished in {time.perf_counter() - started:.1f} s. Output in {out.resolve()}:")
-    for path in sorted(out.iterdir()):
+    for path in sorted(p for p in out.iterdir() if p.name != MARKER):
         print(f"  {path.name}")
     return 0
 

@@ -1,6 +1,7 @@
 """`rapk doctor`: what is wrong with this installation, and how to fix it."""
 
 import asyncio
+import logging
 from collections.abc import Iterator
 
 import sqlalchemy as sa
@@ -37,6 +38,8 @@ def run_checks() -> Iterator[Check]:
     if settings.telegram_bot_token is None:
         yield False, "TELEGRAM_BOT_TOKEN is not set", "create a bot with @BotFather and put its token in .env"
         return
+    # PTB logs what it cannot parse with a traceback; the doctor reports each failure in one line itself.
+    logging.getLogger("telegram").setLevel(logging.CRITICAL)
     yield from asyncio.run(_telegram_checks(settings))
     if not settings.admin_telegram_ids:
         yield False, "ADMIN_TELEGRAM_IDS is empty", "put your Telegram user id in .env so you can manage the bot"
@@ -44,21 +47,35 @@ def run_checks() -> Iterator[Check]:
 
 async def _telegram_checks(settings) -> list[Check]:
     from telegram import Bot
-    from telegram.error import TelegramError
+    from telegram.error import InvalidToken
+
+    from bot.config import redact
 
     kwargs = {}
     if settings.telegram_base_url:
         base = settings.telegram_base_url.rstrip("/")
         kwargs["base_url"] = base if base.endswith("/bot") else base + "/bot"
     results: list[Check] = []
-    bot = Bot(settings.telegram_bot_token.get_secret_value(), **kwargs)
+    token = settings.telegram_bot_token.get_secret_value()
+    bot = Bot(token, **kwargs)
     try:
-        await bot.initialize()
-        results.append((True, f"token works: the bot is @{bot.username}", ""))
-    except TelegramError as exc:
-        results.append((False, f"token rejected or Telegram unreachable: {exc}",
-                        "check TELEGRAM_BOT_TOKEN (from @BotFather) and TELEGRAM_BASE_URL"))
-        return results
+        return await _bot_checks(bot, settings, results)
+    except InvalidToken:
+        results.append((False, "token rejected by Telegram", "check TELEGRAM_BOT_TOKEN (from @BotFather)"))
+    except Exception as exc:  # noqa: BLE001 - unreachable, a wrong URL, an answer that is not the Bot API
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        results.append((False, redact(f"Telegram unreachable or answering wrongly: {first}", token),
+                        "check TELEGRAM_BASE_URL (http://host:port) and the network"))
+    finally:
+        await bot.shutdown()
+    return results
+
+
+async def _bot_checks(bot, settings, results: list[Check]) -> list[Check]:
+    from telegram.error import TelegramError
+
+    await bot.initialize()
+    results.append((True, f"token works: the bot is @{bot.username}", ""))
     if settings.leadership_chat_id:
         try:
             chat = await bot.get_chat(settings.leadership_chat_id)
@@ -69,5 +86,4 @@ async def _telegram_checks(settings) -> list[Check]:
     else:
         results.append((False, "LEADERSHIP_CHAT_ID is not set",
                         "add the bot to the leadership group and put the group's chat id in .env"))
-    await bot.shutdown()
     return results

@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import warnings
 from datetime import datetime
 
 from bot.config import ConfigError, load_settings
@@ -33,7 +34,11 @@ def cmd_run(args) -> int:
     if settings.telegram_bot_token is None:
         raise ConfigError("configuration error: TELEGRAM_BOT_TOKEN: required to run the bot (see .env.example)")
     setup_logging(settings.log_level, settings.telegram_bot_token.get_secret_value())
+    warnings.filterwarnings("ignore", message="If 'per_message=False'")  # our conversations are per chat
     application = build_application(settings)
+    # Ask getMe once before PTB does: PTB logs an unreachable Telegram as a 200-line traceback, this
+    # fails with one line (bot.cli.describe_failure). The session is reopened by run_polling.
+    asyncio.run(_check_telegram(application))
     if settings.webhook_url:
         secret = settings.webhook_secret_token.get_secret_value() if settings.webhook_secret_token else None
         asyncio.run(run_webhook(application, webhook_url=settings.webhook_url, listen=settings.webhook_listen,
@@ -42,6 +47,13 @@ def cmd_run(args) -> int:
         # run_polling stops cleanly on SIGTERM and SIGINT.
         application.run_polling(allowed_updates=ALLOWED_UPDATES)
     return 0
+
+
+async def _check_telegram(application) -> None:
+    try:
+        await application.bot.initialize()
+    finally:
+        await application.bot.shutdown()
 
 
 def add_arguments_audit(parser: argparse.ArgumentParser) -> None:
@@ -66,7 +78,7 @@ def cmd_audit(args) -> int:
     with unit_of_work(engine) as session:
         rows = history(session=session, since=since, limit=args.limit)
         for row in rows:
-            at = row.at.astimezone(settings.tz) if row.at.tzinfo else row.at
+            at = row.at.astimezone(settings.tz)
             change = ""
             if row.old_value is not None or row.new_value is not None:
                 change = f" {row.old_value!s} → {row.new_value!s}"

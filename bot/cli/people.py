@@ -5,7 +5,7 @@ import asyncio
 import sys
 
 from bot.clock import SystemClock
-from bot.config import load_settings
+from bot.config import ConfigError, load_settings
 from bot.db import make_engine, migrate, unit_of_work
 from bot.domain.people import assign_pic, create_invite, find_people, get_or_create_person, invite_link
 from bot.domain.period import find_kegiatan, served_plan
@@ -20,7 +20,7 @@ def _bot_username(settings, override: str | None) -> str:
     if override or settings.telegram_bot_username:
         return (override or settings.telegram_bot_username).lstrip("@")
     if settings.telegram_bot_token is None:
-        raise SystemExit("configuration error: TELEGRAM_BOT_USERNAME: set it (or TELEGRAM_BOT_TOKEN to ask getMe)")
+        raise ConfigError("configuration error: TELEGRAM_BOT_USERNAME: set it (or TELEGRAM_BOT_TOKEN to ask getMe)")
     from telegram import Bot
 
     async def ask() -> str:
@@ -44,10 +44,13 @@ def cmd_invite(args) -> int:
             names = ", ".join(p.name for p in people[:10]) or "none"
             print(f"rapk invite: {len(people)} people match {args.name!r} ({names})", file=sys.stderr)
             return 1
+    # Before the new token is saved: a failure here must leave the last printed link working.
+    username = _bot_username(settings, args.username)
+    with unit_of_work(engine) as session:
         invite = create_invite(people[0].id, session=session, now=SystemClock().now(),
                                ttl_days=settings.invite_ttl_days, actor_label="cli")
         name = people[0].name
-    print(f"{name}: {invite_link(_bot_username(settings, args.username), invite.token)}")
+    print(f"{name}: {invite_link(username, invite.token)}")
     print(f"valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC, single use")
     return 0
 

@@ -45,6 +45,7 @@ def cmd_summary(args: argparse.Namespace) -> int:
         score = score_plan_from_db(plan.id, args.quarter, session=session, bands=settings.score_bands)
         digest = build_digest(plan.id, args.quarter, session=session, settings=settings, score=score)
         if args.chart:
+            args.chart.parent.mkdir(parents=True, exist_ok=True)
             args.chart.write_bytes(achievement_chart(score, args.quarter, lang=settings.language))
         if args.json:
             print(json.dumps(digest.numbers, ensure_ascii=False, indent=2, default=_json_default))

@@ -2,7 +2,6 @@
 
 import asyncio
 import logging
-import re
 import time
 import uuid
 from collections.abc import Callable
@@ -14,7 +13,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, Defaults
 
 from bot.clock import SystemClock
-from bot.config import Settings
+from bot.config import Settings, redact
 from bot.db import make_engine, migrate
 from bot.telegram import commands
 from bot.telegram.persistence import DatabasePersistence
@@ -28,19 +27,23 @@ log = logging.getLogger("rapk.app")
 class TokenRedactingFilter(logging.Filter):
     """Never log the bot token: PTB and HTTP clients put it in request URLs."""
 
-    pattern = re.compile(r"\d{5,}:[A-Za-z0-9_-]{20,}")
-
     def __init__(self, token: str | None = None):
         super().__init__()
         self.token = token
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
-        redacted = self.pattern.sub("<token>", message)
-        if self.token:
-            redacted = redacted.replace(self.token, "<token>")
+        redacted = redact(message, self.token)
         if redacted != message:
             record.msg, record.args = redacted, None
+        # Tracebacks carry the token too (in URLs and exception text): format and redact them here,
+        # the formatter then uses the cached text.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text, self.token)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info, self.token)
         return True
 
 
@@ -49,6 +52,7 @@ def setup_logging(level: str = "INFO", token: str | None = None) -> None:
     logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl" at every start
     redactor = TokenRedactingFilter(token)
     for handler in logging.getLogger().handlers:
         if not any(isinstance(f, TokenRedactingFilter) for f in handler.filters):
@@ -66,6 +70,14 @@ def describe_update(update: object) -> str:
 
 class RapkApplication(Application):
     """Logs one line per update with its duration and writes persistence right after it."""
+
+    async def initialize(self) -> None:
+        try:
+            await super().initialize()
+        except BaseException:
+            # getMe failed (Telegram unreachable, token rejected): PTB leaves the HTTP sessions open.
+            await self.bot.shutdown()
+            raise
 
     async def process_update(self, update: object) -> None:
         started = time.perf_counter()

@@ -58,17 +58,27 @@ async def run_webhook(application: Application, *, webhook_url: str, listen: str
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
     async with application:
-        if application.post_init:
-            await application.post_init(application)
-        await application.bot.set_webhook(webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
-        await application.start()
+        # Listen first: a port in use or an address not of this host fails before anything started.
         runner = web.AppRunner(make_web_app(application, path=path, secret=secret))
         await runner.setup()
-        await web.TCPSite(runner, listen, port).start()
-        log.info("webhook mode: listening on %s:%s%s (health at /healthz)", listen, port, path)
-        await stop.wait()
-        log.info("stopping")
-        await runner.cleanup()
-        await application.stop()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
+        try:
+            try:
+                await web.TCPSite(runner, listen, port).start()
+            except OSError as exc:
+                from bot.config import ConfigError
+
+                raise ConfigError(f"configuration error: WEBHOOK_PORT: cannot listen on {listen}:{port} "
+                                  f"({exc.strerror or exc}); check WEBHOOK_LISTEN and WEBHOOK_PORT") from None
+            if application.post_init:
+                await application.post_init(application)
+            await application.bot.set_webhook(webhook_url, secret_token=secret, allowed_updates=ALLOWED_UPDATES)
+            await application.start()
+            log.info("webhook mode: listening on %s:%s%s (health at /healthz)", listen, port, path)
+            await stop.wait()
+            log.info("stopping")
+        finally:
+            await runner.cleanup()
+            if application.running:
+                await application.stop()
+                if application.post_shutdown:
+                    await application.post_shutdown(application)
