@@ -1,6 +1,6 @@
-"""The admin's changes to a running plan: targets, plan uploads, people. No Telegram here.
+"""The admin's changes to a running plan: targets, plan uploads, item history. No Telegram here.
 
-Period locks are bot.domain.locks.
+Period locks are bot.domain.locks; people, pauses and admin rights are bot.domain.people.
 
 Every function works in the caller's unit of work (`services.db`), re-validates every id it is
 given (buttons can be old or forged), and audits what it changes: who, when, old → new, and the

@@ -1,4 +1,4 @@
-"""Builds the python-telegram-bot Application: defaults, rate limiter, persistence, handlers, jobs."""
+"""Builds the python-telegram-bot Application: defaults, rate limiter, persistence, services (bot.main attaches handlers and jobs)."""
 
 import asyncio
 import logging

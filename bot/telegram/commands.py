@@ -29,7 +29,7 @@ _PIC, _ADMIN, _LEAD = frozenset({Role.PIC}), frozenset({Role.ADMIN}), frozenset(
 
 # In menu order: the admin menu is the PIC menu followed by the admin commands.
 COMMANDS: tuple[Command, ...] = (
-    _c("start", menus=[PIC_MENU]),
+    _c("start", private_only=True, menus=[PIC_MENU]),  # in a group: the private-chat button (handlers/start.py)
     _c("lapor", _PIC, True, [PIC_MENU]),
     _c("status", _PIC, True, [PIC_MENU]),
     _c("cuti", _PIC, True, [PIC_MENU]),
