@@ -124,9 +124,11 @@ def test_rapk_run_loads_neither_the_fake_server_nor_test_tools(entry):
 
 
 def test_no_test_module_imports_another():
-    """Shared builders and steps live in tests/support/; a test module is never a library."""
+    """Shared builders and steps live in tests/support/; a test module is never a library.
+
+    Tests mirror the package: tests/domain, tests/telegram, tests/handlers, tests/jobs, tests/cli."""
     offenders = [f"{path.relative_to(ROOT)}:{line} imports {target}"
                  for path in sorted((ROOT / "tests").rglob("*.py"))
                  for line, target in imports_of(path)
-                 if target.startswith("tests.test_") or target == "tests.conftest"]
+                 if target.rpartition(".")[2].startswith("test_") or target.endswith("conftest")]
     assert offenders == []

@@ -14,7 +14,7 @@ from tests.support.admin_steps import act
 from tests.support.harness import PIC_ID, BotHarness
 from tests.support.plans import SEED, seed_lines, store
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SEED_TEXT = "\n".join(seed_lines()).encode("utf-8")
 TXT = "text/plain"
 # Words of the Indonesian importer and number messages that must not show through in English.

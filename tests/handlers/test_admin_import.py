@@ -11,7 +11,7 @@ from tests.support.admin_steps import act, alerts, changed_tables, find_button, 
 from tests.support.harness import ADMIN_ID, BotHarness
 from tests.support.plans import seed_lines, store
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SEED_TEXT = "\n".join(seed_lines()).encode("utf-8")
 TXT = "text/plain"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

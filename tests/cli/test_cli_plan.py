@@ -12,7 +12,7 @@ import pytest
 from bot.cli import main
 from tests.support.plans import SEED, seed_lines, snapshot, store
 
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from bot.domain.plan_import.parser import (
 from bot.domain.plan_import.store import plan_json
 from tests.fixtures.make_xlsx import SEED, write_xlsx
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "rapk-2020-bkd-gresik.xlsx"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "rapk-2020-bkd-gresik.xlsx"
 
 
 def comparable(plan: dict) -> dict:

@@ -9,7 +9,7 @@ from bot.domain.plan_import.parser import PlanFormatError, parse_plan_file
 from tests.fixtures.make_broken import broken_files
 from tests.support.plans import snapshot, store
 
-BROKEN = Path(__file__).resolve().parent / "fixtures" / "broken"
+BROKEN = Path(__file__).resolve().parents[1] / "fixtures" / "broken"
 
 # file -> (line named in the message, what the message must say)
 EXPECTED = {

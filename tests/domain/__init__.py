@@ -1,0 +1,1 @@
+"""Tests of bot/domain: the rules without Telegram."""

@@ -1,0 +1,1 @@
+"""End-to-end tests of handlers/ through the fake Bot API server."""

@@ -1,0 +1,1 @@
+"""Tests of jobs/: the reminder tick and dispatcher under faults."""
