@@ -9,7 +9,8 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from bot.db import make_engine, migrate
+from bot.db import make_engine
+from bot.db import migrate
 
 PG_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

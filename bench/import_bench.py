@@ -26,24 +26,24 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import database  # noqa: E402
-from bot.db import make_engine, unit_of_work  # noqa: E402
-from bot.domain.plan_import.parser import ParsedPlan, parse_plan_text  # noqa: E402
+from bot.db import make_engine  # noqa: E402
+from bot.db import unit_of_work  # noqa: E402
 from bot.domain.numbers import parse_target  # noqa: E402
-from bot.domain.plan_import.store import save_plan  # noqa: E402
 from bot.domain.plan_import import SAMPLE_PLAN  # noqa: E402
-from models import (  # noqa: E402
-    Agency,
-    Aksi,
-    AksiTarget,
-    Goal,
-    GoalIndicator,
-    ImportAnomaly,
-    Kegiatan,
-    KegiatanIndicator,
-    Plan,
-    Program,
-    ProgramIndicator,
-)
+from bot.domain.plan_import.parser import ParsedPlan  # noqa: E402
+from bot.domain.plan_import.parser import parse_plan_text  # noqa: E402
+from bot.domain.plan_import.store import save_plan  # noqa: E402
+from models import Agency  # noqa: E402
+from models import Aksi  # noqa: E402
+from models import AksiTarget  # noqa: E402
+from models import Goal  # noqa: E402
+from models import GoalIndicator  # noqa: E402
+from models import ImportAnomaly  # noqa: E402
+from models import Kegiatan  # noqa: E402
+from models import KegiatanIndicator  # noqa: E402
+from models import Plan  # noqa: E402
+from models import Program  # noqa: E402
+from models import ProgramIndicator  # noqa: E402
 
 SEED = SAMPLE_PLAN
 

@@ -25,16 +25,30 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from telegram.ext import ApplicationBuilder, CallbackQueryHandler, MessageHandler, filters  # noqa: E402
+from fake_telegram.server import FakeTelegram  # noqa: E402
+from telegram.ext import ApplicationBuilder  # noqa: E402
+from telegram.ext import CallbackQueryHandler  # noqa: E402
+from telegram.ext import MessageHandler  # noqa: E402
+from telegram.ext import filters  # noqa: E402
 
-from bench._common import database, percentile  # noqa: E402
-from bot.main import build_application  # noqa: E402
-from bot.telegram.app import PerChatUpdateProcessor  # noqa: E402
+from bench._common import database  # noqa: E402
+from bench._common import percentile  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.db import make_engine, unit_of_work  # noqa: E402
-from fake_telegram.server import FakeTelegram  # noqa: E402
-from models import Agency, Aksi, AksiTarget, Goal, Kegiatan, KegiatanIndicator, Person, PicAssignment, Plan, Program  # noqa: E402,E501
+from bot.db import make_engine  # noqa: E402
+from bot.db import unit_of_work  # noqa: E402
+from bot.main import build_application  # noqa: E402
+from bot.telegram.app import PerChatUpdateProcessor  # noqa: E402
+from models import Agency  # noqa: E402,E501
+from models import Aksi  # noqa: E402,E501
+from models import AksiTarget  # noqa: E402,E501
+from models import Goal  # noqa: E402,E501
+from models import Kegiatan  # noqa: E402,E501
+from models import KegiatanIndicator  # noqa: E402,E501
+from models import Person  # noqa: E402,E501
+from models import PicAssignment  # noqa: E402,E501
+from models import Plan  # noqa: E402,E501
+from models import Program  # noqa: E402,E501
 
 FIRST_USER = 500000
 LEADERSHIP_CHAT = -100500
@@ -140,7 +154,8 @@ async def run_real(url: str, pics: int):
 
 async def run_echo(pics: int):
     """The baseline: a bare handler that answers every message and press with one line and a button."""
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+    from telegram import InlineKeyboardButton
+    from telegram import InlineKeyboardMarkup
 
     fake = FakeTelegram(token="123456:BENCH-TOKEN")
     await fake.start()

@@ -14,27 +14,27 @@ few seconds on either.
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session
+from sqlmodel import SQLModel
 
-from models import (
-    Agency,
-    Aksi,
-    AksiRealisation,
-    AksiTarget,
-    Goal,
-    IndicatorRealisation,
-    Kegiatan,
-    KegiatanIndicator,
-    KegiatanRealisation,
-    Person,
-    PicAssignment,
-    Plan,
-    Program,
-)
+from models import Agency
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import Goal
+from models import IndicatorRealisation
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import KegiatanRealisation
+from models import Person
+from models import PicAssignment
+from models import Plan
+from models import Program
 
 KEGIATAN_PER_PROGRAM = 8
 PROGRAMS_PER_GOAL = 5

@@ -26,27 +26,29 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa  # noqa: E402
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup  # noqa: E402
+from telegram import InlineKeyboardButton  # noqa: E402
+from telegram import InlineKeyboardMarkup  # noqa: E402
 
 from bench._common import database  # noqa: E402
-from bot.main import build_application  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.config import load_settings  # noqa: E402
-from bot.db import make_engine, unit_of_work  # noqa: E402
-from jobs.reminders import dispatch, run_tick, senders_for  # noqa: E402
-from models import (  # noqa: E402
-    Agency,
-    Aksi,
-    AksiTarget,
-    Goal,
-    Kegiatan,
-    PeriodLock,
-    Person,
-    PicAssignment,
-    Plan,
-    Program,
-    Reminder,
-)
+from bot.db import make_engine  # noqa: E402
+from bot.db import unit_of_work  # noqa: E402
+from bot.main import build_application  # noqa: E402
+from jobs.reminders import dispatch  # noqa: E402
+from jobs.reminders import run_tick  # noqa: E402
+from jobs.reminders import senders_for  # noqa: E402
+from models import Agency  # noqa: E402
+from models import Aksi  # noqa: E402
+from models import AksiTarget  # noqa: E402
+from models import Goal  # noqa: E402
+from models import Kegiatan  # noqa: E402
+from models import PeriodLock  # noqa: E402
+from models import Person  # noqa: E402
+from models import PicAssignment  # noqa: E402
+from models import Plan  # noqa: E402
+from models import Program  # noqa: E402
+from models import Reminder  # noqa: E402
 
 FIRST_USER = 800_000
 TOKEN = "123456:BENCH-TOKEN"

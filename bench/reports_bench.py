@@ -22,9 +22,11 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import database  # noqa: E402
-from bench.plan_gen import generate_plan, plain_aggregate_sql  # noqa: E402
+from bench.plan_gen import generate_plan  # noqa: E402
+from bench.plan_gen import plain_aggregate_sql  # noqa: E402
+from bot.db import make_engine  # noqa: E402
+from bot.db import unit_of_work  # noqa: E402
 from bot.domain.charts import achievement_chart  # noqa: E402
-from bot.db import make_engine, unit_of_work  # noqa: E402
 from bot.domain.digest import build_digest  # noqa: E402
 from bot.domain.scoring import score_plan_from_db  # noqa: E402
 from bot.domain.workbook import build_workbook  # noqa: E402

@@ -1,6 +1,8 @@
 """Injectable time: the bot asks a clock, never datetime.now(), so calendar tests are exact."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC
+from datetime import datetime
+from datetime import timedelta
 
 
 class SystemClock:

@@ -3,14 +3,22 @@
 import ipaddress
 import os
 import re
-from datetime import date, time
+from datetime import date
+from datetime import time
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated
+from typing import Literal
+from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field
+from pydantic import SecretStr
+from pydantic import ValidationError
+from pydantic import field_validator
+from pydantic_settings import BaseSettings
+from pydantic_settings import NoDecode
+from pydantic_settings import SettingsConfigDict
 
 DEFAULT_SQLITE_URL = "sqlite:///var/rapk.sqlite3"  # relative SQLite paths are under RAPK_HOME
 PROJECT_DIR = Path(__file__).resolve().parent.parent

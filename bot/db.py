@@ -1,15 +1,22 @@
 """Engine, sessions and migrations. SQLite file by default, PostgreSQL through DATABASE_URL."""
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, bindparam, event
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy import Engine
+from sqlalchemy import bindparam
+from sqlalchemy import event
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import sqlite
+from sqlmodel import Session
+from sqlmodel import SQLModel
+from sqlmodel import create_engine
 
 import models  # noqa: F401  (registers every table on the metadata)
 

@@ -4,15 +4,22 @@ import functools
 import logging
 from dataclasses import replace
 
-from telegram import ChatMember, Update
-from telegram.constants import ChatMemberStatus, ChatType
+from telegram import ChatMember
+from telegram import Update
+from telegram.constants import ChatMemberStatus
+from telegram.constants import ChatType
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes, ConversationHandler
+from telegram.ext import ContextTypes
+from telegram.ext import ConversationHandler
 
-from bot.domain.people import Actor, Role, leadership_membership, note_leadership_membership, resolve_actor
-from bot.text.render import render
+from bot.domain.people import Actor
+from bot.domain.people import Role
+from bot.domain.people import leadership_membership
+from bot.domain.people import note_leadership_membership
+from bot.domain.people import resolve_actor
 from bot.telegram import commands
 from bot.telegram.services import services_of
+from bot.text.render import render
 
 log = logging.getLogger("rapk.auth")
 
@@ -142,7 +149,8 @@ def command(name: str, *, conversation_end: bool = False, all_roles: bool = Fals
 
 async def open_private_chat_hint(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """In a group, answer with a button that opens the private chat with the bot."""
-    from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+    from telegram import InlineKeyboardButton
+    from telegram import InlineKeyboardMarkup
 
     services = services_of(context)
     username = services.bot_username or context.bot.username

@@ -4,13 +4,14 @@ import logging
 from datetime import timedelta
 
 from telegram import Update
-from telegram.error import Forbidden, TelegramError
+from telegram.error import Forbidden
+from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.telegram.app import describe_update
 from bot.domain.people import admin_telegram_ids
-from bot.text.render import render
+from bot.telegram.app import describe_update
 from bot.telegram.services import services_of
+from bot.text.render import render
 
 log = logging.getLogger("rapk.errors")
 LAST_ADMIN_NOTICE = "last_admin_error_notice"

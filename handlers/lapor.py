@@ -8,27 +8,38 @@ import secrets
 from decimal import Decimal
 
 from telegram import Update
-from telegram.ext import (
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    ConversationHandler,
-    MessageHandler,
-    filters,
-)
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
+from telegram.ext import ContextTypes
+from telegram.ext import ConversationHandler
+from telegram.ext import MessageHandler
+from telegram.ext import filters
 
 from bot.domain import numbers
-from bot.text.formatting import quarter_label
 from bot.domain.calendar import ReportingCalendar
-from bot.domain.people import Role, is_pic_of
-from bot.domain.period import earlier_open_quarters, quarter_served_for, served_period
-from bot.text.render import labels, message, render
 from bot.domain.obligations import due_for_person
-from bot.domain.reporting import ReportError, Submission, load_form, save_report
-from bot.telegram.services import services_of
-from handlers.auth import command, require
+from bot.domain.people import Role
+from bot.domain.people import is_pic_of
+from bot.domain.period import earlier_open_quarters
+from bot.domain.period import quarter_served_for
+from bot.domain.period import served_period
+from bot.domain.reporting import ReportError
+from bot.domain.reporting import Submission
+from bot.domain.reporting import load_form
+from bot.domain.reporting import save_report
 from bot.telegram import callbacks as cb
-from bot.telegram.sending import ack, close_question, keyboard as _kb, say, short
+from bot.telegram.sending import ack
+from bot.telegram.sending import close_question
+from bot.telegram.sending import keyboard as _kb
+from bot.telegram.sending import say
+from bot.telegram.sending import short
+from bot.telegram.services import services_of
+from bot.text.formatting import quarter_label
+from bot.text.render import labels
+from bot.text.render import message
+from bot.text.render import render
+from handlers.auth import command
+from handlers.auth import require
 from models import Kegiatan
 
 PICK, AKSI, AKSI_CONFIRM, BUDGET, BUDGET_CONFIRM, INDICATOR, KENDALA, TINDAK, EVIDENCE, SUMMARY, EDIT_PICK = range(11)

@@ -15,23 +15,40 @@ import functools
 from telegram import Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes
+from telegram.ext import Application
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
+from telegram.ext import ContextTypes
 
 from bot.domain.calendar import ReportingCalendar
-from bot.domain.digest import Digest, build_digest, kegiatan_detail, program_detail
-from bot.text.formatting import quarter_label
+from bot.domain.digest import Digest
+from bot.domain.digest import build_digest
+from bot.domain.digest import kegiatan_detail
+from bot.domain.digest import program_detail
 from bot.domain.people import Role
-from bot.text.render import labels, render
+from bot.domain.period import served_period
+from bot.domain.period import served_plans
 from bot.domain.scoring import score_plan_from_db
-from bot.telegram.services import services_of
 from bot.domain.workbook import build_workbook
-from handlers.auth import command as auth_command, open_private_chat_hint, require
-from bot.text.formatting import parse_quarter
 from bot.telegram import callbacks as cb
-from bot.telegram.sending import ack, drill_keyboard, split_message
-from bot.domain.period import served_period, served_plans
-from jobs.digest import COMMAND, build_report, caption, send_report
-from models import Kegiatan, Program
+from bot.telegram.sending import ack
+from bot.telegram.sending import drill_keyboard
+from bot.telegram.sending import split_message
+from bot.telegram.services import services_of
+from bot.text.formatting import parse_quarter
+from bot.text.formatting import quarter_label
+from bot.text.render import labels
+from bot.text.render import render
+from handlers.auth import command as auth_command
+from handlers.auth import open_private_chat_hint
+from handlers.auth import require
+from jobs.digest import COMMAND
+from jobs.digest import build_report
+from jobs.digest import caption
+from jobs.digest import send_report
+from models import Kegiatan
+from models import Program
+
 
 def _calendar(context) -> ReportingCalendar:
     return ReportingCalendar.from_settings(services_of(context).settings)

@@ -6,7 +6,11 @@ either way. Both run in their own handler group, next to whatever else answers t
 """
 
 from telegram import Update
-from telegram.ext import Application, ChatMemberHandler, ContextTypes, MessageHandler, filters
+from telegram.ext import Application
+from telegram.ext import ChatMemberHandler
+from telegram.ext import ContextTypes
+from telegram.ext import MessageHandler
+from telegram.ext import filters
 
 from bot.domain.people import note_leadership_membership
 from bot.telegram.services import services_of

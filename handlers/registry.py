@@ -4,12 +4,25 @@ Every handler is registered here, explicitly, in one place; `check_commands` the
 registered commands to the commands table (bot/telegram/commands.py).
 """
 
-from telegram.ext import Application, BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, \
-    MessageHandler, filters
+from telegram.ext import Application
+from telegram.ext import BaseHandler
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
+from telegram.ext import ConversationHandler
+from telegram.ext import MessageHandler
+from telegram.ext import filters
 
-from bot.telegram import callbacks as cb, commands
-from handlers import errors, lapor, leadership, membership, reminders, start, status
-from handlers.admin import console as admin, pic as pic_admin
+from bot.telegram import callbacks as cb
+from bot.telegram import commands
+from handlers import errors
+from handlers import lapor
+from handlers import leadership
+from handlers import membership
+from handlers import reminders
+from handlers import start
+from handlers import status
+from handlers.admin import console as admin
+from handlers.admin import pic as pic_admin
 
 
 def register(application: Application) -> None:

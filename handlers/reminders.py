@@ -7,35 +7,43 @@ schedule and set a PIC's leave.
 
 import logging
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup
+from telegram import Update
 from telegram.constants import ChatType
-from telegram.ext import (
-    Application,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    ConversationHandler,
-    MessageHandler,
-    TypeHandler,
-    filters,
-)
+from telegram.ext import Application
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
+from telegram.ext import ContextTypes
+from telegram.ext import ConversationHandler
+from telegram.ext import MessageHandler
+from telegram.ext import TypeHandler
+from telegram.ext import filters
 
-from bot.domain.calendar import ReportingCalendar, weekday_date
-from bot.domain.outbox import (
-    MAX_NAMES,
-    clear_unreachable,
-    create_manual_reminders,
-    manual_summary,
-    schedule_overview,
-    unreachable_telegram_ids,
-)
-from bot.domain.people import MAX_LEAVE_DAYS, LeaveDateError, Role, on_leave_until, parse_leave_date, set_paused
-from bot.text.render import labels, render
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.calendar import weekday_date
+from bot.domain.outbox import MAX_NAMES
+from bot.domain.outbox import clear_unreachable
+from bot.domain.outbox import create_manual_reminders
+from bot.domain.outbox import manual_summary
+from bot.domain.outbox import schedule_overview
+from bot.domain.outbox import unreachable_telegram_ids
+from bot.domain.people import MAX_LEAVE_DAYS
+from bot.domain.people import LeaveDateError
+from bot.domain.people import Role
+from bot.domain.people import on_leave_until
+from bot.domain.people import parse_leave_date
+from bot.domain.people import set_paused
 from bot.telegram import callbacks as cb
+from bot.telegram.sending import ack
+from bot.telegram.sending import keyboard
+from bot.telegram.sending import say
 from bot.telegram.services import services_of
-from handlers.auth import command, require
-from bot.telegram.sending import ack, keyboard, say
-from jobs.reminders import UNREACHABLE_IDS, dispatch
+from bot.text.render import labels
+from bot.text.render import render
+from handlers.auth import command
+from handlers.auth import require
+from jobs.reminders import UNREACHABLE_IDS
+from jobs.reminders import dispatch
 
 log = logging.getLogger("rapk.handlers.reminders")
 

@@ -3,11 +3,15 @@
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.domain.people import RedeemStatus, Role, redeem_invite
+from bot.domain.people import RedeemStatus
+from bot.domain.people import Role
+from bot.domain.people import redeem_invite
 from bot.domain.period import home_summary
-from bot.text.render import render
 from bot.telegram.services import services_of
-from handlers.auth import command, get_actor, open_private_chat_hint
+from bot.text.render import render
+from handlers.auth import command
+from handlers.auth import get_actor
+from handlers.auth import open_private_chat_hint
 
 # Deep-link payloads that are commands rather than invite tokens (from the group hint button).
 COMMAND_PAYLOADS = {"lapor", "status", "bantuan"}

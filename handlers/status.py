@@ -4,13 +4,15 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.calendar import ReportingCalendar
-from bot.text.render import labels, render
 from bot.domain.obligations import due_for_person
 from bot.domain.period import served_period
 from bot.domain.reporting import load_form
-from bot.telegram.services import services_of
 from bot.telegram import callbacks as cb
-from bot.telegram.sending import keyboard, short
+from bot.telegram.sending import keyboard
+from bot.telegram.sending import short
+from bot.telegram.services import services_of
+from bot.text.render import labels
+from bot.text.render import render
 from handlers.auth import command
 
 

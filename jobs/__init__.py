@@ -3,7 +3,8 @@
 import logging
 import time
 
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
+from telegram.ext import ContextTypes
 
 log = logging.getLogger("rapk.jobs")
 
@@ -37,5 +38,5 @@ def schedule_jobs(application: Application) -> None:
         )
 
 
-from jobs import reminders  # noqa: E402,F401  (registers its jobs in JOBS)
 from jobs import digest  # noqa: E402,F401  (registers its job in JOBS)
+from jobs import reminders  # noqa: E402,F401  (registers its jobs in JOBS)

@@ -30,26 +30,40 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 from sqlmodel import Session
 from telegram.error import TelegramError
-from telegram.ext import Application, ContextTypes
+from telegram.ext import Application
+from telegram.ext import ContextTypes
 
-from bot.domain.calendar import ReportingCalendar
-from bot.domain.charts import achievement_chart
 from bot.config import Settings
 from bot.db import insert_ignore
-from bot.domain.digest import Digest, build_digest
-from bot.domain.obligations import as_utc
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.charts import achievement_chart
+from bot.domain.digest import Digest
+from bot.domain.digest import build_digest
 from bot.domain.locks import quarter_locked
-from bot.domain.outbox import PENDING, UNREACHABLE_PREFIX, claim_group_posts, mark_delivered, mark_failed, mark_retry
+from bot.domain.obligations import as_utc
+from bot.domain.outbox import PENDING
+from bot.domain.outbox import UNREACHABLE_PREFIX
+from bot.domain.outbox import claim_group_posts
+from bot.domain.outbox import mark_delivered
+from bot.domain.outbox import mark_failed
+from bot.domain.outbox import mark_retry
 from bot.domain.period import reporting_periods
+from bot.domain.scoring import PlanScore
+from bot.domain.scoring import score_plan_from_db
+from bot.telegram.sending import FAILED
+from bot.telegram.sending import UNREACHABLE
+from bot.telegram.sending import classify
+from bot.telegram.sending import drill_keyboard
+from bot.telegram.sending import split_message
+from bot.telegram.services import Services
+from bot.telegram.services import services_of
 from bot.text.render import render
-from bot.domain.scoring import PlanScore, score_plan_from_db
-from bot.telegram.services import Services, services_of
 from jobs import JOBS
-from bot.telegram.sending import FAILED, UNREACHABLE, classify, drill_keyboard, split_message
 from models import GroupPost
 
 log = logging.getLogger("rapk.jobs.digest")

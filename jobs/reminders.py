@@ -21,33 +21,40 @@ import logging
 import time
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 from telegram.error import TelegramError
+from telegram.ext import Application
+from telegram.ext import ContextTypes
 from telegram.warnings import PTBUserWarning
-from telegram.ext import Application, ContextTypes
 
 from bot.domain.calendar import ReportingCalendar
-from bot.domain.outbox import (
-    DELIVERED,
-    FAILED,
-    GROUP_POST_RENDERERS,
-    PENDING,
-    SKIPPED,
-    Outcome,
-    Outgoing,
-    ReminderDraft,
-    TickResult,
-    claim_group_posts,
-    claim_reminders,
-    load_outgoing,
-    plan_tick,
-    record_outcomes,
-    recover_stale_claims,
-    release_claims,
-)
-from bot.telegram.services import Services, services_of
-from bot.telegram.sending import BACKOFF, FAILED as REFUSED, MESSAGE_LIMIT, UNREACHABLE, button_column, classify, report_buttons
+from bot.domain.outbox import DELIVERED
+from bot.domain.outbox import FAILED
+from bot.domain.outbox import GROUP_POST_RENDERERS
+from bot.domain.outbox import PENDING
+from bot.domain.outbox import SKIPPED
+from bot.domain.outbox import Outcome
+from bot.domain.outbox import Outgoing
+from bot.domain.outbox import ReminderDraft
+from bot.domain.outbox import TickResult
+from bot.domain.outbox import claim_group_posts
+from bot.domain.outbox import claim_reminders
+from bot.domain.outbox import load_outgoing
+from bot.domain.outbox import plan_tick
+from bot.domain.outbox import record_outcomes
+from bot.domain.outbox import recover_stale_claims
+from bot.domain.outbox import release_claims
+from bot.telegram.sending import BACKOFF
+from bot.telegram.sending import FAILED as REFUSED
+from bot.telegram.sending import MESSAGE_LIMIT
+from bot.telegram.sending import UNREACHABLE
+from bot.telegram.sending import button_column
+from bot.telegram.sending import classify
+from bot.telegram.sending import report_buttons
+from bot.telegram.services import Services
+from bot.telegram.services import services_of
 from jobs import JOBS
 
 log = logging.getLogger("rapk.jobs.reminders")

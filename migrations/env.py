@@ -18,7 +18,8 @@ target_metadata = SQLModel.metadata
 def database_url() -> str:
     if config.config_file_name is None:  # bot.db.alembic_config: the URL it was given
         return config.get_main_option("sqlalchemy.url")
-    from bot.config import ConfigError, load_settings
+    from bot.config import ConfigError
+    from bot.config import load_settings
 
     try:
         return load_settings().database_url

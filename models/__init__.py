@@ -1,29 +1,29 @@
 """SQLModel tables. Import from here so every table is registered on the metadata."""
 
 from models.botstate import BotState
-from models.outbox import GroupPost, Reminder
-from models.people import Invite, LeadershipMembership, Person, PicAssignment
-from models.plan import (
-    Agency,
-    Aksi,
-    AksiTarget,
-    Goal,
-    GoalIndicator,
-    ImportAnomaly,
-    Kegiatan,
-    KegiatanIndicator,
-    Plan,
-    Program,
-    ProgramIndicator,
-)
-from models.report import (
-    AksiRealisation,
-    AuditLog,
-    Evidence,
-    IndicatorRealisation,
-    KegiatanRealisation,
-    PeriodLock,
-)
+from models.outbox import GroupPost
+from models.outbox import Reminder
+from models.people import Invite
+from models.people import LeadershipMembership
+from models.people import Person
+from models.people import PicAssignment
+from models.plan import Agency
+from models.plan import Aksi
+from models.plan import AksiTarget
+from models.plan import Goal
+from models.plan import GoalIndicator
+from models.plan import ImportAnomaly
+from models.plan import Kegiatan
+from models.plan import KegiatanIndicator
+from models.plan import Plan
+from models.plan import Program
+from models.plan import ProgramIndicator
+from models.report import AksiRealisation
+from models.report import AuditLog
+from models.report import Evidence
+from models.report import IndicatorRealisation
+from models.report import KegiatanRealisation
+from models.report import PeriodLock
 
 __all__ = [
     "Agency", "Aksi", "AksiRealisation", "AksiTarget", "AuditLog", "BotState", "Evidence",

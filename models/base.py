@@ -1,9 +1,13 @@
 """Shared column helpers for the SQLModel tables."""
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, DateTime, Numeric
+from sqlalchemy import BigInteger
+from sqlalchemy import Column
+from sqlalchemy import DateTime
+from sqlalchemy import Numeric
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Field
 

@@ -4,9 +4,12 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field
+from sqlmodel import SQLModel
 
-from models.base import decimal_field, money_field, ts_field
+from models.base import decimal_field
+from models.base import money_field
+from models.base import ts_field
 
 
 class Agency(SQLModel, table=True):

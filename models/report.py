@@ -3,10 +3,16 @@
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, Column, Text, UniqueConstraint
-from sqlmodel import Field, SQLModel
+from sqlalchemy import BigInteger
+from sqlalchemy import Column
+from sqlalchemy import Text
+from sqlalchemy import UniqueConstraint
+from sqlmodel import Field
+from sqlmodel import SQLModel
 
-from models.base import decimal_field, money_field, ts_field
+from models.base import decimal_field
+from models.base import money_field
+from models.base import ts_field
 
 
 class AksiRealisation(SQLModel, table=True):

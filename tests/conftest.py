@@ -14,7 +14,9 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import SQLModel
 
-from bot.db import make_engine, migrate, unit_of_work
+from bot.db import make_engine
+from bot.db import migrate
+from bot.db import unit_of_work
 from bot.domain.plan_import import SAMPLE_PLAN
 from models import PeriodLock
 

@@ -2,7 +2,8 @@
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel
+from sqlmodel import select
 
 from bot.db import unit_of_work
 from models import Agency

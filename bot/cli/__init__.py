@@ -6,7 +6,8 @@ import io
 import os
 import sys
 
-from bot.config import ConfigError, redact
+from bot.config import ConfigError
+from bot.config import redact
 
 # name -> (module, function, help); each module also has add_arguments_<name>(parser).
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -84,13 +85,15 @@ def _secrets() -> tuple[str, ...]:
 
 def describe_failure(command: str, exc: BaseException) -> tuple[str, int]:
     """One line and an exit code for what stopped a command (2: fix the set-up; 1: a bug)."""
-    from sqlalchemy.exc import DBAPIError, NoSuchModuleError
+    from sqlalchemy.exc import DBAPIError
+    from sqlalchemy.exc import NoSuchModuleError
 
     first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
     if isinstance(exc, ConfigError):
         return str(exc), 2
     try:
-        from telegram.error import InvalidToken, TelegramError
+        from telegram.error import InvalidToken
+        from telegram.error import TelegramError
     except ModuleNotFoundError:  # pragma: no cover - telegram is a dependency
         InvalidToken = TelegramError = ()  # noqa: N806
     if isinstance(exc, InvalidToken):

@@ -16,10 +16,12 @@ import sys
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL
+from sqlalchemy.engine import make_url
 
 from bot.config import load_settings
-from bot.db import make_engine, migrate
+from bot.db import make_engine
+from bot.db import migrate
 
 
 def _force(parser: argparse.ArgumentParser, what: str) -> None:

@@ -5,8 +5,10 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from bot.domain.calendar import OVERDUE_PREFIX, ReportingCalendar, render_text
 from bot.config import load_settings
+from bot.domain.calendar import OVERDUE_PREFIX
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.calendar import render_text
 
 
 def add_arguments_calendar(parser: argparse.ArgumentParser) -> None:

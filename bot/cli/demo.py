@@ -19,21 +19,28 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from fake_telegram.server import FakeTelegram
+from fake_telegram.transcript import render_transcript
 from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.config import load_settings
-from bot.db import make_engine, migrate, unit_of_work
-from bot.text.render import labels
-from fake_telegram.server import FakeTelegram
-from fake_telegram.transcript import render_transcript
-from bot.domain.plan_import.parser import parse_plan_file
+from bot.db import make_engine
+from bot.db import migrate
+from bot.db import unit_of_work
 from bot.domain.locks import lock_quarter
 from bot.domain.obligations import due_target
-from bot.domain.people import assign_pic, get_or_create_person
-from bot.domain.plan_import.store import save_plan
-from models import Aksi, AksiRealisation, AksiTarget, Kegiatan, KegiatanRealisation
+from bot.domain.people import assign_pic
+from bot.domain.people import get_or_create_person
 from bot.domain.plan_import import SAMPLE_PLAN
+from bot.domain.plan_import.parser import parse_plan_file
+from bot.domain.plan_import.store import save_plan
+from bot.text.render import labels
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import Kegiatan
+from models import KegiatanRealisation
 
 WIB = ZoneInfo("Asia/Jakarta")
 SEED_PLAN = SAMPLE_PLAN
@@ -240,7 +247,8 @@ class Demo:
     async def tick(self) -> None:
         """What the JobQueue does every minute: reminder rows, the outbox, and digests."""
         from jobs.digest import run_digests
-        from jobs.reminders import dispatch, run_tick
+        from jobs.reminders import dispatch
+        from jobs.reminders import run_tick
 
         await run_tick(self.app)
         await dispatch(self.app)

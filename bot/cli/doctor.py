@@ -8,8 +8,10 @@ import sqlalchemy as sa
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
-from bot.config import ConfigError, load_settings
-from bot.db import alembic_config, make_engine
+from bot.config import ConfigError
+from bot.config import load_settings
+from bot.db import alembic_config
+from bot.db import make_engine
 
 Check = tuple[bool, str, str]
 

@@ -5,8 +5,10 @@ import asyncio
 import warnings
 from datetime import datetime
 
-from bot.config import ConfigError, load_settings
-from bot.db import make_engine, migrate
+from bot.config import ConfigError
+from bot.config import load_settings
+from bot.db import make_engine
+from bot.db import migrate
 
 
 def add_arguments_migrate(parser: argparse.ArgumentParser) -> None:
@@ -27,7 +29,8 @@ def add_arguments_run(parser: argparse.ArgumentParser) -> None:
 
 def cmd_run(args) -> int:
     from bot.main import build_application
-    from bot.telegram.app import ALLOWED_UPDATES, setup_logging
+    from bot.telegram.app import ALLOWED_UPDATES
+    from bot.telegram.app import setup_logging
     from bot.telegram.webhook import run_webhook
 
     settings = load_settings()
@@ -62,8 +65,8 @@ def add_arguments_audit(parser: argparse.ArgumentParser) -> None:
 
 
 def cmd_audit(args) -> int:
-    from bot.domain.audit import history
     from bot.db import unit_of_work
+    from bot.domain.audit import history
 
     settings = load_settings()
     engine = make_engine(settings.database_url)

@@ -5,10 +5,18 @@ import asyncio
 import sys
 
 from bot.clock import SystemClock
-from bot.config import ConfigError, load_settings
-from bot.db import make_engine, migrate, unit_of_work
-from bot.domain.people import assign_pic, create_invite, find_people, get_or_create_person, invite_link
-from bot.domain.period import find_kegiatan, served_plan
+from bot.config import ConfigError
+from bot.config import load_settings
+from bot.db import make_engine
+from bot.db import migrate
+from bot.db import unit_of_work
+from bot.domain.people import assign_pic
+from bot.domain.people import create_invite
+from bot.domain.people import find_people
+from bot.domain.people import get_or_create_person
+from bot.domain.people import invite_link
+from bot.domain.period import find_kegiatan
+from bot.domain.period import served_plan
 
 
 def add_arguments_invite(parser: argparse.ArgumentParser) -> None:

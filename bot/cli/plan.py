@@ -5,13 +5,20 @@ import json
 import sys
 from pathlib import Path
 
-from bot.config import load_settings
-from bot.db import make_engine, migrate, unit_of_work
-from bot.domain.plan_import.parser import PlanFormatError, parse_plan_file
-from bot.domain.plan_import.store import PlanStoreError, load_plan_tree, plan_json, save_plan
 from bot.clock import SystemClock
+from bot.config import load_settings
+from bot.db import make_engine
+from bot.db import migrate
+from bot.db import unit_of_work
 from bot.domain.period import served_plan
-from bot.text.render import message, plain
+from bot.domain.plan_import.parser import PlanFormatError
+from bot.domain.plan_import.parser import parse_plan_file
+from bot.domain.plan_import.store import PlanStoreError
+from bot.domain.plan_import.store import load_plan_tree
+from bot.domain.plan_import.store import plan_json
+from bot.domain.plan_import.store import save_plan
+from bot.text.render import message
+from bot.text.render import plain
 
 
 def add_arguments_import(parser: argparse.ArgumentParser) -> None:

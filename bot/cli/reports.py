@@ -11,9 +11,12 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from bot.config import Settings, load_settings
-from bot.db import make_engine, migrate, unit_of_work
 from bot.clock import SystemClock
+from bot.config import Settings
+from bot.config import load_settings
+from bot.db import make_engine
+from bot.db import migrate
+from bot.db import unit_of_work
 from bot.domain.period import served_period
 from models import Plan
 

@@ -21,30 +21,33 @@ from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
 from bot.domain.audit import record
 from bot.domain.locks import kegiatan_locked
+from bot.domain.numbers import Target
+from bot.domain.numbers import parse_target
 from bot.domain.obligations import as_utc
-from bot.domain.plan_import.parser import ParsedPlan, parse_plan_bytes
-from bot.domain.numbers import Target, parse_target
-from bot.domain.people import Refused, messageable
-from bot.domain.plan_import.store import MergeResult, save_plan
+from bot.domain.people import Refused
+from bot.domain.people import messageable
+from bot.domain.plan_import.parser import ParsedPlan
+from bot.domain.plan_import.parser import parse_plan_bytes
+from bot.domain.plan_import.store import MergeResult
+from bot.domain.plan_import.store import save_plan
 from bot.text.render import message
-from models import (
-    Agency,
-    Aksi,
-    AksiRealisation,
-    AksiTarget,
-    AuditLog,
-    IndicatorRealisation,
-    Kegiatan,
-    KegiatanIndicator,
-    KegiatanRealisation,
-    Person,
-    PicAssignment,
-    Plan,
-)
+from models import Agency
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import AuditLog
+from models import IndicatorRealisation
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import KegiatanRealisation
+from models import Person
+from models import PicAssignment
+from models import Plan
 
 __all__ = [
     "AdminError", "HistoryEntry", "MAX_UPLOAD_BYTES", "Recipient", "TargetChange",

@@ -2,7 +2,8 @@
 
 from datetime import datetime
 
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
 from models import AuditLog
 

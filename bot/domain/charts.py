@@ -20,10 +20,15 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from bot.domain.digest import band_legend
+from bot.domain.digest import program_labels
+from bot.domain.scoring import BAND_NAMES
+from bot.domain.scoring import PARTIAL
+from bot.domain.scoring import Budget
+from bot.domain.scoring import Measure
+from bot.domain.scoring import PlanScore
 from bot.text import formatting
-from bot.domain.digest import band_legend, program_labels
 from bot.text.render import labels
-from bot.domain.scoring import BAND_NAMES, PARTIAL, Budget, Measure, PlanScore
 
 WIDTH_PX = 1080
 DPI = 100

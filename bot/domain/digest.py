@@ -16,25 +16,26 @@ import html
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import UTC
+from datetime import datetime
 from typing import NamedTuple
-from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.domain.scoring import BAND_NAMES
+from bot.domain.scoring import DEFAULT_BANDS
+from bot.domain.scoring import KegiatanScore
+from bot.domain.scoring import Measure
+from bot.domain.scoring import PlanScore
+from bot.domain.scoring import ProgramScore
+from bot.domain.scoring import score_plan_from_db
 from bot.text.render import render
-from bot.domain.scoring import (
-    BAND_NAMES,
-    DEFAULT_BANDS,
-    KegiatanScore,
-    Measure,
-    PlanScore,
-    ProgramScore,
-    score_plan_from_db,
-)
-from models import Kegiatan, Program
+from models import Kegiatan
+from models import Program
 
 MAX_LAGGING = 10
 MAX_FLAGGED = 10

@@ -13,10 +13,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
 from bot.domain.audit import record
-from models import Kegiatan, PeriodLock, Plan
+from models import Kegiatan
+from models import PeriodLock
+from models import Plan
 
 if TYPE_CHECKING:
     from bot.domain.admin import Recipient

@@ -7,7 +7,8 @@ with a `code` and `params`; templates/<lang>/number_messages.j2 words it (bot.te
 
 import re
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 from functools import lru_cache
 from typing import NamedTuple
 

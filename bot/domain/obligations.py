@@ -22,28 +22,29 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
+from typing import Literal
 
 from sqlalchemy import and_
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
 from bot.db import among
 from bot.domain.locks import locked_kegiatan
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import IndicatorRealisation
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import KegiatanRealisation
+from models import PicAssignment
+from models import Plan
 from models.base import as_utc  # noqa: F401  (re-exported: callers import it from here)
-from models import (
-    Aksi,
-    AksiRealisation,
-    AksiTarget,
-    IndicatorRealisation,
-    Kegiatan,
-    KegiatanIndicator,
-    KegiatanRealisation,
-    PicAssignment,
-    Plan,
-)
 
 if TYPE_CHECKING:
     from bot.domain.calendar import ReportingCalendar

@@ -42,37 +42,59 @@ from __future__ import annotations
 import logging
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from collections.abc import Callable
+from collections.abc import Iterable
+from collections.abc import Sequence
+from dataclasses import dataclass
+from dataclasses import field
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_
+from sqlalchemy import bindparam
+from sqlalchemy import func
+from sqlalchemy import or_
+from sqlalchemy import select
+from sqlalchemy import update
 from sqlmodel import Session
 
-from bot.text import formatting
-from bot.domain.audit import record
-from bot.domain.calendar import OVERDUE_PREFIX, ReportingCalendar, short_date, weekday_date
 from bot.config import Settings
-from bot.db import among, insert_ignore
-from bot.domain.obligations import DueKegiatan, as_utc, due_for_plan
+from bot.db import among
+from bot.db import insert_ignore
+from bot.domain.audit import record
+from bot.domain.calendar import OVERDUE_PREFIX
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.calendar import short_date
+from bot.domain.calendar import weekday_date
 from bot.domain.locks import quarter_locked
-from bot.domain.people import admin_telegram_ids, notice_chats, reachable_people
-from bot.domain.period import find_kegiatan, reporting_periods
-from bot.domain.reminders import (
-    MAX_KEGIATAN_PER_MESSAGE,
-    _clip,
-    _kegiatan_content,
-    fit_message,
-    late_list,
-    plan_due_reminders,
-    plan_late_list_posts,
-    reminder_wording,
-    render_late_list,
-)
+from bot.domain.obligations import DueKegiatan
+from bot.domain.obligations import as_utc
+from bot.domain.obligations import due_for_plan
+from bot.domain.people import admin_telegram_ids
+from bot.domain.people import notice_chats
+from bot.domain.people import reachable_people
+from bot.domain.period import find_kegiatan
+from bot.domain.period import reporting_periods
+from bot.domain.reminders import MAX_KEGIATAN_PER_MESSAGE
+from bot.domain.reminders import _clip
+from bot.domain.reminders import _kegiatan_content
+from bot.domain.reminders import fit_message
+from bot.domain.reminders import late_list
+from bot.domain.reminders import plan_due_reminders
+from bot.domain.reminders import plan_late_list_posts
+from bot.domain.reminders import reminder_wording
+from bot.domain.reminders import render_late_list
+from bot.text import formatting
 from bot.text.render import render
-from models import GroupPost, Kegiatan, PicAssignment, Person, Plan, Reminder
+from models import GroupPost
+from models import Kegiatan
+from models import Person
+from models import PicAssignment
+from models import Plan
+from models import Reminder
 
 log = logging.getLogger("rapk.outbox")
 

@@ -4,17 +4,24 @@ import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 from enum import StrEnum
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
 from bot.db import upsert
 from bot.domain.audit import record
+from models import Invite
+from models import Kegiatan
+from models import LeadershipMembership
+from models import Person
+from models import PicAssignment
 from models.base import as_utc
-from models import Invite, Kegiatan, LeadershipMembership, Person, PicAssignment
 
 
 class Role(StrEnum):

@@ -16,12 +16,16 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.locks import open_quarters
 from bot.domain.people import kegiatan_of_person
-from models import Agency, Kegiatan, Plan, Program
+from models import Agency
+from models import Kegiatan
+from models import Plan
+from models import Program
 from models.base import as_utc
 
 if TYPE_CHECKING:

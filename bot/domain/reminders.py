@@ -21,16 +21,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
-from bot.text import formatting
 from bot.db import insert_ignore
-from bot.domain.people import reachable_people
-from bot.domain.calendar import KIND_DEADLINE, OVERDUE_PREFIX, ReminderSlot, ReportingCalendar
-from bot.domain.obligations import DueKegiatan, as_utc, due_for_person, due_for_plan, due_kegiatan
+from bot.domain.calendar import KIND_DEADLINE
+from bot.domain.calendar import OVERDUE_PREFIX
+from bot.domain.calendar import ReminderSlot
+from bot.domain.calendar import ReportingCalendar
 from bot.domain.locks import quarter_locked
+from bot.domain.obligations import DueKegiatan
+from bot.domain.obligations import as_utc
+from bot.domain.obligations import due_for_person
+from bot.domain.obligations import due_for_plan
+from bot.domain.obligations import due_kegiatan
+from bot.domain.people import reachable_people
+from bot.text import formatting
 from bot.text.render import render
-from models import GroupPost, Person, Plan, Reminder
+from models import GroupPost
+from models import Person
+from models import Plan
+from models import Reminder
 
 MAX_KEGIATAN_PER_MESSAGE = 10  # one «Lapor sekarang» button each; the rest are summarised
 CLIP_CHARS = 300  # a name or indicator longer than this is cut (the document has some very long cells)

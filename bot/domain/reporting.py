@@ -1,28 +1,30 @@
 """The PIC's quarterly report: what the form shows, and saving it in one audited transaction."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
-from bot.domain.audit import record
 from bot.db import insert_ignore
+from bot.domain.audit import record
 from bot.domain.locks import kegiatan_locked
-from bot.domain.obligations import due_target, is_complete, still_open
+from bot.domain.obligations import due_target
+from bot.domain.obligations import is_complete
+from bot.domain.obligations import still_open
 from bot.domain.people import is_pic_of
-from models import (
-    Aksi,
-    AksiRealisation,
-    AksiTarget,
-    Evidence,
-    IndicatorRealisation,
-    Kegiatan,
-    KegiatanIndicator,
-    KegiatanRealisation,
-    Plan,
-)
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import Evidence
+from models import IndicatorRealisation
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import KegiatanRealisation
+from models import Plan
 
 
 class ReportError(Exception):

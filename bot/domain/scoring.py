@@ -54,30 +54,32 @@ from __future__ import annotations
 import gc
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable
+from collections.abc import Iterator
+from collections.abc import Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from dataclasses import dataclass
+from dataclasses import field
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.domain import obligations
-from models import (
-    Agency,
-    Aksi,
-    AksiRealisation,
-    AksiTarget,
-    Goal,
-    IndicatorRealisation,
-    Kegiatan,
-    KegiatanIndicator,
-    KegiatanRealisation,
-    Person,
-    PicAssignment,
-    Plan,
-    Program,
-)
+from models import Agency
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import Goal
+from models import IndicatorRealisation
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import KegiatanRealisation
+from models import Person
+from models import PicAssignment
+from models import Plan
+from models import Program
 
 BAND_NAMES: tuple[str, ...] = ("Sangat Tinggi", "Tinggi", "Sedang", "Rendah", "Sangat Rendah")
 DEFAULT_BANDS: tuple[int, ...] = (91, 76, 66, 51)

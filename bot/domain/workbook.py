@@ -17,34 +17,37 @@ right of the names; pages are landscape, fitted to one page wide, header rows re
 from __future__ import annotations
 
 import io
-from copy import copy
 from collections.abc import Sequence
+from copy import copy
 from datetime import date
 from decimal import Decimal
 
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
+from openpyxl.styles import Alignment
+from openpyxl.styles import Border
+from openpyxl.styles import Font
+from openpyxl.styles import NamedStyle
+from openpyxl.styles import PatternFill
+from openpyxl.styles import Side
 from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
-from bot.text import formatting
 from bot.config import Settings
-from bot.domain.scoring import (
-    DEFAULT_BANDS,
-    MISSING,
-    NOT_DUE,
-    PARTIAL,
-    AksiScore,
-    Budget,
-    IndicatorScore,
-    KegiatanScore,
-    Measure,
-    PlanScore,
-    gc_paused,
-    score_plan_from_db,
-)
+from bot.domain.scoring import DEFAULT_BANDS
+from bot.domain.scoring import MISSING
+from bot.domain.scoring import NOT_DUE
+from bot.domain.scoring import PARTIAL
+from bot.domain.scoring import AksiScore
+from bot.domain.scoring import Budget
+from bot.domain.scoring import IndicatorScore
+from bot.domain.scoring import KegiatanScore
+from bot.domain.scoring import Measure
+from bot.domain.scoring import PlanScore
+from bot.domain.scoring import gc_paused
+from bot.domain.scoring import score_plan_from_db
+from bot.text import formatting
 
 PAPER_SIZES = {"a4": 9, "folio": 14}  # Excel paper codes; Folio/F4 is 8,5 × 13 in
 QUARTER_END = {1: (3, 31), 2: (6, 30), 3: (9, 30), 4: (12, 31)}

@@ -7,19 +7,29 @@ import uuid
 from collections.abc import Callable
 
 from sqlalchemy import Engine
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, Update
+from telegram import BotCommand
+from telegram import BotCommandScopeAllPrivateChats
+from telegram import BotCommandScopeChat
+from telegram import Update
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BaseUpdateProcessor, Defaults
+from telegram.ext import AIORateLimiter
+from telegram.ext import Application
+from telegram.ext import ApplicationBuilder
+from telegram.ext import BaseUpdateProcessor
+from telegram.ext import Defaults
 
 from bot.clock import SystemClock
-from bot.config import Settings, redact
-from bot.db import make_engine, migrate
+from bot.config import Settings
+from bot.config import redact
+from bot.db import make_engine
+from bot.db import migrate
 from bot.telegram import commands
-from bot.telegram.persistence import DatabasePersistence
-from bot.text.render import labels
-from bot.telegram.services import SERVICES_KEY, Services
 from bot.telegram.http import AiohttpRequest
+from bot.telegram.persistence import DatabasePersistence
+from bot.telegram.services import SERVICES_KEY
+from bot.telegram.services import Services
+from bot.text.render import labels
 
 log = logging.getLogger("rapk.app")
 

@@ -11,7 +11,8 @@ holds), so a handler answers «stale button» instead of crashing.
 from __future__ import annotations
 
 import re
-from typing import Any, NamedTuple
+from typing import Any
+from typing import NamedTuple
 
 LIMIT = 64  # bytes of callback_data Telegram accepts
 MAX_ID = 2**63 - 1  # the largest BIGINT: a bigger "id" is forged

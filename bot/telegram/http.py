@@ -12,8 +12,10 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
-from telegram.error import NetworkError, TimedOut
-from telegram.request import BaseRequest, RequestData
+from telegram.error import NetworkError
+from telegram.error import TimedOut
+from telegram.request import BaseRequest
+from telegram.request import RequestData
 
 
 class AiohttpRequest(BaseRequest):

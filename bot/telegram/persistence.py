@@ -7,13 +7,16 @@ right after each update (see bot.telegram.app.RapkApplication), not once a minut
 import asyncio
 import json
 from copy import deepcopy
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import Session, select
-from telegram.ext import BasePersistence, PersistenceInput
+from sqlmodel import Session
+from sqlmodel import select
+from telegram.ext import BasePersistence
+from telegram.ext import PersistenceInput
 
 from models import BotState
 from models.base import utcnow

@@ -1,12 +1,14 @@
 """Indonesian (or English) formatting of numbers, money and dates, through Babel."""
 
 import re
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency
+from babel.numbers import format_decimal
 
 LOCALES = {"id": "id_ID", "en": "en_US"}
 

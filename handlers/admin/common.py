@@ -1,20 +1,33 @@
 """What the admin console's handlers share: the plan served, who acted, browsing buttons, PIC notices."""
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
+from collections.abc import Sequence
 
 from sqlmodel import select
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup
+from telegram import Update
 from telegram.error import BadRequest
 
 from bot.domain.admin import Recipient
 from bot.domain.people import Actor
-from bot.domain.period import kegiatan_of_program, programs_of, served_plan
-from bot.text.render import labels, render
+from bot.domain.period import kegiatan_of_program
+from bot.domain.period import programs_of
+from bot.domain.period import served_plan
 from bot.telegram import callbacks as cb
+from bot.telegram.sending import ack
+from bot.telegram.sending import keyboard
+from bot.telegram.sending import notify_person
+from bot.telegram.sending import page_of
+from bot.telegram.sending import short
 from bot.telegram.services import services_of
-from bot.telegram.sending import ack, keyboard, notify_person, page_of, short
-from models import Aksi, Kegiatan, KegiatanIndicator, Plan, Program
+from bot.text.render import labels
+from bot.text.render import render
+from models import Aksi
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import Plan
+from models import Program
 
 log = logging.getLogger("rapk.admin")
 

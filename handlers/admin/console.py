@@ -8,17 +8,28 @@ validated again on every press). Every handler and callback requires the admin r
 """
 
 from telegram import Update
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, \
-    MessageHandler, filters
+from telegram.ext import Application
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
+from telegram.ext import ContextTypes
+from telegram.ext import ConversationHandler
+from telegram.ext import MessageHandler
+from telegram.ext import filters
 
 from bot.domain.people import Role
-from bot.text.render import render
 from bot.telegram import callbacks as cb
+from bot.telegram.sending import ack
+from bot.telegram.sending import say
 from bot.telegram.services import services_of
-from handlers.admin import history as admin_history, locks as admin_locks, plan_upload as admin_import, targets as admin_target, users as admin_users
-from handlers.admin.common import FLOW, stale
+from bot.text.render import render
+from handlers.admin import history as admin_history
+from handlers.admin import locks as admin_locks
+from handlers.admin import plan_upload as admin_import
+from handlers.admin import targets as admin_target
+from handlers.admin import users as admin_users
+from handlers.admin.common import FLOW
+from handlers.admin.common import stale
 from handlers.auth import require
-from bot.telegram.sending import ack, say
 
 HINTS = {"impor": admin_import.hint, "target": admin_target.hint}
 

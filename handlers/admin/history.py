@@ -6,22 +6,23 @@ Stateless callbacks `rw:…`: every id is in the data and is validated again aga
 from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.domain.admin import item_history, item_title
+from bot.domain.admin import item_history
+from bot.domain.admin import item_title
 from bot.domain.people import Role
 from bot.domain.period import served_plan
-from bot.text.render import render
-from bot.telegram.services import services_of
-from handlers.admin.common import (
-    browse_programs,
-    browse_step,
-    item_keyboard,
-    kegiatan_content,
-    show,
-    stale,
-)
-from handlers.auth import command, require
 from bot.telegram import callbacks as cb
-from bot.telegram.sending import ack, split_message
+from bot.telegram.sending import ack
+from bot.telegram.sending import split_message
+from bot.telegram.services import services_of
+from bot.text.render import render
+from handlers.admin.common import browse_programs
+from handlers.admin.common import browse_step
+from handlers.admin.common import item_keyboard
+from handlers.admin.common import kegiatan_content
+from handlers.admin.common import show
+from handlers.admin.common import stale
+from handlers.auth import command
+from handlers.auth import require
 
 LIMIT = 40  # the newest changes shown; older ones are counted
 ENTITIES = {"a": "aksi", "i": "indikator", "g": "kegiatan"}

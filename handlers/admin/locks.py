@@ -9,26 +9,29 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.admin import AdminError
-from bot.domain.locks import lock_overview, lock_quarter, unlock_quarter
-from bot.text.formatting import parse_quarter
+from bot.domain.locks import lock_overview
+from bot.domain.locks import lock_quarter
+from bot.domain.locks import unlock_quarter
 from bot.domain.people import Role
-from bot.domain.period import find_kegiatan, served_plan
-from bot.text.render import render
+from bot.domain.period import find_kegiatan
+from bot.domain.period import served_plan
 from bot.telegram import callbacks as cb
+from bot.telegram.sending import ack
+from bot.telegram.sending import short
 from bot.telegram.services import services_of
-from handlers.admin.common import (
-    browse_kegiatan,
-    browse_programs,
-    buttons,
-    keyboard,
-    notify,
-    report_missed,
-    show,
-    stale,
-    who,
-)
-from handlers.auth import command, require
-from bot.telegram.sending import ack, short
+from bot.text.formatting import parse_quarter
+from bot.text.render import render
+from handlers.admin.common import browse_kegiatan
+from handlers.admin.common import browse_programs
+from handlers.admin.common import buttons
+from handlers.admin.common import keyboard
+from handlers.admin.common import notify
+from handlers.admin.common import report_missed
+from handlers.admin.common import show
+from handlers.admin.common import stale
+from handlers.admin.common import who
+from handlers.auth import command
+from handlers.auth import require
 
 OPS = {"kunci": "L", "buka": "U"}
 

@@ -4,28 +4,36 @@ Stateless callbacks (everything needed is in the callback data and re-checked), 
 or an old message never leaves the admin stuck.
 """
 
-from telegram import InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardMarkup
+from telegram import Update
 from telegram.ext import ContextTypes
 
-from bot.domain.people import (
-    Role,
-    assign_pic,
-    create_invite,
-    find_people,
-    get_or_create_person,
-    invite_link,
-    is_pic_of,
-    kegiatan_without_pic,
-    list_people,
-    unassign_pic,
-)
-from bot.domain.period import kegiatan_of_program, programs_of, served_plan
-from bot.text.render import render
+from bot.domain.people import Role
+from bot.domain.people import assign_pic
+from bot.domain.people import create_invite
+from bot.domain.people import find_people
+from bot.domain.people import get_or_create_person
+from bot.domain.people import invite_link
+from bot.domain.people import is_pic_of
+from bot.domain.people import kegiatan_without_pic
+from bot.domain.people import list_people
+from bot.domain.people import unassign_pic
+from bot.domain.period import kegiatan_of_program
+from bot.domain.period import programs_of
+from bot.domain.period import served_plan
 from bot.telegram import callbacks as cb
+from bot.telegram.sending import ack
+from bot.telegram.sending import keyboard
+from bot.telegram.sending import notify_person
+from bot.telegram.sending import page_of
+from bot.telegram.sending import short
 from bot.telegram.services import services_of
-from handlers.auth import command, require
-from bot.telegram.sending import ack, keyboard, notify_person, page_of, short
-from models import Kegiatan, Person, Program
+from bot.text.render import render
+from handlers.auth import command
+from handlers.auth import require
+from models import Kegiatan
+from models import Person
+from models import Program
 
 PAGE = 8
 

@@ -11,19 +11,38 @@ import secrets
 
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, MessageHandler, \
-    filters
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
+from telegram.ext import ContextTypes
+from telegram.ext import ConversationHandler
+from telegram.ext import MessageHandler
+from telegram.ext import filters
 
-from bot.domain.admin import MAX_UPLOAD_BYTES, AdminError, apply_upload, plan_exists, preview_upload
-from bot.domain.plan_import.parser import PlanFormatError
+from bot.domain.admin import MAX_UPLOAD_BYTES
+from bot.domain.admin import AdminError
+from bot.domain.admin import apply_upload
+from bot.domain.admin import plan_exists
+from bot.domain.admin import preview_upload
 from bot.domain.people import Role
-from bot.domain.plan_import.store import MergeRefused, PlanStoreError
-from bot.text.render import message, render
-from bot.telegram.services import services_of
-from handlers.admin.common import FLOW, buttons, keyboard, show, stale, take_draft, who
-from handlers.auth import command, require
+from bot.domain.plan_import.parser import PlanFormatError
+from bot.domain.plan_import.store import MergeRefused
+from bot.domain.plan_import.store import PlanStoreError
 from bot.telegram import callbacks as cb
-from bot.telegram.sending import page_of, say, split_message
+from bot.telegram.sending import page_of
+from bot.telegram.sending import say
+from bot.telegram.sending import split_message
+from bot.telegram.services import services_of
+from bot.text.render import message
+from bot.text.render import render
+from handlers.admin.common import FLOW
+from handlers.admin.common import buttons
+from handlers.admin.common import keyboard
+from handlers.admin.common import show
+from handlers.admin.common import stale
+from handlers.admin.common import take_draft
+from handlers.admin.common import who
+from handlers.auth import command
+from handlers.auth import require
 
 UPLOAD, PREVIEW = "impor:upload", "impor:preview"
 DRAFT = "impor"

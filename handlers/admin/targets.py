@@ -8,33 +8,42 @@ after the conversation ended; every id is validated again against the served pla
 import secrets
 
 from telegram import Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, ConversationHandler, MessageHandler, \
-    filters
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
+from telegram.ext import ContextTypes
+from telegram.ext import ConversationHandler
+from telegram.ext import MessageHandler
+from telegram.ext import filters
 
-from bot.domain.admin import MAX_REASON, AdminError, change_aksi_target, change_indicator_target, check_aksi_target, \
-    check_indicator_target, target_cells
+from bot.domain.admin import MAX_REASON
+from bot.domain.admin import AdminError
+from bot.domain.admin import change_aksi_target
+from bot.domain.admin import change_indicator_target
+from bot.domain.admin import check_aksi_target
+from bot.domain.admin import check_indicator_target
+from bot.domain.admin import target_cells
 from bot.domain.people import Role
 from bot.domain.period import served_plan
-from bot.text.render import render
 from bot.telegram import callbacks as cb
+from bot.telegram.sending import ack
+from bot.telegram.sending import say
 from bot.telegram.services import services_of
-from handlers.admin.common import (
-    FLOW,
-    browse_programs,
-    browse_step,
-    buttons,
-    item_keyboard,
-    kegiatan_content,
-    keyboard,
-    notify,
-    report_missed,
-    show,
-    stale,
-    take_draft,
-    who,
-)
-from handlers.auth import command, require
-from bot.telegram.sending import ack, say
+from bot.text.render import render
+from handlers.admin.common import FLOW
+from handlers.admin.common import browse_programs
+from handlers.admin.common import browse_step
+from handlers.admin.common import buttons
+from handlers.admin.common import item_keyboard
+from handlers.admin.common import kegiatan_content
+from handlers.admin.common import keyboard
+from handlers.admin.common import notify
+from handlers.admin.common import report_missed
+from handlers.admin.common import show
+from handlers.admin.common import stale
+from handlers.admin.common import take_draft
+from handlers.admin.common import who
+from handlers.auth import command
+from handlers.auth import require
 
 BROWSE, VALUE, REASON, CONFIRM = "target:browse", "target:value", "target:reason", "target:confirm"
 DRAFT = "target"

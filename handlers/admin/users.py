@@ -4,24 +4,40 @@ Stateless callbacks `usr:…` (page, person card, admin on/off, pause until a da
 each validated again; every change is audited in bot.domain.admin / bot.domain.people.
 """
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 from sqlmodel import select
-from telegram import BotCommandScopeChat, Update
+from telegram import BotCommandScopeChat
+from telegram import Update
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
-from bot.domain.people import LeaveDateError, Refused, Role, change_admin, list_people, person_card, set_paused
+from bot.domain.people import LeaveDateError
+from bot.domain.people import Refused
+from bot.domain.people import Role
+from bot.domain.people import change_admin
+from bot.domain.people import list_people
+from bot.domain.people import person_card
+from bot.domain.people import set_paused
+from bot.domain.period import served_plan
 from bot.telegram import callbacks as cb
 from bot.telegram.app import command_menu
 from bot.telegram.commands import ADMIN_MENU
-from bot.text.formatting import long_date
-from bot.domain.period import served_plan
-from bot.text.render import render
-from bot.telegram.services import services_of
-from handlers.admin.common import PAGE, buttons, keyboard, paged, show, stale, who
-from handlers.auth import command, is_leadership_member, require
 from bot.telegram.sending import ack
+from bot.telegram.services import services_of
+from bot.text.formatting import long_date
+from bot.text.render import render
+from handlers.admin.common import PAGE
+from handlers.admin.common import buttons
+from handlers.admin.common import keyboard
+from handlers.admin.common import paged
+from handlers.admin.common import show
+from handlers.admin.common import stale
+from handlers.admin.common import who
+from handlers.auth import command
+from handlers.auth import is_leadership_member
+from handlers.auth import require
 from models import Person
 
 PAUSE_DAYS = (7, 14, 30)

@@ -8,9 +8,11 @@ import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.cli import main
-from bot.db import make_engine, unit_of_work
+from bot.db import make_engine
+from bot.db import unit_of_work
 from bot.domain.plan_import import SAMPLE_PLAN
-from models import Kegiatan, Person
+from models import Kegiatan
+from models import Person
 
 PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

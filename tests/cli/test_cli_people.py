@@ -7,7 +7,9 @@ from sqlmodel import select
 
 from bot.cli import main
 from bot.db import unit_of_work
-from models import Invite, Person, PicAssignment
+from models import Invite
+from models import Person
+from models import PicAssignment
 
 
 def test_assign_creates_the_person_and_invite_prints_a_link(db_url, engine, small_plan, monkeypatch, capsys):

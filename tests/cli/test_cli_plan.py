@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from tests.support.plans import SEED, seed_lines, snapshot, store
+from tests.support.plans import SEED
+from tests.support.plans import seed_lines
+from tests.support.plans import snapshot
+from tests.support.plans import store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 
@@ -76,7 +79,8 @@ def test_agency_and_year_options_override_the_title(cli_env, capsys):
 
 
 def test_refused_merge_exits_1_and_force_goes_through(cli_env, engine, tmp_path, capsys):
-    from tests.support.plans import LAST, report
+    from tests.support.plans import LAST
+    from tests.support.plans import report
 
     store(engine)
     report(engine, LAST, 4)

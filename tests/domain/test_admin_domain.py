@@ -1,28 +1,40 @@
 """bot.domain.admin without Telegram: target rules, locks, history, uploads, people settings."""
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from bot.domain.admin import (
-    AdminError,
-    apply_upload,
-    change_aksi_target,
-    change_indicator_target,
-    check_aksi_target,
-    item_history,
-    preview_upload,
-)
-from bot.domain.people import LeaveDateError, Refused, change_admin, set_paused
+from bot.domain.admin import AdminError
+from bot.domain.admin import apply_upload
+from bot.domain.admin import change_aksi_target
+from bot.domain.admin import change_indicator_target
+from bot.domain.admin import check_aksi_target
+from bot.domain.admin import item_history
+from bot.domain.admin import preview_upload
+from bot.domain.locks import kegiatan_locked
+from bot.domain.locks import lock_overview
+from bot.domain.locks import lock_quarter
+from bot.domain.locks import unlock_quarter
+from bot.domain.people import LeaveDateError
+from bot.domain.people import Refused
+from bot.domain.people import change_admin
+from bot.domain.people import set_paused
 from bot.domain.plan_import.parser import PlanFormatError
-from bot.domain.locks import kegiatan_locked, lock_overview, lock_quarter, unlock_quarter
-from bot.domain.reporting import Submission, save_report
+from bot.domain.reporting import Submission
+from bot.domain.reporting import save_report
 from bot.text.formatting import parse_quarter
-from models import AksiTarget, AuditLog, KegiatanIndicator, PeriodLock, Person
-from tests.support.harness import PIC2_ID, PIC_ID, WIB
+from models import AksiTarget
+from models import AuditLog
+from models import KegiatanIndicator
+from models import PeriodLock
+from models import Person
+from tests.support.harness import PIC2_ID
+from tests.support.harness import PIC_ID
+from tests.support.harness import WIB
 from tests.support.plans import seed_lines
 
 NOW = datetime(2020, 6, 23, 9, 0, tzinfo=WIB)

@@ -1,7 +1,10 @@
 """The reporting calendar: exact dates for 2020 and 2021 with Indonesian holidays and cuti bersama."""
 
 import json
-from datetime import UTC, date, datetime, time
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import time
 from zoneinfo import ZoneInfo
 
 import pytest

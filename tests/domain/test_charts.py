@@ -8,13 +8,11 @@ from sqlmodel import Session
 
 from bench.plan_gen import generate_plan
 from bot.db import unit_of_work
-from bot.domain.charts import (
-    ABSORPTION_COLOUR,
-    BAND_COLOURS,
-    MISSING_COLOUR,
-    WIDTH_PX,
-    achievement_chart,
-)
+from bot.domain.charts import ABSORPTION_COLOUR
+from bot.domain.charts import BAND_COLOURS
+from bot.domain.charts import MISSING_COLOUR
+from bot.domain.charts import WIDTH_PX
+from bot.domain.charts import achievement_chart
 from bot.domain.scoring import score_plan_from_db
 from tests.support.seed import seed_with_reports
 

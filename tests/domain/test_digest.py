@@ -1,32 +1,31 @@
 """Leadership digest: what a leader reads on a phone, drill-down buttons, splitting, and the CLI."""
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 import pytest
-from fake_telegram.tghtml import parse_html, utf16_len
+from fake_telegram.tghtml import parse_html
+from fake_telegram.tghtml import utf16_len
 from sqlmodel import Session
 
 from bench.plan_gen import generate_plan
 from bot.cli import main as rapk
 from bot.db import unit_of_work
-from bot.domain.digest import (
-    Drill,
-    build_digest,
-    html_to_plain,
-    kegiatan_detail,
-    program_detail,
-)
+from bot.domain.digest import Drill
+from bot.domain.digest import build_digest
+from bot.domain.digest import html_to_plain
+from bot.domain.digest import kegiatan_detail
+from bot.domain.digest import program_detail
 from bot.telegram import callbacks
-from bot.telegram.sending import MESSAGE_LIMIT, split_message
-from tests.support.seed import (
-    JARINGAN,
-    MAKAN_MINUM,
-    PENEMPATAN,
-    PENJENJANGAN,
-    UJI_KESEHATAN,
-    seed_with_reports,
-)
+from bot.telegram.sending import MESSAGE_LIMIT
+from bot.telegram.sending import split_message
+from tests.support.seed import JARINGAN
+from tests.support.seed import MAKAN_MINUM
+from tests.support.seed import PENEMPATAN
+from tests.support.seed import PENJENJANGAN
+from tests.support.seed import UJI_KESEHATAN
+from tests.support.seed import seed_with_reports
 
 NOW = datetime(2020, 7, 9, 2, 0, tzinfo=UTC)  # 9 Juli 2020, 09.00 WIB
 

@@ -5,9 +5,11 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.domain.plan_import.parser import PlanFormatError, parse_plan_file
+from bot.domain.plan_import.parser import PlanFormatError
+from bot.domain.plan_import.parser import parse_plan_file
 from tests.fixtures.make_broken import broken_files
-from tests.support.plans import snapshot, store
+from tests.support.plans import snapshot
+from tests.support.plans import store
 
 BROKEN = Path(__file__).resolve().parents[1] / "fixtures" / "broken"
 

@@ -3,15 +3,15 @@
 from pathlib import Path
 
 import pytest
-from openpyxl import Workbook, load_workbook
+from openpyxl import Workbook
+from openpyxl import load_workbook
 
-from bot.domain.plan_import.parser import (
-    parse_plan_bytes,
-    parse_plan_file,
-    parse_plan_xlsx,
-)
+from bot.domain.plan_import.parser import parse_plan_bytes
+from bot.domain.plan_import.parser import parse_plan_file
+from bot.domain.plan_import.parser import parse_plan_xlsx
 from bot.domain.plan_import.store import plan_json
-from tests.fixtures.make_xlsx import SEED, write_xlsx
+from tests.fixtures.make_xlsx import SEED
+from tests.fixtures.make_xlsx import write_xlsx
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "rapk-2020-bkd-gresik.xlsx"
 

@@ -5,16 +5,15 @@ from decimal import Decimal
 
 import pytest
 
-from bot.domain.numbers import is_money_text, parse_target
+from bot.domain.numbers import is_money_text
+from bot.domain.numbers import parse_target
 from bot.domain.plan_import import SAMPLE_PLAN
-from bot.domain.plan_import.parser import (
-    PlanFormatError,
-    indicator_kind,
-    parse_plan_bytes,
-    parse_plan_file,
-    parse_plan_text,
-    split_names,
-)
+from bot.domain.plan_import.parser import PlanFormatError
+from bot.domain.plan_import.parser import indicator_kind
+from bot.domain.plan_import.parser import parse_plan_bytes
+from bot.domain.plan_import.parser import parse_plan_file
+from bot.domain.plan_import.parser import parse_plan_text
+from bot.domain.plan_import.parser import split_names
 from bot.domain.plan_import.store import plan_json
 
 GOAL_KINERJA = "Meningkatnya Kualitas Kinerja dan Kompetensi ASN"

@@ -6,15 +6,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.domain.numbers import (
-    MoneyFormatError,
-    NumberFormatError,
-    is_money_text,
-    parse_money,
-    parse_number,
-    parse_realised,
-    parse_target,
-)
+from bot.domain.numbers import MoneyFormatError
+from bot.domain.numbers import NumberFormatError
+from bot.domain.numbers import is_money_text
+from bot.domain.numbers import parse_money
+from bot.domain.numbers import parse_number
+from bot.domain.numbers import parse_realised
+from bot.domain.numbers import parse_target
 from bot.text import formatting
 
 # Babel rounds to three decimals by default: generate what it can show exactly.

@@ -1,21 +1,25 @@
 """What a PIC still has to report, and their status, on small plans built through the models."""
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import event
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
 from bot.db import unit_of_work
 from bot.domain.calendar import ReportingCalendar
-from bot.domain.obligations import due_for_person, due_for_plan, person_status
-from models import (
-    Kegiatan,
-    KegiatanRealisation,
-    PeriodLock,
-)
-from tests.support.builders import PlanBuilder, report, report_aksi
+from bot.domain.obligations import due_for_person
+from bot.domain.obligations import due_for_plan
+from bot.domain.obligations import person_status
+from models import Kegiatan
+from models import KegiatanRealisation
+from models import PeriodLock
+from tests.support.builders import PlanBuilder
+from tests.support.builders import report
+from tests.support.builders import report_aksi
 from tests.support.harness import WIB
 
 

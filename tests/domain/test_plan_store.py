@@ -8,40 +8,34 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from bot.domain.plan_import.parser import PlanFormatError
-from bot.domain.plan_import.store import (
-    MergeRefused,
-    PlanStoreError,
-    load_plan_tree,
-    save_plan,
-)
-from models import (
-    Agency,
-    Aksi,
-    AksiRealisation,
-    AksiTarget,
-    AuditLog,
-    Goal,
-    ImportAnomaly,
-    Kegiatan,
-    KegiatanIndicator,
-    KegiatanRealisation,
-    Person,
-    PicAssignment,
-    Plan,
-    Program,
-)
-from tests.support.plans import (
-    FIRST,
-    LAST,
-    aksi_id,
-    count,
-    kegiatan_id,
-    parse_lines,
-    report,
-    seed_lines,
-    snapshot,
-    store,
-)
+from bot.domain.plan_import.store import MergeRefused
+from bot.domain.plan_import.store import PlanStoreError
+from bot.domain.plan_import.store import load_plan_tree
+from bot.domain.plan_import.store import save_plan
+from models import Agency
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import AuditLog
+from models import Goal
+from models import ImportAnomaly
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import KegiatanRealisation
+from models import Person
+from models import PicAssignment
+from models import Plan
+from models import Program
+from tests.support.plans import FIRST
+from tests.support.plans import LAST
+from tests.support.plans import aksi_id
+from tests.support.plans import count
+from tests.support.plans import kegiatan_id
+from tests.support.plans import parse_lines
+from tests.support.plans import report
+from tests.support.plans import seed_lines
+from tests.support.plans import snapshot
+from tests.support.plans import store
 
 
 def test_first_import_stores_the_whole_plan(engine):

@@ -1,26 +1,33 @@
 """Reminder rows of the idempotent tick, their content and the late list (small plans, exact times)."""
 
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC
+from datetime import date
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
-from bot.db import make_engine, unit_of_work
+from bot.db import make_engine
+from bot.db import unit_of_work
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.obligations import due_for_person
 from bot.domain.outbox import load_reminders
-from bot.domain.reminders import (
-    late_list,
-    plan_due_reminders,
-    plan_late_list_posts,
-    render_late_list,
-    still_due,
-)
+from bot.domain.reminders import late_list
+from bot.domain.reminders import plan_due_reminders
+from bot.domain.reminders import plan_late_list_posts
+from bot.domain.reminders import render_late_list
+from bot.domain.reminders import still_due
 from bot.telegram.sending import MESSAGE_LIMIT
-from models import GroupPost, Kegiatan, PeriodLock, Reminder
-from tests.support.builders import PlanBuilder, report, report_aksi
+from models import GroupPost
+from models import Kegiatan
+from models import PeriodLock
+from models import Reminder
+from tests.support.builders import PlanBuilder
+from tests.support.builders import report
+from tests.support.builders import report_aksi
 
 WIB = ZoneInfo("Asia/Jakarta")
 CAL = ReportingCalendar()

@@ -6,42 +6,38 @@ import pytest
 import sqlalchemy as sa
 from sqlmodel import Session
 
-from bot.domain.scoring import (
-    FLAG_IMPLAUSIBLE,
-    FLAG_PCT_OVER_100,
-    FLAG_UNIT_MISMATCH,
-    LATEST,
-    MISSING,
-    NEGATIVE,
-    NOT_DUE,
-    OK,
-    PARTIAL,
-    SUM,
-    AksiIn,
-    GoalIn,
-    IndicatorIn,
-    KegiatanIn,
-    ProgramIn,
-    ScoringInput,
-    TargetIn,
-    band_for,
-    load_scoring_input,
-    score_aksi,
-    score_indicator,
-    score_plan,
-)
-from tests.support.seed import (
-    BAHAN_BACAAN,
-    DIKLAT_TEKNIS,
-    JARINGAN,
-    KENAIKAN_PANGKAT,
-    MAKAN_MINUM,
-    PENEMPATAN,
-    PENJENJANGAN,
-    PRAJABATAN,
-    UJI_KESEHATAN,
-    seed_with_reports,
-)
+from bot.domain.scoring import FLAG_IMPLAUSIBLE
+from bot.domain.scoring import FLAG_PCT_OVER_100
+from bot.domain.scoring import FLAG_UNIT_MISMATCH
+from bot.domain.scoring import LATEST
+from bot.domain.scoring import MISSING
+from bot.domain.scoring import NEGATIVE
+from bot.domain.scoring import NOT_DUE
+from bot.domain.scoring import OK
+from bot.domain.scoring import PARTIAL
+from bot.domain.scoring import SUM
+from bot.domain.scoring import AksiIn
+from bot.domain.scoring import GoalIn
+from bot.domain.scoring import IndicatorIn
+from bot.domain.scoring import KegiatanIn
+from bot.domain.scoring import ProgramIn
+from bot.domain.scoring import ScoringInput
+from bot.domain.scoring import TargetIn
+from bot.domain.scoring import band_for
+from bot.domain.scoring import load_scoring_input
+from bot.domain.scoring import score_aksi
+from bot.domain.scoring import score_indicator
+from bot.domain.scoring import score_plan
+from tests.support.seed import BAHAN_BACAAN
+from tests.support.seed import DIKLAT_TEKNIS
+from tests.support.seed import JARINGAN
+from tests.support.seed import KENAIKAN_PANGKAT
+from tests.support.seed import MAKAN_MINUM
+from tests.support.seed import PENEMPATAN
+from tests.support.seed import PENJENJANGAN
+from tests.support.seed import PRAJABATAN
+from tests.support.seed import UJI_KESEHATAN
+from tests.support.seed import seed_with_reports
 
 
 def pct(value: str) -> TargetIn:
@@ -447,7 +443,8 @@ def test_seed_completeness_names_who_has_not_reported(engine, seed_plan):
 @pytest.mark.parametrize("quarter", [1, 2, 3])
 def test_seed_completeness_is_what_bot_due_says(engine, seed_plan, quarter):
     # The digest's «PIC sudah lapor» and a PIC's /status and reminders read the same rule.
-    from bot.domain.obligations import due_for_plan, due_kegiatan
+    from bot.domain.obligations import due_for_plan
+    from bot.domain.obligations import due_kegiatan
 
     c = _score(engine, seed_plan, quarter).completeness
     with Session(engine) as session:

@@ -12,14 +12,24 @@ from sqlmodel import select
 
 from bot.config import load_settings
 from bot.db import unit_of_work
+from bot.domain.locks import lock_quarter
+from bot.domain.period import earlier_open_quarters
+from bot.domain.period import served_period
+from bot.domain.period import served_plans
 from bot.domain.plan_import import SAMPLE_PLAN
 from bot.domain.plan_import.parser import parse_plan_file
 from bot.domain.plan_import.store import save_plan
-from bot.domain.locks import lock_quarter
-from bot.domain.period import earlier_open_quarters, served_period, served_plans
 from jobs.reminders import run_tick
-from models import Kegiatan, Person, PicAssignment, Reminder
-from tests.support.harness import ADMIN_ID, LEADER_ID, LEADERSHIP_CHAT, PIC_ID, WIB, BotHarness
+from models import Kegiatan
+from models import Person
+from models import PicAssignment
+from models import Reminder
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import LEADER_ID
+from tests.support.harness import LEADERSHIP_CHAT
+from tests.support.harness import PIC_ID
+from tests.support.harness import WIB
+from tests.support.harness import BotHarness
 
 JANUARY = datetime(2021, 1, 5, 9, 0, tzinfo=WIB)
 DEADLINE_DAY = datetime(2021, 1, 8, 8, 0, tzinfo=WIB)  # TW IV 2020's last call

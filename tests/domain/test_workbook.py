@@ -8,25 +8,25 @@ from openpyxl import load_workbook
 from sqlmodel import Session
 
 from bot.cli import main as rapk
-from bot.domain.workbook import (
-    COL_BAND,
-    COL_PAGU,
-    COL_PCT,
-    COL_SPENT,
-    COL_TOTAL,
-    COL_TW1,
-    FLAG_FILL,
-    build_workbook,
-)
-from models import Agency, Kegiatan, KegiatanRealisation, Person
-from tests.support.seed import (
-    DIKLAT_TEKNIS,
-    JARINGAN,
-    MAKAN_MINUM,
-    PENJENJANGAN,
-    seed_with_reports,
-)
-from tests.support.workbook import number, rows_by_kind
+from bot.domain.workbook import COL_BAND
+from bot.domain.workbook import COL_PAGU
+from bot.domain.workbook import COL_PCT
+from bot.domain.workbook import COL_SPENT
+from bot.domain.workbook import COL_TOTAL
+from bot.domain.workbook import COL_TW1
+from bot.domain.workbook import FLAG_FILL
+from bot.domain.workbook import build_workbook
+from models import Agency
+from models import Kegiatan
+from models import KegiatanRealisation
+from models import Person
+from tests.support.seed import DIKLAT_TEKNIS
+from tests.support.seed import JARINGAN
+from tests.support.seed import MAKAN_MINUM
+from tests.support.seed import PENJENJANGAN
+from tests.support.seed import seed_with_reports
+from tests.support.workbook import number
+from tests.support.workbook import rows_by_kind
 
 
 @pytest.fixture

@@ -6,10 +6,21 @@ import pytest
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from models import Aksi, AksiRealisation, AksiTarget, AuditLog, Kegiatan, Plan
-from tests.support.admin_steps import act, alerts, changed_tables, find_button, snapshot
-from tests.support.harness import ADMIN_ID, BotHarness
-from tests.support.plans import seed_lines, store
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import AuditLog
+from models import Kegiatan
+from models import Plan
+from tests.support.admin_steps import act
+from tests.support.admin_steps import alerts
+from tests.support.admin_steps import changed_tables
+from tests.support.admin_steps import find_button
+from tests.support.admin_steps import snapshot
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import BotHarness
+from tests.support.plans import seed_lines
+from tests.support.plans import store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SEED_TEXT = "\n".join(seed_lines()).encode("utf-8")

@@ -6,10 +6,16 @@ from decimal import Decimal
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from bot.domain.reporting import Submission, save_report
-from models import AksiRealisation, AuditLog, PeriodLock, Person
+from bot.domain.reporting import Submission
+from bot.domain.reporting import save_report
+from models import AksiRealisation
+from models import AuditLog
+from models import PeriodLock
+from models import Person
 from tests.support.admin_steps import act
-from tests.support.harness import PIC2_ID, PIC_ID, WIB
+from tests.support.harness import PIC2_ID
+from tests.support.harness import PIC_ID
+from tests.support.harness import WIB
 
 KEGIATAN = "Pendidikan dan Pelatihan Teknis"
 

@@ -1,13 +1,21 @@
 """/pengguna and /pic end to end: roles, onboarding, reachability; grant/revoke admin; pause reminders."""
 
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from models import AuditLog, Kegiatan, Person
-from tests.support.admin_steps import act, alerts, find_button
-from tests.support.harness import ADMIN_ID, LEADER_ID, PIC_ID, WIB
+from models import AuditLog
+from models import Kegiatan
+from models import Person
+from tests.support.admin_steps import act
+from tests.support.admin_steps import alerts
+from tests.support.admin_steps import find_button
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import LEADER_ID
+from tests.support.harness import PIC_ID
+from tests.support.harness import WIB
 
 
 def person(engine, person_id: int) -> Person:

@@ -7,9 +7,16 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from bot.domain.digest import kegiatan_detail
 from jobs.reminders import dispatch
-from models import AksiTarget, AuditLog, KegiatanIndicator, Person
-from tests.support.admin_steps import act, alerts, snapshot
-from tests.support.harness import ADMIN_ID, PIC2_ID, PIC_ID
+from models import AksiTarget
+from models import AuditLog
+from models import KegiatanIndicator
+from models import Person
+from tests.support.admin_steps import act
+from tests.support.admin_steps import alerts
+from tests.support.admin_steps import snapshot
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import PIC2_ID
+from tests.support.harness import PIC_ID
 
 PROGRAM = "Program Pendidikan dan Pelatihan ASN"
 KEGIATAN = "Pendidikan dan Pelatihan Teknis"

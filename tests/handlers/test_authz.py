@@ -11,23 +11,23 @@ import re
 from dataclasses import dataclass
 
 import pytest
-from telegram.ext import CallbackQueryHandler, CommandHandler
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
 
 from bot.domain.people import Role
 from bot.main import build_application
 from bot.text.render import render
 from handlers.registry import all_handlers
 from tests.support import harness as harness_module
-from tests.support.admin_steps import changed_tables, snapshot
-from tests.support.harness import (
-    ADMIN_ID,
-    LEADER_ID,
-    LEADERSHIP_CHAT,
-    OTHER_GROUP,
-    PIC_ID,
-    STRANGER_ID,
-    BotHarness,
-)
+from tests.support.admin_steps import changed_tables
+from tests.support.admin_steps import snapshot
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import LEADER_ID
+from tests.support.harness import LEADERSHIP_CHAT
+from tests.support.harness import OTHER_GROUP
+from tests.support.harness import PIC_ID
+from tests.support.harness import STRANGER_ID
+from tests.support.harness import BotHarness
 
 ADMIN, PIC, LEADERSHIP, STRANGER = Role.ADMIN, Role.PIC, Role.LEADERSHIP, Role.STRANGER
 ANYONE = None

@@ -1,22 +1,25 @@
 """/cuti: a PIC on leave gets no reminders until the leave ends (or they end it early)."""
 
-from datetime import date, timedelta
+from datetime import date
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from bot.domain.people import LeaveDateError, parse_leave_date
-from models import AuditLog, Person
-from tests.support.harness import PIC2_ID, PIC_ID, STRANGER_ID
-from tests.support.outbox_steps import (
-    H1,
-    H3,
-    H7,
-    said,
-    texts,
-    tick_and_send,
-)
+from bot.domain.people import LeaveDateError
+from bot.domain.people import parse_leave_date
+from models import AuditLog
+from models import Person
+from tests.support.harness import PIC2_ID
+from tests.support.harness import PIC_ID
+from tests.support.harness import STRANGER_ID
+from tests.support.outbox_steps import H1
+from tests.support.outbox_steps import H3
+from tests.support.outbox_steps import H7
+from tests.support.outbox_steps import said
+from tests.support.outbox_steps import texts
+from tests.support.outbox_steps import tick_and_send
 
 TODAY = date(2020, 6, 23)
 
@@ -121,7 +124,8 @@ async def test_cuti_survives_a_restart_and_can_be_cancelled(harness, fake, engin
 
 
 async def test_a_reminder_already_queued_is_not_sent_once_on_leave(harness, fake, engine, tw1_locked):
-    from jobs.reminders import dispatch, run_tick
+    from jobs.reminders import dispatch
+    from jobs.reminders import run_tick
 
     harness.clock.set(H1)
     await run_tick(harness.app)

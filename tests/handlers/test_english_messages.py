@@ -9,10 +9,15 @@ from sqlmodel import select
 from bot.cli import main
 from bot.db import unit_of_work
 from bot.text.render import environment
-from models import Aksi, AksiRealisation, Kegiatan
+from models import Aksi
+from models import AksiRealisation
+from models import Kegiatan
 from tests.support.admin_steps import act
-from tests.support.harness import PIC_ID, BotHarness
-from tests.support.plans import SEED, seed_lines, store
+from tests.support.harness import PIC_ID
+from tests.support.harness import BotHarness
+from tests.support.plans import SEED
+from tests.support.plans import seed_lines
+from tests.support.plans import store
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 SEED_TEXT = "\n".join(seed_lines()).encode("utf-8")

@@ -1,22 +1,26 @@
 """Admin: /jadwal shows the running schedule and the outbox, /ingatkan sends the due reminders now."""
 
-from datetime import date, datetime, timedelta
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from models import AuditLog, Reminder
-from tests.support.harness import ADMIN_ID, PIC2_ID, PIC_ID, WIB
-from tests.support.outbox_steps import (
-    BLOCKED_NOTICE,
-    H3,
-    H7,
-    report_all,
-    said,
-    set_person,
-    texts,
-    tick_and_send,
-)
+from models import AuditLog
+from models import Reminder
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import PIC2_ID
+from tests.support.harness import PIC_ID
+from tests.support.harness import WIB
+from tests.support.outbox_steps import BLOCKED_NOTICE
+from tests.support.outbox_steps import H3
+from tests.support.outbox_steps import H7
+from tests.support.outbox_steps import report_all
+from tests.support.outbox_steps import said
+from tests.support.outbox_steps import set_person
+from tests.support.outbox_steps import texts
+from tests.support.outbox_steps import tick_and_send
 
 
 async def test_jadwal_shows_the_quarter_the_reasons_and_the_outbox(harness, fake, engine, tw1_locked):

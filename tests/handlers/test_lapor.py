@@ -6,8 +6,16 @@ from decimal import Decimal
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from models import AksiRealisation, AuditLog, Evidence, KegiatanRealisation, PeriodLock
-from tests.support.harness import OTHER_GROUP, PIC2_ID, PIC_ID, WIB, forge_press
+from models import AksiRealisation
+from models import AuditLog
+from models import Evidence
+from models import KegiatanRealisation
+from models import PeriodLock
+from tests.support.harness import OTHER_GROUP
+from tests.support.harness import PIC2_ID
+from tests.support.harness import PIC_ID
+from tests.support.harness import WIB
+from tests.support.harness import forge_press
 
 KEGIATAN = "📝 Pendidikan dan Pelatihan Teknis"
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")

@@ -2,37 +2,44 @@
 automatic digests in the leadership group — on the seed plan with TW I–II reported."""
 
 import io
-from datetime import date, datetime
+from datetime import date
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
 from fake_telegram.tghtml import utf16_len
 from openpyxl import load_workbook
 from PIL import Image
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
 from bench.plan_gen import generate_plan
 from bot.db import unit_of_work
 from bot.domain.calendar import ReportingCalendar
-from bot.telegram.sending import MESSAGE_LIMIT
 from bot.domain.scoring import score_plan_from_db
+from bot.telegram.sending import MESSAGE_LIMIT
 from bot.text import formatting
 from bot.text.formatting import parse_quarter
 from bot.text.render import render
 from jobs.digest import run_digests
-from models import GroupPost, Kegiatan, PeriodLock, Person, Program
-from tests.support.harness import (
-    ADMIN_ID,
-    LEADER_ID,
-    LEADERSHIP_CHAT,
-    OTHER_GROUP,
-    PIC_ID,
-    STRANGER_ID,
-    WIB,
-    BotHarness,
-)
-from tests.support.seed import MAKAN_MINUM, PENJENJANGAN, seed_with_reports
-from tests.support.workbook import number, rows_by_kind
+from models import GroupPost
+from models import Kegiatan
+from models import PeriodLock
+from models import Person
+from models import Program
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import LEADER_ID
+from tests.support.harness import LEADERSHIP_CHAT
+from tests.support.harness import OTHER_GROUP
+from tests.support.harness import PIC_ID
+from tests.support.harness import STRANGER_ID
+from tests.support.harness import WIB
+from tests.support.harness import BotHarness
+from tests.support.seed import MAKAN_MINUM
+from tests.support.seed import PENJENJANGAN
+from tests.support.seed import seed_with_reports
+from tests.support.workbook import number
+from tests.support.workbook import rows_by_kind
 
 PNG = b"\x89PNG\r\n\x1a\n"
 AFTER_DEADLINE = datetime(2020, 7, 9, 10, 0, tzinfo=WIB)  # TW II's deadline was 7 July; still TW II's window

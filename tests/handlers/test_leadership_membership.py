@@ -9,7 +9,9 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from models import LeadershipMembership
-from tests.support.harness import LEADER_ID, LEADERSHIP_CHAT, PIC_ID
+from tests.support.harness import LEADER_ID
+from tests.support.harness import LEADERSHIP_CHAT
+from tests.support.harness import PIC_ID
 
 GROUP = {"id": LEADERSHIP_CHAT, "type": "group", "title": "Pimpinan BKD"}
 LEADER = {"id": LEADER_ID, "is_bot": False, "first_name": "Kepala", "username": "kaban"}

@@ -5,9 +5,14 @@ import re
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from models import Person, PicAssignment
-from tests.support.admin_steps import act, alerts
-from tests.support.harness import ADMIN_ID, PIC2_ID, STRANGER_ID, forge_press
+from models import Person
+from models import PicAssignment
+from tests.support.admin_steps import act
+from tests.support.admin_steps import alerts
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import PIC2_ID
+from tests.support.harness import STRANGER_ID
+from tests.support.harness import forge_press
 
 
 async def test_admin_assigns_a_pic_by_browsing_and_the_pic_is_told(harness, fake, engine, small_plan):

@@ -1,41 +1,50 @@
 """Reminders end to end: the tick creates rows, the dispatcher sends them through the real bot to the
 fake Telegram, and every answer (delivered, 429, 5xx, 403) ends in the right row state."""
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC
+from datetime import date
+from datetime import datetime
+from datetime import timedelta
 
 from sqlmodel import select
 
 from bot.db import unit_of_work
 from bot.domain.calendar import ReportingCalendar
-from bot.domain.outbox import (
-    BACKOFF_BASE,
-    claim_reminders,
-    load_reminders,
-    mark_retry,
-    release_claims,
-    reminder_text,
-)
+from bot.domain.outbox import BACKOFF_BASE
+from bot.domain.outbox import claim_reminders
+from bot.domain.outbox import load_reminders
+from bot.domain.outbox import mark_retry
+from bot.domain.outbox import release_claims
+from bot.domain.outbox import reminder_text
 from bot.domain.reminders import plan_due_reminders
-from bot.telegram.sending import MESSAGE_LIMIT, report_buttons
-from jobs import JOBS, schedule_jobs
-from jobs.reminders import dispatch, run_tick
-from models import AuditLog, GroupPost, Person, Reminder
+from bot.telegram.sending import MESSAGE_LIMIT
+from bot.telegram.sending import report_buttons
+from jobs import JOBS
+from jobs import schedule_jobs
+from jobs.reminders import dispatch
+from jobs.reminders import run_tick
+from models import AuditLog
+from models import GroupPost
+from models import Person
+from models import Reminder
 from tests.support.builders import PlanBuilder
-from tests.support.harness import ADMIN_ID, LEADERSHIP_CHAT, PIC2_ID, PIC_ID, WIB
-from tests.support.outbox_steps import (
-    BLOCKED_NOTICE,
-    BUDI_KEGIATAN,
-    H1,
-    H3,
-    H7,
-    LATE_LIST_DAY,
-    SARI_KEGIATAN,
-    report_all,
-    set_person,
-    statuses,
-    texts,
-    tick_and_send,
-)
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import LEADERSHIP_CHAT
+from tests.support.harness import PIC2_ID
+from tests.support.harness import PIC_ID
+from tests.support.harness import WIB
+from tests.support.outbox_steps import BLOCKED_NOTICE
+from tests.support.outbox_steps import BUDI_KEGIATAN
+from tests.support.outbox_steps import H1
+from tests.support.outbox_steps import H3
+from tests.support.outbox_steps import H7
+from tests.support.outbox_steps import LATE_LIST_DAY
+from tests.support.outbox_steps import SARI_KEGIATAN
+from tests.support.outbox_steps import report_all
+from tests.support.outbox_steps import set_person
+from tests.support.outbox_steps import statuses
+from tests.support.outbox_steps import texts
+from tests.support.outbox_steps import tick_and_send
 
 
 async def test_h7_names_each_pics_open_aksi_targets_and_the_deadline(harness, fake, engine, tw1_locked):

@@ -12,25 +12,31 @@ from sqlmodel import select
 
 from bot.clock import ManualClock
 from bot.config import load_settings
-from bot.db import make_engine, unit_of_work
+from bot.db import make_engine
+from bot.db import unit_of_work
 from bot.domain.calendar import ReportingCalendar
-from bot.domain.outbox import CLAIM_TIMEOUT, claim_reminders
+from bot.domain.outbox import CLAIM_TIMEOUT
+from bot.domain.outbox import claim_reminders
 from bot.domain.reminders import plan_due_reminders
 from bot.main import build_application
-from jobs.reminders import dispatch, dispatch_job, run_tick
-from models import (
-    Aksi,
-    AksiTarget,
-    Kegiatan,
-    PeriodLock,
-    Person,
-    PicAssignment,
-    Plan,
-    Reminder,
-)
-from tests.support.builders import PlanBuilder, parse_target
-from tests.support.harness import ADMIN_ID, LEADERSHIP_CHAT, BotHarness
-from tests.support.outbox_steps import BLOCKED_NOTICE, H7
+from jobs.reminders import dispatch
+from jobs.reminders import dispatch_job
+from jobs.reminders import run_tick
+from models import Aksi
+from models import AksiTarget
+from models import Kegiatan
+from models import PeriodLock
+from models import Person
+from models import PicAssignment
+from models import Plan
+from models import Reminder
+from tests.support.builders import PlanBuilder
+from tests.support.builders import parse_target
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import LEADERSHIP_CHAT
+from tests.support.harness import BotHarness
+from tests.support.outbox_steps import BLOCKED_NOTICE
+from tests.support.outbox_steps import H7
 
 CROWD = 500
 FIRST_USER = 700_000

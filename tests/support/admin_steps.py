@@ -1,7 +1,8 @@
 """Steps shared by the admin console's end-to-end tests: act as someone, wait, read what the bot said."""
 
 import sqlalchemy as sa
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel
+from sqlmodel import select
 
 from bot.db import unit_of_work
 from models import BotState

@@ -1,25 +1,25 @@
 """Small plans built straight through the models (no importer), and realisations on them."""
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 
-from sqlmodel import Session, select
+from sqlmodel import Session
+from sqlmodel import select
 
-from models import (
-    Agency,
-    Aksi,
-    AksiRealisation,
-    AksiTarget,
-    Goal,
-    IndicatorRealisation,
-    Kegiatan,
-    KegiatanIndicator,
-    KegiatanRealisation,
-    Person,
-    PicAssignment,
-    Plan,
-    Program,
-)
+from models import Agency
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import Goal
+from models import IndicatorRealisation
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import KegiatanRealisation
+from models import Person
+from models import PicAssignment
+from models import Plan
+from models import Program
 
 
 class PlanBuilder:

@@ -4,18 +4,16 @@ from decimal import Decimal
 
 from sqlmodel import Session
 
-from models import (
-    Agency,
-    Aksi,
-    AksiTarget,
-    Goal,
-    Kegiatan,
-    KegiatanIndicator,
-    Person,
-    PicAssignment,
-    Plan,
-    Program,
-)
+from models import Agency
+from models import Aksi
+from models import AksiTarget
+from models import Goal
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import Person
+from models import PicAssignment
+from models import Plan
+from models import Program
 
 
 def _target(raw: str) -> tuple[Decimal | None, str, str]:

@@ -1,12 +1,16 @@
 """Reminder and outbox steps: the TW II 2020 reminder moments, ticks that send, what a chat received."""
 
-from datetime import UTC, datetime
+from datetime import UTC
+from datetime import datetime
 
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from jobs.reminders import dispatch, run_tick
-from models import Kegiatan, Person, Reminder
+from jobs.reminders import dispatch
+from jobs.reminders import run_tick
+from models import Kegiatan
+from models import Person
+from models import Reminder
 from tests.support.builders import report
 from tests.support.harness import WIB
 

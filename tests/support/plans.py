@@ -4,17 +4,18 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
-from sqlmodel import SQLModel, select
+from sqlmodel import SQLModel
+from sqlmodel import select
 
 from bot.db import unit_of_work
 from bot.domain.plan_import import SAMPLE_PLAN
-from bot.domain.plan_import.parser import ParsedPlan, parse_plan_text
-from bot.domain.plan_import.store import MergeResult, save_plan
-from models import (
-    Aksi,
-    AksiRealisation,
-    Kegiatan,
-)
+from bot.domain.plan_import.parser import ParsedPlan
+from bot.domain.plan_import.parser import parse_plan_text
+from bot.domain.plan_import.store import MergeResult
+from bot.domain.plan_import.store import save_plan
+from models import Aksi
+from models import AksiRealisation
+from models import Kegiatan
 
 SEED = SAMPLE_PLAN
 

@@ -9,17 +9,15 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from bot.domain.plan_import.parser import parse_plan_file
 from bot.domain.plan_import.store import save_plan
-from models import (
-    Aksi,
-    AksiRealisation,
-    AksiTarget,
-    IndicatorRealisation,
-    Kegiatan,
-    KegiatanIndicator,
-    KegiatanRealisation,
-    Person,
-    PicAssignment,
-)
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import IndicatorRealisation
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import KegiatanRealisation
+from models import Person
+from models import PicAssignment
 
 DIKLAT_TEKNIS = "Pendidikan dan Pelatihan Teknis"  # three indicators; count aksi 60 → 157
 PRAJABATAN = "Pendidikan dan Pelatihan Prajabatan Bagi Calon PNS Daerah"  # 30/40/40 and 25/25/25/25

@@ -2,12 +2,15 @@
 handlers and the table disagree."""
 
 import pytest
-from telegram.ext import ApplicationBuilder, CommandHandler, DictPersistence
+from telegram.ext import ApplicationBuilder
+from telegram.ext import CommandHandler
+from telegram.ext import DictPersistence
 
 from bot.domain.people import Role
 from bot.telegram import commands
 from handlers.auth import require
-from handlers.registry import check_commands, register
+from handlers.registry import check_commands
+from handlers.registry import register
 
 
 def application():

@@ -7,14 +7,12 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from bot.domain.people import create_invite
 from models import Person
-from tests.support.harness import (
-    ADMIN_ID,
-    LEADER_ID,
-    LEADERSHIP_CHAT,
-    OTHER_GROUP,
-    PIC_ID,
-    STRANGER_ID,
-)
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import LEADER_ID
+from tests.support.harness import LEADERSHIP_CHAT
+from tests.support.harness import OTHER_GROUP
+from tests.support.harness import PIC_ID
+from tests.support.harness import STRANGER_ID
 
 
 def _invite(engine, person_id, now, ttl=7):

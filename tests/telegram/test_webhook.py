@@ -8,7 +8,8 @@ import aiohttp
 from bot.config import load_settings
 from bot.main import build_application
 from bot.telegram.webhook import run_webhook
-from tests.support.harness import ADMIN_ID, PIC_ID
+from tests.support.harness import ADMIN_ID
+from tests.support.harness import PIC_ID
 
 
 def _free_port() -> int:

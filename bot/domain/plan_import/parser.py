@@ -13,21 +13,23 @@ import io
 import re
 import zipfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from functools import cached_property
-from datetime import date, datetime
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
+from datetime import date
+from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from pathlib import Path
 
+from bot.domain.numbers import Target
+from bot.domain.numbers import is_money_text
+from bot.domain.numbers import parse_number
+from bot.domain.numbers import parse_target
+from bot.domain.numbers import rupiah_from_decimal
 from bot.text.formatting import number
-from bot.text.render import macro, message
-from bot.domain.numbers import (
-    Target,
-    is_money_text,
-    parse_number,
-    parse_target,
-    rupiah_from_decimal,
-)
+from bot.text.render import macro
+from bot.text.render import message
 
 __all__ = [
     "Anomaly", "ParsedAksi", "ParsedGoal", "ParsedIndicator", "ParsedKegiatan", "ParsedPlan",

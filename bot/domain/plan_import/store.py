@@ -9,48 +9,51 @@ rows, too many for one ORM object each. Everything runs in the caller's transact
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass
+from dataclasses import field
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
-from sqlmodel import Session, SQLModel, select
+from sqlmodel import Session
+from sqlmodel import SQLModel
+from sqlmodel import select
 
 from bot.domain.audit import record
-from bot.domain.plan_import.parser import (
-    MESSAGES,
-    QUARTERS,
-    ParsedAksi,
-    ParsedIndicator,
-    ParsedKegiatan,
-    ParsedPlan,
-    PlanFormatError,
-    TargetRow,
-    name_key,
-)
-from bot.domain.numbers import Target, parse_target
-from bot.domain.people import assign_pic, get_or_create_person
-from bot.text.render import macro, message
-from models import (
-    Agency,
-    Aksi,
-    AksiRealisation,
-    AksiTarget,
-    Evidence,
-    Goal,
-    GoalIndicator,
-    ImportAnomaly,
-    IndicatorRealisation,
-    Kegiatan,
-    KegiatanIndicator,
-    KegiatanRealisation,
-    PeriodLock,
-    Person,
-    PicAssignment,
-    Plan,
-    Program,
-    ProgramIndicator,
-)
+from bot.domain.numbers import Target
+from bot.domain.numbers import parse_target
+from bot.domain.people import assign_pic
+from bot.domain.people import get_or_create_person
+from bot.domain.plan_import.parser import MESSAGES
+from bot.domain.plan_import.parser import QUARTERS
+from bot.domain.plan_import.parser import ParsedAksi
+from bot.domain.plan_import.parser import ParsedIndicator
+from bot.domain.plan_import.parser import ParsedKegiatan
+from bot.domain.plan_import.parser import ParsedPlan
+from bot.domain.plan_import.parser import PlanFormatError
+from bot.domain.plan_import.parser import TargetRow
+from bot.domain.plan_import.parser import name_key
+from bot.text.render import macro
+from bot.text.render import message
+from models import Agency
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import Evidence
+from models import Goal
+from models import GoalIndicator
+from models import ImportAnomaly
+from models import IndicatorRealisation
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import KegiatanRealisation
+from models import PeriodLock
+from models import Person
+from models import PicAssignment
+from models import Plan
+from models import Program
+from models import ProgramIndicator
 from models.base import utcnow
 
 __all__ = [

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fake_telegram.tghtml import HtmlError, ParsedText, parse_html
+from fake_telegram.tghtml import HtmlError
+from fake_telegram.tghtml import ParsedText
+from fake_telegram.tghtml import parse_html
 
 MAX_TEXT = 4096
 MAX_CAPTION = 1024

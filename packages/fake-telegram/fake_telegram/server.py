@@ -20,27 +20,42 @@ import logging
 import os
 import struct
 import time
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator
+from collections.abc import Callable
+from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING
+from typing import Any
+from typing import Protocol
 
 import aiohttp
 from aiohttp import web
 
 from fake_telegram import faults as flt
 from fake_telegram import rules
-from fake_telegram.records import (
-    SEND_METHODS, CallbackState, Event, Group, SentCall, SentFile, Stats, StoredFile,
-    StoredMessage, User, Violation,
-)
-from fake_telegram.rules import ApiError, Rejected
-from fake_telegram.spec import ApiSpec, FileRef
-from fake_telegram.tghtml import ParsedText, utf16_len
+from fake_telegram.records import SEND_METHODS
+from fake_telegram.records import CallbackState
+from fake_telegram.records import Event
+from fake_telegram.records import Group
+from fake_telegram.records import SentCall
+from fake_telegram.records import SentFile
+from fake_telegram.records import Stats
+from fake_telegram.records import StoredFile
+from fake_telegram.records import StoredMessage
+from fake_telegram.records import User
+from fake_telegram.records import Violation
+from fake_telegram.rules import ApiError
+from fake_telegram.rules import Rejected
+from fake_telegram.spec import ApiSpec
+from fake_telegram.spec import FileRef
+from fake_telegram.tghtml import ParsedText
+from fake_telegram.tghtml import utf16_len
 from fake_telegram.transcript import render_transcript
 
 if TYPE_CHECKING:
-    from telegram.ext import Application, ApplicationBuilder
+    from telegram.ext import Application
+    from telegram.ext import ApplicationBuilder
 
 log = logging.getLogger("rapk.fakeapi")
 

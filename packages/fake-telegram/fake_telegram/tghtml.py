@@ -9,7 +9,8 @@ escaping them; `parse_html` reports those separately as `warnings` so the fake c
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field
 
 TAG_ENTITY = {
     "b": "bold", "strong": "bold",

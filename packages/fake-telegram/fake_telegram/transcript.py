@@ -11,7 +11,9 @@
 
 from __future__ import annotations
 
-from fake_telegram.records import Event, Group, User
+from fake_telegram.records import Event
+from fake_telegram.records import Group
+from fake_telegram.records import User
 
 INDENT = "  "
 

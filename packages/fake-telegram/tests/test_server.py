@@ -6,23 +6,38 @@ import re
 from pathlib import Path
 
 import aiohttp
-import pytest
-from telegram import (
-    Bot, BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat, InlineKeyboardButton,
-    InlineKeyboardMarkup, ReplyKeyboardMarkup, Update,
-)
-from telegram.constants import ParseMode
-from telegram.error import BadRequest, EndPointNotFound, Forbidden, NetworkError, RetryAfter, TimedOut
-from telegram.ext import (
-    AIORateLimiter, Application, CallbackQueryHandler, CommandHandler, ContextTypes, Defaults,
-    MessageHandler, filters,
-)
-
 import fake_telegram
+import pytest
 from fake_telegram import FakeTelegram
 from fake_telegram.pytest_plugin import checked_fake_telegram
-from fake_telegram.spec import PACKAGED_SPEC, ApiSpec, locate_spec
-from fake_telegram.tghtml import HtmlError, parse_html
+from fake_telegram.spec import PACKAGED_SPEC
+from fake_telegram.spec import ApiSpec
+from fake_telegram.spec import locate_spec
+from fake_telegram.tghtml import HtmlError
+from fake_telegram.tghtml import parse_html
+from telegram import Bot
+from telegram import BotCommand
+from telegram import BotCommandScopeAllPrivateChats
+from telegram import BotCommandScopeChat
+from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardMarkup
+from telegram import ReplyKeyboardMarkup
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.error import EndPointNotFound
+from telegram.error import Forbidden
+from telegram.error import NetworkError
+from telegram.error import RetryAfter
+from telegram.error import TimedOut
+from telegram.ext import AIORateLimiter
+from telegram.ext import Application
+from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
+from telegram.ext import ContextTypes
+from telegram.ext import Defaults
+from telegram.ext import MessageHandler
+from telegram.ext import filters
 
 BUDI, SARI = 1001, 1002
 LEADERS = -100123
