@@ -17,7 +17,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--port", type=int, default=8081)
     parser.add_argument("--token", default="123456:TEST-TOKEN")
     parser.add_argument("--bot-username", default="rapk_test_bot")
-    parser.add_argument("--spec", default=None, help="path to api.json (default: shared/ or packaged)")
+    parser.add_argument("--spec", default=None, help="path to api.json (default: $RAPK_BOT_API_SPEC or the packaged copy)")
     parser.add_argument("--user", action="append", default=[], metavar="ID:NAME",
                         help="a user the bot may write to, e.g. 1001:Budi (repeatable)")
     args = parser.parse_args(argv)
