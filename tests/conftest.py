@@ -81,8 +81,16 @@ def db_url(request, tmp_path) -> str:
     url = request.getfixturevalue("pg_schema_url")
     engine = make_engine(url)
     tables = ", ".join(f'"{t.name}"' for t in SQLModel.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    for attempt in range(3):
+        try:
+            with engine.begin() as conn:
+                conn.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+            break
+        except sa.exc.OperationalError as exc:
+            # TRUNCATE locks every table at once; autovacuum or ANALYZE from another process can
+            # deadlock with it. PostgreSQL picks one side to fail: that side simply tries again.
+            if "deadlock detected" not in str(exc) or attempt == 2:
+                raise
     engine.dispose()
     return url
 
