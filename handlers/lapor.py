@@ -2,12 +2,20 @@
 
 States follow conversationbot.py: one async callback per step. The draft lives in user_data
 and the state in the database (persistent conversation), so a restart resumes mid-flow.
+
+Every question is sent by `_ask`: the draft names the question (`asked`), and the state and the
+draft are checkpointed together before it goes out. A step takes an answer only to the question
+the PIC was last sent (`_answers`): a question that may not have arrived (a failed send, a kill)
+is asked again instead of taking the next answer for the previous question.
 """
 
+import functools
+import logging
 import secrets
 from decimal import Decimal
 
 from telegram import Update
+from telegram.error import TelegramError
 from telegram.ext import CallbackQueryHandler
 from telegram.ext import CommandHandler
 from telegram.ext import ContextTypes
@@ -28,6 +36,8 @@ from bot.domain.reporting import Submission
 from bot.domain.reporting import load_form
 from bot.domain.reporting import save_report
 from bot.telegram import callbacks as cb
+from bot.telegram.persistence import DatabasePersistence
+from bot.telegram.persistence import checkpoint
 from bot.telegram.sending import ack
 from bot.telegram.sending import close_question
 from bot.telegram.sending import keyboard as _kb
@@ -43,6 +53,8 @@ from handlers.auth import require
 from models import Kegiatan
 
 PICK, AKSI, AKSI_CONFIRM, BUDGET, BUDGET_CONFIRM, INDICATOR, KENDALA, TINDAK, EVIDENCE, SUMMARY, EDIT_PICK = range(11)
+
+log = logging.getLogger("rapk.lapor")
 
 DRAFT = "lapor"
 SAVED_TOKENS = "lapor_saved"
@@ -162,7 +174,7 @@ async def pick_kegiatan(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
     draft = _draft_from_form(form, secrets.token_hex(4))
     context.user_data[DRAFT] = draft
     if draft["reported"]:
-        return await _show_summary(update, context)
+        return await _ask(update, context, SUMMARY)
     await say(update, context, render("lapor_intro", services.lang, draft=draft,
                               deadline=_calendar(context).deadline(form.year, quarter)))
     return await _next_step(update, context, AKSI)
@@ -175,34 +187,137 @@ async def _next_step(update, context, state: int) -> int:
     draft = context.user_data[DRAFT]
     if draft["editing"] and state != EDIT_PICK:
         draft["editing"] = False
-        return await _show_summary(update, context)
-    if state == AKSI:
-        if draft["idx"] < len(draft["aksi"]):
-            return await _ask_aksi(update, context)
+        return await _ask(update, context, SUMMARY)
+    if state == AKSI and draft["idx"] >= len(draft["aksi"]):
         state = BUDGET
-    if state == BUDGET:
-        return await _ask_budget(update, context)
-    if state == INDICATOR:
-        if draft["ind_idx"] < len(draft["indicators"]):
-            return await _ask_indicator(update, context)
+    if state == INDICATOR and draft["ind_idx"] >= len(draft["indicators"]):
         state = KENDALA
-    if state == KENDALA:
-        return await _ask_text(update, context, KENDALA)
-    if state == TINDAK:
-        return await _ask_text(update, context, TINDAK)
+    return await _ask(update, context, state if state in (AKSI, BUDGET, INDICATOR, KENDALA, TINDAK, EVIDENCE)
+                      else SUMMARY)
+
+
+def _question(draft: dict, state: int, lang: str) -> tuple[str, object]:
+    """The text and buttons of the question `state` asks about the draft."""
+    b = _buttons(lang)
+    if state == AKSI:
+        item = draft["aksi"][draft["idx"]]
+        return (render("lapor_aksi", lang, item=item, index=draft["idx"] + 1, total=len(draft["aksi"])),
+                _kb([[(b["equal_target"], cb.LP_AKSI.build(choice="eq")), (b["zero"], cb.LP_AKSI.build(choice="0"))],
+                     [(b["skip"], cb.LP_AKSI.build(choice="skip"))]]))
+    if state == AKSI_CONFIRM:
+        item, value = draft["aksi"][draft["idx"]], draft["pending"][0]
+        return (render("lapor_confirm_value", lang, item=item, value=value, why=_over_limit(item, value)),
+                _kb([[(b["yes_correct"], cb.LP_AKSI_CONFIRM.build(choice="ok")),
+                      (b["retype"], cb.LP_AKSI_CONFIRM.build(choice="redo"))]]))
+    if state == BUDGET:
+        return (render("lapor_budget", lang, draft=draft, current=_current(draft, "budget")),
+                _kb([[(b["no_spending"], cb.LP_BUDGET_ZERO.build())]]))
+    if state == BUDGET_CONFIRM:
+        return (render("lapor_confirm_budget", lang, amount=draft["pending"][0], left=draft["budget_left"],
+                       budget=draft["budget"]),
+                _kb([[(b["yes_correct"], cb.LP_BUDGET_CONFIRM.build(choice="bok")),
+                      (b["retype"], cb.LP_BUDGET_CONFIRM.build(choice="bredo"))]]))
+    if state == INDICATOR:
+        item = draft["indicators"][draft["ind_idx"]]
+        return (render("lapor_indicator", lang, item=item, index=draft["ind_idx"] + 1, total=len(draft["indicators"])),
+                _kb([[(b["skip"], cb.LP_INDICATOR_SKIP.build())]]))
+    if state in (KENDALA, TINDAK):
+        key = "kendala" if state == KENDALA else "tindak"
+        return (render("lapor_text", lang, field=key, current=_current(draft, key)),
+                _kb([[(b["none"], cb.LP_NONE.build(key=key))]]))
     if state == EVIDENCE:
-        return await _ask_evidence(update, context)
-    return await _show_summary(update, context)
+        return (render("lapor_evidence", lang, stored=draft["evidence_stored"], added=len(draft["evidence"])),
+                _kb([[(b["evidence_done"], cb.LP_EVIDENCE_DONE.build())]]))
+    if state == EDIT_PICK:
+        rows = [[(short(f"{b['aksi']} {a['no']}. {a['name']}"), cb.LP_EDIT_ITEM.build(what="a", index=i))]
+                for i, a in enumerate(draft["aksi"])]
+        rows.append([(b["budget"], cb.LP_EDIT_PART.build(what="b"))])
+        rows += [[(f"{b['indicator']} {i + 1}", cb.LP_EDIT_ITEM.build(what="i", index=i))]
+                 for i in range(len(draft["indicators"]))]
+        rows.append([(b["kendala"], cb.LP_EDIT_PART.build(what="n")), (b["tindak"], cb.LP_EDIT_PART.build(what="t"))])
+        rows.append([(b["evidence"], cb.LP_EDIT_PART.build(what="e")), (b["back"], cb.LP_EDIT_PART.build(what="back"))])
+        return render("lapor_edit_pick", lang), _kb(rows)
+    return (render("lapor_summary", lang, draft=draft, budget=_current(draft, "budget"),
+                   kendala=_current(draft, "kendala"), tindak=_current(draft, "tindak")),
+            _kb([[(b["save"], cb.LP_SAVE.build(token=draft["token"])), (b["edit"], cb.LP_EDIT.build())],
+                 [(b["cancel"], cb.LP_CANCEL.build())]]))
 
 
-async def _ask_aksi(update, context) -> int:
+async def _ask(update, context, state: int, *, text: str | None = None, reask: str | None = None) -> int:
+    """Send the question of `state`; the state and the draft naming it are durable before it goes out."""
     lang = services_of(context).lang
     draft = context.user_data[DRAFT]
-    item = draft["aksi"][draft["idx"]]
-    b = _buttons(lang)
-    await say(update, context, render("lapor_aksi", lang, item=item, index=draft["idx"] + 1, total=len(draft["aksi"])),
-               _kb([[(b["equal_target"], cb.LP_AKSI.build(choice="eq")), (b["zero"], cb.LP_AKSI.build(choice="0"))], [(b["skip"], cb.LP_AKSI.build(choice="skip"))]]))
-    return AKSI
+    question, markup = _question(draft, state, lang)
+    text = text or question
+    if reask:
+        text = f"{render('lapor_reask', lang, why=reask)}\n\n{text}"
+    draft["asked"] = {"state": state, "message_id": None}
+    checkpoint(update, context, conversation="lapor", state=state, name=DRAFT)
+    sent = await say(update, context, text, markup)
+    draft["asked"]["message_id"] = sent.message_id  # written with the update (RapkApplication.process_update)
+    return state
+
+
+def _answers(*states: int):
+    """A step takes an answer only to the question the PIC was last sent, in one of `states`.
+
+    A question checkpointed but not known to have arrived, or an answer older than the question
+    (typed before it came, or an edit), is not taken: the current question is asked again.
+    A button of an earlier question gets an alert.
+    """
+    def wrap(callback):
+        @functools.wraps(callback)
+        async def step(update: Update, context: ContextTypes.DEFAULT_TYPE):
+            draft = context.user_data.get(DRAFT)
+            if draft is None:  # the draft is gone (saved or cancelled elsewhere): start again
+                return await stale_step(update, context)
+            asked = draft.get("asked")
+            if asked is None:  # a draft from before checkpoints: nothing to compare with
+                return await callback(update, context)
+            message = update.effective_message
+            if asked["message_id"] is None or asked["state"] not in states:
+                return await _ask(update, context, asked["state"], reask="not_sent")
+            if update.callback_query:
+                if message is None or message.message_id != asked["message_id"]:
+                    await ack(update, context, render("lapor_old_question", services_of(context).lang), alert=True)
+                    return asked["state"]
+            elif message.message_id < asked["message_id"]:
+                return await _ask(update, context, asked["state"], reask="earlier")
+            return await callback(update, context)
+        return step
+    return wrap
+
+
+async def resume_after_restart(application) -> None:
+    """Start-up: a question checkpointed but maybe never sent (the process was killed) is asked again."""
+    persistence = application.persistence
+    lang = services_of(application).lang
+    for user_id, data in list(application.user_data.items()):
+        draft = data.get(DRAFT)
+        asked = draft.get("asked") if isinstance(draft, dict) else None
+        if not asked or asked["message_id"] is not None:
+            continue
+        question, markup = _question(draft, asked["state"], lang)
+        try:
+            sent = await application.bot.send_message(
+                user_id, f"{render('lapor_reask', lang, why='restart')}\n\n{question}", reply_markup=markup)
+        except TelegramError as exc:
+            log.warning("question for %s not asked again after the restart: %s", user_id, exc)
+            continue
+        asked["message_id"] = sent.message_id
+        if isinstance(persistence, DatabasePersistence):
+            persistence.checkpoint(conversation="lapor", key=(user_id, user_id), state=asked["state"],
+                                   user_id=user_id, name=DRAFT, draft=draft, update_id=None)
+
+
+async def stale_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """An answer in a conversation whose draft is gone: say how to start again."""
+    lang = services_of(context).lang
+    if update.callback_query:
+        await ack(update, context, render("lapor_stale", lang), alert=True)
+    else:
+        await update.effective_message.reply_text(render("lapor_stale", lang))
+    return ConversationHandler.END
 
 
 def _over_limit(item: dict, value: Decimal) -> str | None:
@@ -215,6 +330,7 @@ def _over_limit(item: dict, value: Decimal) -> str | None:
     return None
 
 
+@_answers(AKSI)
 async def aksi_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """A typed realised value for the current aksi."""
     lang = services_of(context).lang
@@ -225,20 +341,16 @@ async def aksi_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
         value = numbers.parse_realised(text).value
     except numbers.NumberFormatError as exc:
         await update.effective_message.reply_text(render("lapor_bad_number", lang, reason=message(exc, lang), item=item))
-        return await _ask_aksi(update, context)
-    why = _over_limit(item, value)
-    if why:
+        return await _ask(update, context, AKSI)
+    if _over_limit(item, value):
         draft["pending"] = [value, text]
-        b = _buttons(lang)
-        await update.effective_message.reply_text(
-            render("lapor_confirm_value", lang, item=item, value=value, why=why),
-            reply_markup=_kb([[(b["yes_correct"], cb.LP_AKSI_CONFIRM.build(choice="ok")), (b["retype"], cb.LP_AKSI_CONFIRM.build(choice="redo"))]]))
-        return AKSI_CONFIRM
+        return await _ask(update, context, AKSI_CONFIRM)
     item["new"] = [value, text]
     draft["idx"] += 1
     return await _next_step(update, context, AKSI)
 
 
+@_answers(AKSI)
 async def aksi_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Quick answers: equal to target, zero, or skip (leave it for later)."""
     draft = context.user_data[DRAFT]
@@ -253,6 +365,7 @@ async def aksi_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     return await _next_step(update, context, AKSI)
 
 
+@_answers(AKSI_CONFIRM)
 async def aksi_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Confirm or retype an unusual value."""
     draft = context.user_data[DRAFT]
@@ -262,18 +375,10 @@ async def aksi_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
         draft["aksi"][draft["idx"]]["new"] = pending
         draft["idx"] += 1
         return await _next_step(update, context, AKSI)
-    return await _ask_aksi(update, context)
+    return await _ask(update, context, AKSI)
 
 
-async def _ask_budget(update, context) -> int:
-    lang = services_of(context).lang
-    draft = context.user_data[DRAFT]
-    b = _buttons(lang)
-    await say(update, context, render("lapor_budget", lang, draft=draft, current=_current(draft, "budget")),
-               _kb([[(b["no_spending"], cb.LP_BUDGET_ZERO.build())]]))
-    return BUDGET
-
-
+@_answers(BUDGET)
 async def budget_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Budget realised this quarter: `125.000.000`, `Rp 125 juta`, `125jt`, `1,5 M`."""
     lang = services_of(context).lang
@@ -282,19 +387,16 @@ async def budget_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
         amount = numbers.parse_money(update.effective_message.text)
     except numbers.NumberFormatError as exc:
         await update.effective_message.reply_text(render("lapor_bad_money", lang, reason=message(exc, lang)))
-        return await _ask_budget(update, context)
+        return await _ask(update, context, BUDGET)
     left = draft["budget_left"]
     if left is not None and amount > left:
         draft["pending"] = [amount, None]
-        b = _buttons(lang)
-        await update.effective_message.reply_text(
-            render("lapor_confirm_budget", lang, amount=amount, left=left, budget=draft["budget"]),
-            reply_markup=_kb([[(b["yes_correct"], cb.LP_BUDGET_CONFIRM.build(choice="bok")), (b["retype"], cb.LP_BUDGET_CONFIRM.build(choice="bredo"))]]))
-        return BUDGET_CONFIRM
+        return await _ask(update, context, BUDGET_CONFIRM)
     draft["budget_new"] = amount
     return await _next_step(update, context, INDICATOR)
 
 
+@_answers(BUDGET)
 async def budget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """«Belum ada realisasi»: zero rupiah this quarter."""
     draft = context.user_data[DRAFT]
@@ -303,6 +405,7 @@ async def budget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return await _next_step(update, context, INDICATOR)
 
 
+@_answers(BUDGET_CONFIRM)
 async def budget_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Confirm a budget beyond what is left of the pagu, or retype it."""
     draft = context.user_data[DRAFT]
@@ -311,19 +414,10 @@ async def budget_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if cb.LP_BUDGET_CONFIRM.parse(update.callback_query.data) == ("bok",) and pending:
         draft["budget_new"] = pending[0]
         return await _next_step(update, context, INDICATOR)
-    return await _ask_budget(update, context)
+    return await _ask(update, context, BUDGET)
 
 
-async def _ask_indicator(update, context) -> int:
-    lang = services_of(context).lang
-    draft = context.user_data[DRAFT]
-    item = draft["indicators"][draft["ind_idx"]]
-    b = _buttons(lang)
-    await say(update, context, render("lapor_indicator", lang, item=item, index=draft["ind_idx"] + 1,
-                              total=len(draft["indicators"])), _kb([[(b["skip"], cb.LP_INDICATOR_SKIP.build())]]))
-    return INDICATOR
-
-
+@_answers(INDICATOR)
 async def indicator_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """The kegiatan indicator's realised value."""
     lang = services_of(context).lang
@@ -334,27 +428,19 @@ async def indicator_value(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     except numbers.NumberFormatError as exc:
         await update.effective_message.reply_text(
             render("lapor_bad_number", lang, reason=message(exc, lang), item=draft["indicators"][draft["ind_idx"]]))
-        return await _ask_indicator(update, context)
+        return await _ask(update, context, INDICATOR)
     draft["indicators"][draft["ind_idx"]]["new"] = [value, text]
     draft["ind_idx"] += 1
     return await _next_step(update, context, INDICATOR)
 
 
+@_answers(INDICATOR)
 async def indicator_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """«Lewati» an indicator: it stays as stored."""
     draft = context.user_data[DRAFT]
     await close_question(update, context)
     draft["ind_idx"] += 1
     return await _next_step(update, context, INDICATOR)
-
-
-async def _ask_text(update, context, state: int) -> int:
-    lang = services_of(context).lang
-    draft = context.user_data[DRAFT]
-    key = "kendala" if state == KENDALA else "tindak"
-    b = _buttons(lang)
-    await say(update, context, render("lapor_text", lang, field=key, current=_current(draft, key)),
-               _kb([[(b["none"], cb.LP_NONE.build(key=key))]]))
-    return state
 
 
 async def _store_text(update, context, key: str, text: str, next_state: int) -> int:
@@ -367,16 +453,19 @@ async def _store_text(update, context, key: str, text: str, next_state: int) -> 
     return await _next_step(update, context, next_state)
 
 
+@_answers(KENDALA)
 async def kendala_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Obstacles (faktor penghambat), free text."""
     return await _store_text(update, context, "kendala", update.effective_message.text.strip(), TINDAK)
 
 
+@_answers(TINDAK)
 async def tindak_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Follow-up (tindak lanjut), free text."""
     return await _store_text(update, context, "tindak", update.effective_message.text.strip(), EVIDENCE)
 
 
+@_answers(KENDALA, TINDAK)
 async def text_none(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """«Tidak ada» for obstacles or follow-up."""
     await close_question(update, context)
@@ -386,15 +475,7 @@ async def text_none(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     return await _next_step(update, context, TINDAK if key == "kendala" else EVIDENCE)
 
 
-async def _ask_evidence(update, context) -> int:
-    lang = services_of(context).lang
-    draft = context.user_data[DRAFT]
-    b = _buttons(lang)
-    await say(update, context, render("lapor_evidence", lang, stored=draft["evidence_stored"], added=len(draft["evidence"])),
-               _kb([[(b["evidence_done"], cb.LP_EVIDENCE_DONE.build())]]))
-    return EVIDENCE
-
-
+@_answers(EVIDENCE)
 async def evidence_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """A photo or a document (PDF) as bukti dukung: keep the Telegram file id and metadata."""
     lang = services_of(context).lang
@@ -414,16 +495,16 @@ async def evidence_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
         return EVIDENCE
     if all(e["file_unique_id"] != item["file_unique_id"] for e in draft["evidence"]):
         draft["evidence"].append(item)
-    b = _buttons(lang)
-    await message.reply_text(render("lapor_evidence_added", lang, count=len(draft["evidence"]), item=item),
-                             reply_markup=_kb([[(b["evidence_done"], cb.LP_EVIDENCE_DONE.build())]]))
-    return EVIDENCE
+    return await _ask(update, context, EVIDENCE,
+                      text=render("lapor_evidence_added", lang, count=len(draft["evidence"]), item=item))
 
 
+@_answers(EVIDENCE)
 async def evidence_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """«Selesai» with the evidence: show the summary card."""
     await close_question(update, context)
     context.user_data[DRAFT]["editing"] = False
-    return await _show_summary(update, context)
+    return await _ask(update, context, SUMMARY)
 
 
 async def evidence_wrong_type(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -433,16 +514,6 @@ async def evidence_wrong_type(update: Update, context: ContextTypes.DEFAULT_TYPE
 
 
 # -- summary, save, edit -------------------------------------------------------------------
-
-async def _show_summary(update, context) -> int:
-    lang = services_of(context).lang
-    draft = context.user_data[DRAFT]
-    b = _buttons(lang)
-    await say(update, context, render("lapor_summary", lang, draft=draft, budget=_current(draft, "budget"),
-                              kendala=_current(draft, "kendala"), tindak=_current(draft, "tindak")),
-               _kb([[(b["save"], cb.LP_SAVE.build(token=draft["token"])), (b["edit"], cb.LP_EDIT.build())], [(b["cancel"], cb.LP_CANCEL.build())]]))
-    return SUMMARY
-
 
 def _submission(draft: dict) -> Submission:
     return Submission(
@@ -489,21 +560,14 @@ async def already_saved(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return None
 
 
+@_answers(SUMMARY)
 async def edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Ubah: pick the item to change."""
-    lang = services_of(context).lang
-    draft = context.user_data[DRAFT]
     await close_question(update, context)
-    b = _buttons(lang)
-    rows = [[(short(f"{b['aksi']} {a['no']}. {a['name']}"), cb.LP_EDIT_ITEM.build(what="a", index=i))] for i, a in enumerate(draft["aksi"])]
-    rows.append([(b["budget"], cb.LP_EDIT_PART.build(what="b"))])
-    rows += [[(f"{b['indicator']} {i + 1}", cb.LP_EDIT_ITEM.build(what="i", index=i))] for i in range(len(draft["indicators"]))]
-    rows.append([(b["kendala"], cb.LP_EDIT_PART.build(what="n")), (b["tindak"], cb.LP_EDIT_PART.build(what="t"))])
-    rows.append([(b["evidence"], cb.LP_EDIT_PART.build(what="e")), (b["back"], cb.LP_EDIT_PART.build(what="back"))])
-    await update.callback_query.message.reply_text(render("lapor_edit_pick", lang), reply_markup=_kb(rows))
-    return EDIT_PICK
+    return await _ask(update, context, EDIT_PICK)
 
 
+@_answers(EDIT_PICK)
 async def edit_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Jump to one item's question; after it the summary card comes back."""
     draft = context.user_data[DRAFT]
@@ -512,23 +576,20 @@ async def edit_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     await close_question(update, context)
     what = press.what if press else "back"
     if what == "back":
-        return await _show_summary(update, context)
+        return await _ask(update, context, SUMMARY)
     draft["editing"] = True
     index = getattr(press, "index", 0)
     if what == "a" and 0 <= index < len(draft["aksi"]):
         draft["idx"] = index
-        return await _ask_aksi(update, context)
+        return await _ask(update, context, AKSI)
     if what == "i" and 0 <= index < len(draft["indicators"]):
         draft["ind_idx"] = index
-        return await _ask_indicator(update, context)
-    if what == "b":
-        return await _ask_budget(update, context)
-    if what == "n":
-        return await _ask_text(update, context, KENDALA)
-    if what == "t":
-        return await _ask_text(update, context, TINDAK)
+        return await _ask(update, context, INDICATOR)
+    parts = {"b": BUDGET, "n": KENDALA, "t": TINDAK}
+    if what in parts:
+        return await _ask(update, context, parts[what])
     draft["editing"] = False  # evidence: add files, then «Selesai» shows the card
-    return await _ask_evidence(update, context)
+    return await _ask(update, context, EVIDENCE)
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:

@@ -14,6 +14,8 @@ from telegram.ext import filters
 
 from bot.telegram import callbacks as cb
 from bot.telegram import commands
+from bot.telegram.persistence import DatabasePersistence
+from bot.telegram.services import services_of
 from handlers import errors
 from handlers import lapor
 from handlers import leadership
@@ -29,6 +31,10 @@ def register(application: Application) -> None:
     """Attach every handler to the application."""
     # Conversations first: while one runs, its states see the user's messages before anything else.
     application.add_handler(lapor.build())
+    # /lapor's draft is written with its state before each question, and re-asked after a restart.
+    if isinstance(application.persistence, DatabasePersistence):
+        application.persistence.checkpointed.add(lapor.DRAFT)
+        services_of(application).on_restart.append(lapor.resume_after_restart)
     application.add_handler(CallbackQueryHandler(lapor.saved_outside, pattern=cb.LP_SAVE_ANY))
     application.add_handler(CallbackQueryHandler(lapor.stale_outside, pattern=cb.prefix(cb.LP)))
     reminders.register(application)

@@ -27,6 +27,7 @@ from bot.db import migrate
 from bot.telegram import commands
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.persistence import DatabasePersistence
+from bot.telegram.persistence import DurableUpdateQueue
 from bot.telegram.services import SERVICES_KEY
 from bot.telegram.services import Services
 from bot.text.render import labels
@@ -94,10 +95,14 @@ class RapkApplication(Application):
         try:
             await super().process_update(update)
         finally:
-            # Conversation state and user_data reach the database before the next step is asked,
-            # so a restart resumes where the user stopped.
+            # Conversation state and user_data reach the database before the user's next update,
+            # so a restart resumes where the user stopped; then the update leaves the inbox.
             if self.persistence:
                 await self.update_persistence()
+                if isinstance(update, Update):
+                    user_id = update.effective_user.id if update.effective_user else None
+                    self.persistence.finish_update(update_id=update.update_id, user_id=user_id,
+                                                   user_data=self.user_data.get(user_id) if user_id else None)
             log.info("%s handled in %.1f ms", describe_update(update), (time.perf_counter() - started) * 1000)
 
 
@@ -171,10 +176,15 @@ async def set_command_menus(application: Application) -> None:
 
 
 async def post_init(application: Application) -> None:
-    """Start-up work: remember the bot's username, set the command menus, schedule the jobs."""
+    """Start-up work: remember the bot's username, set the command menus, queue what a killed process
+    left unhandled, let conversations re-ask what they may not have asked, schedule the jobs."""
     services: Services = application.bot_data[SERVICES_KEY]
     services.bot_username = application.bot.username or services.settings.telegram_bot_username or ""
     await set_command_menus(application)
+    if isinstance(application.update_queue, DurableUpdateQueue):
+        await application.update_queue.replay(application.bot)
+    for resume in services.on_restart:
+        await resume(application)
     if services.run_jobs and services.schedule_jobs:
         services.schedule_jobs(application)
     log.info("bot @%s ready (language %s, zone %s)", services.bot_username, services.lang,
@@ -204,13 +214,15 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None, clock=Non
     engine = engine or make_engine(settings.database_url)
     migrate(engine)
     token = settings.telegram_bot_token.get_secret_value()
+    persistence = DatabasePersistence(engine)
     builder = (
         ApplicationBuilder()
         .application_class(RapkApplication)
         .token(token)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=None))
-        .persistence(DatabasePersistence(engine))
+        .persistence(persistence)
+        .update_queue(DurableUpdateQueue(persistence))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(PerChatUpdateProcessor())

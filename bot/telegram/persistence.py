@@ -2,18 +2,31 @@
 
 Conversation states and user/chat data survive a restart. The application writes them
 right after each update (see bot.telegram.app.RapkApplication), not once a minute.
+
+Two things make a kill -9 lose or shift nothing:
+- the inbox: every update is written (kind `inbox`) before Telegram is told it arrived, and
+  marked handled when its handler is done; a restart handles what was left (`pending_updates`);
+- checkpoints: a conversation that registers a `user_data` key (`checkpointed`) writes its state
+  and that draft together, in one transaction, before it sends the next question
+  (`checkpoint`), so the question a user sees is always the one the database will take the answer
+  for. PTB's own writes leave those keys alone: they also write the `user_data` of users whose
+  update is still half-way through a handler.
 """
 
+import asyncio
 import json
+import logging
 from copy import deepcopy
 from datetime import date
 from datetime import datetime
+from datetime import timedelta
 from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlalchemy import Engine
 from sqlmodel import Session
 from sqlmodel import select
+from telegram import Update
 from telegram.ext import BasePersistence
 from telegram.ext import PersistenceInput
 
@@ -71,6 +84,12 @@ def loads(text: str):
     return _decode(json.loads(text))
 
 
+log = logging.getLogger("rapk.persistence")
+
+INBOX = "inbox"
+INBOX_MEMORY = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
+
+
 class DatabasePersistence(BasePersistence):
     """Stores user_data, chat_data and conversations as JSON rows; bot_data holds live services."""
 
@@ -80,6 +99,8 @@ class DatabasePersistence(BasePersistence):
             update_interval=update_interval,
         )
         self.engine = engine
+        # user_data keys written only with their conversation's state (checkpoint, finish_update).
+        self.checkpointed: set[str] = set()
 
     # -- storage --------------------------------------------------------------------
     def _load_kind(self, kind: str) -> dict[str, object]:
@@ -87,29 +108,99 @@ class DatabasePersistence(BasePersistence):
             rows = session.exec(select(BotState).where(BotState.kind == kind)).all()
             return {row.key: loads(row.data) for row in rows}
 
-    def _put(self, kind: str, key: str, data) -> None:
+    @staticmethod
+    def _write(session: Session, kind: str, key: str, data) -> bool:
+        """Stage one row's new data in `session`; False when nothing changes."""
         text = dumps(data)
+        row = session.exec(select(BotState).where(BotState.kind == kind, BotState.key == key)).first()
+        if row is None:
+            if isinstance(data, dict) and not data:
+                return False  # a new user's or chat's empty data: a missing row loads as the same {}
+            session.add(BotState(kind=kind, key=key, data=text))
+        elif row.data != text:
+            row.data = text
+            row.updated_at = utcnow()
+        else:
+            return False
+        return True
+
+    @staticmethod
+    def _delete(session: Session, kind: str, key: str) -> None:
+        session.exec(sa.delete(BotState).where(BotState.kind == kind, BotState.key == key))
+
+    def _put(self, kind: str, key: str, data) -> None:
         with Session(self.engine) as session:
-            row = session.exec(select(BotState).where(BotState.kind == kind, BotState.key == key)).first()
-            if row is None:
-                if isinstance(data, dict) and not data:
-                    return  # a new user's or chat's empty data: a missing row loads as the same {}
-                session.add(BotState(kind=kind, key=key, data=text))
-            elif row.data != text:
-                row.data = text
-                row.updated_at = utcnow()
-            else:
-                return
-            session.commit()
+            if self._write(session, kind, key, data):
+                session.commit()
 
     def _drop(self, kind: str, key: str) -> None:
         with Session(self.engine) as session:
-            session.exec(sa.delete(BotState).where(BotState.kind == kind, BotState.key == key))
+            self._delete(session, kind, key)
+            session.commit()
+
+    @staticmethod
+    def _mark_handled(session: Session, update_id: int) -> None:
+        # The row stays (empty) for two days: Telegram may send the update again until the next
+        # getUpdates confirms it, and a known id is not handled twice.
+        session.exec(sa.update(BotState).where(BotState.kind == INBOX, BotState.key == str(update_id))
+                     .values(data="", updated_at=utcnow()))
+
+    # -- inbox and checkpoints -------------------------------------------------------------
+    def receive(self, update_id: int, data: str) -> bool:
+        """Record an update before it is confirmed to Telegram; False when it is already known."""
+        with Session(self.engine) as session:
+            known = session.exec(select(BotState.id).where(BotState.kind == INBOX,
+                                                           BotState.key == str(update_id))).first()
+            if known is not None:
+                return False
+            session.add(BotState(kind=INBOX, key=str(update_id), data=data))
+            try:
+                session.commit()
+            except sa.exc.IntegrityError:  # the same update from a second delivery at the same moment
+                return False
+        return True
+
+    def pending_updates(self) -> list[str]:
+        """Updates received but never handled (the process died), oldest first; forgets old handled ids."""
+        with Session(self.engine) as session:
+            session.exec(sa.delete(BotState).where(BotState.kind == INBOX, BotState.data == "",
+                                                   BotState.updated_at < utcnow() - INBOX_MEMORY))
+            session.commit()
+            rows = session.exec(select(BotState.key, BotState.data).where(BotState.kind == INBOX,
+                                                                           BotState.data != "")).all()
+        return [data for _key, data in sorted(rows, key=lambda row: int(row[0]))]
+
+    def checkpoint(self, *, conversation: str, key: tuple, state: object, user_id: int, name: str, draft: dict,
+                   update_id: int | None) -> None:
+        """The conversation's next state and its draft, durable together before the question is sent."""
+        with Session(self.engine) as session:
+            self._write(session, f"conversation:{conversation}", json.dumps(list(key)), state)
+            self._write(session, f"draft:{name}", str(user_id), draft)
+            if update_id is not None:
+                self._mark_handled(session, update_id)
+            session.commit()
+
+    def finish_update(self, *, update_id: int | None, user_id: int | None, user_data: dict | None) -> None:
+        """After a handler: the user's checkpointed drafts as the handler left them, and the update handled."""
+        with Session(self.engine) as session:
+            if user_id is not None:
+                for name in self.checkpointed:
+                    draft = (user_data or {}).get(name)
+                    if draft is None:
+                        self._delete(session, f"draft:{name}", str(user_id))
+                    else:
+                        self._write(session, f"draft:{name}", str(user_id), draft)
+            if update_id is not None:
+                self._mark_handled(session, update_id)
             session.commit()
 
     # -- PTB interface ------------------------------------------------------------------
     async def get_user_data(self) -> dict[int, dict]:
-        return {int(k): v for k, v in self._load_kind("user_data").items()}
+        data = {int(k): v for k, v in self._load_kind("user_data").items()}
+        for name in self.checkpointed:
+            for user_id, draft in self._load_kind(f"draft:{name}").items():
+                data.setdefault(int(user_id), {})[name] = draft
+        return data
 
     async def get_chat_data(self) -> dict[int, dict]:
         return {int(k): v for k, v in self._load_kind("chat_data").items()}
@@ -134,7 +225,7 @@ class DatabasePersistence(BasePersistence):
             self._put(kind, skey, new_state)
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
-        self._put("user_data", str(user_id), deepcopy(data))
+        self._put("user_data", str(user_id), {k: deepcopy(v) for k, v in data.items() if k not in self.checkpointed})
 
     async def update_chat_data(self, chat_id: int, data: dict) -> None:
         self._put("chat_data", str(chat_id), deepcopy(data))
@@ -164,4 +255,43 @@ class DatabasePersistence(BasePersistence):
         return None
 
 
-__all__ = ["DatabasePersistence", "dumps", "loads"]
+class DurableUpdateQueue(asyncio.Queue):
+    """The application's update queue: an update is in the inbox before the updater confirms it.
+
+    PTB's updater confirms a batch with its next getUpdates, the webhook with its 200 answer; both
+    happen after `put`. A kill -9 after that leaves the update in the inbox, handled at restart.
+    """
+
+    def __init__(self, persistence: DatabasePersistence):
+        super().__init__()
+        self.persistence = persistence
+
+    async def put(self, item) -> None:
+        if isinstance(item, Update) and not self.persistence.receive(item.update_id, item.to_json()):
+            log.info("update=%s already received, not handled twice", item.update_id)
+            return
+        await super().put(item)
+
+    async def replay(self, bot) -> int:
+        """Queue the updates a killed process received but never handled; how many there were."""
+        pending = self.persistence.pending_updates()
+        for data in pending:
+            await super().put(Update.de_json(json.loads(data), bot))
+        if pending:
+            log.warning("%d update(s) received before a restart and not handled: handling them now", len(pending))
+        return len(pending)
+
+
+
+
+def checkpoint(update: Update, context, *, conversation: str, state: object, name: str) -> None:
+    """Make `state` and `context.user_data[name]` durable together, before the question of `state` is sent."""
+    persistence = context.application.persistence
+    if not isinstance(persistence, DatabasePersistence):
+        return
+    user_id = update.effective_user.id
+    persistence.checkpoint(conversation=conversation, key=(update.effective_chat.id, user_id), state=state,
+                           user_id=user_id, name=name, draft=context.user_data[name], update_id=update.update_id)
+
+
+__all__ = ["DatabasePersistence", "DurableUpdateQueue", "checkpoint", "dumps", "loads"]

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 from telegram import InlineKeyboardButton
 from telegram import InlineKeyboardMarkup
+from telegram import Message
 from telegram import Update
 from telegram.error import BadRequest
 from telegram.error import ChatMigrated
@@ -28,16 +29,20 @@ async def ack(update: Update, context, text: str | None = None, *, alert: bool =
     """Answer a button press exactly once (Telegram refuses a second answer)."""
     if update.callback_query and not getattr(context, "_rapk_answered", False):
         context._rapk_answered = True
-        await update.callback_query.answer(text, show_alert=alert)
+        try:
+            await update.callback_query.answer(text, show_alert=alert)
+        except BadRequest as exc:
+            # Too old, or answered already: a press handled again after a restart. The spinner is gone
+            # either way; what the press does still happens.
+            log.info("button press not answered: %s", exc)
 
 
-async def say(update: Update, context, text: str, markup=None) -> None:
-    """Reply in the chat, whether the update is a message or a button press."""
+async def say(update: Update, context, text: str, markup=None) -> Message:
+    """Reply in the chat, whether the update is a message or a button press; the message sent."""
     if update.callback_query:
         await ack(update, context)
-        await update.callback_query.message.reply_text(text, reply_markup=markup)
-    else:
-        await update.effective_message.reply_text(text, reply_markup=markup)
+        return await update.callback_query.message.reply_text(text, reply_markup=markup)
+    return await update.effective_message.reply_text(text, reply_markup=markup)
 
 
 def pressed_label(update: Update) -> str:
@@ -58,12 +63,12 @@ async def close_question(update: Update, context, answer: str | None = None) -> 
     await ack(update, context)
     answer = answer if answer is not None else pressed_label(update)
     message = update.callback_query.message
-    if not answer:
-        await update.callback_query.edit_message_reply_markup(None)
-        return
     try:
+        if not answer:
+            await update.callback_query.edit_message_reply_markup(None)
+            return
         await update.callback_query.edit_message_text(f"{message.text_html}\n\n➡️ <b>{escape(answer)}</b>")
-    except BadRequest as exc:  # e.g. the message is too old to edit: losing the echo loses nothing
+    except BadRequest as exc:  # too old to edit, or closed already (a press handled again after a restart)
         log.info("question not closed: %s", exc)
 
 

@@ -29,6 +29,8 @@ class Services:
     run_jobs: bool = True
     # Called from post_init to start the repeating jobs (jobs.schedule_jobs, given by bot.main).
     schedule_jobs: Callable[..., None] | None = None
+    # Awaited at start-up with the application: conversations re-ask a question that may not have arrived.
+    on_restart: list[Callable[..., object]] = field(default_factory=list)
 
     @property
     def lang(self) -> str:

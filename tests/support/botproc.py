@@ -1,0 +1,88 @@
+"""The real bot in a child process that a test or benchmark kills with SIGKILL.
+
+`python -m tests.support.botproc` runs bot.main.build_application with polling, as `rapk run`
+does, with settings from the environment and a manual clock fixed at RAPK_TEST_NOW (the
+calendar of the plan under test, not today's). `BotProcess` starts, kills and restarts it.
+"""
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class BotProcess:
+    """One bot process at a time against `fake`, on `db_url`; `kill()` is kill -9, nothing is flushed."""
+
+    def __init__(self, fake, db_url: str, *, now: datetime, log_path: Path, **env):
+        self.fake = fake
+        self.env = {
+            **os.environ,
+            "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url, "DATABASE_URL": db_url,
+            "RAPK_TEST_NOW": now.isoformat(), "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT),
+            **{k: str(v) for k, v in env.items()},
+        }
+        self.log_path = log_path
+        self.proc: subprocess.Popen | None = None
+        self.starts = 0
+
+    async def start(self, timeout: float = 60) -> None:
+        """Start the bot and return once it polls (its start-up work, re-asked questions included, is done)."""
+        polls = len(self.fake.calls("getUpdates"))
+        with open(self.log_path, "a") as log:  # noqa: ASYNC230 - a local file, opened once per start
+            # A child the test kills: asyncio's subprocess API would add nothing but a pipe to drain.
+            self.proc = subprocess.Popen([sys.executable, "-m", "tests.support.botproc"],  # noqa: ASYNC220
+                                         env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        self.starts += 1
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            try:  # the fake wakes us on the first poll; a process that died early is noticed every second
+                await self.fake.wait_for(lambda: len(self.fake.calls("getUpdates")) > polls, 1)
+                return
+            except AssertionError:
+                if self.proc.poll() is not None or loop.time() > deadline:
+                    raise AssertionError(f"bot not polling (exit code {self.proc.poll()}); log:\n"
+                                         f"{self.log_path.read_text()[-3000:]}") from None
+
+    def kill(self) -> None:
+        """kill -9: no shutdown, no last persistence write."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGKILL)
+            self.proc.wait()
+        self.proc = None
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+
+
+def main() -> None:
+    from bot.clock import ManualClock
+    from bot.config import load_settings
+    from bot.main import build_application
+    from bot.telegram.app import ALLOWED_UPDATES
+    from bot.telegram.app import setup_logging
+
+    settings = load_settings(_env_file=None)
+    setup_logging(settings.log_level, settings.telegram_bot_token.get_secret_value())
+    clock = ManualClock(datetime.fromisoformat(os.environ["RAPK_TEST_NOW"]))
+    application = build_application(settings, clock=clock, read_timeout=float(os.environ.get("RAPK_TEST_TIMEOUT", "2")),
+                                     run_jobs=False)
+    asyncio.set_event_loop(asyncio.new_event_loop())
+    application.run_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0, timeout=1)
+
+
+if __name__ == "__main__":
+    main()
