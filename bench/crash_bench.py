@@ -9,12 +9,13 @@ At the end it prints, per database: reports confirmed («Tersimpan ✅»), lost 
 stored), altered (stored with a value other than the PIC's answer to that question), duplicated
 (one report confirmed twice), the kills, and the PICs that never got to «Tersimpan».
 
-    .venv/bin/python bench/crash_bench.py [--pics 40] [--kills 25] [--db sqlite,postgresql] [--seed 7]
+    .venv/bin/python bench/crash_bench.py [--pics 20] [--kills 25] [--db sqlite,postgresql] [--seed 7]
 """
 
 import argparse
 import asyncio
 import random
+import shutil
 import sys
 import tempfile
 from datetime import datetime
@@ -39,7 +40,7 @@ from models import KegiatanRealisation  # noqa: E402
 from tests.support.botproc import BotProcess  # noqa: E402
 
 NOW = datetime(2020, 6, 23, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
-SILENCE = 3.0  # seconds a PIC waits for an answer before typing or tapping again
+SILENCE = 10.0  # seconds a PIC waits for an answer before typing or tapping again
 
 
 def answers(rng: random.Random, n: int) -> dict[str, object]:
@@ -126,9 +127,10 @@ async def run(kind: str, pics: int, kills: int, rng: random.Random) -> dict[str,
     for n in range(pics):
         fake.add_user(FIRST_USER + n, f"PIC{n}")
     plans = {n: answers(rng, n) for n in range(pics)}
-    with database(kind) as url, tempfile.TemporaryDirectory() as folder:
+    folder = Path(tempfile.mkdtemp(prefix="rapk-crash-"))
+    with database(kind) as url:
         seed(url, pics)
-        bot = BotProcess(fake, url, now=NOW, log_path=Path(folder) / "bot.log", RAPK_TEST_TIMEOUT=5)
+        bot = BotProcess(fake, url, now=NOW, log_path=folder / "bot.log", RAPK_TEST_TIMEOUT=20)
         await bot.start()
         stop = asyncio.Event()
         tasks = [asyncio.create_task(pic(fake, n, plans[n], stop)) for n in range(pics)]
@@ -161,13 +163,17 @@ async def run(kind: str, pics: int, kills: int, rng: random.Random) -> dict[str,
             altered += 1
             print(f"  altered: PIC {n} answered {expected}, stored {got}")
     await fake.stop()
+    if unfinished or lost or altered:
+        print(f"  the bot's log: {folder / 'bot.log'}")
+    else:
+        shutil.rmtree(folder, ignore_errors=True)
     return {"kills": done, "confirmed": confirmed, "lost": lost, "altered": altered, "duplicated": duplicated,
             "unfinished": len(unfinished)}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pics", type=int, default=40)
+    parser.add_argument("--pics", type=int, default=20)
     parser.add_argument("--kills", type=int, default=25)
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=7)
