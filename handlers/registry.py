@@ -16,6 +16,7 @@ from bot.telegram import callbacks as cb
 from bot.telegram import commands
 from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.services import services_of
+from handlers import edits
 from handlers import errors
 from handlers import lapor
 from handlers import leadership
@@ -29,7 +30,9 @@ from handlers.admin import pic as pic_admin
 
 def register(application: Application) -> None:
     """Attach every handler to the application."""
-    # Conversations first: while one runs, its states see the user's messages before anything else.
+    # An edited message is never an answer nor a command: caught before any conversation sees it.
+    application.add_handler(edits.handler())
+    # Conversations next: while one runs, its states see the user's messages before anything else.
     application.add_handler(lapor.build())
     # /lapor's draft is written with its state before each question, and re-asked after a restart.
     if isinstance(application.persistence, DatabasePersistence):
