@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from bot.db import upsert
 from bot.domain.audit import record
+from bot.domain.numbers import parse_reference
 from models import Invite
 from models import Kegiatan
 from models import LeadershipMembership
@@ -149,8 +150,9 @@ def find_people(ref: str, *, session: Session, agency_id: int | None = None) -> 
     if agency_id is not None:
         query = query.where(sa.or_(Person.agency_id == agency_id, Person.agency_id.is_(None)))
     ref = ref.strip()
-    if ref.startswith("#") and ref[1:].isdigit():
-        return list(session.exec(query.where(Person.id == int(ref[1:]))).all())
+    if ref.startswith("#") and ref[1:].isdigit():  # an id, whatever its script: only a database integer matches
+        person_id = parse_reference(ref, prefix="#")
+        return list(session.exec(query.where(Person.id == person_id)).all()) if person_id is not None else []
     rows = session.exec(query.order_by(Person.name)).all()
     needle = ref.casefold()
     exact = [p for p in rows if p.name.casefold() == needle]
