@@ -3,6 +3,8 @@ accepts is read back exactly from its column, on SQLite (where a decimal column 
 PostgreSQL (numeric(20, 4), bigint); the first values beyond them are refused."""
 
 import random
+from datetime import UTC
+from datetime import datetime
 from decimal import Decimal
 
 import pytest
@@ -14,9 +16,14 @@ from bot.domain.numbers import LARGEST_DECIMAL
 from bot.domain.numbers import NumberFormatError
 from bot.domain.numbers import parse_money
 from bot.domain.numbers import parse_realised
+from bot.domain.reporting import ReportError
+from bot.domain.reporting import Submission
+from bot.domain.reporting import save_report
 from bot.text.formatting import number
 from models import AksiRealisation
 from models import KegiatanRealisation
+
+NOW = datetime(2020, 6, 23, 2, 0, tzinfo=UTC)
 
 
 def _storable_samples(count: int) -> list[Decimal]:
@@ -62,6 +69,27 @@ def test_the_limits_through_the_real_rows(engine, small_plan):
     with unit_of_work(engine) as session:
         assert session.exec(select(AksiRealisation.value)).one() == Decimal("99999999999.9999")
         assert session.exec(select(KegiatanRealisation.budget_realised)).one() == 2**63 - 1
+
+
+@pytest.mark.parametrize("change", [
+    {"aksi": Decimal(10) ** 18},  # numeric overflow on PostgreSQL: every further Simpan failed the same way
+    {"aksi": Decimal("1E-22")},  # stored as 0, audited as 1E-22
+    {"raw": "5" * 201},
+    {"budget": 10**19},  # bigint out of range
+])
+def test_save_report_refuses_values_the_columns_do_not_hold(engine, small_plan, change):
+    """A draft kept from before the parsers' limits (or any other caller) is refused whole, not half-stored."""
+    kegiatan_id = small_plan["kegiatan"][0]
+    first, second = small_plan["aksi"][kegiatan_id][:2]
+    sub = Submission(kegiatan_id, 2, aksi_values={first: (Decimal(50), "50"),
+                                                  second: (change.get("aksi", Decimal(60)), change.get("raw", "x"))},
+                     budget_realised=change.get("budget", 1000))
+    with pytest.raises(ReportError) as info, unit_of_work(engine) as session:
+        save_report(sub, session=session, person_id=small_plan["budi"], actor_label="Budi", now=NOW, late=False)
+    assert info.value.code == "bad_value"
+    with unit_of_work(engine) as session:
+        assert session.exec(select(AksiRealisation)).all() == []
+        assert session.exec(select(KegiatanRealisation)).all() == []
 
 
 @pytest.mark.parametrize("text", ["100.000.000.000", "99.999.999.999,99999", "0,00001"])
