@@ -27,6 +27,8 @@ from handlers import status
 from handlers.admin import console as admin
 from handlers.admin import pic as pic_admin
 
+MENU_GROUP = 1  # after group 0, where every update is answered
+
 
 def register(application: Application) -> None:
     """Attach every handler to the application."""
@@ -60,6 +62,10 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED,
                                            start.unknown_private_text))
     application.add_handler(CallbackQueryHandler(start.stale_callback))
+    # After whatever answered a /start (the greeting, an invite, /lapor's `/start lapor`): the menu of
+    # the role the person holds now.
+    private_start = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler("start", start.set_menu, private_start), group=MENU_GROUP)
     application.add_error_handler(errors.on_error)
     check_commands(application)
 
