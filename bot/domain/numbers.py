@@ -6,7 +6,7 @@ with a `code` and `params`; templates/<lang>/number_messages.j2 words it (bot.te
 
 What a user types is held to what the columns store exactly on SQLite and PostgreSQL
 (models.base): a realised value to DECIMAL_LIMIT with DECIMAL_PLACES decimals, money to
-BIGINT_MAX rupiah, a reference number to BIGINT_MAX. A refusal quotes at most EXCERPT
+BIGINT_MAX rupiah, a reference number to INTEGER_MAX. A refusal quotes at most EXCERPT
 characters of what was typed, so the reply stays far below Telegram's message limit.
 """
 
@@ -23,6 +23,7 @@ from bot.text.render import message
 from models.base import BIGINT_MAX
 from models.base import DECIMAL_EXACT_DIGITS
 from models.base import DECIMAL_SCALE
+from models.base import INTEGER_MAX
 from models.base import RAW_VALUE_LENGTH
 
 __all__ = [
@@ -90,15 +91,16 @@ def fits_decimal_column(value: Decimal) -> bool:
 
 def parse_reference(text: str, *, prefix: str = "") -> int | None:
     """A number typed to name something (`12`, a kegiatan's number; `#12` with prefix `#`, a person's id):
-    ASCII digits only, and no more than a database integer holds; None for anything else."""
+    ASCII digits only, and no more than an integer column holds (PostgreSQL refuses to compare an
+    INTEGER with more); None for anything else."""
     text = text.strip()
     if not text.startswith(prefix):
         return None
     digits = text[len(prefix):]
-    if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(BIGINT_MAX)):
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(INTEGER_MAX)):
         return None
     value = int(digits)
-    return value if value <= BIGINT_MAX else None
+    return value if value <= INTEGER_MAX else None
 
 
 # `1.018.175.000,00`: dots group thousands (always three digits), a comma starts the decimals.

@@ -1,5 +1,6 @@
 """Button data a modified client tampered with, pressed by someone allowed to press the real button:
-ids beyond any database integer (30 digits: an OverflowError once), extra fields (`pic:x:1`), pages
+ids beyond any database integer (30 digits: an OverflowError once) or beyond an INTEGER primary
+key (2**63 - 1: «integer out of range» on PostgreSQL), extra fields (`pic:x:1`), pages
 that do not exist, a second tap on a closed menu («Message is not modified» once). Every press is
 answered, with the stale-button alert where the data is not ours, and none reaches the error handler."""
 
@@ -13,7 +14,8 @@ from tests.support.harness import LEADER_ID
 from tests.support.harness import PIC_ID
 
 BIG = "9" * 30  # no database integer holds it
-MAX = str(2**63 - 1)  # the largest one does: parsed, then not found
+BIGINT = str(2**63 - 1)  # a BIGINT does, not the INTEGER primary keys: PostgreSQL refused to look it up
+MAX = str(2**31 - 1)  # the largest INTEGER: parsed, then not found
 
 TAMPERED = {
     ADMIN_ID: [
@@ -27,10 +29,13 @@ TAMPERED = {
         "lk:L2:ok:{big}", "lk:L2:k:{big}", "lk:L2:pp:{big}", "lk:L{big}", "lk:U2:ok:1:2", "lk:L2:ok:{max}",
         "usr:p:{big}", "usr:adm:{big}:1", "usr:pz:{big}:20200701", "usr:pz:1:{big}", "usr:pg:{big}", "usr:p:1:2",
         "usr:p:{max}", "usr:adm:{max}:1", "usr:pz:{max}:20200701",
+        "pic:p:{bigint}", "pic:t:1:{bigint}", "tg:k:{bigint}", "rw:a:{bigint}", "lk:L2:ok:{bigint}", "usr:p:{bigint}",
+        "inv:p:{bigint}", "tg:q:{bigint}:2",
     ],
     PIC_ID: ["lp:k:{big}:2", "lapor:{big}", "lp:ed:a:{big}", "lp:q:{big}", "lp:k:1:2:3", "cuti:end:1",
-             "lapor:{max}", "lp:k:{max}:2"],
-    LEADER_ID: ["rk:k:{big}:2", "rk:d:{big}:2", "rk:p:{big}:2", "rk:k:1:2:3", "rk:k:{max}:2", "rk:d:{max}:2"],
+             "lapor:{max}", "lp:k:{max}:2", "lapor:{bigint}", "lp:k:{bigint}:2"],
+    LEADER_ID: ["rk:k:{big}:2", "rk:d:{big}:2", "rk:p:{big}:2", "rk:k:1:2:3", "rk:k:{max}:2", "rk:d:{max}:2",
+                "rk:k:{bigint}:2", "rk:p:{bigint}:2"],
 }
 STALE = {render("stale_button", "id"), render("lapor_stale", "id")}
 
@@ -74,7 +79,7 @@ async def test_tampered_data_gets_the_stale_alert(harness, fake, small_plan, err
     wrong = []
     for user, samples in TAMPERED.items():
         for sample in samples:
-            data = sample.format(big=BIG, max=MAX)
+            data = sample.format(big=BIG, bigint=BIGINT, max=MAX)
             answer = await press(fake, user, fake.messages_to(user)[-1], data)
             if answer is None:
                 wrong.append(f"{data}: never answered")
