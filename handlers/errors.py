@@ -10,6 +10,7 @@ from telegram.ext import ContextTypes
 
 from bot.domain.people import admin_telegram_ids
 from bot.telegram.app import describe_update
+from bot.telegram.sending import not_modified
 from bot.telegram.services import services_of
 from bot.text.render import render
 
@@ -17,15 +18,28 @@ log = logging.getLogger("rapk.errors")
 LAST_ADMIN_NOTICE = "last_admin_error_notice"
 
 
+async def _answer(update: Update) -> None:
+    """Stop a pressed button's spinner, unless the handler already did (Telegram refuses a second answer)."""
+    if update.callback_query:
+        try:
+            await update.callback_query.answer()
+        except TelegramError as exc:
+            log.info("callback not answered again: %s", exc)
+
+
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Any exception a handler or job raised ends here; the user is never left in silence."""
     error = context.error
+    if isinstance(update, Update) and not_modified(error):
+        # The press asked for what the message already shows: answer it (if the handler did not) and stop.
+        log.info("%s changed nothing: %s", describe_update(update), error)
+        await _answer(update)
+        return
     log.error("error while handling %s: %r", describe_update(update), error, exc_info=error)
     services = services_of(context)
     if isinstance(update, Update) and update.effective_chat is not None:
+        await _answer(update)  # a handler that failed after answering: the apology still goes out
         try:
-            if update.callback_query:
-                await update.callback_query.answer()
             await context.bot.send_message(update.effective_chat.id, render("error", services.lang))
         except TelegramError as exc:
             log.warning("could not tell the user about the error: %s", exc)

@@ -336,12 +336,12 @@ async def aksi_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     lang = services_of(context).lang
     draft = context.user_data[DRAFT]
     item = draft["aksi"][draft["idx"]]
-    text = update.effective_message.text.strip()
     try:
-        value = numbers.parse_realised(text).value
+        realised = numbers.parse_realised(update.effective_message.text)
     except numbers.NumberFormatError as exc:
         await update.effective_message.reply_text(render("lapor_bad_number", lang, reason=message(exc, lang), item=item))
         return await _ask(update, context, AKSI)
+    value, text = realised.value, realised.raw
     if _over_limit(item, value):
         draft["pending"] = [value, text]
         return await _ask(update, context, AKSI_CONFIRM)
@@ -422,13 +422,13 @@ async def indicator_value(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """The kegiatan indicator's realised value."""
     lang = services_of(context).lang
     draft = context.user_data[DRAFT]
-    text = update.effective_message.text.strip()
     try:
-        value = numbers.parse_realised(text).value
+        realised = numbers.parse_realised(update.effective_message.text)
     except numbers.NumberFormatError as exc:
         await update.effective_message.reply_text(
             render("lapor_bad_number", lang, reason=message(exc, lang), item=draft["indicators"][draft["ind_idx"]]))
         return await _ask(update, context, INDICATOR)
+    value, text = realised.value, realised.raw
     draft["indicators"][draft["ind_idx"]]["new"] = [value, text]
     draft["ind_idx"] += 1
     return await _next_step(update, context, INDICATOR)

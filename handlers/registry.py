@@ -16,6 +16,7 @@ from bot.telegram import callbacks as cb
 from bot.telegram import commands
 from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.services import services_of
+from handlers import edits
 from handlers import errors
 from handlers import lapor
 from handlers import leadership
@@ -26,10 +27,14 @@ from handlers import status
 from handlers.admin import console as admin
 from handlers.admin import pic as pic_admin
 
+MENU_GROUP = 1  # after group 0, where every update is answered
+
 
 def register(application: Application) -> None:
     """Attach every handler to the application."""
-    # Conversations first: while one runs, its states see the user's messages before anything else.
+    # An edited message is never an answer nor a command: caught before any conversation sees it.
+    application.add_handler(edits.handler())
+    # Conversations next: while one runs, its states see the user's messages before anything else.
     application.add_handler(lapor.build())
     # /lapor's draft is written with its state before each question, and re-asked after a restart.
     if isinstance(application.persistence, DatabasePersistence):
@@ -57,6 +62,10 @@ def register(application: Application) -> None:
     application.add_handler(MessageHandler(filters.ChatType.PRIVATE & ~filters.UpdateType.EDITED,
                                            start.unknown_private_text))
     application.add_handler(CallbackQueryHandler(start.stale_callback))
+    # After whatever answered a /start (the greeting, an invite, /lapor's `/start lapor`): the menu of
+    # the role the person holds now.
+    private_start = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+    application.add_handler(CommandHandler("start", start.set_menu, private_start), group=MENU_GROUP)
     application.add_error_handler(errors.on_error)
     check_commands(application)
 

@@ -7,6 +7,7 @@ from bot.domain.people import RedeemStatus
 from bot.domain.people import Role
 from bot.domain.people import redeem_invite
 from bot.domain.period import home_summary
+from bot.telegram.app import set_person_menu
 from bot.telegram.services import services_of
 from bot.text.render import render
 from handlers.auth import command
@@ -77,6 +78,16 @@ async def unknown_private_text(update: Update, context: ContextTypes.DEFAULT_TYP
     await update.effective_message.reply_text(
         render("hint", services_of(context).lang, roles=[r.value for r in actor.roles])
     )
+
+
+async def set_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """After any /start in a private chat (a greeting, an invite, `/start lapor`): the person's command
+    menu by the role they hold now. An admin who first opens the bot after start-up, or who was made an
+    admin before redeeming their invite, gets the admin menu; a former admin loses it. Runs in a handler
+    group after the /start itself (handlers/registry.py), so an invite's new role counts."""
+    actor = await get_actor(update, context)
+    await set_person_menu(context.bot, update.effective_user.id, admin=actor.has(Role.ADMIN),
+                          lang=services_of(context).lang)
 
 
 async def stale_callback(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -50,6 +50,17 @@ def ts_field(*, nullable: bool = True, default_now: bool = False, index: bool = 
     return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index), **kwargs)
 
 
+# What the columns hold, on both databases. bot.domain.numbers refuses anything else, so a value
+# typed by a user is stored, and read back, exactly as typed.
+BIGINT_MAX = 2**63 - 1  # money_field: SQLite INTEGER and PostgreSQL BIGINT alike
+INTEGER_MAX = 2**31 - 1  # every other integer column, the primary keys included: PostgreSQL INTEGER
+DECIMAL_PRECISION, DECIMAL_SCALE = 20, 4  # decimal_field: PostgreSQL numeric(20, 4), 16 digits before the point
+# SQLite has no decimal type: SQLAlchemy stores a float (REAL) and reads it back rounded to the
+# scale, which gives back every value of at most 15 significant digits (DBL_DIG) and no other.
+DECIMAL_EXACT_DIGITS = 15
+RAW_VALUE_LENGTH = 200  # a realised value as typed (value_raw)
+
+
 def money_field(*, nullable: bool = True):
     """Integer rupiah: money is never a float."""
     return Field(default=None, sa_column=Column(BigInteger, nullable=nullable))
@@ -57,7 +68,8 @@ def money_field(*, nullable: bool = True):
 
 def decimal_field():
     """An exact decimal value (realised values, parsed targets)."""
-    return Field(default=None, sa_column=Column(Numeric(20, 4), nullable=True))
+    return Field(default=None, sa_column=Column(Numeric(DECIMAL_PRECISION, DECIMAL_SCALE), nullable=True))
 
 
-__all__ = ["Decimal", "UTCDateTime", "as_utc", "decimal_field", "money_field", "ts_field", "utcnow"]
+__all__ = ["BIGINT_MAX", "DECIMAL_EXACT_DIGITS", "DECIMAL_PRECISION", "DECIMAL_SCALE", "INTEGER_MAX", "RAW_VALUE_LENGTH",
+           "Decimal", "UTCDateTime", "as_utc", "decimal_field", "money_field", "ts_field", "utcnow"]

@@ -10,6 +10,7 @@ from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
 from sqlmodel import SQLModel
 
+from models.base import RAW_VALUE_LENGTH
 from models.base import decimal_field
 from models.base import money_field
 from models.base import ts_field
@@ -24,7 +25,7 @@ class AksiRealisation(SQLModel, table=True):
     aksi_id: int = Field(foreign_key="aksi.id", index=True)
     quarter: int
     value: Decimal | None = decimal_field()
-    value_raw: str = Field(default="", max_length=200)
+    value_raw: str = Field(default="", max_length=RAW_VALUE_LENGTH)
     reported_by: int | None = Field(default=None, foreign_key="person.id")
     reported_at: datetime | None = ts_field(default_now=True)
     late: bool = False
@@ -55,7 +56,7 @@ class IndicatorRealisation(SQLModel, table=True):
     indicator_id: int = Field(foreign_key="kegiatanindicator.id", index=True)
     quarter: int
     value: Decimal | None = decimal_field()
-    value_raw: str = Field(default="", max_length=200)
+    value_raw: str = Field(default="", max_length=RAW_VALUE_LENGTH)
     reported_by: int | None = Field(default=None, foreign_key="person.id")
     reported_at: datetime | None = ts_field(default_now=True)
 

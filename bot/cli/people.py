@@ -12,15 +12,23 @@ from bot.db import migrate
 from bot.db import unit_of_work
 from bot.domain.people import assign_pic
 from bot.domain.people import create_invite
-from bot.domain.people import find_people
-from bot.domain.people import get_or_create_person
 from bot.domain.people import invite_link
+from bot.domain.people import match_person
 from bot.domain.period import find_kegiatan
 from bot.domain.period import served_plan
 
+NAME_HELP = ("person: #id, the name or a part of it (several matches are listed, never guessed); "
+             'in double quotes exactly that name (\'"Budi"\')')
+
+
+def _choices(command: str, ref: str, people) -> None:
+    names = ", ".join(f"{p.name} (#{p.id})" for p in people[:10]) or "none"
+    print(f"rapk {command}: {len(people)} people match {ref!r} ({names}); give more of the name or #id",
+          file=sys.stderr)
+
 
 def add_arguments_invite(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="person's name (or #id)")
+    parser.add_argument("name", help=NAME_HELP)
     parser.add_argument("--username", help="bot username (default: TELEGRAM_BOT_USERNAME, or asked of getMe)")
 
 
@@ -47,24 +55,23 @@ def cmd_invite(args) -> int:
     engine = make_engine(settings.database_url)
     migrate(engine)
     with unit_of_work(engine) as session:
-        people = find_people(args.name, session=session)
-        if len(people) != 1:
-            names = ", ".join(p.name for p in people[:10]) or "none"
-            print(f"rapk invite: {len(people)} people match {args.name!r} ({names})", file=sys.stderr)
+        match = match_person(args.name, session=session)  # the same reading as /undang
+        if match.person is None:
+            _choices("invite", args.name, match.choices)
             return 1
     # Before the new token is saved: a failure here must leave the last printed link working.
     username = _bot_username(settings, args.username)
     with unit_of_work(engine) as session:
-        invite = create_invite(people[0].id, session=session, now=SystemClock().now(),
+        invite = create_invite(match.person.id, session=session, now=SystemClock().now(),
                                ttl_days=settings.invite_ttl_days, actor_label="cli")
-        name = people[0].name
+        name = match.person.name
     print(f"{name}: {invite_link(username, invite.token)}")
     print(f"valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC, single use")
     return 0
 
 
 def add_arguments_assign(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", help="person's name (created when new)")
+    parser.add_argument("name", help=NAME_HELP + "; a name nobody has makes a new person")
     parser.add_argument("kegiatan", nargs="+", help="kegiatan number in document order, or part of its name")
     parser.add_argument("--nip", help="NIP of a new person")
 
@@ -86,11 +93,19 @@ def cmd_assign(args) -> int:
                 print(f"rapk assign: {len(found)} kegiatan match {ref!r} ({names})", file=sys.stderr)
                 return 1
             targets.append(found[0])
-        person, created = get_or_create_person(args.name, session=session, agency_id=plan.agency_id,
-                                               nip=args.nip, actor_label="cli")
+        match = match_person(args.name, session=session, agency_id=plan.agency_id, create=True,
+                             actor_label="cli")  # the same reading as /pic
+        if match.person is None:
+            _choices("assign", args.name, match.choices)
+            return 1
+        person, created = match.person, match.created
+        if created and args.nip:
+            person.nip = args.nip
         for kegiatan in targets:
             added = assign_pic(person.id, kegiatan.id, session=session, actor_label="cli")
             print(f"{'assigned' if added else 'already PIC of'}: {kegiatan.seq}. {kegiatan.name}")
         if created:
-            print(f"new person: {person.name} (#{person.id}); make an invite link with: rapk invite '{person.name}'")
+            print(f"new person: {person.name} (#{person.id}); make an invite link with: rapk invite '#{person.id}'")
+        else:
+            print(f"person: {person.name} (#{person.id})")
     return 0

@@ -26,7 +26,11 @@ from sqlmodel import select
 
 from bot.domain.audit import record
 from bot.domain.locks import kegiatan_locked
+from bot.domain.numbers import DECIMAL_LIMIT
+from bot.domain.numbers import DECIMAL_PLACES
+from bot.domain.numbers import LARGEST_DECIMAL
 from bot.domain.numbers import Target
+from bot.domain.numbers import fits_decimal_column
 from bot.domain.numbers import parse_target
 from bot.domain.obligations import as_utc
 from bot.domain.people import Refused
@@ -58,7 +62,6 @@ __all__ = [
 
 MAX_UPLOAD_BYTES = 5 * 1024 * 1024
 MAX_REASON = 500
-_MAX_STORED = Decimal(10) ** 15  # Numeric(20, 4) holds less than 10**16
 _DASHES = ("-", "–", "—", "−")
 
 
@@ -143,8 +146,10 @@ def _new_target(raw: str, *, old_kind: str, old_unit: str, limit: int) -> _NewTa
     if text.startswith(_DASHES):
         raise AdminError("negative", raw=text)
     value, unit = target.parts[0]
-    if value >= _MAX_STORED:
-        raise AdminError("too_big", raw=text)
+    if value >= DECIMAL_LIMIT:
+        raise AdminError("too_big", raw=text, largest=LARGEST_DECIMAL)
+    if not fits_decimal_column(value):
+        raise AdminError("too_many_decimals", raw=text, places=DECIMAL_PLACES)
     if target.kind == "percent" and value > 100:
         raise AdminError("percent_over_100", raw=text)
     if not _empty(old_kind):

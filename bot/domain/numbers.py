@@ -3,21 +3,52 @@
 Everything here parses; formatting lives in bot.text.formatting (Babel, `id_ID`). Values are
 Decimal or integer rupiah, never float. Every refusal is a NumberFormatError (a ValueError)
 with a `code` and `params`; templates/<lang>/number_messages.j2 words it (bot.text.render.message).
+
+What a user types is held to what the columns store exactly on SQLite and PostgreSQL
+(models.base): a realised value to DECIMAL_LIMIT with DECIMAL_PLACES decimals, money to
+BIGINT_MAX rupiah, a reference number to INTEGER_MAX. A refusal quotes at most EXCERPT
+characters of what was typed, so the reply stays far below Telegram's message limit.
 """
 
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP
+from decimal import Context
 from decimal import Decimal
+from decimal import localcontext
 from functools import lru_cache
 from typing import NamedTuple
 
 from bot.text.render import message
+from models.base import BIGINT_MAX
+from models.base import DECIMAL_EXACT_DIGITS
+from models.base import DECIMAL_SCALE
+from models.base import INTEGER_MAX
+from models.base import RAW_VALUE_LENGTH
 
 __all__ = [
-    "MoneyFormatError", "NumberFormatError", "Realised", "Target", "TargetPart", "is_money_text",
-    "parse_money", "parse_number", "parse_realised", "parse_target", "rupiah_from_decimal",
+    "DECIMAL_LIMIT",
+    "DECIMAL_PLACES",
+    "LARGEST_DECIMAL",
+    "MoneyFormatError",
+    "NumberFormatError",
+    "Realised",
+    "Target",
+    "TargetPart",
+    "fits_decimal_column",
+    "is_money_text",
+    "parse_money",
+    "parse_number",
+    "parse_realised",
+    "parse_reference",
+    "parse_target",
+    "rupiah_from_decimal",
 ]
+
+DECIMAL_PLACES = DECIMAL_SCALE  # 4 decimals
+DECIMAL_LIMIT = Decimal(10) ** (DECIMAL_EXACT_DIGITS - DECIMAL_SCALE)  # every value below 10**11
+LARGEST_DECIMAL = DECIMAL_LIMIT - Decimal(1).scaleb(-DECIMAL_PLACES)  # 99.999.999.999,9999
+EXCERPT = 40  # characters of a refused answer quoted back
 
 
 class NumberFormatError(ValueError):
@@ -44,6 +75,34 @@ class MoneyFormatError(NumberFormatError):
     """A value that is not an amount of rupiah."""
 
 
+def _excerpt(text: str) -> str:
+    """What a refusal quotes of the typed text: whitespace collapsed, at most EXCERPT characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= EXCERPT else text[: EXCERPT - 1].rstrip() + "…"
+
+
+def fits_decimal_column(value: Decimal) -> bool:
+    """Whether a decimal column (models.base.decimal_field) gives `value` back exactly, on SQLite and
+    PostgreSQL alike: below DECIMAL_LIMIT and no more than DECIMAL_PLACES decimals."""
+    if not value.is_finite() or abs(value) >= DECIMAL_LIMIT:
+        return False
+    return value == value.quantize(Decimal(1).scaleb(-DECIMAL_PLACES))
+
+
+def parse_reference(text: str, *, prefix: str = "") -> int | None:
+    """A number typed to name something (`12`, a kegiatan's number; `#12` with prefix `#`, a person's id):
+    ASCII digits only, and no more than an integer column holds (PostgreSQL refuses to compare an
+    INTEGER with more); None for anything else."""
+    text = text.strip()
+    if not text.startswith(prefix):
+        return None
+    digits = text[len(prefix):]
+    if not (digits.isascii() and digits.isdigit()) or len(digits) > len(str(INTEGER_MAX)):
+        return None
+    value = int(digits)
+    return value if value <= INTEGER_MAX else None
+
+
 # `1.018.175.000,00`: dots group thousands (always three digits), a comma starts the decimals.
 _GROUPED = re.compile(r"^(?P<int>\d{1,3}(?:\.\d{3})+|\d+)(?:,(?P<frac>\d+))?$")
 # `3.5` typed by someone used to the English decimal point: not a valid grouping, so unambiguous.
@@ -66,9 +125,10 @@ def parse_number(text: str) -> Decimal:
         if not s:
             raise NumberFormatError(text, "empty")
         if re.fullmatch(r"\d[\d.,]*", s):
-            raise NumberFormatError(text, "bad_grouping", shown=text.strip())
-        raise NumberFormatError(text, "not_a_number", shown=text.strip())
-    return sign * _to_decimal(m["int"], m["frac"])
+            raise NumberFormatError(text, "bad_grouping", shown=_excerpt(text))
+        raise NumberFormatError(text, "not_a_number", shown=_excerpt(text))
+    value = _to_decimal(m["int"], m["frac"])  # exact: arithmetic would round to 28 digits
+    return value.copy_negate() if sign < 0 else value
 
 
 def _parse_lenient(text: str) -> Decimal:
@@ -106,17 +166,20 @@ def parse_money(text: str) -> int:
         raise MoneyFormatError(text, "money_negative")
     m = _MONEY.match(s)
     if not m:
-        raise MoneyFormatError(text, "not_money", shown=s)
+        raise MoneyFormatError(text, "not_money", shown=_excerpt(s))
     mult_word = (m["mult"] or "").lower()
     if mult_word and mult_word not in _MULTIPLIERS:
-        raise MoneyFormatError(text, "unknown_unit", unit=m["mult"])
+        raise MoneyFormatError(text, "unknown_unit", unit=_excerpt(m["mult"]))
     try:
         value = _parse_lenient(m["num"]) if mult_word else parse_number(m["num"])
     except NumberFormatError as exc:
         raise MoneyFormatError(text, exc.code, **exc.params) from None
-    value *= _MULTIPLIERS.get(mult_word, 1)
+    with localcontext(Context(prec=len(s) + 20)):  # exact: 28 digits would round `1,0000…01 jt` to whole
+        value *= _MULTIPLIERS.get(mult_word, 1)
+    if value > BIGINT_MAX:
+        raise MoneyFormatError(text, "money_too_large", largest=BIGINT_MAX)
     if value != value.to_integral_value():
-        raise MoneyFormatError(text, "not_whole_rupiah", shown=s)
+        raise MoneyFormatError(text, "not_whole_rupiah", shown=_excerpt(s))
     return int(value)
 
 
@@ -138,7 +201,8 @@ class Realised:
 
 
 def parse_realised(text: str) -> Realised:
-    """A realised value typed by a user; refuses empty, negative and non-numeric input."""
+    """A realised value typed by a user; refuses empty, negative and non-numeric input, and values a
+    decimal column would not give back exactly (too large, too many decimals, too long to keep as typed)."""
     s = " ".join(text.split())
     if not s:
         raise NumberFormatError(text, "realised_empty")
@@ -149,7 +213,13 @@ def parse_realised(text: str) -> Realised:
     try:
         value = _parse_lenient(body)
     except NumberFormatError:
-        raise NumberFormatError(text, "realised_not_a_number", shown=s) from None
+        raise NumberFormatError(text, "realised_not_a_number", shown=_excerpt(s)) from None
+    if value >= DECIMAL_LIMIT:
+        raise NumberFormatError(text, "too_large", largest=LARGEST_DECIMAL, places=DECIMAL_PLACES)
+    if not fits_decimal_column(value):
+        raise NumberFormatError(text, "too_many_decimals", places=DECIMAL_PLACES)
+    if len(s) > RAW_VALUE_LENGTH:  # only leading zeros make a storable number this long
+        raise NumberFormatError(text, "realised_too_long", limit=RAW_VALUE_LENGTH)
     return Realised(value=value, percent=percent, raw=s)
 
 

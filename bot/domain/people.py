@@ -16,6 +16,7 @@ from sqlmodel import select
 
 from bot.db import upsert
 from bot.domain.audit import record
+from bot.domain.numbers import parse_reference
 from models import Invite
 from models import Kegiatan
 from models import LeadershipMembership
@@ -149,12 +150,51 @@ def find_people(ref: str, *, session: Session, agency_id: int | None = None) -> 
     if agency_id is not None:
         query = query.where(sa.or_(Person.agency_id == agency_id, Person.agency_id.is_(None)))
     ref = ref.strip()
-    if ref.startswith("#") and ref[1:].isdigit():
-        return list(session.exec(query.where(Person.id == int(ref[1:]))).all())
+    if ref.startswith("#") and ref[1:].isdigit():  # an id, whatever its script: only a database integer matches
+        person_id = parse_reference(ref, prefix="#")
+        return list(session.exec(query.where(Person.id == person_id)).all()) if person_id is not None else []
     rows = session.exec(query.order_by(Person.name)).all()
     needle = ref.casefold()
     exact = [p for p in rows if p.name.casefold() == needle]
     return exact or [p for p in rows if needle in p.name.casefold()]
+
+
+_QUOTES = {'"': '"', "“": "”", "«": "»", "„": "“"}
+
+
+@dataclass(frozen=True)
+class NameMatch:
+    """Who a typed name means: `person` (found, or just `created`), or several `choices` to pick from."""
+
+    person: Person | None = None
+    choices: tuple[Person, ...] = ()
+    created: bool = False
+    name: str = ""  # the name as it is matched (quotes taken off)
+
+
+def match_person(ref: str, *, session: Session, agency_id: int | None = None, create: bool = False,
+                 actor_label: str = "cli") -> NameMatch:
+    """Who `ref` names, as /pic, /undang, `rapk assign` and `rapk invite` all read it.
+
+    `#12` is an id; `"Budi"` in quotes is exactly that name; otherwise the exact name, or else a part
+    of it (`Budi` finds Budi Santoso). One match is the person; several are the choices, never a
+    guess. None is no one, or, with `create`, a new person of that name: a part of someone's name
+    never makes a new person (`/pic Budi` made a «Budi» who was PIC of nothing), quotes do.
+    """
+    text = " ".join(ref.split())
+    exact = len(text) > 2 and _QUOTES.get(text[0]) == text[-1]
+    name = text[1:-1].strip() if exact else text
+    if not name:
+        return NameMatch()
+    found = find_people(name, session=session, agency_id=agency_id)
+    if exact:
+        found = [p for p in found if p.name.casefold() == name.casefold()]
+    if len(found) == 1:
+        return NameMatch(person=found[0], name=name)
+    if found or not create or (name.startswith("#") and name[1:].isdigit()):
+        return NameMatch(choices=tuple(found), name=name)
+    person, created = get_or_create_person(name, session=session, agency_id=agency_id, actor_label=actor_label)
+    return NameMatch(person=person, created=created, name=name)
 
 
 def get_or_create_person(name: str, *, session: Session, agency_id: int | None, nip: str | None = None,

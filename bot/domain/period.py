@@ -21,6 +21,7 @@ from sqlmodel import select
 
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.locks import open_quarters
+from bot.domain.numbers import parse_reference
 from bot.domain.people import kegiatan_of_person
 from models import Agency
 from models import Kegiatan
@@ -154,8 +155,9 @@ def kegiatan_of_program(program_id: int, *, session: Session) -> list[Kegiatan]:
 def find_kegiatan(plan_id: int, ref: str, *, session: Session) -> list[Kegiatan]:
     """Kegiatan by document order number (`12`) or by a case-insensitive part of the name."""
     query = select(Kegiatan).where(Kegiatan.plan_id == plan_id)
-    if ref.strip().isdigit():
-        return list(session.exec(query.where(Kegiatan.seq == int(ref))).all())
+    if ref.strip().isdigit():  # a number, whatever its script: only one a database integer holds can match
+        seq = parse_reference(ref)
+        return list(session.exec(query.where(Kegiatan.seq == seq)).all()) if seq is not None else []
     rows = session.exec(query.order_by(Kegiatan.seq)).all()
     needle = ref.strip().casefold()
     exact = [k for k in rows if k.name.casefold() == needle]

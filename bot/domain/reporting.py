@@ -12,6 +12,7 @@ from sqlmodel import select
 from bot.db import insert_ignore
 from bot.domain.audit import record
 from bot.domain.locks import kegiatan_locked
+from bot.domain.numbers import fits_decimal_column
 from bot.domain.obligations import due_target
 from bot.domain.obligations import is_complete
 from bot.domain.obligations import still_open
@@ -25,6 +26,8 @@ from models import Kegiatan
 from models import KegiatanIndicator
 from models import KegiatanRealisation
 from models import Plan
+from models.base import BIGINT_MAX
+from models.base import RAW_VALUE_LENGTH
 
 
 class ReportError(Exception):
@@ -191,6 +194,15 @@ def _fmt(value) -> str | None:
     return None if value is None else str(value)
 
 
+def storable(sub: Submission) -> bool:
+    """Every value of the submission fits its column as it is (bot.domain.numbers' limits): a draft
+    kept from before those limits, or any other caller, cannot make each Simpan fail in the database."""
+    pairs = [*sub.aksi_values.values(), *sub.indicator_values.values()]
+    if any(not fits_decimal_column(Decimal(v)) or len(raw) > RAW_VALUE_LENGTH for v, raw in pairs):
+        return False
+    return sub.budget_realised is None or 0 <= sub.budget_realised <= BIGINT_MAX
+
+
 def save_report(sub: Submission, *, session: Session, person_id: int, actor_label: str, now: datetime,
                 late: bool) -> SaveResult:
     """Store a submission in the caller's transaction; each change is audited (old → new).
@@ -204,6 +216,8 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
         raise ReportError("not_pic")
     if kegiatan_locked(kegiatan.plan_id, kegiatan.id, sub.quarter, session=session):
         raise ReportError("locked")
+    if not storable(sub):
+        raise ReportError("bad_value")
     result = SaveResult()
     audit = dict(actor_person_id=person_id, actor_label=actor_label, at=now)
     valid_aksi = set(session.exec(select(Aksi.id).where(Aksi.kegiatan_id == kegiatan.id)).all())

@@ -152,21 +152,34 @@ def command_menu(scope: str, lang: str) -> list[BotCommand]:
     return [BotCommand(name, descriptions[name]) for name in commands.menu(scope)]
 
 
+async def set_person_menu(bot, telegram_user_id: int, *, admin: bool, lang: str) -> bool:
+    """One person's command menu by their role: the admin menu in an admin's chat; anyone else gets the
+    PIC menu of all private chats (a chat menu left from being an admin is removed). Called at start-up
+    for every admin, when someone reaches the bot (/start, an invite) and when an admin grant changes.
+    False when Telegram refused: an admin who never started the bot has no chat yet, their /start sets it."""
+    scope = BotCommandScopeChat(telegram_user_id)
+    try:
+        if admin:
+            await bot.set_my_commands(command_menu(commands.ADMIN_MENU, lang), scope=scope)
+        else:
+            await bot.delete_my_commands(scope=scope)
+    except TelegramError as exc:
+        log.info("command menu of %s not set: %s", telegram_user_id, exc)
+        return False
+    return True
+
+
 async def set_command_menus(application: Application) -> None:
     """PIC commands in private chats, admin commands for admins, summary commands in the leadership group."""
     services: Services = application.bot_data[SERVICES_KEY]
     settings, bot = services.settings, application.bot
     lang = services.lang
     await bot.set_my_commands(command_menu(commands.PIC_MENU, lang), scope=BotCommandScopeAllPrivateChats())
-    admin_menu = command_menu(commands.ADMIN_MENU, lang)
     from bot.domain.people import admin_telegram_ids  # local: avoids a cycle at import time
 
     ids = await services.db(admin_telegram_ids, config_ids=settings.admin_telegram_ids)
     for admin_id in ids:
-        try:
-            await bot.set_my_commands(admin_menu, scope=BotCommandScopeChat(admin_id))
-        except TelegramError as exc:  # an admin who never started the bot has no chat yet
-            log.warning("admin menu for %s not set: %s", admin_id, exc)
+        await set_person_menu(bot, admin_id, admin=True, lang=lang)
     if settings.leadership_chat_id:
         try:
             await bot.set_my_commands(command_menu(commands.LEADERSHIP_MENU, lang),

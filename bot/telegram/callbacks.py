@@ -4,7 +4,7 @@ handler registers with. Nothing else in the bot writes or splits callback string
 The wire formats are frozen: buttons already sitting in users' chats must keep working, so a
 format is only ever added, never changed. Telegram limits callback data to 64 bytes; `build`
 refuses anything longer. `parse` returns a NamedTuple of the fields, or None for data that is
-malformed or forged (a wrong shape, a quarter outside 1..4, an id beyond what a database integer
+malformed or forged (a wrong shape, a quarter outside 1..4, an id beyond what an INTEGER primary key
 holds), so a handler answers «stale button» instead of crashing.
 """
 
@@ -14,8 +14,10 @@ import re
 from typing import Any
 from typing import NamedTuple
 
+from models.base import INTEGER_MAX
+
 LIMIT = 64  # bytes of callback_data Telegram accepts
-MAX_ID = 2**63 - 1  # the largest BIGINT: a bigger "id" is forged
+MAX_ID = INTEGER_MAX  # ids are INTEGER primary keys: a bigger "id" is forged (PostgreSQL refuses to look it up)
 
 
 class _Field(NamedTuple):

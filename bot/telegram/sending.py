@@ -204,6 +204,12 @@ def classify(exc: BaseException) -> Verdict:
     return Verdict(BACKOFF, f"{type(exc).__name__}: {exc}")
 
 
+def not_modified(exc: BaseException) -> bool:
+    """Telegram's «message is not modified»: an edit asked for what the message already shows (a
+    second tap on «Selesai», a page button naming the page shown). Nothing went wrong."""
+    return isinstance(exc, BadRequest) and "message is not modified" in exc.message.lower()
+
+
 async def notify_person(context, *, person_id: int, telegram_user_id: int | None, text: str) -> bool:
     """A notice to one person; True when delivered. A 403 or a vanished chat marks them unreachable
     and tells the admins once (the rule of `classify`)."""

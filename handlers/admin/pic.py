@@ -8,15 +8,15 @@ from telegram import InlineKeyboardMarkup
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.domain.people import NameMatch
 from bot.domain.people import Role
 from bot.domain.people import assign_pic
 from bot.domain.people import create_invite
-from bot.domain.people import find_people
-from bot.domain.people import get_or_create_person
 from bot.domain.people import invite_link
 from bot.domain.people import is_pic_of
 from bot.domain.people import kegiatan_without_pic
 from bot.domain.people import list_people
+from bot.domain.people import match_person
 from bot.domain.people import unassign_pic
 from bot.domain.period import kegiatan_of_program
 from bot.domain.period import programs_of
@@ -36,6 +36,7 @@ from models import Person
 from models import Program
 
 PAGE = 8
+MAX_CHOICES = 20  # people offered for a typed name
 
 
 def _people_page(*, session, settings, now, page: int):
@@ -55,12 +56,15 @@ def _people_keyboard(people, page: int, person: cb.Format, pages: cb.Format) -> 
 
 @command("pic")
 async def pic_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
-    """/pic [NAMA]: pick a person (or name a new one), then their kegiatan."""
+    """/pic [NAMA]: pick a person (by part of the name; a new name makes a new person), then their kegiatan."""
     services = services_of(context)
     if context.args:
-        name = " ".join(context.args)[:200]
-        person = await services.db(_person_for_name, name, settings=services.settings, now=services.now(), actor=actor)
-        await _send_programs(update, context, person.id)
+        match = await services.db(_match, " ".join(context.args)[:200], settings=services.settings,
+                                  now=services.now(), actor=actor, create=True)
+        if match.person is not None:
+            await _send_programs(update, context, match.person.id, created=match.created)
+        else:
+            await _send_choices(update, context, match, cb.PIC_PERSON, "pic")
         return
     plan, people, unassigned = await services.db(_people_page, settings=services.settings, now=services.now(), page=0)
     if plan is None:
@@ -72,14 +76,25 @@ async def pic_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor)
     )
 
 
-def _person_for_name(name: str, *, session, settings, now, actor):
+def _match(ref: str, *, session, settings, now, actor, create: bool) -> NameMatch:
+    """Who the typed name means in the served plan's agency (bot.domain.people.match_person)."""
     plan = served_plan(session=session, settings=settings, now=now)
-    agency_id = None
-    if plan is not None:
-        agency_id = plan.agency_id
-    person, _created = get_or_create_person(name, session=session, agency_id=agency_id,
-                                            actor_label=actor.label)
-    return person
+    return match_person(ref, session=session, agency_id=plan.agency_id if plan else None, create=create,
+                        actor_label=actor.label)
+
+
+async def _send_choices(update, context, match: NameMatch, person: cb.Format, command: str) -> None:
+    """Several people answer to the typed name: one button each, never a guess (none: not found)."""
+    services = services_of(context)
+    if not match.choices:
+        await update.effective_message.reply_text(render("person_not_found", services.lang, name=match.name))
+        return
+    rows = [[(("✅ " if p.telegram_user_id else "⏳ ") + short(p.name), person.build(person=p.id))]
+            for p in match.choices[:MAX_CHOICES]]
+    await update.effective_message.reply_text(
+        render("person_choices", services.lang, name=match.name, count=len(match.choices), command=command,
+               more=max(0, len(match.choices) - MAX_CHOICES)),
+        reply_markup=keyboard(rows))
 
 
 def _programs(person_id: int, *, session, settings, now):
@@ -90,7 +105,7 @@ def _programs(person_id: int, *, session, settings, now):
     return person, [(p.id, p.name) for p in programs_of(plan.id, session=session)]
 
 
-async def _send_programs(update, context, person_id: int, *, edit: bool = False) -> None:
+async def _send_programs(update, context, person_id: int, *, edit: bool = False, created: bool = False) -> None:
     services = services_of(context)
     message = update.effective_message
     person, programs = await services.db(_programs, person_id, settings=services.settings, now=services.now())
@@ -103,7 +118,7 @@ async def _send_programs(update, context, person_id: int, *, edit: bool = False)
     await ack(update, context)
     rows = [[(short(name), cb.PIC_PROGRAM.build(person=person_id, program=pid))] for pid, name in programs]
     rows.append([(render("button_done", services.lang), cb.PIC_DONE.build())])
-    text = render("pic_programs", services.lang, person=person.name)
+    text = render("pic_programs", services.lang, person=person.name, created=created)
     if edit:
         await message.edit_text(text, reply_markup=keyboard(rows))
     else:
@@ -218,14 +233,13 @@ async def undang_command(update: Update, context: ContextTypes.DEFAULT_TYPE, act
     """/undang [NAMA]: a one-time personal link for a person."""
     services = services_of(context)
     if context.args:
-        name = " ".join(context.args)[:200]
-        matches = await services.db(lambda *, session: find_people(name, session=session))
-        if len(matches) == 1:
-            await _send_invite(update.effective_message, context, actor, matches[0].id)
-            return
-        if not matches:
-            await update.effective_message.reply_text(render("person_not_found", services.lang, name=name))
-            return
+        match = await services.db(_match, " ".join(context.args)[:200], settings=services.settings,
+                                  now=services.now(), actor=actor, create=False)
+        if match.person is not None:
+            await _send_invite(update.effective_message, context, actor, match.person.id)
+        else:
+            await _send_choices(update, context, match, cb.INV_PERSON, "undang")
+        return
     _plan, people, _ = await services.db(_people_page, settings=services.settings, now=services.now(), page=0)
     if not people:
         await update.effective_message.reply_text(render("person_not_found", services.lang, name=""))

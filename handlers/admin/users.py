@@ -8,9 +8,7 @@ from datetime import date
 from datetime import timedelta
 
 from sqlmodel import select
-from telegram import BotCommandScopeChat
 from telegram import Update
-from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.domain.people import LeaveDateError
@@ -22,8 +20,7 @@ from bot.domain.people import person_card
 from bot.domain.people import set_paused
 from bot.domain.period import served_plan
 from bot.telegram import callbacks as cb
-from bot.telegram.app import command_menu
-from bot.telegram.commands import ADMIN_MENU
+from bot.telegram.app import set_person_menu
 from bot.telegram.sending import ack
 from bot.telegram.services import services_of
 from bot.text.formatting import long_date
@@ -121,22 +118,6 @@ async def _show_card(update: Update, context, person_id: int) -> bool:
     return True
 
 
-async def _update_menu(context, telegram_user_id: int | None, admin: bool) -> None:
-    """A new admin gets the admin command menu in their chat; a former admin loses it."""
-    if not telegram_user_id:
-        return
-    scope = BotCommandScopeChat(telegram_user_id)
-    lang = services_of(context).lang
-    try:
-        if admin:
-            await context.bot.set_my_commands(command_menu(ADMIN_MENU, lang),
-                                              scope=scope)
-        else:
-            await context.bot.delete_my_commands(scope=scope)
-    except TelegramError:
-        pass  # the person never started the bot: the menu is set at the next start-up
-
-
 @require(Role.ADMIN)
 async def pengguna_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """Every /pengguna button: page, person card, admin on/off, pause until a date or resume."""
@@ -152,7 +133,8 @@ async def pengguna_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, 
             person = await services.db(change_admin, press.person, bool(press.on),
                                        config_ids=services.settings.admin_telegram_ids,
                                        actor_person_id=actor.person_id, actor_label=actor.label)
-            await _update_menu(context, person.telegram_user_id, bool(press.on))
+            if person.telegram_user_id:  # a new admin gets the admin menu in their chat, a former one loses it
+                await set_person_menu(context.bot, person.telegram_user_id, admin=bool(press.on), lang=services.lang)
             await ack(update, context, render("pengguna_saved", services.lang))
             ok = await _show_card(update, context, press.person)
         elif (press := cb.USR_PAUSE.parse(data)) and (until := _date(press.until)) is not False:

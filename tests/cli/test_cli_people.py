@@ -80,3 +80,27 @@ def test_a_failed_invite_keeps_the_last_printed_link_working(db_url, engine, sma
     assert len(err) == 1 and "Telegram" in err[0] and "ABCDEFGHIJ" not in err[0]
     with unit_of_work(engine) as session:
         assert [(i.token, i.expires_at) for i in session.exec(select(Invite)).all()] == before
+
+
+def test_a_part_of_a_name_is_matched_like_in_the_bot(db_url, engine, small_plan, monkeypatch, capsys):
+    """`rapk assign Budi 2` made a new «Budi» who was PIC of nothing; now it means Budi Santoso."""
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("TELEGRAM_BOT_USERNAME", "rapk_bkd_bot")
+    assert main(["assign", "Budi", "2"]) == 0
+    assert f"person: Budi Santoso (#{small_plan['budi']})" in capsys.readouterr().out
+    with unit_of_work(engine) as session:
+        assert session.exec(select(Person).where(Person.name == "Budi")).first() is None
+        session.add(Person(name="Budi Hartono", agency_id=small_plan["agency"]))
+    with unit_of_work(engine) as session:
+        before = len(session.exec(select(PicAssignment)).all())
+    for command in (["assign", "budi", "1"], ["invite", "Budi"]):  # two people now: refused, never guessed
+        assert main(command) == 1
+        err = capsys.readouterr().err
+        assert "2 people match 'budi'" in err.lower() and "Budi Hartono" in err and "Budi Santoso" in err
+    with unit_of_work(engine) as session:
+        assert len(session.exec(select(PicAssignment)).all()) == before
+        assert session.exec(select(Invite)).all() == []
+    assert main(["assign", '"Budi"', "1"]) == 0  # in quotes: exactly that name, a new person
+    assert "new person: Budi (#" in capsys.readouterr().out
+    assert main(["invite", "Budi Hart"]) == 0
+    assert capsys.readouterr().out.startswith("Budi Hartono: https://t.me/rapk_bkd_bot?start=")

@@ -70,6 +70,8 @@ def test_target_rules(engine, small_plan):
         (persen, "30 orang"): "unit_mismatch", (jumlah, "75%"): "unit_mismatch", (persen, "150%"): "percent_over_100",
         (jumlah, "-5"): "negative", (jumlah, "banyak"): "not_a_number", (jumlah, "60"): "unchanged",
         (jumlah, "1" + "0" * 16): "too_big", (jumlah, "9" * 201): "too_long",
+        # What both databases give back exactly: below 10**11, four decimals (SQLite keeps a float).
+        (jumlah, "100.000.000.000"): "too_big", (jumlah, "3,14159"): "too_many_decimals",
     }
     for (aksi_id, raw), code in cases.items():
         assert refused(engine, change_aksi_target, aksi_id, 2, raw, reason="x", **WHO).code == code, raw

@@ -6,20 +6,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain.numbers import LARGEST_DECIMAL
 from bot.domain.numbers import MoneyFormatError
 from bot.domain.numbers import NumberFormatError
+from bot.domain.numbers import fits_decimal_column
 from bot.domain.numbers import is_money_text
 from bot.domain.numbers import parse_money
 from bot.domain.numbers import parse_number
 from bot.domain.numbers import parse_realised
+from bot.domain.numbers import parse_reference
 from bot.domain.numbers import parse_target
 from bot.text import formatting
 
 # Babel rounds to three decimals by default: generate what it can show exactly.
 decimals_3 = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=3,
                          allow_nan=False, allow_infinity=False)
-non_negative_3 = st.decimals(min_value=Decimal(0), max_value=Decimal("1e12"), places=3,
-                             allow_nan=False, allow_infinity=False)
+# Realised values: what a decimal column gives back exactly on both databases (below 10**11).
+storable_4 = st.decimals(min_value=Decimal(0), max_value=LARGEST_DECIMAL, places=4, allow_nan=False,
+                         allow_infinity=False)
 rupiah_amounts = st.integers(min_value=0, max_value=10**15)
 
 
@@ -121,9 +125,74 @@ def test_parse_realised_refuses_negative_and_non_numbers(text, fragment):
     assert fragment in info.value.reason
 
 
-@given(non_negative_3)
+@given(storable_4)
 def test_format_then_parse_realised_round_trips(value):
-    assert parse_realised(formatting.number(value)).value == value
+    assert parse_realised(formatting.number(value, decimals=4)).value == value
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("1.000.000.000.000.000.000", "too_large"),  # numeric overflow on PostgreSQL at Simpan
+    ("9" * 26, "too_large"),  # InvalidOperation when the confirmation was formatted
+    ("100.000.000.000", "too_large"),  # 10**11: SQLite's float no longer gives four decimals back
+    ("100.000.000.000%", "too_large"),
+    ("0,0000000000000000000001", "too_many_decimals"),  # stored as 0, audited as 1E-22
+    ("3,14159", "too_many_decimals"),
+    ("1," + "0" * 30 + "1", "too_many_decimals"),  # parse_number used to round it to 28 digits: 1
+    ("0" * 199 + "50", "realised_too_long"),  # value_raw holds 200 characters
+])
+def test_parse_realised_refuses_what_the_columns_do_not_hold(text, code):
+    with pytest.raises(NumberFormatError) as info:
+        parse_realised(text)
+    assert info.value.code == code
+    assert info.value.reason  # worded in number_messages.j2
+
+
+def test_parse_realised_keeps_the_largest_and_smallest_storable_values():
+    assert LARGEST_DECIMAL == Decimal("99999999999.9999")
+    assert parse_realised("99.999.999.999,9999").value == LARGEST_DECIMAL
+    assert parse_realised("0,0001").value == Decimal("0.0001")
+    assert parse_realised("50,0000000").value == 50  # trailing zeros are no extra precision
+    assert parse_realised("50   %").raw == "50 %"  # what is stored as typed, whitespace collapsed
+    assert "paling besar 99.999.999.999,9999" in NumberFormatError("", "too_large", largest=LARGEST_DECIMAL,
+                                                                    places=4).reason
+
+
+def test_parse_money_refuses_more_than_a_bigint_holds():
+    assert parse_money("9.223.372.036.854.775.807") == 2**63 - 1
+    for text in ("9.223.372.036.854.775.808", "10.000.000.000.000.000.000", "10.000.000 T", "9" * 40):
+        with pytest.raises(MoneyFormatError) as info:
+            parse_money(text)
+        assert info.value.code == "money_too_large", text
+    assert "Rp9.223.372.036.854.775.807" in info.value.reason
+    with pytest.raises(MoneyFormatError) as info:  # exact arithmetic: not rounded to a whole million
+        parse_money("1," + "0" * 30 + "1 jt")
+    assert info.value.code == "not_whole_rupiah"
+
+
+@pytest.mark.parametrize("parse", [parse_number, parse_money, parse_realised])
+def test_a_refusal_quotes_a_short_excerpt_of_a_long_answer(parse):
+    text = "lima puluh " * 400
+    with pytest.raises(NumberFormatError) as info:
+        parse(text)
+    assert len(info.value.reason) < 200 and "lima puluh lima" in info.value.reason and "…" in info.value.reason
+    with pytest.raises(MoneyFormatError) as info:
+        parse_money("125" + "x" * 4000)  # an unknown unit, quoted too
+    assert info.value.code == "unknown_unit" and len(info.value.reason) < 200
+
+
+@pytest.mark.parametrize(("text", "prefix", "value"), [
+    ("12", "", 12), (" 12 ", "", 12), ("#12", "#", 12), (str(2**31 - 1), "", 2**31 - 1),
+    (str(2**31), "", None), (str(2**63 - 1), "", None), ("9" * 30, "", None), ("²", "", None), ("١٢", "", None), ("12", "#", None),
+    ("#", "#", None), ("-1", "", None), ("", "", None),
+])
+def test_parse_reference_reads_what_an_integer_column_holds(text, prefix, value):
+    assert parse_reference(text, prefix=prefix) == value
+
+
+def test_fits_decimal_column():
+    assert fits_decimal_column(Decimal("99999999999.9999")) and fits_decimal_column(Decimal("-0.0001"))
+    assert not fits_decimal_column(Decimal(10**11)) and not fits_decimal_column(Decimal("0.00001"))
+    assert not fits_decimal_column(Decimal("NaN")) and not fits_decimal_column(Decimal("Infinity"))
 
 
 @given(st.decimals(min_value=Decimal(0), max_value=Decimal(1000), places=1, allow_nan=False, allow_infinity=False))

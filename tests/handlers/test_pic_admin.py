@@ -69,3 +69,45 @@ async def test_undang_twice_gives_a_fresh_link_and_the_first_stops_working(harne
     assert first != second
     fake.send_command(PIC2_ID, "/start", args=first)
     await fake.wait_for_message(PIC2_ID, contains="kedaluwarsa")
+
+
+def people_named(engine) -> list[str]:
+    with unit_of_work(engine) as session:
+        return sorted(p.name for p in session.exec(select(Person)))
+
+
+async def test_pic_and_undang_match_part_of_a_name_and_offer_the_choices(harness, fake, engine, small_plan):
+    before = people_named(engine)
+    text = await act(fake, text="/pic Budi")  # made a new «Budi», PIC of nothing
+    assert text.startswith("Budi Santoso\nPilih program") and "Orang baru" not in text
+    assert people_named(engine) == before
+    text = await act(fake, text="/undang budi")
+    assert "Budi Santoso" in text and "https://t.me/rapk_test_bot?start=" in text
+    with unit_of_work(engine) as session:
+        session.add(Person(name="Budi Hartono", agency_id=small_plan["agency"]))
+    text = await act(fake, text="/pic Budi")  # two people: the choices, never a guess
+    assert "«Budi» cocok dengan 2 orang" in text and '/pic "Budi"' in text
+    assert fake.buttons(fake.last_message_to(ADMIN_ID)) == [["⏳ Budi Hartono"], ["✅ Budi Santoso"]]
+    text = await act(fake, press="⏳ Budi Hartono")
+    assert "Budi Hartono" in text and "Program Pendidikan dan Pelatihan ASN" in str(
+        fake.buttons(fake.last_message_to(ADMIN_ID)))
+    text = await act(fake, text="/undang Budi")
+    assert "«Budi» cocok dengan 2 orang" in text and "https://t.me/" not in text
+    assert fake.buttons(fake.last_message_to(ADMIN_ID)) == [["⏳ Budi Hartono"], ["✅ Budi Santoso"]]
+    text = await act(fake, press="⏳ Budi Hartono")
+    assert "Budi Hartono" in text and "https://t.me/rapk_test_bot?start=" in text
+    assert people_named(engine) == sorted([*before, "Budi Hartono"])
+
+
+async def test_pic_makes_a_new_person_only_for_a_new_name(harness, fake, engine, small_plan):
+    text = await act(fake, text='/pic "Budi"')  # in quotes: exactly that name, though Budi Santoso exists
+    assert "Orang baru ditambahkan: Budi" in text
+    text = await act(fake, text="/pic Andi Wijaya")
+    assert "Orang baru ditambahkan: Andi Wijaya" in text
+    text = await act(fake, text="/pic andi wijaya")  # the same person again, not a third one
+    assert "Orang baru" not in text and "Andi Wijaya" in text
+    with unit_of_work(engine) as session:
+        assert {p.name for p in session.exec(select(Person))} >= {"Budi", "Budi Santoso", "Andi Wijaya"}
+        assert len(session.exec(select(Person).where(Person.name == "Andi Wijaya")).all()) == 1
+    text = await act(fake, text="/undang Joko")
+    assert "Tidak ada orang bernama «Joko»" in text

@@ -28,9 +28,10 @@ class BotHarness:
         self.fake = fake
         self.db_url = db_url
         self.clock = ManualClock(now or datetime(2020, 6, 23, 9, 0, tzinfo=WIB))
+        settings_overrides = {"admin_telegram_ids": [ADMIN_ID], "leadership_chat_id": LEADERSHIP_CHAT,
+                              **settings_overrides}
         self.settings = load_settings(
-            telegram_bot_token=fake.token, telegram_base_url=fake.base_url, database_url=db_url,
-            admin_telegram_ids=[ADMIN_ID], leadership_chat_id=LEADERSHIP_CHAT, _env_file=None,
+            telegram_bot_token=fake.token, telegram_base_url=fake.base_url, database_url=db_url, _env_file=None,
             **settings_overrides,
         )
         self.engine = make_engine(db_url)

@@ -33,6 +33,8 @@ def test_parse_gives_typed_fields_back():
 @pytest.mark.parametrize("fmt, data", [
     (cb.REPORT, "lapor:" + "9" * 30),  # beyond any database id
     (cb.REPORT, f"lapor:{2**63}"),
+    (cb.REPORT, f"lapor:{2**31}"),  # ids are INTEGER primary keys: PostgreSQL refused to look this one up
+    (cb.PIC_TOGGLE, f"pic:t:1:{2**63 - 1}"),
     (cb.REPORT, "lapor:-1"),
     (cb.REPORT, "lapor:12:3"),
     (cb.DRILL, "rk:k:1:5"),  # no TW V
@@ -55,7 +57,7 @@ def test_browse_refuses_forged_steps():
 def test_callback_data_never_exceeds_64_bytes():
     with pytest.raises(ValueError):
         cb.LP_SAVE.build(token="x" * 60)
-    biggest = 2**63 - 1
+    biggest = cb.MAX_ID
     for data in (cb.Browse("lk:L2").kegiatan_page(biggest, biggest), cb.PIC_TOGGLE.build(person=biggest, kegiatan=biggest),
                  cb.DRILL.build(kind="k", ident=biggest, quarter=4)):
         assert len(data.encode()) <= 64

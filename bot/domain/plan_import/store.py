@@ -22,6 +22,7 @@ from sqlmodel import select
 
 from bot.domain.audit import record
 from bot.domain.numbers import Target
+from bot.domain.numbers import fits_decimal_column
 from bot.domain.numbers import parse_target
 from bot.domain.people import assign_pic
 from bot.domain.people import get_or_create_person
@@ -59,9 +60,6 @@ from models.base import utcnow
 __all__ = [
     "Change", "MergeRefused", "MergeResult", "PlanStoreError", "load_plan_tree", "plan_json", "save_plan",
 ]
-
-# Numeric(20, 4) holds less than 10**16; a larger parsed target stays raw only.
-_MAX_STORED = Decimal(10) ** 15
 
 
 class PlanStoreError(ValueError):
@@ -194,7 +192,7 @@ def _stored_target(target: Target) -> tuple[Decimal | None, str]:
     if not target.parts or (len(target.parts) > 1 and target.parts[0].unit != "%"):
         return None, ""
     value, unit = target.parts[0]
-    return (value if abs(value) < _MAX_STORED else None), unit[:100]
+    return (value if fits_decimal_column(value) else None), unit[:100]  # else raw only
 
 
 def _indicator_values(ind: ParsedIndicator) -> dict[str, Any]:

@@ -168,7 +168,7 @@ class Stats:
 class Event:
     """One line of the conversation, in order, for the transcript."""
 
-    kind: str  # user_text, user_file, press, bot_text, bot_file, edit, delete, notice, failed
+    kind: str  # user_text, user_edit, user_file, press, bot_text, bot_file, edit, delete, notice, failed
     chat_id: int
     user_id: int | None = None
     text: str = ""

@@ -341,6 +341,28 @@ class FakeTelegram:
         self._event(Event("user_text", chat_id, user_id, text))
         return self._queue_message(message)
 
+    def edit_message(self, user_id: int, message: dict[str, Any], text: str) -> dict[str, Any]:
+        """The user edits a text message they sent earlier (`message`: the Message or the Update
+        send_message returned); Telegram sends an `edited_message` update with the new text."""
+        message = message.get("message", message)
+        chat_id = message["chat"]["id"]
+        stored = self._messages.get((chat_id, message["message_id"]))
+        if stored is None or stored.from_bot or stored.data["from"]["id"] != user_id:
+            raise AssertionError(f"user {user_id} sent no message {message['message_id']} in chat {chat_id}")
+        if "text" not in stored.data:
+            raise AssertionError(f"message {message['message_id']} has no text to edit")
+        data = {k: v for k, v in stored.data.items() if k != "entities"}
+        data.update(text=text, edit_date=self._date())
+        if text.startswith("/"):
+            token = text.split(maxsplit=1)[0]
+            data["entities"] = [{"type": "bot_command", "offset": 0, "length": utf16_len(token)}]
+        stored.data = data
+        self._event(Event("user_edit", chat_id, user_id, text))
+        body = {"edited_message": json.loads(json.dumps(data))}
+        if data["chat"]["type"] != "private" and self.privacy_mode and not text.startswith("/"):
+            return {"update_id": None, **body}
+        return self._queue(body)
+
     def send_command(self, user_id: int, command: str, args: str | None = None,
                      chat_id: int | None = None, *, mention: bool | None = None) -> dict[str, Any]:
         """The user sends /command [args]; in groups it is sent as /command@botname."""
@@ -1299,7 +1321,7 @@ class FakeTelegram:
 
     def _event(self, event: Event) -> None:
         event.seq = event.seq or self._next_seq()
-        if event.kind in ("user_text", "user_file", "press"):
+        if event.kind in ("user_text", "user_edit", "user_file", "press"):
             self._last_user_seq[event.chat_id] = event.seq
         self.events.append(event)
 

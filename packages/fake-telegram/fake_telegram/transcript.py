@@ -48,6 +48,8 @@ def render_transcript(events: list[Event], users: dict[int, User], groups: dict[
         chat = event.chat_id
         if event.kind == "user_text":
             lines += _block(f"{where(chat)}{person(event.user_id)}: ", event.text)
+        elif event.kind == "user_edit":
+            lines += _block(f"{where(chat)}{person(event.user_id)} edits a message: ", event.text)
         elif event.kind == "user_file":
             caption = f": {event.text}" if event.text else ""
             lines += _block(f"{where(chat)}{person(event.user_id)} sends {event.detail}", caption)

@@ -288,6 +288,25 @@ async def test_duplicate_update_is_delivered_twice(fake_api):
     assert app.bot_data["handled"] == [original["update_id"], original["update_id"]]
 
 
+async def test_user_edits_an_earlier_message(fake_api):
+    app = build_app(fake_api)
+    seen = []
+
+    async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        seen.append((update.edited_message.message_id, update.edited_message.text,
+                     update.edited_message.edit_date is not None, update.message is None))
+
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE, edited))
+    async with fake_api.run_application(app):
+        sent = fake_api.send_message(BUDI, "50")
+        fake_api.edit_message(BUDI, sent, "45")
+        await fake_api.wait_idle()
+    assert seen == [(sent["message"]["message_id"], "45", True, True)]
+    assert fake_api.transcript().splitlines() == ["Budi: 50", "Budi edits a message: 45"]
+    with pytest.raises(AssertionError, match="sent no message"):
+        fake_api.edit_message(SARI, sent, "1")  # only the author can edit a message
+
+
 async def test_edit_errors_like_telegram(fake_api):
     async with build_app(fake_api) as app:
         sent = await app.bot.send_message(BUDI, "<b>Status</b>")
