@@ -80,21 +80,27 @@ def act(fake: FakeTelegram, user: int, n: int, text: str, plan: dict) -> bool:
 
 
 async def pic(fake: FakeTelegram, n: int, plan: dict, stop: asyncio.Event) -> None:
+    """Answer each new question once; after SILENCE seconds without a new message, answer the last one again."""
     user = FIRST_USER + n
     fake.send_command(user, "/lapor")
+    answered = None  # the message id of the question last answered
     while not stop.is_set():
         seen = len(fake.messages_to(user))
         try:
             await fake.wait_for(lambda: len(fake.messages_to(user)) > seen or stop.is_set(), SILENCE)
+            silent = False
         except AssertionError:
-            pass  # silence: answer the last question again
-        messages = [m.get("text") or "" for m in fake.messages_to(user)]
-        if any("Tersimpan ✅" in t for t in messages):
+            silent = True
+        messages = fake.messages_to(user)
+        if any("Tersimpan ✅" in (m.get("text") or "") for m in messages):
             return
-        question = next((t for t in reversed(messages) if _is_question(t)), None)
+        question = next((m for m in reversed(messages) if _is_question(m.get("text") or "")), None)
+        if question is not None and question["message_id"] == answered and not silent:
+            continue  # a note or a reply about the same question: it is answered already
         try:
-            if question is None or not act(fake, user, n, question, plan):
+            if question is None or not act(fake, user, n, question["text"], plan):
                 fake.send_command(user, "/lapor")
+            answered = question["message_id"] if question else None
         except AssertionError:  # the button is gone (the question was closed): read again
             continue
 

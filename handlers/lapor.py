@@ -38,6 +38,7 @@ from bot.domain.reporting import save_report
 from bot.telegram import callbacks as cb
 from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.persistence import checkpoint
+from bot.telegram.persistence import settle
 from bot.telegram.sending import ack
 from bot.telegram.sending import close_question
 from bot.telegram.sending import keyboard as _kb
@@ -261,9 +262,11 @@ async def _ask(update, context, state: int, *, text: str | None = None, reask: s
 def _answers(*states: int):
     """A step takes an answer only to the question the PIC was last sent, in one of `states`.
 
-    A question checkpointed but not known to have arrived, or an answer older than the question
-    (typed before it came, or an edit), is not taken: the current question is asked again.
-    A button of an earlier question gets an alert.
+    A question checkpointed but not known to have arrived is asked again. An answer older than
+    the question (typed before it came, e.g. into a bot that was down) is not taken: the question
+    is already below it in the chat, so one short note per question says so and later ones are
+    ignored (a backlog replayed after a restart must not answer with a flood). A button of an
+    earlier question gets an alert.
     """
     def wrap(callback):
         @functools.wraps(callback)
@@ -282,7 +285,10 @@ def _answers(*states: int):
                     await ack(update, context, render("lapor_old_question", services_of(context).lang), alert=True)
                     return asked["state"]
             elif message.message_id < asked["message_id"]:
-                return await _ask(update, context, asked["state"], reask="earlier")
+                if not asked.get("stale_noted"):
+                    asked["stale_noted"] = True
+                    await message.reply_text(render("lapor_stale_answer", services_of(context).lang))
+                return asked["state"]
             return await callback(update, context)
         return step
     return wrap
@@ -547,6 +553,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     context.user_data.setdefault(SAVED_TOKENS, [])
     context.user_data[SAVED_TOKENS] = (context.user_data[SAVED_TOKENS] + [draft["token"]])[-20:]
     context.user_data.pop(DRAFT, None)
+    settle(update, context)  # the draft is gone for good before «Tersimpan» goes out
     form = await services.db(lambda *, session: load_form(draft["kegiatan_id"], draft["quarter"], session=session))
     await query.message.reply_text(render("lapor_saved", services.lang, form=form, late=late,
                                           changed=len(result.changed)))

@@ -294,4 +294,13 @@ def checkpoint(update: Update, context, *, conversation: str, state: object, nam
                            user_id=user_id, name=name, draft=context.user_data[name], update_id=update.update_id)
 
 
-__all__ = ["DatabasePersistence", "DurableUpdateQueue", "checkpoint", "dumps", "loads"]
+def settle(update: Update, context) -> None:
+    """Write the user's checkpointed drafts as they are now and mark the update handled, before a reply
+    that must not be sent twice (a «Tersimpan» followed by a kill is not repeated at restart)."""
+    persistence = context.application.persistence
+    if isinstance(persistence, DatabasePersistence):
+        persistence.finish_update(update_id=update.update_id, user_id=update.effective_user.id,
+                                  user_data=context.user_data)
+
+
+__all__ = ["DatabasePersistence", "DurableUpdateQueue", "checkpoint", "dumps", "loads", "settle"]

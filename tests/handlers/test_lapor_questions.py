@@ -75,3 +75,19 @@ async def test_a_button_of_an_earlier_question_does_not_answer_the_current_one(h
     assert "Realisasi anggaran" in await said(fake, text="60")
     assert "Tersimpan ✅" in await save_rest(fake)
     assert aksi_values(engine, small_plan) == [Decimal(40), Decimal(60), None]
+
+
+async def test_answers_typed_before_the_question_came_are_not_taken(harness, fake, engine, small_plan):
+    await said(fake, text="/lapor")
+    await said(fake, press=KEGIATAN)
+    # Three answers typed in a row, before the bot could ask again (a slow network, a bot that was down):
+    # the first answers «Aksi 1/2»; the other two were typed before «Aksi 2/2» existed.
+    for value in ("40", "41", "42"):
+        fake.send_message(PIC_ID, value)
+    await fake.wait_idle()
+    texts = [m.get("text") or "" for m in fake.messages_to(PIC_ID)]
+    assert sum("belum dicatat" in t for t in texts) == 1  # one note, not one per stale answer
+    assert sum("Aksi 2/2" in t for t in texts) == 1
+    assert "Realisasi anggaran" in await said(fake, text="60")
+    assert "Tersimpan ✅" in await save_rest(fake)
+    assert aksi_values(engine, small_plan) == [Decimal(40), Decimal(60), None]

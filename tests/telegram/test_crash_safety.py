@@ -28,7 +28,8 @@ async def bot(fake, db_url, small_plan, tmp_path):
     from datetime import datetime
 
     process = BotProcess(fake, db_url, now=datetime(2020, 6, 23, 9, 0, tzinfo=WIB), log_path=tmp_path / "bot.log",
-                         ADMIN_TELEGRAM_IDS=ADMIN_ID, LEADERSHIP_CHAT_ID=LEADERSHIP_CHAT)
+                         ADMIN_TELEGRAM_IDS=ADMIN_ID, LEADERSHIP_CHAT_ID=LEADERSHIP_CHAT,
+                         RAPK_TEST_TIMEOUT=20)  # a held request stays held until the kill, however slow the machine
     await process.start()
     yield process
     process.stop()
