@@ -28,6 +28,7 @@ from datetime import time
 from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
 from xml.etree.ElementTree import ParseError
 from xml.etree.ElementTree import iterparse
@@ -335,10 +336,12 @@ class _Money:
 
 
 _DASH = "-–—−‐"
+_DIGIT = re.compile(r"\d")
 _CURRENCY = re.compile(r"^(?:rp|idr)\.?(?![a-z])\s*", re.IGNORECASE)
 _NO_CENTS = re.compile(r"\s*[,.][-–—]$")  # `1.018.175.000,-`: Indonesian for «no cents»
 
 
+@lru_cache(maxsize=4096)  # a plan repeats the same few cells (`25%`, `1`, ``) thousands of times
 def _money(text: str, *, bare: bool = False) -> _Money | None:
     """The cell as money when it is written like a budget, else None (it may be a target).
 
@@ -346,6 +349,8 @@ def _money(text: str, *, bare: bool = False) -> _Money | None:
     like a budget (`1.018.175.000,00`, `10.000.000`); with `bare`, right of the targets, a plain
     amount of millions (`25000000`) as well. A sign in front is kept: a budget is never negative.
     """
+    if not _DIGIT.search(text):
+        return None
     s = " ".join(text.split())
     negative = len(s) > 1 and s[0] in _DASH
     body = s[1:].lstrip() if negative else s
@@ -376,6 +381,7 @@ _DATE_OR_TIME = re.compile(
     r"|\d{1,2}:\d{2}(?::\d{2})?)$")
 
 
+@lru_cache(maxsize=4096)
 def _is_date(raw: str) -> bool:
     return bool(_DATE_OR_TIME.match(raw.strip()))
 
