@@ -164,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         parse_s = time.perf_counter() - start
         plans.append((label, parsed, parse_s))
         print(f"{label}: {len(parsed.kegiatan):,} kegiatan, {parsed.aksi_count:,} aksi, "
-              f"{len(parsed.anomalies):,} anomalies; parse {parse_s * 1000:.0f} ms "
+              f"{parsed.anomaly_count:,} anomalies ({len(parsed.anomalies):,} stored); parse {parse_s * 1000:.0f} ms "
               f"({len(parsed.kegiatan) / parse_s:,.0f} kegiatan/s)")
     assert plans[0][1].budget_total == 17_326_515_850
     print()

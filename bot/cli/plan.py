@@ -27,14 +27,17 @@ def add_arguments_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--year", type=int, help="plan year (default: read from the title, `TAHUN 2020`)")
     parser.add_argument("--dry-run", action="store_true", help="parse and report only; the database is not touched")
     parser.add_argument("--json", action="store_true", help="print the parsed plan as JSON on stdout")
+    parser.add_argument("--sheet", metavar="NAME",
+                        help="the worksheet to read in an .xlsx (needed when several hold a plan)")
     parser.add_argument("--force", action="store_true",
-                        help="remove kegiatan/aksi missing from the file even when they have realisations")
+                        help="merge even when the file removes items with realisations (they go, with their "
+                             "realisations) or empties targets or budgets that have realisations")
 
 
 def cmd_import(args: argparse.Namespace) -> int:
     path = Path(args.file)
     try:
-        parsed = parse_plan_file(path)
+        parsed = parse_plan_file(path, sheet=args.sheet)
     except FileNotFoundError:
         print(f"rapk import: berkas {path} tidak ditemukan.", file=sys.stderr)
         return 1
@@ -62,7 +65,8 @@ def cmd_import(args: argparse.Namespace) -> int:
     summary = plain("import_summary", lang, dry_run=args.dry_run, source=path.name,
                      agency=parsed.agency, year=parsed.year, kegiatan_count=len(parsed.kegiatan),
                      aksi_count=parsed.aksi_count, indicator_count=parsed.indicator_count,
-                     budget_total=parsed.budget_total, result=result, limit=None,
+                     budget_total=parsed.budget_total, result=result, limit=None, sheet=parsed.sheet,
+                     sheet_hidden=parsed.sheet_hidden, anomaly_count=parsed.anomaly_count,
                      anomalies=[{"line": a.line, "why": message(a, lang)} for a in parsed.anomalies])
     if args.json:
         # stdout stays pure JSON for the programs that read it; the human summary goes to stderr.

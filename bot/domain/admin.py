@@ -35,6 +35,7 @@ from bot.domain.numbers import parse_target
 from bot.domain.obligations import as_utc
 from bot.domain.people import Refused
 from bot.domain.people import messageable
+from bot.domain.plan_import.parser import MAX_PLAN_BYTES
 from bot.domain.plan_import.parser import ParsedPlan
 from bot.domain.plan_import.parser import parse_plan_bytes
 from bot.domain.plan_import.store import MergeResult
@@ -60,7 +61,7 @@ __all__ = [
     "plan_exists", "preview_upload", "recipients_of", "target_cells",
 ]
 
-MAX_UPLOAD_BYTES = 5 * 1024 * 1024
+MAX_UPLOAD_BYTES = MAX_PLAN_BYTES  # the importer's limit on a plan file (bot.domain.plan_import.parser)
 MAX_REASON = 500
 _DASHES = ("-", "–", "—", "−")
 
@@ -429,29 +430,37 @@ class UploadPreview:
     aksi_count: int
     indicator_count: int
     budget_total: int
-    anomalies: list[tuple[int, str]]  # (line, why) worded in the admin's language
+    anomalies: list[tuple[int, str]]  # (line, why) worded in the admin's language: the first ones kept
+    anomaly_count: int = 0  # all of them
+    sheet: str = ""  # the worksheet read, for a workbook
+    sheet_hidden: bool = False
 
 
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _parse_upload(data: bytes, source_name: str) -> ParsedPlan:
+def _parse_upload(data: bytes, source_name: str, sheet: str | None) -> ParsedPlan:
     if len(data) > MAX_UPLOAD_BYTES:
         raise AdminError("file_too_big", limit_mb=MAX_UPLOAD_BYTES // (1024 * 1024))
-    parsed = parse_plan_bytes(data, source_name)  # PlanFormatError names the line
+    parsed = parse_plan_bytes(data, source_name, sheet=sheet)  # PlanFormatError names the line
     if not parsed.agency or not parsed.year:
         raise AdminError("no_title", agency=parsed.agency or "", year=parsed.year or 0)
     return parsed
 
 
-def preview_upload(data: bytes, source_name: str, lang: str = "id") -> UploadPreview:
-    """Parse an uploaded plan file (CPU only, no database): counts, budget and anomalies by line, in `lang`."""
-    parsed = _parse_upload(data, source_name)
+def preview_upload(data: bytes, source_name: str, lang: str = "id", *, sheet: str | None = None) -> UploadPreview:
+    """Parse an uploaded plan file (CPU only, no database): counts, budget and anomalies by line, in `lang`.
+
+    PlanFormatError `ambiguous_sheet` (its `sheets` in params) when several worksheets hold a plan
+    and `sheet` does not name one.
+    """
+    parsed = _parse_upload(data, source_name, sheet)
     return UploadPreview(
         source_name=source_name, sha256=sha256(data), agency=parsed.agency, year=parsed.year,
         kegiatan_count=len(parsed.kegiatan), aksi_count=parsed.aksi_count, indicator_count=parsed.indicator_count,
         budget_total=parsed.budget_total, anomalies=[(x.line, message(x, lang)) for x in parsed.anomalies],
+        anomaly_count=parsed.anomaly_count, sheet=parsed.sheet, sheet_hidden=parsed.sheet_hidden,
     )
 
 
@@ -463,17 +472,16 @@ def plan_exists(agency: str, year: int, *, session: Session) -> bool:
     ).first() is not None
 
 
-def apply_upload(data: bytes, source_name: str, *, session: Session, expected_sha256: str,
-                 actor_person_id: int | None = None, actor_telegram_id: int | None = None,
+def apply_upload(data: bytes, source_name: str, *, session: Session, expected_sha256: str, sheet: str | None = None,
+                 force: bool = False, actor_person_id: int | None = None, actor_telegram_id: int | None = None,
                  actor_label: str = "") -> MergeResult:
-    """Store the previewed file with the importer's merge rules, in the caller's one transaction.
+    """Store the previewed file (its `sheet`) with the importer's merge rules, in the caller's one transaction.
 
     Raises AdminError("file_changed") if the bytes are not those previewed, PlanFormatError for a
-    broken file and PlanStoreError (MergeRefused among them) when the merge may not be done.
+    broken file and PlanStoreError (MergeRefused among them, unless `force`) when the merge may not be done.
     """
     if sha256(data) != expected_sha256:
         raise AdminError("file_changed")
-    parsed = _parse_upload(data, source_name)
-    return save_plan(parsed, session=session, actor_label=actor_label, actor_person_id=actor_person_id,
+    parsed = _parse_upload(data, source_name, sheet)
+    return save_plan(parsed, session=session, force=force, actor_label=actor_label, actor_person_id=actor_person_id,
                      actor_telegram_id=actor_telegram_id)
-

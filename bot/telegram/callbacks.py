@@ -132,6 +132,10 @@ IMP = "imp"
 IMP_PAGE = Format("ImpPage", "imp:pg:{page}", page=PAGE)
 IMP_APPLY = Format("ImpApply", "imp:ok:{token}", token=TOKEN)
 IMP_APPLY_ANY = "^imp:ok:"
+IMP_FORCE = Format("ImpForce", "imp:f:{token}", token=TOKEN)  # apply although the merge was refused
+IMP_FORCE_ANY = "^imp:f:"
+IMP_SHEET = Format("ImpSheet", "imp:sh:{token}:{index}", token=TOKEN)  # which worksheet of the upload to read
+IMP_SHEET_ANY = "^imp:sh:"
 IMP_CANCEL = Format("ImpCancel", "imp:x")
 
 # -- /target ---------------------------------------------------------------------------------------------

@@ -129,3 +129,80 @@ def test_plan_in_english(cli_env, capsys, monkeypatch):
     out = capsys.readouterr().out
     assert "45 activities · 168 actions · total budget IDR17,326,515,850" in out
     assert "Action 1. Persiapan pelaksanaan kegiatan diklat" in out
+
+
+def test_a_reupload_whose_formulas_have_no_values_is_refused_and_changes_nothing(cli_env, engine, tmp_path, capsys):
+    """Issue 13.5: such a file used to exit 0, «Diubah 254», every budget and percentage target emptied."""
+    from tests.fixtures.make_xlsx import cache_formula_values
+    from tests.fixtures.make_xlsx import write_formula_xlsx
+    from tests.support.plans import FIRST
+    from tests.support.plans import report
+
+    assert main(["import", str(FIXTURES / "rapk-2020-bkd-gresik.xlsx")]) == 0
+    report(engine, FIRST, 1, quarter=2, value="50")
+    capsys.readouterr()
+    before = snapshot(engine)
+    scripted = tmp_path / "rapk-2020-skrip.xlsx"
+    write_formula_xlsx(SEED.read_text(encoding="utf-8"), scripted)
+    for args in ([], ["--force"]):
+        assert main(["import", str(scripted), *args]) == 1
+        err = capsys.readouterr().err
+        assert "rapk import: rapk-2020-skrip.xlsx: Baris 8: 285 sel berisi rumus tanpa nilai tersimpan" in err
+        assert "Buka dan simpan dulu di Excel" in err
+        assert snapshot(engine) == before
+    cache_formula_values(scripted)
+    assert main(["import", str(scripted)]) == 0
+    assert "Tidak ada perubahan dibanding rencana yang tersimpan" in capsys.readouterr().out
+
+
+def test_the_sheet_read_is_named_and_sheet_picks_one(cli_env, engine, tmp_path, capsys):
+    from tests.fixtures.make_xlsx import write_with_hidden_draft
+
+    path = tmp_path / "rapk-2020.xlsx"
+    write_with_hidden_draft(SEED.read_text(encoding="utf-8"), path)
+    assert main(["import", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert "2 lembar kerja: “Draft” (tersembunyi), “RAPK 2020”" in err and "--sheet" in err
+    assert snapshot(engine)["plan"] == []
+    assert main(["import", str(path), "--sheet", "RAPK 2020"]) == 0
+    out = capsys.readouterr().out
+    assert "Lembar kerja: RAPK 2020\n" in out and "45 kegiatan" in out
+    assert main(["import", str(path), "--sheet", "Draft", "--dry-run"]) == 0
+    assert "Lembar kerja: Draft (tersembunyi)\n" in capsys.readouterr().out
+    assert main(["import", str(SEED), "--sheet", "RAPK 2020"]) == 1
+    assert "--sheet hanya untuk buku kerja Excel" in capsys.readouterr().err
+
+
+def test_hostile_workbooks_are_refused_and_change_nothing(cli_env, engine, tmp_path, capsys):
+    """Issue 13.26: the zip bomb and the 2-million-cell sheet."""
+    from tests.fixtures.make_broken import many_cells_xlsx
+    from tests.fixtures.make_broken import zip_bomb_xlsx
+
+    store(engine)
+    before = snapshot(engine)
+    for name, data, said in (("bom.xlsx", zip_bomb_xlsx(), "terlalu besar setelah dibuka: 200,0 MB"),
+                             ("sel.xlsx", many_cells_xlsx(), "lebih dari 200.000 sel")):
+        path = tmp_path / name
+        path.write_bytes(data)
+        assert main(["import", str(path)]) == 1
+        err = capsys.readouterr().err
+        assert f"rapk import: {name}: " in err and said in err, err
+        assert snapshot(engine) == before
+
+
+def test_a_file_past_the_size_limit_is_refused(cli_env, tmp_path, capsys):
+    path = tmp_path / "besar.txt"
+    path.write_bytes(b"\t" * (5 * 1024 * 1024 + 1))
+    assert main(["import", str(path)]) == 1
+    assert "Berkas terlalu besar: 5,0 MB, paling banyak 5 MB." in capsys.readouterr().err
+
+
+def test_only_the_first_anomalies_are_listed_and_the_rest_counted(cli_env, tmp_path, capsys):
+    lines = seed_lines()
+    path = tmp_path / "sampah.txt"
+    path.write_text("\n".join(lines[:271] + ["x\ty"] * 1_000 + lines[271:]), encoding="utf-8")
+    assert main(["import", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Anomali (1.032), disimpan apa adanya — periksa baris berikut:" in out
+    assert out.count("\n  Baris ") == 500
+    assert "  … dan 532 lainnya (hanya 500 anomali pertama yang disimpan)" in out

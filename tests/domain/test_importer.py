@@ -446,3 +446,69 @@ def test_utf16_with_bom_and_windows_1252_are_read(seed_plan_path):
     assert plan_json(parse_plan_bytes(text.encode("utf-16"), "unicode.txt")) == expected
     ansi = small_plan(["1\tKegiatan é\tJumlah dokumen\t4 dokumen\t1 Persiapan\tJumlah dokumen\t1\t1\t1\t1"])
     assert parse_plan_bytes(ansi.encode("cp1252"), "ansi.txt").kegiatan[0].name == "Kegiatan é"
+
+
+def seed_with(line: int, old: str, new: str) -> str:
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    assert old in lines[line - 1]
+    lines[line - 1] = lines[line - 1].replace(old, new)
+    return "\n".join(lines)
+
+
+@pytest.mark.parametrize("written", ["Rp 1.018.175.000,-", "Rp1.018.175.000", "Rp. 1.018.175.000,00", "1.018.175.000,-",
+                                     "IDR 1.018.175.000", "Rp 1.018.175 rb"])
+def test_a_budget_written_with_rp_or_a_dash_is_the_budget_not_a_tw_iv_target(written):
+    """Line 14: TW IV of aksi 1 is empty, so any count in KETERANGAN used to land there as a target."""
+    parsed = parse_plan_text(seed_with(14, "\t1.018.175.000,00", f"\t{written}"))
+    first = parsed.kegiatan[0]
+    assert (first.budget, first.budget_raw) == (1_018_175_000, written)
+    assert first.aksi[0].tw == ["", "50%", "50%", ""]
+    assert not [a for a in parsed.anomalies if a.line == 14]
+
+
+@pytest.mark.parametrize("written", ["-1.018.175.000,00", "Rp -1.018.175.000,-", "– Rp 1.018.175.000", "-1018175000"])
+def test_a_negative_budget_is_refused_with_its_line(written):
+    with pytest.raises(PlanFormatError) as info:
+        parse_plan_text(seed_with(14, "\t1.018.175.000,00", f"\t{written}"))
+    assert (info.value.code, info.value.line) == ("negative_budget", 14)
+    assert f"pagu negatif “{written}”" in str(info.value)
+
+
+def test_a_negative_budget_in_a_quarter_column_or_on_its_own_line_is_refused():
+    with pytest.raises(PlanFormatError, match=r"^Baris 202: pagu negatif “-550.000.000,00”"):
+        parse_plan_text(seed_with(202, "\t550.000.000,00", "\t-550.000.000,00"))  # the budget in TW IV
+    with pytest.raises(PlanFormatError, match=r"^Baris 272: pagu negatif “-Rp 74.500.000,-”"):
+        parse_plan_text(seed_with(272, "74.500.000,00", "-Rp 74.500.000,-"))  # the budget on its own line
+
+
+def test_money_that_cannot_be_read_is_reported_never_a_target():
+    parsed = parse_plan_text(seed_with(14, "\t1.018.175.000,00", "\tRp 1.018.17.000"))
+    first = parsed.kegiatan[0]
+    assert first.budget is None and first.aksi[0].tw == ["", "50%", "50%", ""]
+    assert [a.why for a in parsed.anomalies if a.line == 14] == [
+        "Nilai uang “Rp 1.018.17.000” tidak terbaca sebagai pagu; tidak diimpor.",
+        "Pagu anggaran kegiatan “Pendidikan dan Pelatihan Teknis” tidak ditemukan."]
+
+
+@pytest.mark.parametrize("written", ["02-01-2020", "2/1/2020", "2020-01-02", "12:30"])
+def test_a_date_in_a_target_cell_is_an_anomaly_and_no_target(written):
+    parsed = parse_plan_text(seed_with(15, "\t\t60\t157", f"\t\t{written}\t157"))  # TW II of aksi 2
+    aksi = parsed.kegiatan[0].aksi[1]
+    assert aksi.tw[1] == written and (aksi.targets[1].kind, aksi.targets[1].value) == ("text", None)
+    assert [a.code for a in parsed.anomalies if a.line == 15] == ["date_as_target"]
+
+
+def test_anomalies_are_counted_all_but_only_the_first_ones_kept():
+    from bot.domain.plan_import.parser import MAX_ANOMALIES
+
+    junk = ["x\ty"] * 2_000  # an unknown row in the kegiatan table: one anomaly each
+    lines = SEED.read_text(encoding="utf-8").split("\n")
+    parsed = parse_plan_text("\n".join(lines[:271] + junk + lines[271:]))
+    assert MAX_ANOMALIES == 500
+    assert parsed.anomaly_count == 32 + 2_000
+    assert len(parsed.anomalies) == 500
+    assert [a.line for a in parsed.anomalies] == sorted(a.line for a in parsed.anomalies)
+    before_junk = len([a for a in parse_plan_file(SEED).anomalies if a.line <= 271])
+    assert 0 < before_junk < 32
+    assert parsed.anomalies[-1].line == 272 + (500 - before_junk) - 1  # the junk starts on line 272
+    assert len(parsed.kegiatan) == 45 and parsed.budget_total == 17_326_515_850

@@ -12,6 +12,7 @@ from bot.domain.plan_import.store import MergeRefused
 from bot.domain.plan_import.store import PlanStoreError
 from bot.domain.plan_import.store import load_plan_tree
 from bot.domain.plan_import.store import save_plan
+from bot.text.render import plain
 from models import Agency
 from models import Aksi
 from models import AksiRealisation
@@ -254,3 +255,91 @@ def test_load_plan_tree_gives_goals_programs_and_kegiatan(engine):
     assert (last["seq"], last["name"], last["budget"]) == (45, LAST, 74_500_000)
     assert last["aksi"][3]["tw"] == ["", "", "", "100%"]
     assert tree["budget_total"] == 17_326_515_850 and tree["aksi_count"] == 168
+
+
+def test_a_merge_that_empties_targets_with_realisations_is_refused_naming_them(engine):
+    """A careless re-upload (values lost) must not wipe targets that PICs already reported against."""
+    from models import IndicatorRealisation
+
+    store(engine)
+    report(engine, FIRST, 2, quarter=2, value="60")  # TW II target 60
+    report(engine, FIRST, 1, quarter=3, value="50")  # TW III target 50%
+    with unit_of_work(engine) as s:
+        s.add(KegiatanRealisation(kegiatan_id=kegiatan_id(s, FIRST), quarter=2, budget_realised=10_000_000))
+        first = s.exec(select(KegiatanIndicator).where(KegiatanIndicator.kegiatan_id == kegiatan_id(s, FIRST),
+                                                       KegiatanIndicator.seq == 1)).one()
+        s.add(IndicatorRealisation(indicator_id=first.id, quarter=2, value=Decimal(30), value_raw="30"))
+    lines = seed_lines()
+    lines[13] = lines[13].replace("\t30 Orang\t", "\t\t").replace("\t50%\t50%\t\t1.018.175.000,00", "\t50%\t\t\t")
+    lines[14] = lines[14].replace("\t\t60\t157\t", "\t\t\t157\t")
+    lines[15] = lines[15].replace("\t50%\t50%\t", "\t\t\t")  # aksi 3 has no realisation: emptying it is fine
+    before = snapshot(engine)
+    with pytest.raises(MergeRefused) as info:
+        store(engine, lines)
+    assert info.value.blocked == [
+        f"pagu kegiatan “{FIRST}” dikosongkan (realisasi TW II)",
+        (f"target indikator “a. Jumlah peserta Diklat Penanggulangan Penyakit Menular” pada kegiatan “{FIRST}” "
+         f"dikosongkan (realisasi TW II)"),
+        (f"target TW III aksi 1 “Persiapan pelaksanaan kegiatan diklat” pada kegiatan “{FIRST}” dikosongkan "
+         f"(realisasi TW III)"),
+        (f"target TW II aksi 2 “Pendataan Peserta Kegiatan dan koordinasi” pada kegiatan “{FIRST}” dikosongkan "
+         f"(realisasi TW II)"),
+    ]
+    assert str(info.value).startswith("Impor dibatalkan: berkas baru menghapus atau mengosongkan data yang sudah "
+                                      "punya realisasi:\n")
+    assert snapshot(engine) == before
+    result = store(engine, lines, force=True)
+    assert f"{FIRST} · aksi 2" in [c.key for c in result.changed]
+    with unit_of_work(engine) as s:
+        target = s.exec(select(AksiTarget).where(AksiTarget.aksi_id == aksi_id(s, FIRST, 2),
+                                                 AksiTarget.quarter == 2)).one()
+        assert (target.raw, target.value) == ("", None)
+        assert count(s, AksiRealisation) == 2  # forced: the targets go, the realisations stay
+
+
+def test_emptying_targets_without_realisations_is_an_ordinary_change(engine):
+    store(engine)
+    report(engine, FIRST, 2, quarter=3, value="157")  # a realisation in another quarter than the one emptied
+    lines = seed_lines()
+    lines[14] = lines[14].replace("\t\t60\t157\t", "\t\t\t157\t")
+    result = store(engine, lines)
+    assert [(c.key, c.detail) for c in result.changed] == [(f"{FIRST} · aksi 2", "target TW II: “60” → “”")]
+
+
+def test_the_refusal_names_the_first_ten_items_and_counts_the_rest(engine):
+    store(engine)
+    with unit_of_work(engine) as s:
+        names = s.exec(select(Kegiatan.name).order_by(Kegiatan.seq).limit(12)).all()
+    for name in names:
+        report(engine, name, 1)
+    lines = seed_lines()[:13] + seed_lines()[267:]  # only the last kegiatan is left
+    with pytest.raises(MergeRefused) as info:
+        store(engine, lines)
+    assert [item.name for item in info.value.items] == names
+    text = str(info.value)
+    assert text.count("\n  • ") == 10 and f"kegiatan “{names[9]}” (realisasi TW I)" in text
+    assert names[10] not in text and "\n  … dan 2 lainnya\n" in text
+
+
+def test_only_the_first_anomalies_are_stored(engine):
+    from bot.domain.plan_import.parser import MAX_ANOMALIES
+
+    lines = seed_lines()
+    result = store(engine, lines[:271] + ["x\ty"] * 1_000 + lines[271:])
+    assert result.anomaly_count == 1_032
+    with unit_of_work(engine) as s:
+        assert count(s, ImportAnomaly) == MAX_ANOMALIES == 500
+        tree = load_plan_tree(result.plan_id, session=s)
+    assert len(tree["anomalies"]) == 500 and tree["anomalies_capped"]
+    assert plain("plan_tree", "id", **tree).endswith(
+        "Anomali impor terakhir (500, hanya yang pertama disimpan): lihat `rapk import --dry-run` untuk rinciannya.")
+
+
+def test_a_date_in_a_target_cell_is_stored_as_written_with_no_value(engine):
+    lines = seed_lines()
+    lines[14] = lines[14].replace("\t\t60\t157\t", "\t\t02-01-2020\t157\t")
+    store(engine, lines)
+    with unit_of_work(engine) as s:
+        target = s.exec(select(AksiTarget).where(AksiTarget.aksi_id == aksi_id(s, FIRST, 2),
+                                                 AksiTarget.quarter == 2)).one()
+        assert (target.raw, target.value, target.kind) == ("02-01-2020", None, "text")

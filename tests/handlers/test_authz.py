@@ -52,7 +52,7 @@ EXPECTED: dict[str, tuple[frozenset | None, bool]] = {
 FORGED: dict[str, tuple[frozenset, list[str]]] = {
     "pic:": (frozenset({ADMIN}), ["pic:t:{rina}:{k1}", "pic:p:{rina}", "pic:g:{rina}:{program}", "pic:ppg:0"]),
     "inv:": (frozenset({ADMIN}), ["inv:p:{rina}", "inv:ppg:0"]),
-    "imp:": (frozenset({ADMIN}), ["imp:ok:deadbeef", "imp:pg:1", "imp:x"]),
+    "imp:": (frozenset({ADMIN}), ["imp:ok:deadbeef", "imp:pg:1", "imp:x", "imp:f:deadbeef", "imp:sh:deadbeef:0"]),
     "tg:": (frozenset({ADMIN}), ["tg:pp:0", "tg:k:{k1}", "tg:a:{a1}", "tg:q:{a1}:2", "tg:i:{i1}", "tg:ok:deadbeef"]),
     "rw:": (frozenset({ADMIN}), ["rw:pp:0", "rw:a:{a1}", "rw:g:{k1}", "rw:i:{i1}"]),
     "lk:": (frozenset({ADMIN}), ["lk:L2:ok:0", "lk:L2:ok:{k1}", "lk:U2:ok:0", "lk:L2:pp:0"]),

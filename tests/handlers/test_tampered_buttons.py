@@ -22,7 +22,7 @@ TAMPERED = {
         "pic:t:{big}:{big}", "pic:p:{big}", "pic:g:{big}:{big}", "pic:ppg:{big}", "pic:x:1", "pic:p:1:2",
         "pic:t:{max}:{max}", "pic:p:{max}", "pic:g:1:{max}",
         "inv:p:{big}", "inv:ppg:{big}", "inv:p:1:2",
-        "imp:pg:{big}", "imp:ok:{big}", "imp:x:1",
+        "imp:pg:{big}", "imp:ok:{big}", "imp:x:1", "imp:f:{big}", "imp:sh:1:{big}", "imp:sh:1:{max}", "imp:sh:1",
         "tg:k:{big}", "tg:a:{big}", "tg:q:{big}:2", "tg:i:{big}", "tg:pp:{big}", "tg:kp:{big}:{big}", "tg:x:1",
         "tg:k:{max}", "tg:a:{max}", "tg:q:{max}:2",
         "rw:a:{big}", "rw:g:{big}", "rw:i:{big}", "rw:kp:1:{big}", "rw:p:{big}", "rw:a:{max}",

@@ -7,23 +7,37 @@ own, numbering gaps, typing errors in targets. The parser anchors on the aksi ce
 of fixed column indexes, keeps every cell as written, and lists each oddity as an Anomaly
 with its line number. A file that is not a plan raises PlanFormatError naming the line.
 Neither carries prose: a `code` and `params`, worded by templates/<lang>/import_messages.j2.
+
+Files are untrusted: the size limits below are checked before anything is parsed (a workbook's
+uncompressed size from its zip directory, its cell count from a streamed scan of the sheet XML),
+sheets are read in openpyxl's read-only mode, and only the first MAX_ANOMALIES anomalies are kept
+(all are counted).
 """
 
 import io
 import re
 import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
 from dataclasses import replace
 from datetime import date
 from datetime import datetime
+from datetime import time
+from datetime import timedelta
 from decimal import Decimal
 from functools import cached_property
+from functools import lru_cache
 from pathlib import Path
+from xml.etree.ElementTree import ParseError
+from xml.etree.ElementTree import iterparse
 
+from bot.domain.numbers import MoneyFormatError
+from bot.domain.numbers import NumberFormatError
 from bot.domain.numbers import Target
 from bot.domain.numbers import is_money_text
+from bot.domain.numbers import parse_money
 from bot.domain.numbers import parse_number
 from bot.domain.numbers import parse_target
 from bot.domain.numbers import rupiah_from_decimal
@@ -32,10 +46,22 @@ from bot.text.render import macro
 from bot.text.render import message
 
 __all__ = [
+    "MAX_ANOMALIES", "MAX_PLAN_BYTES", "MAX_XLSX_CELLS", "MAX_XLSX_UNPACKED",
     "Anomaly", "ParsedAksi", "ParsedGoal", "ParsedIndicator", "ParsedKegiatan", "ParsedPlan",
     "ParsedProgram", "PlanFormatError", "TargetRow", "indicator_kind", "name_key", "parse_plan_bytes",
-    "parse_plan_file", "parse_plan_text", "parse_plan_xlsx", "split_names",
+    "parse_plan_file", "parse_plan_text", "parse_plan_xlsx", "read_target", "split_names",
 ]
+
+# Limits on what a plan file may be (README, «Import limits»). The real 2020 plan (45 kegiatan) is 30 KB
+# of text, or a 17 KB workbook of 1,352 stored cells, 273 rows about 12 columns wide, 0.1 MB uncompressed.
+# A large agency's plan of 300 kegiatan, every table cell bordered, is some 30,000 cells. The 100-fold
+# benchmark plan (4,500 kegiatan) is 3 MB of text; as a workbook it would be 330,000 cells: text only.
+# Reading 200,000 cells takes openpyxl a few seconds; 2 million took 27 s and 1.5 GB.
+MAX_PLAN_BYTES = 5 * 1024 * 1024  # the file as sent, text or .xlsx (also Telegram's /impor limit)
+MAX_XLSX_UNPACKED = 50 * 1024 * 1024  # every part of a workbook together, uncompressed
+MAX_XLSX_CELLS = 200_000  # cells of all its sheets: as stored, and each row counted up to its last stored cell
+MAX_ANOMALIES = 500  # anomalies kept (listed and stored), in line order; all are counted
+_EXCEL_ROWS = 1_048_576  # a row past Excel's last one: not a workbook Excel wrote
 
 QUARTERS = ("TW I", "TW II", "TW III", "TW IV")
 ANNUAL = "annual"  # the annual-target cell in an anomaly's `cells`, next to the QUARTERS labels
@@ -154,7 +180,10 @@ class ParsedPlan:
     goals: list[ParsedGoal]
     programs: list[ParsedProgram]
     kegiatan: list[ParsedKegiatan]
-    anomalies: list[Anomaly]
+    anomalies: list[Anomaly]  # the first MAX_ANOMALIES, in line order
+    anomaly_count: int = 0  # all of them
+    sheet: str = ""  # the worksheet read, for a workbook
+    sheet_hidden: bool = False
 
     @property
     def budget_total(self) -> int:
@@ -298,11 +327,70 @@ def _find_aksi(cells: list[str], expected: int) -> _Anchor | None:
     return first
 
 
-def _money_in_rest(text: str) -> bool:
-    """Budget-looking cell right of the quarterly targets: grouped money or a bare amount of millions."""
-    if is_money_text(text):
-        return True
-    return bool(re.fullmatch(r"\d{7,}", text))
+@dataclass(frozen=True)
+class _Money:
+    """A cell written as an amount of money: its value (None when it cannot be read) and its sign."""
+
+    value: Decimal | None
+    negative: bool
+
+
+_DASH = "-–—−‐"
+_DIGIT = re.compile(r"\d")
+_CURRENCY = re.compile(r"^(?:rp|idr)\.?(?![a-z])\s*", re.IGNORECASE)
+_NO_CENTS = re.compile(r"\s*[,.][-–—]$")  # `1.018.175.000,-`: Indonesian for «no cents»
+
+
+@lru_cache(maxsize=4096)  # a plan repeats the same few cells (`25%`, `1`, ``) thousands of times
+def _money(text: str, *, bare: bool = False) -> _Money | None:
+    """The cell as money when it is written like a budget, else None (it may be a target).
+
+    Money is marked by `Rp`/`IDR` or a trailing `,-` (then any amount, `125 juta` too), or is grouped
+    like a budget (`1.018.175.000,00`, `10.000.000`); with `bare`, right of the targets, a plain
+    amount of millions (`25000000`) as well. A sign in front is kept: a budget is never negative.
+    """
+    if not _DIGIT.search(text):
+        return None
+    s = " ".join(text.split())
+    negative = len(s) > 1 and s[0] in _DASH
+    body = s[1:].lstrip() if negative else s
+    marked = _CURRENCY.match(body)
+    if marked:
+        body = body[marked.end():]
+        if len(body) > 1 and body[0] in _DASH:
+            negative, body = True, body[1:].lstrip()
+    if _NO_CENTS.search(body):
+        marked, body = True, _NO_CENTS.sub("", body)
+    if marked:
+        try:
+            return _Money(parse_number(body), negative)
+        except NumberFormatError:
+            try:
+                return _Money(Decimal(parse_money(body)), negative)
+            except MoneyFormatError:
+                return _Money(None, negative) if re.match(r"\d", body) else None
+    if is_money_text(body) or (bare and re.fullmatch(r"\d{7,}", body)):
+        return _Money(parse_number(body), negative)
+    return None
+
+
+# `02-01-2020`, `2/1/2020`, `2020-01-02`, `12:30`: a date or a time where a target belongs, mostly Excel
+# turning a typed `2/1` or `1-2` into a date. Its numbers are not a target.
+_DATE_OR_TIME = re.compile(
+    r"^(?:(?:\d{1,2}[-/]\d{1,2}[-/]\d{2,4}|\d{4}-\d{1,2}-\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|\d{1,2}:\d{2}(?::\d{2})?)$")
+
+
+@lru_cache(maxsize=4096)
+def _is_date(raw: str) -> bool:
+    return bool(_DATE_OR_TIME.match(raw.strip()))
+
+
+def read_target(raw: str) -> Target:
+    """A target cell as the importer reads it: parse_target, except that a date holds no target (`text`)."""
+    if _is_date(raw):
+        return Target(raw=raw, kind="text")
+    return parse_target(raw)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -344,10 +432,11 @@ class _Parser:
                 continue
             self.dispatch(row)
         self.finish()
+        anomalies = sorted(self.anomalies, key=lambda a: a.line)
         return ParsedPlan(
             agency=self.agency, year=self.year, title=self.title, source_name=self.source_name,
             goals=list(self.goals.values()), programs=list(self.programs.values()), kegiatan=self.kegiatan,
-            anomalies=sorted(self.anomalies, key=lambda a: a.line),
+            anomalies=anomalies[:MAX_ANOMALIES], anomaly_count=len(anomalies),
         )
 
     def dispatch(self, row: _Row) -> None:
@@ -468,7 +557,7 @@ class _Parser:
         if label in _TOTAL_LABELS:
             self.total_row(row)
             return
-        if row.filled and row.filled[0] >= 2 and all(is_money_text(cells[i]) for i in row.filled):
+        if row.filled and row.filled[0] >= 2 and all(_money(cells[i]) for i in row.filled):
             self.budget_line(row)
             return
         if _NUMBER_CELL.match(row.cell(0)) and row.cell(1):
@@ -566,8 +655,9 @@ class _Parser:
                           tw=tw, line=row.line)
         kegiatan.aksi.append(aksi)
         for q in range(4):
-            if is_money_text(tw[q]):
-                if self.take_budget(row, tw[q]):
+            money = _money(tw[q])
+            if money is not None:
+                if self.take_budget(row, tw[q], money):
                     self.anomaly(row, "budget_in_quarter", raw=tw[q], quarter=QUARTERS[q], aksi=aksi.no)
                 tw[q] = ""
         for value in cells[indicator_at + 5:]:
@@ -576,10 +666,11 @@ class _Parser:
 
     def rest_cell(self, row: _Row, value: str, aksi: ParsedAksi | None) -> None:
         """A cell right of the quarterly targets (KETERANGAN and beyond): budget, moved target, PIC or note."""
-        if _money_in_rest(value):
-            self.take_budget(row, value)
+        money = _money(value, bare=True)
+        if money is not None:
+            self.take_budget(row, value, money)
             return
-        target = parse_target(value)
+        target = read_target(value)
         if aksi is not None and target.kind in ("percent", "count"):
             if not aksi.tw[3]:
                 aksi.tw[3] = value
@@ -594,10 +685,18 @@ class _Parser:
             return
         self.anomaly(row, "note_not_imported" if aksi is not None else "cell_not_imported", value=value)
 
-    def take_budget(self, row: _Row, raw: str) -> bool:
-        """Read a money cell as the current kegiatan's budget; False when it already had one."""
+    def take_budget(self, row: _Row, raw: str, money: _Money) -> bool:
+        """Read a money cell as the current kegiatan's budget; False when it was not taken.
+
+        A negative amount refuses the file: a budget below zero is a typing error, not data.
+        """
         kegiatan = self.current
-        value = parse_number(raw)  # callers pass only cells that look like money, which always parse
+        if money.negative:
+            raise PlanFormatError(row.line, "negative_budget", raw=raw)
+        value = money.value
+        if value is None:
+            self.anomaly(row, "money_not_read", raw=raw)
+            return False
         if kegiatan.budget is not None:
             self.anomaly(row, "second_budget", raw=raw, kegiatan=kegiatan.name, first=kegiatan.budget_raw)
             return False
@@ -614,15 +713,16 @@ class _Parser:
         if self.current.budget is None:
             self.anomaly(row, "budget_own_line", raw=raw, kegiatan=self.current.name)
         for i in row.filled:
-            self.take_budget(row, row.cells[i])
+            self.take_budget(row, row.cells[i], _money(row.cells[i]))
 
     def total_row(self, row: _Row) -> None:
-        amounts = [row.cells[i] for i in row.filled if is_money_text(row.cells[i])]
+        amounts = [(row.cells[i], _money(row.cells[i])) for i in row.filled]
+        amounts = [(raw, m.value) for raw, m in amounts if m is not None and m.value is not None]
         if amounts:
-            total = sum(rupiah_from_decimal(parse_number(a)) for a in amounts)
+            total = sum(rupiah_from_decimal(value) for _, value in amounts)
             so_far = sum(k.budget or 0 for k in self.kegiatan)
             if total != so_far:
-                self.anomaly(row, "total_mismatch", shown=amounts[0], total=so_far)
+                self.anomaly(row, "total_mismatch", shown=amounts[0][0], total=so_far)
                 return
         self.anomaly(row, "total_row")
 
@@ -644,11 +744,11 @@ class _Parser:
             if not kegiatan.indicators:
                 self.anomaly(row, "no_indicator", kegiatan=kegiatan.name)
             for indicator in kegiatan.indicators:
-                indicator.target = parse_target(indicator.target_raw)
+                indicator.target = read_target(indicator.target_raw)
                 indicator.kind = indicator_kind(indicator.text, [indicator.target])
                 self.check_indicator(by_line[indicator.line], indicator)
             for aksi in kegiatan.aksi:
-                aksi.targets = [parse_target(cell) for cell in aksi.tw]
+                aksi.targets = [read_target(cell) for cell in aksi.tw]
                 aksi.kind = indicator_kind(aksi.indicator, aksi.targets)
                 self.check_aksi(by_line[aksi.line], aksi)
 
@@ -656,7 +756,13 @@ class _Parser:
         if not target.target_raw:
             self.anomaly(row, "annual_target_empty", text=target.text)
         cells = [(ANNUAL, target.target_raw)] + list(zip(QUARTERS, target.tw, strict=True))
-        self.check_percent_over_100(row, [(label, parse_target(raw)) for label, raw in cells])
+        self.check_dates(row, cells)
+        self.check_percent_over_100(row, [(label, read_target(raw)) for label, raw in cells])
+
+    def check_dates(self, row: _Row, cells: list[tuple[str, str]]) -> None:
+        dates = [(label, raw) for label, raw in cells if _is_date(raw)]
+        if dates:
+            self.anomaly(row, "date_as_target", cells=dates)
 
     def check_percent_over_100(self, row: _Row, cells: list[tuple[str, Target]]) -> None:
         over = [(label, t.raw) for label, t in cells if any(p.unit == "%" and p.value > 100 for p in t.parts)]
@@ -668,6 +774,7 @@ class _Parser:
         if not indicator.target_raw:
             self.anomaly(row, "annual_target_empty", text=indicator.text)
             return
+        self.check_dates(row, [(ANNUAL, indicator.target_raw)])
         self.check_percent_over_100(row, [(ANNUAL, target)])
         self.check_kind(row, indicator.text, [(ANNUAL, target)])
         for part in target.parts:
@@ -676,9 +783,10 @@ class _Parser:
 
     def check_aksi(self, row: _Row, aksi: ParsedAksi) -> None:
         cells = list(zip(QUARTERS, aksi.targets, strict=True))
+        self.check_dates(row, [(label, t.raw) for label, t in cells])
         self.check_percent_over_100(row, cells)
         self.check_kind(row, aksi.indicator, cells)
-        text = [(label, t.raw) for label, t in cells if t.kind == "text"]
+        text = [(label, t.raw) for label, t in cells if t.kind == "text" and not _is_date(t.raw)]
         if text:
             self.anomaly(row, "quarter_target_not_a_number", cells=text)
 
@@ -767,14 +875,25 @@ _MAGIC = [
 ]
 
 
-def parse_plan_bytes(data: bytes, source_name: str = "") -> ParsedPlan:
-    """Parse a plan from the bytes of a file (a chat attachment or a file on disk); sniffs xlsx by content."""
+def _check_size(size: int) -> None:
+    if size > MAX_PLAN_BYTES:
+        raise PlanFormatError(0, "file_too_big", size=size, limit=MAX_PLAN_BYTES)
+
+
+def parse_plan_bytes(data: bytes, source_name: str = "", *, sheet: str | None = None) -> ParsedPlan:
+    """Parse a plan from the bytes of a file (a chat attachment or a file on disk); sniffs xlsx by content.
+
+    `sheet` names the worksheet to read in a workbook (needed when several hold a plan).
+    """
+    _check_size(len(data))
     if data.startswith(b"PK\x03\x04"):
-        return parse_plan_xlsx(io.BytesIO(data), source_name)
+        return parse_plan_xlsx(io.BytesIO(data), source_name, sheet=sheet)
     if source_name.lower().endswith((".xlsx", ".xlsm")):
         if not data:
             raise PlanFormatError(1, "empty_file")
         raise PlanFormatError(1, "xlsx_not_a_workbook")
+    if sheet is not None:
+        raise PlanFormatError(0, "sheet_not_a_workbook")
     for magic, why in _MAGIC:
         if data.startswith(magic):
             raise PlanFormatError(1, why)
@@ -786,10 +905,11 @@ def parse_plan_bytes(data: bytes, source_name: str = "") -> ParsedPlan:
     return parse_plan_text(_decode(data), source_name)
 
 
-def parse_plan_file(path: str | Path) -> ParsedPlan:
-    """Parse a plan file (.txt tab-separated or .xlsx) from disk."""
+def parse_plan_file(path: str | Path, *, sheet: str | None = None) -> ParsedPlan:
+    """Parse a plan file (.txt tab-separated or .xlsx) from disk; a file past MAX_PLAN_BYTES is not read."""
     path = Path(path)
-    return parse_plan_bytes(path.read_bytes(), path.name)
+    _check_size(path.stat().st_size)
+    return parse_plan_bytes(path.read_bytes(), path.name, sheet=sheet)
 
 
 # -- xlsx -------------------------------------------------------------------------------------
@@ -818,6 +938,11 @@ def _xlsx_cell_text(value: object, number_format: str) -> str:
         return "TRUE" if value else "FALSE"
     if isinstance(value, datetime | date):
         return value.strftime("%d-%m-%Y")
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    if isinstance(value, timedelta):
+        minutes = int(value.total_seconds() // 60)
+        return f"{minutes // 60}:{minutes % 60:02d}"
     if isinstance(value, int | float | Decimal):
         fmt = (number_format or "General").split(";")[0]
         number = Decimal(repr(value)) if isinstance(value, float) else Decimal(value)
@@ -829,30 +954,203 @@ def _xlsx_cell_text(value: object, number_format: str) -> str:
     return str(value).strip()
 
 
-def parse_plan_xlsx(source: str | Path | io.BytesIO, source_name: str = "") -> ParsedPlan:
-    """Parse the plan on a workbook's sheet (the first sheet holding a kegiatan table)."""
-    from openpyxl import load_workbook
+# Whatever zipfile, openpyxl or the XML parser raises on a damaged workbook (NotImplementedError: a
+# compression zipfile cannot read; RuntimeError: an encrypted part).
+_BROKEN = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError, ValueError, TypeError, AttributeError,
+           IndexError, ParseError, NotImplementedError, RuntimeError)
+_SHEET_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+# A tag, with or without a namespace prefix: `<c r="A1">`, `<x:c>`, `<c/>` (and `<f>` for formulas).
+_TAG = rb"<(?:[A-Za-z_][\w.-]{0,30}:)?"
+_CELL_TAG = re.compile(_TAG + rb"c[\s/>]")
+_FORMULA_TAG = re.compile(_TAG + rb"f[\s/>]")
+_TAG_SPAN = 40  # a tag name and its prefix end within this many bytes of the `<`
+_CHUNK = 1 << 20
+
+
+def _too_many_cells() -> PlanFormatError:
+    return PlanFormatError(0, "too_many_cells", limit=MAX_XLSX_CELLS)
+
+
+@dataclass
+class _SheetScan:
+    cells: int = 0
+    formulas: bool = False
+
+
+def _scan_parts(archive: zipfile.ZipFile) -> dict[str, _SheetScan]:
+    """Every part's cell count and whether it holds formulas, before openpyxl opens the workbook.
+
+    All parts are scanned, whatever their names (openpyxl finds sheets through relationships, and
+    merely opening a sheet without a `<dimension>` parses all of it): only sheets hold `<c>` cells,
+    so counting the rest costs time, not accuracy. Refuses past MAX_XLSX_CELLS cells in all.
+    """
+    scans: dict[str, _SheetScan] = {}
+    budget = MAX_XLSX_CELLS
+    for info in archive.infolist():
+        if info.is_dir():
+            continue
+        scan = scans[info.filename] = _scan_part(archive, info, budget)
+        budget -= scan.cells
+        if budget < 0:
+            raise _too_many_cells()
+    return scans
+
+
+def _scan_part(archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int) -> _SheetScan:
+    """Count the cells stored in a part's XML, and see whether it holds formulas, without parsing it.
+
+    The part is decompressed 1 MB at a time and its tags counted with a regular expression: a
+    2-million-cell sheet is refused in well under a second, in a few megabytes, before openpyxl
+    builds a single cell. Stops as soon as more than `budget` cells are seen.
+    """
+    scan = _SheetScan()
+    carry = b""
+    with archive.open(info) as stream:
+        while True:
+            chunk = stream.read(_CHUNK)
+            buf = carry + chunk
+            # Keep a `<` near the end for the next round: its tag may not be complete yet.
+            last = buf.rfind(b"<", max(0, len(buf) - _TAG_SPAN)) if chunk else -1
+            cut = last if last >= 0 else len(buf)
+            part, carry = buf[:cut], buf[cut:]
+            scan.cells += len(_CELL_TAG.findall(part))
+            scan.formulas = scan.formulas or _FORMULA_TAG.search(part) is not None
+            if scan.cells > budget or not chunk:
+                return scan
+
+
+def _check_formulas(archive: zipfile.ZipFile, name: str) -> None:
+    """Refuse a sheet whose formula cells carry no cached value (written by a script, never opened in Excel).
+
+    openpyxl reads the cached values (`data_only`), and there are none: every such budget and
+    target would silently come out empty. A formula whose result is an empty string (`t="str"`,
+    `<v></v>`) does have its value.
+    """
+    cell, formula, value, row, sheet_data = (f"{{{_SHEET_NS}}}{tag}" for tag in ("c", "f", "v", "row", "sheetData"))
+    found: list[str] = []
+    count = 0
+    parent = None
+    with archive.open(name) as stream:
+        for event, element in iterparse(stream, events=("start", "end")):
+            if event == "start":
+                parent = element if element.tag == sheet_data else parent
+            elif element.tag == cell and element.find(formula) is not None:
+                cached = element.find(value)
+                if cached is None or (not cached.text and element.get("t") != "str"):
+                    count += 1
+                    if len(found) < 5:
+                        found.append(element.get("r", ""))
+            elif element.tag == row and parent is not None:
+                parent.clear()  # rows already read: memory stays flat
+    if count:
+        line = int(re.sub(r"\D", "", found[0]) or 0)
+        raise PlanFormatError(line, "formula_without_value", cells=found, count=count)
+
+
+def _read_sheet(sheet, budget: int) -> tuple[list[_Row], int]:
+    """The sheet's non-empty rows (row number = line number) and the cells it took, at most `budget`."""
+    sheet.reset_dimensions()  # a stored dimension may be wrong, or hostile (`A1:XFD1048576`): read rows as stored
+    rows: list[_Row] = []
+    used = 0
+    for r, cells in enumerate(sheet.iter_rows(), start=1):
+        if r > _EXCEL_ROWS:
+            raise PlanFormatError(1, "broken_xlsx")
+        if not cells:
+            continue
+        used += len(cells)  # a row is as wide as its last stored cell: `XFD1` alone is 16,384 cells to read
+        if used > budget:
+            raise _too_many_cells()
+        texts = [_xlsx_cell_text(c.value, c.number_format) if c.value is not None and not isinstance(c.value, str)
+                 else (c.value or "").strip() for c in cells]
+        while texts and not texts[-1]:
+            texts.pop()
+        if texts:
+            rows.append(_Row(r, "\t".join(texts), texts))
+    return rows, used
+
+
+def _has_kegiatan_table(rows: list[_Row]) -> bool:
+    return any(_norm(r.cell(0)) == "NO" and _norm(r.cell(1)) == "KEGIATAN" for r in rows)
+
+
+def _choose_sheet(titles: list[tuple[str, bool]], sheets: list[list[_Row]], wanted: str | None) -> int:
+    """The sheet to read: the one named, else the one holding a kegiatan table; several is ambiguous."""
+    listing = [{"title": title, "hidden": hidden} for title, hidden in titles]
+    if wanted is not None:
+        exact = [i for i, (title, _) in enumerate(titles) if title == wanted]
+        loose = [i for i, (title, _) in enumerate(titles) if name_key(title) == name_key(wanted)]
+        if exact or loose:
+            return (exact or loose)[0]
+        raise PlanFormatError(0, "unknown_sheet", name=wanted, sheets=listing)
+    plans = [i for i, rows in enumerate(sheets) if _has_kegiatan_table(rows)]
+    if len(plans) > 1:
+        raise PlanFormatError(0, "ambiguous_sheet", sheets=[listing[i] for i in plans])
+    if plans:
+        return plans[0]
+    # No sheet holds a plan: the parser says what is wrong with the first one that holds anything.
+    return next((i for i, rows in enumerate(sheets) if rows), 0)
+
+
+def parse_plan_xlsx(source: str | Path | io.BytesIO, source_name: str = "", *, sheet: str | None = None) -> ParsedPlan:
+    """Parse the plan on a workbook's sheet: `sheet` by name, else the one sheet holding a kegiatan table.
+
+    Refused before parsing: a file past MAX_PLAN_BYTES, a workbook past MAX_XLSX_UNPACKED
+    uncompressed (its zip directory says, and zipfile never inflates a part past its stated
+    size), past MAX_XLSX_CELLS cells (a streamed count), and formulas without cached values.
+    """
+    from openpyxl import load_workbook  # here, not at the top: `rapk` commands that never read a workbook start faster
     from openpyxl.utils.exceptions import InvalidFileException
 
+    broken = (*_BROKEN, InvalidFileException)
     if isinstance(source, str | Path):
         source_name = source_name or Path(source).name
+        _check_size(Path(source).stat().st_size)
+        data = Path(source).read_bytes()
+    else:
+        data = source.getvalue()
+        _check_size(len(data))
     try:
-        workbook = load_workbook(source, data_only=True)
-    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError) as exc:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except broken as exc:
         raise PlanFormatError(1, "broken_xlsx") from exc
-    sheets: list[tuple[str, list[_Row]]] = []
-    for sheet in workbook.worksheets:
-        rows = []
-        for r, cells in enumerate(sheet.iter_rows(), start=1):
-            texts = [_xlsx_cell_text(c.value, c.number_format) for c in cells]
-            while texts and not texts[-1]:
-                texts.pop()
-            rows.append(_Row(r, "\t".join(texts), texts))
-        sheets.append((sheet.title, rows))
-    for _, rows in sheets:
-        if any(_norm(r.cell(0)) == "NO" and _norm(r.cell(1)) == "KEGIATAN" for r in rows):
-            return _Parser(rows, source_name).parse()
-    title, rows = sheets[0]
-    if not any(r.filled for r in rows):
+    with archive:
+        unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_XLSX_UNPACKED:
+            raise PlanFormatError(0, "xlsx_unpacked_too_big", size=unpacked, limit=MAX_XLSX_UNPACKED)
+        try:
+            scans = _scan_parts(archive)
+            workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except PlanFormatError:
+            raise
+        except broken as exc:
+            raise PlanFormatError(1, "broken_xlsx") from exc
+        try:
+            return _parse_workbook(workbook, archive, scans, source_name, sheet)
+        except PlanFormatError:
+            raise
+        except broken as exc:
+            raise PlanFormatError(1, "broken_xlsx") from exc
+        finally:
+            workbook.close()
+
+
+def _parse_workbook(workbook, archive: zipfile.ZipFile, scans: dict[str, _SheetScan], source_name: str,
+                    wanted: str | None) -> ParsedPlan:
+    worksheets = workbook.worksheets
+    if not worksheets:
+        raise PlanFormatError(1, "broken_xlsx")
+    parts = [ws._worksheet_path.lstrip("/") for ws in worksheets]  # a read-only sheet knows its zip part
+    budget = MAX_XLSX_CELLS
+    sheets = []
+    for ws in worksheets:
+        rows, used = _read_sheet(ws, budget)
+        budget -= used
+        sheets.append(rows)
+    titles = [(ws.title, ws.sheet_state != "visible") for ws in worksheets]
+    index = _choose_sheet(titles, sheets, wanted)
+    title, hidden = titles[index]
+    if scans.get(parts[index], _SheetScan(formulas=True)).formulas:
+        _check_formulas(archive, parts[index])
+    if not sheets[index]:
         raise PlanFormatError(1, "empty_sheet", title=title)
-    return _Parser(rows, source_name).parse()
+    return replace(_Parser(sheets[index], source_name).parse(), sheet=title, sheet_hidden=hidden)

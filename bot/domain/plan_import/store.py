@@ -2,7 +2,8 @@
 
 The merge is keyed by kegiatan name and aksi number (indicators by their position in the
 kegiatan), so the ids that realisations point at survive a re-import. Anything that already
-has realisations and is missing from the new file is refused unless forced. Rows go in with
+has realisations and is missing from the new file, or whose target (or budget) the new file
+empties in a quarter that has realisations, is refused unless forced. Rows go in with
 executemany statements on the session's connection: a 4,500-kegiatan plan is about 100,000
 rows, too many for one ORM object each. Everything runs in the caller's transaction.
 """
@@ -23,9 +24,9 @@ from sqlmodel import select
 from bot.domain.audit import record
 from bot.domain.numbers import Target
 from bot.domain.numbers import fits_decimal_column
-from bot.domain.numbers import parse_target
 from bot.domain.people import assign_pic
 from bot.domain.people import get_or_create_person
+from bot.domain.plan_import.parser import MAX_ANOMALIES
 from bot.domain.plan_import.parser import MESSAGES
 from bot.domain.plan_import.parser import QUARTERS
 from bot.domain.plan_import.parser import ParsedAksi
@@ -35,6 +36,7 @@ from bot.domain.plan_import.parser import ParsedPlan
 from bot.domain.plan_import.parser import PlanFormatError
 from bot.domain.plan_import.parser import TargetRow
 from bot.domain.plan_import.parser import name_key
+from bot.domain.plan_import.parser import read_target
 from bot.text.render import macro
 from bot.text.render import message
 from models import Agency
@@ -75,7 +77,8 @@ class PlanStoreError(ValueError):
 
 @dataclass(frozen=True)
 class Blocked:
-    """An item with realisations that the new file no longer has: kind kegiatan/aksi/indikator."""
+    """An item with realisations that the new file no longer has (kind kegiatan/aksi/indikator), or
+    whose target or budget it empties in quarters with realisations (target_aksi/target_indikator/pagu)."""
 
     kind: str
     name: str
@@ -91,7 +94,7 @@ class Blocked:
 
 
 class MergeRefused(PlanStoreError):
-    """Items with realisations are missing from the new file, and the import was not forced."""
+    """Items with realisations are missing from the new file or emptied by it, and the import was not forced."""
 
     def __init__(self, items: list[Blocked]):
         self.items = items
@@ -206,7 +209,7 @@ def _aksi_values(aksi: ParsedAksi) -> dict[str, Any]:
 
 
 def _target_values(raw: str) -> dict[str, Any]:
-    target = parse_target(raw)
+    target = read_target(raw)
     # A quarterly cell holds one target; its first number is the one scoring uses.
     value, unit = (None, "") if target.kind not in ("percent", "count") else _stored_target(
         Target(raw, target.parts[:1], target.kind))
@@ -365,18 +368,25 @@ class _Merge:
                 ir.c.indicator_id.in_(sa.select(ind.c.id).where(ind.c.kegiatan_id.in_(in_plan))))):
             self.real_indicator[r["indicator_id"]].add(r["quarter"])
         self.real_kegiatan: dict[int, set[int]] = defaultdict(set)
+        self.real_budget: dict[int, set[int]] = defaultdict(set)
         for model in (KegiatanRealisation, Evidence):
             t = _table(model)
             for r in _select(s, sa.select(t.c.kegiatan_id, t.c.quarter).where(t.c.kegiatan_id.in_(in_plan))):
                 self.real_kegiatan[r["kegiatan_id"]].add(r["quarter"])
+                if model is KegiatanRealisation:
+                    self.real_budget[r["kegiatan_id"]].add(r["quarter"])
 
     # -- refusal ------------------------------------------------------------------------------
 
     def blocked(self) -> list[Blocked]:
-        """Items with realisations that the new file no longer has."""
+        """Items with realisations that the new file no longer has, or whose target or budget it empties
+        in a quarter with realisations (a careless re-upload must not wipe what PICs reported against).
+
+        In document order of the stored plan: kegiatan, then within one its budget, indicators, aksi.
+        """
         wanted = {name_key(k.name): k for k in self.parsed.kegiatan}
         out = []
-        for key, row in self.kegiatan.items():
+        for key, row in sorted(self.kegiatan.items(), key=lambda item: item[1]["seq"]):
             kid = row["id"]
             if key not in wanted:
                 quarters = set(self.real_kegiatan[kid])
@@ -386,14 +396,29 @@ class _Merge:
                     out.append(Blocked("kegiatan", row["name"], tuple(sorted(quarters))))
                 continue
             new = wanted[key]
-            numbers = {a.no for a in new.aksi}
-            for no, a in sorted(self.aksi[kid].items()):
-                if no not in numbers and self.real_aksi[a["id"]]:
-                    out.append(Blocked("aksi", a["name"], tuple(sorted(self.real_aksi[a["id"]])), row["name"], no))
+            if row["budget"] is not None and new.budget is None and self.real_budget[kid]:
+                out.append(Blocked("pagu", row["name"], tuple(sorted(self.real_budget[kid]))))
+            for i, ind in zip(self.indicators[kid], new.indicators, strict=False):
+                if (self.real_indicator[i["id"]] and i["target_value"] is not None
+                        and _indicator_values(ind)["target_value"] is None):
+                    out.append(Blocked("target_indikator", i["text"], tuple(sorted(self.real_indicator[i["id"]])),
+                                       row["name"]))
             for i in self.indicators[kid][len(new.indicators):]:
                 if self.real_indicator[i["id"]]:
                     out.append(Blocked("indikator", i["text"], tuple(sorted(self.real_indicator[i["id"]])),
                                        row["name"]))
+            new_aksi = {a.no: a for a in new.aksi}
+            for no, a in sorted(self.aksi[kid].items()):
+                realised = self.real_aksi[a["id"]]
+                if no not in new_aksi:
+                    if realised:
+                        out.append(Blocked("aksi", a["name"], tuple(sorted(realised)), row["name"], no))
+                    continue
+                targets = self.targets[a["id"]]
+                emptied = tuple(q for q in sorted(realised) if q in targets and targets[q]["value"] is not None
+                                and _target_values(new_aksi[no].tw[q - 1])["value"] is None)
+                if emptied:
+                    out.append(Blocked("target_aksi", a["name"], emptied, row["name"], no))
         return out
 
     # -- applying -----------------------------------------------------------------------------
@@ -415,7 +440,7 @@ class _Merge:
         self.save_pics()
         r, p = self.result, self.parsed
         r.kegiatan_count, r.aksi_count, r.indicator_count = len(p.kegiatan), p.aksi_count, p.indicator_count
-        r.budget_total, r.anomaly_count = p.budget_total, len(p.anomalies)
+        r.budget_total, r.anomaly_count = p.budget_total, p.anomaly_count
         return r
 
     def save_goals(self) -> dict[str, int]:
@@ -613,7 +638,8 @@ class _Merge:
                           old=r["name"])
 
     def save_anomalies(self) -> None:
-        """The anomaly list describes the file last imported: replaced, not accumulated."""
+        """The anomaly list describes the file last imported: replaced, not accumulated (the parser kept
+        the first MAX_ANOMALIES; MergeResult.anomaly_count counts them all)."""
         _delete(self.session, ImportAnomaly, "plan_id", [self.plan.id])
         raw_limit = _table(ImportAnomaly).c.raw.type.length
         why_limit = _table(ImportAnomaly).c.why.type.length
@@ -737,6 +763,7 @@ def load_plan_tree(plan_id: int, *, session: Session) -> dict[str, Any]:
         "aksi_count": sum(len(rows) for rows in aksi.values()),
         "budget_total": sum(k["budget"] or 0 for k in kegiatan),
         "anomalies": [{"line": a["line"], "raw": a["raw"], "why": a["why"]} for a in anomalies],
+        "anomalies_capped": len(anomalies) >= MAX_ANOMALIES,  # only the first ones of the file are stored
     }
 
 
