@@ -9,7 +9,7 @@ At the end it prints, per database: reports confirmed («Tersimpan ✅»), lost 
 stored), altered (stored with a value other than the PIC's answer to that question), duplicated
 (one report confirmed twice), the kills, and the PICs that never got to «Tersimpan».
 
-    .venv/bin/python bench/crash_bench.py [--pics 20] [--kills 25] [--db sqlite,postgresql] [--seed 7]
+    .venv/bin/python bench/crash_bench.py [--pics 40] [--kills 25] [--db sqlite,postgresql] [--seed 7]
 """
 
 import argparse
@@ -25,19 +25,19 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from fake_telegram.server import FakeTelegram  # noqa: E402
-from sqlmodel import select  # noqa: E402
+from fake_telegram.server import FakeTelegram
+from sqlmodel import select
 
-from bench._common import database  # noqa: E402
-from bench.lapor_bench import FIRST_USER  # noqa: E402
-from bench.lapor_bench import seed  # noqa: E402
-from bot.db import make_engine  # noqa: E402
-from bot.db import unit_of_work  # noqa: E402
-from models import Aksi  # noqa: E402
-from models import AksiRealisation  # noqa: E402
-from models import Kegiatan  # noqa: E402
-from models import KegiatanRealisation  # noqa: E402
-from tests.support.botproc import BotProcess  # noqa: E402
+from bench._common import database
+from bench.lapor_bench import FIRST_USER
+from bench.lapor_bench import seed
+from bot.db import make_engine
+from bot.db import unit_of_work
+from models import Aksi
+from models import AksiRealisation
+from models import Kegiatan
+from models import KegiatanRealisation
+from tests.support.botproc import BotProcess
 
 NOW = datetime(2020, 6, 23, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
 SILENCE = 10.0  # seconds a PIC waits for an answer before typing or tapping again
@@ -142,7 +142,7 @@ async def run(kind: str, pics: int, kills: int, rng: random.Random) -> dict[str,
         tasks = [asyncio.create_task(pic(fake, n, plans[n], stop)) for n in range(pics)]
         done = 0
         for _ in range(kills):
-            await asyncio.wait(tasks, timeout=rng.uniform(0.3, 2.5))
+            await asyncio.wait(tasks, timeout=rng.uniform(0.2, 1.5))
             if all(t.done() for t in tasks):
                 break
             bot.kill()
@@ -157,6 +157,11 @@ async def run(kind: str, pics: int, kills: int, rng: random.Random) -> dict[str,
     for n, plan in plans.items():
         saved = [m for m in fake.messages_to(FIRST_USER + n) if "Tersimpan ✅" in (m.get("text") or "")]
         if not saved:
+            last = [(m.get("text") or "")[:80].replace("\n", " ") for m in fake.messages_to(FIRST_USER + n)[-3:]]
+            print(f"  unfinished: PIC {n}, the bot's last messages: {last}")
+            events = [(e.kind, e.text[:40].replace("\n", " "), e.detail) for e in fake.events
+                      if e.chat_id == FIRST_USER + n][-6:]
+            print(f"    last events: {events}; unconfirmed updates: {len(fake.pending_updates)}")
             continue
         confirmed += 1
         duplicated += len(saved) > 1
@@ -179,7 +184,7 @@ async def run(kind: str, pics: int, kills: int, rng: random.Random) -> dict[str,
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pics", type=int, default=20)
+    parser.add_argument("--pics", type=int, default=40)
     parser.add_argument("--kills", type=int, default=25)
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--seed", type=int, default=7)

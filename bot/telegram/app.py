@@ -97,12 +97,14 @@ class RapkApplication(Application):
         finally:
             # Conversation state and user_data reach the database before the user's next update,
             # so a restart resumes where the user stopped; then the update leaves the inbox.
-            if self.persistence:
-                await self.update_persistence()
-                if isinstance(update, Update):
-                    user_id = update.effective_user.id if update.effective_user else None
+            if isinstance(self.persistence, DatabasePersistence) and isinstance(update, Update):
+                user_id = update.effective_user.id if update.effective_user else None
+                with self.persistence.batch():  # one commit for all of it
+                    await self.update_persistence()
                     self.persistence.finish_update(update_id=update.update_id, user_id=user_id,
                                                    user_data=self.user_data.get(user_id) if user_id else None)
+            elif self.persistence:
+                await self.update_persistence()
             log.info("%s handled in %.1f ms", describe_update(update), (time.perf_counter() - started) * 1000)
 
 
@@ -246,7 +248,7 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None, clock=Non
     if settings.telegram_base_url:
         base = settings.telegram_base_url.rstrip("/")
         builder = builder.base_url(base + "/bot" if not base.endswith("/bot") else base)
-        builder = builder.base_file_url((base[:-4] if base.endswith("/bot") else base) + "/file/bot")
+        builder = builder.base_file_url((base.removesuffix("/bot")) + "/file/bot")
     timeouts = {} if read_timeout is None else {"read_timeout": read_timeout, "write_timeout": read_timeout,
                                                 "connect_timeout": read_timeout}
     builder = builder.request(AiohttpRequest(**timeouts)).get_updates_request(

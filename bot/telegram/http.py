@@ -9,8 +9,6 @@ follows ptbcontrib's aiohttp_request (the PTB maintainers' contrib package, not 
 
 from __future__ import annotations
 
-import asyncio
-
 import aiohttp
 from telegram.error import NetworkError
 from telegram.error import TimedOut
@@ -89,7 +87,7 @@ class AiohttpRequest(BaseRequest):
                 return response.status, await response.read()
         except aiohttp.ConnectionTimeoutError as exc:
             raise TimedOut("Pool timeout or connect timeout: the request was not sent") from exc
-        except asyncio.TimeoutError as exc:  # also aiohttp's read timeout
+        except TimeoutError as exc:  # also aiohttp's read timeout
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc

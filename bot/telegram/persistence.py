@@ -14,6 +14,8 @@ Two things make a kill -9 lose or shift nothing:
 """
 
 import asyncio
+import contextlib
+import contextvars
 import json
 import logging
 from copy import deepcopy
@@ -87,6 +89,7 @@ def loads(text: str):
 log = logging.getLogger("rapk.persistence")
 
 INBOX = "inbox"
+_BATCH: contextvars.ContextVar[list | None] = contextvars.ContextVar("rapk_persistence_batch", default=None)
 INBOX_MEMORY = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
 
 
@@ -129,14 +132,36 @@ class DatabasePersistence(BasePersistence):
         session.exec(sa.delete(BotState).where(BotState.kind == kind, BotState.key == key))
 
     def _put(self, kind: str, key: str, data) -> None:
+        batch = _BATCH.get()
+        if batch is not None:
+            batch.append((kind, key, data))  # data is a copy or immutable: it cannot change before the commit
+            return
         with Session(self.engine) as session:
             if self._write(session, kind, key, data):
                 session.commit()
 
     def _drop(self, kind: str, key: str) -> None:
+        batch = _BATCH.get()
+        if batch is not None:
+            batch.append((kind, key, None))
+            return
         with Session(self.engine) as session:
             self._delete(session, kind, key)
             session.commit()
+
+    @contextlib.contextmanager
+    def batch(self):
+        """Stage PTB's writes at the end of an update; finish_update commits them with its own, at once.
+
+        Staged in memory, not in an open transaction: PTB awaits between its writes, and a
+        transaction held open across an await would block another update's checkpoint on SQLite.
+        Task-local (a context variable), so that checkpoint still commits on its own.
+        """
+        token = _BATCH.set([])
+        try:
+            yield
+        finally:
+            _BATCH.reset(token)
 
     @staticmethod
     def _mark_handled(session: Session, update_id: int) -> None:
@@ -181,8 +206,14 @@ class DatabasePersistence(BasePersistence):
             session.commit()
 
     def finish_update(self, *, update_id: int | None, user_id: int | None, user_data: dict | None) -> None:
-        """After a handler: the user's checkpointed drafts as the handler left them, and the update handled."""
+        """After a handler: the user's checkpointed drafts as the handler left them, and the update handled
+        (committed with PTB's writes when they were staged in `batch`)."""
         with Session(self.engine) as session:
+            for kind, key, data in _BATCH.get() or ():
+                if data is None:
+                    self._delete(session, kind, key)
+                else:
+                    self._write(session, kind, key, data)
             if user_id is not None:
                 for name in self.checkpointed:
                     draft = (user_data or {}).get(name)
