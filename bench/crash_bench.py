@@ -87,7 +87,7 @@ async def pic(fake: FakeTelegram, n: int, plan: dict, stop: asyncio.Event) -> No
     while not stop.is_set():
         seen = len(fake.messages_to(user))
         try:
-            await fake.wait_for(lambda: len(fake.messages_to(user)) > seen or stop.is_set(), SILENCE)
+            await fake.wait_for(lambda seen=seen: len(fake.messages_to(user)) > seen or stop.is_set(), SILENCE)
             silent = False
         except AssertionError:
             silent = True

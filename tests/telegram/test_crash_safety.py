@@ -42,7 +42,10 @@ async def step(fake, user, *, text=None, press=None, expect: str) -> str:
         fake.send_command(user, text) if text.startswith("/") else fake.send_message(user, text)
     else:
         fake.press(user, press)
-    await fake.wait_for(lambda: any(expect in (m.get("text") or "") for m in fake.messages_to(user)[mark:]), 20)
+    try:
+        await fake.wait_for(lambda: any(expect in (m.get("text") or "") for m in fake.messages_to(user)[mark:]), 30)
+    except AssertionError:
+        raise AssertionError(f"no message with {expect!r}; the conversation:\n{fake.transcript()[-3000:]}") from None
     return "\n".join(m.get("text") or "" for m in fake.messages_to(user)[mark:])
 
 
@@ -71,8 +74,8 @@ async def test_kill_after_the_next_question_went_out_asks_it_again(bot, fake, en
     await step(fake, PIC_ID, text="40", expect="Aksi 2/2")
     bot.kill()
     await bot.start()
-    assert "Bot baru saja dimulai ulang; pertanyaan terakhir" in fake.last_message_to(PIC_ID)["text"]
-    assert "Aksi 2/2" in fake.last_message_to(PIC_ID)["text"]
+    last = fake.last_message_to(PIC_ID)["text"]
+    assert "Bot baru saja dimulai ulang; pertanyaan terakhir" in last and "Aksi 2/2" in last, fake.transcript()[-3000:]
     await step(fake, PIC_ID, text="60", expect="Realisasi anggaran")
     await step(fake, PIC_ID, text="125jt", expect="Indikator")
     await finish_and_save(fake)
