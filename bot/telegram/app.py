@@ -252,7 +252,7 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None, clock=Non
     timeouts = {} if read_timeout is None else {"read_timeout": read_timeout, "write_timeout": read_timeout,
                                                 "connect_timeout": read_timeout}
     builder = builder.request(AiohttpRequest(**timeouts)).get_updates_request(
-        AiohttpRequest(connection_pool_size=1, **timeouts))
+        AiohttpRequest(connection_pool_size=1, before_request=persistence.flush_inbox, **timeouts))
     application = builder.build()
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings, engine=engine, clock=clock or SystemClock(),

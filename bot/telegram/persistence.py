@@ -32,6 +32,7 @@ from telegram import Update
 from telegram.ext import BasePersistence
 from telegram.ext import PersistenceInput
 
+from bot.db import insert_ignore
 from models import BotState
 from models.base import utcnow
 
@@ -104,6 +105,11 @@ class DatabasePersistence(BasePersistence):
         self.engine = engine
         # user_data keys written only with their conversation's state (checkpoint, finish_update).
         self.checkpointed: set[str] = set()
+        # The inbox: updates noted but not written yet (id → JSON, "" once handled), ids written by
+        # this process, and the highest id the database held at start (None: not read yet).
+        self._arrived: dict[int, str] = {}
+        self._recorded: set[int] = set()
+        self._stored_up_to: int | None = None
 
     # -- storage --------------------------------------------------------------------
     def _load_kind(self, kind: str) -> dict[str, object]:
@@ -163,27 +169,52 @@ class DatabasePersistence(BasePersistence):
         finally:
             _BATCH.reset(token)
 
-    @staticmethod
-    def _mark_handled(session: Session, update_id: int) -> None:
+    def _mark_handled(self, session: Session, update_id: int) -> None:
         # The row stays (empty) for two days: Telegram may send the update again until the next
         # getUpdates confirms it, and a known id is not handled twice.
+        if update_id in self._arrived:  # handled before it was written: it will be written as handled
+            self._arrived[update_id] = ""
+            return
         session.exec(sa.update(BotState).where(BotState.kind == INBOX, BotState.key == str(update_id))
                      .values(data="", updated_at=utcnow()))
 
     # -- inbox and checkpoints -------------------------------------------------------------
     def receive(self, update_id: int, data: str) -> bool:
-        """Record an update before it is confirmed to Telegram; False when it is already known."""
-        with Session(self.engine) as session:
-            known = session.exec(select(BotState.id).where(BotState.kind == INBOX,
-                                                           BotState.key == str(update_id))).first()
+        """Note an update that arrived; False when it is known already (a second delivery).
+
+        Kept in memory until `flush_inbox`, which runs before the next getUpdates (the request that
+        confirms the batch to Telegram) and before the webhook answers: one transaction per batch,
+        and an update is in the database before Telegram forgets it.
+        """
+        if update_id in self._arrived or update_id in self._recorded:
+            return False
+        if self._stored_up_to is None:
+            with Session(self.engine) as session:
+                keys = session.exec(select(BotState.key).where(BotState.kind == INBOX)).all()
+            self._stored_up_to = max((int(k) for k in keys), default=-1)
+        if update_id <= self._stored_up_to:  # maybe from before a restart: ask the database
+            with Session(self.engine) as session:
+                known = session.exec(select(BotState.id).where(BotState.kind == INBOX,
+                                                               BotState.key == str(update_id))).first()
             if known is not None:
                 return False
-            session.add(BotState(kind=INBOX, key=str(update_id), data=data))
-            try:
-                session.commit()
-            except sa.exc.IntegrityError:  # the same update from a second delivery at the same moment
-                return False
+        self._arrived[update_id] = data
         return True
+
+    def flush_inbox(self) -> None:
+        """Write the updates noted since the last flush (those handled meanwhile as handled)."""
+        if not self._arrived:
+            return
+        arrived, self._arrived = self._arrived, {}
+        now = utcnow()
+        with Session(self.engine) as session:
+            insert_ignore(session, BotState, [{"kind": INBOX, "key": str(update_id), "data": data, "updated_at": now}
+                                              for update_id, data in arrived.items()], ["kind", "key"])
+            session.commit()
+        self._recorded.update(arrived)
+        if len(self._recorded) > 10_000:  # older ids are in the database, asked about only if they come again
+            self._stored_up_to = max(self._recorded)
+            self._recorded.clear()
 
     def pending_updates(self) -> list[str]:
         """Updates received but never handled (the process died), oldest first; forgets old handled ids."""
@@ -287,10 +318,11 @@ class DatabasePersistence(BasePersistence):
 
 
 class DurableUpdateQueue(asyncio.Queue):
-    """The application's update queue: an update is in the inbox before the updater confirms it.
+    """The application's update queue: an update is in the inbox before Telegram is told it arrived.
 
-    PTB's updater confirms a batch with its next getUpdates, the webhook with its 200 answer; both
-    happen after `put`. A kill -9 after that leaves the update in the inbox, handled at restart.
+    PTB's updater confirms a batch with its next getUpdates, whose request first runs
+    `flush_inbox` (bot.telegram.app wires it); the webhook flushes before it answers 200. A kill -9
+    after that leaves the update in the inbox, handled at restart; before it, Telegram sends it again.
     """
 
     def __init__(self, persistence: DatabasePersistence):

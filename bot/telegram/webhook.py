@@ -11,6 +11,7 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot.telegram.app import ALLOWED_UPDATES
+from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.services import SERVICES_KEY
 
 log = logging.getLogger("rapk.webhook")
@@ -27,6 +28,8 @@ def make_web_app(application: Application, *, path: str, secret: str | None) -> 
         except ValueError:
             return web.Response(status=400)
         await application.update_queue.put(Update.de_json(data, application.bot))
+        if isinstance(application.persistence, DatabasePersistence):
+            application.persistence.flush_inbox()  # in the database before Telegram hears 200
         return web.Response()
 
     async def health(_request: web.Request) -> web.Response:
