@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from sqlmodel import SQLModel
 
+from bot.domain.modes import aksi_mode
 from models import Agency
 from models import Aksi
 from models import AksiRealisation
@@ -105,6 +106,8 @@ def generate_plan(n_kegiatan: int, *, session: Session, seed: int = 1, year: int
             aksi_rows.append({"kegiatan_id": keg_id, "no": no, "name": AKSI_NAMES[(no - 1) % 4],
                               "indicator": pattern[0],
                               "indicator_kind": "percentage" if pattern[1] == "percent" else "positive",
+                              "mode": aksi_mode(pattern[0], [("none", None) if v is None else (pattern[1], Decimal(v))
+                                                             for v in pattern[2]]),
                               "source_line": 0})
             aksi_patterns.append(pattern)
     indicator_ids = _insert(session, KegiatanIndicator, indicators)

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     digest_weekday: int = Field(default=0, ge=-1, le=6)  # weekly digest in the reporting window; Monday; -1 off
     invite_ttl_days: int = Field(default=7, ge=1, le=365)
     score_bands: Annotated[list[int], NoDecode] = Field(default_factory=lambda: [91, 76, 66, 51])
+    # Ceiling of each item's achievement inside an aggregate (README «Cara menghitung capaian»)
+    score_cap_pct: int = Field(default=100, ge=100, le=1000)
 
     webhook_url: str | None = None  # public https URL; webhook mode when set
     webhook_listen: str = "127.0.0.1"

@@ -79,9 +79,11 @@ def _draft_from_form(form, token: str) -> dict:
         "token": token, "kegiatan_id": form.kegiatan_id, "name": form.kegiatan_name, "quarter": form.quarter,
         "year": form.year, "budget": form.budget, "budget_left": form.budget_left,
         "aksi": [{"id": a.aksi_id, "no": a.no, "name": a.name, "indicator": a.indicator, "target_raw": a.target_raw,
-                  "target_value": a.target_value, "unit": a.unit, "kind": a.kind,
+                  "target_value": a.target_value, "unit": a.unit, "kind": a.kind, "mode": a.mode,
+                  "target_to_date": a.target_to_date, "real_before": a.real_before,
                   "old": [a.value, a.value_raw] if a.reported else None, "new": None} for a in form.aksi],
         "indicators": [{"id": i.indicator_id, "text": i.text, "target_raw": i.target_raw, "unit": i.unit,
+                        "mode": i.mode, "real_before": i.real_before,
                         "old": [i.value, i.value_raw] if i.reported else None, "new": None} for i in form.indicators],
         "budget_old": form.budget_realised, "budget_new": None,
         "kendala_old": form.kendala, "kendala_new": None, "tindak_old": form.tindak_lanjut, "tindak_new": None,
@@ -202,7 +204,8 @@ def _question(draft: dict, state: int, lang: str) -> tuple[str, object]:
     b = _buttons(lang)
     if state == AKSI:
         item = draft["aksi"][draft["idx"]]
-        return (render("lapor_aksi", lang, item=item, index=draft["idx"] + 1, total=len(draft["aksi"])),
+        return (render("lapor_aksi", lang, item=item, index=draft["idx"] + 1, total=len(draft["aksi"]),
+                       q=draft["quarter"]),
                 _kb([[(b["equal_target"], cb.LP_AKSI.build(choice="eq")), (b["zero"], cb.LP_AKSI.build(choice="0"))],
                      [(b["skip"], cb.LP_AKSI.build(choice="skip"))]]))
     if state == AKSI_CONFIRM:
@@ -220,7 +223,8 @@ def _question(draft: dict, state: int, lang: str) -> tuple[str, object]:
                       (b["retype"], cb.LP_BUDGET_CONFIRM.build(choice="bredo"))]]))
     if state == INDICATOR:
         item = draft["indicators"][draft["ind_idx"]]
-        return (render("lapor_indicator", lang, item=item, index=draft["ind_idx"] + 1, total=len(draft["indicators"])),
+        return (render("lapor_indicator", lang, item=item, index=draft["ind_idx"] + 1, total=len(draft["indicators"]),
+                       q=draft["quarter"]),
                 _kb([[(b["skip"], cb.LP_INDICATOR_SKIP.build())]]))
     if state in (KENDALA, TINDAK):
         key = "kendala" if state == KENDALA else "tindak"

@@ -111,9 +111,9 @@ async def ringkasan(update: Update, context: ContextTypes.DEFAULT_TYPE, plan_id:
     await send_report(context.bot, update.effective_chat.id, report, caption(report, services.lang, reason=COMMAND))
 
 
-def _workbook(plan_id: int, quarter: int, *, session, settings):
+def _workbook(plan_id: int, quarter: int, *, session, settings, now):
     """The scores (for the caption) and the workbook built from them, in a worker thread."""
-    score = score_plan_from_db(plan_id, quarter, session=session, bands=settings.score_bands)
+    score = score_plan_from_db(plan_id, quarter, session=session, now=now, settings=settings)
     return score, build_workbook(plan_id, quarter, session=session, settings=settings, score=score)
 
 
@@ -121,7 +121,7 @@ def _workbook(plan_id: int, quarter: int, *, session, settings):
 async def ekspor(update: Update, context: ContextTypes.DEFAULT_TYPE, plan_id: int, year: int, quarter: int) -> None:
     """/ekspor [TW]: the quarterly evaluation workbook (.xlsx) as a document."""
     services = services_of(context)
-    score, data = await services.db(_workbook, plan_id, quarter, settings=services.settings)
+    score, data = await services.db(_workbook, plan_id, quarter, settings=services.settings, now=services.now())
     name = labels("ekspor_labels", services.lang)["file_name"].format(
         year=year, tw=quarter_label(quarter).replace(" ", "-"))
     await context.bot.send_document(update.effective_chat.id, document=data, filename=name,
@@ -139,7 +139,7 @@ def _drill_down(kind: str, ident: int, quarter: int, *, session, settings, calen
     if row is None or row.plan_id not in plan_ids:
         return None
     detail = program_detail if kind == "p" else kegiatan_detail
-    return detail(ident, quarter, session=session, settings=settings, lang=lang)
+    return detail(ident, quarter, session=session, settings=settings, lang=lang, now=now)
 
 
 @require(Role.LEADERSHIP, Role.ADMIN)

@@ -117,7 +117,7 @@ class Report:
 def score_and_digest(plan_id: int, quarter: int, *, session: Session, settings: Settings, lang: str,
                      now: datetime) -> tuple[PlanScore, Digest]:
     """Score the plan once and render its digest (runs in a worker thread through services.db)."""
-    score = score_plan_from_db(plan_id, quarter, session=session, bands=settings.score_bands)
+    score = score_plan_from_db(plan_id, quarter, session=session, now=now, settings=settings)
     return score, build_digest(plan_id, quarter, session=session, settings=settings, lang=lang, now=now, score=score)
 
 

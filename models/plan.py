@@ -12,6 +12,11 @@ from models.base import money_field
 from models.base import ts_field
 
 
+def mode_field():
+    """How an item's quarters combine: increment / level / negative (bot.domain.modes, inferred at import)."""
+    return Field(default="increment", max_length=10, sa_column_kwargs={"server_default": "increment"})
+
+
 class Agency(SQLModel, table=True):
     """A government agency (OPD), e.g. Badan Kepegawaian Daerah Kabupaten Gresik."""
 
@@ -110,8 +115,9 @@ class KegiatanIndicator(SQLModel, table=True):
     target_raw: str = Field(default="", max_length=500)
     target_value: Decimal | None = decimal_field()
     target_unit: str = Field(default="", max_length=100)
-    # positive (sum of quarters) / percentage / final / negative: how quarters combine in scoring
+    # The wording's clue (positive / percentage), kept from the parser; scoring reads `mode`.
     indicator_kind: str = Field(default="positive", max_length=20)
+    mode: str = mode_field()
 
 
 class Aksi(SQLModel, table=True):
@@ -125,6 +131,7 @@ class Aksi(SQLModel, table=True):
     name: str = Field(max_length=1000)
     indicator: str = Field(default="", max_length=2000)
     indicator_kind: str = Field(default="positive", max_length=20)
+    mode: str = mode_field()
     source_line: int = 0
 
 

@@ -56,6 +56,58 @@ def add_arguments_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="do not print the transcript")
 
 
+def seed_demo_plan(session) -> int:
+    """The demo's data before the story starts (tests build on it too); returns the plan id.
+
+    The bundled plan; the followed PICs (FOLLOWED) with TW I reported at target; colleagues holding
+    every other kegiatan, who reported TW I and TW II on 2 July, every fifth of them (SHORTFALL) at
+    70% of each TW II target; TW I locked in April.
+    """
+    result = save_plan(parse_plan_file(SEED_PLAN), session=session, actor_label="demo")
+    plan_id = result.plan_id
+    kegiatan = session.exec(select(Kegiatan).where(Kegiatan.plan_id == plan_id).order_by(Kegiatan.seq)).all()
+    followed = {seq for _, seqs in FOLLOWED.values() for seq in seqs}
+    for _user, (name, seqs) in FOLLOWED.items():
+        person, _ = get_or_create_person(name, session=session, agency_id=None, actor_label="demo")
+        for seq in seqs:
+            assign_pic(person.id, kegiatan[seq - 1].id, session=session, actor_label="demo")
+            _report_as_planned(session, kegiatan[seq - 1], person.id, datetime(2020, 4, 3, 9, 0, tzinfo=WIB),
+                               quarters=(1,), shortfall=False)
+    # Colleagues (not on Telegram in this demo) hold the other kegiatan and reported TW II on time.
+    colleagues = [get_or_create_person(n, session=session, agency_id=None, actor_label="demo")[0]
+                  for n in ("Agus Prasetyo", "Dewi Anggraini", "Hendra Wijaya", "Nur Aini")]
+    reported_at = datetime(2020, 7, 2, 10, 0, tzinfo=WIB)
+    for index, k in enumerate(k for k in kegiatan if k.seq not in followed):
+        owner = colleagues[index % len(colleagues)]
+        assign_pic(owner.id, k.id, session=session, actor_label="demo")
+        _report_as_planned(session, k, owner.id, reported_at, quarters=(1, 2), shortfall=index % SHORTFALL == 0)
+    # TW I was evaluated and locked in April.
+    lock_quarter(plan_id, 1, session=session, actor_label="demo", now=datetime(2020, 4, 14, 9, 0, tzinfo=WIB))
+    return plan_id
+
+
+SHORTFALL = 5  # every fifth colleague's kegiatan reported TW II at 70%
+
+
+def _report_as_planned(session, kegiatan, person_id, at, *, quarters, shortfall: bool) -> None:
+    """Realised at target (a few kegiatan a little short in TW II), budget on plan."""
+    rows = session.exec(select(Aksi, AksiTarget).join(AksiTarget, AksiTarget.aksi_id == Aksi.id)
+                        .where(Aksi.kegiatan_id == kegiatan.id, AksiTarget.quarter.in_(quarters),
+                               due_target())).all()
+    for aksi, target in rows:
+        value = target.value if target.value is not None else Decimal(0)
+        if shortfall and target.quarter == 2:
+            value = (value * Decimal("0.7")).quantize(Decimal("1"))
+        session.add(AksiRealisation(aksi_id=aksi.id, quarter=target.quarter, value=value, value_raw=str(value),
+                                    reported_by=person_id, reported_at=at))
+    for quarter, share in ((1, 20), (2, 25)):
+        if quarter not in quarters:
+            continue
+        session.add(KegiatanRealisation(kegiatan_id=kegiatan.id, quarter=quarter,
+                                        budget_realised=(kegiatan.budget or 0) * share // 100,
+                                        reported_by=person_id, reported_at=at))
+
+
 class Demo:
     """The cast, the clock and the scenes."""
 
@@ -83,48 +135,9 @@ class Demo:
         """The bundled plan, the followed PICs, and colleagues who already reported their kegiatan."""
         engine = make_engine(self.db_url)
         migrate(engine)
-        parsed = parse_plan_file(SEED_PLAN)
         with unit_of_work(engine) as session:
-            result = save_plan(parsed, session=session, actor_label="demo")
-            plan_id = result.plan_id
-            kegiatan = session.exec(select(Kegiatan).where(Kegiatan.plan_id == plan_id).order_by(Kegiatan.seq)).all()
-            followed = {seq for _, seqs in FOLLOWED.values() for seq in seqs}
-            for _user, (name, seqs) in FOLLOWED.items():
-                person, _ = get_or_create_person(name, session=session, agency_id=None, actor_label="demo")
-                for seq in seqs:
-                    assign_pic(person.id, kegiatan[seq - 1].id, session=session, actor_label="demo")
-                    self._report_as_planned(session, kegiatan[seq - 1], person.id, datetime(2020, 4, 3, 9, 0, tzinfo=WIB),
-                                            quarters=(1,), shortfall=False)
-            # Colleagues (not on Telegram in this demo) hold the other kegiatan and reported TW II on time.
-            colleagues = [get_or_create_person(n, session=session, agency_id=None, actor_label="demo")[0]
-                          for n in ("Agus Prasetyo", "Dewi Anggraini", "Hendra Wijaya", "Nur Aini")]
-            reported_at = datetime(2020, 7, 2, 10, 0, tzinfo=WIB)
-            for index, k in enumerate(k for k in kegiatan if k.seq not in followed):
-                owner = colleagues[index % len(colleagues)]
-                assign_pic(owner.id, k.id, session=session, actor_label="demo")
-                self._report_as_planned(session, k, owner.id, reported_at, quarters=(1, 2), shortfall=index % 5 == 0)
-            # TW I was evaluated and locked in April.
-            lock_quarter(plan_id, 1, session=session, actor_label="demo", now=datetime(2020, 4, 14, 9, 0, tzinfo=WIB))
+            seed_demo_plan(session)
         engine.dispose()
-
-    @staticmethod
-    def _report_as_planned(session, kegiatan, person_id, at, *, quarters, shortfall: bool) -> None:
-        """Realised at target (a few kegiatan a little short in TW II), budget on plan."""
-        rows = session.exec(select(Aksi, AksiTarget).join(AksiTarget, AksiTarget.aksi_id == Aksi.id)
-                            .where(Aksi.kegiatan_id == kegiatan.id, AksiTarget.quarter.in_(quarters),
-                                   due_target())).all()
-        for aksi, target in rows:
-            value = target.value if target.value is not None else Decimal(0)
-            if shortfall and target.quarter == 2:
-                value = (value * Decimal("0.7")).quantize(Decimal("1"))
-            session.add(AksiRealisation(aksi_id=aksi.id, quarter=target.quarter, value=value, value_raw=str(value),
-                                        reported_by=person_id, reported_at=at))
-        for quarter, share in ((1, 20), (2, 25)):
-            if quarter not in quarters:
-                continue
-            session.add(KegiatanRealisation(kegiatan_id=kegiatan.id, quarter=quarter,
-                                            budget_realised=(kegiatan.budget or 0) * share // 100,
-                                            reported_by=person_id, reported_at=at))
 
     async def start(self) -> None:
         from bot.main import build_application

@@ -45,8 +45,9 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from bot.domain.scoring import score_plan_from_db
 
     def work(plan: Plan, session: Session, settings: Settings) -> int:
-        score = score_plan_from_db(plan.id, args.quarter, session=session, bands=settings.score_bands)
-        digest = build_digest(plan.id, args.quarter, session=session, settings=settings, score=score)
+        now = SystemClock().now()
+        score = score_plan_from_db(plan.id, args.quarter, session=session, now=now, settings=settings)
+        digest = build_digest(plan.id, args.quarter, session=session, settings=settings, score=score, now=now)
         if args.chart:
             args.chart.parent.mkdir(parents=True, exist_ok=True)
             args.chart.write_bytes(achievement_chart(score, args.quarter, lang=settings.language))
@@ -63,7 +64,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     from bot.domain.workbook import build_workbook
 
     def work(plan: Plan, session: Session, settings: Settings) -> int:
-        data = build_workbook(plan.id, args.quarter, session=session, settings=settings, paper=args.paper)
+        data = build_workbook(plan.id, args.quarter, session=session, settings=settings, paper=args.paper,
+                              now=SystemClock().now())
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_bytes(data)
         print(f"{args.out}: evaluasi TW {args.quarter} {plan.year} ({len(data):,} bytes)")

@@ -76,11 +76,12 @@ def build_digest(plan_id: int, quarter: int, *, session: Session, settings: Sett
                  lang: str | None = None, now: datetime | None = None, score: PlanScore | None = None) -> Digest:
     """The leadership digest of TW `quarter` (scores the plan unless `score` is given)."""
     lang, bands, tz = _options(settings, lang)
-    ps = score or score_plan_from_db(plan_id, quarter, session=session, bands=bands)
+    now = now or datetime.now(UTC)
+    ps = score or score_plan_from_db(plan_id, quarter, session=session, now=now, settings=settings, bands=bands)
     lagging = ps.lagging()
     flagged = [k for k in ps.kegiatan if k.flagged]
     text = render(
-        "digest", lang, ps=ps, q=quarter, now=(now or datetime.now(UTC)).astimezone(tz),
+        "digest", lang, ps=ps, q=quarter, now=now.astimezone(tz),
         lagging=lagging[:MAX_LAGGING], lagging_more=max(0, len(lagging) - MAX_LAGGING),
         flagged=flagged[:MAX_FLAGGED], flagged_more=max(0, len(flagged) - MAX_FLAGGED),
         legend=band_legend(ps.bands), **_helpers(ps, lang),
@@ -100,10 +101,10 @@ def _worst_first(items: list, limit: int = MAX_BUTTONS) -> list:
 
 
 def program_detail(program_id: int, quarter: int, *, session: Session, settings: Settings | None = None,
-                   lang: str | None = None, score: PlanScore | None = None) -> Digest:
+                   lang: str | None = None, score: PlanScore | None = None, now: datetime | None = None) -> Digest:
     """One program: its achievement, budget and a line per kegiatan, with a button per kegiatan."""
     lang, ps, program = _detail(Program, PlanScore.find_program, program_id, quarter, session, settings, lang,
-                                score)
+                                score, now)
     text = render("digest_program", lang, ps=ps, p=program, q=quarter, **_helpers(ps, lang))
     buttons = [(f"{band_emoji(k.cumulative)} {shorten(k.name, BUTTON_WIDTH)}", Drill("k", k.id, quarter))
                for k in _worst_first(program.kegiatan)]
@@ -112,9 +113,10 @@ def program_detail(program_id: int, quarter: int, *, session: Session, settings:
 
 
 def kegiatan_detail(kegiatan_id: int, quarter: int, *, session: Session, settings: Settings | None = None,
-                    lang: str | None = None, score: PlanScore | None = None) -> Digest:
+                    lang: str | None = None, score: PlanScore | None = None, now: datetime | None = None) -> Digest:
     """One kegiatan: each aksi's target and realisation, indicators, budget, PICs and narrative."""
-    lang, ps, keg = _detail(Kegiatan, PlanScore.find_kegiatan, kegiatan_id, quarter, session, settings, lang, score)
+    lang, ps, keg = _detail(Kegiatan, PlanScore.find_kegiatan, kegiatan_id, quarter, session, settings, lang, score,
+                            now)
     text = render("digest_kegiatan", lang, ps=ps, k=keg, p=ps.find_program(keg.program_id), q=quarter,
                   **_helpers(ps, lang))
     buttons = [(render("button_back", lang), Drill("p", keg.program_id, quarter))]
@@ -122,14 +124,15 @@ def kegiatan_detail(kegiatan_id: int, quarter: int, *, session: Session, setting
 
 
 def _detail(table, find, row_id: int, quarter: int, session: Session, settings: Settings | None,
-            lang: str | None, score: PlanScore | None):
+            lang: str | None, score: PlanScore | None, now: datetime | None):
     """(lang, plan score, the program or kegiatan) for a drill-down; LookupError for a stale id."""
     lang, bands, _ = _options(settings, lang)
     if score is None:
         row = session.get(table, row_id)
         if row is None:
             raise LookupError(f"no {table.__name__.lower()} {row_id}")
-        score = score_plan_from_db(row.plan_id, quarter, session=session, bands=bands)
+        score = score_plan_from_db(row.plan_id, quarter, session=session, now=now or datetime.now(UTC),
+                                   settings=settings, bands=bands)
     item = find(score, row_id)
     if item is None:
         raise LookupError(f"no {table.__name__.lower()} {row_id} in plan {score.plan_id}")

@@ -1,5 +1,6 @@
 """The PIC's quarterly report: what the form shows, and saving it in one audited transaction."""
 
+from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -12,6 +13,9 @@ from sqlmodel import select
 from bot.db import insert_ignore
 from bot.domain.audit import record
 from bot.domain.locks import kegiatan_locked
+from bot.domain.measure import INCREMENT
+from bot.domain.measure import real_to_date
+from bot.domain.measure import target_to_date
 from bot.domain.numbers import fits_decimal_column
 from bot.domain.obligations import due_target
 from bot.domain.obligations import is_complete
@@ -51,6 +55,11 @@ class AksiItem:
     value: Decimal | None = None
     value_raw: str = ""
     reported: bool = False
+    # How its quarters combine (bot.domain.modes), and what the question shows besides this quarter's
+    # target: what is due to this quarter and what was reported before it, both by the mode.
+    mode: str = INCREMENT
+    target_to_date: Decimal | None = None
+    real_before: Decimal | None = None
 
 
 @dataclass
@@ -62,6 +71,8 @@ class IndicatorItem:
     value: Decimal | None = None
     value_raw: str = ""
     reported: bool = False
+    mode: str = INCREMENT
+    real_before: Decimal | None = None  # reported in the earlier quarters, by the mode
 
 
 @dataclass
@@ -126,9 +137,18 @@ def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm
         .where(Aksi.kegiatan_id == kegiatan_id, due_target())
         .order_by(Aksi.no)
     ).all()
+    aksi_ids = [a.id for a, _, _ in rows]
+    targets: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    for aksi_id, q, value in session.exec(select(AksiTarget.aksi_id, AksiTarget.quarter, AksiTarget.value)
+                                          .where(AksiTarget.aksi_id.in_(aksi_ids), due_target())):
+        if value is not None:
+            targets[aksi_id][q] = value
+    before = _earlier_values(session, AksiRealisation, AksiRealisation.aksi_id, aksi_ids, quarter)
     aksi = [
         AksiItem(a.id, a.no, a.name, a.indicator, t.raw, t.value, t.unit, t.kind,
-                 r.value if r else None, r.value_raw if r else "", r is not None)
+                 r.value if r else None, r.value_raw if r else "", r is not None, mode=a.mode,
+                 target_to_date=target_to_date(a.mode, targets[a.id], quarter),
+                 real_before=real_to_date(a.mode, before[a.id], quarter - 1))
         for a, t, r in rows
     ]
     ind_rows = session.exec(
@@ -137,9 +157,12 @@ def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm
                                                  IndicatorRealisation.quarter == quarter))
         .where(KegiatanIndicator.kegiatan_id == kegiatan_id).order_by(KegiatanIndicator.seq)
     ).all()
+    ind_before = _earlier_values(session, IndicatorRealisation, IndicatorRealisation.indicator_id,
+                                 [i.id for i, _ in ind_rows], quarter)
     indicators = [
         IndicatorItem(i.id, i.text, i.target_raw, i.target_unit, r.value if r else None,
-                      r.value_raw if r else "", r is not None)
+                      r.value_raw if r else "", r is not None, mode=i.mode,
+                      real_before=real_to_date(i.mode, ind_before[i.id], quarter - 1))
         for i, r in ind_rows
     ]
     realisations = session.exec(select(KegiatanRealisation).where(KegiatanRealisation.kegiatan_id == kegiatan_id)).all()
@@ -158,6 +181,17 @@ def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm
         locked=kegiatan_locked(kegiatan.plan_id, kegiatan.id, quarter, session=session),
         budget_reported=this is not None and this.budget_realised is not None,
     )
+
+
+def _earlier_values(session: Session, model, owner, ids: list[int], quarter: int) -> dict[int, dict[int, Decimal]]:
+    """{owner id: {quarter: value}} of the values reported before `quarter`."""
+    out: dict[int, dict[int, Decimal]] = defaultdict(dict)
+    if ids and quarter > 1:
+        for owner_id, q, value in session.exec(select(owner, model.quarter, model.value)
+                                               .where(owner.in_(ids), model.quarter < quarter)):
+            if value is not None:
+                out[owner_id][q] = value
+    return out
 
 
 @dataclass

@@ -4,42 +4,32 @@ Pure functions over plain dataclasses. `load_scoring_input` reads a whole plan w
 handful of bulk queries (no per-row queries, so 12,000 aksi load in well under a second);
 `score_plan` turns that into a `PlanScore` for one quarter. Nothing here imports Telegram.
 
-Rules (Permendagri 86/2017 Renja evaluation: achievement = realisation / target × 100):
+Rules (Permendagri 86/2017 Renja evaluation: achievement = realisation / target × 100). How an
+item's quarters combine, its achievement, the ceiling and how items add up are
+bot.domain.measure's (one rule for every level); each item's mode is stored at import
+(bot.domain.modes). What this module adds:
 
 * Only quarters with a target count. A target cell that is empty, `-`, unparsed or zero
-  means nothing is due that quarter (a zero target is real only for a negative indicator).
-* How an aksi's quarters combine (its *mode*):
-  - ``sum``: positive indicators, and percentage indicators whose quarterly targets are a
-    progress share (they add up to 100 ± 10, e.g. 25/25/25/25, 50/50, 30/40/40). Cumulative
-    target to TW n = sum of targets to n; cumulative realisation = sum of values reported to n
-    (a value reported in a quarter without a target is work done early, and counts).
-  - ``latest``: final-value indicators, and percentage indicators that are a level: targets
-    not adding up to ~100, never falling and ending at the whole (≥ 90), e.g. 100/100 or
-    20/25/40/100. Percentages that are neither (25/25/–/25) are read as a share. Cumulative target
-    = the latest target to n; realisation = the latest value reported since that target's
-    quarter.
-  - ``negative`` (lower is better): combines like ``latest``; achievement is
-    (2·target − realisation) / target × 100, floored at 0 (the form's usual rule for negative
-    indicators: on target = 100, each unit over target loses as much as a unit under gains).
-    A zero target scores 100 when realisation is zero, else 0.
-  A *positive* indicator whose targets are all percentages is read like a percentage one:
-  percentages only add up when they are shares.
-* Missing is never zero. An aksi is ``missing`` for the cumulative span when a due quarter
-  to n has no reported value (any of them for ``sum``, the latest for ``latest``; a partial
-  sum is still shown, not scored); ``not_due`` when nothing is due yet. Kegiatan achievement = mean of its scored aksi (status ``partial`` when some due
-  aksi are missing); program, goal and overall = mean of their scored kegiatan. Above aksi,
-  units differ and cannot be summed, so the target of an aggregate is 100 (% of what is due)
-  and its realisation is the mean achievement.
+  means nothing is due that quarter (a zero target is real only for a negative item).
+* Kegiatan achievement = the mean of its aksi to date, each capped at the ceiling
+  (SCORE_CAP_PCT, default 100); program, goal and overall = the mean of their kegiatan. Above
+  aksi, units differ and cannot be summed, so the target of an aggregate is 100 (% of what is
+  due) and its realisation is the mean achievement. Each item is shown as computed (180%).
+* Before a quarter's reporting deadline an unreported aksi is pending («belum lapor»: shown, not
+  scored); after it the aksi counts as 0 («tidak lapor»). `closed` are the quarters whose deadline
+  has passed (`closed_quarters`, from the reporting calendar and the moment asked about).
+* Anomalous targets (a percentage over 100, a percent cell on a «Jumlah …» indicator or a count
+  on a «Persentase …» one, a unitless count of a million or more) are flagged as the importer
+  flags them; a flagged item is left out of every aggregate and listed as «perlu dicek admin»
+  until its target is fixed (/target), so one typing error cannot move the headline.
 * Every achievement is rounded half-up to one decimal — the number people see — and each
   level averages the rounded numbers of the level below, so a reader can redo the sums.
   The band is decided on that rounded number against the lower bounds (default 91/76/66/51):
   90,5 is Tinggi, 90,96 shows as 91,0 and is Sangat Tinggi, 50,9 is Sangat Rendah.
-* Anomalous targets (a percentage over 100, a percent cell on a «Jumlah …» indicator or a
-  count on a «Persentase …» one, a unitless annual target of a million or more) are scored
-  as written and flagged, so reports can say «target tidak wajar» rather than «lagging».
 * Lagging kegiatan: scored below the second lower bound (Tinggi, 76 by default), worst first.
-* Kegiatan indicators (no quarterly targets) are scored against the annual target: counts add
-  up over the quarters, percentages and final values take the latest report.
+* Kegiatan indicators (IKK; an annual target, no quarterly ones) are measured against the annual
+  target by their mode (increment: the quarters' values summed; level: the latest), shown with
+  the kegiatan; they do not feed the kegiatan's achievement yet.
 * Budget absorption = budget realised to TW n / pagu × 100, per kegiatan and summed above.
 * Completeness for TW n is bot.domain.obligations' rule (aksi_due, kegiatan_due, is_complete: what
   reminders, /status and /lapor say), so the digest's «PIC sudah lapor X dari Y» never contradicts
@@ -52,21 +42,46 @@ Rules (Permendagri 86/2017 Renja evaluation: achievement = realisation / target 
 from __future__ import annotations
 
 import gc
-import re
 from collections import defaultdict
+from collections.abc import Collection
 from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
-from decimal import ROUND_HALF_UP
+from datetime import datetime
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.domain import obligations
+from bot.domain.measure import DEFAULT_CAP_PCT
+from bot.domain.measure import HUNDRED
+from bot.domain.measure import INCREMENT
+from bot.domain.measure import LEVEL
+from bot.domain.measure import MISSING
+from bot.domain.measure import MODES
+from bot.domain.measure import NEGATIVE
+from bot.domain.measure import NOT_DUE
+from bot.domain.measure import OK
+from bot.domain.measure import PARTIAL
+from bot.domain.measure import PENDING
+from bot.domain.measure import Coverage
+from bot.domain.measure import Measure
+from bot.domain.measure import Span
+from bot.domain.measure import achievement
+from bot.domain.measure import against_annual
+from bot.domain.measure import combine_groups
+from bot.domain.measure import combine_items
+from bot.domain.measure import in_quarter
+from bot.domain.measure import is_target
+from bot.domain.measure import mean
+from bot.domain.measure import round1
+from bot.domain.measure import to_date
+from bot.domain.modes import wording
 from models import Agency
 from models import Aksi
 from models import AksiRealisation
@@ -81,24 +96,29 @@ from models import PicAssignment
 from models import Plan
 from models import Program
 
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from bot.domain.calendar import ReportingCalendar
+
+__all__ = [
+    "BAND_NAMES", "DEFAULT_BANDS", "DEFAULT_CAP_PCT", "FLAG_IMPLAUSIBLE", "FLAG_PCT_OVER_100", "FLAG_UNIT_MISMATCH",
+    "INCREMENT", "LEVEL", "MISSING", "MODES", "NEGATIVE", "NOT_DUE", "OK", "PARTIAL", "PENDING", "AksiIn",
+    "AksiScore", "Budget", "Coverage", "GoalIn", "IndicatorIn", "IndicatorScore", "KegiatanIn", "KegiatanScore",
+    "Measure", "PlanScore", "ProgramIn", "ProgramScore", "ScoringInput", "TargetIn", "absorption", "achievement",
+    "band_for", "closed_quarters", "load_scoring_input", "mean", "round1", "score_aksi", "score_indicator",
+    "score_plan", "score_plan_from_db",
+]
+
 BAND_NAMES: tuple[str, ...] = ("Sangat Tinggi", "Tinggi", "Sedang", "Rendah", "Sangat Rendah")
 DEFAULT_BANDS: tuple[int, ...] = (91, 76, 66, 51)
 QUARTERS: tuple[int, ...] = (1, 2, 3, 4)
-
-OK, PARTIAL, MISSING, NOT_DUE = "ok", "partial", "missing", "not_due"
-SUM, LATEST, NEGATIVE = "sum", "latest", "negative"
 
 # Flag codes (templates turn them into words).
 FLAG_PCT_OVER_100 = "pct_over_100"
 FLAG_UNIT_MISMATCH = "unit_mismatch"
 FLAG_IMPLAUSIBLE = "implausible_value"
 
-HUNDRED = Decimal(100)
-_ONE_DECIMAL = Decimal("0.1")
-_SHARE_TOLERANCE = Decimal(10)
-_IMPLAUSIBLE_UNITLESS = Decimal(1_000_000)
-_PCT_WORDS = re.compile(r"^\s*(pre|per|pro)sentas[ei]", re.IGNORECASE)
-_COUNT_WORDS = re.compile(r"^\s*jumlah\b", re.IGNORECASE)
+_IMPLAUSIBLE_UNITLESS = Decimal(1_000_000)  # the importer's ABSURD_COUNT
 
 
 # ---------------------------------------------------------------- input
@@ -121,7 +141,7 @@ class AksiIn:
     no: int
     name: str
     indicator: str = ""
-    kind: str = "positive"
+    mode: str = INCREMENT  # bot.domain.modes, stored at import
     targets: dict[int, TargetIn] = field(default_factory=dict)
     reals: dict[int, Decimal] = field(default_factory=dict)
     # Quarters with a realisation row but no value: not scored, yet reported (bot.domain.obligations).
@@ -146,7 +166,7 @@ class IndicatorIn:
     target_raw: str = ""
     target_value: Decimal | None = None
     target_unit: str = ""
-    kind: str = "positive"
+    mode: str = INCREMENT
     reals: dict[int, Decimal] = field(default_factory=dict)
 
 
@@ -239,14 +259,14 @@ def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
         ],
         aksi=[
             AksiIn(id=r.id, kegiatan_id=r.kegiatan_id, no=r.no, name=r.name, indicator=r.indicator or "",
-                   kind=r.indicator_kind or "positive", targets=targets.get(r.id, {}),
+                   mode=_mode(r.mode), targets=targets.get(r.id, {}),
                    reals=aksi_reals.get(r.id, {}), blank_reports=frozenset(blank_reports.get(r.id, ())))
             for r in rows["aksi"]
         ],
         indicators=[
             IndicatorIn(id=r.id, kegiatan_id=r.kegiatan_id, seq=r.seq, text=r.text, target_raw=r.target_raw or "",
                         target_value=_decimal(r.target_value), target_unit=r.target_unit or "",
-                        kind=r.indicator_kind or "positive", reals=ind_reals.get(r.id, {}))
+                        mode=_mode(r.mode), reals=ind_reals.get(r.id, {}))
             for r in rows["indicators"]
         ],
         people=dict(rows["people"]),
@@ -280,11 +300,11 @@ def _bulk_rows(session: Session, plan_id: int) -> dict:
         "indicators": run(sa.select(KegiatanIndicator.id, KegiatanIndicator.kegiatan_id, KegiatanIndicator.seq,
                                     KegiatanIndicator.text, KegiatanIndicator.target_raw,
                                     _exact(KegiatanIndicator.target_value), KegiatanIndicator.target_unit,
-                                    KegiatanIndicator.indicator_kind)
+                                    KegiatanIndicator.mode)
                           .where(KegiatanIndicator.kegiatan_id.in_(keg_ids))
                           .order_by(KegiatanIndicator.kegiatan_id, KegiatanIndicator.seq,
                                     KegiatanIndicator.id)).all(),
-        "aksi": run(sa.select(Aksi.id, Aksi.kegiatan_id, Aksi.no, Aksi.name, Aksi.indicator, Aksi.indicator_kind)
+        "aksi": run(sa.select(Aksi.id, Aksi.kegiatan_id, Aksi.no, Aksi.name, Aksi.indicator, Aksi.mode)
                     .where(Aksi.kegiatan_id.in_(keg_ids)).order_by(Aksi.kegiatan_id, Aksi.no, Aksi.id)).all(),
         "targets": run(sa.select(AksiTarget.aksi_id, AksiTarget.quarter, AksiTarget.raw, _exact(AksiTarget.value),
                                  AksiTarget.unit, AksiTarget.kind)
@@ -305,6 +325,10 @@ def _bulk_rows(session: Session, plan_id: int) -> dict:
                       .where(Person.id.in_(sa.select(PicAssignment.person_id)
                                            .where(PicAssignment.kegiatan_id.in_(keg_ids))))).all(),
     }
+
+
+def _mode(value: str | None) -> str:
+    return value if value in MODES else INCREMENT
 
 
 def _exact(column):
@@ -332,17 +356,6 @@ def _by_owner_quarter(rows: Iterable[tuple[int, int, Decimal | None]]) -> dict[i
 
 
 @dataclass(frozen=True)
-class Measure:
-    """Target, realisation and achievement (%) of one span: TW n alone, or cumulative to TW n."""
-
-    target: Decimal | None
-    real: Decimal | None
-    pct: Decimal | None
-    band: str | None
-    status: str  # ok / partial / missing / not_due
-
-
-@dataclass(frozen=True)
 class Budget:
     """Pagu and realised rupiah (integers) with absorption % to TW n."""
 
@@ -360,14 +373,20 @@ class AksiScore:
     name: str
     indicator: str
     unit: str  # "%" for percentage targets, else the unit as written (often empty)
-    mode: str  # sum / latest / negative
+    mode: str  # increment / level / negative (bot.domain.modes)
     annual_target: Decimal | None
     targets: dict[int, Decimal]  # due quarters only
     reals: dict[int, Decimal]
     quarter: Measure
     cumulative: Measure
-    missing_quarters: tuple[int, ...]  # due quarters to TW n without a value
+    missing_quarters: tuple[int, ...]  # due quarters to TW n not reported after their deadline (counted as 0)
     flags: tuple[str, ...]
+    pending_quarters: tuple[int, ...] = ()  # due quarters to TW n not reported yet, before their deadline
+
+    @property
+    def excluded(self) -> bool:
+        """Its target looks like a typing error: left out of every aggregate («perlu dicek admin»)."""
+        return bool(self.flags)
 
 
 @dataclass(frozen=True)
@@ -381,10 +400,18 @@ class IndicatorScore:
     target: Decimal | None
     unit: str
     reals: dict[int, Decimal]
-    total: Decimal | None
+    total: Decimal | None  # realisation to TW n by the mode: summed (increment) or the latest
     pct: Decimal | None
     band: str | None
     flags: tuple[str, ...]
+    mode: str = INCREMENT
+    status: str = NOT_DUE  # ok / pending / missing / not_due (no usable target)
+    missing_quarters: tuple[int, ...] = ()
+    pending_quarters: tuple[int, ...] = ()
+
+    @property
+    def excluded(self) -> bool:
+        return bool(self.flags)
 
 
 @dataclass(frozen=True)
@@ -500,6 +527,8 @@ class PlanScore:
     budget: Budget
     goals: list[GoalScore]
     completeness: Completeness
+    cap_pct: Decimal = Decimal(DEFAULT_CAP_PCT)  # the ceiling of each input of an aggregate
+    closed: frozenset[int] = frozenset()  # quarters whose reporting deadline had passed
 
     @property
     def programs(self) -> list[ProgramScore]:
@@ -515,19 +544,23 @@ class PlanScore:
     def find_kegiatan(self, kegiatan_id: int) -> KegiatanScore | None:
         return next((k for k in self.kegiatan if k.id == kegiatan_id), None)
 
+    @property
+    def past_deadline(self) -> bool:
+        """The quarter's reporting deadline has passed: what is not reported counts as 0."""
+        return self.quarter_no in self.closed
+
     def lagging(self) -> list[KegiatanScore]:
         """Kegiatan scored below the Tinggi band to date, worst first."""
         floor = Decimal(self.bands[1])
         low = [k for k in self.kegiatan if k.cumulative.pct is not None and k.cumulative.pct < floor]
         return sorted(low, key=lambda k: (k.cumulative.pct, k.seq))
 
+    def excluded(self) -> list[tuple[KegiatanScore, AksiScore | IndicatorScore]]:
+        """Items whose target is flagged («perlu dicek admin»), in document order: aksi, then indicators."""
+        return [(k, item) for k in self.kegiatan for item in (*k.aksi, *k.indicators) if item.excluded]
+
 
 # ---------------------------------------------------------------- arithmetic
-
-
-def round1(value: Decimal) -> Decimal:
-    """Half-up to one decimal: the precision reports show and bands are decided on."""
-    return value.quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
 
 
 def band_for(pct: Decimal | None, bounds: Sequence[int] = DEFAULT_BANDS) -> str | None:
@@ -541,161 +574,105 @@ def band_for(pct: Decimal | None, bounds: Sequence[int] = DEFAULT_BANDS) -> str 
     return BAND_NAMES[-1]
 
 
-def achievement(real: Decimal, target: Decimal, *, negative: bool = False) -> Decimal:
-    """Realisation / target × 100, or the negative-indicator rule; rounded to 0,1."""
-    if negative:
-        if target == 0:
-            return HUNDRED if real <= 0 else Decimal(0)
-        return round1(max(Decimal(0), (2 * target - real) / target * HUNDRED))
-    return round1(real / target * HUNDRED)
-
-
-def mean(values: Sequence[Decimal]) -> Decimal | None:
-    return round1(sum(values, Decimal(0)) / len(values)) if values else None
-
-
 def absorption(real: int | None, pagu: int | None) -> Decimal | None:
     if real is None or not pagu:
         return None
     return round1(Decimal(real) / Decimal(pagu) * HUNDRED)
 
 
+def closed_quarters(year: int, now: datetime | None, calendar: ReportingCalendar | None = None) -> frozenset[int]:
+    """The quarters of `year` whose reporting deadline has passed at `now` (None: none has)."""
+    if now is None:
+        return frozenset()
+    if calendar is None:
+        from bot.domain.calendar import ReportingCalendar
+
+        calendar = ReportingCalendar()
+    return frozenset(q for q in QUARTERS if now >= calendar.deadline_end(year, q))
+
+
+def _with_band(span: Span, bounds: Sequence[int]) -> Measure:
+    return Measure(span.target, span.real, span.pct, band_for(span.pct, bounds), span.status)
+
+
+def _group(result: tuple[Decimal | None, str, Coverage], bounds: Sequence[int]) -> Measure:
+    pct, status, coverage = result
+    return Measure(None if status == NOT_DUE else HUNDRED, pct, pct, band_for(pct, bounds), status, coverage)
+
+
 # ---------------------------------------------------------------- aksi
 
 
-def _due_targets(aksi: AksiIn, negative: bool) -> dict[int, TargetIn]:
+def _due_targets(aksi: AksiIn) -> dict[int, TargetIn]:
     """Quarters with something due: a parsed value, non-zero unless lower-is-better."""
-    return {
-        q: t for q, t in sorted(aksi.targets.items())
-        if t.kind != "none" and t.value is not None and (t.value != 0 or negative)
-    }
-
-
-def _mode(kind: str, due: dict[int, TargetIn]) -> str:
-    """How the aksi's quarters combine (see the module docstring)."""
-    if kind == NEGATIVE:
-        return NEGATIVE
-    if kind == "final":
-        return LATEST
-    values = [t.value for t in due.values()]
-    if values and (kind == "percentage" or all(t.kind == "percent" for t in due.values())):
-        if abs(sum(values) - HUNDRED) <= _SHARE_TOLERANCE:
-            return SUM  # a progress share: the quarters add up to the whole
-        if values[-1] >= HUNDRED - _SHARE_TOLERANCE and all(a <= b for a, b in zip(values, values[1:])):
-            return LATEST  # a level reached each time (100, 100) or a rising series to the whole
-    return SUM  # counts; and percentages that are neither (25, 25, –, 25: a share with a lost cell)
+    return {q: t for q, t in sorted(aksi.targets.items()) if t.kind != "none" and is_target(t.value, aksi.mode)}
 
 
 def _flags(indicator: str, due: dict[int, TargetIn]) -> tuple[str, ...]:
-    """Why an aksi's targets look like typing errors (kept and scored as written)."""
+    """Why an aksi's targets look like typing errors (the importer's checks, on the stored targets)."""
     kinds = {t.kind for t in due.values()}
+    clue = wording(indicator)
     flags = []
     if any(t.kind == "percent" and t.value > HUNDRED for t in due.values()):
         flags.append(FLAG_PCT_OVER_100)
-    if (len(kinds) > 1
-            or ("percent" in kinds and _COUNT_WORDS.match(indicator))
-            or ("count" in kinds and _PCT_WORDS.match(indicator))):
+    if len(kinds) > 1 or ("percent" in kinds and clue == "count") or ("count" in kinds and clue == "percent"):
         flags.append(FLAG_UNIT_MISMATCH)
+    if any(t.kind == "count" and not t.unit and t.value >= _IMPLAUSIBLE_UNITLESS for t in due.values()):
+        flags.append(FLAG_IMPLAUSIBLE)
     return tuple(flags)
 
 
-def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS) -> AksiScore:
-    """One aksi for TW `quarter` alone and cumulative to it."""
-    kind = (aksi.kind or "positive").lower()
-    due_targets = _due_targets(aksi, kind == NEGATIVE)
-    mode = _mode(kind, due_targets)
-    negative = mode == NEGATIVE
+def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS, *,
+               closed: Collection[int] = ()) -> AksiScore:
+    """One aksi for TW `quarter` alone and cumulative to it, by its mode (bot.domain.measure)."""
+    mode = aksi.mode if aksi.mode in MODES else INCREMENT
+    due_targets = _due_targets(aksi)
     due = {q: t.value for q, t in due_targets.items()}
     reals = dict(sorted(aksi.reals.items()))
-
-    q_target, q_real = due.get(quarter), reals.get(quarter)
-    quarter_measure = _measure(q_target, q_real, negative, bounds, due=q_target is not None)
-
-    due_to_date = [q for q in due if q <= quarter]
-    missing = tuple(q for q in due_to_date if q not in reals)
-    if mode == SUM:
-        cum_target = sum((due[q] for q in due_to_date), Decimal(0)) if due_to_date else None
-        reported = [v for q, v in reals.items() if q <= quarter]
-        cum_real = sum(reported, Decimal(0)) if reported else None
-        annual = sum(due.values(), Decimal(0)) if due else None
+    quarter_span = in_quarter(mode, due.get(quarter), reals.get(quarter), quarter, closed)
+    cumulative = to_date(mode, due, reals, quarter, closed)
+    if due:
+        annual = sum(due.values(), Decimal(0)) if mode == INCREMENT else due[max(due)]
     else:
-        last_due = due_to_date[-1] if due_to_date else None
-        cum_target = due[last_due] if last_due else None
-        since = [v for q, v in reals.items() if last_due and last_due <= q <= quarter]
-        cum_real = since[-1] if since else None
-        # Only the latest due quarter's value answers a level target; earlier gaps do not matter.
-        missing = (last_due,) if last_due and cum_real is None else ()
-        annual = due[max(due)] if due else None
-    cumulative = _measure(cum_target, None if missing else cum_real, negative, bounds,
-                          due=cum_target is not None)
-    if missing and cum_real is not None:
-        cumulative = Measure(cumulative.target, cum_real, None, None, MISSING)  # partial sum, shown as such
+        annual = None
     first = next(iter(due_targets.values()), None)  # mixed units: the first target's unit is the intended one
     unit = "" if first is None else ("%" if first.kind == "percent" else first.unit)
     return AksiScore(
         id=aksi.id, kegiatan_id=aksi.kegiatan_id, no=aksi.no, name=aksi.name, indicator=aksi.indicator,
         unit=unit, mode=mode, annual_target=annual, targets=due, reals=reals,
-        quarter=quarter_measure, cumulative=cumulative, missing_quarters=missing,
-        flags=_flags(aksi.indicator, due_targets),
+        quarter=_with_band(quarter_span, bounds), cumulative=_with_band(cumulative, bounds),
+        missing_quarters=cumulative.missing, flags=_flags(aksi.indicator, due_targets),
+        pending_quarters=cumulative.pending,
     )
-
-
-def _measure(target: Decimal | None, real: Decimal | None, negative: bool, bounds: Sequence[int],
-             *, due: bool) -> Measure:
-    if not due or target is None:
-        return Measure(None, real, None, None, NOT_DUE)
-    if real is None:
-        return Measure(target, None, None, None, MISSING)
-    pct = achievement(real, target, negative=negative)
-    return Measure(target, real, pct, band_for(pct, bounds), OK)
 
 
 # ---------------------------------------------------------------- indicators
 
 
-def score_indicator(ind: IndicatorIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS) -> IndicatorScore:
-    """Realisation to TW n against the annual target: counts add up, percentages and levels do not."""
+def score_indicator(ind: IndicatorIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS, *,
+                    closed: Collection[int] = ()) -> IndicatorScore:
+    """Realisation to TW n against the annual target, by the indicator's mode (bot.domain.measure)."""
+    mode = ind.mode if ind.mode in MODES else INCREMENT
     reals = {q: v for q, v in sorted(ind.reals.items()) if q <= quarter}
-    kind = (ind.kind or "positive").lower()
-    is_percent = "%" in ind.target_unit or ind.target_unit.lower() in {"persen", "percent"}
-    if not reals:
-        total = None
-    elif kind == "positive" and not is_percent:
-        total = sum(reals.values(), Decimal(0))
-    else:
-        total = list(reals.values())[-1]
+    span = against_annual(mode, ind.target_value, reals, quarter, closed)
     target = ind.target_value
-    pct = None
-    if total is not None and target is not None and (target != 0 or kind == "negative"):
-        pct = achievement(total, target, negative=kind == "negative")
+    is_percent = "%" in ind.target_unit or ind.target_unit.lower() in {"persen", "percent"}
+    clue = wording(ind.text)
     flags = []
     if target is not None and is_percent and target > HUNDRED:
         flags.append(FLAG_PCT_OVER_100)
+    if target is not None and ((is_percent and clue == "count") or (not is_percent and clue == "percent")):
+        flags.append(FLAG_UNIT_MISMATCH)
     if target is not None and not ind.target_unit.strip() and target >= _IMPLAUSIBLE_UNITLESS:
         flags.append(FLAG_IMPLAUSIBLE)
     return IndicatorScore(
         id=ind.id, seq=ind.seq, text=ind.text, target_raw=ind.target_raw, target=target, unit=ind.target_unit,
-        reals=reals, total=total, pct=pct, band=band_for(pct, bounds), flags=tuple(flags),
+        reals=reals, total=span.real, pct=span.pct, band=band_for(span.pct, bounds), flags=tuple(flags),
+        mode=mode, status=span.status, missing_quarters=span.missing, pending_quarters=span.pending,
     )
 
 
 # ---------------------------------------------------------------- aggregates
-
-
-def _aggregate(children: Sequence[Measure], bounds: Sequence[int]) -> Measure:
-    """Mean achievement of the children that are scored; the status says how complete it is."""
-    due = [m for m in children if m.status != NOT_DUE]
-    if not due:
-        return Measure(None, None, None, None, NOT_DUE)
-    scored = [m.pct for m in due if m.pct is not None]
-    pct = mean(scored)
-    if not scored:
-        status = MISSING
-    elif len(scored) == len(due) and all(m.status == OK for m in due):
-        status = OK
-    else:
-        status = PARTIAL
-    return Measure(HUNDRED, pct, pct, band_for(pct, bounds), status)
 
 
 def _sum_budgets(budgets: Iterable[Budget]) -> Budget:
@@ -716,15 +693,19 @@ def _kegiatan_budget(keg: KegiatanIn, quarter: int) -> Budget:
     return Budget(keg.budget, keg.budget_reals.get(quarter), real, absorption(real, keg.budget))
 
 
-def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_BANDS) -> PlanScore:
-    """Score every level of the plan for TW `quarter` (1..4)."""
+def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_BANDS, *,
+               cap_pct: Decimal | int = DEFAULT_CAP_PCT, closed: Collection[int] = ()) -> PlanScore:
+    """Score every level of the plan for TW `quarter` (1..4). `cap_pct`: the ceiling of each input of an
+    aggregate; `closed`: the quarters whose reporting deadline has passed (`closed_quarters`)."""
     if quarter not in QUARTERS:
         raise ValueError(f"quarter must be 1..4, not {quarter!r}")
     bounds = tuple(int(b) for b in bands)
+    cap = Decimal(cap_pct)
+    closed = frozenset(closed)
     aksi_by_keg: dict[int, list[AksiScore]] = defaultdict(list)
     owed: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # kegiatan → [aksi due, aksi reported]
     for a in data.aksi:
-        aksi_by_keg[a.kegiatan_id].append(score_aksi(a, quarter, bounds))
+        aksi_by_keg[a.kegiatan_id].append(score_aksi(a, quarter, bounds, closed=closed))
         due, reported = a.owes(quarter)
         if due:
             counts = owed[a.kegiatan_id]
@@ -732,48 +713,51 @@ def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_
             counts[1] += reported
     ind_by_keg: dict[int, list[IndicatorScore]] = defaultdict(list)
     for ind in data.indicators:
-        ind_by_keg[ind.kegiatan_id].append(score_indicator(ind, quarter, bounds))
+        ind_by_keg[ind.kegiatan_id].append(score_indicator(ind, quarter, bounds, closed=closed))
 
     keg_by_program: dict[int, list[KegiatanScore]] = defaultdict(list)
     for keg in data.kegiatan:
         keg_by_program[keg.program_id].append(
-            _score_kegiatan(keg, quarter, aksi_by_keg[keg.id], ind_by_keg[keg.id], data.people, bounds,
+            _score_kegiatan(keg, quarter, aksi_by_keg[keg.id], ind_by_keg[keg.id], data.people, bounds, cap,
                             owed.get(keg.id, (0, 0))))
 
     prog_by_goal: dict[int, list[ProgramScore]] = defaultdict(list)
     for p in data.programs:
         kegs = keg_by_program[p.id]
-        quarter_m, cum_m, budget = _roll_up(kegs, bounds)
+        quarter_m, cum_m, budget = _roll_up(kegs, bounds, cap)
         prog_by_goal[p.goal_id].append(ProgramScore(p.id, p.goal_id, p.seq, p.no, p.name, quarter_m, cum_m,
                                                     budget, kegs))
     goals = []
     for g in data.goals:
         progs = prog_by_goal[g.id]
-        quarter_m, cum_m, budget = _roll_up([k for p in progs for k in p.kegiatan], bounds)
+        quarter_m, cum_m, budget = _roll_up([k for p in progs for k in p.kegiatan], bounds, cap)
         goals.append(GoalScore(g.id, g.seq, g.no, g.name, quarter_m, cum_m, budget, progs))
     all_keg = [k for g in goals for k in g.kegiatan]
-    quarter_m, cum_m, budget = _roll_up(all_keg, bounds)
+    quarter_m, cum_m, budget = _roll_up(all_keg, bounds, cap)
     return PlanScore(
         plan_id=data.plan_id, year=data.year, agency=data.agency, title=data.title, quarter_no=quarter,
         bands=bounds, quarter=quarter_m, cumulative=cum_m, budget=budget, goals=goals,
-        completeness=_completeness(all_keg, data.people),
+        completeness=_completeness(all_keg, data.people), cap_pct=cap, closed=closed,
     )
 
 
-def _roll_up(kegs: Sequence[KegiatanScore], bounds: Sequence[int]) -> tuple[Measure, Measure, Budget]:
-    """Program, goal and plan level: the mean of their kegiatan, and summed budgets."""
-    return (_aggregate([k.quarter for k in kegs], bounds), _aggregate([k.cumulative for k in kegs], bounds),
+def _roll_up(kegs: Sequence[KegiatanScore], bounds: Sequence[int],
+             cap: Decimal) -> tuple[Measure, Measure, Budget]:
+    """Program, goal and plan level: the mean of their kegiatan (each capped), and summed budgets."""
+    return (_group(combine_groups([k.quarter for k in kegs], cap), bounds),
+            _group(combine_groups([k.cumulative for k in kegs], cap), bounds),
             _sum_budgets(k.budget for k in kegs))
 
 
 def _score_kegiatan(keg: KegiatanIn, quarter: int, aksi: list[AksiScore], indicators: list[IndicatorScore],
-                    people: dict[int, str], bounds: Sequence[int], owed: Sequence[int]) -> KegiatanScore:
+                    people: dict[int, str], bounds: Sequence[int], cap: Decimal,
+                    owed: Sequence[int]) -> KegiatanScore:
     aksi_due, aksi_reported = owed
     flags = sorted({f for a in aksi for f in a.flags} | {f for i in indicators for f in i.flags})
     return KegiatanScore(
         id=keg.id, program_id=keg.program_id, seq=keg.seq, no=keg.no, name=keg.name,
-        quarter=_aggregate([a.quarter for a in aksi], bounds),
-        cumulative=_aggregate([a.cumulative for a in aksi], bounds),
+        quarter=_group(combine_items([(a.quarter, a.excluded) for a in aksi], cap), bounds),
+        cumulative=_group(combine_items([(a.cumulative, a.excluded) for a in aksi], cap), bounds),
         budget=_kegiatan_budget(keg, quarter), aksi=aksi, indicators=indicators, pic_ids=keg.pic_ids,
         pic_names=tuple(people.get(p, "?") for p in keg.pic_ids),
         aksi_due=aksi_due, aksi_reported=aksi_reported,
@@ -804,11 +788,22 @@ def _completeness(kegiatan: Sequence[KegiatanScore], people: dict[int, str]) -> 
     )
 
 
-def score_plan_from_db(plan_id: int, quarter: int, *, session: Session,
-                       bands: Sequence[int] = DEFAULT_BANDS) -> PlanScore:
-    """Load and score in one call (what reports use)."""
+def score_plan_from_db(plan_id: int, quarter: int, *, session: Session, now: datetime | None,
+                       settings: Settings | None = None, bands: Sequence[int] | None = None,
+                       calendar: ReportingCalendar | None = None) -> PlanScore:
+    """Load and score in one call (what reports use), as things stand at `now`: the quarters whose
+    reporting deadline has passed by then count what is not reported as 0 (None: no deadline has
+    passed). Bands, the ceiling and the calendar come from `settings` (defaults without)."""
+    if calendar is None and settings is not None:
+        from bot.domain.calendar import ReportingCalendar
+
+        calendar = ReportingCalendar.from_settings(settings)
+    if bands is None:
+        bands = tuple(settings.score_bands) if settings is not None else DEFAULT_BANDS
+    cap = settings.score_cap_pct if settings is not None else DEFAULT_CAP_PCT
     with gc_paused():
-        return score_plan(load_scoring_input(plan_id, session=session), quarter, bands)
+        data = load_scoring_input(plan_id, session=session)
+        return score_plan(data, quarter, bands, cap_pct=cap, closed=closed_quarters(data.year, now, calendar))
 
 
 @contextmanager

@@ -19,7 +19,9 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from copy import copy
+from datetime import UTC
 from datetime import date
+from datetime import datetime
 from decimal import Decimal
 
 from openpyxl import Workbook
@@ -87,10 +89,11 @@ FLAG_NOTE = "target tidak wajar"
 
 
 def build_workbook(plan_id: int, quarter: int, *, session: Session, settings: Settings | None = None,
-                   score: PlanScore | None = None, paper: str = "a4") -> bytes:
-    """The evaluation workbook of TW `quarter` as .xlsx bytes."""
+                   score: PlanScore | None = None, paper: str = "a4", now: datetime | None = None) -> bytes:
+    """The evaluation workbook of TW `quarter` as .xlsx bytes, as things stand at `now` (default: now)."""
     bands = tuple(settings.score_bands) if settings else DEFAULT_BANDS
-    ps = score or score_plan_from_db(plan_id, quarter, session=session, bands=bands)
+    ps = score or score_plan_from_db(plan_id, quarter, session=session, now=now or datetime.now(UTC),
+                                     settings=settings, bands=bands)
     with gc_paused():
         return _build(ps, quarter, paper)
 

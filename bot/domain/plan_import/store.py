@@ -26,6 +26,8 @@ from bot.domain.numbers import Target
 from bot.domain.numbers import fits_decimal_column
 from bot.domain.people import assign_pic
 from bot.domain.people import get_or_create_person
+from bot.domain.plan_import.modes import parsed_aksi_mode
+from bot.domain.plan_import.modes import parsed_indicator_mode
 from bot.domain.plan_import.parser import MAX_ANOMALIES
 from bot.domain.plan_import.parser import MESSAGES
 from bot.domain.plan_import.parser import QUARTERS
@@ -201,11 +203,12 @@ def _stored_target(target: Target) -> tuple[Decimal | None, str]:
 def _indicator_values(ind: ParsedIndicator) -> dict[str, Any]:
     value, unit = _stored_target(ind.target)
     return {"text": ind.text, "target_raw": ind.target_raw, "target_value": value, "target_unit": unit,
-            "indicator_kind": ind.kind}
+            "indicator_kind": ind.kind, "mode": parsed_indicator_mode(ind)}
 
 
 def _aksi_values(aksi: ParsedAksi) -> dict[str, Any]:
-    return {"name": aksi.name, "indicator": aksi.indicator, "indicator_kind": aksi.kind, "source_line": aksi.line}
+    return {"name": aksi.name, "indicator": aksi.indicator, "indicator_kind": aksi.kind, "mode": parsed_aksi_mode(aksi),
+            "source_line": aksi.line}
 
 
 def _target_values(raw: str) -> dict[str, Any]:

@@ -1,0 +1,236 @@
+"""How one measured item combines its quarters, what it achieves, and how items add up to a group.
+
+The one rule for every level that is measured: aksi and kegiatan indicators (IKK) today, the
+indikator sasaran (IKU) and program indicators with the same functions later. Pure functions over
+Decimals; the item's mode comes from bot.domain.modes (stored at import).
+
+An item, to TW n (`to_date`) or in TW n alone (`in_quarter`):
+
+* Due quarters are those with a target (a number other than 0; 0 is a real target only for a
+  negative item). An item with an annual target only (`against_annual`) is asked every quarter.
+* ``increment``: target to date = the sum of the due quarters' targets to n; realisation to date =
+  the sum of the values reported to n (a value in a quarter without a target is work done early,
+  and counts). ``level`` and ``negative``: target to date = the latest due target to n; realisation
+  = the latest value reported since that quarter.
+* Achievement = realisation / target × 100; for a negative item (2 × target − realisation) /
+  target × 100, floored at 0; rounded half-up to 0,1. It is shown as computed: 180% is 180%.
+* A due value not reported is ``pending`` before that quarter's reporting deadline: the item is
+  shown («belum lapor») and not scored. After the deadline it is ``missing`` («tidak lapor») and
+  counts as 0: an increment quarter adds 0, a level or negative item scores 0%.
+
+A group (`combine_items` over items, `combine_groups` over groups, e.g. kegiatan → program):
+
+* Each input is capped at the ceiling (SCORE_CAP_PCT, default 100) before it is averaged: one
+  item far above target cannot hide one below it, and cannot move the headline by more than its
+  weight allows.
+* An item whose target is flagged as anomalous is left out (``excluded``, «perlu dicek admin»);
+  a pending item is left out too; a missing one is in, at 0.
+* The group's achievement is the mean of its inputs, rounded to 0,1; each level averages the
+  rounded numbers of the level below, so a reader can redo the sums. `Coverage` counts the items
+  behind every group (due, scored, pending, missing, excluded, capped).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP
+from decimal import Decimal
+
+INCREMENT, LEVEL, NEGATIVE = "increment", "level", "negative"
+MODES: tuple[str, ...] = (INCREMENT, LEVEL, NEGATIVE)
+OK, PARTIAL, PENDING, MISSING, NOT_DUE = "ok", "partial", "pending", "missing", "not_due"
+DEFAULT_CAP_PCT = 100
+
+HUNDRED = Decimal(100)
+ZERO = Decimal(0)
+_ONE_DECIMAL = Decimal("0.1")
+
+
+def round1(value: Decimal) -> Decimal:
+    """Half-up to one decimal: the precision reports show and bands are decided on."""
+    return value.quantize(_ONE_DECIMAL, rounding=ROUND_HALF_UP)
+
+
+def achievement(real: Decimal, target: Decimal, *, negative: bool = False) -> Decimal:
+    """Realisation / target × 100, or the negative-item rule; rounded to 0,1, never capped."""
+    if negative:
+        if target == 0:
+            return HUNDRED if real <= 0 else ZERO
+        return round1(max(ZERO, (2 * target - real) / target * HUNDRED))
+    return round1(real / target * HUNDRED)
+
+
+def mean(values: Sequence[Decimal]) -> Decimal | None:
+    return round1(sum(values, ZERO) / len(values)) if values else None
+
+
+def is_target(value: Decimal | None, mode: str) -> bool:
+    """A usable target: a number, not zero unless lower is better."""
+    return value is not None and (value != 0 or mode == NEGATIVE)
+
+
+@dataclass(frozen=True)
+class Span:
+    """One item over a span (TW n alone, or to TW n): what it owes, what it got, what it achieves."""
+
+    target: Decimal | None
+    real: Decimal | None  # for a pending item: what is reported so far (shown, not scored)
+    pct: Decimal | None  # uncapped; None when not due or pending
+    status: str  # ok / pending / missing / not_due
+    missing: tuple[int, ...] = ()  # due quarters not reported after their deadline (counted as 0)
+    pending: tuple[int, ...] = ()  # due quarters not reported yet, before their deadline
+
+
+def to_date(mode: str, targets: Mapping[int, Decimal], reals: Mapping[int, Decimal], quarter: int,
+            closed: Collection[int], *, fixed_target: Decimal | None = None) -> Span:
+    """Cumulative to TW `quarter`. `targets`: the due quarters' targets; `closed`: quarters whose
+    reporting deadline has passed. `fixed_target` replaces the target to date (an annual target)."""
+    due = sorted(q for q, t in targets.items() if q <= quarter and is_target(t, mode))
+    if not due:
+        return Span(None, None, None, NOT_DUE)
+    reported = sorted(q for q in reals if q <= quarter)
+    if mode == INCREMENT:
+        target = sum((targets[q] for q in due), ZERO)
+        gaps = [q for q in due if q not in reals]
+        real = sum((reals[q] for q in reported), ZERO) if reported or gaps else None
+    else:
+        last = due[-1]
+        target = targets[last]
+        since = [q for q in reported if q >= last]
+        real = reals[since[-1]] if since else None
+        gaps = [] if since else [last]
+    if fixed_target is not None:
+        target = fixed_target
+    missing = tuple(q for q in gaps if q in closed)
+    pending = tuple(q for q in gaps if q not in closed)
+    if pending:
+        shown = real if mode == INCREMENT else (reals[reported[-1]] if reported else None)
+        return Span(target, shown if reported else None, None, PENDING, missing, pending)
+    if not is_target(target, mode):
+        return Span(target, real, None, NOT_DUE)
+    if mode != INCREMENT and missing:
+        return Span(target, None, ZERO, MISSING, missing)
+    pct = achievement(real, target, negative=mode == NEGATIVE)
+    return Span(target, real, pct, MISSING if missing else OK, missing)
+
+
+def in_quarter(mode: str, target: Decimal | None, real: Decimal | None, quarter: int,
+               closed: Collection[int]) -> Span:
+    """TW `quarter` alone: its own target and its own value."""
+    if not is_target(target, mode):
+        return Span(None, real, None, NOT_DUE)
+    if real is None:
+        if quarter in closed:
+            return Span(target, None, ZERO, MISSING, (quarter,))
+        return Span(target, None, None, PENDING, (), (quarter,))
+    return Span(target, real, achievement(real, target, negative=mode == NEGATIVE), OK)
+
+
+def against_annual(mode: str, annual: Decimal | None, reals: Mapping[int, Decimal], quarter: int,
+                   closed: Collection[int]) -> Span:
+    """An item with an annual target only (a kegiatan indicator), asked every quarter: increment sums
+    the quarters' values to date, level takes the latest, both against the annual target."""
+    if not is_target(annual, mode):
+        reported = [reals[q] for q in sorted(reals) if q <= quarter]
+        real = (sum(reported, ZERO) if mode == INCREMENT else reported[-1]) if reported else None
+        return Span(annual, real, None, NOT_DUE)
+    return to_date(mode, dict.fromkeys(range(1, quarter + 1), annual), reals, quarter, closed,
+                   fixed_target=annual)
+
+
+def target_to_date(mode: str, targets: Mapping[int, Decimal], quarter: int) -> Decimal | None:
+    """What is due to TW `quarter` (the «s.d. TW n» of /lapor's question): summed for an increment
+    item, the latest due target otherwise."""
+    due = sorted(q for q, t in targets.items() if q <= quarter and is_target(t, mode))
+    if not due:
+        return None
+    return sum((targets[q] for q in due), ZERO) if mode == INCREMENT else targets[due[-1]]
+
+
+def real_to_date(mode: str, reals: Mapping[int, Decimal], quarter: int) -> Decimal | None:
+    """What is reported to TW `quarter`: summed for an increment item, the latest value otherwise."""
+    reported = [reals[q] for q in sorted(reals) if q <= quarter]
+    if not reported:
+        return None
+    return sum(reported, ZERO) if mode == INCREMENT else reported[-1]
+
+
+# ---------------------------------------------------------------- groups
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The items behind a group's number."""
+
+    due: int = 0  # items with something due in the span
+    scored: int = 0  # in the mean: reported, or missing after the deadline and counted as 0
+    pending: int = 0  # not reported yet, before the deadline: shown, not scored
+    missing: int = 0  # of `scored`: not reported after the deadline, counted as 0
+    excluded: int = 0  # target flagged as anomalous: left out until the admin fixes it
+    capped: int = 0  # of `scored`: above the ceiling, counted at it
+
+    def __add__(self, other: Coverage) -> Coverage:
+        return Coverage(*(a + b for a, b in zip(self.astuple(), other.astuple(), strict=True)))
+
+    def astuple(self) -> tuple[int, ...]:
+        return self.due, self.scored, self.pending, self.missing, self.excluded, self.capped
+
+
+@dataclass(frozen=True)
+class Measure:
+    """Target, realisation and achievement (%) of one span; `coverage` for a group."""
+
+    target: Decimal | None
+    real: Decimal | None
+    pct: Decimal | None
+    band: str | None
+    status: str  # ok / partial / pending / missing / not_due
+    coverage: Coverage | None = None
+
+
+def capped(pct: Decimal, cap: Decimal | int) -> Decimal:
+    """An input of a group: at most the ceiling."""
+    return min(pct, Decimal(cap))
+
+
+def combine_items(items: Sequence[tuple[Span | Measure, bool]], cap: Decimal | int) -> tuple[Decimal | None, str,
+                                                                                              Coverage]:
+    """(achievement, status, coverage) of a group of items, each given with whether it is excluded."""
+    due = [(s, excluded) for s, excluded in items if s.status != NOT_DUE]
+    excluded = sum(1 for _, e in due if e)
+    pending = [s for s, e in due if not e and s.status == PENDING]
+    scored = [s for s, e in due if not e and s.status != PENDING and s.pct is not None]
+    inputs = [capped(s.pct, cap) for s in scored]
+    coverage = Coverage(due=len(due), scored=len(scored), pending=len(pending),
+                        missing=sum(1 for s in scored if s.status == MISSING), excluded=excluded,
+                        capped=sum(1 for s in scored if s.pct > Decimal(cap)))
+    return mean(inputs), _group_status(len(due), [s.status for s in scored], bool(pending), bool(excluded)), coverage
+
+
+def combine_groups(groups: Sequence[Measure], cap: Decimal | int) -> tuple[Decimal | None, str, Coverage]:
+    """(achievement, status, coverage) of a group of groups: the mean of the scored ones, each capped."""
+    due = [g for g in groups if g.status != NOT_DUE]
+    scored = [g for g in due if g.pct is not None]
+    coverage = sum((g.coverage or Coverage() for g in groups), Coverage())
+    inputs = [capped(g.pct, cap) for g in scored]
+    pending = any(g.status == PENDING for g in due)
+    unscored = len(due) > len(scored)
+    return (mean(inputs), _group_status(len(due), [g.status for g in scored], pending, unscored and not pending),
+            coverage)
+
+
+def _group_status(due: int, scored: list[str], pending: bool, left_out: bool) -> str:
+    if not due:
+        return NOT_DUE
+    if not scored:
+        return PENDING if pending else PARTIAL
+    if pending or left_out or any(s not in (OK, MISSING) for s in scored):
+        return PARTIAL
+    if all(s == OK for s in scored):
+        return OK
+    if all(s == MISSING for s in scored):
+        return MISSING
+    return PARTIAL
