@@ -11,6 +11,7 @@ from bot.db import make_engine
 from bot.db import migrate
 from bot.db import unit_of_work
 from bot.domain.period import served_plan
+from bot.domain.plan_import.modes import mode_counts
 from bot.domain.plan_import.parser import PlanFormatError
 from bot.domain.plan_import.parser import parse_plan_file
 from bot.domain.plan_import.store import PlanStoreError
@@ -67,6 +68,7 @@ def cmd_import(args: argparse.Namespace) -> int:
                      aksi_count=parsed.aksi_count, indicator_count=parsed.indicator_count,
                      budget_total=parsed.budget_total, result=result, limit=None, sheet=parsed.sheet,
                      sheet_hidden=parsed.sheet_hidden, anomaly_count=parsed.anomaly_count,
+                     modes=mode_counts(parsed).as_dict(),
                      anomalies=[{"line": a.line, "why": message(a, lang)} for a in parsed.anomalies])
     if args.json:
         # stdout stays pure JSON for the programs that read it; the human summary goes to stderr.

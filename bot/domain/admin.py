@@ -17,6 +17,7 @@ import hashlib
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
 
@@ -35,6 +36,7 @@ from bot.domain.numbers import parse_target
 from bot.domain.obligations import as_utc
 from bot.domain.people import Refused
 from bot.domain.people import messageable
+from bot.domain.plan_import.modes import mode_counts
 from bot.domain.plan_import.parser import MAX_PLAN_BYTES
 from bot.domain.plan_import.parser import ParsedPlan
 from bot.domain.plan_import.parser import parse_plan_bytes
@@ -434,6 +436,7 @@ class UploadPreview:
     anomaly_count: int = 0  # all of them
     sheet: str = ""  # the worksheet read, for a workbook
     sheet_hidden: bool = False
+    modes: dict[str, int] = field(default_factory=dict)  # how many items are measured each way (ModeCounts)
 
 
 def sha256(data: bytes) -> str:
@@ -461,6 +464,7 @@ def preview_upload(data: bytes, source_name: str, lang: str = "id", *, sheet: st
         kegiatan_count=len(parsed.kegiatan), aksi_count=parsed.aksi_count, indicator_count=parsed.indicator_count,
         budget_total=parsed.budget_total, anomalies=[(x.line, message(x, lang)) for x in parsed.anomalies],
         anomaly_count=parsed.anomaly_count, sheet=parsed.sheet, sheet_hidden=parsed.sheet_hidden,
+        modes=mode_counts(parsed).as_dict(),
     )
 
 

@@ -2,7 +2,8 @@
 
 `build_digest` scores the plan and renders templates/<lang>/digest.j2: a headline (physical
 achievement, budget absorbed of total, PICs reported X of Y), one line per program with its
-band, the lagging kegiatan, targets that look wrong, and the kegiatan not yet reported with
+band, the lagging kegiatan, the items left out for an anomalous target («perlu dicek admin»), and the
+kegiatan not yet reported (before the deadline) or not reported (after it, counted as 0) with
 their PICs. The runtime splits the text into Telegram messages (bot/telegram/sending.py). Buttons
 drill down: a `Drill("p", program_id, q)` → `program_detail`, `Drill("k", kegiatan_id, q)` →
 `kegiatan_detail`; the details carry a way back (`Drill("d", plan_id, q)` to the digest, "p" to the
@@ -27,6 +28,7 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.domain.scoring import BAND_NAMES
+from bot.domain.scoring import AksiScore
 from bot.domain.scoring import DEFAULT_BANDS
 from bot.domain.scoring import KegiatanScore
 from bot.domain.scoring import Measure
@@ -79,7 +81,7 @@ def build_digest(plan_id: int, quarter: int, *, session: Session, settings: Sett
     now = now or datetime.now(UTC)
     ps = score or score_plan_from_db(plan_id, quarter, session=session, now=now, settings=settings, bands=bands)
     lagging = ps.lagging()
-    flagged = [k for k in ps.kegiatan if k.flagged]
+    flagged = _flagged(ps)
     text = render(
         "digest", lang, ps=ps, q=quarter, now=now.astimezone(tz),
         lagging=lagging[:MAX_LAGGING], lagging_more=max(0, len(lagging) - MAX_LAGGING),
@@ -90,6 +92,15 @@ def build_digest(plan_id: int, quarter: int, *, session: Session, settings: Sett
     buttons = [(f"{band_emoji(p.cumulative)} {shorten(labels[p.id], BUTTON_WIDTH)}", Drill("p", p.id, quarter))
                for p in _worst_first(ps.programs)]
     return Digest(text, digest_numbers(ps, lagging, flagged), buttons)
+
+
+def _flagged(ps: PlanScore) -> list[tuple[KegiatanScore, list[tuple[str, int]]]]:
+    """Kegiatan with items left out for an anomalous target, each with those items: («a», aksi no) or
+    («i», indicator number), in document order."""
+    out: dict[int, tuple[KegiatanScore, list[tuple[str, int]]]] = {}
+    for k, item in ps.excluded():
+        out.setdefault(k.id, (k, []))[1].append(("a", item.no) if isinstance(item, AksiScore) else ("i", item.seq))
+    return list(out.values())
 
 
 def _worst_first(items: list, limit: int = MAX_BUTTONS) -> list:
@@ -195,23 +206,36 @@ def _options(settings: Settings | None, lang: str | None) -> tuple[str, tuple[in
 # ---------------------------------------------------------------- numbers (for --json and checks)
 
 
-def digest_numbers(ps: PlanScore, lagging: list[KegiatanScore], flagged: list[KegiatanScore]) -> dict:
+def digest_numbers(ps: PlanScore, lagging: list[KegiatanScore],
+                   flagged: list[tuple[KegiatanScore, list[tuple[str, int]]]]) -> dict:
     """The digest's numbers as plain data (Decimal percentages, integer rupiah)."""
     c = ps.completeness
     return {
         "plan": {"id": ps.plan_id, "year": ps.year, "agency": ps.agency},
         "quarter": ps.quarter_no,
         "physical": {"cumulative_pct": ps.cumulative.pct, "quarter_pct": ps.quarter.pct,
-                     "band": ps.cumulative.band, "status": ps.cumulative.status},
+                     "band": ps.cumulative.band, "status": ps.cumulative.status,
+                     "items": _coverage_numbers(ps.cumulative), "cap_pct": ps.cap_pct,
+                     "past_deadline": ps.past_deadline},
         "budget": _budget_numbers(ps.budget),
         "reporting": {"pics_reported": c.pics_reported, "pics_due": c.pics_due,
                       "kegiatan_reported": c.kegiatan_reported, "kegiatan_due": c.kegiatan_due},
         "programs": [_program_numbers(p) for p in ps.programs],
         "lagging": [_kegiatan_numbers(k, brief=True) for k in lagging],
-        "flagged": [{"id": k.id, "name": k.name, "flags": list(k.flags)} for k in flagged],
+        "flagged": [{"id": k.id, "name": k.name, "flags": list(k.flags)} for k, _ in flagged],
+        "items_excluded": [{"kegiatan_seq": k.seq, "item": f"{'aksi' if isinstance(i, AksiScore) else 'indicator'} "
+                                                            f"{i.no if isinstance(i, AksiScore) else i.seq}",
+                            "reason": ",".join(i.flags)} for k, i in ps.excluded()],
         "unreported": [{"id": k.id, "name": k.name, "program_id": k.program_id, "pics": list(k.pic_names)}
                        for k in c.unreported],
     }
+
+
+def _coverage_numbers(m: Measure) -> dict:
+    """How many aksi a figure stands on (bot.domain.measure.Coverage)."""
+    c = m.coverage
+    return {} if c is None else {"due": c.due, "scored": c.scored, "pending": c.pending, "missing": c.missing,
+                                 "excluded": c.excluded, "capped": c.capped}
 
 
 def _budget_numbers(b) -> dict:
@@ -222,19 +246,24 @@ def _budget_numbers(b) -> dict:
 def _program_numbers(p: ProgramScore) -> dict:
     due = [k for k in p.kegiatan if k.counted]  # as the plan's completeness counts: due and held by a PIC
     return {"id": p.id, "name": p.name, "cumulative_pct": p.cumulative.pct, "quarter_pct": p.quarter.pct,
-            "band": p.cumulative.band, "status": p.cumulative.status, **_budget_numbers(p.budget),
+            "band": p.cumulative.band, "status": p.cumulative.status, "items": _coverage_numbers(p.cumulative),
+            **_budget_numbers(p.budget),
             "kegiatan_reported": sum(1 for k in due if k.reported), "kegiatan_due": len(due)}
 
 
 def _kegiatan_numbers(k: KegiatanScore, *, brief: bool = False) -> dict:
     out = {"id": k.id, "name": k.name, "program_id": k.program_id, "cumulative_pct": k.cumulative.pct,
            "quarter_pct": k.quarter.pct, "band": k.cumulative.band, "status": k.cumulative.status,
-           "absorption_pct": k.budget.absorption, "flags": list(k.flags)}
+           "absorption_pct": k.budget.absorption, "flags": list(k.flags), "items": _coverage_numbers(k.cumulative)}
     if brief:
         return out
     out.update(_budget_numbers(k.budget), pics=list(k.pic_names), reported=k.reported,
                aksi=[{"id": a.id, "no": a.no, "name": a.name, "mode": a.mode,
                       "target_to_date": a.cumulative.target, "real_to_date": a.cumulative.real,
                       "cumulative_pct": a.cumulative.pct, "quarter_pct": a.quarter.pct,
-                      "status": a.cumulative.status, "flags": list(a.flags)} for a in k.aksi])
+                      "status": a.cumulative.status, "flags": list(a.flags), "flagged": a.excluded,
+                      "pending_quarters": list(a.pending_quarters), "missing_quarters": list(a.missing_quarters)}
+                     for a in k.aksi],
+               indicators=[{"id": i.id, "n": i.seq, "mode": i.mode, "target": i.target, "realised": i.total,
+                            "achievement_pct": i.pct, "status": i.status, "flagged": i.excluded} for i in k.indicators])
     return out

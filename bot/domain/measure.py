@@ -223,14 +223,13 @@ def combine_groups(groups: Sequence[Measure], cap: Decimal | int) -> tuple[Decim
 
 
 def _group_status(due: int, scored: list[str], pending: bool, left_out: bool) -> str:
+    """not_due: nothing due · pending: nothing scored yet · partial: something due is not in the figure
+    (pending, or flagged) · missing: everything due is in it, some of it as 0 (not reported after the
+    deadline) · ok: everything due reported."""
     if not due:
         return NOT_DUE
     if not scored:
         return PENDING if pending else PARTIAL
     if pending or left_out or any(s not in (OK, MISSING) for s in scored):
         return PARTIAL
-    if all(s == OK for s in scored):
-        return OK
-    if all(s == MISSING for s in scored):
-        return MISSING
-    return PARTIAL
+    return OK if all(s == OK for s in scored) else MISSING

@@ -17,7 +17,6 @@ right of the names; pages are landscape, fitted to one page wide, header rows re
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
 from copy import copy
 from datetime import UTC
 from datetime import date
@@ -39,8 +38,8 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.domain.scoring import DEFAULT_BANDS
 from bot.domain.scoring import MISSING
-from bot.domain.scoring import NOT_DUE
 from bot.domain.scoring import PARTIAL
+from bot.domain.scoring import PENDING
 from bot.domain.scoring import AksiScore
 from bot.domain.scoring import Budget
 from bot.domain.scoring import IndicatorScore
@@ -113,7 +112,7 @@ def _build(ps: PlanScore, quarter: int, paper: str) -> bytes:
             row = _aggregate_row(ws, row, "program", program.no, program.name, program.cumulative,
                                  program.budget, styles)
             for keg in program.kegiatan:
-                row = _kegiatan_rows(ws, row, keg, quarter, styles)
+                row = _kegiatan_rows(ws, row, keg, quarter, styles, ps.cap_pct)
     _footer(ws, row, ps, styles)
     _page_setup(ws, paper)
     _completeness_sheet(wb.create_sheet("Kelengkapan"), ps, tw, styles)
@@ -243,18 +242,19 @@ def _aggregate_row(ws: Worksheet, row: int, level: str, no: str, name: str, m: M
     return row + 1
 
 
-def _kegiatan_rows(ws: Worksheet, row: int, keg: KegiatanScore, quarter: int, styles: dict[str, StyleArray]) -> int:
+def _kegiatan_rows(ws: Worksheet, row: int, keg: KegiatanScore, quarter: int, styles: dict[str, StyleArray],
+                   cap: Decimal) -> int:
     values = {COL_NO: keg.no, COL_NAME: keg.name, COL_PIC: ", ".join(keg.pic_names) or None,
               COL_KENDALA: keg.kendala or None, COL_TINDAK: keg.tindak_lanjut or None}
     values |= _score_cells(keg.cumulative) | _budget_cells(keg.budget)
     _write(ws, row, values, "kegiatan", styles, _FORMATS)
     row += 1
     for ind in keg.indicators:
-        _write(ws, row, _indicator_cells(ind, quarter), "item", styles, _value_formats(ind.reals, ind.target,
+        _write(ws, row, _indicator_cells(ind, quarter, cap), "item", styles, _value_formats(ind.reals, ind.target,
                                                                                      ind.total))
         row += 1
     for a in keg.aksi:
-        values = _aksi_cells(a, quarter)
+        values = _aksi_cells(a, quarter, cap)
         _write(ws, row, values, "item", styles, _value_formats(a.reals, a.annual_target, a.cumulative.target,
                                                                a.cumulative.real))
         if a.flags:
@@ -275,13 +275,31 @@ def _budget_cells(b: Budget) -> dict[int, object]:
     return {COL_PAGU: b.pagu, COL_SPENT: b.real_cumulative, COL_ABSORPTION: b.absorption}
 
 
-def _band_text(m: Measure, flags: Sequence[str] = ()) -> str | None:
-    text = m.band or {MISSING: "belum lapor", NOT_DUE: None}.get(m.status)
+def _band_text(m: Measure) -> str | None:
+    """An aggregate's band, and why its figure is provisional or holds zeros (bot.domain.measure's statuses)."""
+    if m.pct is None:
+        return {PENDING: "belum lapor", PARTIAL: "perlu dicek admin"}.get(m.status)
     if m.status == PARTIAL:
-        text = f"{text} (data belum lengkap)"
-    if flags:
-        text = f"{text} — {FLAG_NOTE}" if text else FLAG_NOTE
-    return text
+        why = "data belum lengkap" if m.coverage is None or m.coverage.pending else "sebagian perlu dicek admin"
+        return f"{m.band} ({why})"
+    if m.status == MISSING:
+        return f"{m.band} (ada yang tidak lapor: dihitung 0)"
+    return m.band
+
+
+def _item_text(m: Measure, item: AksiScore | IndicatorScore, cap: Decimal, *, band: bool = True) -> str | None:
+    """An item's band and state: waiting, silent (0), above the ceiling, or left out for its target."""
+    parts = [m.band] if band and m.band else []
+    if item.pending_quarters:
+        parts.append("belum lapor " + ", ".join(formatting.quarter_label(q) for q in item.pending_quarters))
+    if item.missing_quarters:
+        parts.append("tidak lapor " + ", ".join(formatting.quarter_label(q) for q in item.missing_quarters)
+                     + " (dihitung 0)")
+    if item.excluded:
+        parts.append(f"{FLAG_NOTE}, tidak dihitung")
+    elif m.pct is not None and m.pct > cap:
+        parts.append(f"dihitung {formatting.number(cap)}%")
+    return " — ".join(parts) or None
 
 
 def _quarter_cells(reals: dict[int, Decimal], quarter: int) -> dict[int, object]:
@@ -289,20 +307,20 @@ def _quarter_cells(reals: dict[int, Decimal], quarter: int) -> dict[int, object]
     return {COL_TW1 + q - 1: _num(v) for q, v in reals.items() if q <= quarter}
 
 
-def _indicator_cells(ind: IndicatorScore, quarter: int) -> dict[int, object]:
+def _indicator_cells(ind: IndicatorScore, quarter: int, cap: Decimal) -> dict[int, object]:
     # Against the annual target: the band is only meaningful once the year is complete (TW IV).
-    band = Measure(ind.target, ind.total, ind.pct, ind.band if quarter == 4 else None, NOT_DUE)
+    band = Measure(ind.target, ind.total, ind.pct, ind.band, ind.status)
     values = {COL_INDICATOR: ind.text, COL_ANNUAL: _num(ind.target) if ind.target is not None else ind.target_raw,
               COL_UNIT: ind.unit or None, COL_TOTAL: _num(ind.total), COL_PCT: ind.pct,
-              COL_BAND: _band_text(band, ind.flags)}
+              COL_BAND: _item_text(band, ind, cap, band=quarter == 4)}
     values.update(_quarter_cells(ind.reals, quarter))
     return values
 
 
-def _aksi_cells(a: AksiScore, quarter: int) -> dict[int, object]:
+def _aksi_cells(a: AksiScore, quarter: int, cap: Decimal) -> dict[int, object]:
     values = {COL_NAME: f"{a.no}. {a.name}", COL_INDICATOR: a.indicator, COL_ANNUAL: _num(a.annual_target),
               COL_UNIT: a.unit or None, COL_TARGET: _num(a.cumulative.target), COL_TOTAL: _num(a.cumulative.real),
-              COL_PCT: a.cumulative.pct, COL_BAND: _band_text(a.cumulative, a.flags)}
+              COL_PCT: a.cumulative.pct, COL_BAND: _item_text(a.cumulative, a, cap)}
     values.update(_quarter_cells(a.reals, quarter))
     return values
 
@@ -329,6 +347,15 @@ def _footer(ws: Worksheet, row: int, ps: PlanScore, styles: dict[str, StyleArray
     values |= _score_cells(ps.cumulative) | _budget_cells(ps.budget)
     _write(ws, row, values, "goal", styles, _FORMATS)
     _write(ws, row + 1, {COL_NAME: "Predikat kinerja", COL_BAND: ps.cumulative.band}, "goal", styles)
+    c = ps.cumulative.coverage
+    if c is not None and c.due:
+        note = (f"Cara hitung: rata-rata capaian kegiatan; capaian kegiatan = rata-rata aksinya, tiap aksi dibatasi "
+                f"{formatting.number(ps.cap_pct)}%. Dihitung {c.scored} dari {c.due} aksi jatuh tempo s.d. "
+                f"{formatting.quarter_label(ps.quarter_no)}: {c.pending} belum lapor (belum dihitung), {c.missing} "
+                f"tidak lapor (dihitung 0), {c.excluded} target tidak wajar (tidak dihitung, perlu dicek admin), "
+                f"{c.capped} di atas {formatting.number(ps.cap_pct)}%.")
+        ws.merge_cells(start_row=row + 2, start_column=COL_NAME, end_row=row + 2, end_column=N_COLS)
+        _style_cell(ws.cell(row + 2, COL_NAME, note), styles["item_text"])
 
 
 def _completeness_sheet(ws: Worksheet, ps: PlanScore, tw: str, styles: dict[str, StyleArray]) -> None:

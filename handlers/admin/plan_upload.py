@@ -156,7 +156,7 @@ async def _start_preview(update: Update, context, file_id: str, name: str, previ
         "exists": exists, "agency": preview.agency, "year": preview.year,
         "kegiatan_count": preview.kegiatan_count, "aksi_count": preview.aksi_count,
         "indicator_count": preview.indicator_count, "budget_total": preview.budget_total,
-        "anomaly_count": preview.anomaly_count,
+        "anomaly_count": preview.anomaly_count, "modes": preview.modes,
         "anomalies": [[line, why[:200]] for line, why in preview.anomalies],
     }
     await _show_preview(update, context, 0)

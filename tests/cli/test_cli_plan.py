@@ -55,6 +55,9 @@ def test_import_prints_counts_budget_and_anomalies_by_line(cli_env, capsys):
     assert "Rencana aksi baru disimpan: rapk-2020-bkd-gresik.txt" in out
     assert "45 kegiatan · 168 aksi · 58 indikator kegiatan" in out
     assert "Total pagu: Rp17.326.515.850" in out
+    # The modes inferred at import (the 9 level aksi and 15 level indicators: tests/domain/test_modes.py).
+    assert ("Cara hitung: 159 aksi dijumlah per triwulan · 9 aksi capaian s.d. triwulan · 0 makin kecil makin baik; "
+            "indikator kegiatan: 43 dijumlah · 15 capaian s.d. triwulan · 0 makin kecil makin baik") in out
     assert "Baris 44: Penomoran kegiatan melompat dari 7 ke 9." in out
     assert "Baris 185: Persentase lebih dari 100%" in out
     assert main(["import", str(SEED)]) == 0
@@ -111,7 +114,10 @@ def test_plan_prints_the_stored_plan_as_a_tree(cli_env, capsys):
     assert "45 kegiatan · 168 aksi · total pagu Rp17.326.515.850" in out
     assert "PROGRAM 1. Prog. Pembinaan & Kesejahteraan ASN" in out  # as written, not HTML-escaped
     assert "[1] Kegiatan 1. Pendidikan dan Pelatihan Teknis — pagu Rp1.018.175.000" in out
-    assert "TW I – · TW II 50% · TW III 50% · TW IV –" in out
+    assert "TW I – · TW II 50% · TW III 50% · TW IV – [dijumlah per triwulan]" in out
+    # Each item's mode: «Koordinasi dengan BKN» 20/25/40/100 is a level; «12 bulan» of a service too.
+    assert "TW I 20% · TW II 25% · TW III 40% · TW IV 100% [capaian s.d. triwulan]" in out
+    assert "Indikator: Tersedianya Jasa Pelaksana Administrasi Kantor BKD → 12 bulan [capaian s.d. triwulan]" in out
     assert "[45] Kegiatan 3. Optimalisasi Pemanfaatan Jaringan dan Teknologi Informasi — pagu Rp74.500.000" in out
     assert out.index("[8] Kegiatan 9.") < out.index("[9] Kegiatan 1.")
 

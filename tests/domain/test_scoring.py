@@ -292,7 +292,8 @@ def test_roll_up_after_the_deadline_counts_the_silent_aksi_as_zero():
     # Program A (45,0 + 85,0) / 2 = 65,0, Rendah — lower than the 87,5 before the deadline.
     ps = score_plan(small_plan(), 2, closed={1, 2})
     k1 = ps.kegiatan[0]
-    assert (k1.cumulative.pct, k1.cumulative.status) == (D("45.0"), PARTIAL)
+    # Everything due is in the figure, part of it as 0: «missing» (tidak lapor), not «partial».
+    assert (k1.cumulative.pct, k1.cumulative.status) == (D("45.0"), MISSING)
     assert [a.cumulative.status for a in k1.aksi] == [OK, MISSING]
     assert (ps.cumulative.pct, ps.cumulative.band) == (D("65.0"), "Rendah")
     assert ps.cumulative.coverage == Coverage(due=4, scored=4, missing=1)
@@ -482,7 +483,7 @@ def test_seed_silent_kegiatan_after_the_deadline_lower_the_headline(engine, seed
     late = _kegiatan(ps, PENJENJANGAN)
     assert [a.cumulative.pct for a in late.aksi] == [D(100), D(0), D("37.5"), None]
     assert [a.missing_quarters for a in late.aksi] == [(), (2,), (2,), ()]
-    assert (late.cumulative.pct, late.cumulative.status) == (D("45.8"), PARTIAL)
+    assert (late.cumulative.pct, late.cumulative.status) == (D("45.8"), MISSING)
     # Penempatan: TW I's 1 SK of 1 + 1, 25 of 25 + 25 twice → 50,0 each, 50,0, «tidak lapor».
     assert (_kegiatan(ps, PENEMPATAN).cumulative.pct, _kegiatan(ps, PENEMPATAN).cumulative.status) == (D("50.0"),
                                                                                                       MISSING)
@@ -575,8 +576,8 @@ def test_demo_lagging_kegiatan_silent_after_the_deadline_lower_the_headline(engi
     # TW II counts 0. Prajabatan: 30 of 70 = 42,9 · 25 of 50 = 50,0 · 50,0 → 47,6. Workshop SKP: (100 + 0) / 2 =
     # 50,0. Pembinaan Mental: (100 + 0 + 50,0) / 3 = 50,0. Peralatan: (100 + 0) / 2 = 50,0 — none of them 100.
     assert [by_seq[s].cumulative.pct for s in DEMO_LAGGING] == [D("47.6"), D("50.0"), D("50.0"), D("50.0")]
-    # Every Prajabatan aksi is «tidak lapor» for TW II; the others have a TW I aksi reported too.
-    assert [by_seq[s].cumulative.status for s in DEMO_LAGGING] == [MISSING, PARTIAL, PARTIAL, PARTIAL]
+    # Each is final now, with its silence in it as 0: «tidak lapor».
+    assert [by_seq[s].cumulative.status for s in DEMO_LAGGING] == [MISSING] * 4
     # Deficits 100,0 + 52,4 + 50,0 + 50,0 + 7,0 + 50,0 = 309,4; (4100 − 309,4) / 41 = 92,45: lower, not higher.
     assert silent.cumulative.pct == D("92.5") and silent.cumulative.pct < ps.cumulative.pct
 

@@ -1,6 +1,8 @@
 """The evaluation workbook: Permendagri 86/2017 layout, and every number equal to the database's."""
 
 import io
+from datetime import UTC
+from datetime import datetime
 
 import pytest
 import sqlalchemy as sa
@@ -34,9 +36,12 @@ def seed_plan(engine, seed_plan_path) -> int:
     return seed_with_reports(engine, seed_plan_path)
 
 
-def workbook(engine, plan_id: int, quarter: int = 2, **kwargs):
+NOW = datetime(2020, 7, 9, 2, 0, tzinfo=UTC)  # 9 Juli 2020: TW II's deadline (7 Juli) has passed
+
+
+def workbook(engine, plan_id: int, quarter: int = 2, now=NOW, **kwargs):
     with Session(engine) as session:
-        data = build_workbook(plan_id, quarter, session=session, **kwargs)
+        data = build_workbook(plan_id, quarter, session=session, now=now, **kwargs)
     return load_workbook(io.BytesIO(data))
 
 
@@ -88,10 +93,16 @@ def test_numbers_equal_the_database(engine, seed_plan):
                 assert number(values[COL_TW1 + q - 2]) == ind_reals.get((values[3], q))
         seen[kind] = seen.get(kind, 0) + 1
     assert (seen["kegiatan"], seen["aksi"], seen["goal"], seen["program"]) == (45, 168, 3, 9)
-    footer = [c.value for c in list(ws.iter_rows(min_row=ws.max_row - 1, max_row=ws.max_row - 1))[0]]
+    footer = [c.value for c in list(ws.iter_rows(min_row=ws.max_row - 2, max_row=ws.max_row - 2))[0]]
     assert footer[2] == "Rata-rata capaian kinerja dan jumlah anggaran"
-    assert (footer[COL_PCT - 1], footer[COL_PAGU - 1], footer[COL_SPENT - 1]) == (96.5, 17_326_515_850, 6_422_349_132)
-    assert footer[COL_BAND - 1] == "Sangat Tinggi (data belum lengkap)"
+    # 93,7: after TW II's deadline, worked out by hand in tests/domain/test_scoring.py.
+    assert (footer[COL_PCT - 1], footer[COL_PAGU - 1], footer[COL_SPENT - 1]) == (93.7, 17_326_515_850, 6_422_349_132)
+    assert footer[COL_BAND - 1] == "Sangat Tinggi (sebagian perlu dicek admin)"
+    how = ws.cell(ws.max_row, 3).value
+    assert how.startswith("Cara hitung: rata-rata capaian kegiatan; capaian kegiatan = rata-rata aksinya, tiap aksi "
+                          "dibatasi 100%. Dihitung ")
+    assert how.endswith(": 0 belum lapor (belum dihitung), 8 tidak lapor (dihitung 0), 4 target tidak wajar (tidak "
+                        "dihitung, perlu dicek admin), 0 di atas 100%.")
 
 
 def test_rows_a_reviewer_checks(engine, seed_plan):
@@ -113,12 +124,21 @@ def test_rows_a_reviewer_checks(engine, seed_plan):
     food_rows = rows[("aksi", MAKAN_MINUM)]
     first = food_rows[0]
     assert first[4].value == 1000 and first[COL_PCT - 1].value == 10
-    assert first[COL_BAND - 1].value == "Sangat Rendah — target tidak wajar"
+    assert first[COL_BAND - 1].value == "Sangat Rendah — target tidak wajar, tidak dihitung"
     assert first[4].fill.fgColor.rgb.endswith(FLAG_FILL.fgColor.rgb[-6:])
+    food = [c.value for c in rows[("kegiatan", MAKAN_MINUM)][0]]
+    assert (food[COL_PCT - 1], food[COL_BAND - 1]) == (None, "perlu dicek admin")
+    # «Pendataan Peserta» of Penjenjangan: 30 due in TW II, nothing reported, deadline passed → 0.
     late = [c.value for c in rows[("aksi", PENJENJANGAN)][1]]
-    assert (late[COL_PCT - 1], late[COL_BAND - 1]) == (None, "belum lapor")  # missing, not 0
+    assert (late[COL_TOTAL - 1], late[COL_PCT - 1], late[COL_BAND - 1]) == (0, 0, "Sangat Rendah — tidak lapor TW II "
+                                                                                   "(dihitung 0)")
     keg = [c.value for c in rows[("kegiatan", PENJENJANGAN)][0]]
-    assert keg[COL_BAND - 1] == "Sangat Tinggi (data belum lengkap)"
+    assert (keg[COL_PCT - 1], keg[COL_BAND - 1]) == (45.8, "Sangat Rendah (ada yang tidak lapor: dihitung 0)")
+    # On 1 July the same aksi was still to come: not scored, not 0.
+    before = workbook(engine, seed_plan, now=datetime(2020, 7, 1, 2, 0, tzinfo=UTC))["Evaluasi"]
+    late = [[c.value for c in r] for kind, keg, r in rows_by_kind(before, engine, seed_plan)
+            if kind == "aksi" and keg == PENJENJANGAN][1]
+    assert (late[COL_PCT - 1], late[COL_BAND - 1]) == (None, "belum lapor TW II")
     money = rows[("kegiatan", DIKLAT_TEKNIS)][0][COL_PAGU - 1]
     assert money.number_format == "#,##0" and rows[("kegiatan", DIKLAT_TEKNIS)][0][COL_PCT - 1].number_format == "#,##0.0"
 
@@ -141,10 +161,12 @@ def test_cli_export_writes_the_workbook(engine, seed_plan, db_url, monkeypatch, 
 
 
 def test_indicator_rows_get_a_band_at_year_end(engine, seed_plan):
-    ws = workbook(engine, seed_plan, quarter=4)["Evaluasi"]
+    ws = workbook(engine, seed_plan, quarter=4, now=datetime(2021, 1, 15, 2, 0, tzinfo=UTC))["Evaluasi"]
     wawasan = next(r for kind, keg, r in rows_by_kind(ws, engine, seed_plan)
                    if kind == "indicator" and r[3].value == "c. Jumlah Peserta Wawasan Kebangsaan")
-    assert (wawasan[COL_PCT - 1].value, wawasan[COL_BAND - 1].value) == (70.1, "Sedang")  # 110 of 157 for the year
+    # 50 + 60 + 0 + 0 of 157 for the year (increment: TW III and IV never reported count 0) = 70,1.
+    assert (wawasan[COL_PCT - 1].value, wawasan[COL_BAND - 1].value) == (70.1, "Sedang — tidak lapor TW III, TW IV "
+                                                                                "(dihitung 0)")
 
 
 def test_text_that_looks_like_a_formula_is_written_as_text(engine, seed_plan):

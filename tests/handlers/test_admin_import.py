@@ -62,6 +62,7 @@ async def test_upload_preview_apply(bot, fake, engine):
     text = await act(fake, document=("rapk-2020.txt", SEED_TEXT, TXT))
     assert "Pratinjau rencana aksi" in text and "BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK" in text
     assert "45 kegiatan · 168 aksi" in text and "Total pagu: Rp17.326.515.850" in text
+    assert "Cara hitung: 159 aksi dijumlah per triwulan · 9 aksi capaian s.d. triwulan" in text
     assert "Rencana baru" in text and "Anomali (32)" in text and "halaman 1/3" in text
     assert "Baris 44: Penomoran kegiatan melompat dari 7 ke 9." in text
     text = await act(fake, press="Berikutnya ➡️")

@@ -746,8 +746,9 @@ def load_plan_tree(plan_id: int, *, session: Session) -> dict[str, Any]:
     for k in kegiatan:
         kegiatan_by_program[k["program_id"]].append({
             "seq": k["seq"], "no": k["no"], "name": k["name"], "budget": k["budget"], "pics": sorted(pics[k["id"]]),
-            "indicators": [{"text": i["text"], "target_raw": i["target_raw"]} for i in indicators[k["id"]]],
-            "aksi": [{"no": a["no"], "name": a["name"], "indicator": a["indicator"],
+            "indicators": [{"text": i["text"], "target_raw": i["target_raw"], "mode": i["mode"]}
+                           for i in indicators[k["id"]]],
+            "aksi": [{"no": a["no"], "name": a["name"], "indicator": a["indicator"], "mode": a["mode"],
                       "tw": [t["raw"] for t in targets[a["id"]]]} for a in aksi[k["id"]]],
         })
     programs_by_goal: dict[int, list[dict[str, Any]]] = defaultdict(list)
