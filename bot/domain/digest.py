@@ -28,8 +28,8 @@ from sqlmodel import Session
 
 from bot.config import Settings
 from bot.domain.scoring import BAND_NAMES
-from bot.domain.scoring import AksiScore
 from bot.domain.scoring import DEFAULT_BANDS
+from bot.domain.scoring import AksiScore
 from bot.domain.scoring import KegiatanScore
 from bot.domain.scoring import Measure
 from bot.domain.scoring import PlanScore
