@@ -54,7 +54,8 @@ async def report_fully(fake):
     text = await said(fake, text="lima puluh")
     assert "bukan angka" in text and "Aksi 1/2" in text  # the same question again
     text = await said(fake, text="50%")
-    assert "Aksi 2/2" in text and "Target triwulan ini: <b>60</b>" not in text  # rendered, not raw HTML
+    # Asked in the aksi's mode (a count, increment), rendered, not raw HTML.
+    assert "Aksi 2/2" in text and "Realisasi TW II saja (target TW II: 60; s.d. TW II: 60)" in text and "<b>" not in text
     text = await said(fake, press="= Sesuai target")
     assert "Realisasi anggaran" in text and "Rp1.018.175.000" in text
     text = await said(fake, text="125jt")
