@@ -23,18 +23,9 @@ from models import IndicatorRealisation
 from models import KegiatanIndicator
 from tests.support.harness import PIC2_ID
 from tests.support.harness import PIC_ID
+from tests.support.harness import said
 
 JULY_1 = datetime(2020, 7, 1, 2, 0, tzinfo=UTC)  # TW I's deadline passed, TW II's not yet
-
-
-async def said(fake, user, text=None, press=None) -> str:
-    before = len(fake.messages_to(user))
-    if text is not None:
-        fake.send_command(user, text) if text.startswith("/") else fake.send_message(user, text)
-    else:
-        fake.press(user, press)
-    await fake.wait_idle()
-    return "\n---\n".join(m.get("text") or "" for m in fake.messages_to(user)[before:])
 
 
 def reshape(engine, small_plan) -> dict:

@@ -7,18 +7,13 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from models import AksiRealisation
 from tests.support.harness import PIC_ID
+from tests.support.harness import said as said_by
 
 KEGIATAN = "📝 Pendidikan dan Pelatihan Teknis"
 
 
 async def said(fake, text=None, press=None):
-    before = len(fake.messages_to(PIC_ID))
-    if text is not None:
-        fake.send_command(PIC_ID, text) if text.startswith("/") else fake.send_message(PIC_ID, text)
-    else:
-        fake.press(PIC_ID, press)
-    await fake.wait_idle()
-    return "\n---\n".join(m.get("text") or "" for m in fake.messages_to(PIC_ID)[before:])
+    return await said_by(fake, PIC_ID, text, press)
 
 
 async def save_rest(fake) -> str:

@@ -81,3 +81,14 @@ def add_people(fake) -> None:
 def forge_press(fake, user_id: int, message: dict, callback_data: str) -> dict:
     """A button press with callback data the bot never offered (a forged or replayed callback)."""
     return fake.press_button(user_id, message, callback_data, forge=True)
+
+
+async def said(fake, user: int, text: str | None = None, press: str | None = None) -> str:
+    """`user` types `text` (a /command or an answer) or taps `press`; the texts the bot sent back, joined."""
+    before = len(fake.messages_to(user))
+    if text is not None:
+        fake.send_command(user, text) if text.startswith("/") else fake.send_message(user, text)
+    else:
+        fake.press(user, press)
+    await fake.wait_idle()
+    return "\n---\n".join(m.get("text") or "" for m in fake.messages_to(user)[before:])
