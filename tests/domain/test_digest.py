@@ -79,9 +79,9 @@ def test_seed_digest_programs_lagging_and_unreported(engine, seed_plan):
     assert "🟢 96,7% Program Mutasi dan Kepangkatan ASN (Sasaran\u00a03) · serapan 45,0%" in plain
     lagging = plain.split("Kegiatan tertinggal")[1].split("\n\n")[0]
     assert lagging.splitlines()[1:] == [
-        f"🔴 0,0% {JARINGAN} · serapan – · ⚠️ perlu dicek admin",
-        f"🔴 45,8% {PENJENJANGAN} · serapan 20,0%",
-        f"🔴 50,0% {PENEMPATAN} · serapan 20,0%",
+        f"🔴 0,0% {JARINGAN} · serapan – · ❌ tidak lapor · ⚠️ perlu dicek admin",
+        f"🔴 45,8% {PENJENJANGAN} · serapan 20,0% · ❌ tidak lapor",
+        f"🔴 50,0% {PENEMPATAN} · serapan 20,0% · ❌ tidak lapor",
         f"🟠 75,6% {UJI_KESEHATAN} · serapan 45,0%",
     ]
     assert "Perlu dicek admin (target tidak wajar: tidak dihitung sampai diperbaiki)" in plain
@@ -247,8 +247,9 @@ def test_bands_come_from_settings(engine, seed_plan, db_url):
     plain = html_to_plain(digest_of(engine, seed_plan, settings=settings).text)
     lagging = plain.split("Kegiatan tertinggal")[1].split("\n\n")[0].splitlines()
     # 75,6 is Tinggi (≥70) with these bands: Uji Kesehatan no longer lags.
-    assert lagging == [" (di bawah 70%)", f"🔴 0,0% {JARINGAN} · serapan – · ⚠️ perlu dicek admin",
-                       f"🔴 45,8% {PENJENJANGAN} · serapan 20,0%", f"🔴 50,0% {PENEMPATAN} · serapan 20,0%"]
+    assert lagging == [" (di bawah 70%)", f"🔴 0,0% {JARINGAN} · serapan – · ❌ tidak lapor · ⚠️ perlu dicek admin",
+                       f"🔴 45,8% {PENJENJANGAN} · serapan 20,0% · ❌ tidak lapor",
+                       f"🔴 50,0% {PENEMPATAN} · serapan 20,0% · ❌ tidak lapor"]
     assert "🟢 ≥80 · 🟡 70–79 · 🟠 60–69 · 🔴 <60" in plain
 
 
