@@ -32,8 +32,8 @@ class BotProcess:
         self.starts = 0
 
     async def start(self, timeout: float = 60) -> None:
-        """Start the bot and return once it polls (its start-up work, re-asked questions included, is done)."""
-        polls = len(self.fake.calls("getUpdates"))
+        """Start the bot and return once its start-up work (re-asked questions included) is done."""
+        readies = self._readies()
         with open(self.log_path, "a") as log:  # noqa: ASYNC230 - a local file, opened once per start
             # A child the test kills: asyncio's subprocess API would add nothing but a pipe to drain.
             self.proc = subprocess.Popen([sys.executable, "-m", "tests.support.botproc"],  # noqa: ASYNC220
@@ -42,13 +42,18 @@ class BotProcess:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            try:  # the fake wakes us on the first poll; a process that died early is noticed every second
-                await self.fake.wait_for(lambda: len(self.fake.calls("getUpdates")) > polls, 1)
+            # Its log says «ready» after its start-up work (a getUpdates could still be the killed
+            # process's, late); the fake's traffic wakes us, a process that died is noticed every second.
+            try:
+                await self.fake.wait_for(lambda: self._readies() > readies, 1)
                 return
             except AssertionError:
                 if self.proc.poll() is not None or loop.time() > deadline:
                     raise AssertionError(f"bot not polling (exit code {self.proc.poll()}); log:\n"
                                          f"{self.log_path.read_text()[-3000:]}") from None
+
+    def _readies(self) -> int:
+        return self.log_path.read_text().count(" ready (") if self.log_path.exists() else 0
 
     def kill(self) -> None:
         """kill -9: no shutdown, no last persistence write."""
