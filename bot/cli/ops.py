@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import sys
 import warnings
 from datetime import datetime
 
@@ -76,7 +77,7 @@ def cmd_audit(args) -> int:
         try:
             since = datetime.fromisoformat(args.since).replace(tzinfo=settings.tz)
         except ValueError:
-            print(f"rapk audit: --since {args.since!r} is not a date (YYYY-MM-DD)")
+            print(f"rapk audit: --since {args.since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
             return 2
     with unit_of_work(engine) as session:
         rows = history(session=session, since=since, limit=args.limit)
