@@ -62,7 +62,7 @@ async def _check_telegram(application) -> None:
 
 def add_arguments_audit(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", help="YYYY-MM-DD: only entries from this day on")
-    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--limit", type=int, default=None, help="only the newest N entries (still oldest first)")
 
 
 def cmd_audit(args) -> int:
