@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from telegram import Update
 from telegram.error import Forbidden
+from telegram.error import NetworkError
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
@@ -34,6 +35,11 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         # The press asked for what the message already shows: answer it (if the handler did not) and stop.
         log.info("%s changed nothing: %s", describe_update(update), error)
         await _answer(update)
+        return
+    if update is None and isinstance(error, NetworkError):
+        # Telegram unreachable or slow while polling: PTB tries again with back-off. One line each time, not a
+        # traceback per retry in the journal, and no notice to the admins, who cannot be reached either.
+        log.warning("Telegram unreachable, trying again: %s", error)
         return
     log.error("error while handling %s: %r", describe_update(update), error, exc_info=error)
     services = services_of(context)

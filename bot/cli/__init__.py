@@ -31,6 +31,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 # Commands that do not open the configured database (the demo makes its own).
 NO_DATABASE = {"calendar", "demo"}
 
+# Optional dependencies a command needs, and how to install them (a server installs only `-e .`).
+OPTIONAL = {"fake_telegram": "the fake Telegram server: .venv/bin/pip install -e packages/fake-telegram -e '.[demo]'"}
+
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rapk", description="RAPK Bot command line")
@@ -40,9 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as exc:
-            if exc.name != module_name:
+            missing = (exc.name or "").partition(".")[0]
+            if exc.name != module_name and missing not in OPTIONAL:
                 raise
-            sp.set_defaults(_unavailable=module_name)
+            # Only this command is unavailable; every other one still works.
+            sp.set_defaults(_unavailable=f"needs {OPTIONAL[missing]}" if missing in OPTIONAL
+                            else "not available in this build")
             continue
         getattr(module, f"add_arguments_{name}")(sp)
         sp.set_defaults(_handler=getattr(module, f"cmd_{name}"))
@@ -125,11 +131,23 @@ def _database_label() -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    try:
+        return _main(argv)
+    except BrokenPipeError:
+        # `rapk plan | head`: the reader took what it wanted. No error line; what is left unwritten goes
+        # nowhere (Python's advice), and the exit code is a shell's for a closed pipe, 128 + SIGPIPE.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
-    if getattr(args, "_unavailable", None):
-        print(f"rapk {args.command}: not available in this build", file=sys.stderr)
+    args, unknown = parser.parse_known_args(argv)
+    if getattr(args, "_unavailable", None):  # whatever its options, say what is missing
+        print(f"rapk {args.command}: {args._unavailable}", file=sys.stderr)
         return 2
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")  # as parse_args does
     secrets = _secrets()
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = RedactingStream(sys.stdout, secrets), RedactingStream(sys.stderr, secrets)
@@ -141,6 +159,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._handler(args) or 0)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        raise
     except SystemExit as exc:
         if isinstance(exc.code, str):  # a one-line refusal
             print(redact(exc.code, *secrets), file=sys.stderr)
@@ -155,9 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         print(redact(line, *secrets), file=sys.stderr)
         return code
     finally:
+        sys.stdout, sys.stderr = saved
         sys.stdout.flush()
         sys.stderr.flush()
-        sys.stdout, sys.stderr = saved
 
 
 if __name__ == "__main__":

@@ -2,9 +2,14 @@
 
 SQLite goes through its online backup API both ways, so a backup is consistent while the bot runs
 and a restore replaces the pages through SQLite itself: a -wal file left behind cannot bring newer
-rows back (copying the file over could). PostgreSQL uses pg_dump's custom format and pg_restore
-with --clean --if-exists --no-owner --no-privileges in one transaction, so it works into a fresh
-database as well as over the same one.
+rows back (copying the file over could). PostgreSQL uses pg_dump's custom format; a restore turns
+it into SQL with pg_restore --clean --if-exists --no-owner --no-privileges and runs that with psql in
+one transaction, together with dropping the tables the backup does not have (a newer version's), so
+it works into a fresh database, over the same one, and over one an upgrade has migrated since.
+
+A restore first checks that FILE is a backup of a RAPK database of the configured kind; anything
+else (an empty file, another SQLite file, a PostgreSQL backup given to SQLite) leaves the database
+as it was.
 """
 
 import argparse
@@ -52,11 +57,13 @@ def _pg_command(tool: str, url: URL) -> tuple[list[str], dict[str, str]]:
     return [tool, f"--dbname={uri}"], env
 
 
-def _run(args: list[str], env: dict[str, str], what: str) -> None:
-    done = subprocess.run(args, env=env, capture_output=True, text=True)
+def _run(args: list[str], env: dict[str, str], what: str, stdin: str | None = None) -> str:
+    """Run a client tool; its output, or one line naming the tool and its first complaint."""
+    done = subprocess.run(args, env=env, capture_output=True, text=True, input=stdin, check=False)
     if done.returncode != 0:
         first = (done.stderr.strip().splitlines() or [f"exit code {done.returncode}"])[0]
         raise SystemExit(f"rapk {what}: {Path(args[0]).name} failed: {first}")
+    return done.stdout
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
@@ -73,6 +80,8 @@ def cmd_backup(args: argparse.Namespace) -> int:
         dest = sqlite3.connect(partial)
         try:
             source.backup(dest)
+            # One self-contained file: in WAL mode merely reading it would leave -wal and -shm files beside it.
+            dest.execute("PRAGMA journal_mode=DELETE")
         finally:
             dest.close()
             source.close()
@@ -85,7 +94,62 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
 
 def _holds_data(engine) -> bool:
-    return "alembic_version" in sa.inspect(engine).get_table_names()
+    """A row in any table but Alembic's: a database that `rapk migrate` has only just made is still empty."""
+    names = [name for name in sa.inspect(engine).get_table_names() if name != "alembic_version"]
+    with engine.connect() as conn:
+        return any(conn.execute(sa.select(sa.literal(1)).select_from(sa.table(name)).limit(1)).first()
+                   for name in names)
+
+
+def _not_a_backup(source: Path, kind: str) -> SystemExit:
+    other = "PostgreSQL" if kind == "SQLite" else "SQLite"
+    return SystemExit(f"rapk restore: {source} is not a `rapk backup` of a {kind} database "
+                      f"(a {other} backup restores only into {other}); nothing was changed")
+
+
+def _sqlite_source(source: Path) -> str:
+    """A read-only URI of the backup, refused unless it is a SQLite RAPK database."""
+    uri = source.resolve().as_uri() + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True)
+        try:
+            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        tables = set()
+    if "alembic_version" not in tables:  # an empty file is a valid, empty SQLite database
+        raise _not_a_backup(source, "SQLite")
+    return uri
+
+
+def _archive_tables(source: Path, env: dict[str, str]) -> set[str]:
+    """The tables in a pg_dump archive, refused unless it is one of a RAPK database."""
+    done = subprocess.run(["pg_restore", "--list", str(source)], env=env, capture_output=True, text=True,
+                          check=False)
+    # Lines like `214; 1259 205514 TABLE public agency rapk`.
+    tables = {parts[5] for line in done.stdout.splitlines()
+              if not line.startswith(";") and len(parts := line.split()) > 5 and parts[3] == "TABLE"}
+    if done.returncode != 0 or "alembic_version" not in tables:
+        raise _not_a_backup(source, "PostgreSQL")
+    return tables
+
+
+def _restore_postgresql(engine, url: URL, source: Path, kept: set[str]) -> None:
+    inspector = sa.inspect(engine)
+    schema, current = inspector.default_schema_name, set(inspector.get_table_names())
+    engine.dispose()
+    _, env = _pg_command("pg_restore", url)
+    script = _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--file=-",
+                   str(source)], env, "restore")
+    quote = engine.dialect.identifier_preparer.quote
+    # Tables a newer version made stay otherwise, and the migration after the restore would trip on them.
+    drops = "".join(f"DROP TABLE IF EXISTS {quote(schema)}.{quote(name)} CASCADE;\n"
+                    for name in sorted(current - kept))
+    psql, env = _pg_command("psql", url)
+    env["PGOPTIONS"] = "-c client_min_messages=warning"  # not a NOTICE per DROP ... IF EXISTS
+    _run([*psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", "--file=-"], env,
+         "restore", stdin=drops + script)
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
@@ -96,14 +160,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
     if not source.is_file():
         print(f"rapk restore: {source} is not a file", file=sys.stderr)
         return 2
+    sqlite = url.get_backend_name() == "sqlite"
+    # What FILE is, before anything is touched.
+    backup_uri = _sqlite_source(source) if sqlite else None
+    kept = set() if sqlite else _archive_tables(source, _pg_command("pg_restore", url)[1])
     engine = make_engine(settings.database_url)
     if _holds_data(engine) and not args.force:
         print(f"rapk restore: {label} already holds data; stop the bot and add --force to replace it",
               file=sys.stderr)
         return 2
-    if url.get_backend_name() == "sqlite":
+    if sqlite:
         engine.dispose()
-        backup = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        backup = sqlite3.connect(backup_uri, uri=True)
         dest = sqlite3.connect(_sqlite_path(url))
         try:
             backup.backup(dest)
@@ -111,10 +179,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
             dest.close()
             backup.close()
     else:
-        engine.dispose()
-        command, env = _pg_command("pg_restore", url)
-        _run([*command, "--clean", "--if-exists", "--no-owner", "--no-privileges", "--single-transaction",
-              "--exit-on-error", str(source)], env, "restore")
+        _restore_postgresql(engine, url, source, kept)
     engine = make_engine(settings.database_url)
     migrate(engine)  # a backup of an older version is brought to this version's schema
     engine.dispose()

@@ -82,6 +82,10 @@ async def _bot_checks(bot, settings, results: list[Check]) -> list[Check]:
         try:
             chat = await bot.get_chat(settings.leadership_chat_id)
             results.append((True, f"leadership chat: {chat.title or chat.id}", ""))
+            me = await bot.get_chat_member(settings.leadership_chat_id, bot.id)
+            admin = me.status in ("administrator", "creator")
+            results.append((admin, f"the bot is {'an admin' if admin else 'not an admin'} of the leadership chat",
+                            "make it an admin of the group: only then does Telegram tell it who joins and leaves"))
         except TelegramError as exc:
             results.append((False, f"leadership chat {settings.leadership_chat_id} not reachable: {exc}",
                             "add the bot to the group, then set LEADERSHIP_CHAT_ID to the group's id"))

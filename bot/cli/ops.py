@@ -2,6 +2,7 @@
 
 import argparse
 import asyncio
+import sys
 import warnings
 from datetime import datetime
 
@@ -61,7 +62,7 @@ async def _check_telegram(application) -> None:
 
 def add_arguments_audit(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--since", help="YYYY-MM-DD: only entries from this day on")
-    parser.add_argument("--limit", type=int, default=None)
+    parser.add_argument("--limit", type=int, default=None, help="only the newest N entries (still oldest first)")
 
 
 def cmd_audit(args) -> int:
@@ -76,7 +77,7 @@ def cmd_audit(args) -> int:
         try:
             since = datetime.fromisoformat(args.since).replace(tzinfo=settings.tz)
         except ValueError:
-            print(f"rapk audit: --since {args.since!r} is not a date (YYYY-MM-DD)")
+            print(f"rapk audit: --since {args.since!r} is not a date (YYYY-MM-DD)", file=sys.stderr)
             return 2
     with unit_of_work(engine) as session:
         rows = history(session=session, since=since, limit=args.limit)

@@ -95,7 +95,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
                                                  "plan_year": args.year or settings.plan_year})
             plan = served_plan(session=session, settings=chosen, now=SystemClock().now())
             if plan is None:
-                print("rapk plan: belum ada rencana aksi yang cocok; impor dulu dengan `rapk import BERKAS`.",
+                print("rapk plan: no plan imported yet, or none of that agency and year (rapk import FILE)",
                       file=sys.stderr)
                 return 1
             tree = load_plan_tree(plan.id, session=session)

@@ -31,7 +31,7 @@ def history(*, session: Session, since: datetime | None = None, entity: str | No
         query = query.where(AuditLog.entity == entity)
     if entity_id is not None:
         query = query.where(AuditLog.entity_id == entity_id)
-    query = query.order_by(AuditLog.at, AuditLog.id)
-    if limit:
-        query = query.limit(limit)
-    return list(session.exec(query).all())
+    if limit:  # the newest `limit` entries, still oldest first
+        query = query.order_by(AuditLog.at.desc(), AuditLog.id.desc()).limit(limit)
+        return list(reversed(session.exec(query).all()))
+    return list(session.exec(query.order_by(AuditLog.at, AuditLog.id)).all())

@@ -28,8 +28,11 @@ def test_audit_prints_admin_actions_since_a_date(engine, db_url, small_plan, mon
 
     assert main(["audit", "--since", "2020-06-01"]) == 0
     assert [line[:16] for line in capsys.readouterr().out.splitlines()] == ["2020-06-23 09:05"]
+    assert main(["audit", "--limit", "1"]) == 0  # the newest entry, not the first of the year
+    assert [line[:16] for line in capsys.readouterr().out.splitlines()] == ["2020-06-23 09:05"]
     assert main(["audit", "--since", "kemarin"]) == 2
-    assert "is not a date" in capsys.readouterr().out
+    refused = capsys.readouterr()
+    assert refused.out == "" and "is not a date" in refused.err  # a refusal goes where errors go, like the others
 
 
 def test_audit_shows_stored_utc_times_in_the_agency_zone(engine, db_url, small_plan, monkeypatch, capsys):

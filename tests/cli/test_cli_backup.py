@@ -5,9 +5,11 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from sqlmodel import select
 
 from bot.cli import main
+from bot.db import alembic_config
 from bot.db import make_engine
 from bot.db import unit_of_work
 from bot.domain.plan_import import SAMPLE_PLAN
@@ -23,6 +25,24 @@ def _counts(url):
         result = (len(session.exec(select(Kegiatan)).all()), sorted(p.name for p in session.exec(select(Person))))
     engine.dispose()
     return result
+
+
+def _revision(url):
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        revision = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar_one()
+    engine.dispose()
+    return revision
+
+
+def _one_version_older(url):
+    """The database as the previous version of the bot left it: the newest migration undone."""
+    engine = make_engine(url)
+    cfg = alembic_config(url)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "-1")
+    engine.dispose()
 
 
 def _add_person(url, name):
@@ -93,3 +113,77 @@ def test_postgresql_round_trip_into_a_fresh_database(tmp_path, monkeypatch, caps
     _add_person(target, "Newer Person").dispose()
     assert main(["restore", "--force", str(backup)]) == 0, capsys.readouterr().err
     assert _counts(target) == _counts(source)
+
+
+def _refused(capsys, *argv):
+    capsys.readouterr()
+    assert main(list(argv)) == 2
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert "nothing was changed" in err, err
+    return err
+
+
+def test_sqlite_restore_checks_the_file_and_needs_no_force_into_a_database_only_migrated(tmp_path, monkeypatch,
+                                                                                        capsys):
+    url = f"sqlite:///{tmp_path}/rapk.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", url)
+    assert main(["import", str(SAMPLE_PLAN)]) == 0
+    _add_person(url, "Budi Santoso").dispose()
+    backup = tmp_path / "backup" / "rapk.db"
+    assert main(["backup", str(backup)]) == 0
+    saved = _counts(url)
+    # Anything that is not a SQLite RAPK backup is refused and the database stays as it was: an empty file (a
+    # valid, empty SQLite database), a text file, a SQLite file of something else.
+    (tmp_path / "empty.db").write_bytes(b"")
+    (tmp_path / "notes.db").write_text("not a database")
+    other = sa.create_engine(f"sqlite:///{tmp_path}/other.db")
+    with other.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE t (x INTEGER)"))
+    other.dispose()
+    for name in ("empty.db", "notes.db", "other.db"):
+        assert "a PostgreSQL backup restores only into PostgreSQL" in _refused(capsys, "restore", "--force",
+                                                                               str(tmp_path / name))
+        assert _counts(url) == saved
+    # The backup is one file: restoring from it leaves no -wal or -shm beside it.
+    assert main(["restore", "--force", str(backup)]) == 0
+    assert sorted(p.name for p in backup.parent.iterdir()) == ["rapk.db"]
+
+    # A new installation: `rapk migrate` made the tables, nothing is in them, so no --force is needed.
+    fresh = f"sqlite:///{tmp_path}/new/rapk.sqlite3"
+    monkeypatch.setenv("DATABASE_URL", fresh)
+    assert main(["migrate"]) == 0
+    capsys.readouterr()
+    assert main(["restore", str(backup)]) == 0, capsys.readouterr().err
+    assert _counts(fresh) == saved
+
+
+def test_postgresql_restore_of_an_older_version_over_a_migrated_database(tmp_path, monkeypatch, capsys,
+                                                                         fresh_pg_databases):
+    """Yesterday's backup, restored after an upgrade: the newer tables go, the migration brings them back."""
+    source, target = fresh_pg_databases
+    monkeypatch.setenv("DATABASE_URL", source)
+    assert main(["import", str(SAMPLE_PLAN)]) == 0
+    _add_person(source, "Budi Santoso").dispose()
+    head = _revision(source)
+    _one_version_older(source)
+    old = tmp_path / "old.dump"
+    assert main(["backup", str(old)]) == 0
+    saved = _counts(source)
+
+    monkeypatch.setenv("DATABASE_URL", target)  # the upgraded installation, with data of its own
+    assert main(["migrate"]) == 0
+    _add_person(target, "Newer Person").dispose()
+    capsys.readouterr()
+    assert main(["restore", "--force", str(old)]) == 0, capsys.readouterr().err
+    assert _revision(target) == head
+    assert _counts(target) == saved
+
+    # A SQLite backup or an empty file is refused before anything is touched.
+    sqlite_backup = tmp_path / "rapk.db"
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/rapk.sqlite3")
+    assert main(["migrate"]) == 0 and main(["backup", str(sqlite_backup)]) == 0
+    (tmp_path / "empty.dump").write_bytes(b"")
+    monkeypatch.setenv("DATABASE_URL", target)
+    for path in (sqlite_backup, tmp_path / "empty.dump"):
+        assert "a SQLite backup restores only into SQLite" in _refused(capsys, "restore", "--force", str(path))
+        assert _counts(target) == saved

@@ -182,3 +182,32 @@ def test_doctor_reports_an_unparsable_getme_answer(tmp_path, garbage_server):
     assert "Traceback" not in run.stderr + run.stdout, run.stderr[-3000:]
     assert run.returncode == 1 and "FAIL" in run.stdout and "Telegram" in run.stdout
     assert SECRET not in run.stdout + run.stderr
+
+
+def test_a_server_install_without_the_fake_server_runs_every_command_but_the_demo(tmp_path):
+    """`pip install -e .` (the systemd set-up) lacks fake_telegram: only `rapk demo` needs it."""
+    hide = ("import sys; sys.modules['fake_telegram'] = None\n"  # as if the package were not installed
+            "from bot.cli import main; sys.exit(main(sys.argv[1:]))")
+
+    def run(*args):
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": f"sqlite:///{tmp_path}/rapk.sqlite3"}
+        return subprocess.run([sys.executable, "-c", hide, *map(str, args)], capture_output=True, text=True, env=env,
+                              cwd=tmp_path, timeout=120, check=False)
+
+    migrated = run("migrate")
+    assert migrated.returncode == 0 and "newest schema" in migrated.stdout, migrated.stderr[-3000:]
+    demo = run("demo", "--out", tmp_path / "demo")
+    assert_one_line(demo, 2, "rapk demo: needs the fake Telegram server", "pip install -e packages/fake-telegram")
+    assert not (tmp_path / "demo").exists()
+
+
+def test_output_into_a_closed_pipe_ends_quietly(tmp_path):
+    """`rapk calendar 2020 | head -1`: the reader is gone; no error line, the shell's code for it."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        run = subprocess.run([sys.executable, "-m", "bot", "calendar", "2020"], stdout=write_end,
+                             stderr=subprocess.PIPE, text=True, cwd=tmp_path, timeout=120, check=False)
+    finally:
+        os.close(write_end)
+    assert (run.returncode, run.stderr) == (141, "")

@@ -124,7 +124,9 @@ def test_plan_prints_the_stored_plan_as_a_tree(cli_env, capsys):
 
 def test_plan_without_any_plan_says_what_to_do(cli_env, capsys):
     assert main(["plan"]) == 1
-    assert "rapk import" in capsys.readouterr().err
+    # In English, like every operator's error line (`rapk assign`, `rapk summary`).
+    assert capsys.readouterr().err.strip().splitlines()[-1] == \
+        "rapk plan: no plan imported yet, or none of that agency and year (rapk import FILE)"
 
 
 def test_plan_in_english(cli_env, capsys, monkeypatch):
