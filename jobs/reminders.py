@@ -3,15 +3,16 @@
 The tick runs every minute, and once right at start-up so that a bot that was down at 08:00 sends
 that day's reminders when it comes back. The dispatcher runs every few seconds. Each run reads due
 rows ahead in chunks of about CHUNK_SECONDS of sending and loads what they say in one transaction
-(a worker thread), without claiming them. It claims them a unit at a time (CLAIM_UNIT rows), only
-when the senders can take them at once, so a row is 'sending' from the moment its send starts and a
-kill leaves at most the sends in flight (and one unit about to go) ambiguous. The senders render
-each reminder on the event loop just before they send it, concurrently through the application's
-bot (so the AIORateLimiter sets the pace and sleeps out 429s), and every answer is committed as soon
-as it arrives (answers that come while a commit runs share the next one). Claims still held after a
-while are refreshed (HEARTBEAT), so a live claim never looks abandoned. Rows a dead worker left
-'sending' are taken back once their claim is older than the bot's HTTP timeout (claim_timeout), at
-the start of a run and with every chunk. The delivery guarantees are described in bot/domain/outbox.py.
+(a worker thread), without claiming them. It claims them a unit at a time (claim_unit: about 0.1 s
+of sending), only when the senders can take them at once, so a row is 'sending' from the moment its
+send starts and a kill leaves at most the sends in flight and one unit ambiguous. The senders
+render each reminder on the event loop just before they send it, concurrently through the
+application's bot (so the AIORateLimiter sets the pace and sleeps out 429s), and every answer is
+committed as soon as it arrives, at most one commit per MARK_GAP (answers that come meanwhile
+share it). Claims held for a while are refreshed (HEARTBEAT_SHARE), so a live claim never looks
+abandoned. Rows a dead worker left 'sending' are taken back once their claim is older than the
+bot's HTTP timeout (claim_timeout), at the start of a run and before every chunk. The delivery
+guarantees are described in bot/domain/outbox.py.
 
 A run stops when nothing is left to claim, or as soon as the application stops: it claims nothing
 more, lets the sends in flight finish, marks them, and releases the rows it claimed but did not send.
@@ -77,9 +78,15 @@ DISPATCH_INTERVAL = 5.0
 CHUNK_SECONDS = 2
 MIN_CHUNK, MAX_CHUNK = 20, 1000
 MIN_SENDERS, MAX_SENDERS = 4, 8  # more connections cost httpcore more CPU than they gain
-# Rows claimed at a time, just before they are sent: one small transaction per unit. At most the
-# senders' sends plus one unit are 'sending' at any moment, so that is what a kill leaves ambiguous.
-CLAIM_UNIT = 4
+# Rows claimed at a time, just before they are sent: about CLAIM_UNIT_SECONDS of sending (at least
+# MIN_CLAIM_UNIT), one small transaction each. At most the senders' sends plus one unit are 'sending'
+# at any moment, so that is what a kill leaves ambiguous: 8 + 4 rows at Telegram's 30 messages/s.
+CLAIM_UNIT_SECONDS = 0.1
+MIN_CLAIM_UNIT = 4
+# Answers are committed as they come, at most one commit per MARK_GAP seconds: at 30 messages/s that is
+# one commit per answer; at 300/s about six answers share one, which keeps the database work per message
+# small. A kill repeats the sends in flight plus the answers of the last MARK_GAP at most.
+MARK_GAP = 0.02
 STOP_CHECK = 0.5  # seconds between looks at application.running while waiting for answers
 # Seconds between refreshes of claims held longer than that (touch_claims), as a share of claim_timeout.
 HEARTBEAT_SHARE = 0.25
@@ -93,6 +100,11 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", cate
 def senders_for(rate: float) -> int:
     """Concurrent sends: enough for ~100 ms round trips at `rate`, within MIN_SENDERS..MAX_SENDERS."""
     return int(min(MAX_SENDERS, max(MIN_SENDERS, rate // 3)))
+
+
+def claim_unit(rate: float) -> int:
+    """Rows claimed at a time at `rate` messages/s: CLAIM_UNIT_SECONDS of sending, at least MIN_CLAIM_UNIT."""
+    return max(MIN_CLAIM_UNIT, round(rate * CLAIM_UNIT_SECONDS))
 
 
 def claim_timeout(application: Application) -> timedelta:
@@ -170,7 +182,7 @@ class _Dispatcher:
         rate = settings.telegram_max_messages_per_second
         self.chunk = int(min(MAX_CHUNK, max(MIN_CHUNK, rate * CHUNK_SECONDS)))
         self.n_senders = senders_for(rate)
-        self.unit = CLAIM_UNIT
+        self.unit = claim_unit(rate)
         self.claim_timeout = claim_timeout(application)
         self.limit = limit
         # Claimed rows not yet answered: at most the senders' sends plus one unit waiting for a sender.
@@ -381,11 +393,17 @@ class _Dispatcher:
         self.answers.put_nowait(outcome)
 
     async def _mark_loop(self) -> None:
-        """Commit each answer as soon as it comes; answers that arrive while a commit runs share the next."""
+        """Commit each answer as soon as it comes, at most one commit per MARK_GAP; answers that arrive
+        meanwhile share the next commit."""
         settings = self.services.settings
-        done = False
+        loop = asyncio.get_running_loop()
+        done, last = False, -MARK_GAP
         while not done:
             batch = [await self.answers.get()]
+            gap = MARK_GAP - (loop.time() - last)
+            if batch[0] is not None and gap > 0:
+                await asyncio.sleep(gap)
+            last = loop.time()
             while not self.answers.empty():
                 batch.append(self.answers.get_nowait())
             done = None in batch

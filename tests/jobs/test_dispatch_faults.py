@@ -21,8 +21,8 @@ from bot.domain.outbox import CLAIM_TIMEOUT
 from bot.domain.outbox import claim_reminders
 from bot.domain.reminders import plan_due_reminders
 from bot.main import build_application
-from jobs.reminders import CLAIM_UNIT
 from jobs.reminders import claim_timeout
+from jobs.reminders import claim_unit
 from jobs.reminders import dispatch
 from jobs.reminders import dispatch_job
 from jobs.reminders import run_tick
@@ -176,13 +176,16 @@ async def test_rows_a_killed_worker_left_sending_go_out_once_the_http_timeout_ha
         assert {r.attempts for r in session.exec(select(Reminder).where(Reminder.id.in_(dead)))} == {2}
 
 
-async def test_a_kill_mid_run_leaves_only_the_sends_in_flight_and_one_unit_sending(fake, db_url, engine, crowd):
-    harness = BotHarness(fake, db_url, now=H7, telegram_max_messages_per_second=500)
+async def test_a_kill_mid_run_leaves_only_the_sends_in_flight_and_one_unit_sending(fake, db_url, engine):
+    n = 60  # a chunk at Telegram's 30 messages/s (2 s of sending): all of them are read ahead at once
+    for user_id in make_crowd(engine, n):
+        fake.add_user(user_id, f"PIC{user_id}")
+    harness = BotHarness(fake, db_url, now=H7, telegram_max_messages_per_second=30)
     await harness.start()
     try:
         await run_tick(harness.app)
-        senders, unit = senders_for(500), CLAIM_UNIT
-        assert (senders, unit) == (8, 4)  # so at most 8 sends in flight and one unit of 4 claimed ahead: 12
+        senders, unit = senders_for(30), claim_unit(30)
+        assert (senders, unit) == (8, 4)  # at most 8 sends in flight and one unit of 4 claimed ahead: 12
         # The first sends reach Telegram and their answers never come back: the senders are all busy.
         fake.fail_next("sendMessage", "timeout_after_delivery", count=senders)
         run = asyncio.create_task(dispatch(harness.app))
@@ -190,11 +193,10 @@ async def test_a_kill_mid_run_leaves_only_the_sends_in_flight_and_one_unit_sendi
         # What a kill -9 now would leave on disk (the loop runs nothing else while this reads):
         states = row_states(engine)
         assert 8 <= states["sending"] <= 12
-        assert states["pending"] == CROWD - states["sending"] and not states["delivered"]
+        assert states["pending"] == n - states["sending"] and not states["delivered"]
         with unit_of_work(engine) as session:
             ambiguous = set(session.exec(select(Reminder.id).where(Reminder.status == "sending")))
-        # All 500 rows were read ahead at H7 (one chunk); each of the others is claimed, and stamped, when
-        # its own send starts.
+        # Every row was read at H7; each of the others is claimed, and stamped, when its own send starts.
         harness.clock.advance(seconds=1)
         await run
     finally:
@@ -204,7 +206,7 @@ async def test_a_kill_mid_run_leaves_only_the_sends_in_flight_and_one_unit_sendi
     early = {r.id for r in rows if r.claimed_at.replace(tzinfo=UTC) == H7.astimezone(UTC)}
     assert ambiguous <= early and len(early) <= 12
     later = [r for r in rows if r.id not in early]
-    assert len(later) >= CROWD - 12 and {r.status for r in later} == {"delivered"}
+    assert len(later) >= n - 12 and {r.status for r in later} == {"delivered"}
     assert {r.claimed_at.replace(tzinfo=UTC) for r in later} == {H7.astimezone(UTC) + timedelta(seconds=1)}
 
 
