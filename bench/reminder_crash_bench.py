@@ -169,7 +169,9 @@ def report(kind, args, rows, year, quarter, kills, calls, final, wall) -> None:
     def waited(kill: Kill) -> list[float]:
         return [kept[i]["time"] - kill.at for i in kill.new if kept.get(i) and kept[i]["time"] > kill.at]
 
-    print(f"{kind}: {rows} reminders (TW {quarter} {year}), {len(kills)} kills, {args.rate:g}/s, "
+    made = len(final) - rows  # by the bot's own tick, e.g. today's overdue nudge for the same PICs
+    print(f"{kind}: {len(final)} reminder rows (TW {quarter} {year}: {rows} queued"
+          f"{f', {made} made by the tick' if made else ''}), {len(kills)} kills, {args.rate:g}/s, "
           f"round trip {args.latency * 1000:.0f} ms; {wall:.0f} s in all")
     print("  kill  sent  sending  in flight  unmarked  duplicated  lost  resent after (median / max)")
     for kill in kills:
@@ -186,7 +188,7 @@ def report(kind, args, rows, year, quarter, kills, calls, final, wall) -> None:
           f"lost {len(lost)}; duplicated {len(extra)} ({at_kills} at a kill, {at_kills / max(1, len(kills)):.2f} "
           f"per kill, {sum(c['status'] == -1 for c in extra)} of them in flight; {len(extra_of[0])} without a kill); "
           f"skipped {skipped}")
-    print(f"  left 'sending' by the kills: {ambiguous} rows ({ambiguous / max(1, rows):.1%} of the run's rows, "
+    print(f"  left 'sending' by the kills: {ambiguous} rows ({ambiguous / max(1, len(final)):.1%} of the run's rows, "
           f"median {statistics.median([len(k.new) for k in kills]) if kills else 0:g} per kill); resent after "
           f"median {statistics.median(waits) if waits else float('nan'):.1f} s, max "
           f"{max(waits, default=float('nan')):.1f} s (HTTP timeout {http_timeout():g} s)")

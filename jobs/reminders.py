@@ -91,6 +91,7 @@ STOP_CHECK = 0.5  # seconds between looks at application.running while waiting f
 # Seconds between refreshes of claims held longer than that (touch_claims), as a share of claim_timeout.
 HEARTBEAT_SHARE = 0.25
 UNREACHABLE_IDS = "unreachable_telegram_ids"  # bot_data: who to mark reachable again when they write
+HELD_CLAIMS = "outbox_held_claims"  # bot_data: the claims of this process's running dispatches (/ingatkan too)
 
 # The dispatcher sends with Bot.do_api_request on purpose (see _Dispatcher._send_message); PTB's
 # advice to use send_message instead is known here and would otherwise be logged.
@@ -206,6 +207,8 @@ class _Dispatcher:
     async def run(self) -> DispatchResult:
         started = time.perf_counter()
         producer = senders = marker = heartbeat = None
+        live = self.app.bot_data.setdefault(HELD_CLAIMS, [])
+        live.append(self.held)
         try:
             await self._recover()
             marker = asyncio.create_task(self._mark_loop())
@@ -226,6 +229,7 @@ class _Dispatcher:
                 await self.answers.put(None)
                 await marker
             await self._release_unsent()
+            live.remove(self.held)
             self.result.seconds = time.perf_counter() - started
         if self.result.claimed:
             log.info("dispatch %s: %d claimed, %s, %d released in %.1f s", self.worker, self.result.claimed,
@@ -238,11 +242,14 @@ class _Dispatcher:
         """Take back what dead workers left 'sending': the dispatcher's own kinds after the HTTP timeout,
         other group posts (a digest) after CLAIM_TIMEOUT."""
         now = self.services.now()
+        held = [key for claims in self.app.bot_data.get(HELD_CLAIMS, ()) for key in claims]  # alive: not stale
+        keep = {"keep_ids": [i for m, i in held if m == "reminder"],
+                "keep_post_ids": [i for m, i in held if m == "group_post"]}
 
         def recover(*, session):
             recover_stale_claims(session=session, now=now, older_than=self.claim_timeout,
-                                 post_kinds=GROUP_POST_RENDERERS, keep_worker=self.worker)
-            recover_stale_claims(session=session, now=now, keep_worker=self.worker)
+                                 post_kinds=GROUP_POST_RENDERERS, **keep)
+            recover_stale_claims(session=session, now=now, **keep)
 
         await self.services.db(recover)
 

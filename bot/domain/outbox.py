@@ -324,10 +324,11 @@ def release_claims(*, session: Session, worker_id: str, ids: Iterable[int] | Non
 
 
 def recover_stale_claims(*, session: Session, now: datetime, older_than: timedelta = CLAIM_TIMEOUT,
-                         post_kinds: Iterable[str] | None = None, keep_worker: str | None = None) -> int:
+                         post_kinds: Iterable[str] | None = None, keep_ids: Iterable[int] = (),
+                         keep_post_ids: Iterable[int] = ()) -> int:
     """Rows left 'sending' by a worker that died, claimed `older_than` ago or earlier: pending again (or
-    failed after MAX_ATTEMPTS). Group posts of `post_kinds` only, when given; reminders claimed by
-    `keep_worker` (the caller itself, alive) are left alone.
+    failed after MAX_ATTEMPTS). Group posts of `post_kinds` only, when given; the rows `keep_ids` and
+    `keep_post_ids` (the caller's own claims, alive) are left alone.
 
     The dead worker may have sent the message before it died, so the attempt stays counted; this is
     the at-least-once window of a hard crash described in the module docstring.
@@ -336,10 +337,12 @@ def recover_stale_claims(*, session: Session, now: datetime, older_than: timedel
     t, p = Reminder.__table__, GroupPost.__table__
     note = "claim expired: the worker stopped while sending"
     recovered = 0
-    mine = [] if keep_worker is None else [or_(t.c.claimed_by.is_(None), t.c.claimed_by != keep_worker)]
-    kinds = [] if post_kinds is None else [p.c.kind.in_(list(post_kinds))]
+    keep_ids, keep_post_ids = list(keep_ids), list(keep_post_ids)
+    mine = [~among(t.c.id, keep_ids)] if keep_ids else []
+    posts = [p.c.kind.in_(list(post_kinds))] if post_kinds is not None else []
+    posts += [~among(p.c.id, keep_post_ids)] if keep_post_ids else []
     for table, claimed_at, extra, only in ((t, t.c.claimed_at, {"claimed_by": None, "claimed_at": None}, mine),
-                                           (p, p.c.next_attempt_at, {}, kinds)):
+                                           (p, p.c.next_attempt_at, {}, posts)):
         stale = [table.c.status == SENDING, claimed_at <= cutoff, *only]
         session.execute(update(table).where(*stale, table.c.attempts >= MAX_ATTEMPTS).values(
             status=FAILED, next_attempt_at=None, last_error=f"gave up: {note}"))

@@ -341,6 +341,7 @@ def test_a_live_workers_claims_are_refreshed_and_recovery_waits_per_kind(engine,
         mine = claim_reminders(session=session, worker_id="a", now=H7, limit=1)
         theirs = claim_reminders(session=session, worker_id="b", now=H7, limit=10)
         posts = claim_group_posts(session=session, now=H7, limit=2, kinds=(LATE_LIST, DIGEST))
+        digest = session.exec(select(GroupPost.id).where(GroupPost.kind == DIGEST)).one()
     assert mine and theirs and len(posts) == 2
     later = H7 + timedelta(seconds=10)
     timeout = timedelta(seconds=7)
@@ -358,6 +359,7 @@ def test_a_live_workers_claims_are_refreshed_and_recovery_waits_per_kind(engine,
     with unit_of_work(engine) as session:
         # The caller's own claims are never taken for a dead worker's, however old.
         assert recover_stale_claims(session=session, now=later + timeout, older_than=timeout,
-                                    post_kinds=GROUP_POST_RENDERERS, keep_worker="a") == 0
-        assert recover_stale_claims(session=session, now=H7 + CLAIM_TIMEOUT, keep_worker="a") == 1  # the digest
+                                    post_kinds=GROUP_POST_RENDERERS, keep_ids=mine) == 0
+        assert recover_stale_claims(session=session, now=H7 + CLAIM_TIMEOUT, keep_ids=mine,
+                                    keep_post_ids=[p for p in posts if p != digest]) == 1  # the digest
         assert recover_stale_claims(session=session, now=later + timeout, older_than=timeout) == 1  # a, once dead
