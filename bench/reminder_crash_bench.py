@@ -36,24 +36,24 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import sqlalchemy as sa  # noqa: E402
+import sqlalchemy as sa
 
-from bench._common import database  # noqa: E402
-from bench.crash_common import BotProcess  # noqa: E402
-from bench.crash_common import FakeServer  # noqa: E402
-from bench.crash_common import bot_env  # noqa: E402
-from bench.crash_common import wait_until  # noqa: E402
-from bench.reminder_bench import FIRST_USER  # noqa: E402
-from bench.reminder_bench import TOKEN  # noqa: E402
-from bench.reminder_bench import seed  # noqa: E402
-from bot.config import load_settings  # noqa: E402
-from bot.db import make_engine  # noqa: E402
-from bot.db import unit_of_work  # noqa: E402
-from bot.domain.calendar import ReportingCalendar  # noqa: E402
-from bot.domain.outbox import create_manual_reminders  # noqa: E402
-from bot.telegram.http import AiohttpRequest  # noqa: E402
-from models import Person  # noqa: E402
-from models import Reminder  # noqa: E402
+from bench._common import database
+from bench.crash_common import BotProcess
+from bench.crash_common import FakeServer
+from bench.crash_common import bot_env
+from bench.crash_common import wait_until
+from bench.reminder_bench import FIRST_USER
+from bench.reminder_bench import TOKEN
+from bench.reminder_bench import seed
+from bot.config import load_settings
+from bot.db import make_engine
+from bot.db import unit_of_work
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.outbox import create_manual_reminders
+from bot.telegram.http import AiohttpRequest
+from models import Person
+from models import Reminder
 
 FINAL = ("delivered", "failed", "skipped")
 

@@ -335,7 +335,7 @@ class _Dispatcher:
                 await self.services.db(touch_claims, worker_id=self.worker, now=now,
                                        ids=[i for m, i in old if m == "reminder"],
                                        post_ids=[i for m, i in old if m == "group_post"])
-            except Exception:  # noqa: BLE001 - tried again at the next beat
+            except Exception:  # tried again at the next beat
                 log.exception("could not refresh %d claim(s)", len(old))
                 continue
             for key in old:
