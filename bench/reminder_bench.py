@@ -63,12 +63,13 @@ def _ids(session, model, rows: list[dict]) -> list[int]:
     return list(session.execute(stmt, rows).scalars())
 
 
-def seed(url: str, n: int) -> None:
-    """n onboarded PICs, one kegiatan each with three aksi due in TW II; TW I locked."""
+def seed(url: str, n: int, *, year: int = 2020, quarter: int = 2, locked: tuple[int, ...] = (1,)) -> None:
+    """n onboarded PICs, one kegiatan each with three aksi due in `quarter` (TW II 2020); `locked` quarters
+    locked (TW I)."""
     engine = make_engine(url)
     with unit_of_work(engine) as s:
         [agency] = _ids(s, Agency, [{"name": "BKD BENCH"}])
-        [plan] = _ids(s, Plan, [{"agency_id": agency, "year": 2020, "title": "RAPK 2020"}])
+        [plan] = _ids(s, Plan, [{"agency_id": agency, "year": year, "title": f"RAPK {year}"}])
         [goal] = _ids(s, Goal, [{"plan_id": plan, "seq": 1, "name": "Sasaran"}])
         [program] = _ids(s, Program, [{"plan_id": plan, "goal_id": goal, "seq": 1, "name": "Program"}])
         people = _ids(s, Person, [{"name": f"PIC {i:04d}", "agency_id": agency, "telegram_user_id": FIRST_USER + i,
@@ -80,12 +81,12 @@ def seed(url: str, n: int) -> None:
                                "indicator_kind": "positive", "source_line": 0}
                               for k in kegiatan for no, (name, *_rest) in enumerate(AKSI, 1)])
         s.execute(sa.insert(AksiTarget), [
-            {"aksi_id": a, "quarter": q, "raw": raw if q == 2 else "", "value": value if q == 2 else None,
-             "unit": unit if q == 2 else "", "kind": kind if q == 2 else "none"}
+            {"aksi_id": a, "quarter": q, "raw": raw if q == quarter else "", "value": value if q == quarter else None,
+             "unit": unit if q == quarter else "", "kind": kind if q == quarter else "none"}
             for a, (_, raw, value, unit, kind) in zip(aksi, AKSI * n, strict=True) for q in range(1, 5)])
         s.execute(sa.insert(PicAssignment), [{"person_id": p, "kegiatan_id": k} for p, k in zip(people, kegiatan,
                                                                                                   strict=True)])
-        s.add(PeriodLock(plan_id=plan, quarter=1))
+        s.add_all([PeriodLock(plan_id=plan, quarter=q) for q in locked])
     engine.dispose()
 
 

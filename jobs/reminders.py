@@ -1,12 +1,18 @@
 """Reminder jobs: the idempotent tick that creates outbox rows, and the dispatcher that sends them.
 
 The tick runs every minute, and once right at start-up so that a bot that was down at 08:00 sends
-that day's reminders when it comes back. The dispatcher runs every few seconds. Each run claims
-due rows in chunks of about CHUNK_SECONDS of sending and loads what is due at that moment in one
-transaction (a worker thread); the senders render each reminder on the event loop just before they
-send it, concurrently through the application's bot (so the AIORateLimiter sets the pace and sleeps
-out 429s), and every answer is group-committed as soon as it arrives. The delivery guarantees are
-described in bot/outbox.py.
+that day's reminders when it comes back. The dispatcher runs every few seconds. Each run reads due
+rows ahead in chunks of about CHUNK_SECONDS of sending and loads what they say in one transaction
+(a worker thread), without claiming them. It claims them a unit at a time (claim_unit: about 0.1 s
+of sending), only when the senders can take them at once, so a row is 'sending' from the moment its
+send starts and a kill leaves at most the sends in flight and one unit ambiguous. The senders
+render each reminder on the event loop just before they send it, concurrently through the
+application's bot (so the AIORateLimiter sets the pace and sleeps out 429s), and every answer is
+committed as soon as it arrives, at most one commit per MARK_GAP (answers that come meanwhile
+share it). Claims held for a while are refreshed (HEARTBEAT_SHARE), so a live claim never looks
+abandoned. Rows a dead worker left 'sending' are taken back once their claim is older than the
+bot's HTTP timeout (claim_timeout), at the start of a run and before every chunk. The delivery
+guarantees are described in bot/domain/outbox.py.
 
 A run stops when nothing is left to claim, or as soon as the application stops: it claims nothing
 more, lets the sends in flight finish, marks them, and releases the rows it claimed but did not send.
@@ -16,6 +22,7 @@ JobQueue.stop() waits for the running job, so a clean shutdown or restart never 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import time
@@ -23,6 +30,8 @@ import warnings
 from collections import Counter
 from dataclasses import dataclass
 from dataclasses import field
+from datetime import datetime
+from datetime import timedelta
 
 from telegram.error import TelegramError
 from telegram.ext import Application
@@ -30,6 +39,7 @@ from telegram.ext import ContextTypes
 from telegram.warnings import PTBUserWarning
 
 from bot.domain.calendar import ReportingCalendar
+from bot.domain.outbox import CLAIM_TIMEOUT
 from bot.domain.outbox import DELIVERED
 from bot.domain.outbox import FAILED
 from bot.domain.outbox import GROUP_POST_RENDERERS
@@ -41,11 +51,13 @@ from bot.domain.outbox import ReminderDraft
 from bot.domain.outbox import TickResult
 from bot.domain.outbox import claim_group_posts
 from bot.domain.outbox import claim_reminders
+from bot.domain.outbox import due_outbox
 from bot.domain.outbox import load_outgoing
 from bot.domain.outbox import plan_tick
 from bot.domain.outbox import record_outcomes
 from bot.domain.outbox import recover_stale_claims
 from bot.domain.outbox import release_claims
+from bot.domain.outbox import touch_claims
 from bot.telegram.sending import BACKOFF
 from bot.telegram.sending import FAILED as REFUSED
 from bot.telegram.sending import MESSAGE_LIMIT
@@ -61,16 +73,25 @@ log = logging.getLogger("rapk.jobs.reminders")
 
 TICK_INTERVAL = 60.0
 DISPATCH_INTERVAL = 5.0
-# Rows claimed and loaded at a time: about CHUNK_SECONDS of sending, so loading (a handful of queries
+# Rows read ahead and loaded at a time: about CHUNK_SECONDS of sending, so loading (a handful of queries
 # per chunk) stays a small share of the work and what a reminder says is at most that old.
 CHUNK_SECONDS = 2
 MIN_CHUNK, MAX_CHUNK = 20, 1000
 MIN_SENDERS, MAX_SENDERS = 4, 8  # more connections cost httpcore more CPU than they gain
+# Rows claimed at a time, just before they are sent: about CLAIM_UNIT_SECONDS of sending (at least
+# MIN_CLAIM_UNIT), one small transaction each. At most the senders' sends plus one unit are 'sending'
+# at any moment, so that is what a kill leaves ambiguous: 8 + 4 rows at Telegram's 30 messages/s.
+CLAIM_UNIT_SECONDS = 0.1
+MIN_CLAIM_UNIT = 4
+# Answers are committed as they come, at most one commit per MARK_GAP seconds: at 30 messages/s that is
+# one commit per answer; at 300/s about six answers share one, which keeps the database work per message
+# small. A kill repeats the sends in flight plus the answers of the last MARK_GAP at most.
+MARK_GAP = 0.02
 STOP_CHECK = 0.5  # seconds between looks at application.running while waiting for answers
-# Answers are committed in groups: one transaction per MARK_LINGER seconds instead of one per message.
-# A hard crash can repeat what was answered in the last MARK_LINGER seconds (see bot/outbox.py).
-MARK_LINGER = 0.1
+# Seconds between refreshes of claims held longer than that (touch_claims), as a share of claim_timeout.
+HEARTBEAT_SHARE = 0.25
 UNREACHABLE_IDS = "unreachable_telegram_ids"  # bot_data: who to mark reachable again when they write
+HELD_CLAIMS = "outbox_held_claims"  # bot_data: the claims of this process's running dispatches (/ingatkan too)
 
 # The dispatcher sends with Bot.do_api_request on purpose (see _Dispatcher._send_message); PTB's
 # advice to use send_message instead is known here and would otherwise be logged.
@@ -80,6 +101,19 @@ warnings.filterwarnings("ignore", message=r"Please use 'Bot\.sendMessage'", cate
 def senders_for(rate: float) -> int:
     """Concurrent sends: enough for ~100 ms round trips at `rate`, within MIN_SENDERS..MAX_SENDERS."""
     return int(min(MAX_SENDERS, max(MIN_SENDERS, rate // 3)))
+
+
+def claim_unit(rate: float) -> int:
+    """Rows claimed at a time at `rate` messages/s: CLAIM_UNIT_SECONDS of sending, at least MIN_CLAIM_UNIT."""
+    return max(MIN_CLAIM_UNIT, round(rate * CLAIM_UNIT_SECONDS))
+
+
+def claim_timeout(application: Application) -> timedelta:
+    """How old a claim of the dispatcher's rows must be before it is taken for a dead worker's: the bot's
+    HTTP timeout (all four of the request's timeouts), since after it no request of a process that died can
+    still arrive at Telegram. CLAIM_TIMEOUT when the HTTP client sets no bound."""
+    total = getattr(application.bot.request, "total_timeout", None)
+    return timedelta(seconds=total) if total else CLAIM_TIMEOUT
 
 
 async def run_tick(application: Application) -> TickResult:
@@ -139,7 +173,7 @@ async def dispatch(application: Application, *, limit: int | None = None) -> Dis
 
 
 class _Dispatcher:
-    """One dispatch run: a producer claims and renders, senders send, a marker group-commits answers."""
+    """One dispatch run: a producer reads ahead and claims in units, senders send, a marker commits answers."""
 
     def __init__(self, application: Application, limit: int | None):
         self.app = application
@@ -149,11 +183,16 @@ class _Dispatcher:
         rate = settings.telegram_max_messages_per_second
         self.chunk = int(min(MAX_CHUNK, max(MIN_CHUNK, rate * CHUNK_SECONDS)))
         self.n_senders = senders_for(rate)
+        self.unit = claim_unit(rate)
+        self.claim_timeout = claim_timeout(application)
         self.limit = limit
-        self.queue: asyncio.Queue[ReminderDraft | Outgoing | None] = asyncio.Queue(maxsize=self.chunk)
+        # Claimed rows not yet answered: at most the senders' sends plus one unit waiting for a sender.
+        self.slots = asyncio.Semaphore(self.n_senders + self.unit)
+        self.queue: asyncio.Queue[ReminderDraft | Outgoing | None] = asyncio.Queue()
         self.answers: asyncio.Queue[Outcome | None] = asyncio.Queue()
         self.claimed: set[tuple[str, int]] = set()  # claimed, answer not yet handed to the marker
         self.in_flight: set[tuple[str, int]] = set()
+        self.held: dict[tuple[str, int], datetime] = {}  # claimed, not yet marked → claim time
         self.unmarked = 0  # answers handed to the marker, not committed yet
         self.marked = asyncio.Event()
         self.result = DispatchResult()
@@ -167,10 +206,13 @@ class _Dispatcher:
 
     async def run(self) -> DispatchResult:
         started = time.perf_counter()
-        producer = senders = marker = None
+        producer = senders = marker = heartbeat = None
+        live = self.app.bot_data.setdefault(HELD_CLAIMS, [])
+        live.append(self.held)
         try:
-            await self.services.db(recover_stale_claims, now=self.services.now())
+            await self._recover()
             marker = asyncio.create_task(self._mark_loop())
+            heartbeat = asyncio.create_task(self._heartbeat())
             senders = [asyncio.create_task(self._send_loop()) for _ in range(self.n_senders)]
             producer = asyncio.create_task(self._produce())
             await producer
@@ -178,14 +220,16 @@ class _Dispatcher:
                 await self.queue.put(None)
             await asyncio.gather(*senders)
         finally:
-            for task in [producer, *(senders or [])]:
+            for task in [producer, heartbeat, *(senders or [])]:
                 if task is not None:
                     task.cancel()
-            await asyncio.gather(*(t for t in [producer, *(senders or [])] if t is not None), return_exceptions=True)
+            await asyncio.gather(*(t for t in [producer, heartbeat, *(senders or [])] if t is not None),
+                                 return_exceptions=True)
             if marker is not None:
                 await self.answers.put(None)
                 await marker
             await self._release_unsent()
+            live.remove(self.held)
             self.result.seconds = time.perf_counter() - started
         if self.result.claimed:
             log.info("dispatch %s: %d claimed, %s, %d released in %.1f s", self.worker, self.result.claimed,
@@ -194,36 +238,78 @@ class _Dispatcher:
 
     # -- producer -------------------------------------------------------------------------------
 
-    async def _claim(self) -> tuple[list[int], list[int]]:
+    async def _recover(self) -> None:
+        """Take back what dead workers left 'sending': the dispatcher's own kinds after the HTTP timeout,
+        other group posts (a digest) after CLAIM_TIMEOUT."""
+        now = self.services.now()
+        held = [key for claims in self.app.bot_data.get(HELD_CLAIMS, ()) for key in claims]  # alive: not stale
+        keep = {"keep_ids": [i for m, i in held if m == "reminder"],
+                "keep_post_ids": [i for m, i in held if m == "group_post"]}
+
+        def recover(*, session):
+            recover_stale_claims(session=session, now=now, older_than=self.claim_timeout,
+                                 post_kinds=GROUP_POST_RENDERERS, **keep)
+            recover_stale_claims(session=session, now=now, **keep)
+
+        await self.services.db(recover)
+
+    async def _read_ahead(self) -> list[ReminderDraft | Outgoing]:
+        """The next chunk of due rows, loaded but not claimed."""
         size = self.chunk if self.limit is None else min(self.chunk, self.limit - self.result.claimed)
         now = self.services.now()
 
-        def claim(*, session):
-            ids = claim_reminders(session=session, worker_id=self.worker, now=now, limit=size)
-            posts = claim_group_posts(session=session, now=now, limit=max(0, size - len(ids)),
-                                      kinds=GROUP_POST_RENDERERS)
-            return ids, posts
+        def load(*, session):
+            ids, posts = due_outbox(session=session, now=now, limit=size, kinds=GROUP_POST_RENDERERS)
+            return load_outgoing(ids, posts, session=session, calendar=self.calendar, now=now,
+                                 lang=self.services.lang, limit=MESSAGE_LIMIT)
 
-        ids, posts = await self.services.db(claim)
-        self.claimed.update(("reminder", i) for i in ids)
-        self.claimed.update(("group_post", i) for i in posts)
-        self.result.claimed += len(ids) + len(posts)
-        return ids, posts
+        return await self.services.db(load)
+
+    async def _claim(self, unit: list[ReminderDraft | Outgoing]) -> set[tuple[str, int]]:
+        """Claim the unit's rows that are still pending (another worker may have taken some); their keys."""
+        reminders = [item.row_id for item in unit if item.model == "reminder"]
+        posts = [item.row_id for item in unit if item.model == "group_post"]
+        now = self.services.now()
+
+        def claim(*, session):
+            return (claim_reminders(session=session, worker_id=self.worker, now=now, limit=len(reminders),
+                                    ids=reminders),
+                    claim_group_posts(session=session, now=now, limit=len(posts), kinds=GROUP_POST_RENDERERS,
+                                      ids=posts))
+
+        ids, post_ids = await self.services.db(claim)
+        keys = {("reminder", i) for i in ids} | {("group_post", i) for i in post_ids}
+        self.claimed |= keys
+        self.held.update(dict.fromkeys(keys, now))
+        self.result.claimed += len(keys)
+        return keys
 
     async def _produce(self) -> None:
+        ahead: collections.deque[ReminderDraft | Outgoing] = collections.deque()
         while self._running():
-            ids, posts = await self._claim()
-            if not ids and not posts:
-                # Answers still being marked can free work (a 403's admin notice, a short retry_after):
-                # wait for them, then look once more before stopping.
-                if not await self._settle():
-                    return
-                continue
-            loaded = await self.services.db(load_outgoing, ids, posts, calendar=self.calendar,
-                                            now=self.services.now(), lang=self.services.lang, limit=MESSAGE_LIMIT)
-            for item in loaded:
-                if not self._answered_unsent(item):
-                    await self.queue.put(item)  # a reminder draft is rendered by its sender
+            if not ahead:
+                await self._recover()
+                ahead.extend(await self._read_ahead())
+                if not ahead:
+                    # Answers still being marked can free work (a 403's admin notice, a short retry_after):
+                    # wait for them, then look once more before stopping.
+                    if not await self._settle():
+                        return
+                    continue
+            size = self.unit if self.limit is None else min(self.unit, self.limit - self.result.claimed)
+            unit = [ahead.popleft() for _ in range(min(size, len(ahead)))]
+            for _ in unit:  # claim only what the senders can start at once
+                await self.slots.acquire()
+            if not self._running():
+                for _ in unit:
+                    self.slots.release()
+                return
+            claimed = await self._claim(unit)
+            for item in unit:
+                if item.key not in claimed or self._answered_unsent(item):
+                    self.slots.release()
+                else:
+                    self.queue.put_nowait(item)  # a reminder draft is rendered by its sender
 
     async def _settle(self) -> bool:
         """Wait until every claimed row is answered and marked; True when anything was marked meanwhile."""
@@ -235,19 +321,43 @@ class _Dispatcher:
                 await asyncio.wait_for(self.marked.wait(), STOP_CHECK)
         return self.app.running
 
+    async def _heartbeat(self) -> None:
+        """Refresh claims held longer than a share of claim_timeout (a send sleeping out a 429 in the rate
+        limiter, a slow mark), so that recovery never takes a live worker's claim for a dead one's."""
+        every = self.claim_timeout * HEARTBEAT_SHARE
+        while True:
+            await asyncio.sleep(every.total_seconds())
+            now = self.services.now()
+            old = [key for key, at in self.held.items() if now - at >= every]
+            if not old:
+                continue
+            try:
+                await self.services.db(touch_claims, worker_id=self.worker, now=now,
+                                       ids=[i for m, i in old if m == "reminder"],
+                                       post_ids=[i for m, i in old if m == "group_post"])
+            except Exception:  # tried again at the next beat
+                log.exception("could not refresh %d claim(s)", len(old))
+                continue
+            for key in old:
+                if key in self.held:
+                    self.held[key] = now
+
     # -- senders --------------------------------------------------------------------------------
 
     async def _send_loop(self) -> None:
         while (queued := await self.queue.get()) is not None:
-            if not self.app.running:
-                continue  # stays claimed: released at the end, never sent
-            item = queued.render(self.calendar, self.services.lang, limit=MESSAGE_LIMIT)
-            if self._answered_unsent(item):
-                continue
-            self.in_flight.add(item.key)
-            outcome = await self._send(item)  # cancelled mid-send: stays in flight (not released)
-            self.in_flight.discard(item.key)
-            self._hand_over(outcome)
+            try:
+                if not self.app.running:
+                    continue  # stays claimed: released at the end, never sent
+                item = queued.render(self.calendar, self.services.lang, limit=MESSAGE_LIMIT)
+                if self._answered_unsent(item):
+                    continue
+                self.in_flight.add(item.key)
+                outcome = await self._send(item)  # cancelled mid-send: stays in flight (not released)
+                self.in_flight.discard(item.key)
+                self._hand_over(outcome)
+            finally:
+                self.slots.release()
 
     async def _send(self, item: Outgoing) -> Outcome:
         def answer(result: str, **kwargs) -> Outcome:
@@ -290,13 +400,17 @@ class _Dispatcher:
         self.answers.put_nowait(outcome)
 
     async def _mark_loop(self) -> None:
-        """Group commit: the answers of the next MARK_LINGER seconds go into one transaction."""
+        """Commit each answer as soon as it comes, at most one commit per MARK_GAP; answers that arrive
+        meanwhile share the next commit."""
         settings = self.services.settings
-        done = False
+        loop = asyncio.get_running_loop()
+        done, last = False, -MARK_GAP
         while not done:
             batch = [await self.answers.get()]
-            if batch[0] is not None:
-                await asyncio.sleep(MARK_LINGER)
+            gap = MARK_GAP - (loop.time() - last)
+            if batch[0] is not None and gap > 0:
+                await asyncio.sleep(gap)
+            last = loop.time()
             while not self.answers.empty():
                 batch.append(self.answers.get_nowait())
             done = None in batch
@@ -314,6 +428,8 @@ class _Dispatcher:
             except Exception:  # noqa: BLE001 - the rows stay 'sending' and are recovered later
                 log.exception("could not mark %d answer(s); their claims will expire and be retried", len(batch))
             finally:
+                for outcome in batch:
+                    self.held.pop((outcome.model, outcome.row_id), None)
                 self.unmarked -= len(batch)
                 self.marked.set()
 
@@ -333,6 +449,8 @@ class _Dispatcher:
         except Exception:  # noqa: BLE001
             log.exception("could not release %d claim(s); they are retried when the claims expire", len(unsent))
         self.claimed.difference_update(unsent)
+        for key in unsent:
+            self.held.pop(key, None)
 
 
 # First runs right after start-up. Not 0: APScheduler's interval trigger would read a start time that

@@ -8,18 +8,26 @@ Delivery guarantees
 -------------------
 - Nothing is lost. A row leaves 'pending' only by a committed claim and leaves 'sending' only by a
   committed mark, by `release_claims` (clean stop: back to pending, not counted as an attempt) or by
-  `recover_stale_claims` (a claim older than CLAIM_TIMEOUT: its worker died; back to pending).
+  `recover_stale_claims` (its worker died; back to pending).
 - A row is claimed by one worker at a time. A claim is one UPDATE of pending rows that re-checks
   status = 'pending'. On PostgreSQL the candidates are first locked with SELECT … FOR UPDATE SKIP
   LOCKED in the same transaction, so a concurrent claimer skips them instead of waiting. SQLite
   serialises writers and does the claim as a single UPDATE … WHERE id IN (SELECT … LIMIT n).
+- 'sending' means a send has started. The dispatcher reads due rows ahead (`due_outbox`, no claim)
+  and claims them in small units (`claim_reminders(ids=…)`) only when it can send them at once, so
+  the claim time is the request's start time; it marks each answer as soon as it comes (no linger).
+  A live worker refreshes claims it still holds after a while (`touch_claims`), e.g. while the rate
+  limiter sleeps out a 429, so a live claim never looks abandoned.
 - A row is sent at most once, except in two windows where at-least-once is the honest guarantee:
   1. A hard crash (kill -9, power loss) after Telegram accepted a message and before its mark was
-     committed. The claim expires after CLAIM_TIMEOUT and the row is sent again. Answers are
-     group-committed every MARK_LINGER (0.1 s, jobs/reminders.py), so the window is the sends in
-     flight plus the answers of the last 0.1 s. A clean stop never repeats anything: the
-     dispatcher stops claiming, waits for the sends in flight, marks them, and releases the rest.
-     A dispatch task cancelled mid-send leaves those rows 'sending' until their claims expire.
+     committed: the sends truly in flight at that moment, plus answers whose mark was still being
+     committed. Nothing tells those apart from the claimed sends that had not reached Telegram, so
+     every row the dead worker left 'sending' is sent again, once its claim is older than the bot's
+     HTTP timeout (the dispatcher passes it as `older_than`): by then no request of the dead worker
+     can still arrive. Claims of post kinds the dispatcher does not send (a digest) expire after
+     CLAIM_TIMEOUT. A clean stop never repeats anything: the dispatcher stops claiming, waits for the
+     sends in flight, marks them, and releases the rest. A dispatch task cancelled mid-send leaves
+     those rows 'sending' until their claims expire.
   2. A timeout where Telegram did deliver but the answer was lost on the way back. sendMessage has
      no idempotency key, so the retry repeats the message. Not retrying would lose messages instead,
      and a reminder repeated after a network fault is the lesser evil.
@@ -102,8 +110,9 @@ PENDING, SENDING, DELIVERED, FAILED, SKIPPED = "pending", "sending", "delivered"
 MAX_ATTEMPTS = 8
 BACKOFF_BASE = timedelta(seconds=10)
 BACKOFF_CAP = timedelta(minutes=15)
-# A live worker finishes a claim within seconds (a send, the limiter's own 429 retries, a read
-# timeout); a claim older than this belongs to a worker that died.
+# A claim older than this belongs to a worker that died, when nothing shorter is known: the reminder
+# dispatcher recovers its own kinds after the HTTP timeout instead (jobs/reminders.py claim_timeout);
+# a digest (jobs/digest.py: a chart and several messages, paced at 20 a minute) keeps this.
 CLAIM_TIMEOUT = timedelta(minutes=5)
 ADMIN_NOTICE = "admin-notice"
 LATE_LIST = "late-list"
@@ -141,24 +150,76 @@ def _retry_due(t, now: datetime):
     return or_(t.c.next_attempt_at.is_(None), t.c.next_attempt_at <= now)
 
 
-def claim_reminders(*, session: Session, worker_id: str, now: datetime, limit: int) -> list[int]:
-    """Claim up to `limit` reminders that are due and not waiting for a retry; returns their ids."""
+def _reminders_due(now: datetime):
+    t = Reminder.__table__
+    return and_(t.c.due_at <= now, _retry_due(t, now))
+
+
+def _posts_due(now: datetime, kinds: list[str]):
+    t = GroupPost.__table__
+    return and_(t.c.kind.in_(kinds), _retry_due(t, now))
+
+
+def claim_reminders(*, session: Session, worker_id: str, now: datetime, limit: int,
+                    ids: Iterable[int] | None = None) -> list[int]:
+    """Claim up to `limit` reminders that are due and not waiting for a retry (only among `ids` when
+    given); returns their ids. `now` is stored as the claim time: claim just before sending."""
     now = as_utc(now)
     t = Reminder.__table__
-    return _claim(session, Reminder, and_(t.c.due_at <= now, _retry_due(t, now)), (t.c.due_at, t.c.id), limit,
+    due = _reminders_due(now)
+    if ids is not None:
+        due = and_(due, among(t.c.id, list(ids)))
+    return _claim(session, Reminder, due, (t.c.due_at, t.c.id), limit,
                   {"claimed_by": worker_id, "claimed_at": now, "next_attempt_at": None})
 
 
-def claim_group_posts(*, session: Session, now: datetime, limit: int, kinds: Iterable[str]) -> list[int]:
-    """Claim up to `limit` due group posts of the kinds this dispatcher can render."""
+def claim_group_posts(*, session: Session, now: datetime, limit: int, kinds: Iterable[str],
+                      ids: Iterable[int] | None = None) -> list[int]:
+    """Claim up to `limit` due group posts of the kinds this dispatcher can render (only among `ids`)."""
     now = as_utc(now)
     t = GroupPost.__table__
     kinds = list(kinds)
     if not kinds:
         return []
+    due = _posts_due(now, kinds)
+    if ids is not None:
+        due = and_(due, among(t.c.id, list(ids)))
     # While 'sending', next_attempt_at holds the claim time (the table has no claimed_at).
-    return _claim(session, GroupPost, and_(t.c.kind.in_(kinds), _retry_due(t, now)), (t.c.id,), limit,
-                  {"next_attempt_at": now})
+    return _claim(session, GroupPost, due, (t.c.id,), limit, {"next_attempt_at": now})
+
+
+def due_outbox(*, session: Session, now: datetime, limit: int, kinds: Iterable[str]) -> tuple[list[int], list[int]]:
+    """Up to `limit` rows that a claim would take now, reminders first, without claiming them (a read
+    ahead: the dispatcher loads them together and claims them a few at a time as it sends)."""
+    now = as_utc(now)
+    t, p = Reminder.__table__, GroupPost.__table__
+    if limit <= 0:
+        return [], []
+    ids = list(session.execute(select(t.c.id).where(t.c.status == PENDING, _reminders_due(now))
+                               .order_by(t.c.due_at, t.c.id).limit(limit)).scalars())
+    kinds = list(kinds)
+    posts = []
+    if kinds and len(ids) < limit:
+        posts = list(session.execute(select(p.c.id).where(p.c.status == PENDING, _posts_due(now, kinds))
+                                     .order_by(p.c.id).limit(limit - len(ids))).scalars())
+    return ids, posts
+
+
+def touch_claims(*, session: Session, worker_id: str, now: datetime, ids: Iterable[int] = (),
+                 post_ids: Iterable[int] = ()) -> int:
+    """A live worker still holds these claims (a send waiting in the rate limiter, an answer not yet
+    marked): their claim time becomes `now`, so nobody takes them for a dead worker's."""
+    now = as_utc(now)
+    t, p = Reminder.__table__, GroupPost.__table__
+    ids, post_ids = list(ids), list(post_ids)
+    touched = 0
+    if ids:
+        touched += session.execute(update(t).where(among(t.c.id, ids), t.c.status == SENDING,
+                                                   t.c.claimed_by == worker_id).values(claimed_at=now)).rowcount
+    if post_ids:
+        touched += session.execute(update(p).where(among(p.c.id, post_ids), p.c.status == SENDING)
+                                   .values(next_attempt_at=now)).rowcount
+    return touched
 
 
 def _finish(model, row_id: int, *, session: Session, worker_id: str | None, values: dict[str, Any]) -> bool:
@@ -262,8 +323,12 @@ def release_claims(*, session: Session, worker_id: str, ids: Iterable[int] | Non
     return released
 
 
-def recover_stale_claims(*, session: Session, now: datetime, older_than: timedelta = CLAIM_TIMEOUT) -> int:
-    """Rows left 'sending' by a worker that died: pending again (or failed after MAX_ATTEMPTS).
+def recover_stale_claims(*, session: Session, now: datetime, older_than: timedelta = CLAIM_TIMEOUT,
+                         post_kinds: Iterable[str] | None = None, keep_ids: Iterable[int] = (),
+                         keep_post_ids: Iterable[int] = ()) -> int:
+    """Rows left 'sending' by a worker that died, claimed `older_than` ago or earlier: pending again (or
+    failed after MAX_ATTEMPTS). Group posts of `post_kinds` only, when given; the rows `keep_ids` and
+    `keep_post_ids` (the caller's own claims, alive) are left alone.
 
     The dead worker may have sent the message before it died, so the attempt stays counted; this is
     the at-least-once window of a hard crash described in the module docstring.
@@ -272,9 +337,13 @@ def recover_stale_claims(*, session: Session, now: datetime, older_than: timedel
     t, p = Reminder.__table__, GroupPost.__table__
     note = "claim expired: the worker stopped while sending"
     recovered = 0
-    for table, claimed_at, extra in ((t, t.c.claimed_at, {"claimed_by": None, "claimed_at": None}),
-                                     (p, p.c.next_attempt_at, {})):
-        stale = [table.c.status == SENDING, claimed_at <= cutoff]
+    keep_ids, keep_post_ids = list(keep_ids), list(keep_post_ids)
+    mine = [~among(t.c.id, keep_ids)] if keep_ids else []
+    posts = [p.c.kind.in_(list(post_kinds))] if post_kinds is not None else []
+    posts += [~among(p.c.id, keep_post_ids)] if keep_post_ids else []
+    for table, claimed_at, extra, only in ((t, t.c.claimed_at, {"claimed_by": None, "claimed_at": None}, mine),
+                                           (p, p.c.next_attempt_at, {}, posts)):
+        stale = [table.c.status == SENDING, claimed_at <= cutoff, *only]
         session.execute(update(table).where(*stale, table.c.attempts >= MAX_ATTEMPTS).values(
             status=FAILED, next_attempt_at=None, last_error=f"gave up: {note}"))
         recovered += session.execute(update(table).where(*stale).values(
@@ -760,9 +829,9 @@ __all__ = [
     "ADMIN_NOTICE", "BACKOFF_BASE", "BACKOFF_CAP", "CLAIM_TIMEOUT", "DELIVERED", "FAILED", "GROUP_POST_RENDERERS",
     "LATE_LIST", "MAX_ATTEMPTS", "PENDING", "SENDING", "SKIPPED", "ManualBatch", "Outcome",
     "Outgoing", "ReminderDraft", "TickResult", "backoff", "blocked_key", "claim_group_posts", "claim_reminders",
-    "clear_unreachable", "create_manual_reminders", "load_outgoing", "load_reminders", "manual_summary",
+    "clear_unreachable", "create_manual_reminders", "due_outbox", "load_outgoing", "load_reminders", "manual_summary",
     "mark_delivered", "mark_failed", "mark_retry", "mark_skipped", "mark_unreachable", "person_unreachable",
     "plan_tick", "prepare_group_posts", "record_outcomes",
-    "recover_stale_claims", "release_claims", "reminder_text", "schedule_overview",
+    "recover_stale_claims", "release_claims", "reminder_text", "schedule_overview", "touch_claims",
     "unreachable_telegram_ids",
 ]

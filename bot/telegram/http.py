@@ -42,6 +42,13 @@ class AiohttpRequest(BaseRequest):
         """PTB adds the long-polling timeout of getUpdates to this."""
         return self._read_timeout
 
+    @property
+    def total_timeout(self) -> float | None:
+        """The longest one request with the default timeouts can take, seconds (None: no bound). After
+        that, a request of a process that died can no longer reach Telegram (jobs/reminders.py)."""
+        parts = (self._read_timeout, self._write_timeout, self._connect_timeout, self._pool_timeout)
+        return None if None in parts else sum(parts)
+
     async def initialize(self) -> None:
         """Open the session (again, after a shutdown) on the running event loop."""
         if self._session is None or self._session.closed:

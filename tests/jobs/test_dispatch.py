@@ -11,16 +11,23 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.outbox import BACKOFF_BASE
+from bot.domain.outbox import CLAIM_TIMEOUT
+from bot.domain.outbox import GROUP_POST_RENDERERS
+from bot.domain.outbox import LATE_LIST
+from bot.domain.outbox import claim_group_posts
 from bot.domain.outbox import claim_reminders
 from bot.domain.outbox import load_reminders
 from bot.domain.outbox import mark_retry
+from bot.domain.outbox import recover_stale_claims
 from bot.domain.outbox import release_claims
 from bot.domain.outbox import reminder_text
+from bot.domain.outbox import touch_claims
 from bot.domain.reminders import plan_due_reminders
 from bot.telegram.sending import MESSAGE_LIMIT
 from bot.telegram.sending import report_buttons
 from jobs import JOBS
 from jobs import schedule_jobs
+from jobs.digest import DIGEST
 from jobs.reminders import dispatch
 from jobs.reminders import run_tick
 from models import AuditLog
@@ -323,3 +330,36 @@ def test_release_gives_back_only_unsent_claims_of_that_worker(engine, small_plan
         rows = {r.id: r for r in session.exec(select(Reminder))}
         assert rows[mine[0]].status == "pending" and rows[mine[0]].attempts == 0
         assert all(rows[i].status == "sending" for i in theirs)
+
+
+def test_a_live_workers_claims_are_refreshed_and_recovery_waits_per_kind(engine, small_plan):
+    with unit_of_work(engine) as session:
+        plan_due_reminders(H7.astimezone(UTC), session=session, calendar=CAL, plan_id=small_plan["plan"])
+        session.add_all([GroupPost(dedupe_key=kind, kind=kind, chat_id=LEADERSHIP_CHAT, status="pending")
+                         for kind in (LATE_LIST, DIGEST)])
+    with unit_of_work(engine) as session:
+        mine = claim_reminders(session=session, worker_id="a", now=H7, limit=1)
+        theirs = claim_reminders(session=session, worker_id="b", now=H7, limit=10)
+        posts = claim_group_posts(session=session, now=H7, limit=2, kinds=(LATE_LIST, DIGEST))
+        digest = session.exec(select(GroupPost.id).where(GroupPost.kind == DIGEST)).one()
+    assert mine and theirs and len(posts) == 2
+    later = H7 + timedelta(seconds=10)
+    timeout = timedelta(seconds=7)
+    with unit_of_work(engine) as session:
+        # Worker a is alive and still holds its claim: it says so (b's claims are not its to touch).
+        assert touch_claims(session=session, worker_id="a", now=later, ids=mine + theirs) == 1
+        # b is dead: its claims are 10 s old, past the 7 s timeout; a's was refreshed just now. A digest
+        # (not the dispatcher's kind) waits the full CLAIM_TIMEOUT; the late list does not.
+        assert recover_stale_claims(session=session, now=later, older_than=timeout,
+                                    post_kinds=GROUP_POST_RENDERERS) == len(theirs) + 1
+        rows = {r.id: r for r in session.exec(select(Reminder))}
+        assert rows[mine[0]].status == "sending" and all(rows[i].status == "pending" for i in theirs)
+        assert {p.kind: p.status for p in session.exec(select(GroupPost))} == {LATE_LIST: "pending",
+                                                                              DIGEST: "sending"}
+    with unit_of_work(engine) as session:
+        # The caller's own claims are never taken for a dead worker's, however old.
+        assert recover_stale_claims(session=session, now=later + timeout, older_than=timeout,
+                                    post_kinds=GROUP_POST_RENDERERS, keep_ids=mine) == 0
+        assert recover_stale_claims(session=session, now=H7 + CLAIM_TIMEOUT, keep_ids=mine,
+                                    keep_post_ids=[p for p in posts if p != digest]) == 1  # the digest
+        assert recover_stale_claims(session=session, now=later + timeout, older_than=timeout) == 1  # a, once dead

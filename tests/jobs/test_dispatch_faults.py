@@ -1,11 +1,13 @@
 """Reminders under fire: 500 due reminders through a fake Telegram that answers 429, 5xx, timeouts and 403;
-a restart in the middle of a batch; a worker that died holding claims; two dispatchers on PostgreSQL."""
+a restart in the middle of a batch; a worker killed while sending (what it leaves 'sending', and when that goes out
+again); two dispatchers on PostgreSQL."""
 
 import asyncio
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
@@ -19,9 +21,12 @@ from bot.domain.outbox import CLAIM_TIMEOUT
 from bot.domain.outbox import claim_reminders
 from bot.domain.reminders import plan_due_reminders
 from bot.main import build_application
+from jobs.reminders import claim_timeout
+from jobs.reminders import claim_unit
 from jobs.reminders import dispatch
 from jobs.reminders import dispatch_job
 from jobs.reminders import run_tick
+from jobs.reminders import senders_for
 from models import Aksi
 from models import AksiTarget
 from models import Kegiatan
@@ -146,25 +151,63 @@ async def test_restart_in_the_middle_of_a_batch_resumes_without_repeats(fake, db
     assert row_states(engine) == Counter({"delivered": CROWD})
 
 
-async def test_claims_of_a_worker_that_died_are_sent_once_after_they_expire(fake, db_url, engine, crowd):
+async def test_rows_a_killed_worker_left_sending_go_out_once_the_http_timeout_has_passed(fake, db_url, engine, crowd):
     harness = BotHarness(fake, db_url, now=H7, telegram_max_messages_per_second=500)
     await harness.start()
     try:
+        # The harness's HTTP client: read 2 s + write 2 s + connect 2 s + a free connection 1 s = 7 s.
+        assert claim_timeout(harness.app) == timedelta(seconds=7) < CLAIM_TIMEOUT
         await run_tick(harness.app)
-        with unit_of_work(engine) as session:  # a worker claims 40 rows and is killed before sending
+        with unit_of_work(engine) as session:  # a worker claims 40 rows, starts sending and is killed
             dead = claim_reminders(session=session, worker_id="killed", now=H7, limit=40)
         result = await dispatch(harness.app)
         assert result.delivered == CROWD - 40 and row_states(engine)["sending"] == 40
-        harness.clock.advance(seconds=CLAIM_TIMEOUT.total_seconds() - 1)
+        harness.clock.advance(seconds=6.999)  # one of its requests could still reach Telegram
         assert (await dispatch(harness.app)).claimed == 0
-        harness.clock.advance(seconds=1)
+        with unit_of_work(engine) as session:
+            assert {r.claimed_by for r in session.exec(select(Reminder).where(Reminder.id.in_(dead)))} == {"killed"}
+        harness.clock.advance(seconds=0.001)  # 7 s after the claim: none can any more
         result = await dispatch(harness.app)
-        assert result.delivered == 40
+        assert result.delivered == 40 and result.claimed == 40
     finally:
         await harness.stop()
     assert set(messages_per_chat(fake, crowd).values()) == {1}
     with unit_of_work(engine) as session:
         assert {r.attempts for r in session.exec(select(Reminder).where(Reminder.id.in_(dead)))} == {2}
+
+
+async def test_a_kill_mid_run_leaves_only_the_sends_in_flight_and_one_unit_sending(fake, db_url, engine):
+    n = 60  # a chunk at Telegram's 30 messages/s (2 s of sending): all of them are read ahead at once
+    for user_id in make_crowd(engine, n):
+        fake.add_user(user_id, f"PIC{user_id}")
+    harness = BotHarness(fake, db_url, now=H7, telegram_max_messages_per_second=30)
+    await harness.start()
+    try:
+        await run_tick(harness.app)
+        senders, unit = senders_for(30), claim_unit(30)
+        assert (senders, unit) == (8, 4)  # at most 8 sends in flight and one unit of 4 claimed ahead: 12
+        # The first sends reach Telegram and their answers never come back: the senders are all busy.
+        fake.fail_next("sendMessage", "timeout_after_delivery", count=senders)
+        run = asyncio.create_task(dispatch(harness.app))
+        await fake.wait_for(lambda: len(fake.calls("sendMessage")) >= senders)
+        # What a kill -9 now would leave on disk (the loop runs nothing else while this reads):
+        states = row_states(engine)
+        assert 8 <= states["sending"] <= 12
+        assert states["pending"] == n - states["sending"] and not states["delivered"]
+        with unit_of_work(engine) as session:
+            ambiguous = set(session.exec(select(Reminder.id).where(Reminder.status == "sending")))
+        # Every row was read at H7; each of the others is claimed, and stamped, when its own send starts.
+        harness.clock.advance(seconds=1)
+        await run
+    finally:
+        await harness.stop()
+    with unit_of_work(engine) as session:
+        rows = session.exec(select(Reminder)).all()
+    early = {r.id for r in rows if r.claimed_at.replace(tzinfo=UTC) == H7.astimezone(UTC)}
+    assert ambiguous <= early and len(early) <= 12
+    later = [r for r in rows if r.id not in early]
+    assert len(later) >= n - 12 and {r.status for r in later} == {"delivered"}
+    assert {r.claimed_at.replace(tzinfo=UTC) for r in later} == {H7.astimezone(UTC) + timedelta(seconds=1)}
 
 
 async def test_two_dispatchers_on_postgresql_never_send_a_row_twice(fake, db_url, engine, crowd):

@@ -183,6 +183,7 @@ class FakeTelegram:
         self._faults: list[flt.Fault] = []
         self._random: flt.RandomFaults | None = None
         self._rate: flt.RateLimit | None = None
+        self._latency = 0.0
 
         self._changes = _Changes()
         self._closing = False
@@ -486,6 +487,14 @@ class FakeTelegram:
         """
         self._rate = flt.RateLimit(per_second, per_chat_per_second, per_group_per_minute)
 
+    def set_latency(self, seconds: float = 0.1) -> None:
+        """Answer every request (not long polls) `seconds` after it arrived, as Telegram's round trip
+        does: the request is processed halfway, so a client that goes away in the second half (a
+        timeout, a killed process) has had its message delivered without learning so. 0 turns it off."""
+        if seconds < 0:
+            raise ValueError("latency must be 0 or more seconds")
+        self._latency = float(seconds)
+
     def clear_faults(self) -> None:
         self._faults.clear()
         self._random = None
@@ -656,8 +665,15 @@ class FakeTelegram:
         busy = 0 if method.lower() == "getupdates" else 1
         self._activity(+busy)
         _CURRENT_CALL.set(call)
+        # A round trip like Telegram's (set_latency): half on the way in, half on the way back.
+        delay = self._latency / 2 if busy else 0.0
         try:
-            return await self._answer(request, call, raw)
+            if delay:
+                await asyncio.sleep(delay)  # a client that gives up now sent nothing
+            response = await self._answer(request, call, raw)
+            if delay:
+                await asyncio.sleep(delay)  # a client that gives up now lost the answer, not the message
+            return response
         except asyncio.CancelledError:
             call.status = -1  # the client went away (its read timeout) before an answer
             raise

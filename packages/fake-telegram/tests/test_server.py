@@ -250,6 +250,25 @@ async def test_timeout_after_delivery_and_server_errors(fake_api):
     assert fake_api.stats.server_errors == 2 and fake_api.stats.disconnects == 1
 
 
+async def test_latency_delays_each_answer_and_a_client_that_gives_up_late_still_delivered(fake_api):
+    async with build_app(fake_api) as app:
+        loop = asyncio.get_running_loop()
+        fake_api.set_latency(0.2)
+        started = loop.time()
+        await app.bot.send_message(BUDI, "satu")
+        assert loop.time() - started >= 0.2
+        fake_api.set_latency(1.0)  # processed after 0.5 s; the client gives up at 0.75 s
+        with pytest.raises(TimedOut):
+            await app.bot.send_message(BUDI, "dua", read_timeout=0.75)
+        await fake_api.wait_idle()
+        fake_api.set_latency(0)
+    first, second = fake_api.calls("sendMessage")
+    assert (first.status, second.status, second.delivered) == (200, -1, True)
+    assert [m["text"] for m in fake_api.messages_to(BUDI)] == ["satu", "dua"]  # delivered, answer lost
+    with pytest.raises(ValueError):
+        fake_api.set_latency(-1)
+
+
 async def test_rate_limit_and_random_faults_are_deterministic(fake_api):
     fake_api.set_rate_limit(per_second=None, per_chat_per_second=1)
     async with build_app(fake_api) as app:
