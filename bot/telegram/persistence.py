@@ -205,12 +205,16 @@ class DatabasePersistence(BasePersistence):
         """Write the updates noted since the last flush (those handled meanwhile as handled)."""
         if not self._arrived:
             return
-        arrived, self._arrived = self._arrived, {}
+        arrived = dict(self._arrived)
         now = utcnow()
+        # If this fails (the database is down), the getUpdates that would confirm the batch fails with
+        # it: Telegram keeps the updates, and they stay noted here for the next try.
         with Session(self.engine) as session:
             insert_ignore(session, BotState, [{"kind": INBOX, "key": str(update_id), "data": data, "updated_at": now}
                                               for update_id, data in arrived.items()], ["kind", "key"])
             session.commit()
+        for update_id in arrived:
+            self._arrived.pop(update_id, None)
         self._recorded.update(arrived)
         if len(self._recorded) > 10_000:  # older ids are in the database, asked about only if they come again
             self._stored_up_to = max(self._recorded)
