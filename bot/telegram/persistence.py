@@ -105,6 +105,8 @@ class DatabasePersistence(BasePersistence):
         self.engine = engine
         # user_data keys written only with their conversation's state (checkpoint, finish_update).
         self.checkpointed: set[str] = set()
+        # (name, user id) of the draft rows stored, so an update of a user without one deletes nothing.
+        self._draft_rows: set[tuple[str, int]] = set()
         # The inbox: updates noted but not written yet (id → JSON, "" once handled), ids written by
         # this process, and the highest id the database held at start (None: not read yet).
         self._arrived: dict[int, str] = {}
@@ -239,6 +241,7 @@ class DatabasePersistence(BasePersistence):
             if update_id is not None:
                 self._mark_handled(session, update_id)
             session.commit()
+        self._draft_rows.add((name, user_id))
 
     def finish_update(self, *, update_id: int | None, user_id: int | None, user_data: dict | None) -> None:
         """After a handler: the user's checkpointed drafts as the handler left them, and the update handled
@@ -252,10 +255,12 @@ class DatabasePersistence(BasePersistence):
             if user_id is not None:
                 for name in self.checkpointed:
                     draft = (user_data or {}).get(name)
-                    if draft is None:
-                        self._delete(session, f"draft:{name}", str(user_id))
-                    else:
+                    if draft is not None:
                         self._write(session, f"draft:{name}", str(user_id), draft)
+                        self._draft_rows.add((name, user_id))
+                    elif (name, user_id) in self._draft_rows:
+                        self._delete(session, f"draft:{name}", str(user_id))
+                        self._draft_rows.discard((name, user_id))
             if update_id is not None:
                 self._mark_handled(session, update_id)
             session.commit()
@@ -266,6 +271,7 @@ class DatabasePersistence(BasePersistence):
         for name in self.checkpointed:
             for user_id, draft in self._load_kind(f"draft:{name}").items():
                 data.setdefault(int(user_id), {})[name] = draft
+                self._draft_rows.add((name, int(user_id)))
         return data
 
     async def get_chat_data(self) -> dict[int, dict]:
@@ -347,8 +353,6 @@ class DurableUpdateQueue(asyncio.Queue):
         if pending:
             log.warning("%d update(s) received before a restart and not handled: handling them now", len(pending))
         return len(pending)
-
-
 
 
 def checkpoint(update: Update, context, *, conversation: str, state: object, name: str) -> None:
