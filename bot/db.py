@@ -40,6 +40,11 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        @event.listens_for(engine, "checkin")
+        def _foreign_keys_back_on(dbapi_conn, _record):
+            # A migration turns them off on its connection (migrations/env.py); no pooled one keeps that.
+            dbapi_conn.execute("PRAGMA foreign_keys=ON")
+
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(url, **kwargs)

@@ -30,17 +30,34 @@ def database_url() -> str:
 def run_migrations_online() -> None:
     connection = config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(connection)
         return
     from bot.db import make_engine
 
     connectable = make_engine(database_url(), poolclass=pool.NullPool)
     with connectable.connect() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
-        with context.begin_transaction():
-            context.run_migrations()
+        _migrate(conn)
+
+
+def _migrate(connection) -> None:
+    """Run the migrations in one transaction. On SQLite with foreign keys off while they run (batch mode
+    rebuilds a table by copy, drop and rename, which the checks would refuse or rewrite, as SQLite's own
+    ALTER TABLE procedure says), then checked before the commit: a broken reference fails the migration.
+    The pragma only takes effect outside a transaction; the engine turns it back on when the connection
+    goes back to its pool (bot.db.make_engine)."""
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        ours = not connection.in_transaction()
+        connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        if ours:  # the pragma began SQLAlchemy's transaction on the caller's behalf: end it (nothing to keep)
+            connection.commit()
+    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left {len(broken)} broken references, first: {broken[0]}")
 
 
 def run_migrations_offline() -> None:

@@ -21,13 +21,15 @@ from models.plan import ProgramIndicator
 from models.report import AksiRealisation
 from models.report import AuditLog
 from models.report import Evidence
+from models.report import GoalIndicatorRealisation
 from models.report import IndicatorRealisation
 from models.report import KegiatanRealisation
 from models.report import PeriodLock
+from models.report import ProgramIndicatorRealisation
 
 __all__ = [
     "Agency", "Aksi", "AksiRealisation", "AksiTarget", "AuditLog", "BotState", "Evidence",
-    "Goal", "GoalIndicator", "GroupPost", "ImportAnomaly", "IndicatorRealisation", "Invite",
+    "Goal", "GoalIndicator", "GoalIndicatorRealisation", "GroupPost", "ImportAnomaly", "IndicatorRealisation", "Invite",
     "Kegiatan", "KegiatanIndicator", "KegiatanRealisation", "PeriodLock", "Person",
-    "PicAssignment", "Plan", "Program", "ProgramIndicator", "Reminder",
+    "PicAssignment", "Plan", "Program", "ProgramIndicator", "ProgramIndicatorRealisation", "Reminder",
 ]

@@ -47,7 +47,7 @@ class UTCDateTime(TypeDecorator):
 def ts_field(*, nullable: bool = True, default_now: bool = False, index: bool = False):
     """A timezone-aware timestamp column (stored as UTC)."""
     kwargs = {"default_factory": utcnow} if default_now else {"default": None}
-    return Field(sa_column=Column(UTCDateTime(), nullable=nullable, index=index), **kwargs)
+    return Field(sa_type=UTCDateTime, nullable=nullable, index=index, **kwargs)
 
 
 # What the columns hold, on both databases. bot.domain.numbers refuses anything else, so a value
@@ -68,7 +68,8 @@ def money_field(*, nullable: bool = True):
 
 def decimal_field():
     """An exact decimal value (realised values, parsed targets)."""
-    return Field(default=None, sa_column=Column(Numeric(DECIMAL_PRECISION, DECIMAL_SCALE), nullable=True))
+    # sa_type, not sa_column: a column object would be shared by every table of a mixin (TargetsAsWritten).
+    return Field(default=None, sa_type=Numeric(DECIMAL_PRECISION, DECIMAL_SCALE), nullable=True)
 
 
 __all__ = ["BIGINT_MAX", "DECIMAL_EXACT_DIGITS", "DECIMAL_PRECISION", "DECIMAL_SCALE", "INTEGER_MAX", "RAW_VALUE_LENGTH",

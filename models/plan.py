@@ -50,7 +50,8 @@ class Goal(SQLModel, table=True):
 
 
 class TargetsAsWritten(SQLModel):
-    """An indicator of a goal or program: text, annual target and the four quarterly cells as written."""
+    """An indicator of a goal or program (IKU, program outcome): text, the annual target and the four
+    quarterly cells as written, each with the number scoring uses (None: nothing due), and its mode."""
 
     seq: int
     no: str = Field(default="", max_length=20)
@@ -60,24 +61,32 @@ class TargetsAsWritten(SQLModel):
     tw2_raw: str = Field(default="", max_length=200)
     tw3_raw: str = Field(default="", max_length=200)
     tw4_raw: str = Field(default="", max_length=200)
+    target_value: Decimal | None = decimal_field()
+    target_unit: str = Field(default="", max_length=100)
+    tw1_value: Decimal | None = decimal_field()
+    tw2_value: Decimal | None = decimal_field()
+    tw3_value: Decimal | None = decimal_field()
+    tw4_value: Decimal | None = decimal_field()
+    mode: str = mode_field()
 
 
 class GoalIndicator(TargetsAsWritten, table=True):
-    """Indikator sasaran with its annual and quarterly targets as written."""
+    """Indikator sasaran (IKU) with its annual and quarterly targets as written."""
 
     id: int | None = Field(default=None, primary_key=True)
     goal_id: int = Field(foreign_key="goal.id", index=True)
 
 
 class Program(SQLModel, table=True):
-    """A program as it appears under one goal."""
-
-    __table_args__ = (UniqueConstraint("plan_id", "goal_id", "name"),)
+    """A program block as the document prints it: a program row with its outcome indicators under one
+    indikator sasaran. The same program printed under two IKU is two blocks (two rows)."""
 
     id: int | None = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="plan.id", index=True)
     goal_id: int = Field(foreign_key="goal.id", index=True)
-    seq: int
+    # The IKU the block is printed under (None: the goal table had no indicator row).
+    goal_indicator_id: int | None = Field(default=None, foreign_key="goalindicator.id", index=True)
+    seq: int  # block order in the document, 1-based
     no: str = Field(default="", max_length=20)
     name: str = Field(max_length=1000)
 

@@ -61,6 +61,35 @@ class IndicatorRealisation(SQLModel, table=True):
     reported_at: datetime | None = ts_field(default_now=True)
 
 
+class OutcomeRealisation(SQLModel):
+    """Realised value of an IKU or program indicator in one quarter (as to date or that quarter's own,
+    by the indicator's mode)."""
+
+    quarter: int
+    value: Decimal | None = decimal_field()
+    value_raw: str = Field(default="", max_length=RAW_VALUE_LENGTH)
+    reported_by: int | None = Field(default=None, foreign_key="person.id")
+    reported_at: datetime | None = ts_field(default_now=True)
+
+
+class GoalIndicatorRealisation(OutcomeRealisation, table=True):
+    """Realised value of an indikator sasaran (IKU) in one quarter."""
+
+    __table_args__ = (UniqueConstraint("goal_indicator_id", "quarter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    goal_indicator_id: int = Field(foreign_key="goalindicator.id", index=True)
+
+
+class ProgramIndicatorRealisation(OutcomeRealisation, table=True):
+    """Realised value of a program (outcome) indicator in one quarter."""
+
+    __table_args__ = (UniqueConstraint("program_indicator_id", "quarter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    program_indicator_id: int = Field(foreign_key="programindicator.id", index=True)
+
+
 class Evidence(SQLModel, table=True):
     """Bukti dukung: a Telegram file kept by reference."""
 

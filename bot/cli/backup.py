@@ -4,8 +4,8 @@ SQLite goes through its online backup API both ways, so a backup is consistent w
 and a restore replaces the pages through SQLite itself: a -wal file left behind cannot bring newer
 rows back (copying the file over could). PostgreSQL uses pg_dump's custom format; a restore turns
 it into SQL with pg_restore --clean --if-exists --no-owner --no-privileges and runs that with psql in
-one transaction, together with dropping the tables the backup does not have (a newer version's), so
-it works into a fresh database, over the same one, and over one an upgrade has migrated since.
+one transaction, after dropping the bot's tables the database has (a newer version's too), so it
+works into a fresh database, over the same one, and over one an upgrade has migrated since.
 
 A restore first checks that FILE is a backup of a RAPK database of the configured kind; anything
 else (an empty file, another SQLite file, a PostgreSQL backup given to SQLite) leaves the database
@@ -23,6 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import URL
 from sqlalchemy.engine import make_url
+from sqlmodel import SQLModel
 
 from bot.config import load_settings
 from bot.db import make_engine
@@ -124,7 +125,7 @@ def _sqlite_source(source: Path) -> str:
 
 
 def _archive_tables(source: Path, env: dict[str, str]) -> set[str]:
-    """The tables in a pg_dump archive, refused unless it is one of a RAPK database."""
+    """The tables in a pg_dump archive; refused unless it is an archive of a RAPK database."""
     done = subprocess.run(["pg_restore", "--list", str(source)], env=env, capture_output=True, text=True,
                           check=False)
     # Lines like `214; 1259 205514 TABLE public agency rapk`.
@@ -143,9 +144,13 @@ def _restore_postgresql(engine, url: URL, source: Path, kept: set[str]) -> None:
     script = _run(["pg_restore", "--clean", "--if-exists", "--no-owner", "--no-privileges", "--file=-",
                    str(source)], env, "restore")
     quote = engine.dialect.identifier_preparer.quote
-    # Tables a newer version made stay otherwise, and the migration after the restore would trip on them.
+    # The bot's tables go first, with what depends on them: a newer version's tables would stay otherwise
+    # (the migration after the restore would trip on them), and so would a newer column's foreign key on
+    # an old table, which --clean cannot drop around (program.goal_indicator_id holds goalindicator's key).
+    # Only the bot's: the backup's tables and the models' (another program's tables in the schema stay).
+    ours = kept | set(SQLModel.metadata.tables) | {"alembic_version"}
     drops = "".join(f"DROP TABLE IF EXISTS {quote(schema)}.{quote(name)} CASCADE;\n"
-                    for name in sorted(current - kept))
+                    for name in sorted(current & ours))
     psql, env = _pg_command("psql", url)
     env["PGOPTIONS"] = "-c client_min_messages=warning"  # not a NOTICE per DROP ... IF EXISTS
     _run([*psql, "--no-psqlrc", "--quiet", "--single-transaction", "--set=ON_ERROR_STOP=1", "--file=-"], env,

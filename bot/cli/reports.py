@@ -1,4 +1,5 @@
-"""`rapk summary [--quarter N] [--json]` and `rapk export [--quarter N] --out FILE.xlsx`, offline."""
+"""`rapk summary [--quarter N] [--as-of YYYY-MM-DD] [--json]` and `rapk export [--quarter N] --out FILE.xlsx`,
+offline."""
 
 from __future__ import annotations
 
@@ -6,6 +7,9 @@ import argparse
 import json
 import sys
 from collections.abc import Callable
+from datetime import date
+from datetime import datetime
+from datetime import time
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +35,9 @@ def add_arguments_summary(parser: argparse.ArgumentParser) -> None:
     _common(parser)
     parser.add_argument("--json", action="store_true", help="the digest's numbers as JSON")
     parser.add_argument("--chart", type=Path, metavar="FILE.png", help="also write the achievement chart")
+    parser.add_argument("--as-of", type=date.fromisoformat, metavar="YYYY-MM-DD",
+                        help="the state at the end of that day (which reporting deadlines have passed; "
+                             "default: now)")
 
 
 def add_arguments_export(parser: argparse.ArgumentParser) -> None:
@@ -45,7 +52,8 @@ def cmd_summary(args: argparse.Namespace) -> int:
     from bot.domain.scoring import score_plan_from_db
 
     def work(plan: Plan, session: Session, settings: Settings) -> int:
-        now = SystemClock().now()
+        # The end of the day asked about, in the agency's time zone: its deadline day is still open.
+        now = datetime.combine(args.as_of, time.max, tzinfo=settings.tz) if args.as_of else SystemClock().now()
         score = score_plan_from_db(plan.id, args.quarter, session=session, now=now, settings=settings)
         digest = build_digest(plan.id, args.quarter, session=session, settings=settings, score=score, now=now)
         if args.chart:

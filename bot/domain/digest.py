@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections import Counter
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -29,9 +29,13 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.domain.scoring import BAND_NAMES
 from bot.domain.scoring import DEFAULT_BANDS
+from bot.domain.scoring import MISSING
+from bot.domain.scoring import NOT_DUE
+from bot.domain.scoring import PENDING
 from bot.domain.scoring import AksiScore
 from bot.domain.scoring import KegiatanScore
 from bot.domain.scoring import Measure
+from bot.domain.scoring import OutcomeScore
 from bot.domain.scoring import PlanScore
 from bot.domain.scoring import ProgramScore
 from bot.domain.scoring import score_plan_from_db
@@ -180,16 +184,29 @@ def band_legend(bands: Sequence[int] = DEFAULT_BANDS) -> list[tuple[str, str, st
 
 
 def program_labels(ps: PlanScore, lang: str = "id") -> dict[int, str]:
-    """Program names for lists and buttons; a name printed under two goals gets its goal's number.
+    """Program block names for lists and buttons; a name printed more than once says which block it is.
 
-    The seed plan has «Program Mutasi dan Kepangkatan ASN» under two goals: without this a
-    leader sees two identical lines with different numbers.
+    The seed plan prints «Program Mutasi dan Kepangkatan ASN» three times: under two goals, and
+    twice under one IKU. Names that repeat get the goal's number when that tells them apart, else
+    the IKU they are printed under (IKU 1.2: goal 1, its second indicator), else their first outcome
+    indicator; without this a leader sees identical lines with different numbers.
     """
     word = "Sasaran" if lang == "id" else "Goal"
-    counts = Counter(" ".join(p.name.split()).casefold() for p in ps.programs)
     goal_seq = {g.id: i for i, g in enumerate(ps.goals, start=1)}
-    return {p.id: p.name if counts[" ".join(p.name.split()).casefold()] == 1
-            else f"{p.name} ({word}\u00a0{goal_seq.get(p.goal_id, '?')})" for p in ps.programs}
+    iku_no = {i.id: f"{goal_seq[g.id]}.{n}" for g in ps.goals for n, i in enumerate(g.indicators, start=1)}
+    groups: dict[str, list[ProgramScore]] = defaultdict(list)
+    for p in ps.programs:
+        groups[" ".join(p.name.split()).casefold()].append(p)
+    labels = {}
+    for same in groups.values():
+        ways = [lambda p: p.name,
+                lambda p: f"{p.name} ({word}\u00a0{goal_seq.get(p.goal_id, '?')})",
+                lambda p: f"{p.name} (IKU\u00a0{iku_no.get(p.goal_indicator_id, '?')})",
+                lambda p: f"{p.name}: {p.indicators[0].text}" if p.indicators else f"{p.name} ({p.seq})",
+                lambda p: f"{p.name} ({p.seq})"]
+        for p in same:  # the first way that tells this block from every other of its name
+            labels[p.id] = next(w(p) for w in ways if all(w(p) != w(o) for o in same if o is not p))
+    return labels
 
 
 def _helpers(ps: PlanScore, lang: str) -> dict:
@@ -210,6 +227,7 @@ def digest_numbers(ps: PlanScore, lagging: list[KegiatanScore],
                    flagged: list[tuple[KegiatanScore, list[tuple[str, int]]]]) -> dict:
     """The digest's numbers as plain data (Decimal percentages, integer rupiah)."""
     c = ps.completeness
+    iku_seq = {i.id: n for n, i in enumerate(ps.iku, start=1)}
     return {
         "plan": {"id": ps.plan_id, "year": ps.year, "agency": ps.agency},
         "quarter": ps.quarter_no,
@@ -225,9 +243,63 @@ def digest_numbers(ps: PlanScore, lagging: list[KegiatanScore],
         "flagged": [{"id": k.id, "name": k.name, "flags": list(k.flags)} for k, _ in flagged],
         "items_excluded": [{"kegiatan_seq": k.seq, "item": f"{'aksi' if isinstance(i, AksiScore) else 'indicator'} "
                                                             f"{i.no if isinstance(i, AksiScore) else i.seq}",
-                            "reason": ",".join(i.flags)} for k, i in ps.excluded()],
+                            "reason": ",".join(i.flags)} for k, i in ps.excluded()]
+                          + [{"kegiatan_seq": None, "item": f"{level} {ref}", "reason": ",".join(i.flags)}
+                             for level, ref, i in _outcome_refs(ps) if i.excluded],
         "unreported": [{"id": k.id, "name": k.name, "program_id": k.program_id, "pics": list(k.pic_names)}
                        for k in c.unreported],
+        # The whole cascade as signed, for automated checks (README «Cara menghitung capaian»).
+        "iku": [{"seq": n, "text": i.text, **_outcome_numbers(i), "band": i.cumulative.band}
+                for n, i in enumerate(ps.iku, start=1)],
+        "program_blocks": [{"seq": p.seq, "name": p.name, "goal_indicator_seq": iku_seq.get(p.goal_indicator_id),
+                            "cumulative_pct": p.cumulative.pct, "band": p.cumulative.band,
+                            "indicators": [{"n": n, **_outcome_numbers(i)}
+                                           for n, i in enumerate(p.indicators, start=1)]}
+                           for p in ps.programs],
+        "kegiatan": [_cascade_kegiatan(k) for k in ps.kegiatan],
+        "coverage": _coverage_by_level(ps),
+    }
+
+
+def _outcome_refs(ps: PlanScore) -> list[tuple[str, str, OutcomeScore]]:
+    """Each IKU as `iku <n>` (its place in the plan) and each program indicator as `program <block>.<n>`."""
+    return [("iku", str(n), i) for n, i in enumerate(ps.iku, start=1)] + [
+        ("program", f"{p.seq}.{n}", i) for p in ps.programs for n, i in enumerate(p.indicators, start=1)]
+
+
+def _outcome_numbers(i: OutcomeScore) -> dict:
+    m = i.cumulative
+    # Not due yet: the target it will be measured against (the annual one when no quarter is written).
+    target = m.target if m.status != NOT_DUE else (i.targets[max(i.targets)] if i.targets else i.annual)
+    return {"mode": i.mode, "target": target, "realised": m.real if m.status != NOT_DUE else i.realised,
+            "achievement_pct": m.pct, "status": m.status}
+
+
+def _cascade_kegiatan(k: KegiatanScore) -> dict:
+    return {"seq": k.seq, "cumulative_pct": k.cumulative.pct, "quarter_pct": k.quarter.pct,
+            "band": k.cumulative.band, "status": k.cumulative.status, "budget_realised": k.budget.real_cumulative,
+            "absorption_pct": k.budget.absorption,
+            "aksi": [{"no": a.no, "mode": a.mode, "target_to_date": a.cumulative.target,
+                      "realised_to_date": a.cumulative.real, "achievement_pct": a.cumulative.pct,
+                      "status": a.cumulative.status, "flagged": a.excluded} for a in k.aksi],
+            "indicators": [{"n": i.seq, "mode": i.mode, "target": i.target, "realised": i.total,
+                            "achievement_pct": i.pct, "status": i.status, "flagged": i.excluded}
+                           for i in k.indicators]}
+
+
+def _coverage_by_level(ps: PlanScore) -> dict:
+    """Per level, how many items are due to date and how many of those are reported (not pending or missing)."""
+    def count(statuses: list[str]) -> dict:
+        due = [st for st in statuses if st != NOT_DUE]
+        return {"reported": sum(1 for st in due if st not in (PENDING, MISSING)), "due": len(due)}
+
+    c = ps.completeness
+    return {
+        "iku": count([i.cumulative.status for i in ps.iku]),
+        "program_indicators": count([i.cumulative.status for i in ps.program_indicators]),
+        "kegiatan_indicators": count([i.status for k in ps.kegiatan for i in k.indicators]),
+        "aksi": count([a.cumulative.status for k in ps.kegiatan for a in k.aksi]),
+        "kegiatan": {"reported": c.kegiatan_reported, "due": c.kegiatan_due},
     }
 
 

@@ -1,13 +1,16 @@
 """How one measured item combines its quarters, what it achieves, and how items add up to a group.
 
-The one rule for every level that is measured: aksi and kegiatan indicators (IKK) today, the
-indikator sasaran (IKU) and program indicators with the same functions later. Pure functions over
+The one rule for every level that is measured: aksi, kegiatan indicators (IKK), the indikator
+sasaran (IKU) and program indicators. Pure functions over
 Decimals; the item's mode comes from bot.domain.modes (stored at import).
 
 An item, to TW n (`to_date`) or in TW n alone (`in_quarter`):
 
 * Due quarters are those with a target (a number other than 0; 0 is a real target only for a
-  negative item). An item with an annual target only (`against_annual`) is asked every quarter.
+  negative item). An item with an annual target only (`against_annual`, a kegiatan indicator) is
+  asked every quarter. An IKU or program indicator is due in the quarters its signed TW cells give
+  a number; with none, in TW IV at its annual target (`outcome_targets`); before its first due
+  quarter it is ``not_due`` and `against_annual` gives its progress (shown, never banded).
 * ``increment``: target to date = the sum of the due quarters' targets to n; realisation to date =
   the sum of the values reported to n (a value in a quarter without a target is work done early,
   and counts). ``level`` and ``negative``: target to date = the latest due target to n; realisation
@@ -139,6 +142,15 @@ def against_annual(mode: str, annual: Decimal | None, reals: Mapping[int, Decima
         return Span(annual, real, None, NOT_DUE)
     return to_date(mode, dict.fromkeys(range(1, quarter + 1), annual), reals, quarter, closed,
                    fixed_target=annual)
+
+
+def outcome_targets(annual: Decimal | None, quarterly: Mapping[int, Decimal | None]) -> dict[int, Decimal]:
+    """The due quarters of an IKU or program indicator: its quarterly cells where they hold a number;
+    with none, the annual target falls due in TW IV (the Perjanjian Kinerja's year-end figure)."""
+    due = {q: v for q, v in sorted(quarterly.items()) if v is not None}
+    if not due and annual is not None:
+        due = {4: annual}
+    return due
 
 
 def target_to_date(mode: str, targets: Mapping[int, Decimal], quarter: int) -> Decimal | None:

@@ -30,8 +30,17 @@ Items with an annual target only (kegiatan indicators):
    → level: asked «capaian s.d. TW n» and the latest answer counts (3 then 6 of 12 bulan is 50%).
 3. Anything else (participants, documents, name tags) → increment: each quarter's own count, summed.
 
+Indicators of a goal or a program (IKU, program outcomes: an annual target and the four quarterly
+cells of the signed document):
+
+1. Wording of a lower-is-better measure → negative.
+2. What the annual-target rule above calls a level (a percentage, a duration, a standing state) → level.
+3. Quarterly counts written to date (two or more, never falling, the last one the annual target:
+   25/50/75/100 of 100) → level.
+4. Anything else → increment (25/25/25/25 of 100: each quarter's own).
+
 Nothing here touches the database; `bot.domain.plan_import.store` calls `aksi_mode` and
-`indicator_mode` where it writes items, the migration that added the column calls them once.
+`indicator_mode` and `outcome_mode` where it writes items, the migration that added the column calls them once.
 """
 
 from __future__ import annotations
@@ -112,3 +121,15 @@ def stored_unit(parts: tuple) -> str:
     if not parts or (len(parts) > 1 and parts[0].unit != "%"):
         return ""
     return parts[0].unit
+
+
+def outcome_mode(text: str, unit: str, annual: Decimal | None, quarterly: Iterable[Decimal | None]) -> str:
+    """The mode of an IKU or program indicator: its wording, the unit of its annual target, and the
+    numbers of its quarterly cells in order (None where nothing is due)."""
+    mode = indicator_mode(text, unit)
+    if mode != INCREMENT:
+        return mode
+    values = [v for v in quarterly if v is not None and v != 0]
+    if len(values) > 1 and all(a <= b for a, b in pairwise(values)) and values[-1] == annual:
+        return LEVEL
+    return INCREMENT

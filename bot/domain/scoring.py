@@ -30,6 +30,12 @@ bot.domain.measure's (one rule for every level); each item's mode is stored at i
 * Kegiatan indicators (IKK; an annual target, no quarterly ones) are measured against the annual
   target by their mode (increment: the quarters' values summed; level: the latest), shown with
   the kegiatan; they do not feed the kegiatan's achievement yet.
+* The Perjanjian Kinerja comes first: each indikator sasaran (IKU) and each program indicator is
+  measured to date against its signed quarterly targets by its mode (`outcome_targets`: with no
+  quarterly number, the annual target is due in TW IV). «Capaian kinerja sasaran» is the mean of
+  the IKU, «capaian program» the mean of the program indicators, each input capped and flagged
+  ones left out like aksi. Before an indicator's first due quarter it is not scored; its progress
+  against the annual target (`progress_pct`) is shown, never banded.
 * Budget absorption = budget realised to TW n / pagu × 100, per kegiatan and summed above.
 * Completeness for TW n is bot.domain.obligations' rule (aksi_due, kegiatan_due, is_complete: what
   reminders, /status and /lapor say), so the digest's «PIC sudah lapor X dari Y» never contradicts
@@ -79,6 +85,8 @@ from bot.domain.measure import combine_items
 from bot.domain.measure import in_quarter
 from bot.domain.measure import is_target
 from bot.domain.measure import mean
+from bot.domain.measure import outcome_targets
+from bot.domain.measure import real_to_date
 from bot.domain.measure import round1
 from bot.domain.measure import to_date
 from bot.domain.modes import wording
@@ -87,6 +95,8 @@ from models import Aksi
 from models import AksiRealisation
 from models import AksiTarget
 from models import Goal
+from models import GoalIndicator
+from models import GoalIndicatorRealisation
 from models import IndicatorRealisation
 from models import Kegiatan
 from models import KegiatanIndicator
@@ -95,6 +105,8 @@ from models import Person
 from models import PicAssignment
 from models import Plan
 from models import Program
+from models import ProgramIndicator
+from models import ProgramIndicatorRealisation
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -104,7 +116,7 @@ __all__ = [
     "BAND_NAMES", "DEFAULT_BANDS", "DEFAULT_CAP_PCT", "FLAG_IMPLAUSIBLE", "FLAG_PCT_OVER_100", "FLAG_UNIT_MISMATCH",
     "INCREMENT", "LEVEL", "MISSING", "MODES", "NEGATIVE", "NOT_DUE", "OK", "PARTIAL", "PENDING", "AksiIn",
     "AksiScore", "Budget", "Coverage", "GoalIn", "IndicatorIn", "IndicatorScore", "KegiatanIn", "KegiatanScore",
-    "Measure", "PlanScore", "ProgramIn", "ProgramScore", "ScoringInput", "TargetIn", "absorption", "achievement",
+    "Measure", "OutcomeIn", "OutcomeScore", "PlanScore", "ProgramIn", "ProgramScore", "ScoringInput", "TargetIn", "absorption", "achievement",
     "band_for", "closed_quarters", "load_scoring_input", "mean", "round1", "score_aksi", "score_indicator",
     "score_plan", "score_plan_from_db",
 ]
@@ -186,11 +198,32 @@ class KegiatanIn:
 
 @dataclass(frozen=True)
 class ProgramIn:
+    """A program block: a program row under one IKU (`goal_indicator_id`)."""
+
     id: int
     goal_id: int
     seq: int
     no: str
     name: str
+    goal_indicator_id: int | None = None
+
+
+@dataclass(frozen=True)
+class OutcomeIn:
+    """An IKU (owner: its goal) or a program indicator (owner: its program block), with the signed
+    annual target, the numbers of its four quarterly cells (None: nothing written) and what is reported."""
+
+    id: int
+    owner_id: int
+    seq: int
+    no: str
+    text: str
+    target_raw: str = ""
+    target_value: Decimal | None = None
+    target_unit: str = ""
+    mode: str = INCREMENT
+    quarterly: dict[int, Decimal | None] = field(default_factory=dict)
+    reals: dict[int, Decimal] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -215,6 +248,8 @@ class ScoringInput:
     aksi: list[AksiIn]
     indicators: list[IndicatorIn] = field(default_factory=list)
     people: dict[int, str] = field(default_factory=dict)
+    goal_indicators: list[OutcomeIn] = field(default_factory=list)  # IKU, by goal then seq
+    program_indicators: list[OutcomeIn] = field(default_factory=list)  # by program block then seq
 
 
 def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
@@ -250,6 +285,8 @@ def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
         title=plan_row.title or "",
         goals=[GoalIn(*r) for r in rows["goals"]],
         programs=[ProgramIn(*r) for r in rows["programs"]],
+        goal_indicators=_outcomes(rows["goal_indicators"], _by_owner_quarter(rows["goal_indicator_reals"])),
+        program_indicators=_outcomes(rows["program_indicators"], _by_owner_quarter(rows["program_indicator_reals"])),
         kegiatan=[
             KegiatanIn(id=r.id, program_id=r.program_id, seq=r.seq, no=r.no, name=r.name,
                        budget=None if r.budget is None else int(r.budget),
@@ -292,8 +329,14 @@ def _bulk_rows(session: Session, plan_id: int) -> dict:
                     .where(Plan.id == plan_id)).first(),
         "goals": run(sa.select(Goal.id, Goal.seq, Goal.no, Goal.name)
                      .where(Goal.plan_id == plan_id).order_by(Goal.seq, Goal.id)).all(),
-        "programs": run(sa.select(Program.id, Program.goal_id, Program.seq, Program.no, Program.name)
+        "programs": run(sa.select(Program.id, Program.goal_id, Program.seq, Program.no, Program.name,
+                                  Program.goal_indicator_id)
                         .where(Program.plan_id == plan_id).order_by(Program.seq, Program.id)).all(),
+        **_outcome_rows(run, GoalIndicator, GoalIndicator.goal_id, GoalIndicatorRealisation.goal_indicator_id,
+                        GoalIndicatorRealisation, sa.select(Goal.id).where(Goal.plan_id == plan_id), "goal_indicator"),
+        **_outcome_rows(run, ProgramIndicator, ProgramIndicator.program_id,
+                        ProgramIndicatorRealisation.program_indicator_id, ProgramIndicatorRealisation,
+                        sa.select(Program.id).where(Program.plan_id == plan_id), "program_indicator"),
         "kegiatan": run(sa.select(Kegiatan.id, Kegiatan.program_id, Kegiatan.seq, Kegiatan.no, Kegiatan.name,
                                   Kegiatan.budget)
                         .where(Kegiatan.plan_id == plan_id).order_by(Kegiatan.seq, Kegiatan.id)).all(),
@@ -325,6 +368,27 @@ def _bulk_rows(session: Session, plan_id: int) -> dict:
                       .where(Person.id.in_(sa.select(PicAssignment.person_id)
                                            .where(PicAssignment.kegiatan_id.in_(keg_ids))))).all(),
     }
+
+
+def _outcome_rows(run, model, owner, real_owner, realisation, owners, name: str) -> dict:
+    """An IKU or program indicator table of the plan, and the values reported on it."""
+    ids = sa.select(model.id).where(owner.in_(owners))
+    return {
+        f"{name}s": run(sa.select(model.id, owner, model.seq, model.no, model.text, model.target_raw,
+                                  _exact(model.target_value), model.target_unit, model.mode,
+                                  *(_exact(getattr(model, f"tw{q}_value")) for q in QUARTERS))
+                        .where(owner.in_(owners)).order_by(owner, model.seq, model.id)).all(),
+        f"{name}_reals": run(sa.select(real_owner, realisation.quarter, _exact(realisation.value))
+                             .where(real_owner.in_(ids))).all(),
+    }
+
+
+def _outcomes(rows, reals: dict[int, dict[int, Decimal]]) -> list[OutcomeIn]:
+    return [OutcomeIn(id=r[0], owner_id=r[1], seq=r[2], no=r[3] or "", text=r[4], target_raw=r[5] or "",
+                      target_value=_decimal(r[6]), target_unit=r[7] or "", mode=_mode(r[8]),
+                      quarterly={q: _decimal(v) for q, v in zip(QUARTERS, r[9:13], strict=True)},
+                      reals=reals.get(r[0], {}))
+            for r in rows]
 
 
 def _mode(value: str | None) -> str:
@@ -415,6 +479,37 @@ class IndicatorScore:
 
 
 @dataclass(frozen=True)
+class OutcomeScore:
+    """An IKU or program indicator to TW n against its signed targets (the PK's «capaian kinerja»)."""
+
+    id: int
+    owner_id: int
+    seq: int
+    no: str
+    text: str
+    target_raw: str
+    annual: Decimal | None
+    unit: str
+    mode: str
+    targets: dict[int, Decimal]  # due quarters (outcome_targets)
+    reals: dict[int, Decimal]
+    cumulative: Measure  # to TW n against the target due to date; not_due before its first due quarter
+    realised: Decimal | None  # reported to TW n by the mode (summed, or the latest), due or not
+    progress_pct: Decimal | None  # realised / annual target × 100: shown, never banded
+    flags: tuple[str, ...]
+    missing_quarters: tuple[int, ...] = ()
+    pending_quarters: tuple[int, ...] = ()
+
+    @property
+    def excluded(self) -> bool:
+        return bool(self.flags)
+
+    @property
+    def status(self) -> str:
+        return self.cumulative.status
+
+
+@dataclass(frozen=True)
 class KegiatanScore:
     id: int
     program_id: int
@@ -455,6 +550,8 @@ class KegiatanScore:
 
 @dataclass(frozen=True)
 class ProgramScore:
+    """A program block: its outcome indicators and, below them, its kegiatan."""
+
     id: int
     goal_id: int
     seq: int
@@ -464,6 +561,9 @@ class ProgramScore:
     cumulative: Measure
     budget: Budget
     kegiatan: list[KegiatanScore]
+    goal_indicator_id: int | None = None
+    indicators: list[OutcomeScore] = field(default_factory=list)
+    outcome: Measure | None = None  # the mean of its indicators (each capped), as for the IKU
 
 
 @dataclass(frozen=True)
@@ -476,6 +576,7 @@ class GoalScore:
     cumulative: Measure
     budget: Budget
     programs: list[ProgramScore]
+    indicators: list[OutcomeScore] = field(default_factory=list)  # its IKU
 
     @property
     def kegiatan(self) -> list[KegiatanScore]:
@@ -529,6 +630,17 @@ class PlanScore:
     completeness: Completeness
     cap_pct: Decimal = Decimal(DEFAULT_CAP_PCT)  # the ceiling of each input of an aggregate
     closed: frozenset[int] = frozenset()  # quarters whose reporting deadline had passed
+    # The Perjanjian Kinerja: «Capaian kinerja sasaran» (the IKU) and «capaian program» (their indicators).
+    iku_measure: Measure | None = None
+    program_measure: Measure | None = None
+
+    @property
+    def iku(self) -> list[OutcomeScore]:
+        return [i for g in self.goals for i in g.indicators]
+
+    @property
+    def program_indicators(self) -> list[OutcomeScore]:
+        return [i for p in self.programs for i in p.indicators]
 
     @property
     def programs(self) -> list[ProgramScore]:
@@ -558,6 +670,11 @@ class PlanScore:
     def excluded(self) -> list[tuple[KegiatanScore, AksiScore | IndicatorScore]]:
         """Items whose target is flagged («perlu dicek admin»), in document order: aksi, then indicators."""
         return [(k, item) for k in self.kegiatan for item in (*k.aksi, *k.indicators) if item.excluded]
+
+    def excluded_outcomes(self) -> list[tuple[str, OutcomeScore]]:
+        """IKU (`iku`) and program indicators (`program`) whose target is flagged, in document order."""
+        return [("iku", i) for i in self.iku if i.excluded] + [
+            ("program", i) for i in self.program_indicators if i.excluded]
 
 
 # ---------------------------------------------------------------- arithmetic
@@ -656,19 +773,47 @@ def score_indicator(ind: IndicatorIn, quarter: int, bounds: Sequence[int] = DEFA
     reals = {q: v for q, v in sorted(ind.reals.items()) if q <= quarter}
     span = against_annual(mode, ind.target_value, reals, quarter, closed)
     target = ind.target_value
-    is_percent = "%" in ind.target_unit or ind.target_unit.lower() in {"persen", "percent"}
-    clue = wording(ind.text)
-    flags = []
-    if target is not None and is_percent and target > HUNDRED:
-        flags.append(FLAG_PCT_OVER_100)
-    if target is not None and ((is_percent and clue == "count") or (not is_percent and clue == "percent")):
-        flags.append(FLAG_UNIT_MISMATCH)
-    if target is not None and not ind.target_unit.strip() and target >= _IMPLAUSIBLE_UNITLESS:
-        flags.append(FLAG_IMPLAUSIBLE)
     return IndicatorScore(
         id=ind.id, seq=ind.seq, text=ind.text, target_raw=ind.target_raw, target=target, unit=ind.target_unit,
-        reals=reals, total=span.real, pct=span.pct, band=band_for(span.pct, bounds), flags=tuple(flags),
+        reals=reals, total=span.real, pct=span.pct, band=band_for(span.pct, bounds),
+        flags=_annual_flags(ind.text, target, ind.target_unit),
         mode=mode, status=span.status, missing_quarters=span.missing, pending_quarters=span.pending,
+    )
+
+
+def _annual_flags(text: str, target: Decimal | None, unit: str) -> tuple[str, ...]:
+    """Why an annual target looks like a typing error (the importer's checks, on the stored target)."""
+    if target is None:
+        return ()
+    is_percent = "%" in unit or unit.lower() in {"persen", "percent"}
+    clue = wording(text)
+    flags = []
+    if is_percent and target > HUNDRED:
+        flags.append(FLAG_PCT_OVER_100)
+    if (is_percent and clue == "count") or (not is_percent and clue == "percent"):
+        flags.append(FLAG_UNIT_MISMATCH)
+    if not unit.strip() and target >= _IMPLAUSIBLE_UNITLESS:
+        flags.append(FLAG_IMPLAUSIBLE)
+    return tuple(flags)
+
+
+def score_outcome(ind: OutcomeIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS, *,
+                  closed: Collection[int] = ()) -> OutcomeScore:
+    """An IKU or program indicator to TW `quarter`: against the target due to date by its mode, and its
+    progress against the annual target (bot.domain.measure)."""
+    mode = ind.mode if ind.mode in MODES else INCREMENT
+    due = {q: v for q, v in outcome_targets(ind.target_value, ind.quarterly).items() if is_target(v, mode)}
+    reals = {q: v for q, v in sorted(ind.reals.items()) if q <= quarter}
+    span = to_date(mode, due, reals, quarter, closed)
+    real = real_to_date(mode, reals, quarter)
+    progress = (achievement(real, ind.target_value, negative=mode == NEGATIVE)
+                if real is not None and is_target(ind.target_value, mode) else None)
+    return OutcomeScore(
+        id=ind.id, owner_id=ind.owner_id, seq=ind.seq, no=ind.no, text=ind.text, target_raw=ind.target_raw,
+        annual=ind.target_value, unit=ind.target_unit, mode=mode, targets=due, reals=reals,
+        cumulative=_with_band(span, bounds), realised=real, progress_pct=progress,
+        flags=_annual_flags(ind.text, ind.target_value, ind.target_unit),
+        missing_quarters=span.missing, pending_quarters=span.pending,
     )
 
 
@@ -721,24 +866,38 @@ def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_
             _score_kegiatan(keg, quarter, aksi_by_keg[keg.id], ind_by_keg[keg.id], data.people, bounds, cap,
                             owed.get(keg.id, (0, 0))))
 
+    outcomes: dict[tuple[str, int], list[OutcomeScore]] = defaultdict(list)
+    for level, items in (("goal", data.goal_indicators), ("program", data.program_indicators)):
+        for ind in items:
+            outcomes[(level, ind.owner_id)].append(score_outcome(ind, quarter, bounds, closed=closed))
+
     prog_by_goal: dict[int, list[ProgramScore]] = defaultdict(list)
     for p in data.programs:
         kegs = keg_by_program[p.id]
         quarter_m, cum_m, budget = _roll_up(kegs, bounds, cap)
+        indicators = outcomes[("program", p.id)]
         prog_by_goal[p.goal_id].append(ProgramScore(p.id, p.goal_id, p.seq, p.no, p.name, quarter_m, cum_m,
-                                                    budget, kegs))
+                                                    budget, kegs, p.goal_indicator_id, indicators,
+                                                    _outcome_measure(indicators, bounds, cap)))
     goals = []
     for g in data.goals:
         progs = prog_by_goal[g.id]
         quarter_m, cum_m, budget = _roll_up([k for p in progs for k in p.kegiatan], bounds, cap)
-        goals.append(GoalScore(g.id, g.seq, g.no, g.name, quarter_m, cum_m, budget, progs))
+        goals.append(GoalScore(g.id, g.seq, g.no, g.name, quarter_m, cum_m, budget, progs, outcomes[("goal", g.id)]))
     all_keg = [k for g in goals for k in g.kegiatan]
     quarter_m, cum_m, budget = _roll_up(all_keg, bounds, cap)
     return PlanScore(
         plan_id=data.plan_id, year=data.year, agency=data.agency, title=data.title, quarter_no=quarter,
         bands=bounds, quarter=quarter_m, cumulative=cum_m, budget=budget, goals=goals,
         completeness=_completeness(all_keg, data.people), cap_pct=cap, closed=closed,
+        iku_measure=_outcome_measure([i for g in goals for i in g.indicators], bounds, cap),
+        program_measure=_outcome_measure([i for g in goals for p in g.programs for i in p.indicators], bounds, cap),
     )
+
+
+def _outcome_measure(items: Sequence[OutcomeScore], bounds: Sequence[int], cap: Decimal) -> Measure:
+    """The mean of IKU or program indicators to date, each capped, flagged ones left out (like aksi)."""
+    return _group(combine_items([(i.cumulative, i.excluded) for i in items], cap), bounds)
 
 
 def _roll_up(kegs: Sequence[KegiatanScore], bounds: Sequence[int],

@@ -1,9 +1,11 @@
 """The quarterly evaluation workbook (.xlsx), laid out like the Permendagri 86/2017 Renja evaluation form.
 
-Sheet «Evaluasi»: title rows, a merged two-row header and a row of column numbers, then goal /
-program / kegiatan / kegiatan-indicator / aksi rows with annual target, target to date,
-realisation TW I–IV, realisation to date, achievement %, budget (pagu), budget realised,
-absorption %, band, PIC, obstacles and follow-up; the plan's average and band at the foot.
+Sheet «Evaluasi»: title rows, a merged two-row header and a row of column numbers, then goal with
+its IKU / program block with its outcome indicators / kegiatan / kegiatan-indicator / aksi rows
+with annual target, target to date, realisation TW I–IV, realisation to date, achievement %,
+budget (pagu), budget realised, absorption %, band, PIC, obstacles and follow-up; at the foot the
+Perjanjian Kinerja first («Capaian kinerja sasaran», the IKU; «Capaian program»), then the
+plan's average of its aksi and the band.
 Sheet «Kelengkapan»: who has and has not reported the quarter.
 
 Number formats use Excel's codes (`#,##0`, `#,##0.0`): in a format code `,` and `.` mean «the
@@ -44,7 +46,9 @@ from bot.domain.scoring import AksiScore
 from bot.domain.scoring import Budget
 from bot.domain.scoring import IndicatorScore
 from bot.domain.scoring import KegiatanScore
+from bot.domain.scoring import NOT_DUE
 from bot.domain.scoring import Measure
+from bot.domain.scoring import OutcomeScore
 from bot.domain.scoring import PlanScore
 from bot.domain.scoring import gc_paused
 from bot.domain.scoring import score_plan_from_db
@@ -108,9 +112,12 @@ def _build(ps: PlanScore, quarter: int, paper: str) -> bytes:
     row = FIRST_DATA_ROW
     for goal in ps.goals:
         row = _aggregate_row(ws, row, "goal", goal.no, goal.name, goal.cumulative, goal.budget, styles)
+        row = _outcome_rows(ws, row, "IKU", goal.indicators, quarter, styles, ps.cap_pct)
         for program in goal.programs:
-            row = _aggregate_row(ws, row, "program", program.no, program.name, program.cumulative,
+            # A block the document prints without a number still gets a row of its own.
+            row = _aggregate_row(ws, row, "program", program.no or "–", program.name, program.cumulative,
                                  program.budget, styles)
+            row = _outcome_rows(ws, row, "IK Program", program.indicators, quarter, styles, ps.cap_pct)
             for keg in program.kegiatan:
                 row = _kegiatan_rows(ws, row, keg, quarter, styles, ps.cap_pct)
     _footer(ws, row, ps, styles)
@@ -264,6 +271,27 @@ def _kegiatan_rows(ws: Worksheet, row: int, keg: KegiatanScore, quarter: int, st
     return row
 
 
+def _outcome_rows(ws: Worksheet, row: int, label: str, items: list[OutcomeScore], quarter: int,
+                  styles: dict[str, StyleArray], cap: Decimal) -> int:
+    """IKU or program indicator rows: against the target due to date (its signed TW cells)."""
+    for n, ind in enumerate(items, start=1):
+        m = ind.cumulative
+        state = _item_text(m, ind, cap)
+        if m.status == NOT_DUE and ind.targets:
+            due = ", ".join(formatting.quarter_label(q) for q in sorted(ind.targets))
+            progress = (f"; progres {formatting.number(ind.progress_pct)}% dari target tahunan"
+                        if ind.progress_pct is not None else "")
+            state = f"dinilai {due}{progress}"
+        values = {COL_NAME: f"{label} {n}", COL_INDICATOR: ind.text,
+                  COL_ANNUAL: _num(ind.annual) if ind.annual is not None else (ind.target_raw or None),
+                  COL_UNIT: ind.unit or None, COL_TARGET: _num(m.target), COL_TOTAL: _num(m.real),
+                  COL_PCT: m.pct, COL_BAND: state}
+        values.update(_quarter_cells(ind.reals, quarter))
+        _write(ws, row, values, "item", styles, _value_formats(ind.reals, ind.annual, m.target, m.real))
+        row += 1
+    return row
+
+
 _FORMATS = {COL_PCT: "pct", COL_PAGU: "money", COL_SPENT: "money", COL_ABSORPTION: "pct"}
 
 
@@ -287,7 +315,8 @@ def _band_text(m: Measure) -> str | None:
     return m.band
 
 
-def _item_text(m: Measure, item: AksiScore | IndicatorScore, cap: Decimal, *, band: bool = True) -> str | None:
+def _item_text(m: Measure, item: AksiScore | IndicatorScore | OutcomeScore, cap: Decimal, *,
+               band: bool = True) -> str | None:
     """An item's band and state: waiting, silent (0), above the ceiling, or left out for its target."""
     parts = [m.band] if band and m.band else []
     if item.pending_quarters:
@@ -343,6 +372,15 @@ def _num(value: Decimal | None) -> int | Decimal | None:
 
 
 def _footer(ws: Worksheet, row: int, ps: PlanScore, styles: dict[str, StyleArray]) -> None:
+    # The Perjanjian Kinerja first: what the Kepala signed, then the programs' outcomes.
+    for name, m in (("Capaian kinerja sasaran (IKU)", ps.iku_measure), ("Capaian program", ps.program_measure)):
+        if m is not None:
+            c = m.coverage
+            text = _band_text(m) if m.status != NOT_DUE else "belum jatuh tempo"
+            if c is not None and c.due:
+                text = f"{text} · {c.scored} dari {c.due} indikator dihitung"
+            _write(ws, row, {COL_NAME: name, COL_PCT: m.pct, COL_BAND: text}, "goal", styles, _FORMATS)
+            row += 1
     values = {COL_NAME: "Rata-rata capaian kinerja dan jumlah anggaran"}
     values |= _score_cells(ps.cumulative) | _budget_cells(ps.budget)
     _write(ws, row, values, "goal", styles, _FORMATS)

@@ -277,15 +277,19 @@ def test_goal_and_program_tables_are_read(seed_plan_path):
         "Prosentase ASN yang memiliki sertifikat diklat kompetensi", "Prosentase ASN yang memiliki nilai SKP baik",
         "Prosentase ASN yang memenuhi ketentuan jam kerja"]
     assert goals[GOAL_KINERJA].indicators[0].tw == ["-", "-", "-", "73%"]
-    programs = [(p.goal, p.no, p.name) for p in parsed.programs]
-    # A program printed under two goals is two programs; printed twice under one goal, one program.
-    assert programs.count((GOAL_SDM, "1", P_MUTASI)) == 1 and (GOAL_PELAYANAN, "5", P_MUTASI) in programs
-    mutasi = next(p for p in parsed.programs if p.goal == GOAL_PELAYANAN and p.name == P_MUTASI)
-    assert [i.text for i in mutasi.indicators] == ["Prosentase Kenaikan Pangkat tepat waktu",
-                                                   "Prosentase KGB tepat waku",
-                                                   "Prosentase penyerahan SK Pensiun tepatwaktu"]
-    pembinaan = next(p for p in parsed.programs if p.name == P_PEMBINAAN)
-    assert pembinaan.indicators[1].target_raw == ""  # line 81: annual target left empty
+    # Every program row is a block of its own, under the IKU printed last above it: the 11 rows at
+    # lines 10, 53, 81, 125, 154, 174, 199, 214, 236, 250 and 260.
+    assert [p.line for p in parsed.programs] == [10, 53, 81, 125, 154, 174, 199, 214, 236, 250, 260]
+    assert [(p.seq, p.goal_indicator) for p in parsed.programs][:5] == [(1, 1), (2, 2), (3, 3), (4, 1), (5, 2)]
+    mutasi = [p for p in parsed.programs if p.goal == GOAL_PELAYANAN and p.name == P_MUTASI]
+    assert [[i.text for i in p.indicators] for p in mutasi] == [
+        ["Prosentase Kenaikan Pangkat tepat waktu"],
+        ["Prosentase KGB tepat waku", "Prosentase penyerahan SK Pensiun tepatwaktu"]]
+    pembinaan = [p for p in parsed.programs if p.name == P_PEMBINAAN]
+    assert [p.line for p in pembinaan] == [53, 81]  # under IKU 2 and IKU 3 of the first goal
+    assert pembinaan[1].indicators[0].target_raw == ""  # line 81: annual target left empty
+    # Each kegiatan knows its block: the second Pembinaan block holds kegiatan 1-6 of lines 84-118.
+    assert [k.no for k in parsed.kegiatan if k.block == pembinaan[1].seq] == ["1", "2", "3", "4", "5", "6"]
 
 
 def test_anomalies_in_the_seed(plan):

@@ -106,7 +106,7 @@ async def test_ringkasan_in_the_group_sends_the_chart_then_the_digest(start_bot,
     # The headline is scoring's numbers, in Indonesian format.
     ps = score(engine, seeded)
     c = ps.completeness
-    assert f"🎯 Capaian fisik s.d. TW II: 🟢 {formatting.number(ps.cumulative.pct, decimals=1)}% Sangat Tinggi" in text
+    assert f"🎯 Progres rencana aksi s.d. TW II: 🟢 {formatting.number(ps.cumulative.pct, decimals=1)}% Sangat Tinggi" in text
     assert (f"💰 Anggaran terserap: {formatting.rupiah(ps.budget.real_cumulative)} dari "
             f"{formatting.rupiah(ps.budget.pagu)} ({formatting.number(ps.budget.absorption, decimals=1)}%)") in text
     assert (f"👥 PIC sudah lapor: {c.pics_reported} dari {c.pics_due} · "
@@ -114,7 +114,7 @@ async def test_ringkasan_in_the_group_sends_the_chart_then_the_digest(start_bot,
     # The values checked by hand (93,7 %: tests/domain/test_scoring.py, after TW II's deadline).
     assert "93,7%" in text and "7 dari 9" in text and "kegiatan 42 dari 44" in text
     # One drill-down button per program under the digest.
-    assert len(fake.buttons(texts[0])) == len(ps.programs) == 9
+    assert len(fake.buttons(texts[0])) == len(ps.programs) == 11  # one per program block
 
 
 @pytest.mark.parametrize(("text", "quarter"), [
@@ -296,7 +296,7 @@ async def test_late_list_day_digest_goes_out_once(start_bot, fake, engine, seede
     digest = await fake.wait_for_message(LEADERSHIP_CHAT, contains="📊 Capaian RAPK TW II 2020", since=mark)
     assert photos(fake) == ["📊 Ringkasan TW II 2020 — batas lapor 7 Juli 2020 sudah lewat.\n"
                             "Rincian dan tombol per program ada di pesan berikut."]
-    assert "PIC sudah lapor: 7 dari 9" in plain(digest) and len(fake.buttons(digest)) == 9
+    assert "PIC sudah lapor: 7 dari 9" in plain(digest) and len(fake.buttons(digest)) == 11
 
     # A second tick, a restart, a tick after it: nothing more.
     assert (await run_digests(bot.app)).created == 0

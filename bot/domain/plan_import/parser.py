@@ -127,11 +127,15 @@ class ParsedGoal:
 
 @dataclass
 class ParsedProgram:
+    """A program block: one program row as printed, under the IKU printed last above it."""
+
     no: str
     name: str
     goal: str
     line: int
     indicators: list[TargetRow] = field(default_factory=list)
+    goal_indicator: int | None = None  # 1-based position among the goal's indicators; None: it has none
+    seq: int = 0  # block order in the document, 1-based
 
 
 @dataclass
@@ -164,6 +168,7 @@ class ParsedKegiatan:
     goal: str
     program: str
     line: int
+    block: int = 0  # the program block it is printed in (ParsedProgram.seq)
     budget: int | None = None
     budget_raw: str = ""
     indicators: list[ParsedIndicator] = field(default_factory=list)
@@ -408,7 +413,7 @@ class _Parser:
         self.year: int | None = None
         self.title = ""
         self.goals: dict[str, ParsedGoal] = {}
-        self.programs: dict[tuple[str, str], ParsedProgram] = {}
+        self.programs: list[ParsedProgram] = []
         self.kegiatan: list[ParsedKegiatan] = []
         self.kegiatan_lines: dict[str, int] = {}
         self.state: str | None = None  # goal / program / kegiatan
@@ -435,7 +440,7 @@ class _Parser:
         anomalies = sorted(self.anomalies, key=lambda a: a.line)
         return ParsedPlan(
             agency=self.agency, year=self.year, title=self.title, source_name=self.source_name,
-            goals=list(self.goals.values()), programs=list(self.programs.values()), kegiatan=self.kegiatan,
+            goals=list(self.goals.values()), programs=self.programs, kegiatan=self.kegiatan,
             anomalies=anomalies[:MAX_ANOMALIES], anomaly_count=len(anomalies),
         )
 
@@ -532,10 +537,10 @@ class _Parser:
         if row.cell(1) and (not row.cell(0) or _NUMBER_CELL.match(row.cell(0))):
             no, name = _split_numbered(" ".join(row.cell(1).split()))
             no = row.cell(0).rstrip(".") or no
-            key = (name_key(self.goal.name), name_key(name))
-            program = self.programs.get(key)
-            if program is None:
-                program = self.programs[key] = ParsedProgram(no=no, name=name, goal=self.goal.name, line=row.line)
+            # Every program row is its own block, even with a name printed before under another IKU.
+            program = ParsedProgram(no=no, name=name, goal=self.goal.name, line=row.line,
+                                    goal_indicator=len(self.goal.indicators) or None, seq=len(self.programs) + 1)
+            self.programs.append(program)
             self.program, self.last_no, self.current = program, None, None
         elif not self.indicator_only(row, self.program, "program"):
             return
@@ -605,7 +610,7 @@ class _Parser:
                 self.anomaly(row, f"kegiatan_numbering_{how}", no=no, previous=previous)
             self.last_no = int(no)
         self.current = ParsedKegiatan(seq=len(self.kegiatan) + 1, no=no, name=name, goal=self.goal.name,
-                                      program=self.program.name, line=row.line)
+                                      program=self.program.name, line=row.line, block=self.program.seq)
         self.kegiatan.append(self.current)
 
     def indicator_cells(self, row: _Row, end_left: int, is_start: bool) -> None:

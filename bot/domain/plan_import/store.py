@@ -28,6 +28,7 @@ from bot.domain.people import assign_pic
 from bot.domain.people import get_or_create_person
 from bot.domain.plan_import.modes import parsed_aksi_mode
 from bot.domain.plan_import.modes import parsed_indicator_mode
+from bot.domain.plan_import.modes import parsed_outcome_mode
 from bot.domain.plan_import.parser import MAX_ANOMALIES
 from bot.domain.plan_import.parser import MESSAGES
 from bot.domain.plan_import.parser import QUARTERS
@@ -48,6 +49,7 @@ from models import AksiTarget
 from models import Evidence
 from models import Goal
 from models import GoalIndicator
+from models import GoalIndicatorRealisation
 from models import ImportAnomaly
 from models import IndicatorRealisation
 from models import Kegiatan
@@ -59,6 +61,7 @@ from models import PicAssignment
 from models import Plan
 from models import Program
 from models import ProgramIndicator
+from models import ProgramIndicatorRealisation
 from models.base import utcnow
 
 __all__ = [
@@ -224,12 +227,29 @@ def _kegiatan_values(k: ParsedKegiatan, program_id: int) -> dict[str, Any]:
             "budget_raw": k.budget_raw, "source_line": k.line}
 
 
-_TARGET_COLUMNS = ("seq", "no", "text", "target_raw", "tw1_raw", "tw2_raw", "tw3_raw", "tw4_raw")
-
-
 def _target_rows(rows: list[TargetRow]) -> list[dict[str, Any]]:
-    return [{"seq": i, "no": r.no, "text": r.text, "target_raw": r.target_raw, "tw1_raw": r.tw[0],
-             "tw2_raw": r.tw[1], "tw3_raw": r.tw[2], "tw4_raw": r.tw[3]} for i, r in enumerate(rows, start=1)]
+    """IKU / program indicator rows: the cells as written, the numbers scoring uses, the mode."""
+    out = []
+    for i, r in enumerate(rows, start=1):
+        value, unit = _stored_target(read_target(r.target_raw))
+        row = {"seq": i, "no": r.no, "text": r.text, "target_raw": r.target_raw, "target_value": value,
+               "target_unit": unit, "mode": parsed_outcome_mode(r)}
+        for q, raw in enumerate(r.tw, start=1):
+            row[f"tw{q}_raw"] = raw
+            row[f"tw{q}_value"] = _target_values(raw)["value"]
+        out.append(row)
+    return out
+
+
+# What ties a program block in the file to the stored row: its goal, its name and which time that
+# name is printed under that goal (a plan printed afresh keeps its blocks, and their reports).
+def _block_keys(blocks: Iterable[tuple[Any, str]]) -> list[tuple[Any, str, int]]:
+    seen: dict[tuple[Any, str], int] = defaultdict(int)
+    keys = []
+    for goal, name in blocks:
+        seen[(goal, name_key(name))] += 1
+        keys.append((goal, name_key(name), seen[(goal, name_key(name))]))
+    return keys
 
 
 def _limit(model: type[SQLModel], column: str) -> int:
@@ -342,8 +362,10 @@ class _Merge:
         aksi_in_plan = sa.select(aksi.c.id).where(aksi.c.kegiatan_id.in_(in_plan))
         self.goals = {name_key(r["name"]): r for r in _select(s, sa.select(_table(Goal)).where(
             _table(Goal).c.plan_id == plan_id))}
-        self.programs = {(r["goal_id"], name_key(r["name"])): r for r in _select(s, sa.select(_table(Program)).where(
-            _table(Program).c.plan_id == plan_id))}
+        stored_programs = _select(s, sa.select(_table(Program)).where(_table(Program).c.plan_id == plan_id)
+                                  .order_by("seq", "id"))
+        self.programs = dict(zip(_block_keys((r["goal_id"], r["name"]) for r in stored_programs), stored_programs,
+                                 strict=True))
         self.program_names = {r["id"]: r["name"] for r in self.programs.values()}
         self.target_rows = {
             GoalIndicator: _children(s, GoalIndicator, "goal_id", [r["id"] for r in self.goals.values()]),
@@ -365,6 +387,15 @@ class _Merge:
         ar = _table(AksiRealisation)
         for r in _select(s, sa.select(ar.c.aksi_id, ar.c.quarter).where(ar.c.aksi_id.in_(aksi_in_plan))):
             self.real_aksi[r["aksi_id"]].add(r["quarter"])
+        self.real_outcome: dict[type[SQLModel], dict[int, set[int]]] = {}
+        for model, realisations, column in ((GoalIndicator, GoalIndicatorRealisation, "goal_indicator_id"),
+                                            (ProgramIndicator, ProgramIndicatorRealisation, "program_indicator_id")):
+            ids = [r["id"] for rows in self.target_rows[model].values() for r in rows]
+            self.real_outcome[model] = defaultdict(set)
+            t = _table(realisations)
+            for start in range(0, len(ids), 500):
+                for r in _select(s, sa.select(t.c[column], t.c.quarter).where(t.c[column].in_(ids[start:start + 500]))):
+                    self.real_outcome[model][r[column]].add(r["quarter"])
         self.real_indicator: dict[int, set[int]] = defaultdict(set)
         ir = _table(IndicatorRealisation)
         for r in _select(s, sa.select(ir.c.indicator_id, ir.c.quarter).where(
@@ -422,6 +453,24 @@ class _Merge:
                                 and _target_values(new_aksi[no].tw[q - 1])["value"] is None)
                 if emptied:
                     out.append(Blocked("target_aksi", a["name"], emptied, row["name"], no))
+        return out + self.blocked_outcomes()
+
+    def blocked_outcomes(self) -> list[Blocked]:
+        """IKU and program indicators with realisations that the file drops or whose annual target it empties."""
+        out = []
+        goals = {name_key(g.name): g.indicators for g in self.parsed.goals}
+        wanted = [(GoalIndicator, "indikator_sasaran", row, goals.get(key)) for key, row in self.goals.items()]
+        blocks = dict(zip(_block_keys((self.goals.get(name_key(p.goal), {}).get("id"), p.name)
+                                      for p in self.parsed.programs), self.parsed.programs, strict=True))
+        wanted += [(ProgramIndicator, "indikator_program", row, getattr(blocks.get(key), "indicators", None))
+                   for key, row in self.programs.items()]
+        for model, kind, owner, rows in wanted:
+            new = _target_rows(rows or [])
+            for i, old in enumerate(self.target_rows[model][owner["id"]]):
+                quarters = tuple(sorted(self.real_outcome[model][old["id"]]))
+                if quarters and (i >= len(new) or (old["target_value"] is not None
+                                                   and new[i]["target_value"] is None)):
+                    out.append(Blocked(kind, old["text"], quarters, owner["name"]))
         return out
 
     # -- applying -----------------------------------------------------------------------------
@@ -458,7 +507,7 @@ class _Merge:
             values = {"seq": seq, "no": g.no, "name": g.name}
             if _differs(row, values):
                 _update(self.session, Goal, [{"id": row["id"], **values}])
-            self.replace_target_rows(GoalIndicator, "goal_id", row["id"], g.indicators, "sasaran", g.name)
+            self.merge_target_rows(GoalIndicator, "goal_id", row["id"], g.indicators, "sasaran", g.name)
         new_ids = _insert(self.session, Goal, [{"plan_id": self.plan.id, "seq": seq, "no": g.no, "name": g.name}
                                                for seq, g in new_goals], ids=True)
         for (_, g), gid in zip(new_goals, new_ids, strict=True):
@@ -467,46 +516,61 @@ class _Merge:
             self.note("added", Change("sasaran", g.name), entity="goal", entity_id=gid, new=g.name)
         return ids
 
-    def save_programs(self, goal_ids: dict[str, int]) -> dict[tuple[str, str], int]:
-        ids: dict[tuple[str, str], int] = {}
-        for seq, p in enumerate(self.parsed.programs, start=1):
+    def save_programs(self, goal_ids: dict[str, int]) -> dict[int, int]:
+        """Program blocks in document order; the stored id of each, by its block number."""
+        ids: dict[int, int] = {}
+        goal_indicators = {(r["goal_id"], r["seq"]): r["id"] for r in _select(self.session, sa.select(
+            _table(GoalIndicator)).where(_table(GoalIndicator).c.goal_id.in_(list(goal_ids.values()))))}
+        keys = _block_keys((goal_ids[name_key(p.goal)], p.name) for p in self.parsed.programs)
+        for p, key in zip(self.parsed.programs, keys, strict=True):
             goal_id = goal_ids[name_key(p.goal)]
-            key = (name_key(p.goal), name_key(p.name))
-            values = {"plan_id": self.plan.id, "goal_id": goal_id, "seq": seq, "no": p.no, "name": p.name}
-            row = self.programs.get((goal_id, name_key(p.name)))
+            values = {"plan_id": self.plan.id, "goal_id": goal_id, "seq": p.seq, "no": p.no, "name": p.name,
+                      "goal_indicator_id": goal_indicators.get((goal_id, p.goal_indicator))}
+            row = self.programs.get(key)
             if row is None:
-                ids[key] = _insert(self.session, Program, [values], ids=True)[0]
-                self.program_names[ids[key]] = p.name
+                ids[p.seq] = _insert(self.session, Program, [values], ids=True)[0]
+                self.program_names[ids[p.seq]] = p.name
                 _insert(self.session, ProgramIndicator,
-                        [{"program_id": ids[key], **r} for r in _target_rows(p.indicators)])
-                self.note("added", Change("program", p.name), entity="program", entity_id=ids[key], new=p.name)
+                        [{"program_id": ids[p.seq], **r} for r in _target_rows(p.indicators)])
+                self.note("added", Change("program", p.name), entity="program", entity_id=ids[p.seq], new=p.name)
                 continue
-            ids[key] = row["id"]
+            ids[p.seq] = row["id"]
             self.program_names[row["id"]] = p.name
             if _differs(row, values):
                 _update(self.session, Program, [{"id": row["id"], **values}])
-            self.replace_target_rows(ProgramIndicator, "program_id", row["id"], p.indicators, "program", p.name)
+            self.merge_target_rows(ProgramIndicator, "program_id", row["id"], p.indicators, "program", p.name)
         return ids
 
-    def replace_target_rows(self, model: type[SQLModel], parent: str, parent_id: int, rows: list[TargetRow],
-                            kind: str, label: str) -> None:
-        """Goal and program indicators carry no realisations: replace them when they differ."""
+    def merge_target_rows(self, model: type[SQLModel], parent: str, parent_id: int, rows: list[TargetRow],
+                          kind: str, label: str) -> None:
+        """IKU / program indicators by position: updated in place (their reports stay), added, or removed
+        with their reports (blocked() refused that unless forced)."""
         table = _table(model)
+        old = self.target_rows[model][parent_id]
         new = _target_rows(rows)
-        if [{c: r[c] for c in _TARGET_COLUMNS} for r in self.target_rows[model][parent_id]] == new:
-            return
-        _delete(self.session, model, parent, [parent_id])
-        _insert(self.session, model, [{parent: parent_id, **r} for r in new])
-        self.note("changed", Change(kind, label, field="indicators"), entity=table.name, entity_id=parent_id,
-                  field="indicators")
+        changed = [{"id": o["id"], **n} for o, n in zip(old, new, strict=False) if _differs(o, n)]
+        _update(self.session, model, changed)
+        _insert(self.session, model, [{parent: parent_id, **r} for r in new[len(old):]])
+        gone = [r["id"] for r in old[len(new):]]
+        if gone:
+            realisations, column = {GoalIndicator: (GoalIndicatorRealisation, "goal_indicator_id"),
+                                    ProgramIndicator: (ProgramIndicatorRealisation, "program_indicator_id")}[model]
+            _delete(self.session, realisations, column, gone)
+            if model is GoalIndicator:  # a block printed under a removed IKU is re-pointed by save_programs
+                self.session.connection().execute(sa.update(_table(Program)).where(
+                    _table(Program).c.goal_indicator_id.in_(gone)).values(goal_indicator_id=None))
+            _delete(self.session, model, "id", gone)
+        if changed or len(old) != len(new):
+            self.note("changed", Change(kind, label, field="indicators"), entity=table.name, entity_id=parent_id,
+                      field="indicators")
 
-    def save_kegiatan(self, program_ids: dict[tuple[str, str], int]) -> None:
+    def save_kegiatan(self, program_ids: dict[int, int]) -> None:
         new_kegiatan: list[ParsedKegiatan] = []
         new_aksi: list[tuple[int, ParsedAksi]] = []
         new_indicators: list[dict[str, Any]] = []
         updates: dict[type[SQLModel], list[dict[str, Any]]] = defaultdict(list)
         for k in self.parsed.kegiatan:
-            program_id = program_ids[(name_key(k.goal), name_key(k.program))]
+            program_id = program_ids[k.block]
             row = self.kegiatan.get(name_key(k.name))
             if row is None:
                 new_kegiatan.append(k)
@@ -522,7 +586,7 @@ class _Merge:
         for model, rows in updates.items():
             _update(self.session, model, rows)
         kegiatan_ids = _insert(self.session, Kegiatan, [
-            {"plan_id": self.plan.id, **_kegiatan_values(k, program_ids[(name_key(k.goal), name_key(k.program))])}
+            {"plan_id": self.plan.id, **_kegiatan_values(k, program_ids[k.block])}
             for k in new_kegiatan], ids=True)
         for k, kid in zip(new_kegiatan, kegiatan_ids, strict=True):
             self.kegiatan[name_key(k.name)] = {"id": kid, "name": k.name}
@@ -628,12 +692,17 @@ class _Merge:
             self.note("removed", Change("kegiatan", row["name"]), entity="kegiatan", entity_id=row["id"],
                       old=row["name"])
 
-    def remove_unused(self, goal_ids: dict[str, int], program_ids: dict[tuple[str, str], int]) -> None:
-        """Programs, then goals, that the new file no longer has (their kegiatan are already gone or moved)."""
-        for stored, keep, model, indicators, parent, kind in (
-                (self.programs, program_ids, Program, ProgramIndicator, "program_id", "program"),
-                (self.goals, goal_ids, Goal, GoalIndicator, "goal_id", "sasaran")):
+    def remove_unused(self, goal_ids: dict[str, int], program_ids: dict[int, int]) -> None:
+        """Program blocks, then goals, that the new file no longer has (their kegiatan are already gone or
+        moved), with their indicators and the reports on those (blocked() refused that unless forced)."""
+        for stored, keep, model, indicators, parent, kind, realisations, column in (
+                (self.programs, program_ids, Program, ProgramIndicator, "program_id", "program",
+                 ProgramIndicatorRealisation, "program_indicator_id"),
+                (self.goals, goal_ids, Goal, GoalIndicator, "goal_id", "sasaran",
+                 GoalIndicatorRealisation, "goal_indicator_id")):
             gone = [r for r in stored.values() if r["id"] not in set(keep.values())]
+            _delete(self.session, realisations, column,
+                    [i["id"] for r in gone for i in self.target_rows[indicators][r["id"]]])
             _delete(self.session, indicators, parent, [r["id"] for r in gone])
             _delete(self.session, model, "id", [r["id"] for r in gone])
             for r in gone:
@@ -739,8 +808,10 @@ def load_plan_tree(plan_id: int, *, session: Session) -> dict[str, Any]:
             pics[kid].append(name)
 
     def target_rows(rows: list[Any]) -> list[dict[str, Any]]:
-        return [{"no": r["no"], "text": r["text"], "target_raw": r["target_raw"],
+        return [{"no": r["no"], "text": r["text"], "target_raw": r["target_raw"], "mode": r["mode"],
                  "tw": [r["tw1_raw"], r["tw2_raw"], r["tw3_raw"], r["tw4_raw"]]} for r in rows]
+
+    iku_text = {i["id"]: i["text"] for rows in goal_ind.values() for i in rows}
 
     kegiatan_by_program: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for k in kegiatan:
@@ -753,7 +824,8 @@ def load_plan_tree(plan_id: int, *, session: Session) -> dict[str, Any]:
         })
     programs_by_goal: dict[int, list[dict[str, Any]]] = defaultdict(list)
     for p in programs:
-        programs_by_goal[p["goal_id"]].append({"no": p["no"], "name": p["name"],
+        programs_by_goal[p["goal_id"]].append({"seq": p["seq"], "no": p["no"], "name": p["name"],
+                                               "goal_indicator": iku_text.get(p["goal_indicator_id"], ""),
                                                "indicators": target_rows(program_ind[p["id"]]),
                                                "kegiatan": kegiatan_by_program[p["id"]]})
     anomalies = _select(session, sa.select(_table(ImportAnomaly)).where(
