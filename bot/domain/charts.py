@@ -1,5 +1,6 @@
-"""Phone-readable PNG chart of a quarter: achievement per program against the 100% target,
-with budget absorption beside it.
+"""Phone-readable PNG chart of a quarter: the Perjanjian Kinerja first (the IKU's «capaian kinerja
+sasaran» in the header), then achievement per program block against the 100% target, with budget
+absorption beside it.
 
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, safe in threads).
 1080 px wide; each program gets its name on a line of its own above two full-width bars, so
@@ -54,7 +55,7 @@ def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang
     rows = [_wrap(name) for name, _, _ in items]
     # Lay out in inches first (one y unit = one inch), then size the figure to fit.
     partial = any(m.status == PARTIAL for _, m, _ in items)
-    header_in = 2.05 + (0.35 if partial else 0) + (0.4 if subset_note else 0)
+    header_in = 2.5 + (0.35 if partial else 0) + (0.4 if subset_note else 0)
     body_in = sum(LINE_IN * len(r) + ITEM_IN for r in rows) if items else 1.0
     fig_h = header_in + body_in + FOOTER_IN
     fig = Figure(figsize=(WIDTH_PX / DPI, fig_h), dpi=DPI)
@@ -64,15 +65,17 @@ def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang
     band = f" ({ps.cumulative.band})" if ps.cumulative.band else ""
     fig.text(0.03, 1 - 0.5 / fig_h, words["title"].format(tw=tw, year=ps.year), fontsize=30,
              fontweight="bold", va="center")
-    fig.text(0.03, 1 - 1.0 / fig_h, words["overall"].format(pct=_pct(ps.cumulative.pct, lang), band=band,
-                                                            abs=_pct(ps.budget.absorption, lang)),
+    fig.text(0.03, 1 - 1.0 / fig_h, _iku_line(ps, words, lang), fontsize=20, fontweight="bold", va="center",
+             color="#222222")
+    fig.text(0.03, 1 - 1.45 / fig_h, words["overall"].format(pct=_pct(ps.cumulative.pct, lang), band=band,
+                                                             abs=_pct(ps.budget.absorption, lang)),
              fontsize=19, va="center", color="#333333")
-    fig.legend(handles=_legend(ps.bands, words, tw), loc="center left", bbox_to_anchor=(0.02, 1 - 1.5 / fig_h),
+    fig.legend(handles=_legend(ps.bands, words, tw), loc="center left", bbox_to_anchor=(0.02, 1 - 1.95 / fig_h),
                ncol=6, fontsize=14, frameon=False, handlelength=1.2, handletextpad=0.4, columnspacing=0.9)
-    line_in = 1.85
+    line_in = 2.3
     if partial:  # its own legend row, shown only when some bar is hatched
         fig.legend(handles=[Patch(facecolor=BAND_COLOURS[BAND_NAMES[0]], edgecolor="white", hatch="//",
-                                  label=words["partial"])], loc="center left", bbox_to_anchor=(0.02, 1 - 1.85 / fig_h),
+                                  label=words["partial"])], loc="center left", bbox_to_anchor=(0.02, 1 - 2.3 / fig_h),
                    fontsize=14, frameon=False, handlelength=1.2, handletextpad=0.4)
         line_in += 0.35
     if subset_note:
@@ -109,6 +112,18 @@ def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, facecolor="white")
     return buf.getvalue()
+
+
+def _iku_line(ps: PlanScore, words: dict, lang: str) -> str:
+    """«Capaian kinerja sasaran (IKU)»: its figure and band, or that no IKU is due yet."""
+    m = ps.iku_measure
+    if m is None or not ps.iku:
+        return words["iku_none"]
+    if m.pct is None:
+        return words["iku_not_due"] if m.status == "not_due" else words["iku_pending"]
+    band = f" ({m.band})" if m.band else ""
+    return words["iku"].format(pct=_pct(m.pct, lang), band=band, n=m.coverage.scored if m.coverage else 0,
+                               due=m.coverage.due if m.coverage else 0)
 
 
 def _pick_items(ps: PlanScore, max_items: int, words: dict, lang: str) -> tuple[list[tuple[str, Measure, Budget]], str]:

@@ -40,13 +40,13 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.domain.scoring import DEFAULT_BANDS
 from bot.domain.scoring import MISSING
+from bot.domain.scoring import NOT_DUE
 from bot.domain.scoring import PARTIAL
 from bot.domain.scoring import PENDING
 from bot.domain.scoring import AksiScore
 from bot.domain.scoring import Budget
 from bot.domain.scoring import IndicatorScore
 from bot.domain.scoring import KegiatanScore
-from bot.domain.scoring import NOT_DUE
 from bot.domain.scoring import Measure
 from bot.domain.scoring import OutcomeScore
 from bot.domain.scoring import PlanScore

@@ -17,6 +17,7 @@ from sqlmodel import Session
 from sqlmodel import select
 
 from bot.db import unit_of_work
+from bot.domain.charts import _iku_line
 from bot.domain.plan_import.parser import parse_plan_file
 from bot.domain.plan_import.store import save_plan
 from bot.domain.scoring import LEVEL
@@ -25,6 +26,7 @@ from bot.domain.scoring import NEGATIVE
 from bot.domain.scoring import NOT_DUE
 from bot.domain.scoring import OK
 from bot.domain.scoring import score_plan_from_db
+from bot.text.render import labels
 from models import GoalIndicator
 from models import GoalIndicatorRealisation
 from models import ProgramIndicator
@@ -96,6 +98,9 @@ def test_a_negative_iku_under_its_target_scores_above_100_and_over_it_below(engi
     # The headline takes it capped at 100 (SCORE_CAP_PCT); AKI is not due before TW IV.
     assert ps.iku_measure.pct == D("100.0") and ps.iku_measure.coverage.due == 1
     assert ps.iku_measure.coverage.capped == 1
+    # The chart's header says it before the action plan's progress.
+    assert _iku_line(ps, labels("chart_labels", "id"), "id") == (
+        "Capaian kinerja sasaran (IKU) 100,0% (Sangat Tinggi) · 1 dari 1 IKU")
 
     _report(engine, STUNTING, 2, "21")  # a correction: worse than the target
     ps = _score(engine, dinkes, 2, AFTER_TW2_2021)

@@ -238,8 +238,8 @@ async def test_ekspor_sends_the_workbook_with_the_database_numbers(start_bot, fa
     fake.send_command(LEADER_ID, "/ekspor")
     document = await fake.wait_for_message(LEADER_ID, contains="Lembar evaluasi RAPK TW II 2020")
     assert document["document"]["file_name"] == "Evaluasi-RAPK-2020-TW-II.xlsx"
-    assert "Capaian s.d. TW II: 93,7% Sangat Tinggi (sebagian perlu dicek admin) · serapan 37,1% · PIC sudah lapor 7 dari 9" \
-        in plain(document)
+    assert ("Capaian kinerja sasaran (IKU): belum jatuh tempo · Progres rencana aksi s.d. TW II: 93,7% Sangat Tinggi "
+            "(sebagian perlu dicek admin) · serapan 37,1% · PIC sudah lapor 7 dari 9") in plain(document)
     [(name, content, method)] = fake.files_sent_to(LEADER_ID)
     assert (name, method) == ("Evaluasi-RAPK-2020-TW-II.xlsx", "sendDocument")
     book = load_workbook(io.BytesIO(content))
