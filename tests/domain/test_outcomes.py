@@ -228,3 +228,78 @@ def test_summary_json_has_the_cascade_and_as_of_decides_the_deadline(engine, din
     # 0), TW II's has not (aksi 2 owes TW I and TW II, aksi 3 TW II): after 31 July all three count 0.
     assert [a["status"] for a in before["kegiatan"][0]["aksi"]] == ["missing", "pending", "pending"]
     assert [a["status"] for a in after["kegiatan"][0]["aksi"]] == ["missing", "missing", "missing"]
+
+
+def _dinkes_lines() -> list[str]:
+    return DINKES.read_text(encoding="utf-8").split("\n")
+
+
+def _store_lines(engine, lines, **kwargs):
+    from bot.domain.plan_import.parser import parse_plan_text
+
+    with unit_of_work(engine) as session:
+        return save_plan(parse_plan_text("\n".join(lines), "revisi.txt"), session=session, **kwargs)
+
+
+def test_a_reimport_keeps_iku_reports_and_refuses_to_drop_a_reported_one(engine, dinkes):
+    from bot.domain.plan_import.store import MergeRefused
+    from tests.support.plans import snapshot
+
+    _report(engine, STUNTING, 2, "19")
+    lines = _dinkes_lines()
+    # A revised annual target on the first IKU: updated in place, its report stays.
+    lines[5] = lines[5].replace("\t18%\t", "\t17%\t", 1)
+    result = _store_lines(engine, lines)
+    assert [c.key for c in result.changed] == ["Meningkatnya derajat kesehatan masyarakat"]
+    ps = _score(engine, dinkes, 2, AFTER_TW2_2021)
+    assert (_iku(ps, STUNTING).annual, _iku(ps, STUNTING).reals) == (D(17), {2: D(19)})
+    # Dropping a reported IKU row is refused, naming it, and nothing changes; --force removes it and its report.
+    _report(engine, AKI, 2, "95")
+    before = snapshot(engine)
+    without = lines[:6] + lines[7:]
+    with pytest.raises(MergeRefused) as refused:
+        _store_lines(engine, without)
+    assert refused.value.blocked == [f"indikator sasaran “{AKI}” pada sasaran “Meningkatnya derajat kesehatan "
+                                     "masyarakat” (realisasi TW II)"]
+    assert snapshot(engine) == before
+    _store_lines(engine, without, force=True)
+    with Session(engine) as session:
+        assert [r.value for r in session.exec(select(GoalIndicatorRealisation)).all()] == [D(19)]
+
+
+def test_a_database_from_before_blocks_gets_them_on_the_next_import(engine, seed_plan_path):
+    """0004 on a plan stored by 0003 (programs merged by name under a goal): the next import splits them."""
+    import sqlalchemy as sa
+    from alembic import command
+
+    from bot.db import alembic_config
+    from models import Kegiatan
+    from models import Program
+
+    url = engine.url.render_as_string(hide_password=False)
+
+    def to(revision: str, step) -> None:
+        cfg = alembic_config(url)
+        with engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            step(cfg, revision)
+
+    plan_id = _import(engine, seed_plan_path)
+    to("0003", command.downgrade)  # folds the blocks back into one program per goal and name
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT COUNT(*) FROM program")).scalar() == 9
+    finally:
+        to("head", command.upgrade)
+    with Session(engine) as session:
+        iku = session.exec(select(GoalIndicator).order_by(GoalIndicator.id)).first()
+        # The migration filled the numbers and the mode from the cells as written: «73%», «-, -, -, 73%».
+        assert (iku.target_value, iku.tw1_value, iku.tw4_value, iku.mode) == (D(73), None, D(73), LEVEL)
+    _import(engine, seed_plan_path)
+    with Session(engine) as session:
+        programs = session.exec(select(Program).where(Program.plan_id == plan_id).order_by(Program.seq)).all()
+        assert len(programs) == 11 and all(p.goal_indicator_id for p in programs)
+        # Kegiatan 1-6 of lines 84-118 sit in the second «Pembinaan» block, not the first.
+        second = programs[2]
+        assert second.name == "Prog. Pembinaan & Kesejahteraan ASN"
+        assert len(session.exec(select(Kegiatan).where(Kegiatan.program_id == second.id)).all()) == 6
