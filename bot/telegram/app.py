@@ -25,6 +25,7 @@ from bot.config import Settings
 from bot.config import redact
 from bot.db import make_engine
 from bot.db import migrate
+from bot.domain.calendar import ReportingCalendar
 from bot.telegram import commands
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.persistence import DatabasePersistence
@@ -197,10 +198,13 @@ async def set_command_menus(application: Application) -> None:
 
 
 async def post_init(application: Application) -> None:
-    """Start-up work: remember the bot's username, set the command menus, queue what a killed process
-    left unhandled, let conversations re-ask what they may not have asked, schedule the jobs."""
+    """Start-up work: remember the bot's username, load the holidays, set the command menus, queue what a
+    killed process left unhandled, let conversations re-ask what they may not have asked, schedule the jobs."""
     services: Services = application.bot_data[SERVICES_KEY]
     services.bot_username = application.bot.username or services.settings.telegram_bot_username or ""
+    # Load this year's holidays now (0.3 s the first time, once per process): otherwise the first burst
+    # of updates after a start pays for it, every waiting handler thread at once.
+    ReportingCalendar.from_settings(services.settings).is_working_day(services.now().date())
     await set_command_menus(application)
     if isinstance(application.update_queue, DurableUpdateQueue):
         await application.update_queue.replay(application.bot)
