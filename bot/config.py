@@ -68,7 +68,8 @@ class Settings(BaseSettings):
     telegram_bot_token: SecretStr | None = None
     telegram_base_url: str | None = None  # e.g. http://127.0.0.1:8081/bot (local Bot API or fake server)
     telegram_bot_username: str | None = None  # filled from getMe when unset
-    # Overall send rate of the rate limiter; Telegram allows about 30 messages/s per bot.
+    # Pace of bulk sends (reminders, digests, messages to others): Telegram allows about 30 messages/s of
+    # bulk notifications per bot. Replies to a user's own message are not held to it (bot/telegram/ratelimit.py).
     telegram_max_messages_per_second: float = Field(default=30, gt=0, le=10_000)
 
     database_url: str = Field(default=DEFAULT_SQLITE_URL, validate_default=True)

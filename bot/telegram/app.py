@@ -11,11 +11,12 @@ from telegram import BotCommand
 from telegram import BotCommandScopeAllPrivateChats
 from telegram import BotCommandScopeChat
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter
 from telegram.ext import Application
 from telegram.ext import ApplicationBuilder
+from telegram.ext import BaseRateLimiter
 from telegram.ext import BaseUpdateProcessor
 from telegram.ext import Defaults
 
@@ -24,10 +25,13 @@ from bot.config import Settings
 from bot.config import redact
 from bot.db import make_engine
 from bot.db import migrate
+from bot.domain.calendar import ReportingCalendar
 from bot.telegram import commands
 from bot.telegram.http import AiohttpRequest
 from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.persistence import DurableUpdateQueue
+from bot.telegram.ratelimit import ReplyFirstRateLimiter
+from bot.telegram.ratelimit import replying_to
 from bot.telegram.services import SERVICES_KEY
 from bot.telegram.services import Services
 from bot.text.render import labels
@@ -80,7 +84,8 @@ def describe_update(update: object) -> str:
 
 
 class RapkApplication(Application):
-    """Logs one line per update with its duration and writes persistence right after it."""
+    """Logs one line per update with its duration and writes persistence right after it; what the
+    handlers send to the private chat of the update counts as a reply (bot/telegram/ratelimit.py)."""
 
     async def initialize(self) -> None:
         try:
@@ -92,8 +97,10 @@ class RapkApplication(Application):
 
     async def process_update(self, update: object) -> None:
         started = time.perf_counter()
+        chat = update.effective_chat if isinstance(update, Update) else None
         try:
-            await super().process_update(update)
+            with replying_to(chat.id if chat is not None and chat.type == ChatType.PRIVATE else None):
+                await super().process_update(update)
         finally:
             # Conversation state and user_data reach the database before the user's next update,
             # so a restart resumes where the user stopped; then the update leaves the inbox.
@@ -191,10 +198,13 @@ async def set_command_menus(application: Application) -> None:
 
 
 async def post_init(application: Application) -> None:
-    """Start-up work: remember the bot's username, set the command menus, queue what a killed process
-    left unhandled, let conversations re-ask what they may not have asked, schedule the jobs."""
+    """Start-up work: remember the bot's username, load the holidays, set the command menus, queue what a
+    killed process left unhandled, let conversations re-ask what they may not have asked, schedule the jobs."""
     services: Services = application.bot_data[SERVICES_KEY]
     services.bot_username = application.bot.username or services.settings.telegram_bot_username or ""
+    # Load this year's holidays now (0.3 s the first time, once per process): otherwise the first burst
+    # of updates after a start pays for it, every waiting handler thread at once.
+    ReportingCalendar.from_settings(services.settings).is_working_day(services.now().date())
     await set_command_menus(application)
     if isinstance(application.update_queue, DurableUpdateQueue):
         await application.update_queue.replay(application.bot)
@@ -218,10 +228,13 @@ async def post_shutdown(application: Application) -> None:
 
 
 def build_runtime(settings: Settings, *, engine: Engine | None = None, clock=None,
-                  read_timeout: float | None = None, rate_limiter: bool = True,
+                  read_timeout: float | None = None, rate_limiter: bool | BaseRateLimiter = True,
                   worker_id: str | None = None, run_jobs: bool = True,
                   schedule_jobs: Callable[[Application], None] | None = None) -> Application:
-    """The PTB Application with its services and no handler yet (bot.main attaches them)."""
+    """The PTB Application with its services and no handler yet (bot.main attaches them).
+
+    `rate_limiter`: True for production's (ReplyFirstRateLimiter), False for none, or one to use.
+    """
     if settings.telegram_bot_token is None:
         from bot.config import ConfigError
 
@@ -242,9 +255,11 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None, clock=Non
         .post_shutdown(post_shutdown)
         .concurrent_updates(PerChatUpdateProcessor())
     )
+    if rate_limiter is True:
+        rate_limiter = ReplyFirstRateLimiter(overall_max_rate=settings.telegram_max_messages_per_second,
+                                             max_retries=3)
     if rate_limiter:
-        builder = builder.rate_limiter(AIORateLimiter(
-            max_retries=3, overall_max_rate=settings.telegram_max_messages_per_second))
+        builder = builder.rate_limiter(rate_limiter)
     if settings.telegram_base_url:
         base = settings.telegram_base_url.rstrip("/")
         builder = builder.base_url(base + "/bot" if not base.endswith("/bot") else base)

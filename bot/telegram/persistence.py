@@ -112,22 +112,31 @@ class DatabasePersistence(BasePersistence):
         self._arrived: dict[int, str] = {}
         self._recorded: set[int] = set()
         self._stored_up_to: int | None = None
+        # Every (kind, key) row that may exist, for the kinds read whole at start: writing a new user's
+        # or chat's empty data then costs no query (PTB writes both for every update).
+        self._loaded_kinds: set[str] = set()
+        self._rows: set[tuple[str, str]] = set()
 
     # -- storage --------------------------------------------------------------------
     def _load_kind(self, kind: str) -> dict[str, object]:
         with Session(self.engine) as session:
             rows = session.exec(select(BotState).where(BotState.kind == kind)).all()
+            self._loaded_kinds.add(kind)
+            self._rows.update((kind, row.key) for row in rows)
             return {row.key: loads(row.data) for row in rows}
 
-    @staticmethod
-    def _write(session: Session, kind: str, key: str, data) -> bool:
+    def _write(self, session: Session, kind: str, key: str, data) -> bool:
         """Stage one row's new data in `session`; False when nothing changes."""
+        empty = isinstance(data, dict) and not data  # a missing row loads as the same {}
+        if empty and kind in self._loaded_kinds and (kind, key) not in self._rows:
+            return False
         text = dumps(data)
         row = session.exec(select(BotState).where(BotState.kind == kind, BotState.key == key)).first()
         if row is None:
-            if isinstance(data, dict) and not data:
-                return False  # a new user's or chat's empty data: a missing row loads as the same {}
+            if empty:
+                return False
             session.add(BotState(kind=kind, key=key, data=text))
+            self._rows.add((kind, key))  # kept after a delete too: the set only tells which rows cannot exist
         elif row.data != text:
             row.data = text
             row.updated_at = utcnow()
