@@ -23,12 +23,14 @@ from collections.abc import Iterable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlmodel import Session
 from sqlmodel import select
 
 from bot.domain.audit import record
 from bot.domain.locks import kegiatan_locked
+from bot.domain.measure import round1
 from bot.domain.numbers import MoneyFormatError
 from bot.domain.numbers import parse_money
 from bot.domain.people import Refused
@@ -36,7 +38,7 @@ from models import Kegiatan
 from models import KegiatanBudgetPlan
 from models import Plan
 
-__all__ = ["QUARTERS", "BudgetPlanCard", "BudgetPlanError", "clear_budget_plan", "budget_plan_card",
+__all__ = ["QUARTERS", "BudgetPlanCard", "BudgetPlanError", "budget_plan_card", "clear_budget_plan",
            "parse_amounts", "planned_to_date", "plans_of", "set_budget_plan"]
 
 QUARTERS = (1, 2, 3, 4)
@@ -106,6 +108,13 @@ class BudgetPlanCard:
     def to_date(self) -> list[int] | None:
         """Planned s.d. TW I..IV, for the card."""
         return None if self.new is None else [planned_to_date(self.new, q) for q in QUARTERS]
+
+    @property
+    def share_of_pagu(self) -> Decimal | None:
+        """The plan's sum as % of the pagu, rounded half-up to 0,1 as every shown percentage."""
+        if self.new is None or not self.pagu:
+            return None
+        return round1(Decimal(sum(self.new)) / Decimal(self.pagu) * 100)
 
 
 def _kegiatan(kegiatan_id: int, session: Session) -> tuple[Kegiatan, Plan]:
