@@ -38,7 +38,7 @@ from models import Kegiatan
 from models import KegiatanBudgetPlan
 from models import Plan
 
-__all__ = ["QUARTERS", "BudgetPlanCard", "BudgetPlanError", "budget_plan_card", "clear_budget_plan",
+__all__ = ["QUARTERS", "BudgetPlanCard", "BudgetPlanError", "budget_plan_card",
            "parse_amounts", "planned_to_date", "plans_of", "set_budget_plan"]
 
 QUARTERS = (1, 2, 3, 4)
@@ -177,8 +177,3 @@ def set_budget_plan(kegiatan_id: int, amounts: Sequence[int] | None, *, session:
                    **who)
     session.flush()
     return card
-
-
-def clear_budget_plan(kegiatan_id: int, *, session: Session, **actor) -> BudgetPlanCard:
-    """Remove a kegiatan's anggaran kas: absorption is measured against the pagu only again."""
-    return set_budget_plan(kegiatan_id, None, session=session, **actor)
