@@ -24,6 +24,7 @@ from handlers import membership
 from handlers import reminders
 from handlers import start
 from handlers import status
+from handlers.admin import budget_plan as admin_budget_plan
 from handlers.admin import console as admin
 from handlers.admin import pic as pic_admin
 
@@ -53,6 +54,7 @@ def register(application: Application) -> None:
 
     application.add_handler(CommandHandler("status", status.status))
 
+    application.add_handler(CommandHandler("anggarankas", admin_budget_plan.anggarankas))
     application.add_handler(CommandHandler("pic", pic_admin.pic_command))
     application.add_handler(CallbackQueryHandler(pic_admin.pic_callback, pattern=cb.prefix(cb.PIC)))
     application.add_handler(CommandHandler("undang", pic_admin.undang_command))

@@ -14,6 +14,7 @@ from models.plan import Goal
 from models.plan import GoalIndicator
 from models.plan import ImportAnomaly
 from models.plan import Kegiatan
+from models.plan import KegiatanBudgetPlan
 from models.plan import KegiatanIndicator
 from models.plan import Plan
 from models.plan import Program
@@ -30,6 +31,6 @@ from models.report import ProgramIndicatorRealisation
 __all__ = [
     "Agency", "Aksi", "AksiRealisation", "AksiTarget", "AuditLog", "BotState", "Evidence",
     "Goal", "GoalIndicator", "GoalIndicatorRealisation", "GroupPost", "ImportAnomaly", "IndicatorRealisation", "Invite",
-    "Kegiatan", "KegiatanIndicator", "KegiatanRealisation", "PeriodLock", "Person",
+    "Kegiatan", "KegiatanBudgetPlan", "KegiatanIndicator", "KegiatanRealisation", "PeriodLock", "Person",
     "PicAssignment", "Plan", "Program", "ProgramIndicator", "ProgramIndicatorRealisation", "Reminder",
 ]

@@ -114,6 +114,21 @@ class Kegiatan(SQLModel, table=True):
     source_line: int = 0
 
 
+class KegiatanBudgetPlan(SQLModel, table=True):
+    """Anggaran kas (rencana penarikan dana): the rupiah a kegiatan plans to draw in one quarter.
+
+    A kegiatan has four rows or none (bot.domain.budget_plan); absorption is then also measured
+    against the plan to date, not only against the pagu.
+    """
+
+    __table_args__ = (UniqueConstraint("kegiatan_id", "quarter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kegiatan_id: int = Field(foreign_key="kegiatan.id", index=True)
+    quarter: int  # 1..4
+    amount: int = money_field(nullable=False)
+
+
 class KegiatanIndicator(SQLModel, table=True):
     """Indikator kinerja kegiatan: raw annual target plus what could be parsed of it."""
 

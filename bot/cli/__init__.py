@@ -9,7 +9,7 @@ import sys
 from bot.config import ConfigError
 from bot.config import redact
 
-# name -> (module, function, help); each module also has add_arguments_<name>(parser).
+# name -> (module, help); each module has add_arguments_<name>(parser) and cmd_<name>(args), `-` read as `_`.
 COMMANDS: dict[str, tuple[str, str]] = {
     "import": ("bot.cli.plan", "Import a RAPK plan file (tab-separated text or .xlsx)"),
     "plan": ("bot.cli.plan", "Print the stored plan as a tree"),
@@ -17,6 +17,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "run": ("bot.cli.ops", "Run the bot (long polling, or webhook when WEBHOOK_URL is set)"),
     "invite": ("bot.cli.people", "Print a one-time onboarding link for a person"),
     "assign": ("bot.cli.people", "Assign a person as PIC of a kegiatan"),
+    "budget-plan": ("bot.cli.budget_plan", "Show or set a kegiatan's anggaran kas (planned drawings per quarter)"),
     "calendar": ("bot.cli.calendar", "Print the reporting calendar of a year"),
     "summary": ("bot.cli.reports", "Print the leadership digest of a quarter"),
     "export": ("bot.cli.reports", "Write the quarterly evaluation workbook (.xlsx)"),
@@ -50,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
             sp.set_defaults(_unavailable=f"needs {OPTIONAL[missing]}" if missing in OPTIONAL
                             else "not available in this build")
             continue
-        getattr(module, f"add_arguments_{name}")(sp)
-        sp.set_defaults(_handler=getattr(module, f"cmd_{name}"))
+        getattr(module, f"add_arguments_{name.replace('-', '_')}")(sp)
+        sp.set_defaults(_handler=getattr(module, f"cmd_{name.replace('-', '_')}"))
     return parser
 
 

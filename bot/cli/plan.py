@@ -69,6 +69,8 @@ def cmd_import(args: argparse.Namespace) -> int:
                      budget_total=parsed.budget_total, result=result, limit=None, sheet=parsed.sheet,
                      sheet_hidden=parsed.sheet_hidden, anomaly_count=parsed.anomaly_count,
                      modes=mode_counts(parsed).as_dict(),
+                     budget_plan_count=(result or parsed).budget_plan_count,
+                     budget_plan_total=(result or parsed).budget_plan_total,
                      anomalies=[{"line": a.line, "why": message(a, lang)} for a in parsed.anomalies])
     if args.json:
         # stdout stays pure JSON for the programs that read it; the human summary goes to stderr.

@@ -437,6 +437,9 @@ class UploadPreview:
     sheet: str = ""  # the worksheet read, for a workbook
     sheet_hidden: bool = False
     modes: dict[str, int] = field(default_factory=dict)  # how many items are measured each way (ModeCounts)
+    kas_given: bool = False  # some kegiatan table has anggaran kas columns (bot.domain.budget_plan)
+    kas_count: int = 0  # kegiatan with an anggaran kas in the file, and its total
+    kas_total: int = 0
 
 
 def sha256(data: bytes) -> str:
@@ -464,7 +467,8 @@ def preview_upload(data: bytes, source_name: str, lang: str = "id", *, sheet: st
         kegiatan_count=len(parsed.kegiatan), aksi_count=parsed.aksi_count, indicator_count=parsed.indicator_count,
         budget_total=parsed.budget_total, anomalies=[(x.line, message(x, lang)) for x in parsed.anomalies],
         anomaly_count=parsed.anomaly_count, sheet=parsed.sheet, sheet_hidden=parsed.sheet_hidden,
-        modes=mode_counts(parsed).as_dict(),
+        modes=mode_counts(parsed).as_dict(), kas_given=any(k.budget_plan_given for k in parsed.kegiatan),
+        kas_count=parsed.budget_plan_count, kas_total=parsed.budget_plan_total,
     )
 
 

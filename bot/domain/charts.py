@@ -1,6 +1,7 @@
 """Phone-readable PNG chart of a quarter: the Perjanjian Kinerja first (the IKU's «capaian kinerja
 sasaran» in the header), then achievement per program block against the 100% target, with budget
-absorption beside it.
+absorption beside it: against the pagu, and, when some kegiatan have an anggaran kas
+(bot.domain.budget_plan), a third bar against the plan to date, labelled as such.
 
 Drawn with matplotlib's object API on the Agg canvas (no pyplot, no display, safe in threads).
 1080 px wide; each program gets its name on a line of its own above two full-width bars, so
@@ -41,6 +42,8 @@ FOOTER_IN = 0.45  # x tick labels  # characters per name line at the label font 
 # As the digest's emoji: green, yellow, orange, and red for both low bands.
 BAND_COLOURS = dict(zip(BAND_NAMES, ("#2e7d32", "#f2a900", "#ef6c00", "#c62828", "#c62828"), strict=True))
 ABSORPTION_COLOUR = "#5b8fd9"
+PLAN_COLOUR = "#1b4f8f"  # absorption against the anggaran kas to date: the same blue, darker
+PLAN_BAR_IN = 0.28  # the third bar, only when some kegiatan have an anggaran kas
 MISSING_COLOUR = "#9e9e9e"
 
 def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang: str = "id",
@@ -55,8 +58,10 @@ def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang
     rows = [_wrap(name) for name, _, _ in items]
     # Lay out in inches first (one y unit = one inch), then size the figure to fit.
     partial = any(m.status == PARTIAL for _, m, _ in items)
-    header_in = 2.5 + (0.35 if partial else 0) + (0.4 if subset_note else 0)
-    body_in = sum(LINE_IN * len(r) + ITEM_IN for r in rows) if items else 1.0
+    with_plan = ps.budget.kegiatan_planned > 0
+    header_in = 2.5 + (0.35 if partial else 0) + (0.35 if with_plan else 0) + (0.4 if subset_note else 0)
+    item_in = ITEM_IN + (PLAN_BAR_IN if with_plan else 0)
+    body_in = sum(LINE_IN * len(r) + item_in for r in rows) if items else 1.0
     fig_h = header_in + body_in + FOOTER_IN
     fig = Figure(figsize=(WIDTH_PX / DPI, fig_h), dpi=DPI)
     FigureCanvasAgg(fig)
@@ -65,11 +70,13 @@ def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang
     band = f" ({ps.cumulative.band})" if ps.cumulative.band else ""
     fig.text(0.03, 1 - 0.5 / fig_h, words["title"].format(tw=tw, year=ps.year), fontsize=30,
              fontweight="bold", va="center")
+    overall = words["overall"].format(pct=_pct(ps.cumulative.pct, lang), band=band,
+                                      abs=_pct(ps.budget.absorption, lang))
+    if with_plan:
+        overall += words["overall_plan"].format(plan=_pct(ps.budget.absorption_plan, lang), tw=tw)
     fig.text(0.03, 1 - 1.0 / fig_h, _iku_line(ps, words, lang), fontsize=20, fontweight="bold", va="center",
              color="#222222")
-    fig.text(0.03, 1 - 1.45 / fig_h, words["overall"].format(pct=_pct(ps.cumulative.pct, lang), band=band,
-                                                             abs=_pct(ps.budget.absorption, lang)),
-             fontsize=19, va="center", color="#333333")
+    fig.text(0.03, 1 - 1.45 / fig_h, overall, fontsize=19, va="center", color="#333333")
     fig.legend(handles=_legend(ps.bands, words, tw), loc="center left", bbox_to_anchor=(0.02, 1 - 1.95 / fig_h),
                ncol=6, fontsize=14, frameon=False, handlelength=1.2, handletextpad=0.4, columnspacing=0.9)
     line_in = 2.3
@@ -78,11 +85,17 @@ def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang
                                   label=words["partial"])], loc="center left", bbox_to_anchor=(0.02, 1 - 2.3 / fig_h),
                    fontsize=14, frameon=False, handlelength=1.2, handletextpad=0.4)
         line_in += 0.35
+    if with_plan:  # its own legend row: the third bar
+        fig.legend(handles=[Patch(color=PLAN_COLOUR, label=words["absorption_plan"].format(tw=tw))], loc="center left",
+                   bbox_to_anchor=(0.02, 1 - line_in / fig_h), fontsize=14, frameon=False, handlelength=1.2,
+                   handletextpad=0.4)
+        line_in += 0.35
     if subset_note:
         fig.text(0.03, 1 - (line_in + 0.1) / fig_h, subset_note, fontsize=16, va="center", color="#555555",
                  style="italic")
 
-    xmax = _x_limit([m.pct for _, m, _ in items] + [b.absorption for _, _, b in items])
+    xmax = _x_limit([m.pct for _, m, _ in items] + [b.absorption for _, _, b in items]
+                    + [b.absorption_plan for _, _, b in items])
     y = 0.0
     for (name, measure, budget), lines in zip(items, rows, strict=True):
         # Above the 100% line, on white: long program names stay readable where the line crosses them.
@@ -93,7 +106,10 @@ def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang
              bold=True, partial=measure.status == PARTIAL)
         _bar(ax, y + 0.5, 0.2, budget.absorption, ABSORPTION_COLOUR, xmax, lang,
              missing=words["missing"] if budget.pagu else "", bold=False)
-        y += ITEM_IN
+        if with_plan:
+            _bar(ax, y + 0.5 + PLAN_BAR_IN, 0.2, budget.absorption_plan, PLAN_COLOUR, xmax, lang,
+                 missing=words["missing"] if budget.kegiatan_planned else words["no_plan"], bold=False)
+        y += item_in
     if not items:
         ax.text(0, 0.5, words["none"], fontsize=20, va="center")
 

@@ -1,7 +1,8 @@
 """Leadership digest: the quarter's progress picture as Telegram HTML, plus drill-down messages.
 
 `build_digest` scores the plan and renders templates/<lang>/digest.j2: a headline (physical
-achievement, budget absorbed of total, PICs reported X of Y), one line per program with its
+achievement, budget absorbed of the pagu and, where kegiatan have an anggaran kas, of the plan to
+date; PICs reported X of Y), one line per program with its
 band, the lagging kegiatan, the items left out for an anomalous target («perlu dicek admin»), and the
 kegiatan not yet reported (before the deadline) or not reported (after it, counted as 0) with
 their PICs. The runtime splits the text into Telegram messages (bot/telegram/sending.py). Buttons
@@ -311,8 +312,12 @@ def _coverage_numbers(m: Measure) -> dict:
 
 
 def _budget_numbers(b) -> dict:
+    """Absorption against the pagu, and against the anggaran kas to date of the kegiatan that have one
+    (`kegiatan_with_plan` of them; the planned keys are null when none has: bot.domain.budget_plan)."""
     return {"pagu": b.pagu, "realised": b.real_cumulative, "realised_quarter": b.real_quarter,
-            "absorption_pct": b.absorption}
+            "absorption_pct": b.absorption, "budget_planned_to_date": b.planned_to_date,
+            "budget_planned_realised": b.real_planned, "absorption_plan_pct": b.absorption_plan,
+            "kegiatan_with_plan": b.kegiatan_planned}
 
 
 def _program_numbers(p: ProgramScore) -> dict:
@@ -326,10 +331,12 @@ def _program_numbers(p: ProgramScore) -> dict:
 def _kegiatan_numbers(k: KegiatanScore, *, brief: bool = False) -> dict:
     out = {"id": k.id, "name": k.name, "program_id": k.program_id, "cumulative_pct": k.cumulative.pct,
            "quarter_pct": k.quarter.pct, "band": k.cumulative.band, "status": k.cumulative.status,
-           "absorption_pct": k.budget.absorption, "flags": list(k.flags), "items": _coverage_numbers(k.cumulative)}
+           "absorption_pct": k.budget.absorption, "absorption_plan_pct": k.budget.absorption_plan,
+           "flags": list(k.flags), "items": _coverage_numbers(k.cumulative)}
     if brief:
         return out
     out.update(_budget_numbers(k.budget), pics=list(k.pic_names), reported=k.reported,
+               budget_plan=None if k.budget.plan is None else list(k.budget.plan),
                aksi=[{"id": a.id, "no": a.no, "name": a.name, "mode": a.mode,
                       "target_to_date": a.cumulative.target, "real_to_date": a.cumulative.real,
                       "cumulative_pct": a.cumulative.pct, "quarter_pct": a.quarter.pct,

@@ -36,7 +36,11 @@ bot.domain.measure's (one rule for every level); each item's mode is stored at i
   the IKU, «capaian program» the mean of the program indicators, each input capped and flagged
   ones left out like aksi. Before an indicator's first due quarter it is not scored; its progress
   against the annual target (`progress_pct`) is shown, never banded.
-* Budget absorption = budget realised to TW n / pagu × 100, per kegiatan and summed above.
+* Budget absorption = budget realised to TW n / pagu × 100, per kegiatan and summed above. Where
+  a kegiatan has an anggaran kas (bot.domain.budget_plan) it is also measured against the plan to
+  date: realised to TW n / planned TW I..n × 100. Above a kegiatan that figure sums only the
+  kegiatan with a plan (their realised over their plan to date) and says how many they are; a
+  kegiatan without one never enters it, with its pagu or otherwise (README «Cara menghitung capaian»).
 * Completeness for TW n is bot.domain.obligations' rule (aksi_due, kegiatan_due, is_complete: what
   reminders, /status and /lapor say), so the digest's «PIC sudah lapor X dari Y» never contradicts
   a PIC's /status. A PIC has reported when all their due kegiatan are complete. A due kegiatan
@@ -64,6 +68,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.domain import obligations
+from bot.domain.budget_plan import planned_to_date
 from bot.domain.measure import DEFAULT_CAP_PCT
 from bot.domain.measure import HUNDRED
 from bot.domain.measure import INCREMENT
@@ -99,6 +104,7 @@ from models import GoalIndicator
 from models import GoalIndicatorRealisation
 from models import IndicatorRealisation
 from models import Kegiatan
+from models import KegiatanBudgetPlan
 from models import KegiatanIndicator
 from models import KegiatanRealisation
 from models import Person
@@ -191,6 +197,7 @@ class KegiatanIn:
     name: str
     budget: int | None = None
     budget_reals: dict[int, int] = field(default_factory=dict)
+    budget_plan: tuple[int, ...] | None = None  # anggaran kas TW I..IV (bot.domain.budget_plan), if any
     kendala: dict[int, str] = field(default_factory=dict)
     tindak_lanjut: dict[int, str] = field(default_factory=dict)
     pic_ids: tuple[int, ...] = ()
@@ -275,6 +282,9 @@ def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
             budget_reals[keg_id][quarter] = int(money)
         kendala[keg_id][quarter] = why or ""
         tindak[keg_id][quarter] = follow_up or ""
+    plans: dict[int, dict[int, int]] = defaultdict(dict)
+    for keg_id, quarter, amount in rows["budget_plans"]:
+        plans[keg_id][quarter] = int(amount)
     pics: dict[int, list[int]] = defaultdict(list)
     for keg_id, person_id in rows["pics"]:
         pics[keg_id].append(person_id)
@@ -291,6 +301,7 @@ def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
             KegiatanIn(id=r.id, program_id=r.program_id, seq=r.seq, no=r.no, name=r.name,
                        budget=None if r.budget is None else int(r.budget),
                        budget_reals=budget_reals.get(r.id, {}), kendala=kendala.get(r.id, {}),
+                       budget_plan=tuple(plans[r.id].get(q, 0) for q in QUARTERS) if r.id in plans else None,
                        tindak_lanjut=tindak.get(r.id, {}), pic_ids=tuple(pics.get(r.id, ())))
             for r in rows["kegiatan"]
         ],
@@ -361,6 +372,9 @@ def _bulk_rows(session: Session, plan_id: int) -> dict:
                                         KegiatanRealisation.budget_realised, KegiatanRealisation.kendala,
                                         KegiatanRealisation.tindak_lanjut)
                               .where(KegiatanRealisation.kegiatan_id.in_(keg_ids))).all(),
+        "budget_plans": run(sa.select(KegiatanBudgetPlan.kegiatan_id, KegiatanBudgetPlan.quarter,
+                                      KegiatanBudgetPlan.amount)
+                            .where(KegiatanBudgetPlan.kegiatan_id.in_(keg_ids))).all(),
         "pics": run(sa.select(PicAssignment.kegiatan_id, PicAssignment.person_id)
                     .where(PicAssignment.kegiatan_id.in_(keg_ids))
                     .order_by(PicAssignment.kegiatan_id, PicAssignment.id)).all(),
@@ -421,12 +435,19 @@ def _by_owner_quarter(rows: Iterable[tuple[int, int, Decimal | None]]) -> dict[i
 
 @dataclass(frozen=True)
 class Budget:
-    """Pagu and realised rupiah (integers) with absorption % to TW n."""
+    """Pagu and realised rupiah (integers) with absorption % to TW n; where an anggaran kas exists, the
+    plan to date and absorption against it (of the kegiatan with a plan only: `kegiatan_planned`)."""
 
     pagu: int | None
     real_quarter: int | None
     real_cumulative: int | None
-    absorption: Decimal | None
+    absorption: Decimal | None  # against the pagu
+    planned_to_date: int | None = None  # anggaran kas TW I..n of the kegiatan with one; None: none has
+    real_planned: int | None = None  # realised to TW n by those same kegiatan
+    absorption_plan: Decimal | None = None  # real_planned / planned_to_date × 100
+    kegiatan_planned: int = 0  # kegiatan with an anggaran kas, of
+    kegiatan_count: int = 0  # the kegiatan in this figure
+    plan: tuple[int, ...] | None = None  # one kegiatan's own four amounts
 
 
 @dataclass(frozen=True)
@@ -829,13 +850,22 @@ def _sum_budgets(budgets: Iterable[Budget]) -> Budget:
 
     pagu = total([b.pagu for b in budgets])
     real = total([b.real_cumulative for b in budgets])
-    return Budget(pagu, total([b.real_quarter for b in budgets]), real, absorption(real, pagu))
+    planned = [b for b in budgets if b.planned_to_date is not None]
+    plan_to_date = total([b.planned_to_date for b in planned])
+    real_planned = total([b.real_planned for b in planned])
+    return Budget(pagu, total([b.real_quarter for b in budgets]), real, absorption(real, pagu),
+                  plan_to_date, real_planned, absorption(real_planned, plan_to_date), len(planned),
+                  sum(b.kegiatan_count for b in budgets))
 
 
 def _kegiatan_budget(keg: KegiatanIn, quarter: int) -> Budget:
     to_date = [v for q, v in keg.budget_reals.items() if q <= quarter]
     real = sum(to_date) if to_date else None
-    return Budget(keg.budget, keg.budget_reals.get(quarter), real, absorption(real, keg.budget))
+    planned = planned_to_date(keg.budget_plan, quarter)
+    if planned is None:
+        return Budget(keg.budget, keg.budget_reals.get(quarter), real, absorption(real, keg.budget), kegiatan_count=1)
+    return Budget(keg.budget, keg.budget_reals.get(quarter), real, absorption(real, keg.budget), planned, real,
+                  absorption(real, planned), 1, 1, keg.budget_plan)
 
 
 def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_BANDS, *,

@@ -3,9 +3,10 @@
 Sheet «Evaluasi»: title rows, a merged two-row header and a row of column numbers, then goal with
 its IKU / program block with its outcome indicators / kegiatan / kegiatan-indicator / aksi rows
 with annual target, target to date, realisation TW I–IV, realisation to date, achievement %,
-budget (pagu), budget realised, absorption %, band, PIC, obstacles and follow-up; at the foot the
-Perjanjian Kinerja first («Capaian kinerja sasaran», the IKU; «Capaian program»), then the
-plan's average of its aksi and the band.
+budget (pagu), budget realised, absorption % of the pagu, anggaran kas to date and absorption % of
+it (bot.domain.budget_plan: of the kegiatan that have one), band, PIC, obstacles and follow-up; at
+the foot the Perjanjian Kinerja first («Capaian kinerja sasaran», the IKU; «Capaian program»), then
+the plan's average of its aksi and the band.
 Sheet «Kelengkapan»: who has and has not reported the quarter.
 
 Number formats use Excel's codes (`#,##0`, `#,##0.0`): in a format code `,` and `.` mean «the
@@ -74,14 +75,17 @@ COLUMNS: list[tuple[str, str | None, float]] = [
     ("Tingkat Capaian (%)", None, 10),
     ("Anggaran", "Pagu (Rp)", 17),
     ("Anggaran", "Realisasi s.d. {tw} (Rp)", 17),
-    ("Anggaran", "Serapan (%)", 10),
+    ("Anggaran", "Serapan terhadap pagu (%)", 10),
+    ("Anggaran", "Rencana (anggaran kas) s.d. {tw} (Rp)", 17),
+    ("Anggaran", "Serapan terhadap rencana s.d. {tw} (%)", 11),
     ("Predikat", None, 14),
     ("Penanggung Jawab (PIC)", None, 20),
     ("Faktor Penghambat", None, 30),
     ("Tindak Lanjut", None, 30),
 ]
 (COL_NO, COL_GOAL, COL_NAME, COL_INDICATOR, COL_ANNUAL, COL_UNIT, COL_TARGET, COL_TW1, _, _, _, COL_TOTAL,
- COL_PCT, COL_PAGU, COL_SPENT, COL_ABSORPTION, COL_BAND, COL_PIC, COL_KENDALA, COL_TINDAK) = range(1, 21)
+ COL_PCT, COL_PAGU, COL_SPENT, COL_ABSORPTION, COL_PLANNED, COL_ABSORPTION_PLAN, COL_BAND, COL_PIC, COL_KENDALA,
+ COL_TINDAK) = range(1, 23)
 N_COLS = len(COLUMNS)
 HEADER_TOP, HEADER_ROWS = 6, 3  # two header rows and a row of column numbers
 FIRST_DATA_ROW = HEADER_TOP + HEADER_ROWS
@@ -292,7 +296,8 @@ def _outcome_rows(ws: Worksheet, row: int, label: str, items: list[OutcomeScore]
     return row
 
 
-_FORMATS = {COL_PCT: "pct", COL_PAGU: "money", COL_SPENT: "money", COL_ABSORPTION: "pct"}
+_FORMATS = {COL_PCT: "pct", COL_PAGU: "money", COL_SPENT: "money", COL_ABSORPTION: "pct", COL_PLANNED: "money",
+            COL_ABSORPTION_PLAN: "pct"}
 
 
 def _score_cells(m: Measure) -> dict[int, object]:
@@ -300,7 +305,8 @@ def _score_cells(m: Measure) -> dict[int, object]:
 
 
 def _budget_cells(b: Budget) -> dict[int, object]:
-    return {COL_PAGU: b.pagu, COL_SPENT: b.real_cumulative, COL_ABSORPTION: b.absorption}
+    return {COL_PAGU: b.pagu, COL_SPENT: b.real_cumulative, COL_ABSORPTION: b.absorption,
+            COL_PLANNED: b.planned_to_date, COL_ABSORPTION_PLAN: b.absorption_plan}
 
 
 def _band_text(m: Measure) -> str | None:
@@ -391,9 +397,20 @@ def _footer(ws: Worksheet, row: int, ps: PlanScore, styles: dict[str, StyleArray
                 f"{formatting.number(ps.cap_pct)}%. Dihitung {c.scored} dari {c.due} aksi jatuh tempo s.d. "
                 f"{formatting.quarter_label(ps.quarter_no)}: {c.pending} belum lapor (belum dihitung), {c.missing} "
                 f"tidak lapor (dihitung 0), {c.excluded} target tidak wajar (tidak dihitung, perlu dicek admin), "
-                f"{c.capped} di atas {formatting.number(ps.cap_pct)}%.")
+                f"{c.capped} di atas {formatting.number(ps.cap_pct)}%." + _plan_note(ps))
         ws.merge_cells(start_row=row + 2, start_column=COL_NAME, end_row=row + 2, end_column=N_COLS)
         _style_cell(ws.cell(row + 2, COL_NAME, note), styles["item_text"])
+
+
+def _plan_note(ps: PlanScore) -> str:
+    """How the absorption against the anggaran kas was summed (bot.domain.budget_plan), when there is one."""
+    b = ps.budget
+    if not b.kegiatan_planned:
+        return ""
+    tw = formatting.quarter_label(ps.quarter_no)
+    return (f" Serapan terhadap rencana s.d. {tw} = realisasi ÷ anggaran kas TW I s.d. {tw}, hanya kegiatan yang "
+            f"punya anggaran kas ({b.kegiatan_planned} dari {b.kegiatan_count} kegiatan); serapan terhadap pagu "
+            f"= realisasi ÷ pagu setahun, semua kegiatan.")
 
 
 def _completeness_sheet(ws: Worksheet, ps: PlanScore, tw: str, styles: dict[str, StyleArray]) -> None:

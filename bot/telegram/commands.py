@@ -37,6 +37,7 @@ COMMANDS: tuple[Command, ...] = (
     _c("batal", menus=[PIC_MENU]),
     _c("impor", _ADMIN, True, [ADMIN_MENU]),
     _c("target", _ADMIN, True, [ADMIN_MENU]),
+    _c("anggarankas", _ADMIN, True, [ADMIN_MENU]),
     _c("pic", _ADMIN, True, [ADMIN_MENU]),
     _c("undang", _ADMIN, True, [ADMIN_MENU]),
     _c("kunci", _ADMIN, True, [ADMIN_MENU]),

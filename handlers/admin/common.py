@@ -11,6 +11,7 @@ from telegram.error import BadRequest
 
 from bot.domain.admin import Recipient
 from bot.domain.people import Actor
+from bot.domain.period import find_kegiatan
 from bot.domain.period import kegiatan_of_program
 from bot.domain.period import programs_of
 from bot.domain.period import served_plan
@@ -105,6 +106,13 @@ def kegiatan_items(program_id: int, *, session, settings, now) -> tuple[Program 
     if plan is None or program is None or program.plan_id != plan.id:
         return None, []
     return program, [(k.id, k.name) for k in kegiatan_of_program(program_id, session=session)]
+
+
+def kegiatan_matches(ref: str, *, session, settings, now) -> list[tuple[int, int, str]]:
+    """(id, seq, name) of the served plan's kegiatan that `ref` names: a number in document order or part
+    of the name (bot.domain.period.find_kegiatan); none without a plan."""
+    plan = served_plan(session=session, settings=settings, now=now)
+    return [(k.id, k.seq, k.name) for k in find_kegiatan(plan.id, ref, session=session)] if plan else []
 
 
 def kegiatan_content(kegiatan_id: int, *, session, settings, now):

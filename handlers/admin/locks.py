@@ -13,7 +13,6 @@ from bot.domain.locks import lock_overview
 from bot.domain.locks import lock_quarter
 from bot.domain.locks import unlock_quarter
 from bot.domain.people import Role
-from bot.domain.period import find_kegiatan
 from bot.domain.period import served_plan
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import ack
@@ -24,6 +23,7 @@ from bot.text.render import render
 from handlers.admin.common import browse_kegiatan
 from handlers.admin.common import browse_programs
 from handlers.admin.common import buttons
+from handlers.admin.common import kegiatan_matches
 from handlers.admin.common import keyboard
 from handlers.admin.common import notify
 from handlers.admin.common import report_missed
@@ -42,11 +42,6 @@ def _card(quarter: int, *, session, settings, now):
         return None
     whole, kegiatan = lock_overview(plan.id, quarter, session=session)
     return {"plan_id": plan.id, "year": plan.year, "whole": whole, "kegiatan": kegiatan}
-
-
-def _matches(ref: str, *, session, settings, now):
-    plan = served_plan(session=session, settings=settings, now=now)
-    return [(k.id, k.name) for k in find_kegiatan(plan.id, ref, session=session)] if plan else []
 
 
 @command("kunci")  # and /buka: the same roles
@@ -72,11 +67,12 @@ async def lock_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
     b = buttons(services.lang)
     ref = " ".join(args[1:])[:200]
     if ref:
-        found = await services.db(_matches, ref, settings=services.settings, now=services.now())
+        found = await services.db(kegiatan_matches, ref, settings=services.settings, now=services.now())
         if len(found) == 1:
             await _apply(update, context, actor, op, quarter, found[0][0])
             return
-        rows = [[(short(name), cb.LOCK_APPLY.build(op=op, quarter=quarter, kegiatan=kid))] for kid, name in found[:20]]
+        rows = [[(short(name), cb.LOCK_APPLY.build(op=op, quarter=quarter, kegiatan=kid))]
+                for kid, _, name in found[:20]]
         await update.effective_message.reply_text(
             render("kunci_card", services.lang, op=op, quarter=quarter, card=card, ref=ref, found=len(found)),
             reply_markup=keyboard([*rows, [(b["cancel"], nav.close())]]) if found else None)

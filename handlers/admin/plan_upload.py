@@ -157,6 +157,7 @@ async def _start_preview(update: Update, context, file_id: str, name: str, previ
         "kegiatan_count": preview.kegiatan_count, "aksi_count": preview.aksi_count,
         "indicator_count": preview.indicator_count, "budget_total": preview.budget_total,
         "anomaly_count": preview.anomaly_count, "modes": preview.modes,
+        "kas_given": preview.kas_given, "kas_count": preview.kas_count, "kas_total": preview.kas_total,
         "anomalies": [[line, why[:200]] for line, why in preview.anomalies],
     }
     await _show_preview(update, context, 0)
@@ -216,7 +217,8 @@ async def apply(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> in
                   year=draft["year"], kegiatan_count=result.kegiatan_count, aksi_count=result.aksi_count,
                   indicator_count=result.indicator_count, budget_total=result.budget_total, result=result,
                   sheet=draft.get("sheet", ""), sheet_hidden=draft.get("sheet_hidden", False),
-                  anomaly_count=result.anomaly_count,
+                  anomaly_count=result.anomaly_count, budget_plan_count=result.budget_plan_count,
+                  budget_plan_total=result.budget_plan_total,
                   anomalies=[{"line": line, "why": why} for line, why in draft["anomalies"]], limit=SUMMARY_LIMIT)
     for part in split_message(text):
         await update.effective_message.reply_text(part)

@@ -85,7 +85,7 @@ def assert_one_line(run: subprocess.CompletedProcess, code: int, *words: str) ->
 COMMANDS = [
     ["import", SAMPLE_PLAN], ["plan"], ["migrate"], ["run"], ["invite", "Budi"], ["assign", "Budi", "1"],
     ["calendar", "2020"], ["summary", "--quarter", "2"], ["export", "--quarter", "2", "--out", "x.xlsx"],
-    ["audit"], ["doctor"],
+    ["budget-plan", "1"], ["audit"], ["doctor"],
 ]
 
 

@@ -63,7 +63,7 @@ def test_seed_digest_headline_reads_right(engine, seed_plan):
     assert (c["missing"], c["excluded"], c["pending"], c["scored"]) == (8, 4, 0, c["due"] - 4)
     assert (f"↳ dihitung: {c['scored']} dari {c['due']} aksi jatuh tempo · 8 tidak lapor (dihitung 0) · "
             "4 perlu dicek admin (tidak dihitung)") in lines
-    assert "💰 Anggaran terserap: Rp6.422.349.132 dari Rp17.326.515.850 (37,1%)" in lines
+    assert "💰 Anggaran terserap: Rp6.422.349.132 dari Rp17.326.515.850 (37,1% terhadap pagu)" in lines
     # Completeness follows bot/due.py: 44 due kegiatan with a PIC, 42 complete (tests/test_scoring.py).
     assert "👥 PIC sudah lapor: <b>7 dari 9</b> · kegiatan 42 dari 44" in lines
 
@@ -72,21 +72,21 @@ def test_seed_digest_programs_lagging_and_unreported(engine, seed_plan):
     plain = html_to_plain(digest_of(engine, seed_plan).text)
     # One line per program, with its band; the program printed under two goals says which.
     # Pelayanan Administrasi: its 5 kegiatan other than Makan Minum (left out, targets 1000%/2000%) at 100.
-    assert "🟢 100,0% Program Pelayanan Administrasi Perkantoran · serapan 45,0%" in plain
+    assert "🟢 100,0% Program Pelayanan Administrasi Perkantoran · serapan 45,0% terhadap pagu" in plain
     # Sasaran 2: Penempatan silent after the deadline, 50,0, and four at 100: (50 + 400) / 5 = 90,0.
-    assert "🟡 90,0% Program Mutasi dan Kepangkatan ASN (Sasaran\u00a02) · serapan 39,4%" in plain
+    assert "🟡 90,0% Program Mutasi dan Kepangkatan ASN (Sasaran\u00a02) · serapan 39,4% terhadap pagu" in plain
     # Sasaran 3 prints it twice, as two blocks under one IKU, told apart by their first indicator:
     # Kenaikan Pangkat 90,0 (its «1, –, 1%» aksi left out) and one at 100: 190 / 2 = 95,0; the other 100.
-    assert "🟢 95,0% Program Mutasi dan Kepangkatan ASN: Prosentase Kenaikan… · serapan 45,0%" in plain
-    assert "🟢 100,0% Program Mutasi dan Kepangkatan ASN: Prosentase KGB tepat waku · serapan 45,0%" in plain
+    assert "🟢 95,0% Program Mutasi dan Kepangkatan ASN: Prosentase Kenaikan… · serapan 45,0% terhadap pagu" in plain
+    assert "🟢 100,0% Program Mutasi dan Kepangkatan ASN: Prosentase KGB tepat waku · serapan 45,0% terhadap pagu" in plain
     # The same program under two IKU of one goal: the IKU it is printed under (goal 1, IKU 2 and 3).
-    assert "🟢 100,0% Prog. Pembinaan & Kesejahteraan ASN (IKU\u00a01.3) · serapan 45,0%" in plain
+    assert "🟢 100,0% Prog. Pembinaan & Kesejahteraan ASN (IKU\u00a01.3) · serapan 45,0% terhadap pagu" in plain
     lagging = plain.split("Kegiatan tertinggal")[1].split("\n\n")[0]
     assert lagging.splitlines()[1:] == [
-        f"🔴 0,0% {JARINGAN} · serapan – · ❌ tidak lapor · ⚠️ perlu dicek admin",
-        f"🔴 45,8% {PENJENJANGAN} · serapan 20,0% · ❌ tidak lapor",
-        f"🔴 50,0% {PENEMPATAN} · serapan 20,0% · ❌ tidak lapor",
-        f"🟠 75,6% {UJI_KESEHATAN} · serapan 45,0%",
+        f"🔴 0,0% {JARINGAN} · serapan – terhadap pagu · ❌ tidak lapor · ⚠️ perlu dicek admin",
+        f"🔴 45,8% {PENJENJANGAN} · serapan 20,0% terhadap pagu · ❌ tidak lapor",
+        f"🔴 50,0% {PENEMPATAN} · serapan 20,0% terhadap pagu · ❌ tidak lapor",
+        f"🟠 75,6% {UJI_KESEHATAN} · serapan 45,0% terhadap pagu",
     ]
     assert "Perlu dicek admin (target tidak wajar: tidak dihitung sampai diperbaiki)" in plain
     assert f"• {MAKAN_MINUM} — aksi 1, aksi 2, aksi 3: target di atas 100%" in plain
@@ -124,7 +124,7 @@ def test_digest_buttons_drill_down(engine, seed_plan):
         assert_valid_telegram_html(detail.text)
         plain = html_to_plain(detail.text)
         assert plain.startswith("📁 Program Pelayanan Administrasi Perkantoran\nTW II 2020")
-        assert f"⚪ – {MAKAN_MINUM} · serapan 45,0% · ⚠️ perlu dicek admin" in plain
+        assert f"⚪ – {MAKAN_MINUM} · serapan 45,0% terhadap pagu · ⚠️ perlu dicek admin" in plain
         # Barang Cetak has no aksi target in TW II, but its pagu makes the TW II budget realisation
         # due (bot/due.py), and the seed entered it: all six kegiatan count, all six complete.
         assert "👥 Kegiatan sudah lapor TW II: 6 dari 6" in plain
@@ -157,7 +157,7 @@ def test_kegiatan_detail_shows_what_is_missing(engine, seed_plan):
     assert "❌ Tidak lapor TW II: 0 dari 2 aksi terisi, realisasi anggaran belum diisi" in after
     assert "30 → 0 · 🔴 0,0% · ❌ tidak lapor TW II (dihitung 0)" in after
     assert "80% → 30% · 🔴 37,5% · ❌ tidak lapor TW II (dihitung 0)" in after  # 30 of 30 + 50
-    assert "Rp298.352.400 dari Rp1.491.762.000 (20,0%)" in after
+    assert "Rp298.352.400 dari Rp1.491.762.000 (20,0% terhadap pagu)" in after
 
 
 def test_digest_numbers_match_the_text(engine, seed_plan):
@@ -251,9 +251,9 @@ def test_bands_come_from_settings(engine, seed_plan, db_url):
     plain = html_to_plain(digest_of(engine, seed_plan, settings=settings).text)
     lagging = plain.split("Kegiatan tertinggal")[1].split("\n\n")[0].splitlines()
     # 75,6 is Tinggi (≥70) with these bands: Uji Kesehatan no longer lags.
-    assert lagging == [" (di bawah 70%)", f"🔴 0,0% {JARINGAN} · serapan – · ❌ tidak lapor · ⚠️ perlu dicek admin",
-                       f"🔴 45,8% {PENJENJANGAN} · serapan 20,0% · ❌ tidak lapor",
-                       f"🔴 50,0% {PENEMPATAN} · serapan 20,0% · ❌ tidak lapor"]
+    assert lagging == [" (di bawah 70%)", f"🔴 0,0% {JARINGAN} · serapan – terhadap pagu · ❌ tidak lapor · ⚠️ perlu dicek admin",
+                       f"🔴 45,8% {PENJENJANGAN} · serapan 20,0% terhadap pagu · ❌ tidak lapor",
+                       f"🔴 50,0% {PENEMPATAN} · serapan 20,0% terhadap pagu · ❌ tidak lapor"]
     assert "🟢 ≥80 · 🟡 70–79 · 🟠 60–69 · 🔴 <60" in plain
 
 

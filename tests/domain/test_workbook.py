@@ -13,6 +13,7 @@ from bot.cli import main as rapk
 from bot.domain.workbook import COL_BAND
 from bot.domain.workbook import COL_PAGU
 from bot.domain.workbook import COL_PCT
+from bot.domain.workbook import COL_PIC
 from bot.domain.workbook import COL_SPENT
 from bot.domain.workbook import COL_TOTAL
 from bot.domain.workbook import COL_TW1
@@ -51,10 +52,12 @@ def test_layout_of_the_evaluation_form(engine, seed_plan):
         "EVALUASI RENCANA AKSI PERJANJIAN KINERJA", "TW II TAHUN 2020", "BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK",
         "Keadaan s.d. 30 Juni 2020"]
     merged = {str(r) for r in ws.merged_cells.ranges}
-    assert {"A6:A7", "C6:C7", "H6:K6", "N6:P6", "T6:T7"} <= merged  # two-row header, grouped columns
+    assert {"A6:A7", "C6:C7", "H6:K6", "N6:R6", "V6:V7"} <= merged  # two-row header, grouped columns
     assert [ws.cell(7, c).value for c in range(8, 12)] == ["TW I", "TW II", "TW III", "TW IV"]
-    assert [ws.cell(7, c).value for c in range(14, 17)] == ["Pagu (Rp)", "Realisasi s.d. TW II (Rp)", "Serapan (%)"]
-    assert ws.cell(6, 13).value == "Tingkat Capaian (%)" and ws.cell(8, 20).value == "(20)"
+    assert [ws.cell(7, c).value for c in range(14, 19)] == [
+        "Pagu (Rp)", "Realisasi s.d. TW II (Rp)", "Serapan terhadap pagu (%)", "Rencana (anggaran kas) s.d. TW II (Rp)",
+        "Serapan terhadap rencana s.d. TW II (%)"]
+    assert ws.cell(6, 13).value == "Tingkat Capaian (%)" and ws.cell(8, 22).value == "(22)"
     assert ws.freeze_panes == "D9"
     assert ws.print_title_rows == "$6:$8"
     setup = ws.page_setup
@@ -111,7 +114,7 @@ def test_rows_a_reviewer_checks(engine, seed_plan):
     for kind, keg, row in rows_by_kind(ws, engine, seed_plan):
         rows.setdefault((kind, keg), []).append(row)
     diklat = [c.value for c in rows[("kegiatan", DIKLAT_TEKNIS)][0]]
-    assert (diklat[COL_PCT - 1], diklat[COL_BAND - 1], diklat[17]) == (83.3, "Tinggi", "Ani Rahmawati")
+    assert (diklat[COL_PCT - 1], diklat[COL_BAND - 1], diklat[COL_PIC - 1]) == (83.3, "Tinggi", "Ani Rahmawati")
     assert (diklat[COL_PAGU - 1], diklat[COL_SPENT - 1], diklat[COL_SPENT]) == (1_018_175_000, 305_452_500, 30)
     counted = [c.value for c in rows[("aksi", DIKLAT_TEKNIS)][1]]  # «Jumlah peserta … di data»: 60, 157
     assert counted[4:7] == [217, None, 60] and counted[8] == 48 and counted[COL_TOTAL - 1] == 48

@@ -44,7 +44,7 @@ EXPECTED: dict[str, tuple[frozenset | None, bool]] = {
     "ringkasan": (frozenset({LEADERSHIP, ADMIN}), False),
     "ekspor": (frozenset({LEADERSHIP, ADMIN}), False),
     **{name: (frozenset({ADMIN}), True) for name in (
-        "impor", "target", "riwayat", "kunci", "buka", "pengguna", "pic", "undang", "ingatkan", "jadwal")},
+        "impor", "target", "anggarankas", "riwayat", "kunci", "buka", "pengguna", "pic", "undang", "ingatkan", "jadwal")},
 }
 
 # callback prefix → (roles that may press it, forged data; {k1}/{k2}: Budi's/Sari's kegiatan, {a1}: an aksi

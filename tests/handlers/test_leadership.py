@@ -108,7 +108,7 @@ async def test_ringkasan_in_the_group_sends_the_chart_then_the_digest(start_bot,
     c = ps.completeness
     assert f"🎯 Progres rencana aksi s.d. TW II: 🟢 {formatting.number(ps.cumulative.pct, decimals=1)}% Sangat Tinggi" in text
     assert (f"💰 Anggaran terserap: {formatting.rupiah(ps.budget.real_cumulative)} dari "
-            f"{formatting.rupiah(ps.budget.pagu)} ({formatting.number(ps.budget.absorption, decimals=1)}%)") in text
+            f"{formatting.rupiah(ps.budget.pagu)} ({formatting.number(ps.budget.absorption, decimals=1)}% terhadap pagu)") in text
     assert (f"👥 PIC sudah lapor: {c.pics_reported} dari {c.pics_due} · "
             f"kegiatan {c.kegiatan_reported} dari {c.kegiatan_due}") in text
     # The values checked by hand (93,7 %: tests/domain/test_scoring.py, after TW II's deadline).
@@ -239,7 +239,7 @@ async def test_ekspor_sends_the_workbook_with_the_database_numbers(start_bot, fa
     document = await fake.wait_for_message(LEADER_ID, contains="Lembar evaluasi RAPK TW II 2020")
     assert document["document"]["file_name"] == "Evaluasi-RAPK-2020-TW-II.xlsx"
     assert ("Capaian kinerja sasaran (IKU): belum jatuh tempo · Progres rencana aksi s.d. TW II: 93,7% Sangat Tinggi "
-            "(sebagian perlu dicek admin) · serapan 37,1% · PIC sudah lapor 7 dari 9") in plain(document)
+            "(sebagian perlu dicek admin) · serapan 37,1% terhadap pagu · PIC sudah lapor 7 dari 9") in plain(document)
     [(name, content, method)] = fake.files_sent_to(LEADER_ID)
     assert (name, method) == ("Evaluasi-RAPK-2020-TW-II.xlsx", "sendDocument")
     book = load_workbook(io.BytesIO(content))

@@ -8,6 +8,12 @@ of fixed column indexes, keeps every cell as written, and lists each oddity as a
 with its line number. A file that is not a plan raises PlanFormatError naming the line.
 Neither carries prose: a `code` and `params`, worded by templates/<lang>/import_messages.j2.
 
+A kegiatan table may carry anggaran kas columns (bot.domain.budget_plan) right of the quarterly
+targets: four headed «ANGGARAN KAS TW I» … «TW IV» (or «RENCANA PENARIKAN DANA TW I» …), or one
+«ANGGARAN KAS» heading over four columns whose sub-header row names the quarters. Their cells
+move with the aksi cell as every cell right of the targets does, are read as rupiah wherever in
+the kegiatan's rows they stand, and never as a budget, target or note.
+
 Files are untrusted: the size limits below are checked before anything is parsed (a workbook's
 uncompressed size from its zip directory, its cell count from a streamed scan of the sheet XML),
 sheets are read in openpyxl's read-only mode, and only the first MAX_ANOMALIES anomalies are kept
@@ -44,6 +50,7 @@ from bot.domain.numbers import rupiah_from_decimal
 from bot.text.formatting import number
 from bot.text.render import macro
 from bot.text.render import message
+from models.base import BIGINT_MAX
 
 __all__ = [
     "MAX_ANOMALIES", "MAX_PLAN_BYTES", "MAX_XLSX_CELLS", "MAX_XLSX_UNPACKED",
@@ -171,6 +178,10 @@ class ParsedKegiatan:
     block: int = 0  # the program block it is printed in (ParsedProgram.seq)
     budget: int | None = None
     budget_raw: str = ""
+    # Anggaran kas TW I..IV in rupiah, when its table has the columns and they hold a plan; with
+    # `budget_plan_given` the file decides the stored plan (None removes it), else the stored one stays.
+    budget_plan: list[int] | None = None
+    budget_plan_given: bool = False
     indicators: list[ParsedIndicator] = field(default_factory=list)
     aksi: list[ParsedAksi] = field(default_factory=list)
     pics: list[str] = field(default_factory=list)
@@ -197,6 +208,15 @@ class ParsedPlan:
     @property
     def aksi_count(self) -> int:
         return sum(len(k.aksi) for k in self.kegiatan)
+
+    @property
+    def budget_plan_count(self) -> int:
+        """Kegiatan with an anggaran kas in the file."""
+        return sum(1 for k in self.kegiatan if k.budget_plan is not None)
+
+    @property
+    def budget_plan_total(self) -> int:
+        return sum(sum(k.budget_plan) for k in self.kegiatan if k.budget_plan is not None)
 
     @property
     def indicator_count(self) -> int:
@@ -391,6 +411,39 @@ def _is_date(raw: str) -> bool:
     return bool(_DATE_OR_TIME.match(raw.strip()))
 
 
+# An anggaran kas heading: «ANGGARAN KAS TW I», «RENCANA PENARIKAN DANA (Rp) TRIWULAN II», or a bare
+# «ANGGARAN KAS» over four columns. Matched on the normalised (upper-case) label.
+_KAS_LABEL = re.compile(r"^(?:ANGGARAN KAS|RENCANA PENARIKAN DANA|RENCANA PENARIKAN ANGGARAN)(?![A-Z])"
+                        r"\s*(?:\(RP\.?\)|RP\.?(?![A-Z]))?\s*(.*)$")
+_KAS_QUARTER = re.compile(r"^(?:TW|TRIWULAN)\s*(I{1,3}|IV|[1-4])$")
+_ROMAN = {"I": 1, "II": 2, "III": 3, "IV": 4, "1": 1, "2": 2, "3": 3, "4": 4}
+
+
+def read_kas(raw: str) -> tuple[int | None, str]:
+    """An anggaran kas cell: (rupiah, "") or (None, why); `-` is nothing planned (0), empty is no cell.
+
+    The column says it is money, so a plain `500000` counts too. Cents are rounded (`kas_with_cents`).
+    """
+    text = " ".join(raw.split())
+    if not text:
+        return None, ""
+    if len(text) == 1 and text in _DASH:
+        return 0, ""
+    if text[0] in _DASH:
+        return None, "kas_negative"
+    money = _money(text, bare=True)
+    if money is None:
+        try:
+            money = _Money(parse_number(text), False)
+        except NumberFormatError:
+            return None, "kas_not_read"
+    if money.negative:
+        return None, "kas_negative"
+    if money.value is None or rupiah_from_decimal(money.value) > BIGINT_MAX:
+        return None, "kas_not_read"
+    return rupiah_from_decimal(money.value), "" if money.value == money.value.to_integral_value() else "kas_with_cents"
+
+
 def read_target(raw: str) -> Target:
     """A target cell as the importer reads it: parse_target, except that a date holds no target (`text`)."""
     if _is_date(raw):
@@ -422,6 +475,11 @@ class _Parser:
         self.current: ParsedKegiatan | None = None
         self.kegiatan_header_line = 0
         self.pic_column = False
+        self.tw_column = 0  # the header's first quarterly target column
+        self.kas_columns: dict[int, int] = {}  # quarter → the header's anggaran kas column
+        # Anggaran kas read so far, by kegiatan seq: quarter → (rupiah, cell); kegiatan with a bad cell.
+        self.kas: dict[int, dict[int, tuple[int, str]]] = {}
+        self.kas_bad: set[int] = set()
         self.expect_agency = False
         # Kegiatan numbers restart under each program table; a page-break header does not restart them.
         self.last_no: int | None = None
@@ -505,9 +563,41 @@ class _Parser:
         if self.program is None:
             raise PlanFormatError(row.line, "kegiatan_without_program")
         self.pic_column = any(s in ("PIC", "PENANGGUNG JAWAB") for s in labels)
+        self.tw_column = position
+        self.kas_columns = self.kas_header(row, labels, position)
         # A header straight after kegiatan rows is a page break: the kegiatan above goes on.
         self.state = "kegiatan"
         self.kegiatan_header_line = row.line
+
+    def kas_header(self, row: _Row, labels: list[str], tw_column: int) -> dict[int, int]:
+        """The anggaran kas columns of a kegiatan header, by quarter (none: the table has none)."""
+        found: dict[int, int] = {}
+        groups = []
+        for i, label in enumerate(labels):
+            m = _KAS_LABEL.match(label)
+            if m is None:
+                continue
+            quarter = _KAS_QUARTER.match(m[1].strip())
+            if not m[1].strip():
+                groups.append(i)
+            elif quarter is None or _ROMAN[quarter[1]] in found:
+                raise PlanFormatError(row.line, "kas_column_label", label=row.cell(i))
+            else:
+                found[_ROMAN[quarter[1]]] = i
+        if groups:
+            start = groups[0]
+            # One heading over four columns (merged in a workbook): the cells after it are empty.
+            if found or len(groups) > 1 or any(row.cell(j) for j in range(start + 1, start + 4)):
+                raise PlanFormatError(row.line, "kas_column_label", label=row.cell(start))
+            found = {q: start + q - 1 for q in range(1, 5)}
+        if not found:
+            return {}
+        missing = [QUARTERS[q - 1] for q in range(1, 5) if q not in found]
+        if missing:
+            raise PlanFormatError(row.line, "kas_columns_incomplete", quarters=missing)
+        if min(found.values()) < tw_column + 4:
+            raise PlanFormatError(row.line, "kas_columns_left")
+        return found
 
     # -- goals and programs -------------------------------------------------------------------
 
@@ -557,13 +647,20 @@ class _Parser:
     # -- kegiatan tables ------------------------------------------------------------------------
 
     def kegiatan_row(self, row: _Row) -> None:
+        kas: dict[int, str] = {}
+        if self.kas_columns:
+            row, kas = self.split_kas(row)
+            if not row.filled:  # a line of its own holding only anggaran kas
+                self.add_kas(row, kas)
+                return
         cells = row.cells
         label = _norm(row.cell(0)) or _norm(row.cell(1))
         if label in _TOTAL_LABELS:
-            self.total_row(row)
+            self.total_row(row)  # its anggaran kas totals are not read either
             return
         if row.filled and row.filled[0] >= 2 and all(_money(cells[i]) for i in row.filled):
             self.budget_line(row)
+            self.add_kas(row, kas)
             return
         if _NUMBER_CELL.match(row.cell(0)) and row.cell(1):
             self.start_kegiatan(row)
@@ -581,6 +678,7 @@ class _Parser:
         else:
             self.anomaly(row, "unknown_row", table="kegiatan")
             return
+        self.add_kas(row, kas)
         kegiatan = self.current
         expected = kegiatan.aksi[-1].no + 1 if kegiatan.aksi else 1
         anchor = _find_aksi(cells, expected)
@@ -588,6 +686,61 @@ class _Parser:
         self.indicator_cells(row, end_left, is_start)
         if anchor is not None:
             self.aksi_cells(row, anchor, expected)
+
+    def split_kas(self, row: _Row) -> tuple[_Row, dict[int, str]]:
+        """The row without its anggaran kas cells, and those cells by quarter.
+
+        Cells right of the targets move with the aksi cell: an aksi number in a column of its own
+        shifts them one to the right (a row without an aksi is read at the header's columns).
+        """
+        starts = bool(_NUMBER_CELL.match(row.cell(0)) and row.cell(1))
+        kegiatan = None if starts else self.current
+        anchor = _find_aksi(row.cells, kegiatan.aksi[-1].no + 1 if kegiatan and kegiatan.aksi else 1)
+        shift = 0 if anchor is None else anchor.index + (2 if anchor.inline else 3) - self.tw_column
+        cells = list(row.cells)
+        kas = {}
+        for quarter, column in self.kas_columns.items():
+            at = column + shift
+            if 0 <= at < len(cells) and cells[at]:
+                kas[quarter], cells[at] = cells[at], ""
+        return (_Row(row.line, row.raw, cells) if kas else row), kas
+
+    def add_kas(self, row: _Row, kas: dict[int, str]) -> None:
+        """Read a row's anggaran kas cells into the current kegiatan's plan; a bad cell is an anomaly."""
+        if not kas:
+            return
+        kegiatan = self.current
+        if kegiatan is None:
+            raise PlanFormatError(row.line, "kas_before_kegiatan")
+        seen = self.kas.setdefault(kegiatan.seq, {})
+        for quarter, raw in sorted(kas.items()):
+            where = {"raw": raw, "quarter": QUARTERS[quarter - 1], "kegiatan": kegiatan.name}
+            if quarter in seen:
+                self.anomaly(row, "kas_second", first=seen[quarter][1], **where)
+                continue
+            amount, problem = read_kas(raw)
+            if amount is None:
+                self.kas_bad.add(kegiatan.seq)
+                self.anomaly(row, problem, **where)
+                continue
+            if problem:
+                self.anomaly(row, problem, rounded=amount, **where)
+            seen[quarter] = (amount, raw)
+
+    def finish_kas(self, kegiatan: ParsedKegiatan, row: _Row) -> None:
+        """The kegiatan's plan from its cells: a bad cell keeps the stored plan; over the pagu is kept, and said."""
+        if kegiatan.seq in self.kas_bad:
+            kegiatan.budget_plan_given = False
+            return
+        seen = self.kas.get(kegiatan.seq)
+        if not kegiatan.budget_plan_given or not seen:
+            return
+        kegiatan.budget_plan = [seen[q][0] if q in seen else 0 for q in range(1, 5)]
+        total = sum(kegiatan.budget_plan)
+        if kegiatan.budget is None:
+            self.anomaly(row, "kas_without_pagu", kegiatan=kegiatan.name, total=total)
+        elif total > kegiatan.budget:
+            self.anomaly(row, "kas_over_pagu", kegiatan=kegiatan.name, total=total, pagu=kegiatan.budget)
 
     def orphan_row(self, row: _Row) -> None:
         anchor = _find_aksi(row.cells, 1)
@@ -610,7 +763,8 @@ class _Parser:
                 self.anomaly(row, f"kegiatan_numbering_{how}", no=no, previous=previous)
             self.last_no = int(no)
         self.current = ParsedKegiatan(seq=len(self.kegiatan) + 1, no=no, name=name, goal=self.goal.name,
-                                      program=self.program.name, line=row.line, block=self.program.seq)
+                                      program=self.program.name, line=row.line, block=self.program.seq,
+                                      budget_plan_given=bool(self.kas_columns))
         self.kegiatan.append(self.current)
 
     def indicator_cells(self, row: _Row, end_left: int, is_start: bool) -> None:
@@ -746,6 +900,7 @@ class _Parser:
                 raise PlanFormatError(kegiatan.line, "kegiatan_without_aksi", name=kegiatan.name)
             if kegiatan.budget is None:
                 self.anomaly(row, "no_budget", kegiatan=kegiatan.name)
+            self.finish_kas(kegiatan, row)
             if not kegiatan.indicators:
                 self.anomaly(row, "no_indicator", kegiatan=kegiatan.name)
             for indicator in kegiatan.indicators:

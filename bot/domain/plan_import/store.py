@@ -22,6 +22,7 @@ from sqlmodel import SQLModel
 from sqlmodel import select
 
 from bot.domain.audit import record
+from bot.domain.budget_plan import plans_of
 from bot.domain.numbers import Target
 from bot.domain.numbers import fits_decimal_column
 from bot.domain.people import assign_pic
@@ -53,6 +54,7 @@ from models import GoalIndicatorRealisation
 from models import ImportAnomaly
 from models import IndicatorRealisation
 from models import Kegiatan
+from models import KegiatanBudgetPlan
 from models import KegiatanIndicator
 from models import KegiatanRealisation
 from models import PeriodLock
@@ -154,6 +156,8 @@ class MergeResult:
     indicator_count: int = 0
     budget_total: int = 0
     anomaly_count: int = 0
+    budget_plan_count: int = 0  # kegiatan with an anggaran kas after the import
+    budget_plan_total: int = 0
 
     @property
     def unchanged(self) -> bool:
@@ -166,6 +170,8 @@ class MergeResult:
 
 def plan_json(parsed: ParsedPlan, lang: str = "id") -> dict[str, Any]:
     """The parsed plan in the stable shape that `rapk import --json` prints (automated checks read it).
+
+    A kegiatan from a table with anggaran kas columns also has `budget_plan`: its four amounts or null.
 
     Each anomaly's `why` is worded in `lang`; its `code` stays the same in every language.
     """
@@ -182,6 +188,8 @@ def plan_json(parsed: ParsedPlan, lang: str = "id") -> dict[str, Any]:
                 "budget": k.budget,
                 "indicators": [{"text": i.text, "target_raw": i.target_raw} for i in k.indicators],
                 "aksi": [{"no": a.no, "name": a.name, "indicator": a.indicator, "tw": list(a.tw)} for a in k.aksi],
+                # Only from a table with anggaran kas columns: a plan without them prints as it always did.
+                **({"budget_plan": k.budget_plan} if k.budget_plan_given else {}),
             }
             for k in parsed.kegiatan
         ],
@@ -372,6 +380,8 @@ class _Merge:
             ProgramIndicator: _children(s, ProgramIndicator, "program_id", [r["id"] for r in self.programs.values()]),
         }
         self.kegiatan = {name_key(r["name"]): r for r in _select(s, sa.select(keg).where(keg.c.plan_id == plan_id))}
+        self.stored_kegiatan = {r["id"] for r in self.kegiatan.values()}
+        self.budget_plans = plans_of(self.stored_kegiatan, session=s)
         self.indicators: dict[int, list[Any]] = defaultdict(list)
         for r in _select(s, sa.select(ind).where(ind.c.kegiatan_id.in_(in_plan)).order_by(ind.c.seq)):
             self.indicators[r["kegiatan_id"]].append(r)
@@ -487,13 +497,44 @@ class _Merge:
         goal_ids = self.save_goals()
         program_ids = self.save_programs(goal_ids)
         self.save_kegiatan(program_ids)
+        self.save_budget_plans()
         self.remove_unused(goal_ids, program_ids)
         self.save_anomalies()
         self.save_pics()
         r, p = self.result, self.parsed
         r.kegiatan_count, r.aksi_count, r.indicator_count = len(p.kegiatan), p.aksi_count, p.indicator_count
         r.budget_total, r.anomaly_count = p.budget_total, p.anomaly_count
+        kept = [self.budget_plans[row["id"]] for row in (self.kegiatan[name_key(k.name)] for k in p.kegiatan)
+                if row["id"] in self.budget_plans]
+        r.budget_plan_count, r.budget_plan_total = len(kept), sum(sum(plan) for plan in kept)
         return r
+
+    def save_budget_plans(self) -> None:
+        """Anggaran kas: a kegiatan whose table has the columns gets the file's plan (none: removed);
+        any other keeps what is stored, so a plan the admin set survives a file without them."""
+        rows, replaced = [], []
+        for k in self.parsed.kegiatan:
+            if not k.budget_plan_given:
+                continue
+            kid = self.kegiatan[name_key(k.name)]["id"]
+            old, new = self.budget_plans.get(kid), None if k.budget_plan is None else tuple(k.budget_plan)
+            if old == new:
+                continue
+            replaced.append(kid)
+            rows += [{"kegiatan_id": kid, "quarter": q, "amount": a} for q, a in enumerate(new or (), start=1)]
+            if new is None:
+                self.budget_plans.pop(kid)
+            else:
+                self.budget_plans[kid] = new
+            for q in range(1, 5):
+                before, after = (None if old is None else old[q - 1]), (None if new is None else new[q - 1])
+                if before != after and kid in self.stored_kegiatan:  # a new kegiatan's plan comes with it
+                    self.note("changed", Change("kegiatan", k.name, field="budget_plan", before=before, after=after,
+                                                quarter=QUARTERS[q - 1]),
+                              entity="kegiatan", entity_id=kid, field=f"tw{q}",
+                              old=None if before is None else str(before), new=None if after is None else str(after))
+        _delete(self.session, KegiatanBudgetPlan, "kegiatan_id", replaced)
+        _insert(self.session, KegiatanBudgetPlan, rows)
 
     def save_goals(self) -> dict[str, int]:
         ids: dict[str, int] = {}
@@ -685,7 +726,7 @@ class _Merge:
         indicator_ids = [i["id"] for kid in ids for i in self.indicators[kid]]
         _delete(self.session, IndicatorRealisation, "indicator_id", indicator_ids)
         _delete(self.session, KegiatanIndicator, "id", indicator_ids)
-        for model in (KegiatanRealisation, Evidence, PicAssignment, PeriodLock):
+        for model in (KegiatanRealisation, Evidence, PicAssignment, PeriodLock, KegiatanBudgetPlan):
             _delete(self.session, model, "kegiatan_id", ids)
         _delete(self.session, Kegiatan, "id", ids)
         for row in gone:
@@ -797,6 +838,7 @@ def load_plan_tree(plan_id: int, *, session: Session) -> dict[str, Any]:
                        .order_by("seq"))
     kegiatan_ids = [k["id"] for k in kegiatan]
     indicators = _children(session, KegiatanIndicator, "kegiatan_id", kegiatan_ids)
+    budget_plans = plans_of(kegiatan_ids, session=session)
     aksi = _children(session, Aksi, "kegiatan_id", kegiatan_ids, order="no")
     targets = _children(session, AksiTarget, "aksi_id", [a["id"] for rows in aksi.values() for a in rows],
                         order="quarter")
@@ -817,6 +859,7 @@ def load_plan_tree(plan_id: int, *, session: Session) -> dict[str, Any]:
     for k in kegiatan:
         kegiatan_by_program[k["program_id"]].append({
             "seq": k["seq"], "no": k["no"], "name": k["name"], "budget": k["budget"], "pics": sorted(pics[k["id"]]),
+            "budget_plan": budget_plans.get(k["id"]),
             "indicators": [{"text": i["text"], "target_raw": i["target_raw"], "mode": i["mode"]}
                            for i in indicators[k["id"]]],
             "aksi": [{"no": a["no"], "name": a["name"], "indicator": a["indicator"], "mode": a["mode"],
