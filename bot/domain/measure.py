@@ -17,6 +17,10 @@ An item, to TW n (`to_date`) or in TW n alone (`in_quarter`):
 * A due value not reported is ``pending`` before that quarter's reporting deadline: the item is
   shown («belum lapor») and not scored. After the deadline it is ``missing`` («tidak lapor») and
   counts as 0: an increment quarter adds 0, a level or negative item scores 0%.
+* Late work (tunggakan, `arrear`): an aksi whose target to TW n−1 is not met when TW n begins is
+  still owed in TW n, and what the PIC does then is recorded as TW n's value (an earlier quarter is
+  never written into). The sums above already count it (a TW III value counts towards a TW II
+  target in both modes). The arrear ends when the target to date is met, or with the year.
 
 A group (`combine_items` over items, `combine_groups` over groups, e.g. kegiatan → program):
 
@@ -156,6 +160,87 @@ def real_to_date(mode: str, reals: Mapping[int, Decimal], quarter: int) -> Decim
     if not reported:
         return None
     return sum(reported, ZERO) if mode == INCREMENT else reported[-1]
+
+
+# ---------------------------------------------------------------- late work (tunggakan)
+
+
+@dataclass(frozen=True)
+class Arrear:
+    """Work due before TW `quarter` and not met when that quarter began («tunggakan TW `since`»).
+
+    `target`: due to TW quarter−1 (by the mode); `before`: realised to TW quarter−1, `after`: to TW
+    `quarter`, its own value included (None: nothing reported since the last due quarter)."""
+
+    mode: str
+    quarter: int
+    since: int
+    target: Decimal
+    before: Decimal | None
+    after: Decimal | None
+
+    @property
+    def owed(self) -> Decimal | None:
+        """What was missing when the quarter began (None for a negative item with no value yet)."""
+        return _gap(self.mode, self.target, self.before)
+
+    @property
+    def remaining(self) -> Decimal | None:
+        """What is still missing with this quarter's value counted (0 once it is met)."""
+        return _gap(self.mode, self.target, self.after)
+
+    @property
+    def settled(self) -> bool:
+        """Met during this quarter: the late work is done."""
+        return _met(self.mode, self.target, self.after)
+
+
+def _met(mode: str, target: Decimal, real: Decimal | None) -> bool:
+    if real is None:
+        return False
+    return real <= target if mode == NEGATIVE else real >= target
+
+
+def _gap(mode: str, target: Decimal, real: Decimal | None) -> Decimal | None:
+    if _met(mode, target, real):
+        return ZERO
+    if mode == NEGATIVE:
+        return None if real is None else real - target
+    return target - (real or ZERO)
+
+
+def _real_for_target(mode: str, due: Sequence[int], reals: Mapping[int, Decimal], quarter: int) -> Decimal | None:
+    """Realised to TW `quarter` as `to_date` counts it: the sum (increment), else the latest value since
+    the last due quarter."""
+    if mode == INCREMENT:
+        reported = [reals[q] for q in sorted(reals) if q <= quarter]
+        return sum(reported, ZERO) if reported else None
+    since = [q for q in sorted(reals) if due[-1] <= q <= quarter]
+    return reals[since[-1]] if since else None
+
+
+def arrear(mode: str, targets: Mapping[int, Decimal], reals: Mapping[int, Decimal], quarter: int) -> Arrear | None:
+    """The late work an aksi still owes in TW `quarter` (None: none). The one rule for /lapor, /status,
+    reminders and scoring: the target to TW quarter−1 not met by what was realised to then.
+
+    `since` names the quarter it is owed from: for an increment item the first due quarter whose
+    target to date the realisation does not reach, for a level or negative item the last due one."""
+    if not 2 <= quarter <= 4:  # nothing is owed before TW I, and the year ends with TW IV
+        return None
+    previous = quarter - 1
+    due = sorted(q for q, t in targets.items() if q <= previous and is_target(t, mode))
+    if not due:
+        return None
+    target = target_to_date(mode, targets, previous)
+    before = _real_for_target(mode, due, reals, previous)
+    if _met(mode, target, before):
+        return None
+    if mode == INCREMENT:
+        done = before or ZERO
+        since = next(d for d in due if target_to_date(mode, targets, d) > done)
+    else:
+        since = due[-1]
+    return Arrear(mode, quarter, since, target, before, _real_for_target(mode, due, reals, quarter))
 
 
 # ---------------------------------------------------------------- groups
