@@ -54,6 +54,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -386,14 +387,19 @@ class AksiScore:
     missing_quarters: tuple[int, ...]  # due quarters to TW n not reported after their deadline (counted as 0)
     flags: tuple[str, ...]
     pending_quarters: tuple[int, ...] = ()  # due quarters to TW n not reported yet, before their deadline
-    # Late work owed in TW n (bot.domain.measure.arrear): an earlier target not met when TW n began;
-    # `settled` when TW n's value met it. Already counted in `cumulative`; shown so TW II reads late.
-    arrear: Arrear | None = None
+    quarter_no: int = 0  # the n of TW n
 
     @property
     def excluded(self) -> bool:
         """Its target looks like a typing error: left out of every aggregate («perlu dicek admin»)."""
         return bool(self.flags)
+
+    @cached_property
+    def arrear(self) -> Arrear | None:
+        """Late work owed in TW n (bot.domain.measure.arrear): an earlier target not met when TW n began,
+        `settled` when TW n's value met it. Already counted in `cumulative`; shown so TW II reads late.
+        Worked out when asked (a drill-down, the workbook), not for every aksi of every digest."""
+        return arrear(self.mode, self.targets, self.reals, self.quarter_no)
 
 
 @dataclass(frozen=True)
@@ -649,7 +655,7 @@ def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS
         unit=unit, mode=mode, annual_target=annual, targets=due, reals=reals,
         quarter=_with_band(quarter_span, bounds), cumulative=_with_band(cumulative, bounds),
         missing_quarters=cumulative.missing, flags=_flags(aksi.indicator, due_targets),
-        pending_quarters=cumulative.pending, arrear=arrear(mode, due, reals, quarter),
+        pending_quarters=cumulative.pending, quarter_no=quarter,
     )
 
 

@@ -295,7 +295,8 @@ def _item_text(m: Measure, item: AksiScore | IndicatorScore, cap: Decimal, *, ba
     if item.missing_quarters:
         parts.append("tidak lapor " + ", ".join(formatting.quarter_label(q) for q in item.missing_quarters)
                      + " (dihitung 0)")
-    late = getattr(item, "arrear", None)  # an aksi's late work (tunggakan), counted in its figure already
+    # An aksi's late work (tunggakan), already counted in its figure; not for a target left out as a typo.
+    late = None if item.excluded else getattr(item, "arrear", None)
     if late is not None:
         since, now = formatting.quarter_label(late.since), formatting.quarter_label(late.quarter)
         parts.append(f"tunggakan {since} dipenuhi di {now}" if late.settled else

@@ -153,6 +153,8 @@ def test_late_work_of_a_level_item_is_owed_from_its_last_due_quarter():
     # since TW II (not since TW I, which was met).
     late = arrear(LEVEL, {1: D(100), 2: D(100)}, {1: D(100), 2: D(80)}, 3)
     assert (late.since, late.target, late.before, late.owed) == (2, D(100), D(80), D(20))
+    # Due again in TW III (20/25/40/100 reported 20, 20): TW III's own 40 to date is what is asked; nothing late.
+    assert arrear(LEVEL, RISING, {1: D(20), 2: D(20)}, 3) is None
     # Negative (lower is better), 10 due in TW II, 14 reported: 4 too many; 9 in TW III settles it.
     late = arrear(NEGATIVE, {2: D(10)}, {2: D(14), 3: D(9)}, 3)
     assert (late.owed, late.remaining, late.settled) == (D(4), D(0), True)

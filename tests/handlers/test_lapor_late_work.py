@@ -8,10 +8,12 @@ recorded, TW III's form offered only aksi 3: typing 100 there gave (0 + 0 + 100)
 Rendah», for good. Now TW III offers all three as «tunggakan TW II» and the kegiatan ends TW III at 100%.
 """
 
+import io
 from datetime import datetime
 from decimal import Decimal as D
 
 import pytest
+from openpyxl import load_workbook
 from sqlmodel import Session
 from sqlmodel import select
 
@@ -20,6 +22,8 @@ from bot.domain.digest import kegiatan_detail
 from bot.domain.measure import INCREMENT
 from bot.domain.measure import OK
 from bot.domain.scoring import score_plan_from_db
+from bot.domain.workbook import COL_BAND
+from bot.domain.workbook import build_workbook
 from models import Aksi
 from models import AksiRealisation
 from models import Kegiatan
@@ -31,6 +35,7 @@ from tests.support.harness import BotHarness
 from tests.support.harness import said
 from tests.support.outbox_steps import tick_and_send
 from tests.support.seed import seed_with_reports
+from tests.support.workbook import rows_by_kind
 
 KEGIATAN = "Peningkatan Keterampilan dan Profesionalisme"
 TW3_H7 = datetime(2020, 9, 23, 8, 0, tzinfo=WIB)  # TW III ends Wed 30 Sep 2020: its window opens at H-7
@@ -145,3 +150,9 @@ async def test_the_honest_late_pic_ends_tw3_at_100_percent_with_tw2_shown_late(b
     with Session(engine) as session:
         detail = kegiatan_detail(ids["kegiatan"], 3, session=session, now=AFTER_TW3_DEADLINE).plain
     assert "↪️ tunggakan TW II dipenuhi di TW III" in detail
+    # … and in the evaluation workbook's «Predikat» column of each of the three aksi.
+    with Session(engine) as session:
+        book = load_workbook(io.BytesIO(build_workbook(ids["plan"], 3, session=session, now=AFTER_TW3_DEADLINE)))
+    notes = [str(row[COL_BAND - 1].value) for kind, keg, row in rows_by_kind(book.active, engine, ids["plan"])
+             if kind == "aksi" and keg == KEGIATAN]
+    assert [n.endswith("tunggakan TW II dipenuhi di TW III") for n in notes] == [True, True, True, False]
