@@ -27,12 +27,16 @@ from bot.domain.workbook import build_workbook
 from models import Aksi
 from models import AksiRealisation
 from models import Kegiatan
+from models import KegiatanRealisation
 from models import PeriodLock
 from models import Person
+from tests.support.harness import PIC2_ID
 from tests.support.harness import PIC_ID
 from tests.support.harness import WIB
 from tests.support.harness import BotHarness
 from tests.support.harness import said
+from tests.support.outbox_steps import H3
+from tests.support.outbox_steps import H7
 from tests.support.outbox_steps import tick_and_send
 from tests.support.seed import seed_with_reports
 from tests.support.workbook import rows_by_kind
@@ -156,3 +160,26 @@ async def test_the_honest_late_pic_ends_tw3_at_100_percent_with_tw2_shown_late(b
     notes = [str(row[COL_BAND - 1].value) for kind, keg, row in rows_by_kind(book.active, engine, ids["plan"])
              if kind == "aksi" and keg == KEGIATAN]
     assert [n.endswith("tunggakan TW II dipenuhi di TW III") for n in notes] == [True, True, True, False]
+
+
+async def test_late_work_is_listed_in_reminders_but_never_chases_on_its_own(harness, fake, engine, tw1_locked):
+    """The small plan, TW I locked and never reported by Sari: in TW II «Persiapan» (100% in TW I only) is late
+    work only, «Pelaksanaan» owes TW II's 50% and the 30% of TW I."""
+    await tick_and_send(harness, H7)
+    reminder = fake.last_message_to(PIC2_ID)["text"]
+    assert "Aksi 1. Persiapan pelaksanaan kegiatan diklat: ↪️ tunggakan TW I (kurang 100%)" in reminder
+    assert "Aksi 2. Pelaksanaan Kegiatan: target TW II 50% + ↪️ tunggakan TW I (kurang 30%)" in reminder
+    # She reports TW II's own items (aksi 2 and the budget), not the late work of aksi 1 …
+    sari_kegiatan = tw1_locked["kegiatan"][1]
+    with unit_of_work(engine) as session:
+        session.add(AksiRealisation(aksi_id=tw1_locked["aksi"][sari_kegiatan][1], quarter=2, value=D(50),
+                                    value_raw="50"))
+        session.add(KegiatanRealisation(kegiatan_id=sari_kegiatan, quarter=2, budget_realised=0))
+    before = len(fake.messages_to(PIC2_ID))
+    result = await tick_and_send(harness, H3)
+    # … so she is not reminded at H-3 (Budi, who reported nothing, is), and her quarter reads as reported.
+    assert len(fake.messages_to(PIC2_ID)) == before and result.delivered == 1
+    status = await said(fake, PIC2_ID, "/status")
+    assert "↪️ Pendidikan Penjurangan Struktural\n   1 dari 1 aksi dilaporkan" in status
+    assert "1. Persiapan pelaksanaan kegiatan diklat — ↪️ tunggakan TW I (kurang 100%)" in status
+    assert "Semua sudah dilaporkan. Terima kasih!" in status
