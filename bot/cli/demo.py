@@ -243,8 +243,12 @@ class Demo:
         await self.rest_of_indicators(BUDI, "30")
         await self.say(BUDI, self.words["kendala"])
         await self.say(BUDI, self.words["tindak"])
-        await self.tap(BUDI, self.buttons["evidence_done"])
-        await self.tap(BUDI, self.buttons["save"])
+        await self.save_report(BUDI)
+
+    async def save_report(self, user: int) -> None:
+        """No evidence files, then «Simpan» on the summary card."""
+        await self.tap(user, self.buttons["evidence_done"])
+        await self.tap(user, self.buttons["save"])
 
     def asked(self, user: int) -> str:
         return (self.fake.last_message_to(user) or {}).get("text", "")
@@ -266,8 +270,7 @@ class Demo:
         await self.rest_of_indicators(SARI, "30")
         await self.tap(SARI, self.buttons["none"])
         await self.tap(SARI, self.buttons["none"])
-        await self.tap(SARI, self.buttons["evidence_done"])
-        await self.tap(SARI, self.buttons["save"])
+        await self.save_report(SARI)
 
     async def tick(self) -> None:
         """What the JobQueue does every minute: reminder rows, the outbox, and digests."""
@@ -334,8 +337,7 @@ class Demo:
         await self.rest_of_indicators(RINA, "200")
         await self.say(RINA, self.words["rina_kendala"])
         await self.tap(RINA, self.buttons["none"])
-        await self.tap(RINA, self.buttons["evidence_done"])
-        await self.tap(RINA, self.buttons["save"])
+        await self.save_report(RINA)
 
     async def rina_reports_nothing_done_yet(self) -> None:
         """Late, and honest: nothing of TW II was done (the training was postponed)."""
@@ -349,8 +351,7 @@ class Demo:
             await self.tap(RINA, self.buttons["skip"])
         await self.say(RINA, self.words["rina_kendala_tw2"])
         await self.say(RINA, self.words["rina_tindak_tw2"])
-        await self.tap(RINA, self.buttons["evidence_done"])
-        await self.tap(RINA, self.buttons["save"])
+        await self.save_report(RINA)
 
     def colleagues_report(self, quarter: int, at: datetime) -> None:
         """The colleagues (not on Telegram in this demo) report the quarter at its targets, off screen."""
