@@ -81,6 +81,7 @@ def _draft_from_form(form, token: str) -> dict:
         "aksi": [{"id": a.aksi_id, "no": a.no, "name": a.name, "indicator": a.indicator, "target_raw": a.target_raw,
                   "target_value": a.target_value, "unit": a.unit, "kind": a.kind, "mode": a.mode,
                   "target_to_date": a.target_to_date, "real_before": a.real_before,
+                  "due": a.due, "to_meet": a.to_meet, "arrear": _arrear(a.arrear),
                   "old": [a.value, a.value_raw] if a.reported else None, "new": None} for a in form.aksi],
         "indicators": [{"id": i.indicator_id, "text": i.text, "target_raw": i.target_raw, "unit": i.unit,
                         "mode": i.mode, "real_before": i.real_before,
@@ -91,6 +92,14 @@ def _draft_from_form(form, token: str) -> dict:
         "idx": 0, "ind_idx": 0, "editing": False, "pending": None,
         "reported": form.started,
     }
+
+
+def _arrear(late) -> dict | None:
+    """Late work (tunggakan) as the draft keeps it: owed since which quarter, the target to the quarter before,
+    what was realised to it and what was missing (bot.domain.measure.Arrear)."""
+    if late is None:
+        return None
+    return {"since": late.since, "target": late.target, "before": late.before, "owed": late.owed}
 
 
 def _current(draft: dict, key: str):
@@ -135,7 +144,8 @@ async def _show_pick(update, context, actor, quarter: int | None) -> int:
     deadline = calendar.deadline(plan.year, quarter)
     late = calendar.is_late(plan.year, quarter, services.now())
     b = _buttons(services.lang)
-    rows = [[(short(("🔒 " if s.locked else "✅ " if s.complete else "📝 ") + s.kegiatan_name),
+    rows = [[(short(("🔒 " if s.locked else "↪️ " if s.complete and s.late_work else "✅ " if s.complete else "📝 ")
+                    + s.kegiatan_name),
               cb.LP_KEGIATAN.build(kegiatan=s.kegiatan_id, quarter=quarter))]
             for s in statuses]
     if other:
@@ -204,9 +214,11 @@ def _question(draft: dict, state: int, lang: str) -> tuple[str, object]:
     b = _buttons(lang)
     if state == AKSI:
         item = draft["aksi"][draft["idx"]]
+        # Late work only (no target this quarter): the same button enters what meets the target to date.
+        equal = b["equal_target"] if item.get("due", True) else b["settle_arrear"]
         return (render("lapor_aksi", lang, item=item, index=draft["idx"] + 1, total=len(draft["aksi"]),
                        q=draft["quarter"]),
-                _kb([[(b["equal_target"], cb.LP_AKSI.build(choice="eq")), (b["zero"], cb.LP_AKSI.build(choice="0"))],
+                _kb([[(equal, cb.LP_AKSI.build(choice="eq")), (b["zero"], cb.LP_AKSI.build(choice="0"))],
                      [(b["skip"], cb.LP_AKSI.build(choice="skip"))]]))
     if state == AKSI_CONFIRM:
         item, value = draft["aksi"][draft["idx"]], draft["pending"][0]
@@ -331,13 +343,25 @@ async def stale_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
 
 
 def _over_limit(item: dict, value: Decimal) -> str | None:
-    """Why a plausible-but-unusual value needs a second look (None when it is fine)."""
+    """Why a plausible-but-unusual value needs a second look (None when it is fine). Late work counts as
+    expected: 100 against a TW III target of 20 with 80 owed from TW II is what meets the target to date."""
     if item["kind"] == "percent" and value > 100:
         return "over_100"
-    target = item["target_value"]
+    expected = [v for v in (item["target_value"], item.get("to_meet")) if v is not None]
+    target = max(expected, default=None)
     if target is not None and target > 0 and value > 2 * target:
         return "over_double"
     return None
+
+
+def _equal_target(item: dict) -> list | None:
+    """«= Sesuai target»: this quarter's target as written; for late work only, what meets the target to date."""
+    if item["target_value"] is not None:
+        return [item["target_value"], item["target_raw"]]
+    value = item.get("to_meet")
+    if value is None:
+        return None
+    return [value, format(value.normalize(), "f") + ("%" if item["kind"] == "percent" else "")]
 
 
 @_answers(AKSI)
@@ -367,8 +391,8 @@ async def aksi_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     item = draft["aksi"][draft["idx"]]
     choice = cb.LP_AKSI.parse(update.callback_query.data).choice
     await close_question(update, context)
-    if choice == "eq" and item["target_value"] is not None:
-        item["new"] = [item["target_value"], item["target_raw"]]
+    if choice == "eq" and _equal_target(item) is not None:
+        item["new"] = _equal_target(item)
     elif choice == "0":
         item["new"] = [Decimal(0), "0"]
     draft["idx"] += 1

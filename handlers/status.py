@@ -38,7 +38,7 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> N
         return
     plan, quarter = period.plan, period.quarter
     deadline = calendar.deadline(plan.year, quarter)
-    open_forms = [f for f in forms if f.open]
+    open_forms = [f for f in forms if f.open or f.late_work_open]
     markup = None
     if open_forms:
         label = labels("reminder_buttons", services.lang).get("report_now", "Lapor sekarang")

@@ -4,8 +4,10 @@ A fresh SQLite database gets the bundled 2020 BKD Gresik plan and demo people; t
 Application talks HTTP to fake_telegram.FakeTelegram while a manual clock walks through TW II:
 invites, the H-7 reminders, two PICs reporting (one with a typo), one who does not, the
 deadline, the overdue nudge, the leadership digest with its chart, a target change by the
-admin and the evaluation workbook. It prints the chats as a transcript and writes the chart
-and the workbook to the output folder.
+admin and the evaluation workbook. Then late work (tunggakan): Rina reports TW II late as 0, TW II
+is locked, and in TW III she records what she did in July as TW III's realisation; the Kepala
+Badan reads her kegiatan in the TW III drill-down. It prints the chats as a transcript and writes
+the chart and the workbook (TW II's, as sent on 8–9 July) to the output folder.
 """
 
 import argparse
@@ -100,7 +102,7 @@ def _report_as_planned(session, kegiatan, person_id, at, *, quarters, shortfall:
             value = (value * Decimal("0.7")).quantize(Decimal("1"))
         session.add(AksiRealisation(aksi_id=aksi.id, quarter=target.quarter, value=value, value_raw=str(value),
                                     reported_by=person_id, reported_at=at))
-    for quarter, share in ((1, 20), (2, 25)):
+    for quarter, share in ((1, 20), (2, 25), (3, 25)):
         if quarter not in quarters:
             continue
         session.add(KegiatanRealisation(kegiatan_id=kegiatan.id, quarter=quarter,
@@ -201,6 +203,16 @@ class Demo:
                         return
         raise AssertionError(f"no button starting with {prefix!r} for {self.names.get(user, user)}")
 
+    async def tap_containing(self, user: int, part: str, chat: int) -> None:
+        """Tap the latest button in `chat` whose label holds `part` (digest buttons start with a band emoji)."""
+        for message in reversed(self.fake.messages_to(chat)):
+            for row in self.fake.buttons(message):
+                for label in row:
+                    if part in label:
+                        await self.tap(user, label, chat=chat)
+                        return
+        raise AssertionError(f"no button with {part!r} in chat {chat}")
+
     def transcript(self) -> str:
         parts, shown = [], {}
         bounds = [start for _, start in self.sections] + [len(self.fake.events)]
@@ -231,8 +243,12 @@ class Demo:
         await self.rest_of_indicators(BUDI, "30")
         await self.say(BUDI, self.words["kendala"])
         await self.say(BUDI, self.words["tindak"])
-        await self.tap(BUDI, self.buttons["evidence_done"])
-        await self.tap(BUDI, self.buttons["save"])
+        await self.save_report(BUDI)
+
+    async def save_report(self, user: int) -> None:
+        """No evidence files, then «Simpan» on the summary card."""
+        await self.tap(user, self.buttons["evidence_done"])
+        await self.tap(user, self.buttons["save"])
 
     def asked(self, user: int) -> str:
         return (self.fake.last_message_to(user) or {}).get("text", "")
@@ -254,8 +270,7 @@ class Demo:
         await self.rest_of_indicators(SARI, "30")
         await self.tap(SARI, self.buttons["none"])
         await self.tap(SARI, self.buttons["none"])
-        await self.tap(SARI, self.buttons["evidence_done"])
-        await self.tap(SARI, self.buttons["save"])
+        await self.save_report(SARI)
 
     async def tick(self) -> None:
         """What the JobQueue does every minute: reminder rows, the outbox, and digests."""
@@ -305,6 +320,70 @@ class Demo:
         self.scene("scene_export")
         await self.say(KABAN, "/ekspor", chat=LEADERSHIP_CHAT)
         self.save_files()
+
+    async def admin_locks_tw2(self) -> None:
+        self.scene("scene_lock")
+        await self.say(ADMIN, "/kunci TW II")
+        await self.tap(ADMIN, self.admin_buttons["lock_all"])
+
+    async def rina_reports_late_work(self) -> None:
+        """Rina's TW II work, done in July, recorded as TW III's realisation («tunggakan TW II»)."""
+        self.scene("scene_rina_late")
+        await self.tap_starting(RINA, labels("reminder_buttons", self.lang)["report_now"])
+        await self.tap(RINA, self.buttons["settle_arrear"])  # aksi 1: the 100% owed from TW II
+        await self.tap(RINA, self.buttons["settle_arrear"])  # aksi 2: the 200 participants owed
+        await self.say(RINA, "100")  # aksi 3: TW III's own 20% and the 80% owed from TW II
+        await self.say(RINA, self.words["rina_budget"])
+        await self.rest_of_indicators(RINA, "200")
+        await self.say(RINA, self.words["rina_kendala"])
+        await self.tap(RINA, self.buttons["none"])
+        await self.save_report(RINA)
+
+    async def rina_reports_nothing_done_yet(self) -> None:
+        """Late, and honest: nothing of TW II was done (the training was postponed)."""
+        self.scene("scene_rina_zero")
+        await self.say(RINA, "/lapor")
+        await self.tap_starting(RINA, "📝")
+        while self.asked(RINA).startswith(self.buttons["aksi"] + " "):
+            await self.tap(RINA, self.buttons["zero"])
+        await self.tap(RINA, self.buttons["no_spending"])
+        while self.asked(RINA).startswith(self.buttons["indicator"]):
+            await self.tap(RINA, self.buttons["skip"])
+        await self.say(RINA, self.words["rina_kendala_tw2"])
+        await self.say(RINA, self.words["rina_tindak_tw2"])
+        await self.save_report(RINA)
+
+    def colleagues_report(self, quarter: int, at: datetime) -> None:
+        """The colleagues (not on Telegram in this demo) report the quarter at its targets, off screen."""
+        engine = make_engine(self.db_url)
+        with unit_of_work(engine) as session:
+            followed = {seq for _, seqs in FOLLOWED.values() for seq in seqs}
+            for k in session.exec(select(Kegiatan).where(Kegiatan.seq.not_in(followed))).all():
+                _report_as_planned(session, k, None, at, quarters=(quarter,), shortfall=False)
+        engine.dispose()
+
+    async def late_work_in_tw3(self) -> None:
+        """After the quarter: Rina reports TW II honestly as 0, TW II is locked; in TW III she catches up,
+        and what she did in July is TW III's realisation (tunggakan TW II)."""
+        self.at(2020, 7, 10, 10, 0)
+        await self.rina_reports_nothing_done_yet()
+        self.at(2020, 7, 14, 9, 0)
+        await self.admin_locks_tw2()
+        self.colleagues_report(3, datetime(2020, 9, 22, 10, 0, tzinfo=WIB))
+        self.at(2020, 9, 23, 8, 0)
+        self.scene("scene_tw3_h7")
+        await self.tick()
+        self.at(2020, 9, 24, 10, 0)
+        await self.rina_reports_late_work()
+        self.at(2020, 9, 24, 13, 0)
+        await self.kaban_reads_the_late_work()
+
+    async def kaban_reads_the_late_work(self) -> None:
+        """The digest's drill-down: Rina's program, then her kegiatan, where TW II reads late."""
+        self.scene("scene_kaban_late")
+        await self.say(KABAN, "/ringkasan", chat=LEADERSHIP_CHAT)
+        await self.tap_containing(KABAN, "Program Pendidikan", chat=LEADERSHIP_CHAT)
+        await self.tap_containing(KABAN, "Peningkatan Keterampilan", chat=LEADERSHIP_CHAT)
 
     def save_files(self) -> None:
         """The chart and the workbook exactly as the leadership group received them."""
@@ -395,6 +474,7 @@ async def _play(demo: Demo) -> None:
     try:
         await demo.invites()
         await demo.play_quarter()
+        await demo.late_work_in_tw3()
         demo.fake.assert_no_violations()
     finally:
         await demo.stop()

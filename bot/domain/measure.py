@@ -20,6 +20,10 @@ An item, to TW n (`to_date`) or in TW n alone (`in_quarter`):
 * A due value not reported is ``pending`` before that quarter's reporting deadline: the item is
   shown («belum lapor») and not scored. After the deadline it is ``missing`` («tidak lapor») and
   counts as 0: an increment quarter adds 0, a level or negative item scores 0%.
+* Late work (tunggakan, `arrear`): an aksi whose target to TW n−1 is not met when TW n begins is
+  still owed in TW n, and what the PIC does then is recorded as TW n's value (an earlier quarter is
+  never written into). The sums above already count it (a TW III value counts towards a TW II
+  target in both modes). The arrear ends when the target to date is met, or with the year.
 
 A group (`combine_items` over items, `combine_groups` over groups, e.g. kegiatan → program):
 
@@ -41,6 +45,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP
 from decimal import Decimal
+from itertools import accumulate
 
 INCREMENT, LEVEL, NEGATIVE = "increment", "level", "negative"
 MODES: tuple[str, ...] = (INCREMENT, LEVEL, NEGATIVE)
@@ -168,6 +173,98 @@ def real_to_date(mode: str, reals: Mapping[int, Decimal], quarter: int) -> Decim
     if not reported:
         return None
     return sum(reported, ZERO) if mode == INCREMENT else reported[-1]
+
+
+# ---------------------------------------------------------------- late work (tunggakan)
+
+
+@dataclass(frozen=True)
+class Arrear:
+    """Work due before TW `quarter` and not met when that quarter began («tunggakan TW `since`»).
+
+    `target`: due to TW quarter−1 (by the mode); `before`: realised to TW quarter−1, `after`: to TW
+    `quarter`, its own value included (None: nothing reported since the last due quarter)."""
+
+    mode: str
+    quarter: int
+    since: int
+    target: Decimal
+    before: Decimal | None
+    after: Decimal | None
+
+    @property
+    def owed(self) -> Decimal | None:
+        """What was missing when the quarter began (None for a negative item with no value yet)."""
+        return _gap(self.mode, self.target, self.before)
+
+    @property
+    def remaining(self) -> Decimal | None:
+        """What is still missing with this quarter's value counted (0 once it is met)."""
+        return _gap(self.mode, self.target, self.after)
+
+    @property
+    def settled(self) -> bool:
+        """Met during this quarter: the late work is done."""
+        return _met(self.mode, self.target, self.after)
+
+
+def _met(mode: str, target: Decimal, real: Decimal | None) -> bool:
+    if real is None:
+        return False
+    return real <= target if mode == NEGATIVE else real >= target
+
+
+def _gap(mode: str, target: Decimal, real: Decimal | None) -> Decimal | None:
+    if _met(mode, target, real):
+        return ZERO
+    if mode == NEGATIVE:
+        return None if real is None else real - target
+    return target - (real or ZERO)
+
+
+def arrear(mode: str, targets: Mapping[int, Decimal], reals: Mapping[int, Decimal], quarter: int) -> Arrear | None:
+    """The late work an aksi still owes in TW `quarter` (None: none). The one rule for /lapor, /status,
+    reminders and scoring: the target to TW quarter−1 not met by what was realised to then.
+
+    `since` names the quarter it is owed from: for an increment item the first due quarter whose
+    target to date the realisation does not reach, for a level or negative item the last due one.
+    A level or negative item with a target in TW `quarter` itself owes no late work: the value to date
+    it is asked for is measured against that target, which takes the earlier one's place."""
+    if not 2 <= quarter <= 4:  # nothing is owed before TW I, and the year ends with TW IV
+        return None
+    # Plain loops: scoring asks this of every aksi of a plan (12,000 on a large one).
+    due = [q for q in sorted(targets) if q < quarter and is_target(targets[q], mode)]
+    if not due:
+        return None
+    if mode == INCREMENT:
+        target = ZERO
+        for q in due:
+            target += targets[q]
+        before = this = None
+        for q, v in reals.items():
+            if q < quarter:
+                before = v if before is None else before + v
+            elif q == quarter:
+                this = v
+        if before is not None and before >= target:
+            return None
+        after = before if this is None else (before or ZERO) + this
+        cumulative = accumulate(targets[q] for q in due)
+        since = next((q for q, c in zip(due, cumulative, strict=True) if c > (before or ZERO)), due[-1])
+        return Arrear(mode, quarter, since, target, before, after)
+    if is_target(targets.get(quarter), mode):
+        return None
+    last = due[-1]
+    target = targets[last]
+    before = after = None
+    for q in sorted(reals):
+        if last <= q < quarter:
+            before = reals[q]
+        if last <= q <= quarter:
+            after = reals[q]
+    if _met(mode, target, before):
+        return None
+    return Arrear(mode, quarter, last, target, before, after)
 
 
 # ---------------------------------------------------------------- groups

@@ -14,6 +14,15 @@ rule everywhere: the report form (bot/domain/reporting.py), /status and scoring'
 A kegiatan is listed when it has an aksi due in q or a budget; one with neither is not due at all.
 The kegiatan indicators' realised values are listed with their state but are optional (the report
 form lets the PIC skip them), so they do not keep a kegiatan incomplete.
+
+Late work (tunggakan; the arithmetic is bot.domain.measure.arrear): an aksi whose target to q−1 is
+not met when q begins is offered in q too («tunggakan TW II», with what is still missing to date),
+and what the PIC reports is q's realisation (a locked earlier quarter is never written into). It is
+listed in /lapor, /status and a reminder's list of what is due, but it does not make q incomplete:
+the quarter counts as reported without it, and a PIC whose own items of q are all in is not chased
+for late work alone (`reminder_items`). A kegiatan with late work only (no aksi due, no budget) is
+listed so the work can be recorded, and owes nothing else. An aksi with a value stored in q stays
+on q's form even when nothing is owed any more (so the value can be seen and corrected).
 Locks (bot.domain.locks): a locked kegiatan or quarter owes nothing more, and what is missing there is missed.
 Everything is read in a fixed handful of queries per call (no query per kegiatan).
 """
@@ -26,6 +35,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING
 from typing import Literal
 
@@ -35,6 +45,10 @@ from sqlmodel import select
 
 from bot.db import among
 from bot.domain.locks import locked_kegiatan
+from bot.domain.measure import INCREMENT
+from bot.domain.measure import MODES
+from bot.domain.measure import Arrear
+from bot.domain.measure import arrear
 from models import Aksi
 from models import AksiRealisation
 from models import AksiTarget
@@ -44,7 +58,7 @@ from models import KegiatanIndicator
 from models import KegiatanRealisation
 from models import PicAssignment
 from models import Plan
-from models.base import as_utc  # noqa: F401  (re-exported: callers import it from here)
+from models.base import as_utc  # callers import it from here too
 
 if TYPE_CHECKING:
     from bot.domain.calendar import ReportingCalendar
@@ -69,9 +83,10 @@ def kegiatan_due(aksi_due_count: int, budget: int | None) -> bool:
     return aksi_due_count > 0 or (budget or 0) > 0
 
 
-def is_complete(aksi_outstanding: int, budget_reported: bool) -> bool:
-    """Every due aksi and the budget realisation reported (Rp0 counts; kegiatan indicators are optional)."""
-    return aksi_outstanding == 0 and budget_reported
+def is_complete(aksi_outstanding: int, budget_reported: bool, *, owes: bool = True) -> bool:
+    """Every due aksi and the budget realisation reported (Rp0 counts; kegiatan indicators are optional;
+    late work does not count). A kegiatan listed for late work only (`owes` False) is complete."""
+    return not owes or (aksi_outstanding == 0 and budget_reported)
 
 
 def still_open(done: bool, locked: bool) -> bool:
@@ -79,9 +94,103 @@ def still_open(done: bool, locked: bool) -> bool:
     return not done and not locked
 
 
+@dataclass(frozen=True)
+class TargetCell:
+    """One due quarterly target of an aksi, as stored."""
+
+    raw: str
+    value: Decimal | None
+    unit: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class RealCell:
+    """One stored realisation of an aksi (value None: a row without a value)."""
+
+    id: int
+    value: Decimal | None
+    value_raw: str
+    reported_at: datetime | None
+
+
+@dataclass(frozen=True)
+class AksiOwed:
+    """An aksi in quarter q: its due targets and stored realisations to q, and what it owes in q."""
+
+    kegiatan_id: int
+    aksi_id: int
+    no: int
+    name: str
+    indicator: str
+    mode: str
+    quarter: int
+    targets: dict[int, TargetCell]  # due quarters (aksi_due) up to q
+    reals: dict[int, RealCell]  # stored rows up to q
+
+    @property
+    def due(self) -> bool:
+        """A target in q itself (what completeness counts)."""
+        return self.quarter in self.targets
+
+    @property
+    def values(self) -> dict[int, Decimal]:
+        return {q: r.value for q, r in self.reals.items() if r.value is not None}
+
+    @property
+    def target_values(self) -> dict[int, Decimal]:
+        return {q: t.value for q, t in self.targets.items() if t.value is not None}
+
+    @cached_property
+    def arrear(self) -> Arrear | None:
+        """Late work owed in q (bot.domain.measure.arrear)."""
+        return arrear(self.mode, self.target_values, self.values, self.quarter)
+
+    @property
+    def offered(self) -> bool:
+        """On q's form: due in q, late work owed, or a value stored in q."""
+        return self.due or self.quarter in self.reals or self.arrear is not None
+
+    @property
+    def cell(self) -> TargetCell:
+        """q's target; for late work only, an empty cell with the unit and kind of the quarter it is owed from."""
+        if self.due:
+            return self.targets[self.quarter]
+        late = self.arrear
+        source = self.targets.get(late.since) if late else next(iter(self.targets.values()), None)
+        return TargetCell("", None, source.unit if source else "", source.kind if source else "none")
+
+
+def aksi_owed(kegiatan_ids, quarter: int, *, session: Session) -> list[AksiOwed]:
+    """The aksi of these kegiatan (ids, or a subquery of them) that are on q's form, by kegiatan and number,
+    in two queries: their due targets and their realisations up to q."""
+    info: dict[int, tuple] = {}
+    targets: dict[int, dict[int, TargetCell]] = defaultdict(dict)
+    for k_id, a_id, no, name, indicator, mode, q, raw, value, unit, kind in session.exec(
+            select(Aksi.kegiatan_id, Aksi.id, Aksi.no, Aksi.name, Aksi.indicator, Aksi.mode, AksiTarget.quarter,
+                   AksiTarget.raw, AksiTarget.value, AksiTarget.unit, AksiTarget.kind)
+            .join(AksiTarget, AksiTarget.aksi_id == Aksi.id)
+            .where(Aksi.kegiatan_id.in_(kegiatan_ids), AksiTarget.quarter <= quarter, due_target())):
+        info[a_id] = (k_id, no, name, indicator, mode)
+        targets[a_id][q] = TargetCell(raw or "", value, unit or "", kind)
+    reals: dict[int, dict[int, RealCell]] = defaultdict(dict)
+    rows = session.exec(
+        select(Aksi.kegiatan_id, Aksi.id, Aksi.no, Aksi.name, Aksi.indicator, Aksi.mode, AksiRealisation.quarter,
+               AksiRealisation.id, AksiRealisation.value, AksiRealisation.value_raw, AksiRealisation.reported_at)
+        .join(AksiRealisation, AksiRealisation.aksi_id == Aksi.id)
+        .where(Aksi.kegiatan_id.in_(kegiatan_ids), AksiRealisation.quarter <= quarter))
+    for k_id, a_id, no, name, indicator, mode, q, r_id, value, raw, at in rows:
+        info.setdefault(a_id, (k_id, no, name, indicator, mode))
+        reals[a_id][q] = RealCell(r_id, value, raw or "", as_utc(at))
+    owed = [AksiOwed(k_id, a_id, no, name, indicator or "", mode if mode in MODES else INCREMENT, quarter,
+                     targets[a_id], reals[a_id])
+            for a_id, (k_id, no, name, indicator, mode) in info.items()]
+    return sorted((a for a in owed if a.offered), key=lambda a: (a.kegiatan_id, a.no, a.aksi_id))
+
+
 @dataclass
 class DueAksi:
-    """One aksi with a target this quarter, and whether it has been reported."""
+    """One aksi on the quarter's form: with a target this quarter, or late work only (`due` False)."""
 
     aksi_id: int
     no: int
@@ -93,6 +202,16 @@ class DueAksi:
     reported: bool
     reported_value: Decimal | None
     reported_at: datetime | None = None
+    due: bool = True
+    arrear: Arrear | None = None  # late work owed this quarter (tunggakan), with or without a target of its own
+
+    @classmethod
+    def of(cls, owed: AksiOwed) -> DueAksi:
+        cell, real = owed.cell, owed.reals.get(owed.quarter)
+        return cls(aksi_id=owed.aksi_id, no=owed.no, name=owed.name, indicator=owed.indicator, target_raw=cell.raw,
+                   target_value=cell.value, unit=cell.unit, reported=real is not None,
+                   reported_value=real.value if real else None, reported_at=real.reported_at if real else None,
+                   due=owed.due, arrear=owed.arrear)
 
     @property
     def target_text(self) -> str:
@@ -127,7 +246,8 @@ class DueKegiatan:
     kegiatan_name: str
     seq: int
     budget: int | None
-    aksi: list[DueAksi] = field(default_factory=list)
+    aksi: list[DueAksi] = field(default_factory=list)  # a target this quarter
+    arrears: list[DueAksi] = field(default_factory=list)  # late work only (no target this quarter)
     indicators: list[DueIndicator] = field(default_factory=list)
     budget_reported: bool = False
     budget_reported_at: datetime | None = None
@@ -144,8 +264,23 @@ class DueKegiatan:
         return [i for i in self.indicators if not i.reported]
 
     @property
+    def owes(self) -> bool:
+        """Something of the quarter's own is due (not listed for late work only)."""
+        return kegiatan_due(len(self.aksi), self.budget)
+
+    @property
+    def late_work(self) -> list[DueAksi]:
+        """Late work not reported this quarter yet: the aksi without a target of their own, then those
+        with one, in aksi order."""
+        return sorted((a for a in (*self.aksi, *self.arrears) if a.arrear and not a.reported), key=lambda a: a.no)
+
+    @property
+    def late_work_open(self) -> bool:
+        return still_open(not self.late_work, self.locked)
+
+    @property
     def budget_outstanding(self) -> bool:
-        return not self.budget_reported
+        return self.owes and not self.budget_reported
 
     @property
     def indicator_reported(self) -> bool:
@@ -153,7 +288,7 @@ class DueKegiatan:
 
     @property
     def complete(self) -> bool:
-        return is_complete(len(self.outstanding), self.budget_reported)
+        return is_complete(len(self.outstanding), self.budget_reported, owes=self.owes)
 
     @property
     def open(self) -> bool:
@@ -178,26 +313,17 @@ def _kegiatan_ids(plan_id: int, people: Collection[int] | None):
 
 
 def _collect(plan_id: int, quarter: int, session: Session, people: Collection[int] | None = None) -> list[DueKegiatan]:
-    """Due kegiatan of a plan's quarter in document order, in six queries (plain columns, no ORM objects)."""
+    """Due kegiatan of a plan's quarter in document order, in seven queries (plain columns, no ORM objects)."""
     ids = _kegiatan_ids(plan_id, people)
     kegiatan = {
         k_id: DueKegiatan(kegiatan_id=k_id, kegiatan_no=no, kegiatan_name=name, seq=seq, budget=budget)
         for k_id, no, name, seq, budget in session.exec(
             select(Kegiatan.id, Kegiatan.no, Kegiatan.name, Kegiatan.seq, Kegiatan.budget).where(Kegiatan.id.in_(ids)))
     }
-    aksi_rows = session.exec(
-        select(Aksi.kegiatan_id, Aksi.id, Aksi.no, Aksi.name, Aksi.indicator, AksiTarget.raw, AksiTarget.value,
-               AksiTarget.unit, AksiRealisation.id, AksiRealisation.value, AksiRealisation.reported_at)
-        .join(AksiTarget, and_(AksiTarget.aksi_id == Aksi.id, AksiTarget.quarter == quarter))
-        .outerjoin(AksiRealisation, and_(AksiRealisation.aksi_id == Aksi.id, AksiRealisation.quarter == quarter))
-        .where(Aksi.kegiatan_id.in_(ids), due_target())
-        .order_by(Aksi.kegiatan_id, Aksi.no)
-    )
-    for k_id, a_id, no, name, indicator, raw, value, unit, real_id, real_value, real_at in aksi_rows:
-        kegiatan[k_id].aksi.append(DueAksi(
-            aksi_id=a_id, no=no, name=name, indicator=indicator, target_raw=raw, target_value=value, unit=unit,
-            reported=real_id is not None, reported_value=real_value, reported_at=as_utc(real_at)))
-    due = {k_id: k for k_id, k in kegiatan.items() if kegiatan_due(len(k.aksi), k.budget)}
+    for owed in aksi_owed(ids, quarter, session=session):
+        k = kegiatan[owed.kegiatan_id]
+        (k.aksi if owed.due else k.arrears).append(DueAksi.of(owed))
+    due = {k_id: k for k_id, k in kegiatan.items() if k.owes or k.arrears}
     budget_rows = session.exec(select(KegiatanRealisation.kegiatan_id, KegiatanRealisation.reported_at).where(
         KegiatanRealisation.kegiatan_id.in_(ids), KegiatanRealisation.quarter == quarter,
         KegiatanRealisation.budget_realised.is_not(None)))
@@ -224,6 +350,15 @@ def _collect(plan_id: int, quarter: int, session: Session, people: Collection[in
         if k_id in due:
             due[k_id].pic_ids.append(p_id)
     return sorted(due.values(), key=lambda k: (k.seq, k.kegiatan_id))
+
+
+def reminder_items(items: list[DueKegiatan]) -> list[DueKegiatan]:
+    """What a reminder lists of a PIC's kegiatan in a quarter: nothing when none of the quarter's own
+    items is open (late work alone does not chase anyone), else every kegiatan with something still
+    open, late work included."""
+    if not any(k.open for k in items):
+        return []
+    return [k for k in items if k.open or k.late_work_open]
 
 
 def _apply_locks(due: dict[int, DueKegiatan], plan_id: int, quarter: int, session: Session) -> None:
@@ -263,8 +398,9 @@ def status_of(items: list[DueKegiatan], *, now: datetime, deadline_end: datetime
     late: the deadline has passed without an on-time report — reported after it, or still
     outstanding at `now` (the `complete` of each kegiatan tells the two apart).
     missed: something unreported in a locked kegiatan or quarter. pending: something unreported,
-    the deadline not passed yet.
+    the deadline not passed yet. A kegiatan listed for late work only owes nothing here.
     """
+    items = [k for k in items if k.owes]
     if not items:
         return "none"
     if any(not k.complete and k.locked for k in items):
@@ -286,6 +422,7 @@ def person_status(person_id: int, plan_id: int, quarter: int, now: datetime, cal
 
 
 __all__ = [
-    "DueAksi", "DueIndicator", "DueKegiatan", "Status", "aksi_due", "as_utc", "due_for_person",
-    "due_for_plan", "due_kegiatan", "due_target", "is_complete", "kegiatan_due", "person_status", "status_of", "still_open",
+    "AksiOwed", "DueAksi", "DueIndicator", "DueKegiatan", "RealCell", "Status", "TargetCell", "aksi_due", "aksi_owed",
+    "as_utc", "due_for_person", "due_for_plan", "due_kegiatan", "due_target", "is_complete", "kegiatan_due",
+    "person_status", "reminder_items", "status_of", "still_open",
 ]

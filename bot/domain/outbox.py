@@ -81,6 +81,7 @@ from bot.domain.locks import quarter_locked
 from bot.domain.obligations import DueKegiatan
 from bot.domain.obligations import as_utc
 from bot.domain.obligations import due_for_plan
+from bot.domain.obligations import reminder_items
 from bot.domain.people import admin_telegram_ids
 from bot.domain.people import notice_chats
 from bot.domain.people import reachable_people
@@ -531,7 +532,7 @@ class _OpenItems:
             locked = quarter_locked(plan_id, quarter, session=self.session)
             self.loaded[key] = {} if locked else due_for_plan(plan_id, quarter, session=self.session,
                                                               people=self.people[key])
-        return [k for k in self.loaded[key].get(person_id, []) if k.open]
+        return reminder_items(self.loaded[key].get(person_id, []))
 
 
 def load_reminders(ids: Sequence[int], *, session: Session, calendar: ReportingCalendar,

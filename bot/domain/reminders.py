@@ -78,7 +78,7 @@ def plan_due_reminders(now_utc: datetime, *, session: Session, calendar: Reporti
 
 
 def open_kegiatan(person_id: int, plan_id: int, quarter: int, *, session: Session) -> list[DueKegiatan]:
-    """The person's kegiatan with something unreported and unlocked in the quarter."""
+    """The person's kegiatan with something unreported and unlocked in the quarter (late work aside)."""
     if quarter_locked(plan_id, quarter, session=session):
         return []
     return [k for k in due_for_person(person_id, plan_id, quarter, session=session) if k.open]
@@ -95,14 +95,18 @@ def _clip(text: str, limit: int = CLIP_CHARS) -> str:
 
 
 def _kegiatan_content(k: DueKegiatan) -> dict[str, Any]:
+    """What a reminder says of one kegiatan: the aksi still to report this quarter and its late work, in aksi order."""
+    listed = {a.aksi_id: a for a in (*k.outstanding, *k.late_work)}
     return {
         "id": k.kegiatan_id,
         "no": k.kegiatan_no,
         "name": _clip(k.kegiatan_name),
         "budget": k.budget,
         "budget_due": k.budget_outstanding,
-        "aksi": [{"no": a.no, "name": _clip(a.name), "indicator": _clip(a.indicator), "target": _clip(a.target_text),
-                  "target_raw": a.target_raw, "unit": a.unit} for a in k.outstanding],
+        "aksi": [{"no": a.no, "name": _clip(a.name), "indicator": _clip(a.indicator),
+                  "target": _clip(a.target_text) if a.due else "", "target_raw": a.target_raw, "unit": a.unit,
+                  "late": {"since": a.arrear.since, "owed": a.arrear.owed} if a.arrear else None}
+                 for a in sorted(listed.values(), key=lambda a: a.no)],
     }
 
 

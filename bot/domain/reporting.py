@@ -14,16 +14,18 @@ from bot.db import insert_ignore
 from bot.domain.audit import record
 from bot.domain.locks import kegiatan_locked
 from bot.domain.measure import INCREMENT
+from bot.domain.measure import Arrear
 from bot.domain.measure import real_to_date
 from bot.domain.measure import target_to_date
 from bot.domain.numbers import fits_decimal_column
-from bot.domain.obligations import due_target
+from bot.domain.obligations import AksiOwed
+from bot.domain.obligations import aksi_owed
 from bot.domain.obligations import is_complete
+from bot.domain.obligations import kegiatan_due
 from bot.domain.obligations import still_open
 from bot.domain.people import is_pic_of
 from models import Aksi
 from models import AksiRealisation
-from models import AksiTarget
 from models import Evidence
 from models import IndicatorRealisation
 from models import Kegiatan
@@ -60,6 +62,19 @@ class AksiItem:
     mode: str = INCREMENT
     target_to_date: Decimal | None = None
     real_before: Decimal | None = None
+    # A target this quarter (False: on the form for late work only), and the late work owed (tunggakan).
+    due: bool = True
+    arrear: Arrear | None = None
+
+    @property
+    def to_meet(self) -> Decimal | None:
+        """The value that meets the target to date this quarter (what «= Sesuai target» enters for late
+        work): the rest of the sum for an increment item, the target to date otherwise."""
+        if self.target_to_date is None:
+            return None
+        if self.mode == INCREMENT:
+            return max(self.target_to_date - (self.real_before or 0), Decimal(0))
+        return self.target_to_date
 
 
 @dataclass
@@ -104,19 +119,31 @@ class ReportForm:
 
     @property
     def due_count(self) -> int:
-        return len(self.aksi)
+        """Aksi with a target this quarter (late work is on the form but not counted)."""
+        return sum(1 for a in self.aksi if a.due)
 
     @property
     def done_count(self) -> int:
-        return sum(1 for a in self.aksi if a.reported)
+        return sum(1 for a in self.aksi if a.due and a.reported)
+
+    @property
+    def late_work(self) -> list[AksiItem]:
+        """Late work owed this quarter and not reported in it yet."""
+        return [a for a in self.aksi if a.arrear and not a.reported]
 
     @property
     def complete(self) -> bool:
-        return is_complete(self.due_count - self.done_count, self.budget_reported)
+        return is_complete(self.due_count - self.done_count, self.budget_reported,
+                           owes=kegiatan_due(self.due_count, self.budget))
 
     @property
     def open(self) -> bool:
         return still_open(self.complete, self.locked)
+
+    @property
+    def late_work_open(self) -> bool:
+        """Late work can still be recorded (it never makes the quarter incomplete)."""
+        return still_open(not self.late_work, self.locked)
 
     @property
     def started(self) -> bool:
@@ -130,27 +157,7 @@ def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm
     if kegiatan is None:
         raise ReportError("unknown_kegiatan")
     plan = session.get(Plan, kegiatan.plan_id)
-    rows = session.exec(
-        select(Aksi, AksiTarget, AksiRealisation)
-        .join(AksiTarget, sa.and_(AksiTarget.aksi_id == Aksi.id, AksiTarget.quarter == quarter))
-        .outerjoin(AksiRealisation, sa.and_(AksiRealisation.aksi_id == Aksi.id, AksiRealisation.quarter == quarter))
-        .where(Aksi.kegiatan_id == kegiatan_id, due_target())
-        .order_by(Aksi.no)
-    ).all()
-    aksi_ids = [a.id for a, _, _ in rows]
-    targets: dict[int, dict[int, Decimal]] = defaultdict(dict)
-    for aksi_id, q, value in session.exec(select(AksiTarget.aksi_id, AksiTarget.quarter, AksiTarget.value)
-                                          .where(AksiTarget.aksi_id.in_(aksi_ids), due_target())):
-        if value is not None:
-            targets[aksi_id][q] = value
-    before = _earlier_values(session, AksiRealisation, AksiRealisation.aksi_id, aksi_ids, quarter)
-    aksi = [
-        AksiItem(a.id, a.no, a.name, a.indicator, t.raw, t.value, t.unit, t.kind,
-                 r.value if r else None, r.value_raw if r else "", r is not None, mode=a.mode,
-                 target_to_date=target_to_date(a.mode, targets[a.id], quarter),
-                 real_before=real_to_date(a.mode, before[a.id], quarter - 1))
-        for a, t, r in rows
-    ]
+    aksi = [_aksi_item(owed) for owed in aksi_owed([kegiatan_id], quarter, session=session)]
     ind_rows = session.exec(
         select(KegiatanIndicator, IndicatorRealisation)
         .outerjoin(IndicatorRealisation, sa.and_(IndicatorRealisation.indicator_id == KegiatanIndicator.id,
@@ -181,6 +188,18 @@ def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm
         locked=kegiatan_locked(kegiatan.plan_id, kegiatan.id, quarter, session=session),
         budget_reported=this is not None and this.budget_realised is not None,
     )
+
+
+def _aksi_item(owed: AksiOwed) -> AksiItem:
+    """One aksi of the form: q's target (an empty cell for late work only), its value, and what the question
+    shows: the target to date (to q−1 for late work only, what is owed) and what was realised before q."""
+    cell, real, q = owed.cell, owed.reals.get(owed.quarter), owed.quarter
+    targets = owed.target_values
+    return AksiItem(owed.aksi_id, owed.no, owed.name, owed.indicator, cell.raw, cell.value, cell.unit, cell.kind,
+                    real.value if real else None, real.value_raw if real else "", real is not None, mode=owed.mode,
+                    target_to_date=target_to_date(owed.mode, targets, q),
+                    real_before=real_to_date(owed.mode, {k: v for k, v in owed.values.items() if k < q}, q - 1),
+                    due=owed.due, arrear=owed.arrear)
 
 
 def _earlier_values(session: Session, model, owner, ids: list[int], quarter: int) -> dict[int, dict[int, Decimal]]:

@@ -15,6 +15,8 @@ bot.domain.measure's (one rule for every level); each item's mode is stored at i
   (SCORE_CAP_PCT, default 100); program, goal and overall = the mean of their kegiatan. Above
   aksi, units differ and cannot be summed, so the target of an aggregate is 100 (% of what is
   due) and its realisation is the mean achievement. Each item is shown as computed (180%).
+* Late work (tunggakan): a TW III value counts towards a TW II target in both modes (measure.to_date);
+  `AksiScore.arrear` says which earlier target was still owed when TW n began, and whether TW n met it.
 * Before a quarter's reporting deadline an unreported aksi is pending («belum lapor»: shown, not
   scored); after it the aksi counts as 0 («tidak lapor»). `closed` are the quarters whose deadline
   has passed (`closed_quarters`, from the reporting calendar and the moment asked about).
@@ -62,6 +64,7 @@ from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -80,11 +83,13 @@ from bot.domain.measure import NOT_DUE
 from bot.domain.measure import OK
 from bot.domain.measure import PARTIAL
 from bot.domain.measure import PENDING
+from bot.domain.measure import Arrear
 from bot.domain.measure import Coverage
 from bot.domain.measure import Measure
 from bot.domain.measure import Span
 from bot.domain.measure import achievement
 from bot.domain.measure import against_annual
+from bot.domain.measure import arrear
 from bot.domain.measure import combine_groups
 from bot.domain.measure import combine_items
 from bot.domain.measure import in_quarter
@@ -467,11 +472,19 @@ class AksiScore:
     missing_quarters: tuple[int, ...]  # due quarters to TW n not reported after their deadline (counted as 0)
     flags: tuple[str, ...]
     pending_quarters: tuple[int, ...] = ()  # due quarters to TW n not reported yet, before their deadline
+    quarter_no: int = 0  # the n of TW n
 
     @property
     def excluded(self) -> bool:
         """Its target looks like a typing error: left out of every aggregate («perlu dicek admin»)."""
         return bool(self.flags)
+
+    @cached_property
+    def arrear(self) -> Arrear | None:
+        """Late work owed in TW n (bot.domain.measure.arrear): an earlier target not met when TW n began,
+        `settled` when TW n's value met it. Already counted in `cumulative`; shown so TW II reads late.
+        Worked out when asked (a drill-down, the workbook), not for every aksi of every digest."""
+        return arrear(self.mode, self.targets, self.reals, self.quarter_no)
 
 
 @dataclass(frozen=True)
@@ -780,7 +793,7 @@ def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS
         unit=unit, mode=mode, annual_target=annual, targets=due, reals=reals,
         quarter=_with_band(quarter_span, bounds), cumulative=_with_band(cumulative, bounds),
         missing_quarters=cumulative.missing, flags=_flags(aksi.indicator, due_targets),
-        pending_quarters=cumulative.pending,
+        pending_quarters=cumulative.pending, quarter_no=quarter,
     )
 
 

@@ -330,11 +330,22 @@ def _item_text(m: Measure, item: AksiScore | IndicatorScore | OutcomeScore, cap:
     if item.missing_quarters:
         parts.append("tidak lapor " + ", ".join(formatting.quarter_label(q) for q in item.missing_quarters)
                      + " (dihitung 0)")
+    # An aksi's late work (tunggakan), already counted in its figure; not for a target left out as a typo.
+    late = None if item.excluded else getattr(item, "arrear", None)
+    if late is not None:
+        since, now = formatting.quarter_label(late.since), formatting.quarter_label(late.quarter)
+        parts.append(f"tunggakan {since} dipenuhi di {now}" if late.settled else
+                     f"tunggakan {since}" + ("" if late.remaining is None else
+                                             f", kurang {formatting.number(late.remaining)}{_unit(item)}"))
     if item.excluded:
         parts.append(f"{FLAG_NOTE}, tidak dihitung")
     elif m.pct is not None and m.pct > cap:
         parts.append(f"dihitung {formatting.number(cap)}%")
     return " — ".join(parts) or None
+
+
+def _unit(item: AksiScore) -> str:
+    return "%" if item.unit == "%" else f" {item.unit}" if item.unit else ""
 
 
 def _quarter_cells(reals: dict[int, Decimal], quarter: int) -> dict[int, object]:

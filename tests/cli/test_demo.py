@@ -31,6 +31,21 @@ def test_demo_plays_a_quarter_and_writes_its_files(tmp_path):
     assert "Belum lapor TW II 2020" in after and "Rina Lestari" in after
     assert "[photo]" in after and "PIC sudah lapor: 6 dari 7" in after
     assert "TW III 2020: 20% → 25%" in transcript and "Bot → Sari: 🎯 Target diubah oleh admin" in transcript
+    # Late work: Rina reports TW II honestly as 0 (late), TW II is locked, she does it all in July. In TW III
+    # the reminder and the form offer it as «tunggakan TW II» and it is recorded as TW III's realisation.
+    assert "Tersimpan ✅ Peningkatan Keterampilan dan Profesionalisme — TW II 2020 (dicatat terlambat)." in transcript
+    tw3 = transcript.split("━━ H-7 sebelum akhir TW III", 1)[1].split("━━", 1)[0]
+    assert "Aksi 1. Pembentukan Panitia/Tim Pelaksana Kegiatan: ↪️ tunggakan TW II (kurang 100%)" in tw3
+    assert "Aksi 3. Pelaksanaan Kegiatan: target TW III 20% + ↪️ tunggakan TW II (kurang 80%)" in tw3
+    late = transcript.split("━━ Rina melaporkan tunggakan TW II", 1)[1].split("━━", 1)[0]
+    assert "Tunggakan TW II: kurang 100% (target s.d. TW II: 100%)" in late
+    assert "Tunggakan yang dicatat di TW III: aksi 1 terpenuhi; aksi 2 terpenuhi; aksi 3 terpenuhi." in late
+    # What the Kepala Badan reads in her kegiatan's card: to TW III (0 + 100) / 100, (0 + 200) / 200 and
+    # (0 + 100) / (80 + 20), each 100,0 % → 100,0 % Sangat Tinggi, with TW II shown late on each aksi.
+    card = transcript.split("━━ Kepala Badan melihat kegiatan Rina", 1)[1].split(
+        "📌 Peningkatan Keterampilan dan Profesionalisme", 1)[1]
+    assert "Capaian fisik s.d. TW III: 🟢 100,0% Sangat Tinggi\n" in card
+    assert card.count("🟢 100,0% · ↪️ tunggakan TW II dipenuhi di TW III") == 3
     # The files: a real PNG and a workbook with the plan in it.
     png = (out / "capaian-tw2-2020.png").read_bytes()
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 20_000
@@ -57,6 +72,8 @@ def test_demo_in_english_reads_english(tmp_path):
     assert "“fifty percent” is not a number" in transcript and transcript.count("Saved ✅ Pendidikan") == 2
     assert "Bot → BKD Leadership Group: 📋 Not reported yet: TW II 2020" in transcript
     assert "TW III 2020: 20% → 25%" in transcript and "Bot → Sari: 🎯 Target changed by the admin" in transcript
+    assert "Aksi 3. Pelaksanaan Kegiatan: TW III target 20% + ↪️ late from TW II (80% short)" in transcript
+    assert transcript.count("↪️ late from TW II, caught up in TW III") == 3
     # The plan's own names stay as signed; none of the bot's Indonesian words show through.
     indonesian = ["Tersimpan", "bukan angka", "Batas akhir", "Simpan", "Lewati", "Belum lapor", "Sesuai target",
                   "Kepala Badan", "Terima kasih", "Ketik", "Pilih", "Batal", "Tidak ada", "Juni", "Juli"]

@@ -19,6 +19,7 @@ from bot.domain.measure import Coverage
 from bot.domain.measure import Measure
 from bot.domain.measure import Span
 from bot.domain.measure import against_annual
+from bot.domain.measure import arrear
 from bot.domain.measure import combine_groups
 from bot.domain.measure import combine_items
 from bot.domain.measure import in_quarter
@@ -99,6 +100,65 @@ def test_nothing_due_yet_and_helpers_for_the_question():
     assert (target_to_date(INCREMENT, SHARE, 2), target_to_date(LEVEL, RISING, 2)) == (D(50), D(25))
     assert (real_to_date(INCREMENT, {1: D(25), 2: D(20)}, 1), real_to_date(LEVEL, {1: D(20)}, 1)) == (D(25), D(20))
     assert real_to_date(INCREMENT, {}, 1) is None
+
+
+# ---------------------------------------------------------------- late work (tunggakan)
+
+ONLY_TW2 = {2: D(100)}  # «Pembentukan Panitia/Tim Pelaksana Kegiatan»: 100% in TW II, nothing else
+
+
+@pytest.mark.parametrize("mode", [INCREMENT, LEVEL])
+def test_a_later_quarters_value_counts_towards_an_earlier_target_in_both_modes(mode):
+    # Reported 0 in TW II, done in July: TW III's 100 meets TW II's target → 100 / 100 = 100,0 % to TW III,
+    # while TW II, as it stood, stays 0 / 100 = 0,0 %.
+    reals = {2: D(0), 3: D(100)}
+    span = to_date(mode, ONLY_TW2, reals, 3, closed={1, 2, 3})
+    assert (span.target, span.real, span.pct, span.status) == (D(100), D(100), D(100), OK)
+    assert to_date(mode, ONLY_TW2, reals, 2, closed={1, 2, 3}).pct == D(0)
+    # TW III alone has no target of its own: not scored as a quarter.
+    assert in_quarter(mode, None, D(100), 3, closed={1, 2, 3}).status == NOT_DUE
+
+
+@pytest.mark.parametrize("mode", [INCREMENT, LEVEL])
+def test_late_work_is_owed_until_the_target_to_date_is_met(mode):
+    # TW II 0 of 100: in TW III 100 is owed since TW II.
+    late = arrear(mode, ONLY_TW2, {2: D(0)}, 3)
+    assert (late.since, late.target, late.before, late.owed, late.after, late.settled) == (2, D(100), D(0), D(100),
+                                                                                          D(0), False)
+    # TW III's value counts: 60 leaves 100 − 60 = 40; 100 settles it, and nothing is owed in TW IV.
+    assert arrear(mode, ONLY_TW2, {2: D(0), 3: D(60)}, 3).remaining == D(40)
+    assert arrear(mode, ONLY_TW2, {2: D(0), 3: D(100)}, 3).settled
+    assert arrear(mode, ONLY_TW2, {2: D(0), 3: D(100)}, 4) is None
+    # Not met by TW III either: still owed in TW IV, 100 − 60 = 40; never after TW IV, never before TW II.
+    assert arrear(mode, ONLY_TW2, {2: D(0), 3: D(60)}, 4).owed == D(40)
+    assert arrear(mode, ONLY_TW2, {}, 5) is None and arrear(mode, {1: D(100)}, {}, 1) is None
+    # Met on time: nothing is owed. Silent (no value at all): all of it is.
+    assert arrear(mode, ONLY_TW2, {2: D(100)}, 3) is None
+    assert arrear(mode, ONLY_TW2, {}, 3).owed == D(100)
+
+
+def test_late_work_of_a_share_is_owed_from_the_first_quarter_not_met():
+    # 25/25/25/25, TW I 25 and TW II 10: to TW II 35 of 50 → TW I met, 15 owed since TW II.
+    late = arrear(INCREMENT, SHARE, {1: D(25), 2: D(10)}, 3)
+    assert (late.since, late.target, late.owed) == (2, D(50), D(15))
+    # Nothing in TW I, 30 in TW II: 30 of 50 → TW I met late (30 ≥ 25), TW II short by 20.
+    assert (arrear(INCREMENT, SHARE, {2: D(30)}, 3).since, arrear(INCREMENT, SHARE, {2: D(30)}, 3).owed) == (2, D(20))
+    # 80/20 in TW II/III (seq 3 aksi 3) with TW II 0: in TW III 80 is owed on top of TW III's own 20.
+    late = arrear(INCREMENT, {2: D(80), 3: D(20)}, {2: D(0), 3: D(100)}, 3)
+    assert (late.since, late.owed, late.remaining, late.settled) == (2, D(80), D(0), True)
+
+
+def test_late_work_of_a_level_item_is_owed_from_its_last_due_quarter():
+    # 100%/100% in TW I and II (seq 41 aksi 2), reported 100 then 80: the level dropped in TW II, 20 owed
+    # since TW II (not since TW I, which was met).
+    late = arrear(LEVEL, {1: D(100), 2: D(100)}, {1: D(100), 2: D(80)}, 3)
+    assert (late.since, late.target, late.before, late.owed) == (2, D(100), D(80), D(20))
+    # Due again in TW III (20/25/40/100 reported 20, 20): TW III's own 40 to date is what is asked; nothing late.
+    assert arrear(LEVEL, RISING, {1: D(20), 2: D(20)}, 3) is None
+    # Negative (lower is better), 10 due in TW II, 14 reported: 4 too many; 9 in TW III settles it.
+    late = arrear(NEGATIVE, {2: D(10)}, {2: D(14), 3: D(9)}, 3)
+    assert (late.owed, late.remaining, late.settled) == (D(4), D(0), True)
+    assert arrear(NEGATIVE, {2: D(10)}, {}, 3).owed is None  # nothing known to compare
 
 
 def span(pct: str | None, status: str = OK) -> Span:

@@ -14,6 +14,9 @@ from bot.domain.calendar import ReportingCalendar
 from bot.domain.obligations import due_for_person
 from bot.domain.obligations import due_for_plan
 from bot.domain.obligations import person_status
+from bot.domain.obligations import reminder_items
+from models import Aksi
+from models import AksiRealisation
 from models import Kegiatan
 from models import KegiatanRealisation
 from models import PeriodLock
@@ -67,11 +70,57 @@ def test_due_lists_aksi_with_a_target_this_quarter(world):
     assert [a.no for a in due[2].aksi] == [2]
 
 
+def _report_value(session, kegiatan_id: int, no: int, quarter: int, value: int) -> None:
+    aksi = session.exec(select(Aksi).where(Aksi.kegiatan_id == kegiatan_id, Aksi.no == no)).one()
+    session.add(AksiRealisation(aksi_id=aksi.id, quarter=quarter, value=Decimal(value), value_raw=str(value)))
+
+
 def test_kegiatan_with_nothing_due_is_not_listed(world):
     engine, ids = world
+    with unit_of_work(engine) as session:  # Penjenjangan met as planned: 100% in TW I; 30% and 50% in TW I, II
+        for no, quarter, value in ((1, 1, 100), (2, 1, 30), (2, 2, 50)):
+            _report_value(session, ids["struktural"], no, quarter, value)
     with Session(engine) as session:
         assert due_for_person(ids["sari"], ids["plan"], 3, session=session) == []
         assert due_for_person(ids["sari"], ids["plan"], 4, session=session) == []
+
+
+def test_late_work_is_offered_but_does_not_make_the_quarter_incomplete(world):
+    """Penjenjangan (no budget, targets in TW I and TW II only), nothing reported: in TW III it owes late work
+    only — «Persiapan» 100% from TW I, «Pelaksanaan» 30% + 50% = 80% from TW I — and nothing of its own."""
+    engine, ids = world
+    with Session(engine) as session:
+        [late] = due_for_person(ids["sari"], ids["plan"], 3, session=session)
+        budi = due_for_person(ids["budi"], ids["plan"], 3, session=session)
+        status = person_status(ids["sari"], ids["plan"], 3, datetime(2020, 10, 20, tzinfo=UTC), ReportingCalendar(),
+                               session=session)
+    assert late.kegiatan_name == "Pendidikan Penjenjangan Struktural" and late.aksi == []
+    assert [(a.no, a.due, a.arrear.since, a.arrear.owed, a.unit) for a in late.arrears] == [
+        (1, False, 1, Decimal(100), "%"), (2, False, 1, Decimal(80), "%")]
+    assert [a.no for a in late.late_work] == [1, 2] and late.late_work_open
+    # The quarter counts as reported without it: not owed, complete, no budget asked, status «none».
+    assert (late.owes, late.complete, late.open, late.budget_outstanding) == (False, True, False, False)
+    assert status == "none"
+    # Reminders: Sari has nothing of TW III's own open, so she is not chased for late work alone …
+    assert reminder_items([late]) == []
+    # … while Budi, who has TW III items open, gets the late work of the kegiatan he shares listed with them.
+    assert [k.kegiatan_name for k in reminder_items(budi)] == [
+        "Pendidikan dan Pelatihan Teknis", "Rapat Koordinasi Kepegawaian", "Pendidikan Penjenjangan Struktural"]
+
+    with unit_of_work(engine) as session:  # the late work done in TW III, recorded as TW III's values
+        _report_value(session, ids["struktural"], 1, 3, 100)
+        _report_value(session, ids["struktural"], 2, 3, 80)
+    with Session(engine) as session:
+        [late] = due_for_person(ids["sari"], ids["plan"], 3, session=session)
+        budi = due_for_person(ids["budi"], ids["plan"], 3, session=session)
+        after = due_for_person(ids["sari"], ids["plan"], 4, session=session)
+    # Still on TW III's form with its values (to see and correct them), settled, nothing left to chase.
+    assert [(a.reported_value, a.arrear.settled, a.arrear.remaining) for a in late.arrears] == [
+        (Decimal(100), True, 0), (Decimal(80), True, 0)]
+    assert late.late_work == [] and not late.late_work_open
+    assert [k.kegiatan_name for k in reminder_items(budi)] == [
+        "Pendidikan dan Pelatihan Teknis", "Rapat Koordinasi Kepegawaian"]
+    assert after == []  # met by TW III: nothing owed in TW IV
 
 
 def test_reporting_removes_items_until_complete(world):
@@ -158,7 +207,7 @@ def test_due_for_plan_query_count_does_not_grow_with_the_plan(engine):
             grouped, queries = count_queries(engine, lambda: due_for_plan(plan_id, 1, session=session))
         assert sum(len(items) for items in grouped.values()) == n
         counts.append(queries)
-    assert counts[0] == counts[1] <= 6
+    assert counts[0] == counts[1] <= 7
 
 
 @pytest.mark.parametrize(("reported_at", "expected"), [

@@ -194,6 +194,40 @@ def test_quarters_without_target_do_not_count():
     assert score_aksi(b, 2).cumulative.target == D(5)
 
 
+def test_late_work_counts_to_date_and_shows_the_earlier_quarter_late_in_both_modes():
+    """Issue 14, the honest late PIC: seq 3's shape (100% and 200 in TW II only, 80%/20% in TW II/III),
+    0 reported in TW II, everything done in TW III and recorded as TW III's values."""
+    closed = {1, 2, 3}
+    shape = [({2: pct("100")}, {2: "0", 3: "100"}), ({2: count("200")}, {2: "0", 3: "200"}),
+             ({2: pct("80"), 3: pct("20")}, {2: "0", 3: "100"})]
+    for mode in (INCREMENT, LEVEL):
+        scores = [score_aksi(aksi(t, r, mode=mode, aksi_id=i), 3, closed=closed) for i, (t, r) in enumerate(shape, 1)]
+        # To TW III: increment 100 / 100, 200 / 200, (0 + 100) / (80 + 20); level the latest value against
+        # the latest target due, 100 / 100, 200 / 200, 100 / 20 = 500 — each TW II target met in TW III.
+        expected = [D(100), D(100), D(100) if mode == INCREMENT else D(500)]
+        assert [a.cumulative.pct for a in scores] == expected
+        assert [(a.arrear.since, a.arrear.settled) for a in scores[:2]] == [(2, True)] * 2
+        # Aksi 3 is due in TW III itself: as a share 80 is still owed from TW II on top of TW III's 20; as a
+        # level, TW III's target to date takes TW II's place and nothing is late.
+        if mode == INCREMENT:
+            assert (scores[2].arrear.owed, scores[2].arrear.settled) == (D(80), True)
+        else:
+            assert scores[2].arrear is None
+        # TW III alone: the first two have no TW III target (not scored as a quarter).
+        assert [a.quarter.status for a in scores[:2]] == [NOT_DUE, NOT_DUE]
+        # TW II as it stood: 0 of each target, 0,0 %; nothing was owed from before TW II.
+        tw2 = [score_aksi(aksi(t, r, mode=mode), 2, closed=closed) for t, r in shape]
+        assert [(a.cumulative.pct, a.arrear) for a in tw2] == [(D(0), None)] * 3
+    # The kegiatan ends TW III at (100 + 100 + 100) / 3 = 100,0 % (without late work it was 33,3 %).
+    data = ScoringInput(plan_id=1, year=2020, agency="BKD", title="", goals=[GoalIn(1, 1, "1", "Sasaran")],
+                        programs=[ProgramIn(10, 1, 1, "1", "Program")],
+                        kegiatan=[KegiatanIn(100, 10, 3, "3", "Peningkatan Keterampilan", pic_ids=(7,))],
+                        aksi=[aksi(t, r, aksi_id=i, kegiatan_id=100) for i, (t, r) in enumerate(shape, 1)],
+                        people={7: "Ani"})
+    keg = score_plan(data, 3, closed=closed).kegiatan[0]
+    assert (keg.cumulative.pct, keg.cumulative.band, keg.cumulative.status) == (D(100), "Sangat Tinggi", OK)
+
+
 # ---------------------------------------------------------------- anomalies
 
 

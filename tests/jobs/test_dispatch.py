@@ -97,7 +97,10 @@ async def test_several_kegiatan_get_one_button_each(harness, fake, engine, tw1_l
                        ["📝 Lapor sekarang: Pendidikan Penjurangan Struktural"]]
     fake.press(PIC_ID, buttons[1][0])
     await fake.wait_idle()
-    assert "Pelaksanaan Kegiatan" in fake.last_message_to(PIC_ID)["text"]
+    intro, question = (m["text"] for m in fake.messages_to(PIC_ID)[-2:])
+    assert intro.startswith("Pendidikan Penjurangan Struktural — TW II 2020")
+    # TW I is locked with nothing reported: its 100% «Persiapan» is asked first, as late work from TW I.
+    assert "Aksi 1/2: 1. Persiapan" in question and "Tunggakan TW I: kurang 100%" in question
 
 
 async def test_reminders_stop_once_everything_is_reported(harness, fake, engine, tw1_locked):
