@@ -1,14 +1,15 @@
-"""The IKU and program indicators a person reports: saving what they report in a quarter.
+"""The IKU and program indicators a person reports: what their quarter's form holds, and saving it.
 
 The person is whoever the admin assigned them to (bot.domain.people `assign_outcome`, usually the
-Kasubag Perencanaan or a Kepala Bidang); their numbers (IKU n, program indicator B.N) are
-bot.domain.period's (`plan_outcomes`, `find_outcome`). A value is
+Kasubag Perencanaan or a Kepala Bidang); which of them are owed in a quarter is bot.domain.obligations'
+rule (`outcomes_due`), their numbers (IKU n, program indicator B.N) bot.domain.period's. A value is
 stored per quarter as the indicator's mode asks it (the quarter's own value for an increment
 indicator, the value to date otherwise: bot.domain.measure), as /lapor and a realisations file give it.
 Saving is `save_report`'s discipline: the caller's transaction, rows locked, every change audited,
 the holder and the lock checked again at commit time.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
@@ -19,6 +20,11 @@ from sqlmodel import select
 
 from bot.domain.audit import record
 from bot.domain.locks import quarter_locked
+from bot.domain.measure import real_to_date
+from bot.domain.measure import target_to_date
+from bot.domain.obligations import DueOutcome
+from bot.domain.obligations import outcomes_due
+from bot.domain.obligations import still_open
 from bot.domain.people import IKU
 from bot.domain.people import PROGRAM_INDICATOR
 from bot.domain.reporting import ReportError
@@ -31,6 +37,7 @@ from models import Goal
 from models import GoalIndicator
 from models import GoalIndicatorRealisation
 from models import OutcomeAssignment
+from models import Plan
 from models import Program
 from models import ProgramIndicator
 from models import ProgramIndicatorRealisation
@@ -42,6 +49,95 @@ _TABLES = {
     PROGRAM_INDICATOR: (ProgramIndicator, ProgramIndicator.program_id, Program, ProgramIndicatorRealisation,
                         "program_indicator_id", "program_indicator_realisation", "indikator_program"),
 }
+
+
+# -- the form -------------------------------------------------------------------------------------------
+
+@dataclass
+class OutcomeFormItem:
+    """One indicator on the form: what is owed (bot.domain.obligations.DueOutcome), and what the question
+    shows besides: the target to this quarter and what was reported before it, both by the mode."""
+
+    owed: DueOutcome
+    real_before: Decimal | None = None
+
+    @property
+    def item(self):
+        return self.owed.item
+
+    @property
+    def targets(self) -> dict[int, Decimal]:
+        return self.item.targets
+
+    @property
+    def first_due(self) -> int | None:
+        return min(self.targets, default=None)
+
+    @property
+    def early(self) -> bool:
+        """Before its first due quarter (or never due): what is reported is progress, not yet scored."""
+        return self.first_due is None or self.owed.quarter < self.first_due
+
+    @property
+    def target_to_date(self) -> Decimal | None:
+        return target_to_date(self.item.mode, self.targets, self.owed.quarter)
+
+
+@dataclass
+class OutcomeForm:
+    """The IKU and program indicators one person reports, in one quarter of one plan."""
+
+    plan_id: int
+    year: int
+    quarter: int
+    items: list[OutcomeFormItem]
+    locked: bool
+
+    @property
+    def due_count(self) -> int:
+        return sum(1 for i in self.items if i.owed.due)
+
+    @property
+    def done_count(self) -> int:
+        return sum(1 for i in self.items if i.owed.due and i.owed.reported)
+
+    @property
+    def complete(self) -> bool:
+        return self.done_count == self.due_count
+
+    @property
+    def open(self) -> bool:
+        """Something due is still to report and the quarter is not locked."""
+        return still_open(self.complete, self.locked)
+
+    @property
+    def done(self) -> bool:
+        """Shown as done (✅), as bot.domain.obligations.OwedOutcomes.done."""
+        return self.complete and self.started
+
+    @property
+    def started(self) -> bool:
+        """Something of this quarter is stored already (the form opens on the summary card)."""
+        return any(i.owed.reported for i in self.items)
+
+
+def load_outcome_form(person_id: int, plan_id: int, quarter: int, *, session: Session) -> OutcomeForm | None:
+    """The person's IKU and program indicators of the plan in the quarter; None when they hold none."""
+    plan = session.get(Plan, plan_id)
+    owed = outcomes_due(plan_id, quarter, session=session, people=[person_id]).get(person_id) if plan else None
+    if owed is None:
+        return None
+    earlier: dict[tuple[str, int], dict[int, Decimal]] = defaultdict(dict)
+    for kind, (_, _, _, realisation, column, _, _) in _TABLES.items():
+        ids = [o.item.id for o in owed.items if o.item.kind == kind]
+        owner = getattr(realisation, column)
+        if ids and quarter > 1:
+            for owner_id, q, value in session.exec(select(owner, realisation.quarter, realisation.value)
+                                                   .where(owner.in_(ids), realisation.quarter < quarter)):
+                if value is not None:
+                    earlier[(kind, owner_id)][q] = value
+    items = [OutcomeFormItem(o, real_to_date(o.item.mode, earlier[o.item.key], quarter - 1)) for o in owed.items]
+    return OutcomeForm(plan_id=plan_id, year=plan.year, quarter=quarter, items=items, locked=owed.locked)
 
 
 # -- saving ------------------------------------------------------------------------------------------
@@ -122,4 +218,4 @@ def save_outcome_report(sub: OutcomeSubmission, *, session: Session, person_id: 
     return result
 
 
-__all__ = ["OutcomeSubmission", "save_outcome_report"]
+__all__ = ["OutcomeForm", "OutcomeFormItem", "OutcomeSubmission", "load_outcome_form", "save_outcome_report"]

@@ -28,6 +28,7 @@ from bot.domain.numbers import parse_reference
 from bot.domain.people import IKU
 from bot.domain.people import PROGRAM_INDICATOR
 from bot.domain.people import kegiatan_of_person
+from bot.domain.people import outcome_holdings
 from models import Agency
 from models import Goal
 from models import GoalIndicator
@@ -144,12 +145,16 @@ def quarter_served_for(plan_id: int | None, *, session: Session, settings: Setti
 
 
 def home_summary(person_id: int | None, *, session: Session, settings: Settings, now: datetime) -> dict:
-    """What /start shows: the plan year served and the names of the person's kegiatan in it."""
+    """What /start shows: the plan year served, the names of the person's kegiatan in it and the IKU /
+    program indicators they report there."""
     plan = served_plan(session=session, settings=settings, now=now)
-    kegiatan = []
+    kegiatan, outcomes = [], []
     if person_id is not None and plan is not None:
         kegiatan = [k.name for k in kegiatan_of_person(person_id, session=session, plan_id=plan.id)]
-    return {"plan_year": plan.year if plan else None, "kegiatan": kegiatan}
+        held = {h.key for h in outcome_holdings(session=session, people=[person_id])}
+        if held:
+            outcomes = [i for i in plan_outcomes(plan.id, session=session) if i.key in held]
+    return {"plan_year": plan.year if plan else None, "kegiatan": kegiatan, "outcomes": outcomes}
 
 
 def programs_of(plan_id: int, *, session: Session) -> list[Program]:
@@ -184,7 +189,8 @@ class OutcomeItem:
     id: int
     ref: str
     text: str
-    owner: str  # the sasaran of an IKU, the program block of a program indicator
+    owner_id: int  # its goal (an IKU) or program block (a program indicator)
+    owner: str  # the name of that goal or block
     target_raw: str  # the annual target as written
     annual: Decimal | None
     unit: str
@@ -197,6 +203,11 @@ class OutcomeItem:
         return self.kind, self.id
 
     @property
+    def assignment(self) -> dict[str, int]:
+        """Its id as bot.domain.people's assign_outcome / holds_outcome take it."""
+        return {"goal_indicator_id" if self.kind == IKU else "program_indicator_id": self.id}
+
+    @property
     def targets(self) -> dict[int, Decimal]:
         """Its due quarters and their targets (bot.domain.measure.outcome_due)."""
         return outcome_due(self.mode, self.annual, dict(enumerate(self.quarterly, start=1)))
@@ -206,8 +217,9 @@ class OutcomeItem:
         return self.unit == "%"
 
 
-def _outcome_item(kind: str, ref: str, owner: str, row) -> OutcomeItem:
-    return OutcomeItem(kind=kind, id=row.id, ref=ref, text=row.text, owner=owner, target_raw=row.target_raw or "",
+def _outcome_item(kind: str, ref: str, owner_id: int, owner: str, row) -> OutcomeItem:
+    return OutcomeItem(kind=kind, id=row.id, ref=ref, text=row.text, owner_id=owner_id, owner=owner,
+                       target_raw=row.target_raw or "",
                        annual=row.target_value, unit=row.target_unit or "", mode=row.mode,
                        cells=(row.tw1_raw or "", row.tw2_raw or "", row.tw3_raw or "", row.tw4_raw or ""),
                        quarterly=(row.tw1_value, row.tw2_value, row.tw3_value, row.tw4_value))
@@ -221,7 +233,7 @@ def plan_outcomes(plan_id: int, *, session: Session) -> list[OutcomeItem]:
                        .where(Goal.plan_id == plan_id)
                        .order_by(Goal.seq, Goal.id, GoalIndicator.seq, GoalIndicator.id)).all()
     for n, (row, goal) in enumerate(iku, start=1):
-        items.append(_outcome_item(IKU, str(n), goal, row))
+        items.append(_outcome_item(IKU, str(n), row.goal_id, goal, row))
     rows = session.exec(select(ProgramIndicator, Program.seq, Program.name)
                         .join(Program, Program.id == ProgramIndicator.program_id)
                         .where(Program.plan_id == plan_id)
@@ -229,7 +241,8 @@ def plan_outcomes(plan_id: int, *, session: Session) -> list[OutcomeItem]:
     position: dict[int, int] = {}
     for row, block, name in rows:
         position[row.program_id] = position.get(row.program_id, 0) + 1
-        items.append(_outcome_item(PROGRAM_INDICATOR, f"{block}.{position[row.program_id]}", name, row))
+        items.append(_outcome_item(PROGRAM_INDICATOR, f"{block}.{position[row.program_id]}", row.program_id, name,
+                                   row))
     return items
 
 
