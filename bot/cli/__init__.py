@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("bot.cli.ops", "Apply database migrations"),
     "run": ("bot.cli.ops", "Run the bot (long polling, or webhook when WEBHOOK_URL is set)"),
     "invite": ("bot.cli.people", "Print a one-time onboarding link for a person"),
-    "assign": ("bot.cli.people", "Assign a person as PIC of a kegiatan"),
+    "assign": ("bot.cli.people", "Assign a person as PIC of a kegiatan, an IKU or a program indicator"),
     "calendar": ("bot.cli.calendar", "Print the reporting calendar of a year"),
     "summary": ("bot.cli.reports", "Print the leadership digest of a quarter"),
     "export": ("bot.cli.reports", "Write the quarterly evaluation workbook (.xlsx)"),
