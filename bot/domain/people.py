@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from sqlmodel import select
 
+from bot.db import among
 from bot.db import upsert
 from bot.domain.audit import record
 from bot.domain.numbers import parse_reference
@@ -319,7 +320,7 @@ def outcome_holdings(*, session: Session, people: Iterable[int] | None = None) -
     query = select(OutcomeAssignment.person_id, OutcomeAssignment.goal_indicator_id,
                    OutcomeAssignment.program_indicator_id)
     if people is not None:
-        query = query.where(OutcomeAssignment.person_id.in_(list(people)))
+        query = query.where(among(OutcomeAssignment.person_id, people))  # a dispatcher chunk: hundreds of ids
     return [OutcomeHolding(*row) for row in session.exec(query.order_by(OutcomeAssignment.id)).all()]
 
 
