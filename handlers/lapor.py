@@ -26,6 +26,11 @@ from telegram.ext import filters
 from bot.domain import numbers
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.obligations import due_for_person
+from bot.domain.obligations import outcomes_due
+from bot.domain.outcomes import OutcomeSubmission
+from bot.domain.outcomes import load_outcome_form
+from bot.domain.outcomes import save_outcome_report
+from bot.domain.people import IKU
 from bot.domain.people import Role
 from bot.domain.people import is_pic_of
 from bot.domain.period import earlier_open_quarters
@@ -47,6 +52,7 @@ from bot.telegram.sending import short
 from bot.telegram.services import services_of
 from bot.text.formatting import quarter_label
 from bot.text.render import labels
+from bot.text.render import macro
 from bot.text.render import message
 from bot.text.render import render
 from handlers.auth import command
@@ -54,6 +60,9 @@ from handlers.auth import require
 from models import Kegiatan
 
 PICK, AKSI, AKSI_CONFIRM, BUDGET, BUDGET_CONFIRM, INDICATOR, KENDALA, TINDAK, EVIDENCE, SUMMARY, EDIT_PICK = range(11)
+# The IKU and program indicators the PIC reports: one item of the list, its own questions (stored states: append only).
+OUTCOME, OUTCOME_CONFIRM, OUTCOME_SUMMARY, OUTCOME_EDIT = range(11, 15)
+OUTCOME_STATES = (OUTCOME, OUTCOME_CONFIRM, OUTCOME_SUMMARY, OUTCOME_EDIT)
 
 log = logging.getLogger("rapk.lapor")
 
@@ -112,13 +121,14 @@ def _current(draft: dict, key: str):
 
 def _pick_list(*, session, person_id, settings, now, quarter=None):
     """The served period, the PIC's kegiatan due in `quarter` of its plan (the served quarter by default),
-    and the plan's earlier quarters still open to report."""
+    the plan's earlier quarters still open to report, and the IKU / program indicators the PIC reports."""
     period = served_period(session=session, settings=settings, now=now)
     if period is None:
-        return None, None, [], []
+        return None, None, [], [], None
     quarter = quarter or period.quarter
     due = due_for_person(person_id, period.plan.id, quarter, session=session)
-    return period.plan, quarter, due, earlier_open_quarters(period, session=session, shown=quarter)
+    outcomes = outcomes_due(period.plan.id, quarter, session=session, people=[person_id]).get(person_id)
+    return period.plan, quarter, due, earlier_open_quarters(period, session=session, shown=quarter), outcomes
 
 
 def _quarter_of(kegiatan_id: int, *, session, settings, now) -> int:
@@ -135,9 +145,9 @@ async def lapor(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> in
 
 async def _show_pick(update, context, actor, quarter: int | None) -> int:
     services = services_of(context)
-    plan, quarter, statuses, other = await services.db(_pick_list, person_id=actor.person_id,
-                                                       settings=services.settings, now=services.now(), quarter=quarter)
-    if plan is None or not statuses:
+    plan, quarter, statuses, other, outcomes = await services.db(
+        _pick_list, person_id=actor.person_id, settings=services.settings, now=services.now(), quarter=quarter)
+    if plan is None or not (statuses or outcomes):
         await say(update, context, render("no_plan" if plan is None else "lapor_no_kegiatan", services.lang))
         return ConversationHandler.END
     calendar = _calendar(context)
@@ -148,11 +158,14 @@ async def _show_pick(update, context, actor, quarter: int | None) -> int:
                     + s.kegiatan_name),
               cb.LP_KEGIATAN.build(kegiatan=s.kegiatan_id, quarter=quarter))]
             for s in statuses]
+    if outcomes:
+        rows.append([(short(("🔒 " if outcomes.locked else "✅ " if outcomes.done else "📝 ") + b["outcomes"]),
+                      cb.LP_OUTCOMES.build(quarter=quarter))])
     if other:
         rows.append([(b["other_quarter"].replace("{q}", quarter_label(q)), cb.LP_QUARTER.build(quarter=q)) for q in other])
     rows.append([(b["cancel"], cb.LP_CANCEL.build())])
     await say(update, context, render("lapor_pick", services.lang, statuses=statuses, quarter=quarter, year=plan.year,
-                              deadline=deadline, late=late), _kb(rows))
+                              deadline=deadline, late=late, outcomes=outcomes), _kb(rows))
     return PICK
 
 
@@ -181,16 +194,24 @@ async def pick_kegiatan(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
         await ack(update, context, render("refused_alert", services.lang), alert=True)
         return ConversationHandler.END
     form = await services.db(lambda *, session: load_form(kegiatan_id, quarter, session=session))
+    return await _open(update, context, form, _draft_from_form, ("lapor_locked", "lapor_intro", SUMMARY),
+                       lambda: _next_step(update, context, AKSI))
+
+
+async def _open(update, context, form, draft_of, texts: tuple[str, str, int], first) -> int:
+    """A form picked: refused when locked; otherwise its draft, on the summary card when something is stored
+    already, else the intro (`texts`: the locked and intro templates, the summary state) and `first()`."""
+    lang = services_of(context).lang
+    locked, intro, summary = texts
     if form.locked:
-        await say(update, context, render("lapor_locked", services.lang, form=form))
+        await say(update, context, render(locked, lang, form=form))
         return ConversationHandler.END
-    draft = _draft_from_form(form, secrets.token_hex(4))
-    context.user_data[DRAFT] = draft
+    draft = context.user_data[DRAFT] = draft_of(form, secrets.token_hex(4))
     if draft["reported"]:
-        return await _ask(update, context, SUMMARY)
-    await say(update, context, render("lapor_intro", services.lang, draft=draft,
-                              deadline=_calendar(context).deadline(form.year, quarter)))
-    return await _next_step(update, context, AKSI)
+        return await _ask(update, context, summary)
+    await say(update, context, render(intro, lang, draft=draft, deadline=_calendar(context).deadline(form.year,
+                                                                                                     form.quarter)))
+    return await first()
 
 
 # -- the steps ---------------------------------------------------------------------------
@@ -211,6 +232,8 @@ async def _next_step(update, context, state: int) -> int:
 
 def _question(draft: dict, state: int, lang: str) -> tuple[str, object]:
     """The text and buttons of the question `state` asks about the draft."""
+    if state in OUTCOME_STATES:
+        return _outcome_question(draft, state, lang)
     b = _buttons(lang)
     if state == AKSI:
         item = draft["aksi"][draft["idx"]]
@@ -364,22 +387,41 @@ def _equal_target(item: dict) -> list | None:
     return [value, format(value.normalize(), "f") + ("%" if item["kind"] == "percent" else "")]
 
 
-@_answers(AKSI)
-async def aksi_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """A typed realised value for the current aksi."""
+async def _take_value(update, context, item: dict, ask: int, confirm: int) -> int | None:
+    """A typed value for `item` (an aksi or an IKU / program indicator): a typo asks `ask` again, an unusual
+    value asks `confirm` first; None when the value is taken, so the step moves on."""
     lang = services_of(context).lang
-    draft = context.user_data[DRAFT]
-    item = draft["aksi"][draft["idx"]]
     try:
         realised = numbers.parse_realised(update.effective_message.text)
     except numbers.NumberFormatError as exc:
         await update.effective_message.reply_text(render("lapor_bad_number", lang, reason=message(exc, lang), item=item))
-        return await _ask(update, context, AKSI)
-    value, text = realised.value, realised.raw
-    if _over_limit(item, value):
-        draft["pending"] = [value, text]
-        return await _ask(update, context, AKSI_CONFIRM)
-    item["new"] = [value, text]
+        return await _ask(update, context, ask)
+    if _over_limit(item, realised.value):
+        context.user_data[DRAFT]["pending"] = [realised.value, realised.raw]
+        return await _ask(update, context, confirm)
+    item["new"] = [realised.value, realised.raw]
+    return None
+
+
+async def _take_pending(update, context, confirm: cb.Format, key: str) -> bool:
+    """«Ya, sudah benar» on an unusual value: it is the current item's (of draft[`key`]); False for «Ketik ulang»."""
+    draft = context.user_data[DRAFT]
+    await close_question(update, context)
+    pending, draft["pending"] = draft["pending"], None
+    if confirm.parse(update.callback_query.data) == ("ok",) and pending:
+        draft[key][draft["idx"]]["new"] = pending
+        draft["idx"] += 1
+        return True
+    return False
+
+
+@_answers(AKSI)
+async def aksi_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """A typed realised value for the current aksi."""
+    draft = context.user_data[DRAFT]
+    asked = await _take_value(update, context, draft["aksi"][draft["idx"]], AKSI, AKSI_CONFIRM)
+    if asked is not None:
+        return asked
     draft["idx"] += 1
     return await _next_step(update, context, AKSI)
 
@@ -402,12 +444,7 @@ async def aksi_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
 @_answers(AKSI_CONFIRM)
 async def aksi_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Confirm or retype an unusual value."""
-    draft = context.user_data[DRAFT]
-    await close_question(update, context)
-    pending, draft["pending"] = draft["pending"], None
-    if cb.LP_AKSI_CONFIRM.parse(update.callback_query.data) == ("ok",) and pending:
-        draft["aksi"][draft["idx"]]["new"] = pending
-        draft["idx"] += 1
+    if await _take_pending(update, context, cb.LP_AKSI_CONFIRM, "aksi"):
         return await _next_step(update, context, AKSI)
     return await _ask(update, context, AKSI)
 
@@ -578,14 +615,20 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
         await query.message.reply_text(render("lapor_refused", services.lang, code=exc.code))
         context.user_data.pop(DRAFT, None)
         return ConversationHandler.END
-    context.user_data.setdefault(SAVED_TOKENS, [])
-    context.user_data[SAVED_TOKENS] = (context.user_data[SAVED_TOKENS] + [draft["token"]])[-20:]
-    context.user_data.pop(DRAFT, None)
-    settle(update, context)  # the draft is gone for good before «Tersimpan» goes out
+    _stored(update, context, draft)
     form = await services.db(lambda *, session: load_form(draft["kegiatan_id"], draft["quarter"], session=session))
     await query.message.reply_text(render("lapor_saved", services.lang, form=form, late=late,
                                           changed=len(result.changed)))
     return ConversationHandler.END
+
+
+def _stored(update, context, draft: dict) -> None:
+    """The draft is committed: remember its token (a second Simpan says «already saved») and forget it for
+    good before «Tersimpan» goes out."""
+    context.user_data.setdefault(SAVED_TOKENS, [])
+    context.user_data[SAVED_TOKENS] = (context.user_data[SAVED_TOKENS] + [draft["token"]])[-20:]
+    context.user_data.pop(DRAFT, None)
+    settle(update, context)
 
 
 async def already_saved(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
@@ -595,11 +638,12 @@ async def already_saved(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
     return None
 
 
-@_answers(SUMMARY)
+@_answers(SUMMARY, OUTCOME_SUMMARY)
 async def edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """Ubah: pick the item to change."""
+    """Ubah: pick the item (or the indicator) to change."""
     await close_question(update, context)
-    return await _ask(update, context, EDIT_PICK)
+    outcomes = context.user_data[DRAFT].get("kind") == "outcomes"
+    return await _ask(update, context, OUTCOME_EDIT if outcomes else EDIT_PICK)
 
 
 @_answers(EDIT_PICK)
@@ -647,6 +691,163 @@ async def unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int 
     return None
 
 
+# -- IKU and program indicators --------------------------------------------------------------------
+
+def _outcome_form(*, session, person_id, settings, now, quarter=None):
+    """The PIC's IKU / program indicator form for `quarter` of the served plan (the served quarter by default)."""
+    period = served_period(session=session, settings=settings, now=now)
+    if period is None:
+        return None
+    return load_outcome_form(person_id, period.plan.id, quarter or period.quarter, session=session)
+
+
+def _outcome_draft(form, token: str) -> dict:
+    """The draft of the PIC's indicators: per item what the question shows (bot.domain.outcomes), and the value.
+    `kind` and `target_value` are the aksi's (percent / count; what «lebih dari dua kali target» compares with)."""
+    items = []
+    for i in form.items:
+        item, owed = i.item, i.owed
+        targets = sorted(i.targets)
+        items.append({
+            "what": item.kind, "id": item.id, "ref": item.ref, "text": item.text, "owner": item.owner,
+            "unit": item.unit, "kind": "percent" if item.percent else "count", "mode": item.mode,
+            "due": owed.due, "early": i.early, "due_quarters": targets,
+            "target_raw": owed.target_raw or item.target_raw, "annual_raw": item.target_raw,
+            "target_value": owed.target_value if owed.due else (i.target_to_date or item.annual),
+            "target_to_date": i.target_to_date, "real_before": i.real_before,
+            "old": [owed.reported_value, owed.reported_raw] if owed.reported else None, "new": None})
+    return {"kind": "outcomes", "token": token, "plan_id": form.plan_id, "quarter": form.quarter, "year": form.year,
+            "items": items, "idx": 0, "editing": False, "pending": None, "reported": form.started}
+
+
+def _outcome_question(draft: dict, state: int, lang: str) -> tuple[str, object]:
+    """The questions of the indicator draft, as `_question` gives the kegiatan's."""
+    b = _buttons(lang)
+    q = draft["quarter"]
+    if state == OUTCOME:
+        item = draft["items"][draft["idx"]]
+        first = [(b["equal_target"], cb.LP_OUTCOME.build(choice="eq"))] if item["due"] else []
+        return (render("lapor_outcome", lang, item=item, index=draft["idx"] + 1, total=len(draft["items"]), q=q),
+                _kb([first + [(b["skip"], cb.LP_OUTCOME.build(choice="skip"))]]))
+    if state == OUTCOME_CONFIRM:
+        item, value = draft["items"][draft["idx"]], draft["pending"][0]
+        return (render("lapor_confirm_value", lang, item=item, value=value, why=_over_limit(item, value)),
+                _kb([[(b["yes_correct"], cb.LP_OUTCOME_CONFIRM.build(choice="ok")),
+                      (b["retype"], cb.LP_OUTCOME_CONFIRM.build(choice="redo"))]]))
+    if state == OUTCOME_EDIT:
+        rows = [[(short(f"{macro('outcome_macros', 'name', lang, kind=i['what'], ref=i['ref'])} · {i['text']}"),
+                  cb.LP_EDIT_OUTCOME.build(index=n))] for n, i in enumerate(draft["items"])]
+        rows.append([(b["back"], cb.LP_EDIT_PART.build(what="back"))])
+        return render("lapor_edit_pick", lang), _kb(rows)
+    return (render("lapor_outcome_summary", lang, draft=draft),
+            _kb([[(b["save"], cb.LP_SAVE.build(token=draft["token"])), (b["edit"], cb.LP_EDIT.build())],
+                 [(b["cancel"], cb.LP_CANCEL.build())]]))
+
+
+async def _next_outcome(update, context) -> int:
+    """The next indicator's question; after the last one, or after an edit, the summary card."""
+    draft = context.user_data[DRAFT]
+    if draft["editing"] or draft["idx"] >= len(draft["items"]):
+        draft["editing"] = False
+        return await _ask(update, context, OUTCOME_SUMMARY)
+    return await _ask(update, context, OUTCOME)
+
+
+@require(Role.PIC, conversation_end=True)
+async def pick_outcomes(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
+    """«Indikator kinerja (IKU/program)» from the list, or «Lapor sekarang» on a reminder: start or review them."""
+    services = services_of(context)
+    data = update.callback_query.data
+    press = cb.LP_OUTCOMES.parse(data) or cb.REPORT_OUTCOMES.parse(data)
+    if press is None:
+        await ack(update, context, render("stale_button", services.lang), alert=True)
+        return ConversationHandler.END
+    quarter = getattr(press, "quarter", None)
+    form = await services.db(_outcome_form, person_id=actor.person_id, settings=services.settings, now=services.now(),
+                             quarter=quarter if quarter and 1 <= quarter <= 4 else None)
+    if form is None:  # nothing held (any more): a stale or forged button
+        await ack(update, context, render("refused_alert", services.lang), alert=True)
+        return ConversationHandler.END
+    return await _open(update, context, form, _outcome_draft,
+                       ("lapor_outcome_locked", "lapor_outcome_intro", OUTCOME_SUMMARY),
+                       lambda: _ask(update, context, OUTCOME))
+
+
+@_answers(OUTCOME)
+async def outcome_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """A typed value for the current indicator (an unusual one is confirmed first, as for an aksi)."""
+    draft = context.user_data[DRAFT]
+    asked = await _take_value(update, context, draft["items"][draft["idx"]], OUTCOME, OUTCOME_CONFIRM)
+    if asked is not None:
+        return asked
+    draft["idx"] += 1
+    return await _next_outcome(update, context)
+
+
+@_answers(OUTCOME)
+async def outcome_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """«= Sesuai target» (this quarter's target, shown only when one is due) or Lewati (left as stored)."""
+    draft = context.user_data[DRAFT]
+    item = draft["items"][draft["idx"]]
+    await close_question(update, context)
+    if cb.LP_OUTCOME.parse(update.callback_query.data) == ("eq",) and item["due"]:
+        item["new"] = [item["target_value"], item["target_raw"]]  # due: this quarter's own target is the one to date
+    draft["idx"] += 1
+    return await _next_outcome(update, context)
+
+
+@_answers(OUTCOME_CONFIRM)
+async def outcome_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Confirm or retype an unusual value."""
+    if await _take_pending(update, context, cb.LP_OUTCOME_CONFIRM, "items"):
+        return await _next_outcome(update, context)
+    return await _ask(update, context, OUTCOME)
+
+
+@_answers(OUTCOME_EDIT)
+async def outcome_edit_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """Ask one indicator again, then the summary card comes back."""
+    draft = context.user_data[DRAFT]
+    press = cb.LP_EDIT_OUTCOME.parse(update.callback_query.data)
+    await close_question(update, context)
+    if press is None or not 0 <= press.index < len(draft["items"]):
+        return await _ask(update, context, OUTCOME_SUMMARY)
+    draft["idx"], draft["editing"] = press.index, True
+    return await _ask(update, context, OUTCOME)
+
+
+def _outcome_submission(draft: dict) -> OutcomeSubmission:
+    given = [i for i in draft["items"] if i["new"] is not None]
+    return OutcomeSubmission(
+        quarter=draft["quarter"],
+        iku_values={i["id"]: (i["new"][0], i["new"][1]) for i in given if i["what"] == IKU},
+        program_values={i["id"]: (i["new"][0], i["new"][1]) for i in given if i["what"] != IKU})
+
+
+@require(Role.PIC, conversation_end=True)
+async def save_outcomes(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
+    """Simpan: one transaction; «Tersimpan ✅» only after the commit."""
+    services = services_of(context)
+    query = update.callback_query
+    draft = context.user_data.get(DRAFT)
+    if draft is None or draft.get("kind") != "outcomes" or cb.LP_SAVE.parse(query.data) != (draft["token"],):
+        return await already_saved(update, context)
+    await close_question(update, context)
+    try:
+        result = await services.db(save_outcome_report, _outcome_submission(draft), person_id=actor.person_id,
+                                   actor_label=actor.label, now=services.now())
+    except ReportError as exc:
+        await query.message.reply_text(render("lapor_refused", services.lang, code=exc.code, outcome=True))
+        context.user_data.pop(DRAFT, None)
+        return ConversationHandler.END
+    _stored(update, context, draft)
+    form = await services.db(lambda *, session: load_outcome_form(actor.person_id, draft["plan_id"], draft["quarter"],
+                                                                  session=session))
+    await query.message.reply_text(render("lapor_outcome_saved", services.lang, form=form, year=draft["year"],
+                                          quarter=draft["quarter"], changed=len(result.changed)))
+    return ConversationHandler.END
+
+
 def build() -> ConversationHandler:
     """The /lapor conversation, persistent so a restart resumes where the PIC stopped."""
     text = filters.TEXT & ~filters.COMMAND
@@ -659,10 +860,12 @@ def build() -> ConversationHandler:
             CommandHandler("lapor", lapor),
             CommandHandler("start", lapor, filters=filters.Regex(r"^/start lapor$")),
             CallbackQueryHandler(pick_kegiatan, pattern=cb.REPORT.pattern),
+            CallbackQueryHandler(pick_outcomes, pattern=cb.REPORT_OUTCOMES.pattern),
         ],
         states={
             PICK: [CallbackQueryHandler(pick_kegiatan, pattern=cb.LP_KEGIATAN.pattern),
-                   CallbackQueryHandler(switch_quarter, pattern=cb.LP_QUARTER.pattern)],
+                   CallbackQueryHandler(switch_quarter, pattern=cb.LP_QUARTER.pattern),
+                   CallbackQueryHandler(pick_outcomes, pattern=cb.LP_OUTCOMES.pattern)],
             AKSI: [MessageHandler(text, aksi_value), CallbackQueryHandler(aksi_button, pattern=cb.LP_AKSI.pattern)],
             AKSI_CONFIRM: [CallbackQueryHandler(aksi_confirm, pattern=cb.LP_AKSI_CONFIRM.pattern)],
             BUDGET: [MessageHandler(text, budget_value), CallbackQueryHandler(budget_button, pattern=cb.LP_BUDGET_ZERO.pattern)],
@@ -677,6 +880,12 @@ def build() -> ConversationHandler:
             SUMMARY: [CallbackQueryHandler(save, pattern=cb.LP_SAVE_ANY),
                       CallbackQueryHandler(edit_menu, pattern=cb.LP_EDIT.pattern)],
             EDIT_PICK: [CallbackQueryHandler(edit_pick, pattern=cb.LP_EDIT_ANY)],
+            OUTCOME: [MessageHandler(text, outcome_value), CallbackQueryHandler(outcome_button, pattern=cb.LP_OUTCOME.pattern)],
+            OUTCOME_CONFIRM: [CallbackQueryHandler(outcome_confirm, pattern=cb.LP_OUTCOME_CONFIRM.pattern)],
+            OUTCOME_SUMMARY: [CallbackQueryHandler(save_outcomes, pattern=cb.LP_SAVE_ANY),
+                              CallbackQueryHandler(edit_menu, pattern=cb.LP_EDIT.pattern)],
+            OUTCOME_EDIT: [CallbackQueryHandler(outcome_edit_pick, pattern=cb.LP_EDIT_OUTCOME.pattern),
+                           CallbackQueryHandler(outcome_edit_pick, pattern=cb.LP_EDIT_PART.pattern)],
         },
         fallbacks=[
             CommandHandler("batal", cancel),

@@ -5,10 +5,12 @@ from telegram.ext import ContextTypes
 
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.obligations import due_for_person
+from bot.domain.outcomes import load_outcome_form
 from bot.domain.period import served_period
 from bot.domain.reporting import load_form
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import keyboard
+from bot.telegram.sending import outcomes_button
 from bot.telegram.sending import short
 from bot.telegram.services import services_of
 from bot.text.render import labels
@@ -17,12 +19,14 @@ from handlers.auth import command
 
 
 def _forms(*, session, person_id, settings, now):
-    """The served period and the report form of each of the PIC's kegiatan due in it."""
+    """The served period, the report form of each of the PIC's kegiatan due in it, and of the IKU / program
+    indicators they report (None: they hold none)."""
     period = served_period(session=session, settings=settings, now=now)
     if period is None:
-        return None, []
+        return None, [], None
     due = due_for_person(person_id, period.plan.id, period.quarter, session=session)
-    return period, [load_form(k.kegiatan_id, period.quarter, session=session) for k in due]
+    outcomes = load_outcome_form(person_id, period.plan.id, period.quarter, session=session)
+    return period, [load_form(k.kegiatan_id, period.quarter, session=session) for k in due], outcomes
 
 
 @command("status")
@@ -30,9 +34,9 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> N
     """Per kegiatan: reported k of n aksi, budget, and the outstanding targets."""
     services = services_of(context)
     calendar = ReportingCalendar.from_settings(services.settings)
-    period, forms = await services.db(_forms, person_id=actor.person_id, settings=services.settings,
-                                      now=services.now())
-    if period is None or not forms:
+    period, forms, outcomes = await services.db(_forms, person_id=actor.person_id, settings=services.settings,
+                                                now=services.now())
+    if period is None or not (forms or outcomes):
         await update.effective_message.reply_text(render("no_plan" if period is None else "lapor_no_kegiatan",
                                                          services.lang))
         return
@@ -44,8 +48,11 @@ async def status(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> N
         label = labels("reminder_buttons", services.lang).get("report_now", "Lapor sekarang")
         markup = keyboard([[(f"{label}: {short(f.kegiatan_name, 31)}", cb.REPORT.build(kegiatan=f.kegiatan_id))]
                            for f in open_forms[:8]])
+    if outcomes is not None and outcomes.open:  # IKU / program indicators due: one more button
+        rows = [[(b.text, b.callback_data) for b in row] for row in (markup.inline_keyboard if markup else ())]
+        markup = keyboard([*rows, [outcomes_button(services.lang)]])
     await update.effective_message.reply_text(
         render("status", services.lang, forms=forms, quarter=quarter, year=plan.year, deadline=deadline,
-               late=calendar.is_late(plan.year, quarter, services.now())),
+               late=calendar.is_late(plan.year, quarter, services.now()), outcomes=outcomes),
         reply_markup=markup,
     )

@@ -381,7 +381,8 @@ class _Dispatcher:
         bot = self.app.bot
         answer = await bot.do_api_request("sendMessage", api_kwargs={
             "chat_id": item.chat_id, "text": item.text, "parse_mode": bot.defaults.parse_mode if bot.defaults else None,
-            "reply_markup": button_column(report_buttons(item.report, self.services.lang))})
+            "reply_markup": button_column(report_buttons(item.report, self.services.lang,
+                                                         outcomes=item.report_outcomes))})
         return answer["message_id"]
 
     # -- marker ---------------------------------------------------------------------------------

@@ -16,7 +16,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "migrate": ("bot.cli.ops", "Apply database migrations"),
     "run": ("bot.cli.ops", "Run the bot (long polling, or webhook when WEBHOOK_URL is set)"),
     "invite": ("bot.cli.people", "Print a one-time onboarding link for a person"),
-    "assign": ("bot.cli.people", "Assign a person as PIC of a kegiatan"),
+    "assign": ("bot.cli.people", "Assign a person as PIC of a kegiatan, an IKU or a program indicator"),
     "budget-plan": ("bot.cli.budget_plan", "Show or set a kegiatan's anggaran kas (planned drawings per quarter)"),
     "calendar": ("bot.cli.calendar", "Print the reporting calendar of a year"),
     "summary": ("bot.cli.reports", "Print the leadership digest of a quarter"),

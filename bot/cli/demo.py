@@ -2,12 +2,13 @@
 
 A fresh SQLite database gets the bundled 2020 BKD Gresik plan and demo people; the real
 Application talks HTTP to fake_telegram.FakeTelegram while a manual clock walks through TW II:
-invites, the H-7 reminders, two PICs reporting (one with a typo), one who does not, the
-deadline, the overdue nudge, the leadership digest with its chart, a target change by the
-admin and the evaluation workbook. Then late work (tunggakan): Rina reports TW II late as 0, TW II
-is locked, and in TW III she records what she did in July as TW III's realisation; the Kepala
-Badan reads her kegiatan in the TW III drill-down. It prints the chats as a transcript and writes
-the chart and the workbook (TW II's, as sent on 8–9 July) to the output folder.
+invites, the H-7 reminders, two PICs reporting (one with a typo), one who does not, the admin
+(the Kasubag Perencanaan) taking an IKU with /pic and reporting its progress, the deadline, the
+overdue nudge, the leadership digest with its chart, a target change by the admin and the
+evaluation workbook. Then late work (tunggakan): Rina reports TW II late as 0, TW II is locked,
+and in TW III she records what she did in July as TW III's realisation; the Kepala Badan reads
+her kegiatan in the TW III drill-down. It prints the chats as a transcript and writes the chart
+and the workbook (TW II's, as sent on 8–9 July) to the output folder.
 """
 
 import argparse
@@ -38,6 +39,7 @@ from bot.domain.plan_import import SAMPLE_PLAN
 from bot.domain.plan_import.parser import parse_plan_file
 from bot.domain.plan_import.store import save_plan
 from bot.text.render import labels
+from bot.text.render import render
 from models import Aksi
 from models import AksiRealisation
 from models import AksiTarget
@@ -51,6 +53,8 @@ ADMIN, KABAN, BUDI, SARI, RINA = 7001, 7002, 7101, 7102, 7103
 LEADERSHIP_CHAT = -1001234
 # The three PICs followed in the transcript, with the kegiatan (document order) they hold.
 FOLLOWED = {BUDI: ("Budi Santoso", [1]), SARI: ("Sari Dewi", [2]), RINA: ("Rina Lestari", [3])}
+# The admin on Telegram is the Kasubag Perencanaan, who reports the IKU (issue 14 item 6).
+KASUBAG = "Wati Rahayu"
 
 
 def add_arguments_demo(parser: argparse.ArgumentParser) -> None:
@@ -83,6 +87,9 @@ def seed_demo_plan(session) -> int:
         owner = colleagues[index % len(colleagues)]
         assign_pic(owner.id, k.id, session=session, actor_label="demo")
         _report_as_planned(session, k, owner.id, reported_at, quarters=(1, 2), shortfall=index % SHORTFALL == 0)
+    # The admin is a person too: the Kasubag Perencanaan, on Telegram since the bot was set up.
+    kasubag, _ = get_or_create_person(KASUBAG, session=session, agency_id=None, actor_label="demo")
+    kasubag.telegram_user_id, kasubag.onboarded_at = ADMIN, datetime(2020, 1, 6, 9, 0, tzinfo=WIB)
     # TW I was evaluated and locked in April.
     lock_quarter(plan_id, 1, session=session, actor_label="demo", now=datetime(2020, 4, 14, 9, 0, tzinfo=WIB))
     return plan_id
@@ -272,6 +279,18 @@ class Demo:
         await self.tap(SARI, self.buttons["none"])
         await self.save_report(SARI)
 
+    async def kasubag_reports_an_iku(self) -> None:
+        """The admin gives herself IKU 1 with /pic and reports its progress: it falls due in TW IV only."""
+        self.scene("scene_iku")
+        await self.say(ADMIN, f"/pic {KASUBAG.split()[0]}")
+        await self.tap_starting(ADMIN, self.admin_buttons["iku"])
+        await self.tap_starting(ADMIN, "▫️ IKU 1 ")
+        await self.tap(ADMIN, render("button_done", self.lang))
+        await self.say(ADMIN, "/lapor")
+        await self.tap_starting(ADMIN, f"📝 {self.buttons['outcomes']}")
+        await self.say(ADMIN, self.words["iku_progress"])
+        await self.tap(ADMIN, self.buttons["save"])
+
     async def tick(self) -> None:
         """What the JobQueue does every minute: reminder rows, the outbox, and digests."""
         from jobs.digest import run_digests
@@ -302,6 +321,8 @@ class Demo:
         await self.budi_reports_with_a_typo()
         self.at(2020, 6, 25, 14, 0)
         await self.sari_reports_from_the_reminder()
+        self.at(2020, 6, 25, 15, 30)
+        await self.kasubag_reports_an_iku()
         self.at(2020, 6, 26, 8, 0)
         self.scene("scene_h3")
         await self.tick()

@@ -1,4 +1,4 @@
-"""`rapk invite NAME` and `rapk assign NAME KEGIATAN`."""
+"""`rapk invite NAME` and `rapk assign NAME [KEGIATAN...] [--iku N] [--program-indicator B.N]`."""
 
 import argparse
 import asyncio
@@ -10,11 +10,15 @@ from bot.config import load_settings
 from bot.db import make_engine
 from bot.db import migrate
 from bot.db import unit_of_work
+from bot.domain.people import IKU
+from bot.domain.people import PROGRAM_INDICATOR
+from bot.domain.people import assign_outcome
 from bot.domain.people import assign_pic
 from bot.domain.people import create_invite
 from bot.domain.people import invite_link
 from bot.domain.people import match_person
 from bot.domain.period import find_kegiatan
+from bot.domain.period import find_outcome
 from bot.domain.period import served_plan
 
 NAME_HELP = ("person: #id, the name or a part of it (several matches are listed, never guessed); "
@@ -72,7 +76,12 @@ def cmd_invite(args) -> int:
 
 def add_arguments_assign(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("name", help=NAME_HELP + "; a name nobody has makes a new person")
-    parser.add_argument("kegiatan", nargs="+", help="kegiatan number in document order, or part of its name")
+    parser.add_argument("kegiatan", nargs="*", help="kegiatan number in document order, or part of its name")
+    parser.add_argument("--iku", action="append", default=[], metavar="N",
+                        help="also report IKU N (its place in the plan, as `rapk summary --json` iku[].seq); repeatable")
+    parser.add_argument("--program-indicator", action="append", default=[], metavar="B.N", dest="program_indicator",
+                        help="also report indicator N of program block B (program_blocks[].seq, indicators[].n); "
+                             "repeatable")
     parser.add_argument("--nip", help="NIP of a new person")
 
 
@@ -85,7 +94,18 @@ def cmd_assign(args) -> int:
         if plan is None:
             print("rapk assign: no plan imported yet (rapk import FILE)", file=sys.stderr)
             return 1
+        if not (args.kegiatan or args.iku or args.program_indicator):
+            print("rapk assign: name a kegiatan, --iku N or --program-indicator B.N", file=sys.stderr)
+            return 1
         targets = []
+        outcomes = []
+        for kind, ref in [(IKU, r) for r in args.iku] + [(PROGRAM_INDICATOR, r) for r in args.program_indicator]:
+            item = find_outcome(plan.id, kind, ref, session=session)
+            if item is None:
+                what = "IKU" if kind == IKU else "program indicator"
+                print(f"rapk assign: the plan has no {what} {ref!r} (see rapk summary --json)", file=sys.stderr)
+                return 1
+            outcomes.append(item)
         for ref in args.kegiatan:
             found = find_kegiatan(plan.id, ref, session=session)
             if len(found) != 1:
@@ -104,6 +124,10 @@ def cmd_assign(args) -> int:
         for kegiatan in targets:
             added = assign_pic(person.id, kegiatan.id, session=session, actor_label="cli")
             print(f"{'assigned' if added else 'already PIC of'}: {kegiatan.seq}. {kegiatan.name}")
+        for item in outcomes:
+            added = assign_outcome(person.id, session=session, actor_label="cli", **item.assignment)
+            label = f"IKU {item.ref}" if item.kind == IKU else f"program indicator {item.ref}"
+            print(f"{'assigned' if added else 'already reports'}: {label}. {item.text}")
         if created:
             print(f"new person: {person.name} (#{person.id}); make an invite link with: rapk invite '#{person.id}'")
         else:

@@ -24,6 +24,12 @@ for late work alone (`reminder_items`). A kegiatan with late work only (no aksi 
 listed so the work can be recorded, and owes nothing else. An aksi with a value stored in q stays
 on q's form even when nothing is owed any more (so the value can be seen and corrected).
 Locks (bot.domain.locks): a locked kegiatan or quarter owes nothing more, and what is missing there is missed.
+
+The IKU and program indicators a person reports (people.OutcomeAssignment, `outcomes_due`) are owed in q
+when q has a target by bot.domain.measure.outcome_due (a number in q's signed cell; with none at all,
+the annual target in TW IV); reported when a realisation row of q exists. The others they hold are
+listed too (progress before the due quarter is welcome) but owe nothing. A quarter locked for the whole
+plan owes nothing more.
 Everything is read in a fixed handful of queries per call (no query per kegiatan).
 """
 
@@ -49,15 +55,23 @@ from bot.domain.measure import INCREMENT
 from bot.domain.measure import MODES
 from bot.domain.measure import Arrear
 from bot.domain.measure import arrear
+from bot.domain.locks import quarter_locked
+from bot.domain.people import IKU
+from bot.domain.people import PROGRAM_INDICATOR
+from bot.domain.people import outcome_holdings
+from bot.domain.period import OutcomeItem
+from bot.domain.period import plan_outcomes
 from models import Aksi
 from models import AksiRealisation
 from models import AksiTarget
+from models import GoalIndicatorRealisation
 from models import IndicatorRealisation
 from models import Kegiatan
 from models import KegiatanIndicator
 from models import KegiatanRealisation
 from models import PicAssignment
 from models import Plan
+from models import ProgramIndicatorRealisation
 from models.base import as_utc  # callers import it from here too
 
 if TYPE_CHECKING:
@@ -421,8 +435,95 @@ def person_status(person_id: int, plan_id: int, quarter: int, now: datetime, cal
     return status_of(items, now=now, deadline_end=calendar.deadline_end(plan.year, quarter))
 
 
+# -- IKU and program indicators ------------------------------------------------------------------------
+
+@dataclass
+class DueOutcome:
+    """An IKU or program indicator a person reports, in one quarter: due there or not, and what is stored."""
+
+    item: OutcomeItem
+    quarter: int
+    reported: bool = False
+    reported_value: Decimal | None = None
+    reported_raw: str = ""
+    reported_at: datetime | None = None
+
+    @property
+    def due(self) -> bool:
+        return self.quarter in self.item.targets
+
+    @property
+    def target_value(self) -> Decimal | None:
+        return self.item.targets.get(self.quarter)
+
+    @property
+    def target_raw(self) -> str:
+        """The quarter's target as written (its cell; the annual target when it falls due in TW IV unwritten)."""
+        if not self.due:
+            return ""
+        return self.item.cells[self.quarter - 1].strip() or self.item.target_raw
+
+
+@dataclass
+class OwedOutcomes:
+    """Everything one person reports of the plan's IKU and program indicators in one quarter."""
+
+    items: list[DueOutcome] = field(default_factory=list)
+    locked: bool = False
+
+    @property
+    def due(self) -> list[DueOutcome]:
+        return [i for i in self.items if i.due]
+
+    @property
+    def outstanding(self) -> list[DueOutcome]:
+        return [i for i in self.items if i.due and not i.reported]
+
+    @property
+    def complete(self) -> bool:
+        return not self.outstanding
+
+    @property
+    def open(self) -> bool:
+        return still_open(self.complete, self.locked)
+
+    @property
+    def done(self) -> bool:
+        """Shown as done (✅): nothing due is missing and something is reported, so indicators not due yet
+        and not touched still read as something to fill in."""
+        return self.complete and any(i.reported for i in self.items)
+
+
+def outcomes_due(plan_id: int, quarter: int, *, session: Session,
+                 people: Collection[int] | None = None) -> dict[int, OwedOutcomes]:
+    """Per person (of `people` only, when given) who reports any of the plan's IKU or program indicators:
+    each of them in document order, with what is stored for the quarter; in six queries."""
+    holdings = outcome_holdings(session=session, people=people)
+    if not holdings:
+        return {}
+    items = {i.key: i for i in plan_outcomes(plan_id, session=session)}
+    stored = {}
+    for kind, model, column in ((IKU, GoalIndicatorRealisation, GoalIndicatorRealisation.goal_indicator_id),
+                                (PROGRAM_INDICATOR, ProgramIndicatorRealisation,
+                                 ProgramIndicatorRealisation.program_indicator_id)):
+        ids = [i.id for i in items.values() if i.kind == kind]
+        if ids:
+            for owner, value, raw, at in session.exec(select(column, model.value, model.value_raw, model.reported_at)
+                                                      .where(column.in_(ids), model.quarter == quarter)):
+                stored[(kind, owner)] = (value, raw or "", as_utc(at))
+    locked = quarter_locked(plan_id, quarter, session=session)
+    order = {key: n for n, key in enumerate(items)}
+    out: dict[int, OwedOutcomes] = {}
+    for h in sorted((h for h in holdings if h.key in items), key=lambda h: order[h.key]):
+        value, raw, at = stored.get(h.key, (None, "", None))
+        out.setdefault(h.person_id, OwedOutcomes(locked=locked)).items.append(DueOutcome(
+            item=items[h.key], quarter=quarter, reported=h.key in stored, reported_value=value, reported_raw=raw,
+            reported_at=at))
+    return out
+
+
 __all__ = [
-    "AksiOwed", "DueAksi", "DueIndicator", "DueKegiatan", "RealCell", "Status", "TargetCell", "aksi_due", "aksi_owed",
-    "as_utc", "due_for_person", "due_for_plan", "due_kegiatan", "due_target", "is_complete", "kegiatan_due",
-    "person_status", "reminder_items", "status_of", "still_open",
+    "AksiOwed", "DueAksi", "DueIndicator", "DueKegiatan", "DueOutcome", "OwedOutcomes", "RealCell", "Status",
+    "TargetCell", "aksi_due", "aksi_owed", "as_utc", "due_for_person", "due_for_plan", "due_kegiatan", "due_target",
+    "is_complete", "kegiatan_due", "outcomes_due", "person_status", "reminder_items", "status_of", "still_open",
 ]

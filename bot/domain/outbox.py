@@ -79,9 +79,12 @@ from bot.domain.calendar import short_date
 from bot.domain.calendar import weekday_date
 from bot.domain.locks import quarter_locked
 from bot.domain.obligations import DueKegiatan
+from bot.domain.obligations import DueOutcome
+from bot.domain.obligations import OwedOutcomes
 from bot.domain.obligations import as_utc
 from bot.domain.obligations import due_for_plan
 from bot.domain.obligations import reminder_items
+from bot.domain.obligations import outcomes_due
 from bot.domain.people import admin_telegram_ids
 from bot.domain.people import notice_chats
 from bot.domain.people import reachable_people
@@ -92,6 +95,7 @@ from bot.domain.reminders import _clip
 from bot.domain.reminders import _kegiatan_content
 from bot.domain.reminders import fit_message
 from bot.domain.reminders import late_list
+from bot.domain.reminders import outcome_content
 from bot.domain.reminders import plan_due_reminders
 from bot.domain.reminders import plan_late_list_posts
 from bot.domain.reminders import reminder_wording
@@ -431,6 +435,7 @@ class Outgoing:
     chat_id: int | None = None
     text: str = ""
     report: tuple[tuple[int, str], ...] = ()  # (kegiatan id, name): a «Lapor sekarang» button each
+    report_outcomes: bool = False  # and one for the IKU / program indicators the person reports
     person_id: int | None = None
     skip: str | None = None
     error: str | None = None  # rendering failed: the row is marked failed
@@ -463,6 +468,7 @@ class ReminderDraft:
     due_at: datetime
     items: tuple[DueKegiatan, ...]
     model: str = "reminder"
+    outcomes: tuple[DueOutcome, ...] = ()  # IKU / program indicators due and not reported
 
     @property
     def key(self) -> tuple[str, int]:
@@ -474,9 +480,10 @@ class ReminderDraft:
         base = {"model": self.model, "row_id": self.row_id, "person_id": self.person_id}
         try:
             text, shown = reminder_text(self, person_name=self.person_name, year=self.year, items=self.items,
-                                        calendar=calendar, lang=lang, limit=limit)
+                                        calendar=calendar, lang=lang, limit=limit, outcomes=self.outcomes)
             names = {k.kegiatan_id: k.kegiatan_name for k in self.items}
-            return Outgoing(**base, chat_id=self.chat_id, text=text, report=tuple((i, names[i]) for i in shown))
+            return Outgoing(**base, chat_id=self.chat_id, text=text, report=tuple((i, names[i]) for i in shown),
+                            report_outcomes=bool(self.outcomes))
         except Exception as exc:  # noqa: BLE001 - one broken row must not stop the others
             log.exception("reminder %s could not be rendered", self.row_id)
             return Outgoing(**base, error=f"render: {type(exc).__name__}: {exc}")
@@ -484,10 +491,11 @@ class ReminderDraft:
 
 def reminder_text(reminder: Reminder | ReminderDraft, *, person_name: str, year: int, items: Sequence[DueKegiatan],
                   calendar: ReportingCalendar, lang: str = "id", limit: int,
-                  max_kegiatan: int = MAX_KEGIATAN_PER_MESSAGE) -> tuple[str, list[int]]:
+                  max_kegiatan: int = MAX_KEGIATAN_PER_MESSAGE,
+                  outcomes: Sequence[DueOutcome] = ()) -> tuple[str, list[int]]:
     """The reminder as Telegram HTML (at most `limit` characters) and the ids of the kegiatan it lists
-    (one «Lapor sekarang» button each), from the person's open kegiatan already loaded, so a chunk of
-    reminders costs a handful of queries."""
+    (one «Lapor sekarang» button each), from the person's open kegiatan and IKU / program indicators
+    already loaded, so a chunk of reminders costs a handful of queries."""
     quarter = reminder.quarter
     sent_on = calendar.local_date(as_utc(reminder.due_at))
     end, deadline, end_text, deadline_text = _quarter_dates(calendar, year, quarter, lang)
@@ -495,7 +503,8 @@ def reminder_text(reminder: Reminder | ReminderDraft, *, person_name: str, year:
     text, shown = fit_message(
         "reminder", lang, kegiatan, limit=limit, max_items=max_kegiatan, person_name=person_name, year=year, quarter=quarter,
         quarter_label=formatting.quarter_label(quarter), kind=reminder.kind, wording=reminder_wording(reminder.kind),
-        days_left=(end - sent_on).days, quarter_end=end_text, deadline=deadline_text, deadline_date=deadline)
+        days_left=(end - sent_on).days, quarter_end=end_text, deadline=deadline_text, deadline_date=deadline,
+        outcomes=[outcome_content(o) for o in outcomes])
     return text, [k["id"] for k in kegiatan[:shown]]
 
 
@@ -525,6 +534,15 @@ class _OpenItems:
         for r in reminders:
             self.people.setdefault((r.plan_id, r.quarter), set()).add(r.person_id)
         self.loaded: dict[tuple[int, int], dict[int, list[DueKegiatan]]] = {}
+        self.owed: dict[tuple[int, int], dict[int, OwedOutcomes]] = {}
+
+    def outcomes(self, plan_id: int, quarter: int, person_id: int) -> list[DueOutcome]:
+        """The person's IKU / program indicators due and not reported (none in a locked quarter)."""
+        key = (plan_id, quarter)
+        if key not in self.owed:
+            self.owed[key] = outcomes_due(plan_id, quarter, session=self.session, people=self.people[key])
+        owed = self.owed[key].get(person_id)
+        return owed.outstanding if owed is not None and owed.open else []
 
     def __call__(self, plan_id: int, quarter: int, person_id: int) -> list[DueKegiatan]:
         key = (plan_id, quarter)
@@ -551,12 +569,13 @@ def load_reminders(ids: Sequence[int], *, session: Session, calendar: ReportingC
         person = people.get(r.person_id)
         reason = _skip_reason(r, person, today, calendar)
         items = [] if reason else open_items(r.plan_id, r.quarter, r.person_id)
-        if reason or not items:
+        owed = [] if reason else open_items.outcomes(r.plan_id, r.quarter, r.person_id)
+        if reason or not (items or owed):
             out.append(Outgoing("reminder", r.id, person_id=r.person_id, skip=reason or "nothing due"))
             continue
         out.append(ReminderDraft(row_id=r.id, person_id=r.person_id, chat_id=person.telegram_user_id,
                                  person_name=person.name, year=years[r.plan_id], quarter=r.quarter, kind=r.kind,
-                                 due_at=as_utc(r.due_at), items=tuple(items)))
+                                 due_at=as_utc(r.due_at), items=tuple(items), outcomes=tuple(owed)))
     return out
 
 
@@ -737,6 +756,8 @@ def create_manual_reminders(now: datetime, *, session: Session, settings: Settin
             continue
         owing = {p for p, items in due_for_plan(plan.id, quarter, session=session).items()
                  if any(k.open and kegiatan_id in (None, k.kegiatan_id) for k in items)}
+        if kegiatan_id is None:  # everyone: those owing an IKU or program indicator too
+            owing |= {p for p, owed in outcomes_due(plan.id, quarter, session=session).items() if owed.open}
         reachable = reachable_people(owing, today, session=session)
         unreachable |= owing - reachable
         kind = (OVERDUE_PREFIX if calendar.is_late(plan.year, quarter, now) else "") + MANUAL_PREFIX + stamp

@@ -7,7 +7,8 @@ kind); the dispatcher (jobs/) claims, sends and marks them. Rules:
   down at 08:00 creates that day's reminders when it comes back, but never yesterday's.
   Overdue nudges are the exception: the latest due overdue slot is created even when its day
   has passed (older ones are not), so a PIC still hears once that the report is late.
-- Only for people with something open (unreported and unlocked) in that quarter, who are not
+- Only for people with something open (unreported and unlocked) in that quarter, the IKU and program
+  indicators they report included (bot.domain.obligations.outcomes_due), who are not
   paused (paused_until >= today), not unreachable (blocked the bot), and onboarded (a bot cannot
   message someone who never started it). No rows for a quarter locked for the whole plan.
 - Rows are inserted with INSERT … ON CONFLICT DO NOTHING on the unique key, so running the tick
@@ -31,10 +32,12 @@ from bot.domain.calendar import ReminderSlot
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.locks import quarter_locked
 from bot.domain.obligations import DueKegiatan
+from bot.domain.obligations import DueOutcome
 from bot.domain.obligations import as_utc
 from bot.domain.obligations import due_for_person
 from bot.domain.obligations import due_for_plan
 from bot.domain.obligations import due_kegiatan
+from bot.domain.obligations import outcomes_due
 from bot.domain.people import reachable_people
 from bot.text import formatting
 from bot.text.render import render
@@ -69,6 +72,7 @@ def plan_due_reminders(now_utc: datetime, *, session: Session, calendar: Reporti
             continue
         open_people = [p for p, items in due_for_plan(plan_id, quarter, session=session).items()
                        if any(k.open for k in items)]
+        open_people += [p for p, owed in outcomes_due(plan_id, quarter, session=session).items() if owed.open]
         people = sorted(reachable_people(open_people, today, session=session))
         rows = [{"person_id": p, "plan_id": plan_id, "quarter": quarter, "kind": s.kind, "due_at": s.utc,
                  "status": "pending", "attempts": 0, "created_at": now_utc}
@@ -84,9 +88,16 @@ def open_kegiatan(person_id: int, plan_id: int, quarter: int, *, session: Sessio
     return [k for k in due_for_person(person_id, plan_id, quarter, session=session) if k.open]
 
 
+def open_outcomes(person_id: int, plan_id: int, quarter: int, *, session: Session) -> list[DueOutcome]:
+    """The IKU and program indicators the person reports that are due in the quarter and not reported yet."""
+    owed = outcomes_due(plan_id, quarter, session=session, people=[person_id]).get(person_id)
+    return owed.outstanding if owed is not None and owed.open else []
+
+
 def still_due(reminder: Reminder, *, session: Session) -> bool:
     """False when the person has meanwhile reported everything (or it was locked): skip sending."""
-    return bool(open_kegiatan(reminder.person_id, reminder.plan_id, reminder.quarter, session=session))
+    return bool(open_kegiatan(reminder.person_id, reminder.plan_id, reminder.quarter, session=session)
+                or open_outcomes(reminder.person_id, reminder.plan_id, reminder.quarter, session=session))
 
 
 def _clip(text: str, limit: int = CLIP_CHARS) -> str:
@@ -108,6 +119,11 @@ def _kegiatan_content(k: DueKegiatan) -> dict[str, Any]:
                   "late": {"since": a.arrear.since, "owed": a.arrear.owed} if a.arrear else None}
                  for a in sorted(listed.values(), key=lambda a: a.no)],
     }
+
+
+def outcome_content(o: DueOutcome) -> dict[str, Any]:
+    """What a reminder says of an IKU or program indicator due: its number, text and this quarter's target."""
+    return {"kind": o.item.kind, "ref": o.item.ref, "text": _clip(o.item.text), "target": _clip(o.target_raw)}
 
 
 def reminder_wording(kind: str) -> str:
@@ -204,7 +220,8 @@ def plan_late_list_posts(now_utc: datetime, *, session: Session, calendar: Repor
 
 
 __all__ = [
-    "LateKegiatan", "due_slots", "fit_message", "insert_ignore", "late_list", "open_kegiatan", "plan_due_reminders",
+    "LateKegiatan", "due_slots", "fit_message", "insert_ignore", "late_list", "open_kegiatan", "open_outcomes",
+    "outcome_content", "plan_due_reminders",
     "plan_late_list_posts", "reachable_people", "reminder_wording", "render_late_list",
     "still_due",
 ]

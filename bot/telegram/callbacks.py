@@ -80,6 +80,7 @@ def prefix(*names: str) -> str:
 
 # -- reminders and /status: «Lapor sekarang» -------------------------------------------------------
 REPORT = Format("Report", "lapor:{kegiatan}")
+REPORT_OUTCOMES = Format("ReportOutcomes", "lapor:o")  # the IKU and program indicators the person reports
 
 # -- /lapor conversation -----------------------------------------------------------------------------
 LP = "lp"
@@ -99,6 +100,11 @@ LP_EDIT_ITEM = Format("LpEditItem", "lp:ed:{what}:{index}", what=choice("a", "i"
 LP_EDIT_PART = Format("LpEditPart", "lp:ed:{what}", what=choice("b", "n", "t", "e", "back"))
 LP_EDIT_ANY = "^lp:ed:"
 LP_CANCEL = Format("LpCancel", "lp:x")
+# The IKU and program indicators the PIC reports: the list's item, the question's buttons, their edit menu.
+LP_OUTCOMES = Format("LpOutcomes", "lp:o:{quarter}", quarter=DIGIT)
+LP_OUTCOME = Format("LpOutcome", "lp:oc:{choice}", choice=choice("eq", "skip"))
+LP_OUTCOME_CONFIRM = Format("LpOutcomeConfirm", "lp:oc:{choice}", choice=choice("ok", "redo"))
+LP_EDIT_OUTCOME = Format("LpEditOutcome", "lp:eo:{index}", index=PAGE)
 
 # -- /cuti ---------------------------------------------------------------------------------------------
 CUTI = "cuti"
@@ -115,6 +121,9 @@ PIC_PEOPLE_PAGE = Format("PicPeoplePage", "pic:ppg:{page}", page=PAGE)
 PIC_PERSON = Format("PicPerson", "pic:p:{person}")
 PIC_PROGRAM = Format("PicProgram", "pic:g:{person}:{program}")
 PIC_TOGGLE = Format("PicToggle", "pic:t:{person}:{kegiatan}")
+PIC_IKU = Format("PicIku", "pic:s:{person}")  # the plan's IKU (indikator sasaran) for the person
+# Give or take an IKU (`s`) or a program indicator (`p`), by its id.
+PIC_OUTCOME = Format("PicOutcome", "pic:o:{person}:{kind}:{indicator}", kind=choice("s", "p"))
 PIC_DONE = Format("PicDone", "pic:x")
 INV = "inv"
 INV_PEOPLE_PAGE = Format("InvPeoplePage", "inv:ppg:{page}", page=PAGE)

@@ -104,14 +104,25 @@ def drill_keyboard(buttons: Sequence[tuple[str, Drill]]) -> InlineKeyboardMarkup
     return button_column([(label, callbacks.DRILL.build(**d._asdict())) for label, d in buttons])
 
 
-def report_buttons(kegiatan: Sequence[tuple[int, str]], lang: str) -> tuple[tuple[str, str], ...]:
-    """One «Lapor sekarang» button per (kegiatan id, name); with several, each names its kegiatan."""
+def report_buttons(kegiatan: Sequence[tuple[int, str]], lang: str, *,
+                   outcomes: bool = False) -> tuple[tuple[str, str], ...]:
+    """One «Lapor sekarang» button per (kegiatan id, name), and one for the IKU / program indicators the
+    person reports (`outcomes`); with several, each names what it opens."""
     from bot.text.render import labels
 
     label = labels("reminder_buttons", lang)["report_now"]
-    if len(kegiatan) == 1:
+    if len(kegiatan) == 1 and not outcomes:
         return ((label, callbacks.REPORT.build(kegiatan=kegiatan[0][0])),)
-    return tuple((f"{label}: {short(name, 36)}", callbacks.REPORT.build(kegiatan=kid)) for kid, name in kegiatan)
+    buttons = [(f"{label}: {short(name, 36)}", callbacks.REPORT.build(kegiatan=kid)) for kid, name in kegiatan]
+    return (*buttons, outcomes_button(lang)) if outcomes else tuple(buttons)
+
+
+def outcomes_button(lang: str) -> tuple[str, str]:
+    """«Lapor sekarang: Indikator kinerja (IKU/program)»: /lapor's form of the indicators the person reports."""
+    from bot.text.render import labels
+
+    label = labels("reminder_buttons", lang)["report_now"]
+    return f"{label}: {labels('lapor_buttons', lang)['outcomes']}", callbacks.REPORT_OUTCOMES.build()
 
 
 # -- message splitting ------------------------------------------------------------------------------

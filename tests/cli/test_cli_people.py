@@ -104,3 +104,29 @@ def test_a_part_of_a_name_is_matched_like_in_the_bot(db_url, engine, small_plan,
     assert "new person: Budi (#" in capsys.readouterr().out
     assert main(["invite", "Budi Hart"]) == 0
     assert capsys.readouterr().out.startswith("Budi Hartono: https://t.me/rapk_bkd_bot?start=")
+
+
+def test_assign_gives_an_iku_and_a_program_indicator_by_their_numbers(db_url, engine, small_plan, monkeypatch,
+                                                                      capsys):
+    """`--iku N` and `--program-indicator B.N` number them as `rapk summary --json` does (iku[].seq,
+    program_blocks[].seq and indicators[].n)."""
+    from models import OutcomeAssignment
+    from tests.support.outcomes import add_outcomes
+
+    ids = add_outcomes(engine, small_plan, holder=None)
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert main(["assign", "Sari Dewi", "--iku", "1", "--program-indicator", "1.2"]) == 0
+    out = capsys.readouterr().out
+    assert "assigned: IKU 1. Prosentase ASN yang memiliki sertifikat diklat kompetensi" in out
+    assert "assigned: program indicator 1.2. Jumlah peserta diklat teknis" in out
+    assert main(["assign", "Sari Dewi", "--iku", "1"]) == 0
+    assert "already reports: IKU 1." in capsys.readouterr().out
+    for wrong in (["--iku", "2"], ["--program-indicator", "1.3"], ["--program-indicator", "1"], []):
+        assert main(["assign", "Sari Dewi", *wrong]) == 1
+    err = capsys.readouterr().err
+    assert "the plan has no IKU '2'" in err and "no program indicator '1.3'" in err
+    assert "name a kegiatan, --iku N or --program-indicator B.N" in err
+    with unit_of_work(engine) as session:
+        held = session.exec(select(OutcomeAssignment).where(OutcomeAssignment.person_id == small_plan["sari"])).all()
+        assert {(h.goal_indicator_id, h.program_indicator_id) for h in held} == {(ids["iku"], None),
+                                                                                (None, ids["count"])}

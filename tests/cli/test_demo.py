@@ -22,6 +22,11 @@ def test_demo_plays_a_quarter_and_writes_its_files(tmp_path):
     # Budi's typo is caught and asked again; both reports are saved.
     assert "“lima puluh persen” bukan angka" in transcript
     assert transcript.count("Tersimpan ✅ Pendidikan") == 2
+    # The admin, the Kasubag Perencanaan, takes IKU 1 with /pic and reports its progress before TW IV.
+    iku = transcript.split("━━ Kasubag Perencanaan", 1)[1].split("━━", 1)[0]
+    assert "Wati (admin) taps [▫️ IKU 1 · Prosentase ASN yang memiliki sertifikat…]" in iku
+    assert "belum jatuh tempo (dinilai TW IV) — progres s.d. TW II terhadap target tahunan 73%" in iku
+    assert "Tersimpan ✅ Indikator kinerja (IKU/program) — TW II 2020" in iku
     # Only Rina, who did not report, is reminded at H-3, on the deadline and after it.
     for title in ("━━ H-3", "━━ Hari batas akhir", "━━ Pengingat keterlambatan"):
         part = transcript.split(title, 1)[1].split("━━", 1)[0]
@@ -30,6 +35,10 @@ def test_demo_plays_a_quarter_and_writes_its_files(tmp_path):
     after = transcript.split("━━ Sehari setelah batas akhir", 1)[1].split("━━", 1)[0]
     assert "Belum lapor TW II 2020" in after and "Rina Lestari" in after
     assert "[photo]" in after and "PIC sudah lapor: 6 dari 7" in after
+    # The digest opens with the IKU: not due before TW IV, IKU 1's progress 60 / 73 × 100 = 82,19… → 82,2%.
+    assert "Prosentase ASN yang memiliki sertifikat diklat kompetensi: ⚪ dinilai TW IV · progres 82,2% dari target " \
+           "tahunan" in after
+    assert "Progres rencana aksi s.d. TW II: 🟢 95,9% Sangat Tinggi" in after  # the aksi figures as before
     assert "TW III 2020: 20% → 25%" in transcript and "Bot → Sari: 🎯 Target diubah oleh admin" in transcript
     # Late work: Rina reports TW II honestly as 0 (late), TW II is locked, she does it all in July. In TW III
     # the reminder and the form offer it as «tunggakan TW II» and it is recorded as TW III's realisation.
@@ -70,6 +79,8 @@ def test_demo_in_english_reads_english(tmp_path):
     assert transcript.count("Your Telegram account is now linked as a PIC") == 3
     assert "━━ 7 days before the end of TW II" in transcript and "Report deadline: July 7, 2020" in transcript
     assert "“fifty percent” is not a number" in transcript and transcript.count("Saved ✅ Pendidikan") == 2
+    assert "Saved ✅ Performance indicators (IKU/program) — TW II 2020" in transcript
+    assert "assessed in TW IV · progress 82.2% of the annual target" in transcript
     assert "Bot → BKD Leadership Group: 📋 Not reported yet: TW II 2020" in transcript
     assert "TW III 2020: 20% → 25%" in transcript and "Bot → Sari: 🎯 Target changed by the admin" in transcript
     assert "Aksi 3. Pelaksanaan Kegiatan: TW III target 20% + ↪️ late from TW II (80% short)" in transcript

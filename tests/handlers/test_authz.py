@@ -50,21 +50,23 @@ EXPECTED: dict[str, tuple[frozenset | None, bool]] = {
 # callback prefix → (roles that may press it, forged data; {k1}/{k2}: Budi's/Sari's kegiatan, {a1}: an aksi
 # of Budi's, {i1}: an indicator, {budi}/{rina}: people, {plan}: the plan)
 FORGED: dict[str, tuple[frozenset, list[str]]] = {
-    "pic:": (frozenset({ADMIN}), ["pic:t:{rina}:{k1}", "pic:p:{rina}", "pic:g:{rina}:{program}", "pic:ppg:0"]),
+    "pic:": (frozenset({ADMIN}), ["pic:t:{rina}:{k1}", "pic:p:{rina}", "pic:g:{rina}:{program}", "pic:ppg:0",
+                                  "pic:s:{rina}", "pic:o:{rina}:s:1", "pic:o:{rina}:p:1"]),
     "inv:": (frozenset({ADMIN}), ["inv:p:{rina}", "inv:ppg:0"]),
     "imp:": (frozenset({ADMIN}), ["imp:ok:deadbeef", "imp:pg:1", "imp:x", "imp:f:deadbeef", "imp:sh:deadbeef:0"]),
     "tg:": (frozenset({ADMIN}), ["tg:pp:0", "tg:k:{k1}", "tg:a:{a1}", "tg:q:{a1}:2", "tg:i:{i1}", "tg:ok:deadbeef"]),
     "rw:": (frozenset({ADMIN}), ["rw:pp:0", "rw:a:{a1}", "rw:g:{k1}", "rw:i:{i1}"]),
     "lk:": (frozenset({ADMIN}), ["lk:L2:ok:0", "lk:L2:ok:{k1}", "lk:U2:ok:0", "lk:L2:pp:0"]),
     "usr:": (frozenset({ADMIN}), ["usr:adm:{budi}:1", "usr:pz:{budi}:20200701", "usr:p:{budi}", "usr:pg:0"]),
-    "lp:": (frozenset({PIC}), ["lp:k:{k2}:2", "lp:save:deadbeef", "lp:q:1", "lp:a:eq", "lp:x"]),
-    "lapor:": (frozenset({PIC}), ["lapor:{k2}"]),
+    "lp:": (frozenset({PIC}), ["lp:k:{k2}:2", "lp:save:deadbeef", "lp:q:1", "lp:a:eq", "lp:x", "lp:o:2", "lp:oc:eq",
+                               "lp:oc:ok", "lp:eo:0"]),
+    "lapor:": (frozenset({PIC}), ["lapor:{k2}", "lapor:o"]),
     "rk:": (frozenset({LEADERSHIP, ADMIN}), ["rk:d:{plan}:2", "rk:k:{k1}:2"]),
     "cuti:": (frozenset({PIC}), ["cuti:end", "cuti:x"]),
 }
 MUST_BE_REGISTERED = {"pic:", "inv:", "lp:", "lapor:", "imp:", "tg:", "lk:", "usr:", "rw:"}
 # A PIC pressing PIC buttons that name someone else's kegiatan: also refused, nothing changes.
-OTHER_PICS_ITEMS = ["lapor:{k2}", "lp:k:{k2}:2", "lp:save:deadbeef"]
+OTHER_PICS_ITEMS = ["lapor:{k2}", "lp:k:{k2}:2", "lp:save:deadbeef", "lapor:o", "lp:o:2"]  # the PIC holds no IKU
 
 
 @pytest.fixture
