@@ -20,7 +20,7 @@ from bot.domain.realisation_file.reader import Problem
 from bot.domain.realisation_file.reader import Where
 from bot.domain.realisation_file.reader import read_realisation_file
 from bot.domain.realisation_file.store import RealisationRefused
-from bot.domain.realisation_file.store import import_file
+from bot.domain.realisation_file.store import import_into_served_plan
 from bot.domain.realisation_file.template import build_template
 from bot.domain.realisation_file.template import template_rows
 from bot.text.render import plain
@@ -91,12 +91,9 @@ def _import(args: argparse.Namespace) -> int:
     try:
         migrate(engine)
         with unit_of_work(engine) as session:
-            plan = served_plan(session=session, settings=settings, now=SystemClock().now())
-            if plan is None:
-                return _refused(lang, "import", [Problem(Where(), "no_plan")])
-            checked = import_file(file, session=session, plan=plan, quarter=args.quarter, by=args.by,
-                                  settings=settings, now=SystemClock().now(), importer={"actor_label": "cli"},
-                                  dry_run=args.dry_run)
+            checked = import_into_served_plan(file, session=session, settings=settings, now=SystemClock().now(),
+                                              importer={"actor_label": "cli"}, dry_run=args.dry_run,
+                                              quarter=args.quarter, by=args.by)
     except RealisationRefused as exc:
         return _refused(lang, "import", exc.problems, name=path.name)
     finally:

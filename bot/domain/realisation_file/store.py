@@ -30,6 +30,7 @@ from bot.domain.numbers import parse_realised
 from bot.domain.people import is_pic_of
 from bot.domain.people import match_person
 from bot.domain.period import quarter_served_for
+from bot.domain.period import served_plan
 from bot.domain.plan_import.parser import name_key
 from bot.domain.realisation_file.reader import AKSI
 from bot.domain.realisation_file.reader import BUDGET
@@ -301,3 +302,15 @@ def import_file(file: RealisationFile, *, session: Session, plan: Plan, quarter:
     if not dry_run:
         store_checked(checked, session=session, now=now, importer=importer)
     return checked
+
+
+def import_into_served_plan(file: RealisationFile, *, session: Session, settings: Settings, now: datetime,
+                            importer: dict, dry_run: bool = False, quarter: int | None = None,
+                            by: str | None = None) -> Checked:
+    """import_file into the plan the bot serves now (bot.domain.period.served_plan; PLAN_YEAR pins one):
+    `rapk realisasi import` and /impor alike."""
+    plan = served_plan(session=session, settings=settings, now=now)
+    if plan is None:
+        raise RealisationRefused([Problem(Where(), "no_plan")])
+    return import_file(file, session=session, plan=plan, quarter=quarter, by=by, settings=settings, now=now,
+                       importer=importer, dry_run=dry_run)
