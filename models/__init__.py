@@ -5,6 +5,7 @@ from models.outbox import GroupPost
 from models.outbox import Reminder
 from models.people import Invite
 from models.people import LeadershipMembership
+from models.people import OutcomeAssignment
 from models.people import Person
 from models.people import PicAssignment
 from models.plan import Agency
@@ -30,6 +31,6 @@ from models.report import ProgramIndicatorRealisation
 __all__ = [
     "Agency", "Aksi", "AksiRealisation", "AksiTarget", "AuditLog", "BotState", "Evidence",
     "Goal", "GoalIndicator", "GoalIndicatorRealisation", "GroupPost", "ImportAnomaly", "IndicatorRealisation", "Invite",
-    "Kegiatan", "KegiatanIndicator", "KegiatanRealisation", "PeriodLock", "Person",
+    "Kegiatan", "KegiatanIndicator", "KegiatanRealisation", "OutcomeAssignment", "PeriodLock", "Person",
     "PicAssignment", "Plan", "Program", "ProgramIndicator", "ProgramIndicatorRealisation", "Reminder",
 ]

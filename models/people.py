@@ -1,9 +1,10 @@
-"""People, their Telegram binding, roles and PIC assignments."""
+"""People, their Telegram binding, roles, PIC assignments and who reports each IKU / program indicator."""
 
 from datetime import date
 from datetime import datetime
 
 from sqlalchemy import BigInteger
+from sqlalchemy import CheckConstraint
 from sqlalchemy import Column
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field
@@ -39,6 +40,26 @@ class PicAssignment(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     person_id: int = Field(foreign_key="person.id", index=True)
     kegiatan_id: int = Field(foreign_key="kegiatan.id", index=True)
+    assigned_at: datetime | None = ts_field(default_now=True)
+
+
+class OutcomeAssignment(SQLModel, table=True):
+    """Person who reports an indikator sasaran (IKU) or a program indicator: exactly one of the two ids.
+
+    Kept apart from PicAssignment: those indicators belong to no kegiatan (the Kasubag Perencanaan or a
+    Kepala Bidang usually reports them), and several people may hold one, like a kegiatan."""
+
+    __table_args__ = (
+        UniqueConstraint("person_id", "goal_indicator_id"),
+        UniqueConstraint("person_id", "program_indicator_id"),
+        CheckConstraint("(goal_indicator_id IS NULL) <> (program_indicator_id IS NULL)",
+                        name="ck_outcomeassignment_one_indicator"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    goal_indicator_id: int | None = Field(default=None, foreign_key="goalindicator.id", index=True)
+    program_indicator_id: int | None = Field(default=None, foreign_key="programindicator.id", index=True)
     assigned_at: datetime | None = ts_field(default_now=True)
 
 

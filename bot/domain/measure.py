@@ -153,6 +153,12 @@ def outcome_targets(annual: Decimal | None, quarterly: Mapping[int, Decimal | No
     return due
 
 
+def outcome_due(mode: str, annual: Decimal | None, quarterly: Mapping[int, Decimal | None]) -> dict[int, Decimal]:
+    """The quarters an IKU or program indicator is due in, with their targets: `outcome_targets` that are
+    usable targets (`is_target`). Scoring measures by it; /lapor, /status and reminders owe by it."""
+    return {q: v for q, v in outcome_targets(annual, quarterly).items() if is_target(v, mode)}
+
+
 def target_to_date(mode: str, targets: Mapping[int, Decimal], quarter: int) -> Decimal | None:
     """What is due to TW `quarter` (the «s.d. TW n» of /lapor's question): summed for an increment
     item, the latest due target otherwise."""

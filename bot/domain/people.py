@@ -1,4 +1,5 @@
-"""People, roles, PIC assignments, onboarding invites, who can be messaged and pauses (no Telegram imports)."""
+"""People, roles, PIC assignments (kegiatan, and the IKU / program indicators a person reports), onboarding
+invites, who can be messaged and pauses (no Telegram imports)."""
 
 import re
 import secrets
@@ -20,6 +21,7 @@ from bot.domain.numbers import parse_reference
 from models import Invite
 from models import Kegiatan
 from models import LeadershipMembership
+from models import OutcomeAssignment
 from models import Person
 from models import PicAssignment
 from models.base import as_utc
@@ -75,8 +77,11 @@ def resolve_actor(telegram_user_id: int, *, session: Session, admin_ids: list[in
     person = session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
     is_pic = False
     if person is not None:
+        # Reporting an IKU or a program indicator makes a PIC too: /lapor, /status and reminders are theirs.
         is_pic = session.exec(
             select(PicAssignment.id).where(PicAssignment.person_id == person.id).limit(1)
+        ).first() is not None or session.exec(
+            select(OutcomeAssignment.id).where(OutcomeAssignment.person_id == person.id).limit(1)
         ).first() is not None
     return Actor(
         telegram_user_id=telegram_user_id,
@@ -236,6 +241,86 @@ def unassign_pic(person_id: int, kegiatan_id: int, *, session: Session, actor_pe
            old_value=str(person_id), actor_person_id=actor_person_id, actor_label=actor_label)
     session.flush()
     return True
+
+
+# -- who reports an IKU or a program indicator (OutcomeAssignment) -------------------------------
+
+IKU, PROGRAM_INDICATOR = "iku", "program"  # the two kinds of outcome indicator (bot.domain.period.OutcomeItem)
+
+def _outcome_column(goal_indicator_id: int | None, program_indicator_id: int | None):
+    """The assignment column and id of the one indicator named (an IKU or a program indicator)."""
+    if (goal_indicator_id is None) == (program_indicator_id is None):
+        raise ValueError("name exactly one of goal_indicator_id and program_indicator_id")
+    if goal_indicator_id is not None:
+        return "goal_indicator_id", goal_indicator_id
+    return "program_indicator_id", program_indicator_id
+
+
+def _outcome_row(person_id: int, goal_indicator_id: int | None, program_indicator_id: int | None, *,
+                 session: Session) -> OutcomeAssignment | None:
+    column, value = _outcome_column(goal_indicator_id, program_indicator_id)
+    return session.exec(select(OutcomeAssignment).where(OutcomeAssignment.person_id == person_id,
+                                                        getattr(OutcomeAssignment, column) == value)).first()
+
+
+def holds_outcome(person_id: int | None, *, goal_indicator_id: int | None = None,
+                  program_indicator_id: int | None = None, session: Session) -> bool:
+    """The person reports this IKU (`goal_indicator_id`) or program indicator: what saving checks again."""
+    if person_id is None:
+        return False
+    return _outcome_row(person_id, goal_indicator_id, program_indicator_id, session=session) is not None
+
+
+def assign_outcome(person_id: int, *, goal_indicator_id: int | None = None, program_indicator_id: int | None = None,
+                   session: Session, actor_person_id: int | None = None, actor_label: str = "") -> bool:
+    """Make a person the one who reports an IKU or a program indicator; False when they already were."""
+    if _outcome_row(person_id, goal_indicator_id, program_indicator_id, session=session) is not None:
+        return False
+    column, value = _outcome_column(goal_indicator_id, program_indicator_id)
+    session.add(OutcomeAssignment(person_id=person_id, **{column: value}))
+    record(session, action="pic.assign", entity=column.removesuffix("_id"), entity_id=value, field="pic",
+           new_value=str(person_id), actor_person_id=actor_person_id, actor_label=actor_label)
+    session.flush()
+    return True
+
+
+def unassign_outcome(person_id: int, *, goal_indicator_id: int | None = None, program_indicator_id: int | None = None,
+                     session: Session, actor_person_id: int | None = None, actor_label: str = "") -> bool:
+    """Take an IKU or a program indicator off a person; False when they did not hold it."""
+    row = _outcome_row(person_id, goal_indicator_id, program_indicator_id, session=session)
+    if row is None:
+        return False
+    column, value = _outcome_column(goal_indicator_id, program_indicator_id)
+    session.delete(row)
+    record(session, action="pic.unassign", entity=column.removesuffix("_id"), entity_id=value, field="pic",
+           old_value=str(person_id), actor_person_id=actor_person_id, actor_label=actor_label)
+    session.flush()
+    return True
+
+
+@dataclass(frozen=True)
+class OutcomeHolding:
+    """One assignment: a person and the IKU (`goal_indicator_id`) or program indicator they report."""
+
+    person_id: int
+    goal_indicator_id: int | None
+    program_indicator_id: int | None
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """(kind, indicator id), as bot.domain.period.OutcomeItem.key names it."""
+        if self.goal_indicator_id is not None:
+            return IKU, self.goal_indicator_id
+        return PROGRAM_INDICATOR, self.program_indicator_id
+
+
+def outcome_holdings(*, session: Session, people: Iterable[int] | None = None) -> list[OutcomeHolding]:
+    """Who reports which IKU and program indicator (of these people only when `people` is given)."""
+    query = select(OutcomeAssignment.person_id, OutcomeAssignment.goal_indicator_id,
+                   OutcomeAssignment.program_indicator_id)
+    if people is not None:
+        query = query.where(OutcomeAssignment.person_id.in_(list(people)))
+    return [OutcomeHolding(*row) for row in session.exec(query.order_by(OutcomeAssignment.id)).all()]
 
 
 # -- onboarding ---------------------------------------------------------------------------

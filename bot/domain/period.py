@@ -1,4 +1,5 @@
-"""Which plan and quarter the bot serves at a moment, and small plan look-ups shared by handlers and jobs.
+"""Which plan and quarter the bot serves at a moment, and small plan look-ups shared by handlers and jobs
+(programs, kegiatan by number or name, and the plan's IKU and program indicators with their numbers).
 
 The served period (one rule for /lapor, /status, reminders, digests, /ringkasan, /ekspor, the admin
 console, /start and the CLI): the reporting quarter at `now` — the quarter whose reporting window is
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from sqlmodel import Session
@@ -21,12 +23,18 @@ from sqlmodel import select
 
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.locks import open_quarters
+from bot.domain.measure import outcome_due
 from bot.domain.numbers import parse_reference
+from bot.domain.people import IKU
+from bot.domain.people import PROGRAM_INDICATOR
 from bot.domain.people import kegiatan_of_person
 from models import Agency
+from models import Goal
+from models import GoalIndicator
 from models import Kegiatan
 from models import Plan
 from models import Program
+from models import ProgramIndicator
 from models.base import as_utc
 
 if TYPE_CHECKING:
@@ -162,3 +170,75 @@ def find_kegiatan(plan_id: int, ref: str, *, session: Session) -> list[Kegiatan]
     needle = ref.strip().casefold()
     exact = [k for k in rows if k.name.casefold() == needle]
     return exact or [k for k in rows if needle in k.name.casefold()]
+
+
+# -- the plan's IKU and program indicators ------------------------------------------------------------
+
+@dataclass(frozen=True)
+class OutcomeItem:
+    """An indikator sasaran (IKU) or a program indicator of a plan, numbered as `rapk summary --json`
+    numbers them: IKU `n` (its place among the plan's IKU in document order, `iku[].seq`) or program
+    indicator `B.N` (block seq B, its Nth indicator: `program_blocks[].seq`, `indicators[].n`)."""
+
+    kind: str  # IKU / PROGRAM_INDICATOR
+    id: int
+    ref: str
+    text: str
+    owner: str  # the sasaran of an IKU, the program block of a program indicator
+    target_raw: str  # the annual target as written
+    annual: Decimal | None
+    unit: str
+    mode: str
+    cells: tuple[str, str, str, str]  # TW I..IV as written
+    quarterly: tuple[Decimal | None, Decimal | None, Decimal | None, Decimal | None]
+
+    @property
+    def key(self) -> tuple[str, int]:
+        return self.kind, self.id
+
+    @property
+    def targets(self) -> dict[int, Decimal]:
+        """Its due quarters and their targets (bot.domain.measure.outcome_due)."""
+        return outcome_due(self.mode, self.annual, dict(enumerate(self.quarterly, start=1)))
+
+    @property
+    def percent(self) -> bool:
+        return self.unit == "%"
+
+
+def _outcome_item(kind: str, ref: str, owner: str, row) -> OutcomeItem:
+    return OutcomeItem(kind=kind, id=row.id, ref=ref, text=row.text, owner=owner, target_raw=row.target_raw or "",
+                       annual=row.target_value, unit=row.target_unit or "", mode=row.mode,
+                       cells=(row.tw1_raw or "", row.tw2_raw or "", row.tw3_raw or "", row.tw4_raw or ""),
+                       quarterly=(row.tw1_value, row.tw2_value, row.tw3_value, row.tw4_value))
+
+
+def plan_outcomes(plan_id: int, *, session: Session) -> list[OutcomeItem]:
+    """Every IKU of the plan (by goal, then position), then every program indicator (by block, then
+    position), in two queries."""
+    items = []
+    iku = session.exec(select(GoalIndicator, Goal.name).join(Goal, Goal.id == GoalIndicator.goal_id)
+                       .where(Goal.plan_id == plan_id)
+                       .order_by(Goal.seq, Goal.id, GoalIndicator.seq, GoalIndicator.id)).all()
+    for n, (row, goal) in enumerate(iku, start=1):
+        items.append(_outcome_item(IKU, str(n), goal, row))
+    rows = session.exec(select(ProgramIndicator, Program.seq, Program.name)
+                        .join(Program, Program.id == ProgramIndicator.program_id)
+                        .where(Program.plan_id == plan_id)
+                        .order_by(Program.seq, Program.id, ProgramIndicator.seq, ProgramIndicator.id)).all()
+    position: dict[int, int] = {}
+    for row, block, name in rows:
+        position[row.program_id] = position.get(row.program_id, 0) + 1
+        items.append(_outcome_item(PROGRAM_INDICATOR, f"{block}.{position[row.program_id]}", name, row))
+    return items
+
+
+def find_outcome(plan_id: int, kind: str, ref: str, *, session: Session) -> OutcomeItem | None:
+    """The IKU `n` or the program indicator `B.N` of the plan (`ref` as `rapk assign --iku 2` or
+    `--program-indicator 3.1` types it); None when the plan has none of that number."""
+    parts = ref.strip().split(".")
+    if len(parts) != (1 if kind == IKU else 2) or not all(p.strip().isdigit() for p in parts):
+        return None
+    wanted = ".".join(str(parse_reference(p)) for p in parts)  # `03.1` is 3.1
+    return next((i for i in plan_outcomes(plan_id, session=session) if i.kind == kind and i.ref == wanted), None)
+

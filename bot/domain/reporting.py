@@ -228,11 +228,15 @@ def _fmt(value) -> str | None:
     return None if value is None else str(value)
 
 
+def values_storable(pairs) -> bool:
+    """Every (value, value as typed) fits its columns as it is (bot.domain.numbers' limits)."""
+    return all(fits_decimal_column(Decimal(v)) and len(raw) <= RAW_VALUE_LENGTH for v, raw in pairs)
+
+
 def storable(sub: Submission) -> bool:
     """Every value of the submission fits its column as it is (bot.domain.numbers' limits): a draft
     kept from before those limits, or any other caller, cannot make each Simpan fail in the database."""
-    pairs = [*sub.aksi_values.values(), *sub.indicator_values.values()]
-    if any(not fits_decimal_column(Decimal(v)) or len(raw) > RAW_VALUE_LENGTH for v, raw in pairs):
+    if not values_storable([*sub.aksi_values.values(), *sub.indicator_values.values()]):
         return False
     return sub.budget_realised is None or 0 <= sub.budget_realised <= BIGINT_MAX
 

@@ -85,7 +85,7 @@ from bot.domain.measure import combine_items
 from bot.domain.measure import in_quarter
 from bot.domain.measure import is_target
 from bot.domain.measure import mean
-from bot.domain.measure import outcome_targets
+from bot.domain.measure import outcome_due
 from bot.domain.measure import real_to_date
 from bot.domain.measure import round1
 from bot.domain.measure import to_date
@@ -802,7 +802,7 @@ def score_outcome(ind: OutcomeIn, quarter: int, bounds: Sequence[int] = DEFAULT_
     """An IKU or program indicator to TW `quarter`: against the target due to date by its mode, and its
     progress against the annual target (bot.domain.measure)."""
     mode = ind.mode if ind.mode in MODES else INCREMENT
-    due = {q: v for q, v in outcome_targets(ind.target_value, ind.quarterly).items() if is_target(v, mode)}
+    due = outcome_due(mode, ind.target_value, ind.quarterly)
     reals = {q: v for q, v in sorted(ind.reals.items()) if q <= quarter}
     span = to_date(mode, due, reals, quarter, closed)
     real = real_to_date(mode, reals, quarter)

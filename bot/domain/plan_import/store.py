@@ -55,6 +55,7 @@ from models import IndicatorRealisation
 from models import Kegiatan
 from models import KegiatanIndicator
 from models import KegiatanRealisation
+from models import OutcomeAssignment
 from models import PeriodLock
 from models import Person
 from models import PicAssignment
@@ -556,6 +557,7 @@ class _Merge:
             realisations, column = {GoalIndicator: (GoalIndicatorRealisation, "goal_indicator_id"),
                                     ProgramIndicator: (ProgramIndicatorRealisation, "program_indicator_id")}[model]
             _delete(self.session, realisations, column, gone)
+            _delete(self.session, OutcomeAssignment, column, gone)  # nobody reports a removed indicator
             if model is GoalIndicator:  # a block printed under a removed IKU is re-pointed by save_programs
                 self.session.connection().execute(sa.update(_table(Program)).where(
                     _table(Program).c.goal_indicator_id.in_(gone)).values(goal_indicator_id=None))
@@ -701,8 +703,9 @@ class _Merge:
                 (self.goals, goal_ids, Goal, GoalIndicator, "goal_id", "sasaran",
                  GoalIndicatorRealisation, "goal_indicator_id")):
             gone = [r for r in stored.values() if r["id"] not in set(keep.values())]
-            _delete(self.session, realisations, column,
-                    [i["id"] for r in gone for i in self.target_rows[indicators][r["id"]]])
+            removed = [i["id"] for r in gone for i in self.target_rows[indicators][r["id"]]]
+            _delete(self.session, realisations, column, removed)
+            _delete(self.session, OutcomeAssignment, column, removed)
             _delete(self.session, indicators, parent, [r["id"] for r in gone])
             _delete(self.session, model, "id", [r["id"] for r in gone])
             for r in gone:
