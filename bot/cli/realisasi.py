@@ -67,7 +67,7 @@ def _template(args: argparse.Namespace) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(data)
     print(plain("realisasi_template_written", settings.language, path=args.out, quarter=args.quarter, year=year,
-                rows=len(rows), kegiatan=len({r[0] for r in rows})))
+                rows=len(rows), kegiatan=len({r[0] for r in rows if r[0]})))
     return 0
 
 

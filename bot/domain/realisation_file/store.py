@@ -22,21 +22,30 @@ from sqlmodel import Session
 from sqlmodel import select
 
 from bot.config import Settings
+from bot.domain import people
 from bot.domain.audit import record
 from bot.domain.calendar import ReportingCalendar
+from bot.domain.locks import quarter_locked
 from bot.domain.numbers import NumberFormatError
 from bot.domain.numbers import parse_money
 from bot.domain.numbers import parse_realised
+from bot.domain.outcomes import OutcomeSubmission
+from bot.domain.outcomes import save_outcome_report
+from bot.domain.people import holds_outcome
 from bot.domain.people import is_pic_of
 from bot.domain.people import match_person
+from bot.domain.period import OutcomeItem
+from bot.domain.period import plan_outcomes
 from bot.domain.period import quarter_served_for
 from bot.domain.period import served_plan
 from bot.domain.plan_import.parser import name_key
 from bot.domain.realisation_file.reader import AKSI
 from bot.domain.realisation_file.reader import BUDGET
+from bot.domain.realisation_file.reader import IKU
 from bot.domain.realisation_file.reader import INDICATOR
 from bot.domain.realisation_file.reader import KEGIATAN_KINDS
 from bot.domain.realisation_file.reader import KENDALA
+from bot.domain.realisation_file.reader import PROGRAM_INDICATOR
 from bot.domain.realisation_file.reader import Entry
 from bot.domain.realisation_file.reader import Problem
 from bot.domain.realisation_file.reader import RealisationFile
@@ -47,10 +56,12 @@ from bot.domain.reporting import Submission
 from bot.domain.reporting import load_form
 from bot.domain.reporting import save_report
 from models import Aksi
+from models import GoalIndicatorRealisation
 from models import Kegiatan
 from models import KegiatanIndicator
 from models import Person
 from models import Plan
+from models import ProgramIndicatorRealisation
 
 NARRATIVE_LIMIT = 1000  # what /lapor keeps of a typed kendala or tindak lanjut (handlers/lapor.py MAX_TEXT)
 NEW, CHANGED, SAME = "new", "changed", "same"
@@ -76,6 +87,7 @@ class Change:
     old: str | int | None  # rupiah for the budget, the value as typed otherwise
     new: str | int
     status: str  # NEW / CHANGED / SAME (save_report leaves it as it is)
+    order: int = 0  # the entry's place in the file
 
 
 @dataclass
@@ -92,6 +104,7 @@ class Checked:
     changes: list[Change] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     submissions: list[tuple[Where, Submission]] = field(default_factory=list)
+    outcomes: tuple[Where, OutcomeSubmission] | None = None  # the IKU and program indicator values, if any
 
     @property
     def counts(self) -> dict[str, int]:
@@ -124,10 +137,15 @@ def check_file(file: RealisationFile, *, session: Session, plan: Plan, quarter: 
     if person is not None:
         checked.person_id, checked.person_name = person.id, person.name
     checked.late = ReportingCalendar.from_settings(settings).is_late(plan.year, checked.quarter, now)
-    _KegiatanCheck(checked, session, plan, person).run(file.entries)
+    kegiatan_entries = [e for e in file.entries if e.kind in KEGIATAN_KINDS]
+    _KegiatanCheck(checked, session, plan, person).run(kegiatan_entries)
+    _OutcomeCheck(checked, session, plan, person).run([e for e in file.entries if e.kind not in KEGIATAN_KINDS])
+    if checked.problems:
+        checked.submissions, checked.outcomes = [], None
     if not file.entries and not checked.problems:
         checked.problem(Where(), "nothing_filled")
     checked.problems.sort(key=lambda p: p.order)  # in file order, whatever found them
+    checked.changes.sort(key=lambda c: c.order)
     return checked
 
 
@@ -174,9 +192,6 @@ class _KegiatanCheck:
     def run(self, entries: list[Entry]) -> None:
         per_kegiatan = Counter(e.kegiatan for e in entries if e.kind in KEGIATAN_KINDS)
         for entry in entries:
-            if entry.kind not in KEGIATAN_KINDS:
-                self.refuse(entry, "outcomes_unsupported", kind=entry.kind)
-                continue
             kegiatan = self.kegiatan.get(entry.kegiatan)
             if kegiatan is None:
                 self.refuse(entry, "unknown_kegiatan", seq=entry.kegiatan)
@@ -187,8 +202,7 @@ class _KegiatanCheck:
                 continue
             form = self._form(kegiatan, entry, per_kegiatan[entry.kegiatan])
             self._entry(entry, kegiatan, form)
-        if not self.checked.problems:
-            self.checked.submissions = list(self.subs.values())
+        self.checked.submissions = list(self.subs.values())
 
     def _form(self, kegiatan: Kegiatan, first: Entry, count: int) -> ReportForm:
         """The kegiatan's form for the quarter; at its first entry, whether its values may be stored at all."""
@@ -255,7 +269,8 @@ class _KegiatanCheck:
 
     def _change(self, entry: Entry, label: str, old, new, *, same: bool) -> None:
         status = SAME if same else NEW if old is None else CHANGED
-        self.checked.changes.append(Change(entry.where, entry.kind, entry.kegiatan, entry.ref, label, old, new, status))
+        self.checked.changes.append(Change(entry.where, entry.kind, entry.kegiatan, entry.ref, label, old, new, status,
+                                           entry.order))
 
     def _indicators(self, form: ReportForm) -> dict:
         """The form's indicators by their number in the kegiatan (KegiatanIndicator.seq, `rapk summary`'s `n`)."""
@@ -266,6 +281,77 @@ class _KegiatanCheck:
     def _aksi_exists(self, kegiatan_id: int, no: int) -> bool:
         query = select(Aksi.id).where(Aksi.kegiatan_id == kegiatan_id, Aksi.no == no)
         return self.session.exec(query).first() is not None
+
+
+# The reader's item kinds → bot.domain.people's kinds of outcome indicator (OutcomeItem.kind).
+OUTCOME_KINDS = {IKU: people.IKU, PROGRAM_INDICATOR: people.PROGRAM_INDICATOR}
+
+
+def outcome_stored(items: list[OutcomeItem], quarter: int, *, session: Session) -> dict[tuple[str, int], tuple]:
+    """{OutcomeItem.key: (value, as typed)} of what is stored for the quarter, in two queries."""
+    out = {}
+    for kind, model, column in ((people.IKU, GoalIndicatorRealisation, GoalIndicatorRealisation.goal_indicator_id),
+                                (people.PROGRAM_INDICATOR, ProgramIndicatorRealisation,
+                                 ProgramIndicatorRealisation.program_indicator_id)):
+        ids = [i.id for i in items if i.kind == kind]
+        if ids:
+            for item_id, value, raw in session.exec(select(column, model.value, model.value_raw)
+                                                    .where(column.in_(ids), model.quarter == quarter)):
+                out[(kind, item_id)] = (value, raw)
+    return out
+
+
+class _OutcomeCheck:
+    """The IKU and program indicator entries: each numbered as `rapk summary --json` numbers it
+    (bot.domain.period.plan_outcomes), due in the quarter, held by the reporter (bot.domain.people
+    holds_outcome), the plan's quarter not locked, parsed as /lapor parses a typed answer, given once."""
+
+    def __init__(self, checked: Checked, session: Session, plan: Plan, person: Person | None):
+        self.checked, self.session, self.plan, self.person = checked, session, plan, person
+
+    def run(self, entries: list[Entry]) -> None:
+        if not entries:
+            return
+        quarter = self.checked.quarter
+        items = {(i.kind, i.ref): i for i in plan_outcomes(self.plan.id, session=self.session)}
+        stored = outcome_stored(list(items.values()), quarter, session=self.session)
+        if quarter_locked(self.plan.id, quarter, session=self.session):
+            self.checked.problem(entries[0].where, "quarter_locked", order=entries[0].order, quarter=quarter)
+        sub = OutcomeSubmission(quarter=quarter)
+        seen: dict[tuple[str, int], Where] = {}
+        for entry in entries:
+            item = items.get((OUTCOME_KINDS[entry.kind], entry.ref))
+            problem = self._problem(entry, item, seen)
+            if problem:
+                self.checked.problem(entry.where, problem[0], order=entry.order, **problem[1])
+                continue
+            seen[item.key] = entry.where
+            try:
+                realised = parse_realised(entry.raw)
+            except NumberFormatError as exc:
+                self.checked.problem(entry.where, cause=exc, order=entry.order)
+                continue
+            values = sub.iku_values if item.kind == people.IKU else sub.program_values
+            values[item.id] = (realised.value, realised.raw)
+            old = stored.get(item.key)
+            shown = (old[1] or _plain(old[0])) if old else None
+            same = old is not None and old == (realised.value, realised.raw)
+            status = SAME if same else NEW if old is None else CHANGED
+            self.checked.changes.append(Change(entry.where, entry.kind, None, entry.ref, item.text, shown,
+                                               realised.raw, status, entry.order))
+        self.checked.outcomes = (entries[0].where, sub)
+
+    def _problem(self, entry: Entry, item: OutcomeItem | None, seen: dict) -> tuple[str, dict] | None:
+        if item is None:
+            return ("unknown_iku" if entry.kind == IKU else "unknown_program_indicator"), {"ref": entry.ref}
+        if item.key in seen:
+            return "duplicate", {"first": seen[item.key]}
+        if self.checked.quarter not in item.targets:
+            return "outcome_not_due", {"kind": entry.kind, "ref": entry.ref, "quarter": self.checked.quarter}
+        ids = {"goal_indicator_id" if item.kind == people.IKU else "program_indicator_id": item.id}
+        if self.person is not None and not holds_outcome(self.person.id, session=self.session, **ids):
+            return "outcome_not_yours", {"person": self.person.name, "kind": entry.kind, "ref": entry.ref}
+        return None
 
 
 def _plain(value: Decimal | None) -> str | None:
@@ -283,6 +369,12 @@ def store_checked(checked: Checked, *, session: Session, now: datetime, importer
         try:
             save_report(sub, session=session, person_id=checked.person_id, actor_label=label, now=now,
                         late=checked.late)
+        except ReportError as exc:
+            raise RealisationRefused([Problem(where, "report_refused", code=exc.code)]) from None
+    if checked.outcomes is not None:
+        where, sub = checked.outcomes
+        try:
+            save_outcome_report(sub, session=session, person_id=checked.person_id, actor_label=label, now=now)
         except ReportError as exc:
             raise RealisationRefused([Problem(where, "report_refused", code=exc.code)]) from None
     counts = checked.counts

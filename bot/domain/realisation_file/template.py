@@ -16,13 +16,21 @@ from collections.abc import Iterator
 from sqlmodel import Session
 from sqlmodel import select
 
+from bot.domain import people
+from bot.domain.locks import quarter_locked
+from bot.domain.measure import target_to_date
 from bot.domain.obligations import due_kegiatan
+from bot.domain.people import outcome_holdings
+from bot.domain.period import plan_outcomes
 from bot.domain.realisation_file.reader import AKSI
 from bot.domain.realisation_file.reader import BUDGET
+from bot.domain.realisation_file.reader import IKU
 from bot.domain.realisation_file.reader import INDICATOR
 from bot.domain.realisation_file.reader import KENDALA
 from bot.domain.realisation_file.reader import MARKER
+from bot.domain.realisation_file.reader import PROGRAM_INDICATOR
 from bot.domain.realisation_file.reader import TINDAK_LANJUT
+from bot.domain.realisation_file.store import outcome_stored
 from bot.domain.reporting import ReportForm
 from bot.domain.reporting import load_form
 from bot.text.formatting import number
@@ -49,7 +57,7 @@ def template_rows(plan_id: int, quarter: int, *, session: Session, lang: str = "
     seqs = dict(session.exec(select(KegiatanIndicator.id, KegiatanIndicator.seq).where(
         KegiatanIndicator.kegiatan_id.in_([k.kegiatan_id for k in due]))).all())
     words = labels("realisasi_labels", lang)
-    rows = []
+    rows = list(_outcome_rows(plan_id, quarter, session=session, lang=lang))
     for k in due:
         pics = ", ".join(sorted(names[p] for p in k.pic_ids))
         form = load_form(k.kegiatan_id, quarter, session=session)
@@ -83,6 +91,33 @@ def _items(form: ReportForm, seqs: dict[int, int], lang: str) -> Iterator[tuple[
                        rupiah(form.budget_realised, lang) if form.budget_reported else "")
     for kind, stored in ((KENDALA, form.kendala), (TINDAK_LANJUT, form.tindak_lanjut)):
         yield kind, "", (sheet("item", kind, name="", indicator=""), "", "", how(kind), stored)
+
+
+def _outcome_rows(plan_id: int, quarter: int, *, session: Session, lang: str) -> Iterator[tuple]:
+    """The IKU and program indicators due in the quarter (bot.domain.period.OutcomeItem.targets), first, as
+    the cascade is read; none when the plan's quarter is locked."""
+    if quarter_locked(plan_id, quarter, session=session):
+        return
+    items = [i for i in plan_outcomes(plan_id, session=session) if quarter in i.targets]
+    holders: dict[tuple[str, int], list[int]] = {}
+    for h in outcome_holdings(session=session):
+        holders.setdefault(h.key, []).append(h.person_id)
+    names = dict(session.exec(select(Person.id, Person.name).where(
+        Person.id.in_({p for ids in holders.values() for p in ids}))).all())
+    stored = outcome_stored(items, quarter, session=session)
+    words = labels("realisasi_labels", lang)
+    for i in items:
+        kind = IKU if i.kind == people.IKU else PROGRAM_INDICATOR
+        unit = "%" if i.percent else f" {i.unit}" if i.unit else ""
+        to_date = target_to_date(i.mode, i.targets, quarter)
+        value, raw = stored.get(i.key, (None, ""))
+        yield ("", "", ", ".join(sorted(names[p] for p in holders.get(i.key, []))), words[f"type_{kind}"], i.ref,
+               macro("realisasi_sheet", "item", lang, kind=kind, name=i.text, indicator=i.owner),
+               macro("realisasi_sheet", "target", lang, kind=kind, q=quarter, raw=i.target_raw,
+                     extra=i.cells[quarter - 1]),
+               f"{number(to_date, lang)}{unit}" if to_date is not None else "",
+               macro("realisasi_sheet", "how", lang, kind=kind, mode=i.mode, q=quarter, percent=i.percent),
+               _stored(i.key in stored, raw, value, lang), "")
 
 
 def _stored(reported: bool, raw: str, value, lang: str) -> str:
