@@ -169,7 +169,8 @@ def _match(checked: Checked, ref: str, where: Where, plan: Plan, session: Sessio
     """One person by `ref` as `rapk assign` reads a name (bot.domain.people.match_person); never a new one."""
     match = match_person(ref, session=session, agency_id=plan.agency_id)
     if match.person is None and match.choices:
-        checked.problem(where, "person_ambiguous", ref=ref, names=[f"{p.name} (#{p.id})" for p in match.choices[:5]])
+        checked.problem(where, "person_ambiguous", ref=ref, count=len(match.choices),
+                        names=[f"{p.name} (#{p.id})" for p in match.choices[:5]])
     elif match.person is None:
         checked.problem(where, "person_not_found", ref=ref)
     return match.person
@@ -370,13 +371,13 @@ def store_checked(checked: Checked, *, session: Session, now: datetime, importer
             save_report(sub, session=session, person_id=checked.person_id, actor_label=label, now=now,
                         late=checked.late)
         except ReportError as exc:
-            raise RealisationRefused([Problem(where, "report_refused", code=exc.code)]) from None
+            raise RealisationRefused([Problem(where, "report_refused", reason=exc.code)]) from None
     if checked.outcomes is not None:
         where, sub = checked.outcomes
         try:
             save_outcome_report(sub, session=session, person_id=checked.person_id, actor_label=label, now=now)
         except ReportError as exc:
-            raise RealisationRefused([Problem(where, "report_refused", code=exc.code)]) from None
+            raise RealisationRefused([Problem(where, "report_refused", reason=exc.code)]) from None
     counts = checked.counts
     record(session, action="realisasi.import", entity="plan", entity_id=checked.plan_id, field=f"tw{checked.quarter}",
            new_value=checked.file_name[:300], at=now,
