@@ -129,7 +129,7 @@ def test_the_template_lists_what_is_due_as_lapor_asks_it(engine, plan):
         ("Tindak lanjut", "", "", "", "Teks; kosongkan bila tidak berubah", ""),
     ]
     assert 17 not in {r[0] for r in rows}  # locked for TW II: it owes nothing more
-    assert [r[2] for r in rows if r[0] == 45][0] == ""  # «Optimalisasi … Jaringan» has no PIC
+    assert next(r[2] for r in rows if r[0] == 45) == ""  # «Optimalisasi … Jaringan» has no PIC
     # No IKU or program indicator of the seed is due before TW IV (their TW I–III cells are «-»).
     assert {r[3] for r in rows} == {"Aksi", "Indikator kegiatan", "Anggaran", "Kendala", "Tindak lanjut"}
 
@@ -139,8 +139,8 @@ def test_the_tw4_template_opens_with_the_iku_and_program_indicators(engine, plan
         rows = template_rows(plan, 4, session=session)
     # 6 IKU and 13 program indicators (tests/domain/test_modes.py), all due in TW IV only («-» before).
     assert [r[3] for r in rows[:19]] == ["IKU"] * 6 + ["Indikator program"] * 13
-    assert rows[0][4:10] == ("1", "Prosentase ASN yang memiliki sertifikat diklat kompetensi — sasaran: "
-                             "Meningkatnya Kualitas Kinerja dan Kompetensi ASN", "TW IV: 73% · tahunan: 73%", "73%",
+    assert rows[0][4:10] == ("1", ("Prosentase ASN yang memiliki sertifikat diklat kompetensi — sasaran: "
+                             "Meningkatnya Kualitas Kinerja dan Kompetensi ASN"), "TW IV: 73% · tahunan: 73%", "73%",
                              "Capaian s.d. TW IV (persen, mis. 75)", "")
     assert rows[6][4] == "1.1" and rows[19][3] == "Aksi"
 
@@ -263,8 +263,8 @@ def test_a_bad_row_stores_nothing_and_every_problem_names_its_row(engine, plan, 
         ("Kendala", 19, ""): "x" * 1001,
     }, by="Dedi")
     assert refused(engine, settings, data) == [
-        f"Baris {rows[('Aksi', 5, '2')]}: Dedi Kurniawan bukan PIC kegiatan 5 “Pendidikan dan Pelatihan Teknis Tugas "
-        "dan Fungsi Bagi PNS Daerah”; 1 nilai kegiatan ini tidak dapat disimpan atas namanya.",
+        (f"Baris {rows[('Aksi', 5, '2')]}: Dedi Kurniawan bukan PIC kegiatan 5 “Pendidikan dan Pelatihan Teknis Tugas "
+        "dan Fungsi Bagi PNS Daerah”; 1 nilai kegiatan ini tidak dapat disimpan atas namanya."),
         f"Baris {rows[('Aksi', KASUS, '3')]}: “empat puluh lima” bukan angka. Ketik misalnya 75, 75%, 1.250 atau 3,5.",
         f"Baris {rows[('Anggaran', KASUS, '')]}: Jumlah uang tidak boleh negatif.",
         f"Baris {rows[('Aksi', 19, '3')]}: Paling banyak 4 angka di belakang koma, misalnya 3,1416.",
@@ -293,12 +293,13 @@ def test_the_file_must_fit_the_plan_quarter_and_reporter(engine, plan, settings)
     rows = sheet_rows(blank)
     good = {("Aksi", KASUS, "3"): "45"}
     assert refused(engine, settings, fill(blank, good), by=None) == [
-        "Baris 5: pelapor tidak disebutkan: isi «Pelapor» (atau \"by\" di JSON, --by di baris perintah) dengan nama PIC."]
+        ('Baris 5: pelapor tidak disebutkan: isi «Pelapor» (atau "by" di JSON, --by di baris perintah) '
+        "dengan nama PIC.")]
     assert refused(engine, settings, fill(blank, good, by="Budi"), by="Dedi") == [
         "Baris 5: berkas menyebut pelapor Budi, sedangkan yang diminta Dedi Kurniawan."]
     assert refused(engine, settings, fill(blank, good, by="a")) == [
-        "Baris 5: “a” cocok dengan 9 orang (Ani Rahmawati (#1), Budi Santoso (#2), Citra Lestari (#3), "
-        "Dedi Kurniawan (#4), Eka Pratiwi (#5), …); tulis namanya lebih lengkap atau #id."]
+        ("Baris 5: “a” cocok dengan 9 orang (Ani Rahmawati (#1), Budi Santoso (#2), Citra Lestari (#3), "
+        "Dedi Kurniawan (#4), Eka Pratiwi (#5), …); tulis namanya lebih lengkap atau #id.")]
     assert refused(engine, settings, fill(blank, good, by="Dedi", cells={"B4": 3})) == [
         "Baris 4: berkas ini untuk TW III, bukan TW II."]
     assert refused(engine, settings, fill(blank, good, by="Dedi", cells={"B3": 2019})) == [
@@ -307,13 +308,13 @@ def test_the_file_must_fit_the_plan_quarter_and_reporter(engine, plan, settings)
         "Baris 4: TW III belum dapat dilaporkan (triwulan yang dilaporkan sekarang: TW II)."]
     renamed = fill(blank, good, by="Dedi", cells={f"B{rows[('Aksi', KASUS, '3')]}": "Penempatan PNS"})
     assert refused(engine, settings, renamed) == [
-        f"Baris {rows[('Aksi', KASUS, '3')]}: kegiatan 18 di rencana adalah “Proses Penanganan Kasus - kasus "
-        "pelanggaran disiplin PNS”, di berkas “Penempatan PNS” (templat dari rencana lain atau baris bergeser?)."]
+        (f"Baris {rows[('Aksi', KASUS, '3')]}: kegiatan 18 di rencana adalah “Proses Penanganan Kasus - kasus "
+        "pelanggaran disiplin PNS”, di berkas “Penempatan PNS” (templat dari rencana lain atau baris bergeser?).")]
     twice = fill(blank, good, by="Dedi", cells={f"E{rows[('Aksi', KASUS, '2')]}": "3",
                                                 f"K{rows[('Aksi', KASUS, '2')]}": "40"})
     assert refused(engine, settings, twice) == [
-        f"Baris {rows[('Aksi', KASUS, '3')]}: nilai yang sama sudah diisi di Baris {rows[('Aksi', KASUS, '2')]}; "
-        "isi setiap nilai sekali."]
+        (f"Baris {rows[('Aksi', KASUS, '3')]}: nilai yang sama sudah diisi di Baris {rows[('Aksi', KASUS, '2')]}; "
+        "isi setiap nilai sekali.")]
     assert refused(engine, settings, fill(blank, {}, by="Dedi")) == [
         "Tidak ada nilai yang diisi (kolom «Realisasi» kosong semua)."]
 
@@ -328,16 +329,16 @@ def test_the_json_form_names_each_problem_by_its_path_in_english_too(engine, pla
                         {"seq": 99, "kendala": "-"}],
            "iku": {"1": "70"}, "program_indicators": {"x": "1"}}
     assert refused(engine, settings, as_json(doc), "realisasi.json", lang="en") == [
-        "kegiatan[0].tindaklanjut: unknown key “tindaklanjut” (known: seq, budget, aksi, indicators, kendala, "
-        "tindak_lanjut).",
+        ("kegiatan[0].tindaklanjut: unknown key “tindaklanjut” (known: seq, budget, aksi, indicators, kendala, "
+        "tindak_lanjut)."),
         "kegiatan[0].aksi.1: action 1 of activity 18 has no TW II target; nothing is reported for it.",
         "kegiatan[0].aksi.9: activity 18 has no action 9.",
-        "kegiatan[1].aksi.3: the value 25.0 must be written as text, as the PIC would type it, e.g. \"75\" or "
-        "\"1.250\" (JSON fractions are not read: 1.250 may mean one thousand two hundred and fifty).",
+        ("kegiatan[1].aksi.3: the value 25.0 must be written as text, as the PIC would type it, e.g. \"75\" or "
+        "\"1.250\" (JSON fractions are not read: 1.250 may mean one thousand two hundred and fifty)."),
         "kegiatan[1].indicators.2: activity 19 has no indicator 2.",
         "kegiatan[2].seq: activity 18 is already at kegiatan[0]; give each activity once.",
-        "kegiatan[3].budget: Dedi Kurniawan is not a PIC of activity 5 “Pendidikan dan Pelatihan Teknis Tugas dan "
-        "Fungsi Bagi PNS Daerah”; 1 values of this activity cannot be stored as theirs.",
+        ("kegiatan[3].budget: Dedi Kurniawan is not a PIC of activity 5 “Pendidikan dan Pelatihan Teknis Tugas dan "
+        "Fungsi Bagi PNS Daerah”; 1 values of this activity cannot be stored as theirs."),
         "kegiatan[4].kendala: there is no activity number 99 in this plan.",
         "iku.1: IKU 1 has no TW II target.",
         "program_indicators.x: “x” is not a program and indicator number, e.g. “3.1” (3rd program, 1st indicator).",
@@ -381,7 +382,8 @@ def test_a_formula_without_its_value_is_refused_at_its_cell(engine, plan):
 
 
 @pytest.mark.parametrize("data, line", [
-    (b"{" + b'"kegiatan": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "JSON nested too deep; this is not a realisation file."),
+    (b'{"kegiatan": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+     "JSON nested too deep; this is not a realisation file."),
     (b'{"kegiatan": [{"seq": ' + b"9" * 5000 + b"}]}", "Unreadable JSON (a number far too long?)."),
     (b'{"quarter": 2, "by": "Dedi\xff"}', "A JSON file must be UTF-8."),
     (b'{"quarter": 2,', "Not valid JSON (line 1, column 15)."),
