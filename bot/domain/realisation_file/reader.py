@@ -118,7 +118,8 @@ def looks_like_json(data: bytes, name: str) -> bool:
 
 def read_realisation_file(data: bytes, name: str) -> RealisationFile:
     """The file as entries and problems; NotRealisationFile when it is neither the JSON form nor a
-    workbook with the template's marker. A workbook past the importer's limits raises PlanFormatError."""
+    workbook with the template's marker. A workbook past the importer's limits (size, unpacked size,
+    cells: checked before its sheets are read) raises PlanFormatError."""
     digest = hashlib.sha256(data).hexdigest()
     if data.startswith(b"PK\x03\x04"):
         return _read_xlsx(data, name, digest)
@@ -139,11 +140,19 @@ def _norm(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _first_marked(titles: list[tuple[str, bool]], sheets: list) -> int:
-    for index, rows in enumerate(sheets):
-        if rows and rows[0].line == 1 and rows[0].cell(0).strip() == MARKER:
-            return index
-    raise NotRealisationFile()
+class _Marked:
+    """The sheet chooser: the first sheet with MARKER in A1 (NotRealisationFile when none has it). It
+    remembers finding it: what the workbook refuses after that (formulas without values on that sheet)
+    is a problem of a realisation file."""
+
+    found = False
+
+    def __call__(self, titles: list[tuple[str, bool]], sheets: list) -> int:
+        for index, rows in enumerate(sheets):
+            if rows and rows[0].line == 1 and rows[0].cell(0).strip() == MARKER:
+                self.found = True
+                return index
+        raise NotRealisationFile()
 
 
 _COLUMNS = ("col_seq", "col_kegiatan", "col_type", "col_no", "col_value")
@@ -151,8 +160,15 @@ _REQUIRED = ("col_seq", "col_type", "col_no", "col_value")
 
 
 def _read_xlsx(data: bytes, name: str, digest: str) -> RealisationFile:
-    _title, _hidden, rows = read_xlsx_sheet(data, _first_marked)
     out = RealisationFile(name=name, form="xlsx", sha256=digest)
+    marked = _Marked()
+    try:
+        _title, _hidden, rows = read_xlsx_sheet(data, marked)
+    except PlanFormatError as exc:
+        if not marked.found:  # the file's own limits: the same refusal whatever it holds
+            raise
+        out.problem(Where(), cause=exc)
+        return out
     meta_words = _words("quarter", "by", "year")
     column_words = _words(*_COLUMNS)
     header = None

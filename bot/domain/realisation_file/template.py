@@ -1,7 +1,8 @@
 """The realisation template: one sheet listing every item due in a quarter, with a «Realisasi» column to fill.
 
 What is due is bot.domain.obligations' rule (due_kegiatan: a kegiatan with an aksi due or a budget;
-a locked one owes nothing more and is left out); what each row shows is what /lapor shows for it
+a locked one owes nothing more and is left out), and for the IKU and program indicators, listed
+first, bot.domain.period's (OutcomeItem.targets); what each row shows is what /lapor shows for it
 (bot.domain.reporting.load_form: the quarter's target, the target to date, the mode, the stored
 value), worded by templates/<lang>/realisasi_sheet.j2 as /lapor's questions are. The layout is the
 one bot.domain.realisation_file.reader reads back: MARKER in A1, then «Instansi», «Tahun»,
