@@ -21,6 +21,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "calendar": ("bot.cli.calendar", "Print the reporting calendar of a year"),
     "summary": ("bot.cli.reports", "Print the leadership digest of a quarter"),
     "export": ("bot.cli.reports", "Write the quarterly evaluation workbook (.xlsx)"),
+    "realisasi": ("bot.cli.realisasi", "Realisations from a file: write the template of a quarter, import it filled"),
     "audit": ("bot.cli.ops", "Print the audit log"),
     "demo": ("bot.cli.demo", "Play one quarter end to end against the fake Telegram server"),
     "doctor": ("bot.cli.ops", "Check configuration, database, token and chats"),

@@ -1,5 +1,8 @@
 """/impor: the admin sends the year's plan (tab-separated text or .xlsx), sees a preview, applies it.
 
+A realisation file (the filled `rapk realisasi template` sheet, or its JSON form) is recognised first
+and handled by handlers/admin/realisation_upload.py with the same preview, «Terapkan» and «Batal».
+
 The pending upload is kept in user_data as JSON only (Telegram file id, SHA-256, the sheet read,
 preview numbers, anomalies), never as bytes: the conversation is persistent, and «Terapkan»
 downloads the file again, checks it is the one previewed, and stores it with the importer's merge
@@ -33,6 +36,7 @@ from bot.domain.people import Role
 from bot.domain.plan_import.parser import PlanFormatError
 from bot.domain.plan_import.store import MergeRefused
 from bot.domain.plan_import.store import PlanStoreError
+from bot.domain.realisation_file.reader import NotRealisationFile
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import page_of
 from bot.telegram.sending import say
@@ -41,6 +45,7 @@ from bot.telegram.sending import split_message
 from bot.telegram.services import services_of
 from bot.text.render import message
 from bot.text.render import render
+from handlers.admin import realisation_upload
 from handlers.admin.common import FLOW
 from handlers.admin.common import buttons
 from handlers.admin.common import keyboard
@@ -98,6 +103,15 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> i
     data = b""
     try:
         data = await _download(context, doc.file_id)
+        try:  # a realisation file (the filled template, or its JSON form) first; anything else is a plan
+            draft = await realisation_upload.preview(update, context, doc.file_id, name, data)
+        except NotRealisationFile:
+            pass
+        else:
+            if draft is None:  # refused, every problem said: another file may be sent
+                return UPLOAD
+            context.user_data[DRAFT] = draft
+            return PREVIEW
         preview = await asyncio.to_thread(preview_upload, data, name, services.lang)
     except PlanFormatError as exc:
         if exc.code == "ambiguous_sheet":
@@ -201,6 +215,9 @@ async def apply(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> in
     lang = services.lang
     try:
         data = await _download(context, draft["file_id"])
+        if draft.get("kind") == realisation_upload.KIND:
+            done = await realisation_upload.apply(update, context, draft, data, who(actor))
+            return ConversationHandler.END if done else UPLOAD
         result = await services.db(apply_upload, data, draft["name"], expected_sha256=draft["sha256"],
                                    sheet=draft.get("sheet") or None, force=force, **who(actor))
     except MergeRefused as exc:

@@ -85,7 +85,9 @@ def assert_one_line(run: subprocess.CompletedProcess, code: int, *words: str) ->
 COMMANDS = [
     ["import", SAMPLE_PLAN], ["plan"], ["migrate"], ["run"], ["invite", "Budi"], ["assign", "Budi", "1"],
     ["calendar", "2020"], ["summary", "--quarter", "2"], ["export", "--quarter", "2", "--out", "x.xlsx"],
-    ["budget-plan", "1"], ["audit"], ["doctor"],
+    ["budget-plan", "1"],
+    ["realisasi", "template", "--quarter", "2", "--out", "t.xlsx"],
+    ["realisasi", "import", "r.json", "--quarter", "2", "--by", "Budi"], ["audit"], ["doctor"],
 ]
 
 
@@ -166,6 +168,16 @@ def test_export_into_a_folder_that_cannot_be_written_is_one_line(imported):
         ro = imported / "ro"
         ro.mkdir(mode=0o555)
         assert_one_line(rapk(imported, "export", "--quarter", "2", "--out", ro / "x.xlsx"), 2, "rapk export:")
+
+
+def test_realisasi_failures_are_one_line(imported):
+    (imported / "afile").write_text("x")
+    assert_one_line(rapk(imported, "realisasi", "template", "--quarter", "2", "--out", imported / "afile" / "t.xlsx"),
+                    2, "rapk realisasi:", "afile")
+    assert_one_line(rapk(imported, "realisasi", "import", imported / "hilang.xlsx", "--quarter", "2", "--by", "Budi"),
+                    1, "rapk realisasi import: Berkas", "hilang.xlsx", "tidak ditemukan")
+    assert_one_line(rapk(imported, "realisasi", "import", imported, "--quarter", "2", "--by", "Budi"),
+                    1, "rapk realisasi import:", "adalah folder")
 
 
 def test_summary_chart_into_a_missing_folder_writes_it(imported):

@@ -24,6 +24,7 @@ import io
 import re
 import zipfile
 import zlib
+from collections.abc import Callable
 from collections.abc import Iterable
 from dataclasses import dataclass
 from dataclasses import field
@@ -56,7 +57,7 @@ __all__ = [
     "MAX_ANOMALIES", "MAX_PLAN_BYTES", "MAX_XLSX_CELLS", "MAX_XLSX_UNPACKED",
     "Anomaly", "ParsedAksi", "ParsedGoal", "ParsedIndicator", "ParsedKegiatan", "ParsedPlan",
     "ParsedProgram", "PlanFormatError", "TargetRow", "indicator_kind", "name_key", "parse_plan_bytes",
-    "parse_plan_file", "parse_plan_text", "parse_plan_xlsx", "read_target", "split_names",
+    "parse_plan_file", "parse_plan_text", "parse_plan_xlsx", "read_target", "read_xlsx_sheet", "split_names",
 ]
 
 # Limits on what a plan file may be (README, «Import limits»). The real 2020 plan (45 kegiatan) is 30 KB
@@ -1251,24 +1252,22 @@ def _choose_sheet(titles: list[tuple[str, bool]], sheets: list[list[_Row]], want
     return next((i for i, rows in enumerate(sheets) if rows), 0)
 
 
-def parse_plan_xlsx(source: str | Path | io.BytesIO, source_name: str = "", *, sheet: str | None = None) -> ParsedPlan:
-    """Parse the plan on a workbook's sheet: `sheet` by name, else the one sheet holding a kegiatan table.
+def read_xlsx_sheet(data: bytes, choose: Callable[[list[tuple[str, bool]], list[list[_Row]]], int]
+                    ) -> tuple[str, bool, list[_Row]]:
+    """One sheet of an untrusted workbook: (title, hidden, its non-empty rows; row number = line number).
 
-    Refused before parsing: a file past MAX_PLAN_BYTES, a workbook past MAX_XLSX_UNPACKED
-    uncompressed (its zip directory says, and zipfile never inflates a part past its stated
-    size), past MAX_XLSX_CELLS cells (a streamed count), and formulas without cached values.
+    `choose(titles, sheets)` picks the sheet from every sheet's (title, hidden) and rows. Refused
+    before anything is parsed: a file past MAX_PLAN_BYTES, a workbook past MAX_XLSX_UNPACKED
+    uncompressed (its zip directory says, and zipfile never inflates a part past its stated size),
+    past MAX_XLSX_CELLS cells (a streamed count); then formulas without cached values on the chosen
+    sheet. The plan importer and the realisation file reader (bot.domain.realisation_file) both read
+    workbooks through here. Any damage is PlanFormatError `broken_xlsx`.
     """
     from openpyxl import load_workbook  # here, not at the top: `rapk` commands that never read a workbook start faster
     from openpyxl.utils.exceptions import InvalidFileException
 
     broken = (*_BROKEN, InvalidFileException)
-    if isinstance(source, str | Path):
-        source_name = source_name or Path(source).name
-        _check_size(Path(source).stat().st_size)
-        data = Path(source).read_bytes()
-    else:
-        data = source.getvalue()
-        _check_size(len(data))
+    _check_size(len(data))
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except broken as exc:
@@ -1285,7 +1284,7 @@ def parse_plan_xlsx(source: str | Path | io.BytesIO, source_name: str = "", *, s
         except broken as exc:
             raise PlanFormatError(1, "broken_xlsx") from exc
         try:
-            return _parse_workbook(workbook, archive, scans, source_name, sheet)
+            return _chosen_sheet(workbook, archive, scans, choose)
         except PlanFormatError:
             raise
         except broken as exc:
@@ -1294,8 +1293,8 @@ def parse_plan_xlsx(source: str | Path | io.BytesIO, source_name: str = "", *, s
             workbook.close()
 
 
-def _parse_workbook(workbook, archive: zipfile.ZipFile, scans: dict[str, _SheetScan], source_name: str,
-                    wanted: str | None) -> ParsedPlan:
+def _chosen_sheet(workbook, archive: zipfile.ZipFile, scans: dict[str, _SheetScan], choose
+                  ) -> tuple[str, bool, list[_Row]]:
     worksheets = workbook.worksheets
     if not worksheets:
         raise PlanFormatError(1, "broken_xlsx")
@@ -1307,10 +1306,22 @@ def _parse_workbook(workbook, archive: zipfile.ZipFile, scans: dict[str, _SheetS
         budget -= used
         sheets.append(rows)
     titles = [(ws.title, ws.sheet_state != "visible") for ws in worksheets]
-    index = _choose_sheet(titles, sheets, wanted)
-    title, hidden = titles[index]
+    index = choose(titles, sheets)
     if scans.get(parts[index], _SheetScan(formulas=True)).formulas:
         _check_formulas(archive, parts[index])
-    if not sheets[index]:
+    return (*titles[index], sheets[index])
+
+
+def parse_plan_xlsx(source: str | Path | io.BytesIO, source_name: str = "", *, sheet: str | None = None) -> ParsedPlan:
+    """Parse the plan on a workbook's sheet: `sheet` by name, else the one sheet holding a kegiatan table
+    (read under read_xlsx_sheet's limits)."""
+    if isinstance(source, str | Path):
+        source_name = source_name or Path(source).name
+        _check_size(Path(source).stat().st_size)
+        data = Path(source).read_bytes()
+    else:
+        data = source.getvalue()
+    title, hidden, rows = read_xlsx_sheet(data, lambda titles, sheets: _choose_sheet(titles, sheets, sheet))
+    if not rows:
         raise PlanFormatError(1, "empty_sheet", title=title)
-    return replace(_Parser(sheets[index], source_name).parse(), sheet=title, sheet_hidden=hidden)
+    return replace(_Parser(rows, source_name).parse(), sheet=title, sheet_hidden=hidden)
