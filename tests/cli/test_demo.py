@@ -53,7 +53,7 @@ def test_demo_plays_a_quarter_and_writes_its_files(tmp_path):
     # (0 + 100) / (80 + 20), each 100,0 % → 100,0 % Sangat Tinggi, with TW II shown late on each aksi.
     card = transcript.split("━━ Kepala Badan melihat kegiatan Rina", 1)[1].split(
         "📌 Peningkatan Keterampilan dan Profesionalisme", 1)[1]
-    assert "Capaian fisik s.d. TW III: 🟢 100,0% Sangat Tinggi\n" in card
+    assert "Progres rencana aksi s.d. TW III: 🟢 100,0% Sangat Tinggi\n" in card
     assert card.count("🟢 100,0% · ↪️ tunggakan TW II dipenuhi di TW III") == 3
     # The files: a real PNG and a workbook with the plan in it.
     png = (out / "capaian-tw2-2020.png").read_bytes()
