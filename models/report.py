@@ -42,6 +42,8 @@ class KegiatanRealisation(SQLModel, table=True):
     budget_realised: int | None = money_field()
     kendala: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     tindak_lanjut: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    # Faktor pendorong: what helped, the form's counterpart of kendala (optional).
+    pendorong: str = Field(default="", sa_column=Column(Text, nullable=False, default="", server_default=""))
     reported_by: int | None = Field(default=None, foreign_key="person.id")
     reported_at: datetime | None = ts_field(default_now=True)
     late: bool = False

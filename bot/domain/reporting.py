@@ -104,6 +104,7 @@ class ReportForm:
     budget_realised: int | None
     kendala: str
     tindak_lanjut: str
+    pendorong: str
     aksi: list[AksiItem]
     indicators: list[IndicatorItem]
     evidence_count: int
@@ -184,6 +185,7 @@ def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm
         quarter=quarter, budget=kegiatan.budget, budget_other_quarters=other,
         budget_realised=this.budget_realised if this else None,
         kendala=this.kendala if this else "", tindak_lanjut=this.tindak_lanjut if this else "",
+        pendorong=this.pendorong if this else "",
         aksi=aksi, indicators=indicators, evidence_count=int(evidence),
         locked=kegiatan_locked(kegiatan.plan_id, kegiatan.id, quarter, session=session),
         budget_reported=this is not None and this.budget_realised is not None,
@@ -224,6 +226,7 @@ class Submission:
     budget_realised: int | None = None
     kendala: str | None = None
     tindak_lanjut: str | None = None
+    pendorong: str | None = None
     evidence: list[dict] = field(default_factory=list)
 
 
@@ -313,13 +316,14 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
             if not fresh:
                 result.changed.append(f"indikator:{indicator_id}")
             row.value, row.value_raw, row.reported_by, row.reported_at = value, raw, person_id, now
-    if sub.budget_realised is not None or sub.kendala is not None or sub.tindak_lanjut is not None:
+    notes = ("budget_realised", "kendala", "tindak_lanjut", "pendorong")
+    if any(getattr(sub, name) is not None for name in notes):
         _insert(session, KegiatanRealisation, dict(kegiatan_id=kegiatan.id, quarter=sub.quarter, budget_realised=None,
                                                    kendala="", tindak_lanjut="", reported_by=person_id,
                                                    reported_at=now, late=late),
                 ["kegiatan_id", "quarter"])
         row = _locked_row(session, KegiatanRealisation, kegiatan_id=kegiatan.id, quarter=sub.quarter)
-        for name in ("budget_realised", "kendala", "tindak_lanjut"):
+        for name in notes:
             new = getattr(sub, name)
             old = getattr(row, name)
             if new is None or new == old:
