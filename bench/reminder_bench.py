@@ -218,7 +218,9 @@ def bench(kind: str, n: int, rate: float, rounds: int) -> None:
 
     achieved, bare_rates = rates(bot_runs), rates(bare_runs)
     ratios = sorted((b["sent"] / b["wall"]) / (a["sent"] / a["wall"]) for a, b in zip(bare_runs, bot_runs, strict=True))
-    spread = (lambda values: f"median {statistics.median(values):.2f} (rounds {', '.join(f'{v:.2f}' for v in values)})")
+    def spread(values):
+        return f"median {statistics.median(values):.2f} (rounds {', '.join(f'{v:.2f}' for v in values)})"
+
     print(f"{kind}: {rounds} round(s) of {n} messages")
     print(f"  tick          {bot_runs[0]['rows']} Reminder rows created in "
           f"{statistics.median(r['tick'] for r in bot_runs):.2f} s (median)")

@@ -32,7 +32,7 @@ from models.report import ProgramIndicatorRealisation
 __all__ = [
     "Agency", "Aksi", "AksiRealisation", "AksiTarget", "AuditLog", "BotState", "Evidence",
     "Goal", "GoalIndicator", "GoalIndicatorRealisation", "GroupPost", "ImportAnomaly", "IndicatorRealisation", "Invite",
-    "Kegiatan", "KegiatanBudgetPlan", "KegiatanIndicator", "KegiatanRealisation", "OutcomeAssignment", "PeriodLock",
-    "Person",
+    "Kegiatan", "KegiatanBudgetPlan", "KegiatanIndicator", "KegiatanRealisation", "LeadershipMembership",
+    "OutcomeAssignment", "PeriodLock", "Person",
     "PicAssignment", "Plan", "Program", "ProgramIndicator", "ProgramIndicatorRealisation", "Reminder",
 ]

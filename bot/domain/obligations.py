@@ -51,11 +51,11 @@ from sqlmodel import select
 
 from bot.db import among
 from bot.domain.locks import locked_kegiatan
+from bot.domain.locks import quarter_locked
 from bot.domain.measure import INCREMENT
 from bot.domain.measure import MODES
 from bot.domain.measure import Arrear
 from bot.domain.measure import arrear
-from bot.domain.locks import quarter_locked
 from bot.domain.people import IKU
 from bot.domain.people import PROGRAM_INDICATOR
 from bot.domain.people import outcome_holdings

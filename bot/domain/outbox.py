@@ -83,8 +83,8 @@ from bot.domain.obligations import DueOutcome
 from bot.domain.obligations import OwedOutcomes
 from bot.domain.obligations import as_utc
 from bot.domain.obligations import due_for_plan
-from bot.domain.obligations import reminder_items
 from bot.domain.obligations import outcomes_due
+from bot.domain.obligations import reminder_items
 from bot.domain.people import admin_telegram_ids
 from bot.domain.people import notice_chats
 from bot.domain.people import reachable_people
