@@ -175,6 +175,9 @@ class ReportingCalendar:
         self.cuti_bersama = cuti_bersama
         self.lang = lang
         self._days_off: dict[int, dict[date, DayOff]] = {}
+        # Per quarter, computed once: a calendar never changes after it is made (from_settings shares one).
+        self._deadlines: dict[tuple[int, int], date] = {}
+        self._window_starts: dict[tuple[int, int], datetime] = {}
 
     @classmethod
     def from_settings(cls, settings: Settings, **overrides: Any) -> ReportingCalendar:
@@ -189,7 +192,8 @@ class ReportingCalendar:
             "lang": settings.language,
         }
         values.update(overrides)
-        return cls(**values)
+        # Every handler asks for the calendar; the same settings give the same (shared, unchanging) one.
+        return _shared_calendar(cls, tuple(sorted((k, _hashable(v)) for k, v in values.items())))
 
     # -- quarters ---------------------------------------------------------------------------
 
@@ -245,7 +249,8 @@ class ReportingCalendar:
         return None if off is None else str(_labels(self.lang).day_off(off.kind, off.name)).strip()
 
     def is_working_day(self, day: date) -> bool:
-        return self.day_off(day) is None
+        # day_off without naming the weekday: this runs for every day a deadline or window steps over.
+        return day.weekday() < 5 and day not in self._year_days_off(day.year)
 
     def add_working_days(self, day: date, n: int) -> date:
         """The n-th working day after `day` (before it when n < 0); `day` itself is not counted."""
@@ -283,6 +288,12 @@ class ReportingCalendar:
 
     def deadline(self, year: int, quarter: int) -> date:
         """Last day to report on time (TW IV's falls in the next year)."""
+        found = self._deadlines.get((year, quarter))
+        if found is None:
+            found = self._deadlines[(year, quarter)] = self._deadline(year, quarter)
+        return found
+
+    def _deadline(self, year: int, quarter: int) -> date:
         end = self.quarter_end(year, quarter)
         if self.deadline_working_days == 0:
             return end if self.is_working_day(end) else self.next_working_day(end)
@@ -362,6 +373,12 @@ class ReportingCalendar:
 
     def window_start(self, year: int, quarter: int) -> datetime:
         """00:00 local on the day of the quarter's first reminder (the quarter end without reminders)."""
+        found = self._window_starts.get((year, quarter))
+        if found is None:
+            found = self._window_starts[(year, quarter)] = self._window_start(year, quarter)
+        return found
+
+    def _window_start(self, year: int, quarter: int) -> datetime:
         end = self.quarter_end(year, quarter)
         first = min((self.working_day_on_or_before(end - timedelta(days=d)) for d in self.reminder_offsets_days),
                     default=end)
@@ -408,6 +425,19 @@ class ReportingCalendar:
                 for q in range(1, 5)
             ],
         }
+
+
+def _hashable(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return tuple(value)
+    if isinstance(value, set | frozenset):
+        return frozenset(value)
+    return value
+
+
+@lru_cache(maxsize=16)
+def _shared_calendar(cls: type[ReportingCalendar], values: tuple[tuple[str, Any], ...]) -> ReportingCalendar:
+    return cls(**dict(values))
 
 
 def _check_quarter(quarter: int) -> None:

@@ -122,6 +122,19 @@ def test_extra_days_off_from_configuration_move_the_deadline(monkeypatch, tmp_pa
     assert "6 April 2020 (cuti bersama), 7 April 2020 (cuti bersama)" in deadline.reason
 
 
+def test_the_shared_calendar_of_one_configuration_never_answers_for_another(monkeypatch, tmp_path):
+    # Handlers share one calendar per configuration (and it remembers deadlines): a different day off
+    # must still move the deadline. TW I 2020 ends Tue 31 Mar; 5 working days: Wed 1 … Tue 7 Apr.
+    monkeypatch.chdir(tmp_path)
+    plain = ReportingCalendar.from_settings(load_settings())
+    assert plain.deadline(2020, 1) == date(2020, 4, 7)
+    assert ReportingCalendar.from_settings(load_settings()) is plain
+    monkeypatch.setenv("EXTRA_DAYS_OFF", "2020-04-06")
+    moved = ReportingCalendar.from_settings(load_settings())
+    assert moved.deadline(2020, 1) == date(2020, 4, 8)
+    assert plain.deadline(2020, 1) == date(2020, 4, 7)
+
+
 def test_configured_deadline_offsets_and_time(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("REPORT_DEADLINE_WORKING_DAYS", "10")
