@@ -36,6 +36,7 @@ from bot.domain.people import is_pic_of
 from bot.domain.period import earlier_open_quarters
 from bot.domain.period import quarter_served_for
 from bot.domain.period import served_period
+from bot.domain.reporting import NOTE_LIMIT
 from bot.domain.reporting import ReportError
 from bot.domain.reporting import Submission
 from bot.domain.reporting import load_form
@@ -68,7 +69,6 @@ log = logging.getLogger("rapk.lapor")
 
 DRAFT = "lapor"
 SAVED_TOKENS = "lapor_saved"
-MAX_TEXT = 1000
 MAX_EVIDENCE = 10
 
 
@@ -517,9 +517,9 @@ async def indicator_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def _store_text(update, context, key: str, text: str, next_state: int) -> int:
     lang = services_of(context).lang
     draft = context.user_data[DRAFT]
-    if len(text) > MAX_TEXT:
-        text = text[:MAX_TEXT]
-        await update.effective_message.reply_text(render("lapor_trimmed", lang, limit=MAX_TEXT))
+    if len(text) > NOTE_LIMIT:
+        text = text[:NOTE_LIMIT]
+        await update.effective_message.reply_text(render("lapor_trimmed", lang, limit=NOTE_LIMIT))
     draft[f"{key}_new"] = text
     return await _next_step(update, context, next_state)
 

@@ -74,7 +74,7 @@ def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang
                                       abs=_pct(ps.budget.absorption, lang))
     if with_plan:
         overall += words["overall_plan"].format(plan=_pct(ps.budget.absorption_plan, lang), tw=tw)
-    fig.text(0.03, 1 - 1.0 / fig_h, _iku_line(ps, words, lang), fontsize=20, fontweight="bold", va="center",
+    fig.text(0.03, 1 - 1.0 / fig_h, iku_headline(ps, words, lang), fontsize=20, fontweight="bold", va="center",
              color="#222222")
     fig.text(0.03, 1 - 1.45 / fig_h, overall, fontsize=19, va="center", color="#333333")
     fig.legend(handles=_legend(ps.bands, words, tw), loc="center left", bbox_to_anchor=(0.02, 1 - 1.95 / fig_h),
@@ -130,7 +130,7 @@ def achievement_chart(plan_score: PlanScore, quarter: int | None = None, *, lang
     return buf.getvalue()
 
 
-def _iku_line(ps: PlanScore, words: dict, lang: str) -> str:
+def iku_headline(ps: PlanScore, words: dict, lang: str) -> str:
     """«Capaian kinerja sasaran (IKU)»: its figure and band, or that no IKU is due yet."""
     m = ps.iku_measure
     if m is None or not ps.iku:

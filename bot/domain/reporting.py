@@ -35,6 +35,10 @@ from models import Plan
 from models.base import BIGINT_MAX
 from models.base import RAW_VALUE_LENGTH
 
+# The most a kendala, tindak lanjut or faktor pendorong keeps: /lapor trims a longer one and says so,
+# a realisation file is refused.
+NOTE_LIMIT = 1000
+
 
 class ReportError(Exception):
     """A report that may not be saved; `code` picks the Indonesian message template."""

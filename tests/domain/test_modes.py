@@ -7,11 +7,9 @@ from decimal import Decimal as D
 
 import pytest
 import sqlalchemy as sa
-from alembic import command
 from sqlmodel import Session
 from sqlmodel import select
 
-from bot.db import alembic_config
 from bot.db import unit_of_work
 from bot.domain.measure import INCREMENT
 from bot.domain.measure import LEVEL
@@ -25,6 +23,8 @@ from bot.domain.plan_import.store import save_plan
 from models import Aksi
 from models import Kegiatan
 from models import KegiatanIndicator
+from tests.support.migrations import downgrade_to
+from tests.support.migrations import upgrade_to_head
 
 
 def pct(*values):
@@ -105,15 +105,7 @@ def test_seed_import_stores_each_items_mode(engine, seed_plan_path):
 
 def test_migration_fills_the_mode_of_plans_stored_before_it(engine):
     """0003 adds the column and infers every stored item's mode, on SQLite and PostgreSQL."""
-    url = engine.url.render_as_string(hide_password=False)
-
-    def to(revision: str, step) -> None:
-        cfg = alembic_config(url)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, revision)
-
-    to("0002", command.downgrade)
+    downgrade_to(engine, "0002")
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO agency (id, name) VALUES (1, 'BKD')"))
@@ -140,7 +132,7 @@ def test_migration_fills_the_mode_of_plans_stored_before_it(engine):
                                      "target_unit, indicator_kind) VALUES (:i, 1, :i, :t, '', :u, 'positive')"),
                              {"i": ind_id, "t": text, "u": unit})
     finally:
-        to("head", command.upgrade)
+        upgrade_to_head(engine)
     with engine.connect() as conn:
         assert dict(conn.execute(sa.text("SELECT id, mode FROM aksi ORDER BY id")).all()) == {1: LEVEL, 2: INCREMENT}
         assert dict(conn.execute(sa.text("SELECT id, mode FROM kegiatanindicator ORDER BY id")).all()) == {

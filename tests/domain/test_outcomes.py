@@ -17,7 +17,7 @@ from sqlmodel import Session
 from sqlmodel import select
 
 from bot.db import unit_of_work
-from bot.domain.charts import _iku_line
+from bot.domain.charts import iku_headline
 from bot.domain.plan_import.parser import parse_plan_file
 from bot.domain.plan_import.store import save_plan
 from bot.domain.scoring import LEVEL
@@ -31,6 +31,8 @@ from models import GoalIndicator
 from models import GoalIndicatorRealisation
 from models import ProgramIndicator
 from models import ProgramIndicatorRealisation
+from tests.support.migrations import downgrade_to
+from tests.support.migrations import upgrade_to_head
 
 DINKES = Path(__file__).resolve().parent.parent / "fixtures" / "rapk-2021-dinkes-contoh.txt"
 AFTER_TW2_2021 = datetime(2021, 7, 31, 3, tzinfo=UTC)  # TW II's reporting deadline has passed
@@ -99,7 +101,7 @@ def test_a_negative_iku_under_its_target_scores_above_100_and_over_it_below(engi
     assert ps.iku_measure.pct == D("100.0") and ps.iku_measure.coverage.due == 1
     assert ps.iku_measure.coverage.capped == 1
     # The chart's header says it before the action plan's progress.
-    assert _iku_line(ps, labels("chart_labels", "id"), "id") == (
+    assert iku_headline(ps, labels("chart_labels", "id"), "id") == (
         "Capaian kinerja sasaran (IKU) 100,0% (Sangat Tinggi) · 1 dari 1 IKU")
 
     _report(engine, STUNTING, 2, "21")  # a correction: worse than the target
@@ -270,27 +272,17 @@ def test_a_reimport_keeps_iku_reports_and_refuses_to_drop_a_reported_one(engine,
 def test_a_database_from_before_blocks_gets_them_on_the_next_import(engine, seed_plan_path):
     """0004 on a plan stored by 0003 (programs merged by name under a goal): the next import splits them."""
     import sqlalchemy as sa
-    from alembic import command
 
-    from bot.db import alembic_config
     from models import Kegiatan
     from models import Program
 
-    url = engine.url.render_as_string(hide_password=False)
-
-    def to(revision: str, step) -> None:
-        cfg = alembic_config(url)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, revision)
-
     plan_id = _import(engine, seed_plan_path)
-    to("0003", command.downgrade)  # folds the blocks back into one program per goal and name
+    downgrade_to(engine, "0003")  # folds the blocks back into one program per goal and name
     try:
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT COUNT(*) FROM program")).scalar() == 9
     finally:
-        to("head", command.upgrade)
+        upgrade_to_head(engine)
     with Session(engine) as session:
         iku = session.exec(select(GoalIndicator).order_by(GoalIndicator.id)).first()
         # The migration filled the numbers and the mode from the cells as written: «73%», «-, -, -, 73%».

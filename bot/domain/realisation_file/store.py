@@ -50,6 +50,7 @@ from bot.domain.realisation_file.reader import Entry
 from bot.domain.realisation_file.reader import Problem
 from bot.domain.realisation_file.reader import RealisationFile
 from bot.domain.realisation_file.reader import Where
+from bot.domain.reporting import NOTE_LIMIT
 from bot.domain.reporting import ReportError
 from bot.domain.reporting import ReportForm
 from bot.domain.reporting import Submission
@@ -63,7 +64,6 @@ from models import Person
 from models import Plan
 from models import ProgramIndicatorRealisation
 
-NARRATIVE_LIMIT = 1000  # what /lapor keeps of a typed kendala or tindak lanjut (handlers/lapor.py MAX_TEXT)
 NEW, CHANGED, SAME = "new", "changed", "same"
 
 
@@ -239,8 +239,8 @@ class _KegiatanCheck:
             sub.budget_realised = amount
             self._change(entry, kegiatan.name, form.budget_realised, amount, same=form.budget_realised == amount)
         else:
-            if len(entry.raw) > NARRATIVE_LIMIT:
-                self.refuse(entry, "text_too_long", length=len(entry.raw), limit=NARRATIVE_LIMIT)
+            if len(entry.raw) > NOTE_LIMIT:
+                self.refuse(entry, "text_too_long", length=len(entry.raw), limit=NOTE_LIMIT)
                 return
             setattr(sub, entry.kind, entry.raw)
             stored = form.kendala if entry.kind == KENDALA else form.tindak_lanjut
