@@ -5,7 +5,8 @@ The bot runs as its own process (tests.support.botproc: bot.main.build_applicati
 asked, with values fixed in advance, and types the answer again when the bot stays silent (as a
 person does with a dead bot). Meanwhile the bot is killed at random moments and started again.
 
-At the end it prints, per database: reports confirmed («Tersimpan ✅»), lost (confirmed but not
+At the end it prints, per database: reports confirmed («Tersimpan ✅», or the alert «sudah tersimpan» on
+a second tap of Simpan when the kill fell between the commit and «Tersimpan»: counted apart), lost (confirmed but not
 stored), altered (stored with a value other than the PIC's answer to that question), duplicated
 (one report confirmed twice), the kills, and the PICs that never got to «Tersimpan».
 
@@ -92,7 +93,7 @@ async def pic(fake: FakeTelegram, n: int, plan: dict, stop: asyncio.Event) -> No
         except AssertionError:
             silent = True
         messages = fake.messages_to(user)
-        if any("Tersimpan ✅" in (m.get("text") or "") for m in messages):
+        if confirmation(fake, user):
             return
         question = next((m for m in reversed(messages) if _is_question(m.get("text") or "")), None)
         if question is not None and question["message_id"] == answered and not silent:
@@ -103,6 +104,16 @@ async def pic(fake: FakeTelegram, n: int, plan: dict, stop: asyncio.Event) -> No
             answered = question["message_id"] if question else None
         except AssertionError:  # the button is gone (the question was closed): read again
             continue
+
+
+def confirmation(fake: FakeTelegram, user: int) -> str | None:
+    """How the PIC learnt the report is stored: «Tersimpan ✅», or the alert «Laporan ini sudah tersimpan ✅»
+    on tapping Simpan again (the kill fell between the commit and «Tersimpan»); None while not told."""
+    if any("Tersimpan ✅" in (m.get("text") or "") for m in fake.messages_to(user)):
+        return "message"
+    if any(e.kind == "notice" and "sudah tersimpan" in e.text and e.chat_id == user for e in fake.events):
+        return "alert"
+    return None
 
 
 def _is_question(text: str) -> bool:
@@ -153,10 +164,11 @@ async def run(kind: str, pics: int, kills: int, rng: random.Random) -> dict[str,
         await asyncio.gather(*tasks, return_exceptions=True)
         bot.stop()
         rows = stored(url, pics)
-    confirmed = lost = altered = duplicated = 0
+    confirmed = by_alert = lost = altered = duplicated = 0
     for n, plan in plans.items():
         saved = [m for m in fake.messages_to(FIRST_USER + n) if "Tersimpan ✅" in (m.get("text") or "")]
-        if not saved:
+        how = confirmation(fake, FIRST_USER + n)
+        if how is None:
             last = [(m.get("text") or "")[:80].replace("\n", " ") for m in fake.messages_to(FIRST_USER + n)[-3:]]
             print(f"  unfinished: PIC {n}, the bot's last messages: {last}")
             events = [(e.kind, e.text[:40].replace("\n", " "), e.detail) for e in fake.events
@@ -164,6 +176,7 @@ async def run(kind: str, pics: int, kills: int, rng: random.Random) -> dict[str,
             print(f"    last events: {events}; unconfirmed updates: {len(fake.pending_updates)}")
             continue
         confirmed += 1
+        by_alert += how == "alert"
         duplicated += len(saved) > 1
         got = rows.get(n, {})
         expected = {"a1": Decimal(plan["a1"]), "a2": Decimal(plan["a2"]), "budget": plan["budget"],
@@ -178,7 +191,7 @@ async def run(kind: str, pics: int, kills: int, rng: random.Random) -> dict[str,
         print(f"  the bot's log: {folder / 'bot.log'}")
     else:
         shutil.rmtree(folder, ignore_errors=True)
-    return {"kills": done, "confirmed": confirmed, "lost": lost, "altered": altered, "duplicated": duplicated,
+    return {"kills": done, "confirmed": confirmed, "of_them_by_alert": by_alert, "lost": lost, "altered": altered, "duplicated": duplicated,
             "unfinished": len(unfinished)}
 
 

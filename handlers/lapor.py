@@ -615,8 +615,10 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
         await query.message.reply_text(render("lapor_refused", services.lang, code=exc.code))
         context.user_data.pop(DRAFT, None)
         return ConversationHandler.END
-    _stored(update, context, draft)
+    # Read before settling: from the settle on, a kill costs the PIC this «Tersimpan» (it is not sent twice), so
+    # only the send itself may lie between the two.
     form = await services.db(lambda *, session: load_form(draft["kegiatan_id"], draft["quarter"], session=session))
+    _stored(update, context, draft)
     await query.message.reply_text(render("lapor_saved", services.lang, form=form, late=late,
                                           changed=len(result.changed)))
     return ConversationHandler.END
@@ -632,9 +634,10 @@ def _stored(update, context, draft: dict) -> None:
 
 
 async def already_saved(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
-    """A second tap on Simpan (or a redelivered update): it is stored once, say so."""
+    """A second tap on Simpan (or a redelivered update): it is stored once, say so — as an alert, since this
+    may be the only confirmation the PIC gets (a restart between the commit and «Tersimpan»)."""
     lang = services_of(context).lang
-    await ack(update, context, render("lapor_already_saved", lang))
+    await ack(update, context, render("lapor_already_saved", lang), alert=True)
     return None
 
 
@@ -840,9 +843,9 @@ async def save_outcomes(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
         await query.message.reply_text(render("lapor_refused", services.lang, code=exc.code, outcome=True))
         context.user_data.pop(DRAFT, None)
         return ConversationHandler.END
-    _stored(update, context, draft)
     form = await services.db(lambda *, session: load_outcome_form(actor.person_id, draft["plan_id"], draft["quarter"],
                                                                   session=session))
+    _stored(update, context, draft)  # after the read, as in save
     await query.message.reply_text(render("lapor_outcome_saved", services.lang, form=form, year=draft["year"],
                                           quarter=draft["quarter"], changed=len(result.changed)))
     return ConversationHandler.END
