@@ -81,33 +81,47 @@ class Clock(Protocol):
 
 
 class _Changes:
-    """Wakes every waiter when anything changes; firing is synchronous, so plain methods
-    (send_message, block...) can fire without a task or a lock."""
+    """Wakes waiters when something changes; firing is synchronous, so plain methods
+    (send_message, block...) can fire without a task or a lock.
+
+    A change in one chat (a request naming its chat_id) wakes the waiters of that chat and those
+    waiting on everything; any other change wakes all. So 300 drivers each waiting for their own
+    chat are not all woken by every message of the other 299."""
 
     def __init__(self) -> None:
         self._waiters: set[asyncio.Future[None]] = set()
+        self._by_chat: dict[object, set[asyncio.Future[None]]] = {}
 
-    def fire(self) -> None:
-        for waiter in self._waiters:
-            if not waiter.done():
-                waiter.set_result(None)
-        self._waiters.clear()
+    def fire(self, chat: object = None) -> None:
+        woken = [self._waiters]
+        if chat is None:
+            woken += self._by_chat.values()
+        elif chat in self._by_chat:
+            woken.append(self._by_chat[chat])
+        for waiters in woken:
+            for waiter in waiters:
+                if not waiter.done():
+                    waiter.set_result(None)
+            waiters.clear()
 
-    async def wait(self, timeout: float | None) -> None:
-        """Return on the next change, or after `timeout` seconds (None: no limit)."""
+    async def wait(self, timeout: float | None, chat: object = None) -> None:
+        """Return on the next change (in `chat`, when given), or after `timeout` seconds (None: no limit)."""
         if timeout is not None and timeout <= 0:
             return
         waiter = asyncio.get_running_loop().create_future()
-        self._waiters.add(waiter)
+        waiters = self._waiters if chat is None else self._by_chat.setdefault(chat, set())
+        waiters.add(waiter)
         try:
             await asyncio.wait_for(waiter, timeout)
         except TimeoutError:
             pass
         finally:
-            self._waiters.discard(waiter)
+            waiters.discard(waiter)
+            if chat is not None and not waiters:
+                self._by_chat.pop(chat, None)
 
-    async def until(self, predicate: Callable[[], Any], timeout: float | None) -> Any:
-        """predicate()'s first truthy value, re-checked on each change; falsy at the timeout."""
+    async def until(self, predicate: Callable[[], Any], timeout: float | None, chat: object = None) -> Any:
+        """predicate()'s first truthy value, re-checked on each change (in `chat`); falsy at the timeout."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
         while True:
@@ -117,7 +131,7 @@ class _Changes:
             left = None if deadline is None else deadline - loop.time()
             if left is not None and left <= 0:
                 return result
-            await self.wait(left)
+            await self.wait(left, chat)
 
 
 class FakeTelegram:
@@ -562,9 +576,12 @@ class FakeTelegram:
 
     # -- waiting ---------------------------------------------------------------------------------
 
-    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
-        """Wait until predicate() is truthy (re-checked on every request and update); return it."""
-        result = await self._changes.until(predicate, timeout)
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0, *, chat_id: int | None = None) -> Any:
+        """Wait until predicate() is truthy (re-checked on every request and update); return it.
+
+        With `chat_id`, re-checked only on changes in that chat (and on changes naming no chat): for a
+        predicate about that chat alone, as a benchmark's many drivers wait."""
+        result = await self._changes.until(predicate, timeout, chat_id)
         if not result:
             raise AssertionError(
                 f"condition not met within {timeout}s; last calls: {self._recent_calls()}")
@@ -592,7 +609,7 @@ class FakeTelegram:
             return found if len(found) >= (count or 1) else []
 
         try:
-            found = await self.wait_for(matching, timeout)
+            found = await self.wait_for(matching, timeout, chat_id=chat_id)
         except AssertionError:
             current = [_message_text(m)[:200] for m in self.messages_to(chat_id)[-3:]]
             raise AssertionError(
@@ -663,7 +680,7 @@ class FakeTelegram:
         self.stats.requests += 1
         # A long poll waiting for updates is the bot being idle, not busy.
         busy = 0 if method.lower() == "getupdates" else 1
-        self._activity(+busy)
+        self._activity(+busy, chat=call.chat_id)
         _CURRENT_CALL.set(call)
         # A round trip like Telegram's (set_latency): half on the way in, half on the way back.
         delay = self._latency / 2 if busy else 0.0
@@ -678,7 +695,7 @@ class FakeTelegram:
             call.status = -1  # the client went away (its read timeout) before an answer
             raise
         finally:
-            self._activity(-busy)
+            self._activity(-busy, chat=call.chat_id)
 
     async def _answer(self, request: web.Request, call: SentCall,
                       raw: dict[str, str | FileRef]) -> web.StreamResponse:
@@ -1353,15 +1370,15 @@ class FakeTelegram:
     def _now(self) -> float:
         return asyncio.get_running_loop().time()
 
-    def _touch(self) -> None:
-        """Note activity and wake every waiter."""
+    def _touch(self, chat: object = None) -> None:
+        """Note activity and wake the waiters (of `chat` and of everything, when a request named one)."""
         with contextlib.suppress(RuntimeError):  # no running loop: nobody can be waiting
             self._last_activity = self._now()
-        self._changes.fire()
+        self._changes.fire(chat)
 
-    def _activity(self, delta: int) -> None:
+    def _activity(self, delta: int, chat: object = None) -> None:
         self._inflight += delta
-        self._touch()
+        self._touch(chat)
 
     def _recent_calls(self, n: int = 6) -> list[str]:
         out = []
