@@ -3,9 +3,11 @@
     .venv/bin/python bench/reports_bench.py [--kegiatan 3000] [--quarter 4] [--backends sqlite,postgresql]
 
 For each database: generate a plan (about 12,000 aksi) with a year of realisations, then time
-scoring (load + score), the digest, the chart and the workbook, each next to a plain SQL
-aggregate over the same tables (realised values and budget summed per kegiatan) measured in the
-same run, and print the ratio. PostgreSQL runs in a private schema that is dropped afterwards.
+scoring (load + score), the digest, the chart and the workbook. The baseline of each step is a raw
+fetch of exactly the rows it reads: the statements the step sent, replayed on a bare DBAPI cursor
+with every row fetched, timed in the same rounds; the ratio is printed as min / median / max over
+`--repeat` rounds, with the number of statements. A plain SQL aggregate (SUM per kegiatan) is
+printed too, for scale. PostgreSQL runs in a private schema that is dropped afterwards.
 """
 
 from __future__ import annotations
@@ -39,14 +41,52 @@ from bot.telegram.sending import split_message  # noqa: E402
 AFTER_YEAR = datetime(2021, 1, 15, tzinfo=UTC)
 
 
-def timed(fn: Callable[[], object], repeat: int) -> tuple[float, object]:
-    """Median wall time of `repeat` runs, and the last result."""
+def timed(fn: Callable[[], object], repeat: int) -> tuple[list[float], object]:
+    """Wall time of each of `repeat` runs, and the last result."""
     times, result = [], None
     for _ in range(repeat):
         start = time.perf_counter()
         result = fn()
         times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+    return times, result
+
+
+class Statements:
+    """The SQL a step sends, with its parameters as the driver got them (the baseline replays exactly these)."""
+
+    def __init__(self, engine: sa.Engine):
+        self.engine = engine
+        self.sent: list[tuple[str, object]] = []
+
+    def _note(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        self.sent.append((statement, parameters))
+
+    def during(self, fn: Callable[[], object]) -> object:
+        self.sent.clear()
+        sa.event.listen(self.engine, "before_cursor_execute", self._note)
+        try:
+            return fn()
+        finally:
+            sa.event.remove(self.engine, "before_cursor_execute", self._note)
+
+    def raw_fetch(self) -> int:
+        """Run the step's statements on a bare DBAPI cursor and fetch every row: the floor of reading them."""
+        rows = 0
+        conn = self.engine.raw_connection()
+        try:
+            cursor = conn.cursor()
+            for statement, parameters in self.sent:
+                cursor.execute(statement, parameters)
+                if cursor.description is not None:
+                    rows += len(cursor.fetchall())
+            conn.rollback()
+        finally:
+            conn.close()
+        return rows
+
+
+def spread(values: list[float]) -> str:
+    return f"×{min(values):,.1f} / ×{statistics.median(values):,.1f} / ×{max(values):,.1f}"
 
 
 def run(backend: str, n_kegiatan: int, quarter: int, repeat: int) -> list[tuple[str, float, str]]:
@@ -60,6 +100,7 @@ def run(backend: str, n_kegiatan: int, quarter: int, repeat: int) -> list[tuple[
         if backend == "postgresql":
             with engine.begin() as conn:
                 conn.execute(sa.text("ANALYZE"))
+        statements = Statements(engine)
         with unit_of_work(engine) as session:
             counts = session.execute(sa.text(
                 "SELECT (SELECT COUNT(*) FROM kegiatan WHERE plan_id = :p), "
@@ -68,32 +109,52 @@ def run(backend: str, n_kegiatan: int, quarter: int, repeat: int) -> list[tuple[
             rows.append((f"plan: {counts[0]:,} kegiatan, {counts[1]:,} aksi, {counts[2]:,} aksi realisations",
                          0.0, ""))
             sql_s, agg = timed(lambda: session.execute(plain_aggregate_sql(), {"plan_id": plan_id}).all(), repeat)
-            rows.append(("plain SQL aggregate (SUM per kegiatan)", sql_s, f"{len(agg):,} rows"))
-            score_s, score = timed(lambda: score_plan_from_db(plan_id, quarter, session=session, now=AFTER_YEAR),
-                                   repeat)
-            c = score.cumulative.coverage
-            headline = (f"headline {score.cumulative.pct}% {score.cumulative.band}: {c.scored:,} of {c.due:,} "
+            rows.append(("plain SQL aggregate (SUM per kegiatan)", statistics.median(sql_s), f"{len(agg):,} rows"))
+
+            def step(name: str, fn: Callable[[], object], runs: int, describe: Callable[[object], str]) -> object:
+                """Time the step and, in the same rounds, a raw fetch of exactly the rows it reads."""
+                result = statements.during(fn)
+                sent = len(statements.sent)
+                ratios, step_times, fetch_times = [], [], []
+                for _ in range(runs):
+                    fetch, fetched = timed(statements.raw_fetch, 1)
+                    took, result = timed(fn, 1)
+                    fetch_times += fetch
+                    step_times += took
+                    ratios.append(took[0] / fetch[0])
+                rows.append((f"  raw fetch of its rows ({sent} statements)", statistics.median(fetch_times),
+                             f"{fetched:,} rows"))
+                rows.append((name, statistics.median(step_times),
+                             f"{describe(result)}; ÷ raw fetch min/median/max {spread(ratios)}"))
+                return result
+
+            def headline(score) -> str:
+                c = score.cumulative.coverage
+                return (f"headline {score.cumulative.pct}% {score.cumulative.band}: {c.scored:,} of {c.due:,} "
                         f"aksi due scored ({c.missing:,} not reported, counted 0; {c.capped:,} capped at "
                         f"{score.cap_pct}%), {c.excluded:,} flagged left out")
-            rows.append(("load + score plan", score_s, headline))
-            digest_s, digest = timed(lambda: build_digest(plan_id, quarter, session=session, now=AFTER_YEAR), repeat)
-            rows.append(("digest (load + score + render)", digest_s,
-                         f"{len(split_message(digest.text))} messages, {len(digest.text):,} chars"))
+
+            score = step("load + score plan", lambda: score_plan_from_db(plan_id, quarter, session=session,
+                                                                          now=AFTER_YEAR), repeat, headline)
+            step("digest (load + score + render)", lambda: build_digest(plan_id, quarter, session=session,
+                                                                         now=AFTER_YEAR), repeat,
+                 lambda d: f"{len(split_message(d.text))} messages, {len(d.text):,} chars")
             chart_s, png = timed(lambda: achievement_chart(score, quarter), repeat)
-            rows.append(("chart (from the score)", chart_s, f"{len(png):,} bytes PNG"))
-            wb_s, xlsx = timed(lambda: build_workbook(plan_id, quarter, session=session, now=AFTER_YEAR), 1)
-            rows.append(("workbook (load + score + xlsx)", wb_s, f"{len(xlsx):,} bytes"))
+            rows.append(("chart (from the score)", statistics.median(chart_s),
+                         f"{len(png):,} bytes PNG; min/median/max {min(chart_s) * 1000:.0f} / "
+                         f"{statistics.median(chart_s) * 1000:.0f} / {max(chart_s) * 1000:.0f} ms"))
+            step("workbook (load + score + xlsx)", lambda: build_workbook(plan_id, quarter, session=session,
+                                                                          now=AFTER_YEAR), repeat,
+                 lambda xlsx: f"{len(xlsx):,} bytes")
         engine.dispose()
-    return [(name, s, note + (f"  ×{s / sql_s:,.0f} SQL" if s and name.startswith(("load", "digest", "chart",
-                                                                                     "workbook")) else ""))
-            for name, s, note in rows]
+    return rows
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kegiatan", type=int, default=3000)
     parser.add_argument("--quarter", type=int, default=4, choices=(1, 2, 3, 4))
-    parser.add_argument("--repeat", type=int, default=3, help="runs per step (median); the workbook runs once")
+    parser.add_argument("--repeat", type=int, default=3, help="rounds per step (median; ratios min/median/max)")
     parser.add_argument("--backends", default="sqlite,postgresql")
     args = parser.parse_args()
     for backend in args.backends.split(","):
