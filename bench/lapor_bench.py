@@ -43,7 +43,9 @@ from telegram.ext import MessageHandler  # noqa: E402
 from telegram.ext import filters  # noqa: E402
 
 from bench._common import database  # noqa: E402
+from bench._common import peak_rss_mb  # noqa: E402
 from bench._common import percentile  # noqa: E402
+from bench._common import reset_peak_rss  # noqa: E402
 from bot.clock import ManualClock  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.db import make_engine  # noqa: E402
@@ -269,8 +271,10 @@ async def run_first_answer(url: str, pics: int, *, one_queue: bool, reminders: b
             due = (await run_tick(app)).reminders  # H-7 of TW II, and TW I's budget still owed
             sending = asyncio.create_task(dispatch(app))
         cpu = time.process_time()
+        reset_peak_rss()
         waits = await ask(("burst", pics))
         cpu = time.process_time() - cpu
+        print(f"  the bot's peak RSS during the burst: {peak_rss_mb():,.0f} MB")
         if sending is not None:
             assert (await sending).delivered == due
     finally:
@@ -318,6 +322,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the steps benchmark (each ratio: min, median, max)")
     args = parser.parse_args()
     print(f"/lapor benchmark: {args.pics} PICs, {len(STEPS)} steps each, all at once")
+    print(f"  RSS after importing the bot's code (bot.main and what it loads): {peak_rss_mb():,.0f} MB")
     for kind in args.db.split(","):
         if args.only != "first":
             ratios: dict[str, list[float]] = defaultdict(list)

@@ -26,6 +26,8 @@ import sqlalchemy as sa
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import database  # noqa: E402
+from bench._common import peak_rss_mb  # noqa: E402
+from bench._common import reset_peak_rss  # noqa: E402
 from bench.plan_gen import generate_plan  # noqa: E402
 from bench.plan_gen import plain_aggregate_sql  # noqa: E402
 from bot.db import make_engine  # noqa: E402
@@ -116,6 +118,7 @@ def run(backend: str, n_kegiatan: int, quarter: int, repeat: int) -> list[tuple[
                 result = statements.during(fn)
                 sent = len(statements.sent)
                 ratios, step_times, fetch_times = [], [], []
+                reset_peak_rss()
                 for _ in range(runs):
                     fetch, fetched = timed(statements.raw_fetch, 1)
                     took, result = timed(fn, 1)
@@ -125,7 +128,8 @@ def run(backend: str, n_kegiatan: int, quarter: int, repeat: int) -> list[tuple[
                 rows.append((f"  raw fetch of its rows ({sent} statements)", statistics.median(fetch_times),
                              f"{fetched:,} rows"))
                 rows.append((name, statistics.median(step_times),
-                             f"{describe(result)}; ÷ raw fetch min/median/max {spread(ratios)}"))
+                             f"{describe(result)}; ÷ raw fetch min/median/max {spread(ratios)}; "
+                             f"peak RSS {peak_rss_mb():,.0f} MB"))
                 return result
 
             def headline(score) -> str:
