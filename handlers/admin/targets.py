@@ -24,6 +24,7 @@ from bot.domain.admin import check_indicator_target
 from bot.domain.admin import target_cells
 from bot.domain.people import Role
 from bot.domain.period import served_plan
+from bot.domain.target_effect import scoring_moment
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import ack
 from bot.telegram.sending import say
@@ -35,6 +36,7 @@ from handlers.admin.common import browse_step
 from handlers.admin.common import buttons
 from handlers.admin.common import item_keyboard
 from handlers.admin.common import kegiatan_content
+from handlers.admin.common import kegiatan_matches
 from handlers.admin.common import keyboard
 from handlers.admin.common import notify
 from handlers.admin.common import report_missed
@@ -51,10 +53,26 @@ DRAFT = "target"
 
 @command("target", conversation_end=True)
 async def target(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
-    """/target: the served plan's programs."""
+    """/target: the served plan's programs; `/target 41` or `/target KOPRI`: that kegiatan's aksi and indicators."""
     context.user_data.pop(DRAFT, None)
     context.user_data[FLOW] = "target"
+    ref = " ".join(context.args or [])[:200]
+    if ref:
+        return await _target_kegiatan(update, context, ref)
     return BROWSE if await browse_programs(update, context, cb.TG, "target") else ConversationHandler.END
+
+
+async def _target_kegiatan(update: Update, context, ref: str) -> int:
+    services = services_of(context)
+    found = await services.db(kegiatan_matches, ref, settings=services.settings, now=services.now())
+    if len(found) == 1:
+        content = await services.db(kegiatan_content, found[0][0], settings=services.settings, now=services.now())
+        await show(update, context, render("admin_browse", services.lang, purpose="target", stage="item", year=0,
+                                           name=content["name"]), item_keyboard(content, cb.TG, services.lang))
+        return BROWSE
+    await update.effective_message.reply_text(render("target_choices", services.lang, ref=ref, found=found[:10],
+                                                     more=max(0, len(found) - 10)))
+    return ConversationHandler.END
 
 
 def _cells_in_plan(kind: str, item_id: int, *, session, settings, now):
@@ -139,15 +157,21 @@ async def _ask_value(update: Update, context) -> str:
     return VALUE
 
 
-def _check(draft: dict, raw: str, *, session):
+def _as_of(draft: dict, *, session, settings, now):
+    cells = target_cells(draft["kind"], draft["id"], session=session)
+    return scoring_moment(cells["plan_id"], session=session, settings=settings, now=now) if cells else None
+
+
+def _check(draft: dict, raw: str, *, session, settings=None, now=None):
+    as_of = _as_of(draft, session=session, settings=settings, now=now) if settings is not None else None
     if draft["kind"] == "aksi":
-        return check_aksi_target(draft["id"], draft["quarter"], raw, session=session)
-    return check_indicator_target(draft["id"], raw, session=session)
+        return check_aksi_target(draft["id"], draft["quarter"], raw, session=session, as_of=as_of)
+    return check_indicator_target(draft["id"], raw, session=session, as_of=as_of)
 
 
 @require(Role.ADMIN, conversation_end=True)
 async def value(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> str:
-    """The new target, typed: parsed and held to the current unit; then the reason is asked."""
+    """The new target, typed and parsed (its unit may change); then the reason is asked."""
     services = services_of(context)
     draft = context.user_data[DRAFT]
     try:
@@ -169,20 +193,22 @@ async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> s
     draft = context.user_data[DRAFT]
     draft["reason"] = " ".join(update.effective_message.text.split())[:MAX_REASON]
     try:
-        change = await services.db(_check, draft, draft["new"])
+        change = await services.db(_check, draft, draft["new"], settings=services.settings, now=services.now())
     except AdminError as exc:  # changed meanwhile (locked, edited by another admin)
         await update.effective_message.reply_text(render("admin_error", services.lang, code=exc.code, d=exc.detail))
         context.user_data.pop(DRAFT, None)
         return ConversationHandler.END
     b = buttons(services.lang)
     await update.effective_message.reply_text(
-        render("target_confirm", services.lang, d=draft, pics=[r.name for r in change.recipients]),
+        render("target_confirm", services.lang, d=draft, e=change.effect, pics=[r.name for r in change.recipients]),
         reply_markup=keyboard([[(b["save"], cb.TG_SAVE.build(token=draft["token"])), (b["cancel"], cb.Browse(cb.TG).close())]]))
     return CONFIRM
 
 
-def _apply(draft: dict, *, session, now, actor_fields: dict):
-    common = dict(session=session, reason=draft["reason"], expected_old=draft["old"], now=now, **actor_fields)
+def _apply(draft: dict, *, session, settings, now, actor_fields: dict):
+    as_of = _as_of(draft, session=session, settings=settings, now=now)
+    common = dict(session=session, reason=draft["reason"], expected_old=draft["old"], now=now, as_of=as_of,
+                  **actor_fields)
     if draft["kind"] == "aksi":
         return change_aksi_target(draft["id"], draft["quarter"], draft["new"], **common)
     return change_indicator_target(draft["id"], draft["new"], **common)
@@ -197,15 +223,17 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
         return None
     message = update.effective_message
     try:
-        change = await services.db(_apply, draft, now=services.now(), actor_fields=who(actor))
+        change = await services.db(_apply, draft, settings=services.settings, now=services.now(),
+                                   actor_fields=who(actor))
     except AdminError as exc:
         await message.reply_text(render("admin_error", services.lang, code=exc.code, d=exc.detail))
         return ConversationHandler.END
     history = "a" if change.kind == "aksi" else "i"
     await message.reply_text(
-        render("target_saved", services.lang, c=change, pics=[r.name for r in change.recipients]),
+        render("target_saved", services.lang, c=change, e=change.effect, pics=[r.name for r in change.recipients]),
         reply_markup=keyboard([[(buttons(services.lang)["history"], cb.RW_HISTORY.build(entity=history, item=change.item_id))]]))
-    missed = await notify(context, change.recipients, "target_notice", c=change, reason=draft["reason"])
+    missed = await notify(context, change.recipients, "target_notice", c=change, e=change.effect,
+                          reason=draft["reason"])
     await report_missed(message, context, missed)
     return ConversationHandler.END
 

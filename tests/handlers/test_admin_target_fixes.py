@@ -1,0 +1,170 @@
+"""/target fixes what the importer and the digest flag, in one step, after the PIC has reported (issue 15 item 1, 5).
+
+The seed plan (BKD Gresik 2020) reported for all four quarters, in early January 2021 (TW IV 2020 served,
+TW I–III past their deadlines). Each fix changes unit and value at once; what was reported is re-scored
+(bot.domain.target_effect, by bot.domain.scoring) and shown old → new before «Simpan»; audited; the PIC told.
+
+Hand-worked figures (achievement = realisation / target × 100, cumulative to TW IV, increment mode):
+* seq 8 aksi 1 «Presentase kesiapan …», TW I target `1`, Budi reported 1: 1 / 1 = 100%, flagged (a count on a
+  «presentase» wording). Fixed to `100%`: 1 / 100 = 1%, no longer flagged; Budi is asked to correct his report.
+* seq 45 aksi 4 «Jumlah dokumen evaluasi …», TW IV target `100%`, Indra reported 1 document: 1 / 100 = 1%,
+  flagged (a percentage on a «jumlah» wording). Fixed to `1`: 1 / 1 = 100%.
+* seq 41 aksi 4 «Jumlah dokumen evaluasi …», TW IV target `1%`, Indra reported 1: 1 / 1 = 100%, flagged.
+  Fixed to `1`: still 1 / 1 = 100%, no longer flagged.
+"""
+
+from datetime import datetime
+from decimal import Decimal as D
+
+import pytest
+from sqlmodel import select
+
+from bot.db import unit_of_work
+from bot.domain.scoring import score_plan_from_db
+from models import Aksi
+from models import AksiRealisation
+from models import AksiTarget
+from models import AuditLog
+from models import Kegiatan
+from models import Person
+from models import PicAssignment
+from tests.support.admin_steps import act
+from tests.support.admin_steps import snapshot
+from tests.support.harness import PIC2_ID
+from tests.support.harness import PIC_ID
+from tests.support.harness import WIB
+from tests.support.harness import BotHarness
+from tests.support.seed import seed_with_reports
+
+JANUARY = datetime(2021, 1, 4, 9, 0, tzinfo=WIB)  # TW IV 2020 is served; its deadline is 7 January
+
+
+@pytest.fixture
+def reported_seed(engine, seed_plan_path) -> dict:
+    """The seed reported TW I–IV; Budi (seq 5–8) is PIC_ID, Indra (seq 41–44, and seq 45 here) PIC2_ID;
+    seq 45 aksi 4 got its evaluation document reported as `1`."""
+    plan_id = seed_with_reports(engine, seed_plan_path, quarters=(1, 2, 3, 4))
+    with unit_of_work(engine) as session:
+        kegiatan = {k.seq: k for k in session.exec(select(Kegiatan).where(Kegiatan.plan_id == plan_id))}
+        aksi = {(kegiatan_seq, a.no): a.id for kegiatan_seq, k in kegiatan.items()
+                for a in session.exec(select(Aksi).where(Aksi.kegiatan_id == k.id))}
+        budi = session.exec(select(Person).where(Person.name == "Budi Santoso")).one()
+        indra = session.exec(select(Person).where(Person.name == "Indra Wijaya")).one()
+        budi.telegram_user_id, indra.telegram_user_id = PIC_ID, PIC2_ID
+        session.add(PicAssignment(person_id=indra.id, kegiatan_id=kegiatan[45].id))
+        session.add(AksiRealisation(aksi_id=aksi[(45, 4)], quarter=4, value=D(1), value_raw="1"))
+    return {"plan": plan_id, "aksi": aksi, "kegiatan": {s: k.id for s, k in kegiatan.items()}}
+
+
+@pytest.fixture
+async def bot(fake, db_url, reported_seed):
+    h = BotHarness(fake, db_url, now=JANUARY)
+    await h.start()
+    yield h
+    await h.stop()
+
+
+def cell(engine, aksi_id: int, quarter: int) -> tuple:
+    with unit_of_work(engine) as session:
+        t = session.exec(select(AksiTarget).where(AksiTarget.aksi_id == aksi_id, AksiTarget.quarter == quarter)).one()
+        return t.raw, t.value, t.unit, t.kind
+
+
+def aksi_score(engine, plan_id: int, aksi_id: int):
+    with unit_of_work(engine) as session:
+        score = score_plan_from_db(plan_id, 4, session=session, now=JANUARY)
+    return next(a for k in score.kegiatan for a in k.aksi if a.id == aksi_id)
+
+
+async def fix(fake, kegiatan_seq: int, aksi_no: int, quarter_button: str, new: str, reason: str) -> tuple[str, str]:
+    """/target N → aksi → quarter → new value → reason: (the confirmation card, the «Tersimpan» message)."""
+    await act(fake, text=f"/target {kegiatan_seq}")
+    await act(fake, press=f"Aksi {aksi_no}.")
+    await act(fake, press=quarter_button)
+    text = await act(fake, text=new)
+    assert "alasan" in text, text  # accepted at once: no «Satuannya berbeda»
+    card = await act(fake, text=reason)
+    saved = await act(fake, press="💾 Simpan")
+    return card, saved
+
+
+async def test_three_refused_fixes_succeed_in_one_step_rescored_audited_and_told(bot, fake, engine, reported_seed):
+    plan, aksi = reported_seed["plan"], reported_seed["aksi"]
+    assert aksi_score(engine, plan, aksi[(8, 1)]).flags  # the digest's «satuan target tidak cocok»
+
+    mark = fake.mark()
+    card, saved = await fix(fake, 8, 1, "TW I: 1", "100%", "Target ditulis tanpa persen di dokumen")
+    assert "Simpan perubahan target?" in card and "TW I 2020: 1 → 100%" in card
+    assert "Satuan berubah: angka tanpa satuan → persen (%)" in card
+    assert "Realisasi yang sudah dilaporkan (TW I: 1) dinilai ulang" in card
+    assert "Capaian s.d. TW IV: 100,0% → 1,0%" in card  # 1 / 1 → 1 / 100
+    assert "Tidak lagi ditandai «perlu dicek admin» (satuan target tidak cocok)" in card
+    assert "Tersimpan ✅" in saved and "Capaian s.d. TW IV: 100,0% → 1,0%" in saved
+    assert cell(engine, aksi[(8, 1)], 1) == ("100%", D(100), "%", "percent")
+    score = aksi_score(engine, plan, aksi[(8, 1)])
+    assert (score.cumulative.pct, score.flags) == (D("1.0"), ())
+    notice = await fake.wait_for_message(PIC_ID, contains="Target diubah oleh admin", since=mark)
+    assert "Satuan target sekarang persen (%)" in notice["text"]
+    assert "capaian s.d. TW IV 100,0% → 1,0%" in notice["text"] and "/lapor" in notice["text"]
+
+    card, saved = await fix(fake, 45, 4, "TW IV: 100%", "1", "Jumlah dokumen, bukan persen")
+    assert "TW IV 2020: 100% → 1" in card and "Satuan berubah: persen (%) → angka tanpa satuan" in card
+    assert "Capaian s.d. TW IV: 1,0% → 100,0%" in card  # 1 / 100 → 1 / 1
+    assert cell(engine, aksi[(45, 4)], 4) == ("1", D(1), "", "count")
+
+    card, saved = await fix(fake, 41, 4, "TW IV: 1%", "1", "Jumlah dokumen, bukan persen")
+    assert "TW IV 2020: 1% → 1" in card and "Capaian s.d. TW IV: 100,0% → 100,0%" in card
+    assert "Tidak lagi ditandai" in card
+    assert cell(engine, aksi[(41, 4)], 4) == ("1", D(1), "", "count")
+    assert not aksi_score(engine, plan, aksi[(41, 4)]).flags
+
+    with unit_of_work(engine) as session:
+        audits = session.exec(select(AuditLog).where(AuditLog.action == "target.update").order_by(AuditLog.id)).all()
+    assert [(a.old_value, a.new_value) for a in audits] == [("1", "100%"), ("100%", "1"), ("1%", "1")]
+    assert audits[1].reason == "Jumlah dokumen, bukan persen"
+    told = [m["text"] for m in fake.messages_to(PIC2_ID) if "Target diubah oleh admin" in (m.get("text") or "")]
+    assert len(told) == 2 and "capaian s.d. TW IV 1,0% → 100,0%" in told[0]
+    with unit_of_work(engine) as session:  # what was reported is never changed
+        reals = session.exec(select(AksiRealisation.value).where(
+            AksiRealisation.aksi_id.in_([aksi[(8, 1)], aksi[(45, 4)], aksi[(41, 4)]]))).all()
+    assert sorted(reals) == [D(1), D(1), D(1)]
+
+
+async def test_clearing_a_reported_target_is_refused_with_the_way_through(bot, fake, engine, reported_seed):
+    await act(fake, text="/target 8")
+    await act(fake, press="Aksi 1.")
+    await act(fake, press="TW I: 1")
+    before = snapshot(engine)
+    text = await act(fake, text="-")
+    assert "tidak dapat dikosongkan" in text and "Ketik target yang benar sebagai gantinya" in text
+    assert "Ketik target baru" in text  # asked again
+    assert snapshot(engine) == before
+
+
+async def test_the_demo_scene_warns_that_shares_add_up_to_105(bot, fake, engine, reported_seed):
+    """seq 2 aksi 3 «Pelaksanaan Kegiatan» 30% + 50% + 20% = 100%; the demo sets TW III to 25%: 105%."""
+    aksi_id = reported_seed["aksi"][(2, 3)]
+    await act(fake, text="/target Penjurangan")
+    await act(fake, press="Aksi 3.")
+    await act(fake, press="TW III: 20%")
+    await act(fake, text="25%")
+    card = await act(fake, text="Penyesuaian jadwal diklat")
+    assert "Target TW I + II + III = 105%, lebih dari 100%" in card
+    assert "target tahunan aksi ini menjadi 105% (sebelumnya 100%)" in card
+    assert "Target tahunan: 100% → 105%" in card
+    assert cell(engine, aksi_id, 3)[0] == "20%"  # warned before saving: nothing stored yet
+    await act(fake, press="💾 Simpan")
+    assert cell(engine, aksi_id, 3)[0] == "25%"  # a warning, not a refusal
+
+
+async def test_target_by_number_or_name(bot, fake, engine, reported_seed):
+    text = await act(fake, text="/target Kenaikan Pangkat")  # one kegiatan: its aksi and indicators at once
+    assert "Penataan Sistem Administrasi Kenaikan Pangkat Otomatis PNS" in text and "Pilih aksi" in text
+    text = await act(fake, text="/target Pelaksanaan")
+    assert "2 kegiatan cocok dengan «Pelaksanaan»" in text and "/target 10 — Pelaksanaan Uji Kesehatan" in text
+    text = await act(fake, text="/target tidak ada <b>")
+    assert "Tidak ada kegiatan «tidak ada <b>»" in text  # escaped: shown as typed
+    text = await act(fake, text="/target 41")
+    assert "Penataan Sistem Administrasi Kenaikan Pangkat Otomatis PNS" in text
+    text = await act(fake, press="Aksi 4.")
+    assert "TW IV: 1%" in text
