@@ -1,7 +1,7 @@
 """Store a parsed plan: first import, or a merge with the plan already held for that agency and year.
 
-The merge is keyed by kegiatan name and aksi number (indicators by their position in the
-kegiatan), so the ids that realisations point at survive a re-import. Anything that already
+The merge is keyed by kegiatan name and aksi number (indicators by their text, then their
+position in the kegiatan: `pair_indicators`), so the ids that realisations point at survive a re-import. Anything that already
 has realisations and is missing from the new file, or whose target (or budget) the new file
 empties in a quarter that has realisations, is refused unless forced. Rows go in with
 executemany statements on the session's connection: a 4,500-kegiatan plan is about 100,000
@@ -210,6 +210,35 @@ def _stored_target(target: Target) -> tuple[Decimal | None, str]:
         return None, ""
     value, unit = target.parts[0]
     return (value if fits_decimal_column(value) else None), unit[:100]  # else raw only
+
+
+def pair_indicators(stored: list[Any], parsed: list[ParsedIndicator]) -> tuple[list[tuple[Any, ParsedIndicator]], list[Any]]:
+    """Which stored indicator each parsed one updates (None: a new one), and the stored ones left over.
+
+    By text first (case and spacing aside), so a split packed cell (bot.domain.plan_import.packed)
+    keeps the stored unsplit indicator, and what was reported on it, on its first part and adds the
+    others; then by position among the rest, so a corrected text keeps its row.
+    """
+    free = list(stored)
+    by_text: dict[str, list[Any]] = defaultdict(list)
+    for row in stored:
+        by_text[name_key(row["text"])].append(row)
+    matched: list[Any] = [None] * len(parsed)
+    for n, ind in enumerate(parsed):
+        for key in (name_key(ind.text), name_key(ind.packed_from) if ind.part == 1 else None):
+            candidates = [r for r in by_text.get(key, ()) if r in free] if key else []
+            if candidates:
+                matched[n] = candidates[0]
+                free.remove(candidates[0])
+                break
+    rest = iter([r for r in free if not any(name_key(r["text"]) == name_key(p.packed_from) for p in parsed
+                                            if p.packed_from)])
+    for n, ind in enumerate(parsed):
+        if matched[n] is None and not ind.packed_from:
+            matched[n] = next(rest, None)
+            if matched[n] is not None:
+                free.remove(matched[n])
+    return list(zip(matched, parsed, strict=True)), free
 
 
 def _indicator_values(ind: ParsedIndicator) -> dict[str, Any]:
@@ -443,12 +472,13 @@ class _Merge:
             new = wanted[key]
             if row["budget"] is not None and new.budget is None and self.real_budget[kid]:
                 out.append(Blocked("pagu", row["name"], tuple(sorted(self.real_budget[kid]))))
-            for i, ind in zip(self.indicators[kid], new.indicators, strict=False):
-                if (self.real_indicator[i["id"]] and i["target_value"] is not None
+            pairs, gone = pair_indicators(self.indicators[kid], new.indicators)
+            for i, ind in pairs:
+                if (i is not None and self.real_indicator[i["id"]] and i["target_value"] is not None
                         and _indicator_values(ind)["target_value"] is None):
                     out.append(Blocked("target_indikator", i["text"], tuple(sorted(self.real_indicator[i["id"]])),
                                        row["name"]))
-            for i in self.indicators[kid][len(new.indicators):]:
+            for i in gone:
                 if self.real_indicator[i["id"]]:
                     out.append(Blocked("indikator", i["text"], tuple(sorted(self.real_indicator[i["id"]])),
                                        row["name"]))
@@ -660,20 +690,18 @@ class _Merge:
 
     def merge_indicators(self, k: ParsedKegiatan, kid: int, new_rows: list[dict[str, Any]],
                          updates: dict[type[SQLModel], list[dict[str, Any]]]) -> None:
-        old = self.indicators[kid]
-        for seq, ind in enumerate(k.indicators, start=1):
+        pairs, gone = pair_indicators(self.indicators[kid], k.indicators)
+        for seq, (row, ind) in enumerate(pairs, start=1):
             values = {"seq": seq, **_indicator_values(ind)}
-            if seq > len(old):
+            if row is None:
                 new_rows.append({"kegiatan_id": kid, **values})
                 self.note("added", Change("indikator", k.name, item=ind.text), entity="kegiatan_indicator",
                           entity_id=None, new=ind.text)
                 continue
-            row = old[seq - 1]
             self.compare(Change("indikator", k.name, no=seq), "kegiatan_indicator", row["id"], row, values,
                          ("text", "target_raw"))
             if _differs(row, values):
                 updates[KegiatanIndicator].append({"id": row["id"], **values})
-        gone = old[len(k.indicators):]
         if gone:
             _delete(self.session, IndicatorRealisation, "indicator_id", [r["id"] for r in gone])
             _delete(self.session, KegiatanIndicator, "id", [r["id"] for r in gone])
