@@ -1,5 +1,7 @@
 """/target: browse program → kegiatan → aksi → quarter (or a kegiatan indicator), type the new target,
-give the reason, confirm. The change is audited and the kegiatan's PICs are told.
+give the reason, confirm. The change is audited and the kegiatan's PICs are told. `/target 41` goes to a
+kegiatan by number or name. ✏️ renames the kegiatan, an aksi or an indicator (bot.domain.rename) through
+the same steps: new name, reason, confirm.
 
 Browsing buttons are also entry points, so an old /target message still works after a restart or
 after the conversation ended; every id is validated again against the served plan.
@@ -7,6 +9,8 @@ after the conversation ended; every id is validated again against the served pla
 
 import secrets
 
+from telegram import InlineKeyboardButton
+from telegram import InlineKeyboardMarkup
 from telegram import Update
 from telegram.ext import CallbackQueryHandler
 from telegram.ext import CommandHandler
@@ -24,6 +28,9 @@ from bot.domain.admin import check_indicator_target
 from bot.domain.admin import target_cells
 from bot.domain.people import Role
 from bot.domain.period import served_plan
+from bot.domain.rename import check_rename
+from bot.domain.rename import rename_item
+from bot.domain.rename import rename_subject
 from bot.domain.target_effect import scoring_moment
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import ack
@@ -67,8 +74,7 @@ async def _target_kegiatan(update: Update, context, ref: str) -> int:
     found = await services.db(kegiatan_matches, ref, settings=services.settings, now=services.now())
     if len(found) == 1:
         content = await services.db(kegiatan_content, found[0][0], settings=services.settings, now=services.now())
-        await show(update, context, render("admin_browse", services.lang, purpose="target", stage="item", year=0,
-                                           name=content["name"]), item_keyboard(content, cb.TG, services.lang))
+        await _show_kegiatan(update, context, content)
         return BROWSE
     await update.effective_message.reply_text(render("target_choices", services.lang, ref=ref, found=found[:10],
                                                      more=max(0, len(found) - 10)))
@@ -94,8 +100,7 @@ async def browse(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> i
     elif action == "k":
         content = await services.db(kegiatan_content, ids[0], settings=services.settings, now=services.now())
         if content is not None:
-            await show(update, context, render("admin_browse", services.lang, purpose="target", stage="item", year=0,
-                                               name=content["name"]), item_keyboard(content, cb.TG, services.lang))
+            await _show_kegiatan(update, context, content)
             shown = True
     elif action == "a":
         shown = await _show_quarters(update, context, ids[0])
@@ -103,6 +108,16 @@ async def browse(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> i
         await stale(update, context)
         return None
     return BROWSE
+
+
+async def _show_kegiatan(update: Update, context, content: dict) -> None:
+    """A kegiatan's aksi and indicators to pick, and ✏️ to rename the kegiatan."""
+    lang = services_of(context).lang
+    rows = [list(row) for row in item_keyboard(content, cb.TG, lang).inline_keyboard]
+    rename = InlineKeyboardButton(buttons(lang)["rename_kegiatan"], callback_data=cb.TG_RENAME.build(what="k",
+                                                                                                   item=content["id"]))
+    await show(update, context, render("admin_browse", lang, purpose="target", stage="item", year=0,
+                                       name=content["name"]), InlineKeyboardMarkup([[rename], *rows]))
 
 
 async def _show_quarters(update: Update, context, aksi_id: int) -> bool:
@@ -113,6 +128,7 @@ async def _show_quarters(update: Update, context, aksi_id: int) -> bool:
     b = buttons(services.lang)
     rows = [[(render("target_cell_button", services.lang, c=c), cb.TG_CELL.build(aksi=aksi_id, quarter=c["quarter"]))]
             for c in cells["cells"]]
+    rows.append([(b["rename"], cb.TG_RENAME.build(what="a", item=aksi_id))])
     rows.append([(b["back"], cb.Browse(cb.TG).kegiatan(cells["kegiatan_id"])), (b["cancel"], cb.Browse(cb.TG).close())])
     await show(update, context, render("target_quarters", services.lang, cells=cells), keyboard(rows))
     return True
@@ -152,9 +168,47 @@ async def pick(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
 
 
 async def _ask_value(update: Update, context) -> str:
-    await say(update, context, render("target_ask", services_of(context).lang, d=context.user_data[DRAFT]),
-               keyboard([[(buttons(services_of(context).lang)["cancel"], cb.Browse(cb.TG).close())]]))
+    draft, lang = context.user_data[DRAFT], services_of(context).lang
+    b = buttons(lang)
+    if draft.get("op") == "rename":
+        text = render("rename_ask", lang, d=draft)
+        rows = [[(b["cancel"], cb.Browse(cb.TG).close())]]
+    else:
+        text = render("target_ask", lang, d=draft)
+        rows = [[(b["rename"], cb.TG_RENAME.build(what="i", item=draft["id"]))]] if draft["kind"] == "indikator" else []
+        rows.append([(b["cancel"], cb.Browse(cb.TG).close())])
+    await say(update, context, text, keyboard(rows))
     return VALUE
+
+
+def _rename_subject(what: str, item_id: int, *, session, settings, now):
+    plan = served_plan(session=session, settings=settings, now=now)
+    try:
+        subject = rename_subject(what, item_id, session=session)
+    except AdminError:
+        return None
+    return subject if plan is not None and subject.plan_id == plan.id else None
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def rename(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
+    """✏️ Ubah nama: ask the new name of the kegiatan, aksi or indicator (the printed one stays the merge key)."""
+    services = services_of(context)
+    press = cb.TG_RENAME.parse(update.callback_query.data)
+    subject = await services.db(_rename_subject, press.what, press.item, settings=services.settings,
+                                now=services.now()) if press else None
+    if subject is None:
+        await stale(update, context)
+        return None
+    context.user_data[FLOW] = "target"
+    context.user_data[DRAFT] = {
+        "token": secrets.token_hex(4), "op": "rename", "kind": subject.what, "id": subject.item_id,
+        "kegiatan_id": subject.kegiatan_id, "kegiatan": subject.kegiatan_name, "label": subject.label,
+        "old": subject.old, "printed": subject.printed, "new": None, "reason": None,
+    }
+    await ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    return await _ask_value(update, context)
 
 
 def _as_of(draft: dict, *, session, settings, now):
@@ -163,6 +217,8 @@ def _as_of(draft: dict, *, session, settings, now):
 
 
 def _check(draft: dict, raw: str, *, session, settings=None, now=None):
+    if draft.get("op") == "rename":
+        return check_rename(draft["kind"], draft["id"], raw, session=session)
     as_of = _as_of(draft, session=session, settings=settings, now=now) if settings is not None else None
     if draft["kind"] == "aksi":
         return check_aksi_target(draft["id"], draft["quarter"], raw, session=session, as_of=as_of)
@@ -179,9 +235,11 @@ async def value(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> st
     except AdminError as exc:
         await update.effective_message.reply_text(render("admin_error", services.lang, code=exc.code, d=exc.detail))
         return await _ask_value(update, context)
-    draft["new"] = change.new_raw
-    draft["year"] = change.year
-    await update.effective_message.reply_text(render("target_reason", services.lang, d=draft, limit=MAX_REASON),
+    renaming = draft.get("op") == "rename"
+    draft["new"] = change.new if renaming else change.new_raw
+    draft["year"] = 0 if renaming else change.year
+    await update.effective_message.reply_text(render("rename_reason" if renaming else "target_reason", services.lang,
+                                                     d=draft, limit=MAX_REASON),
                                               reply_markup=keyboard([[(buttons(services.lang)["cancel"], cb.Browse(cb.TG).close())]]))
     return REASON
 
@@ -199,13 +257,19 @@ async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> s
         context.user_data.pop(DRAFT, None)
         return ConversationHandler.END
     b = buttons(services.lang)
+    card = render("rename_confirm", services.lang, d=draft, pics=[r.name for r in change.recipients]) \
+        if draft.get("op") == "rename" else \
+        render("target_confirm", services.lang, d=draft, e=change.effect, pics=[r.name for r in change.recipients])
     await update.effective_message.reply_text(
-        render("target_confirm", services.lang, d=draft, e=change.effect, pics=[r.name for r in change.recipients]),
+        card,
         reply_markup=keyboard([[(b["save"], cb.TG_SAVE.build(token=draft["token"])), (b["cancel"], cb.Browse(cb.TG).close())]]))
     return CONFIRM
 
 
 def _apply(draft: dict, *, session, settings, now, actor_fields: dict):
+    if draft.get("op") == "rename":
+        return rename_item(draft["kind"], draft["id"], draft["new"], session=session, reason=draft["reason"],
+                           expected_old=draft["old"], now=now, **actor_fields)
     as_of = _as_of(draft, session=session, settings=settings, now=now)
     common = dict(session=session, reason=draft["reason"], expected_old=draft["old"], now=now, as_of=as_of,
                   **actor_fields)
@@ -228,6 +292,9 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     except AdminError as exc:
         await message.reply_text(render("admin_error", services.lang, code=exc.code, d=exc.detail))
         return ConversationHandler.END
+    if draft.get("op") == "rename":
+        await _renamed(message, context, change, draft["reason"])
+        return ConversationHandler.END
     history = "a" if change.kind == "aksi" else "i"
     await message.reply_text(
         render("target_saved", services.lang, c=change, e=change.effect, pics=[r.name for r in change.recipients]),
@@ -236,6 +303,17 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
                           reason=draft["reason"])
     await report_missed(message, context, missed)
     return ConversationHandler.END
+
+
+async def _renamed(message, context, change, reason: str) -> None:
+    services = services_of(context)
+    entity = {"k": "g", "a": "a", "i": "i"}[change.what]
+    await message.reply_text(
+        render("rename_saved", services.lang, c=change, pics=[r.name for r in change.recipients]),
+        reply_markup=keyboard([[(buttons(services.lang)["history"], cb.RW_HISTORY.build(entity=entity,
+                                                                                      item=change.item_id))]]))
+    missed = await notify(context, change.recipients, "rename_notice", c=change, reason=reason)
+    await report_missed(message, context, missed)
 
 
 def hint(context) -> str:
@@ -249,10 +327,11 @@ def hint(context) -> str:
 _TEXT = filters.TEXT & ~filters.COMMAND
 _BROWSE = CallbackQueryHandler(browse, pattern=cb.TG_BROWSE_ANY)
 _PICK = CallbackQueryHandler(pick, pattern=cb.TG_PICK_ANY)
-ENTRY = [CommandHandler("target", target), _BROWSE, _PICK]
+_RENAME = CallbackQueryHandler(rename, pattern=cb.TG_RENAME.pattern)
+ENTRY = [CommandHandler("target", target), _BROWSE, _PICK, _RENAME]
 STATES = {
-    BROWSE: [_BROWSE, _PICK],
-    VALUE: [MessageHandler(_TEXT, value)],
+    BROWSE: [_BROWSE, _PICK, _RENAME],
+    VALUE: [MessageHandler(_TEXT, value), _RENAME],
     REASON: [MessageHandler(_TEXT, reason)],
     CONFIRM: [CallbackQueryHandler(save, pattern=cb.TG_SAVE_ANY)],
 }

@@ -26,6 +26,7 @@ from models import AksiRealisation
 from models import AksiTarget
 from models import AuditLog
 from models import Kegiatan
+from models import KegiatanIndicator
 from models import Person
 from models import PicAssignment
 from tests.support.admin_steps import act
@@ -168,3 +169,58 @@ async def test_target_by_number_or_name(bot, fake, engine, reported_seed):
     assert "Penataan Sistem Administrasi Kenaikan Pangkat Otomatis PNS" in text
     text = await act(fake, press="Aksi 4.")
     assert "TW IV: 1%" in text
+
+
+async def test_rename_survives_a_reimport_of_the_signed_file(bot, fake, engine, reported_seed, seed_plan_path):
+    """The document's typo «Penjurangan» fixed by the admin; the signed file uploaded again keeps the fix."""
+    kegiatan_id, indicator_text = reported_seed["kegiatan"][2], "Jumlah peserta pendidikan dan pelatihan Eselon IV"
+    with unit_of_work(engine) as session:  # Budi (on Telegram) helps Ani with seq 2
+        budi = session.exec(select(Person).where(Person.telegram_user_id == PIC_ID)).one()
+        session.add(PicAssignment(person_id=budi.id, kegiatan_id=kegiatan_id))
+    await act(fake, text="/target 2")
+    text = await act(fake, press="✏️ Ubah nama kegiatan")
+    assert "Nama saat ini: Pendidikan Penjurangan Struktural" in text and "impor ulang" in text
+    text = await act(fake, text="   ")
+    assert "Nama baru tidak boleh kosong" in text and "Ketik nama yang benar" in text  # asked again
+    text = await act(fake, text="Pendidikan dan Pelatihan Teknis")  # another kegiatan's name
+    assert "Sudah ada kegiatan bernama «Pendidikan dan Pelatihan Teknis»" in text
+    text = await act(fake, text="Pendidikan Penjenjangan Struktural")
+    assert "Nama baru: Pendidikan Penjenjangan Struktural (sebelumnya Pendidikan Penjurangan Struktural)" in text
+    card = await act(fake, text="Salah ketik di dokumen")
+    assert "Simpan perubahan nama?" in card and "Nama seperti tercetak (untuk impor ulang): Pendidikan Penjurangan" in card
+    mark = fake.mark()
+    text = await act(fake, press="💾 Simpan")
+    assert "Tersimpan ✅ Kegiatan: Pendidikan Penjurangan Struktural → Pendidikan Penjenjangan Struktural" in text
+    notice = await fake.wait_for_message(PIC_ID, contains="Nama diubah oleh admin", since=mark)
+    assert "Pendidikan Penjurangan Struktural → Pendidikan Penjenjangan Struktural" in notice["text"]
+    assert "Alasan: Salah ketik di dokumen" in notice["text"] and "tidak berubah" in notice["text"]
+
+    await act(fake, text="/target 2")
+    await act(fake, press="Indikator 1.")
+    text = await act(fake, press="✏️ Ubah nama")
+    assert f"Nama saat ini: {indicator_text}" in text
+    await act(fake, text="Jumlah peserta Diklat PIM IV")
+    await act(fake, text="Sebutan resmi diklat")
+    text = await act(fake, press="💾 Simpan")
+    assert "Indikator: Jumlah peserta pendidikan dan pelatihan Eselon IV → Jumlah peserta Diklat PIM IV" in text
+
+    with unit_of_work(engine) as session:
+        audits = session.exec(select(AuditLog).where(AuditLog.action == "item.rename").order_by(AuditLog.id)).all()
+    assert [(a.entity, a.old_value, a.new_value, a.reason) for a in audits] == [
+        ("kegiatan", "Pendidikan Penjurangan Struktural", "Pendidikan Penjenjangan Struktural", "Salah ketik di dokumen"),
+        ("kegiatan_indicator", indicator_text, "Jumlah peserta Diklat PIM IV", "Sebutan resmi diklat")]
+
+    await act(fake, text="/impor")  # the signed file, as printed, once more
+    text = await act(fake, document=("rapk-2020.txt", seed_plan_path.read_bytes(), "text/plain"))
+    assert "Pratinjau rencana aksi" in text
+    text = await act(fake, press="✅ Terapkan")
+    assert "Penjurangan" not in text  # the merge sees no change of name
+    with unit_of_work(engine) as session:
+        kegiatan = session.get(Kegiatan, kegiatan_id)
+        assert (kegiatan.name, kegiatan.printed_name) == ("Pendidikan Penjenjangan Struktural",
+                                                          "Pendidikan Penjurangan Struktural")
+        indicator = session.exec(select(KegiatanIndicator).where(KegiatanIndicator.kegiatan_id == kegiatan_id)).one()
+        assert (indicator.text, indicator.printed_text) == ("Jumlah peserta Diklat PIM IV", indicator_text)
+        assert session.exec(select(AksiRealisation).join(Aksi).where(Aksi.kegiatan_id == kegiatan_id)).first()
+    text = await act(fake, text="/target Penjenjangan")
+    assert "Pendidikan Penjenjangan Struktural" in text

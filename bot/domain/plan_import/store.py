@@ -222,7 +222,9 @@ def pair_indicators(stored: list[Any], parsed: list[ParsedIndicator]) -> tuple[l
     free = list(stored)
     by_text: dict[str, list[Any]] = defaultdict(list)
     for row in stored:
-        by_text[name_key(row["text"])].append(row)
+        by_text[name_key(printed(row, "text", "printed_text"))].append(row)
+        if row["text"] != printed(row, "text", "printed_text"):
+            by_text[name_key(row["text"])].append(row)  # renamed: the document may print the new text
     matched: list[Any] = [None] * len(parsed)
     for n, ind in enumerate(parsed):
         for key in (name_key(ind.text), name_key(ind.packed_from) if ind.part == 1 else None):
@@ -231,8 +233,8 @@ def pair_indicators(stored: list[Any], parsed: list[ParsedIndicator]) -> tuple[l
                 matched[n] = candidates[0]
                 free.remove(candidates[0])
                 break
-    rest = iter([r for r in free if not any(name_key(r["text"]) == name_key(p.packed_from) for p in parsed
-                                            if p.packed_from)])
+    rest = iter([r for r in free if not any(name_key(printed(r, "text", "printed_text")) == name_key(p.packed_from)
+                                            for p in parsed if p.packed_from)])
     for n, ind in enumerate(parsed):
         if matched[n] is None and not ind.packed_from:
             matched[n] = next(rest, None)
@@ -243,13 +245,14 @@ def pair_indicators(stored: list[Any], parsed: list[ParsedIndicator]) -> tuple[l
 
 def _indicator_values(ind: ParsedIndicator) -> dict[str, Any]:
     value, unit = _stored_target(ind.target)
-    return {"text": ind.text, "target_raw": ind.target_raw, "target_value": value, "target_unit": unit,
+    return {"text": ind.text, "printed_text": ind.text, "target_raw": ind.target_raw, "target_value": value,
+            "target_unit": unit,
             "indicator_kind": ind.kind, "mode": parsed_indicator_mode(ind)}
 
 
 def _aksi_values(aksi: ParsedAksi) -> dict[str, Any]:
-    return {"name": aksi.name, "indicator": aksi.indicator, "indicator_kind": aksi.kind, "mode": parsed_aksi_mode(aksi),
-            "source_line": aksi.line}
+    return {"name": aksi.name, "printed_name": aksi.name, "indicator": aksi.indicator, "indicator_kind": aksi.kind,
+            "mode": parsed_aksi_mode(aksi), "source_line": aksi.line}
 
 
 def _target_values(raw: str) -> dict[str, Any]:
@@ -261,7 +264,8 @@ def _target_values(raw: str) -> dict[str, Any]:
 
 
 def _kegiatan_values(k: ParsedKegiatan, program_id: int) -> dict[str, Any]:
-    return {"seq": k.seq, "no": k.no, "name": k.name, "program_id": program_id, "budget": k.budget,
+    return {"seq": k.seq, "no": k.no, "name": k.name, "printed_name": k.name, "program_id": program_id,
+            "budget": k.budget,
             "budget_raw": k.budget_raw, "source_line": k.line}
 
 
@@ -347,6 +351,24 @@ def _insert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]],
     return [row[0] for row in result]
 
 
+def printed(row: Any, display: str, column: str) -> str:
+    """The text as printed (the merge key); a row stored before migration 0008 filled it has its name."""
+    return row[column] or row[display]
+
+
+def _as_printed(row: Any, display: str, column: str) -> dict[str, Any]:
+    """The stored row as the document printed it, to compare with the file (a rename is no difference)."""
+    return {**row, display: printed(row, display, column)}
+
+
+def _keep_rename(row: Any, values: dict[str, Any], display: str, column: str) -> dict[str, Any]:
+    """The file's values for a stored row: the printed text follows the file; the name shown stays the
+    admin's when they renamed it (bot.domain.rename), else follows the file too."""
+    if row[display] != printed(row, display, column):
+        return {**values, display: row[display]}
+    return values
+
+
 def _differs(stored: Any, values: dict[str, Any]) -> bool:
     return any(stored[column] != value for column, value in values.items())
 
@@ -409,7 +431,15 @@ class _Merge:
             GoalIndicator: _children(s, GoalIndicator, "goal_id", [r["id"] for r in self.goals.values()]),
             ProgramIndicator: _children(s, ProgramIndicator, "program_id", [r["id"] for r in self.programs.values()]),
         }
-        self.kegiatan = {name_key(r["name"]): r for r in _select(s, sa.select(keg).where(keg.c.plan_id == plan_id))}
+        # By the name as printed; a renamed kegiatan whose printed name the file no longer has is found
+        # by its new name, should the document print that one day (names shown are unique in a plan too).
+        stored_kegiatan = _select(s, sa.select(keg).where(keg.c.plan_id == plan_id))
+        self.kegiatan = {name_key(printed(r, "name", "printed_name")): r for r in stored_kegiatan}
+        wanted = {name_key(k.name) for k in self.parsed.kegiatan}
+        for r in stored_kegiatan:
+            key, shown = name_key(printed(r, "name", "printed_name")), name_key(r["name"])
+            if key not in wanted and shown in wanted and shown not in self.kegiatan:
+                self.kegiatan[shown] = self.kegiatan.pop(key)
         self.stored_kegiatan = {r["id"] for r in self.kegiatan.values()}
         self.budget_plans = plans_of(self.stored_kegiatan, session=s)
         self.indicators: dict[int, list[Any]] = defaultdict(list)
@@ -650,8 +680,9 @@ class _Merge:
                 continue
             kid = row["id"]
             values = _kegiatan_values(k, program_id)
-            self.compare(Change("kegiatan", k.name), "kegiatan", kid, row, values,
+            self.compare(Change("kegiatan", k.name), "kegiatan", kid, _as_printed(row, "name", "printed_name"), values,
                          ("no", "name", "program_id", "budget"))
+            values = _keep_rename(row, values, "name", "printed_name")
             if _differs(row, values):
                 updates[Kegiatan].append({"id": kid, **values})
             self.merge_indicators(k, kid, new_indicators, updates)
@@ -698,8 +729,9 @@ class _Merge:
                 self.note("added", Change("indikator", k.name, item=ind.text), entity="kegiatan_indicator",
                           entity_id=None, new=ind.text)
                 continue
-            self.compare(Change("indikator", k.name, no=seq), "kegiatan_indicator", row["id"], row, values,
-                         ("text", "target_raw"))
+            self.compare(Change("indikator", k.name, no=seq), "kegiatan_indicator", row["id"],
+                         _as_printed(row, "text", "printed_text"), values, ("text", "target_raw"))
+            values = _keep_rename(row, values, "text", "printed_text")
             if _differs(row, values):
                 updates[KegiatanIndicator].append({"id": row["id"], **values})
         if gone:
@@ -721,7 +753,8 @@ class _Merge:
                 continue
             label = Change("aksi", k.name, no=a.no)
             values = _aksi_values(a)
-            self.compare(label, "aksi", row["id"], row, values, ("name", "indicator"))
+            self.compare(label, "aksi", row["id"], _as_printed(row, "name", "printed_name"), values, ("name", "indicator"))
+            values = _keep_rename(row, values, "name", "printed_name")
             if _differs(row, values):
                 updates[Aksi].append({"id": row["id"], **values})
             targets = self.targets[row["id"]]
