@@ -1,6 +1,6 @@
 """What a target change does before it is saved: the item re-scored, and the plan checked for consistency.
 
-Used by /target (bot.domain.admin `check_*` / `change_*`), so the confirmation shows the old and the
+Used by /target (bot.domain.admin `check_*` / `change_*`; bot.domain.item_measure for a mode or unit), so the confirmation shows the old and the
 new achievement and the warnings before «Simpan», and the PIC's notice says how their report is now
 read. No rule of its own: the item is scored twice by bot.domain.scoring (`score_aksi`,
 `score_indicator`, on the stored plan as `load_scoring_input` reads it, with one cell replaced), as
@@ -35,7 +35,9 @@ from bot.domain.measure import INCREMENT
 from bot.domain.measure import LEVEL
 from bot.domain.period import served_period
 from bot.domain.scoring import FLAG_PCT_OVER_100
+from bot.domain.scoring import AksiIn
 from bot.domain.scoring import AksiScore
+from bot.domain.scoring import IndicatorIn
 from bot.domain.scoring import IndicatorScore
 from bot.domain.scoring import TargetIn
 from bot.domain.scoring import closed_quarters
@@ -43,7 +45,8 @@ from bot.domain.scoring import load_scoring_input
 from bot.domain.scoring import score_aksi
 from bot.domain.scoring import score_indicator
 
-__all__ = ["AsOf", "TargetEffect", "aksi_effect", "indicator_effect", "scoring_moment", "unit_label"]
+__all__ = ["AsOf", "TargetEffect", "aksi_effect", "indicator_effect", "measure_effect", "scoring_moment",
+           "unit_label"]
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,8 @@ class TargetEffect:
     new_flags: tuple[str, ...]
     realised: tuple[tuple[int, Decimal], ...]  # the reports that are re-read, (quarter, value)
     warnings: tuple[tuple[str, dict], ...]
+    old_mode: str = INCREMENT  # how the quarters combine (bot.domain.modes)
+    new_mode: str = INCREMENT
 
     @property
     def unit_changed(self) -> bool:
@@ -112,15 +117,23 @@ def _flag_warnings(score: AksiScore | IndicatorScore) -> list[tuple[str, dict]]:
 def aksi_effect(plan_id: int, aksi_id: int, quarter: int, new: TargetIn, *, session: Session,
                 as_of: AsOf) -> TargetEffect:
     """The aksi scored with its stored targets and with TW `quarter` set to `new`; the warnings of the new set."""
-    data = load_scoring_input(plan_id, session=session)
-    before = _find(data.aksi, aksi_id)
+    before = _find(load_scoring_input(plan_id, session=session).aksi, aksi_id)
     targets = {q: t for q, t in before.targets.items() if q != quarter}
     if new.kind != "none":
         targets[quarter] = new
-    after = replace(before, targets=dict(sorted(targets.items())))
+    old_cell = before.targets.get(quarter)
+    return _aksi_compare(before, replace(before, targets=dict(sorted(targets.items()))), as_of,
+                         unit_label(old_cell.kind, old_cell.unit) if old_cell else "-", unit_label(new.kind, new.unit))
+
+
+def _aksi_unit(aksi: AksiIn) -> str:
+    due = [t for t in aksi.targets.values() if t.kind in ("percent", "count")]
+    return unit_label(due[0].kind, due[0].unit) if due else "-"
+
+
+def _aksi_compare(before: AksiIn, after: AksiIn, as_of: AsOf, old_unit: str, new_unit: str) -> TargetEffect:
     old = score_aksi(before, as_of.quarter, closed=as_of.closed)
     now = score_aksi(after, as_of.quarter, closed=as_of.closed)
-    old_cell = before.targets.get(quarter)
     warnings: list[tuple[str, dict]] = []
     due = after.targets
     values = {q: t.value for q, t in due.items() if t.kind in ("percent", "count") and t.value}
@@ -136,30 +149,55 @@ def aksi_effect(plan_id: int, aksi_id: int, quarter: int, new: TargetIn, *, sess
                                              "unit": unit_label(due[b].kind, due[b].unit)}))
     warnings += _flag_warnings(now)
     return TargetEffect(
-        quarter=as_of.quarter,
-        old_unit=unit_label(old_cell.kind, old_cell.unit) if old_cell else "-", new_unit=unit_label(new.kind, new.unit),
+        quarter=as_of.quarter, old_unit=old_unit, new_unit=new_unit,
         old_annual=old.annual_target, new_annual=now.annual_target, old_annual_unit=old.unit,
         new_annual_unit=now.unit,
         old_pct=old.cumulative.pct, new_pct=now.cumulative.pct,
         old_status=old.cumulative.status, new_status=now.cumulative.status,
         old_flags=old.flags, new_flags=now.flags,
         realised=tuple((q, v) for q, v in sorted(before.reals.items()) if q <= as_of.quarter),
-        warnings=tuple(warnings))
+        warnings=tuple(warnings), old_mode=before.mode, new_mode=after.mode)
+
+
+def measure_effect(plan_id: int, what: str, item_id: int, mode: str, unit: str | None, *, session: Session,
+                   as_of: AsOf) -> TargetEffect:
+    """An aksi (`a`) or kegiatan indicator (`i`) scored as stored and measured by `mode`, its counts in `unit`
+    (None: unchanged; a percentage stays one)."""
+    data = load_scoring_input(plan_id, session=session)
+    if what == "a":
+        before = _find(data.aksi, item_id)
+        targets = {q: replace(t, unit=unit) if unit is not None and t.kind == "count" else t
+                   for q, t in before.targets.items()}
+        after = replace(before, mode=mode, targets=targets)
+        return _aksi_compare(before, after, as_of, _aksi_unit(before), _aksi_unit(after))
+    before = _find(data.indicators, item_id)
+    percent = "%" in before.target_unit
+    after = replace(before, mode=mode, target_unit=before.target_unit if unit is None or percent else unit)
+    return _indicator_compare(before, after, as_of)
 
 
 def indicator_effect(plan_id: int, indicator_id: int, new: TargetIn, *, session: Session,
                      as_of: AsOf) -> TargetEffect:
     """A kegiatan indicator scored against its stored annual target and against `new`."""
-    data = load_scoring_input(plan_id, session=session)
-    before = _find(data.indicators, indicator_id)
+    before = _find(load_scoring_input(plan_id, session=session).indicators, indicator_id)
     after = replace(before, target_raw=new.raw, target_value=new.value if new.kind != "none" else None,
                     target_unit="%" if new.kind == "percent" else new.unit)
+    return _indicator_compare(before, after, as_of, new_unit=unit_label(new.kind, new.unit))
+
+
+def _indicator_unit(ind: IndicatorIn) -> str:
+    kind = "percent" if "%" in ind.target_unit else "count" if ind.target_value is not None else "none"
+    return unit_label(kind, ind.target_unit)
+
+
+def _indicator_compare(before: IndicatorIn, after: IndicatorIn, as_of: AsOf, new_unit: str | None = None
+                       ) -> TargetEffect:
     old = score_indicator(before, as_of.quarter, closed=as_of.closed)
     now = score_indicator(after, as_of.quarter, closed=as_of.closed)
-    old_kind = "percent" if "%" in before.target_unit else "count" if before.target_value is not None else "none"
     return TargetEffect(
-        quarter=as_of.quarter, old_unit=unit_label(old_kind, before.target_unit),
-        new_unit=unit_label(new.kind, new.unit), old_annual=before.target_value, new_annual=after.target_value,
-        old_annual_unit=before.target_unit, new_annual_unit=after.target_unit, old_pct=old.pct, new_pct=now.pct, old_status=old.status,
-        new_status=now.status, old_flags=old.flags, new_flags=now.flags,
-        realised=tuple(sorted(old.reals.items())), warnings=tuple(_flag_warnings(now)))
+        quarter=as_of.quarter, old_unit=_indicator_unit(before),
+        new_unit=new_unit if new_unit is not None else _indicator_unit(after), old_annual=before.target_value,
+        new_annual=after.target_value, old_annual_unit=before.target_unit, new_annual_unit=after.target_unit,
+        old_pct=old.pct, new_pct=now.pct, old_status=old.status, new_status=now.status, old_flags=old.flags,
+        new_flags=now.flags, realised=tuple(sorted(old.reals.items())), warnings=tuple(_flag_warnings(now)),
+        old_mode=before.mode, new_mode=after.mode)

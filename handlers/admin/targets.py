@@ -1,6 +1,7 @@
 """/target: browse program → kegiatan → aksi → quarter (or a kegiatan indicator), type the new target,
 give the reason, confirm. The change is audited and the kegiatan's PICs are told. `/target 41` goes to a
-kegiatan by number or name. ✏️ renames the kegiatan, an aksi or an indicator (bot.domain.rename) through
+kegiatan by number or name. 📏 sets how an aksi or indicator is measured (its mode, the unit of its counts;
+bot.domain.item_measure) with the effect on its score shown before saving. ✏️ renames the kegiatan, an aksi or an indicator (bot.domain.rename) through
 the same steps: new name, reason, confirm.
 
 Browsing buttons are also entry points, so an old /target message still works after a restart or
@@ -26,6 +27,10 @@ from bot.domain.admin import change_indicator_target
 from bot.domain.admin import check_aksi_target
 from bot.domain.admin import check_indicator_target
 from bot.domain.admin import target_cells
+from bot.domain.item_measure import check_measure
+from bot.domain.item_measure import measure_subject
+from bot.domain.item_measure import set_measure
+from bot.domain.measure import MODES
 from bot.domain.people import Role
 from bot.domain.period import served_plan
 from bot.domain.rename import check_rename
@@ -128,7 +133,8 @@ async def _show_quarters(update: Update, context, aksi_id: int) -> bool:
     b = buttons(services.lang)
     rows = [[(render("target_cell_button", services.lang, c=c), cb.TG_CELL.build(aksi=aksi_id, quarter=c["quarter"]))]
             for c in cells["cells"]]
-    rows.append([(b["rename"], cb.TG_RENAME.build(what="a", item=aksi_id))])
+    rows.append([(b["measure"], cb.TG_MEASURE.build(what="a", item=aksi_id)),
+                 (b["rename"], cb.TG_RENAME.build(what="a", item=aksi_id))])
     rows.append([(b["back"], cb.Browse(cb.TG).kegiatan(cells["kegiatan_id"])), (b["cancel"], cb.Browse(cb.TG).close())])
     await show(update, context, render("target_quarters", services.lang, cells=cells), keyboard(rows))
     return True
@@ -173,12 +179,85 @@ async def _ask_value(update: Update, context) -> str:
     if draft.get("op") == "rename":
         text = render("rename_ask", lang, d=draft)
         rows = [[(b["cancel"], cb.Browse(cb.TG).close())]]
+    elif draft.get("op") == "measure":
+        text = render("measure_ask", lang, d=draft)
+        rows = [[(("✓ " if m == draft["old_mode"] else "") + render("measure_mode", lang, mode=m),
+                  cb.TG_MODE.build(what=draft["kind"], item=draft["id"], mode=m))] for m in MODES]
+        rows.append([(b["cancel"], cb.Browse(cb.TG).close())])
     else:
         text = render("target_ask", lang, d=draft)
-        rows = [[(b["rename"], cb.TG_RENAME.build(what="i", item=draft["id"]))]] if draft["kind"] == "indikator" else []
+        rows = [[(b["measure"], cb.TG_MEASURE.build(what="i", item=draft["id"])),
+                 (b["rename"], cb.TG_RENAME.build(what="i", item=draft["id"]))]] if draft["kind"] == "indikator" else []
         rows.append([(b["cancel"], cb.Browse(cb.TG).close())])
     await say(update, context, text, keyboard(rows))
     return VALUE
+
+
+def _measure_subject(what: str, item_id: int, *, session, settings, now):
+    plan = served_plan(session=session, settings=settings, now=now)
+    try:
+        subject = measure_subject(what, item_id, session=session)
+    except AdminError:
+        return None
+    return subject if plan is not None and subject.plan_id == plan.id else None
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def measure(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
+    """📏 How an aksi or indicator is measured: pick the mode, or type the unit of its counts."""
+    services = services_of(context)
+    press = cb.TG_MEASURE.parse(update.callback_query.data)
+    subject = await services.db(_measure_subject, press.what, press.item, settings=services.settings,
+                                now=services.now()) if press else None
+    if subject is None:
+        await stale(update, context)
+        return None
+    context.user_data[FLOW] = "target"
+    context.user_data[DRAFT] = {
+        "token": secrets.token_hex(4), "op": "measure", "kind": subject.what, "id": subject.item_id,
+        "kegiatan_id": subject.kegiatan_id, "kegiatan": subject.kegiatan_name, "label": subject.label,
+        "old_mode": subject.old_mode, "old_unit": subject.old_unit, "mode": None, "unit": None,
+        "new": None, "reason": None,
+    }
+    await ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    return await _ask_value(update, context)
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def pick_mode(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> str | None:
+    """A mode button under «Cara ukur»: checked, then the reason is asked."""
+    press = cb.TG_MODE.parse(update.callback_query.data)
+    draft = context.user_data.get(DRAFT)
+    if press is None or draft is None or draft.get("op") != "measure" or (press.what, press.item) != (
+            draft["kind"], draft["id"]):
+        await stale(update, context)
+        return None
+    await ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    return await _measure_value(update, context, mode=press.mode, unit=None)
+
+
+async def _measure_value(update: Update, context, *, mode: str | None, unit: str | None) -> str:
+    services = services_of(context)
+    draft = context.user_data[DRAFT]
+    try:
+        change = await services.db(_check_measure, draft, mode, unit)
+    except AdminError as exc:
+        await say(update, context, render("admin_error", services.lang, code=exc.code, d=exc.detail))
+        return await _ask_value(update, context)
+    draft["mode"], draft["unit"] = change.new_mode, change.new_unit
+    draft["new"] = f"{change.new_mode}:{change.new_unit}"
+    await say(update, context, render("measure_reason", services.lang, d=draft, limit=MAX_REASON),
+              keyboard([[(buttons(services.lang)["cancel"], cb.Browse(cb.TG).close())]]))
+    return REASON
+
+
+def _check_measure(draft: dict, mode, unit, *, session, settings=None, now=None):
+    cells = target_cells("aksi" if draft["kind"] == "a" else "indikator", draft["id"], session=session)
+    as_of = scoring_moment(cells["plan_id"], session=session, settings=settings, now=now) \
+        if settings is not None and cells else None
+    return check_measure(draft["kind"], draft["id"], mode, unit, session=session, as_of=as_of)
 
 
 def _rename_subject(what: str, item_id: int, *, session, settings, now):
@@ -217,6 +296,8 @@ def _as_of(draft: dict, *, session, settings, now):
 
 
 def _check(draft: dict, raw: str, *, session, settings=None, now=None):
+    if draft.get("op") == "measure":
+        return _check_measure(draft, draft["mode"], _typed_unit(draft), session=session, settings=settings, now=now)
     if draft.get("op") == "rename":
         return check_rename(draft["kind"], draft["id"], raw, session=session)
     as_of = _as_of(draft, session=session, settings=settings, now=now) if settings is not None else None
@@ -230,6 +311,8 @@ async def value(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> st
     """The new target, typed and parsed (its unit may change); then the reason is asked."""
     services = services_of(context)
     draft = context.user_data[DRAFT]
+    if draft.get("op") == "measure":
+        return await _measure_value(update, context, mode=None, unit=update.effective_message.text)
     try:
         change = await services.db(_check, draft, update.effective_message.text)
     except AdminError as exc:
@@ -257,16 +340,29 @@ async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> s
         context.user_data.pop(DRAFT, None)
         return ConversationHandler.END
     b = buttons(services.lang)
-    card = render("rename_confirm", services.lang, d=draft, pics=[r.name for r in change.recipients]) \
-        if draft.get("op") == "rename" else \
-        render("target_confirm", services.lang, d=draft, e=change.effect, pics=[r.name for r in change.recipients])
+    pics = [r.name for r in change.recipients]
+    card = {"rename": lambda: render("rename_confirm", services.lang, d=draft, pics=pics),
+            "measure": lambda: render("measure_confirm", services.lang, d=draft, e=change.effect, pics=pics),
+            }.get(draft.get("op"), lambda: render("target_confirm", services.lang, d=draft, e=change.effect,
+                                                  pics=pics))()
     await update.effective_message.reply_text(
         card,
         reply_markup=keyboard([[(b["save"], cb.TG_SAVE.build(token=draft["token"])), (b["cancel"], cb.Browse(cb.TG).close())]]))
     return CONFIRM
 
 
+def _typed_unit(draft: dict) -> str | None:
+    """The unit to store: None when only the mode changes (a percentage keeps its %)."""
+    return None if draft["unit"] == draft["old_unit"] else (draft["unit"] or "-")
+
+
 def _apply(draft: dict, *, session, settings, now, actor_fields: dict):
+    if draft.get("op") == "measure":
+        cells = target_cells("aksi" if draft["kind"] == "a" else "indikator", draft["id"], session=session)
+        as_of = scoring_moment(cells["plan_id"], session=session, settings=settings, now=now) if cells else None
+        return set_measure(draft["kind"], draft["id"], draft["mode"], _typed_unit(draft), session=session,
+                           reason=draft["reason"], expected=(draft["old_mode"], draft["old_unit"]), now=now,
+                           as_of=as_of, **actor_fields)
     if draft.get("op") == "rename":
         return rename_item(draft["kind"], draft["id"], draft["new"], session=session, reason=draft["reason"],
                            expected_old=draft["old"], now=now, **actor_fields)
@@ -294,6 +390,15 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
         return ConversationHandler.END
     if draft.get("op") == "rename":
         await _renamed(message, context, change, draft["reason"])
+        return ConversationHandler.END
+    if draft.get("op") == "measure":
+        pics = [r.name for r in change.recipients]
+        await message.reply_text(render("measure_saved", services.lang, c=change, e=change.effect, pics=pics),
+                                 reply_markup=keyboard([[(buttons(services.lang)["history"], cb.RW_HISTORY.build(
+                                     entity=change.what, item=change.item_id))]]))
+        missed = await notify(context, change.recipients, "measure_notice", c=change, e=change.effect,
+                              reason=draft["reason"])
+        await report_missed(message, context, missed)
         return ConversationHandler.END
     history = "a" if change.kind == "aksi" else "i"
     await message.reply_text(
@@ -328,10 +433,11 @@ _TEXT = filters.TEXT & ~filters.COMMAND
 _BROWSE = CallbackQueryHandler(browse, pattern=cb.TG_BROWSE_ANY)
 _PICK = CallbackQueryHandler(pick, pattern=cb.TG_PICK_ANY)
 _RENAME = CallbackQueryHandler(rename, pattern=cb.TG_RENAME.pattern)
-ENTRY = [CommandHandler("target", target), _BROWSE, _PICK, _RENAME]
+_MEASURE = CallbackQueryHandler(measure, pattern=cb.TG_MEASURE.pattern)
+ENTRY = [CommandHandler("target", target), _BROWSE, _PICK, _RENAME, _MEASURE]
 STATES = {
-    BROWSE: [_BROWSE, _PICK, _RENAME],
-    VALUE: [MessageHandler(_TEXT, value), _RENAME],
+    BROWSE: [_BROWSE, _PICK, _RENAME, _MEASURE],
+    VALUE: [MessageHandler(_TEXT, value), _RENAME, _MEASURE, CallbackQueryHandler(pick_mode, pattern=cb.TG_MODE.pattern)],
     REASON: [MessageHandler(_TEXT, reason)],
     CONFIRM: [CallbackQueryHandler(save, pattern=cb.TG_SAVE_ANY)],
 }

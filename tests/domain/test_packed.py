@@ -84,8 +84,9 @@ def test_rapk_import_json_lists_the_split_seed_and_says_so(capsys):
                            "target_raw": "2 jabatan (1 kali seleksi)"}]
     split = [a for a in plan["anomalies"] if a["code"] == "indicator_split"]
     assert [a["line"] for a in split] == [94, 157, 158, 184, 202]
-    assert split[0]["why"].startswith("Indikator “a. Jumlah Peserta Pembinaan Paduan Suara b. Jumlah Peserta")
-    assert "memuat 3 indikator; dipisah menjadi" in split[0]["why"] and "(c. 52 OPD%)" in split[0]["why"]
+    assert split[0]["why"].startswith("Target “a. 45 orang b. 40 orang c. 52 OPD%” memuat 3 indikator, dipisah "
+                                      "menjadi a. 45 orang · b. 40 orang · c. 52 OPD%; periksa")
+    assert "Indikator tercetak: “a. Jumlah Peserta Pembinaan Paduan Suara b." in split[0]["why"]
     assert [a["line"] for a in plan["anomalies"] if a["code"] == "indicator_note"] == [141]
 
 

@@ -25,6 +25,7 @@ from models import Aksi
 from models import AksiRealisation
 from models import AksiTarget
 from models import AuditLog
+from models import IndicatorRealisation
 from models import Kegiatan
 from models import KegiatanIndicator
 from models import Person
@@ -224,3 +225,61 @@ async def test_rename_survives_a_reimport_of_the_signed_file(bot, fake, engine, 
         assert session.exec(select(AksiRealisation).join(Aksi).where(Aksi.kegiatan_id == kegiatan_id)).first()
     text = await act(fake, text="/target Penjenjangan")
     assert "Pendidikan Penjenjangan Struktural" in text
+
+
+async def test_admin_sets_how_an_item_is_measured_with_the_effect_shown_first(bot, fake, engine, reported_seed):
+    """seq 30's split indicator «… (dos snack)» 1600 dos snack was inferred a level («Tersedianya …»), but the
+    snacks are counted each quarter: 400 a quarter reported. As a level the latest counts: 400 / 1600 = 25,0%;
+    summed per quarter: (400 + 400 + 400 + 400) / 1600 = 100,0%."""
+    with unit_of_work(engine) as session:
+        snacks = session.exec(select(KegiatanIndicator).where(
+            KegiatanIndicator.kegiatan_id == reported_seed["kegiatan"][30], KegiatanIndicator.seq == 1)).one()
+        assert (snacks.target_raw, snacks.mode) == ("1600 dos snack", "level")
+        session.add_all(IndicatorRealisation(indicator_id=snacks.id, quarter=q, value=D(400), value_raw="400")
+                        for q in (1, 2, 3, 4))
+        snacks_id = snacks.id
+    await act(fake, text="/target 30")
+    await act(fake, press="Indikator 1.")
+    text = await act(fake, press="📏 Cara ukur")
+    assert "Sekarang: capaian s.d. triwulan, satuan «dos snack»" in text
+    before = snapshot(engine)
+    text = await act(fake, press="✓ 📈 Capaian s.d. triwulan")  # what it is already
+    assert "sudah seperti itu" in text
+    text = await act(fake, text="12 dos")
+    assert "memuat angka; satuan hanya kata" in text
+    assert snapshot(engine) == before
+    text = await act(fake, press="➕ Dijumlah per triwulan")
+    assert "Cara ukur baru: dijumlah per triwulan, satuan «dos snack»" in text
+    card = await act(fake, text="Snack dihitung per triwulan")
+    assert "Cara ukur: capaian s.d. triwulan → dijumlah per triwulan" in card
+    assert "Capaian s.d. TW IV: 25,0% → 100,0%" in card  # 400 / 1600 → 1600 / 1600
+    with unit_of_work(engine) as session:
+        assert session.get(KegiatanIndicator, snacks_id).mode == "level"  # shown first, nothing stored yet
+    text = await act(fake, press="💾 Simpan")
+    assert "Tersimpan ✅" in text and "Capaian s.d. TW IV: 25,0% → 100,0%" in text
+    with unit_of_work(engine) as session:
+        assert session.get(KegiatanIndicator, snacks_id).mode == "increment"
+        audit = session.exec(select(AuditLog).where(AuditLog.action == "item.measure")).one()
+        assert (audit.field, audit.old_value, audit.new_value) == ("mode", "level", "increment")
+
+
+async def test_admin_names_the_unit_of_an_aksi_count_and_the_pic_is_told(bot, fake, engine, reported_seed):
+    """seq 8 aksi 4 «Jumlah dokumen evaluasi …» TW IV `1`, reported 1: 1 / 1 = 100,0% either way; the unit
+    becomes «dokumen». A percentage aksi keeps its % (seq 8 aksi 3: 100% in TW III)."""
+    aksi_id = reported_seed["aksi"][(8, 4)]
+    await act(fake, text="/target 8")
+    await act(fake, press="Aksi 3.")
+    await act(fake, press="📏 Cara ukur")
+    text = await act(fake, text="dokumen")
+    assert "berupa persen, jadi satuannya tetap persen" in text and "/target" in text
+    await act(fake, text="/target 8")
+    await act(fake, press="Aksi 4.")
+    await act(fake, press="📏 Cara ukur")
+    await act(fake, text="dokumen")
+    card = await act(fake, text="Satuan tertulis di indikator")
+    assert "Satuan: angka tanpa satuan → «dokumen»" in card and "Capaian s.d. TW IV: 100,0% → 100,0%" in card
+    mark = fake.mark()
+    await act(fake, press="💾 Simpan")
+    assert cell(engine, aksi_id, 4) == ("1", D(1), "dokumen", "count")
+    notice = await fake.wait_for_message(PIC_ID, contains="Cara ukur diubah oleh admin", since=mark)
+    assert "satuan «dokumen»" in notice["text"] and "Alasan: Satuan tertulis di indikator" in notice["text"]
