@@ -193,35 +193,47 @@ async def _ask_value(update: Update, context) -> str:
     return VALUE
 
 
-def _measure_subject(what: str, item_id: int, *, session, settings, now):
+def _subject(fn, what: str, item_id: int, *, session, settings, now):
+    """`fn(what, item_id)` (bot.domain.rename / item_measure) when the item is in the served plan, else None."""
     plan = served_plan(session=session, settings=settings, now=now)
     try:
-        subject = measure_subject(what, item_id, session=session)
+        subject = fn(what, item_id, session=session)
     except AdminError:
         return None
     return subject if plan is not None and subject.plan_id == plan.id else None
 
 
-@require(Role.ADMIN, conversation_end=True)
-async def measure(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
-    """📏 How an aksi or indicator is measured: pick the mode, or type the unit of its counts."""
+async def _start(update: Update, context, fmt: cb.Format, fn, op: str, fields) -> int | None:
+    """A ✏️ / 📏 press: the item checked again, the draft started, the first question asked."""
     services = services_of(context)
-    press = cb.TG_MEASURE.parse(update.callback_query.data)
-    subject = await services.db(_measure_subject, press.what, press.item, settings=services.settings,
+    press = fmt.parse(update.callback_query.data)
+    subject = await services.db(_subject, fn, press.what, press.item, settings=services.settings,
                                 now=services.now()) if press else None
     if subject is None:
         await stale(update, context)
         return None
     context.user_data[FLOW] = "target"
     context.user_data[DRAFT] = {
-        "token": secrets.token_hex(4), "op": "measure", "kind": subject.what, "id": subject.item_id,
+        "token": secrets.token_hex(4), "op": op, "kind": subject.what, "id": subject.item_id,
         "kegiatan_id": subject.kegiatan_id, "kegiatan": subject.kegiatan_name, "label": subject.label,
-        "old_mode": subject.old_mode, "old_unit": subject.old_unit, "mode": None, "unit": None,
-        "new": None, "reason": None,
-    }
+        "new": None, "reason": None, **fields(subject)}
     await ack(update, context)
     await update.callback_query.edit_message_reply_markup(None)
     return await _ask_value(update, context)
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def measure(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
+    """📏 How an aksi or indicator is measured: pick the mode, or type the unit of its counts."""
+    return await _start(update, context, cb.TG_MEASURE, measure_subject, "measure",
+                        lambda s: {"old_mode": s.old_mode, "old_unit": s.old_unit, "mode": None, "unit": None})
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def rename(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
+    """✏️ Ubah nama: ask the new name of the kegiatan, aksi or indicator (the printed one stays the merge key)."""
+    return await _start(update, context, cb.TG_RENAME, rename_subject, "rename",
+                        lambda s: {"old": s.old, "printed": s.printed})
 
 
 @require(Role.ADMIN, conversation_end=True)
@@ -254,44 +266,14 @@ async def _measure_value(update: Update, context, *, mode: str | None, unit: str
 
 
 def _check_measure(draft: dict, mode, unit, *, session, settings=None, now=None):
-    cells = target_cells("aksi" if draft["kind"] == "a" else "indikator", draft["id"], session=session)
-    as_of = scoring_moment(cells["plan_id"], session=session, settings=settings, now=now) \
-        if settings is not None and cells else None
+    as_of = _as_of(draft, session=session, settings=settings, now=now) if settings is not None else None
     return check_measure(draft["kind"], draft["id"], mode, unit, session=session, as_of=as_of)
 
 
-def _rename_subject(what: str, item_id: int, *, session, settings, now):
-    plan = served_plan(session=session, settings=settings, now=now)
-    try:
-        subject = rename_subject(what, item_id, session=session)
-    except AdminError:
-        return None
-    return subject if plan is not None and subject.plan_id == plan.id else None
-
-
-@require(Role.ADMIN, conversation_end=True)
-async def rename(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
-    """✏️ Ubah nama: ask the new name of the kegiatan, aksi or indicator (the printed one stays the merge key)."""
-    services = services_of(context)
-    press = cb.TG_RENAME.parse(update.callback_query.data)
-    subject = await services.db(_rename_subject, press.what, press.item, settings=services.settings,
-                                now=services.now()) if press else None
-    if subject is None:
-        await stale(update, context)
-        return None
-    context.user_data[FLOW] = "target"
-    context.user_data[DRAFT] = {
-        "token": secrets.token_hex(4), "op": "rename", "kind": subject.what, "id": subject.item_id,
-        "kegiatan_id": subject.kegiatan_id, "kegiatan": subject.kegiatan_name, "label": subject.label,
-        "old": subject.old, "printed": subject.printed, "new": None, "reason": None,
-    }
-    await ack(update, context)
-    await update.callback_query.edit_message_reply_markup(None)
-    return await _ask_value(update, context)
-
-
 def _as_of(draft: dict, *, session, settings, now):
-    cells = target_cells(draft["kind"], draft["id"], session=session)
+    """As of when the change is scored (bot.domain.target_effect.scoring_moment)."""
+    kind = {"a": "aksi", "i": "indikator"}.get(draft["kind"], draft["kind"])
+    cells = target_cells(kind, draft["id"], session=session)
     return scoring_moment(cells["plan_id"], session=session, settings=settings, now=now) if cells else None
 
 
@@ -358,8 +340,7 @@ def _typed_unit(draft: dict) -> str | None:
 
 def _apply(draft: dict, *, session, settings, now, actor_fields: dict):
     if draft.get("op") == "measure":
-        cells = target_cells("aksi" if draft["kind"] == "a" else "indikator", draft["id"], session=session)
-        as_of = scoring_moment(cells["plan_id"], session=session, settings=settings, now=now) if cells else None
+        as_of = _as_of(draft, session=session, settings=settings, now=now)
         return set_measure(draft["kind"], draft["id"], draft["mode"], _typed_unit(draft), session=session,
                            reason=draft["reason"], expected=(draft["old_mode"], draft["old_unit"]), now=now,
                            as_of=as_of, **actor_fields)

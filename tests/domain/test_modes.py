@@ -11,7 +11,6 @@ from alembic import command
 from sqlmodel import Session
 from sqlmodel import select
 
-from bot.db import alembic_config
 from bot.db import unit_of_work
 from bot.domain.measure import INCREMENT
 from bot.domain.measure import LEVEL
@@ -25,6 +24,7 @@ from bot.domain.plan_import.store import save_plan
 from models import Aksi
 from models import Kegiatan
 from models import KegiatanIndicator
+from tests.support.migrations import migrate
 
 
 def pct(*values):
@@ -106,15 +106,8 @@ def test_seed_import_stores_each_items_mode(engine, seed_plan_path):
 
 def test_migration_fills_the_mode_of_plans_stored_before_it(engine):
     """0003 adds the column and infers every stored item's mode, on SQLite and PostgreSQL."""
-    url = engine.url.render_as_string(hide_password=False)
 
-    def to(revision: str, step) -> None:
-        cfg = alembic_config(url)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, revision)
-
-    to("0002", command.downgrade)
+    migrate(engine, "0002", command.downgrade)
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO agency (id, name) VALUES (1, 'BKD')"))
@@ -141,7 +134,7 @@ def test_migration_fills_the_mode_of_plans_stored_before_it(engine):
                                      "target_unit, indicator_kind) VALUES (:i, 1, :i, :t, '', :u, 'positive')"),
                              {"i": ind_id, "t": text, "u": unit})
     finally:
-        to("head", command.upgrade)
+        migrate(engine, "head", command.upgrade)
     with engine.connect() as conn:
         assert dict(conn.execute(sa.text("SELECT id, mode FROM aksi ORDER BY id")).all()) == {1: LEVEL, 2: INCREMENT}
         assert dict(conn.execute(sa.text("SELECT id, mode FROM kegiatanindicator ORDER BY id")).all()) == {

@@ -31,6 +31,7 @@ from models import GoalIndicator
 from models import GoalIndicatorRealisation
 from models import ProgramIndicator
 from models import ProgramIndicatorRealisation
+from tests.support.migrations import migrate
 
 DINKES = Path(__file__).resolve().parent.parent / "fixtures" / "rapk-2021-dinkes-contoh.txt"
 AFTER_TW2_2021 = datetime(2021, 7, 31, 3, tzinfo=UTC)  # TW II's reporting deadline has passed
@@ -272,25 +273,17 @@ def test_a_database_from_before_blocks_gets_them_on_the_next_import(engine, seed
     import sqlalchemy as sa
     from alembic import command
 
-    from bot.db import alembic_config
     from models import Kegiatan
     from models import Program
 
-    url = engine.url.render_as_string(hide_password=False)
-
-    def to(revision: str, step) -> None:
-        cfg = alembic_config(url)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, revision)
 
     plan_id = _import(engine, seed_plan_path)
-    to("0003", command.downgrade)  # folds the blocks back into one program per goal and name
+    migrate(engine, "0003", command.downgrade)  # folds the blocks back into one program per goal and name
     try:
         with engine.connect() as conn:
             assert conn.execute(sa.text("SELECT COUNT(*) FROM program")).scalar() == 9
     finally:
-        to("head", command.upgrade)
+        migrate(engine, "head", command.upgrade)
     with Session(engine) as session:
         iku = session.exec(select(GoalIndicator).order_by(GoalIndicator.id)).first()
         # The migration filled the numbers and the mode from the cells as written: «73%», «-, -, -, 73%».

@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import select
 
-from bot.db import alembic_config
 from bot.db import unit_of_work
 from bot.domain.admin import AdminError
 from bot.domain.plan_import.store import save_plan
 from bot.domain.rename import rename_item
 from models import Aksi
 from models import Kegiatan
+from tests.support.migrations import migrate
 from tests.support.plans import parse_lines
 from tests.support.plans import seed_lines
 
@@ -77,15 +77,7 @@ def test_a_renamed_aksi_keeps_its_name_through_a_reimport_and_follows_a_new_prin
 
 def test_migration_fills_the_printed_names_of_stored_plans(engine):
     """0008 adds the printed names and fills them with the names, on SQLite and PostgreSQL; down and up again."""
-    url = engine.url.render_as_string(hide_password=False)
-
-    def to(revision: str, step) -> None:
-        cfg = alembic_config(url)
-        with engine.begin() as conn:
-            cfg.attributes["connection"] = conn
-            step(cfg, revision)
-
-    to("0007", command.downgrade)
+    migrate(engine, "0007", command.downgrade)
     try:
         with engine.begin() as conn:
             conn.execute(sa.text("INSERT INTO agency (id, name) VALUES (1, 'BKD')"))
@@ -100,7 +92,7 @@ def test_migration_fills_the_printed_names_of_stored_plans(engine):
                                  "indicator_kind, mode) VALUES (1, 1, 1, 'Jumlah peserta', '', '', 'positive', "
                                  "'increment')"))
     finally:
-        to("head", command.upgrade)
+        migrate(engine, "head", command.upgrade)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT printed_name FROM kegiatan")).scalar() == "Pendidikan Penjurangan"
         assert conn.execute(sa.text("SELECT printed_name FROM aksi")).scalar() == "Persiapan"
