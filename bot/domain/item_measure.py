@@ -37,7 +37,7 @@ from models import Kegiatan
 from models import KegiatanIndicator
 from models import Plan
 
-__all__ = ["MeasureChange", "check_measure", "measure_subject", "set_measure"]
+__all__ = ["MeasureChange", "check_measure", "measure_subject", "reported_locked", "set_measure"]
 
 UNIT_LIMIT = 100
 
@@ -97,7 +97,9 @@ def _unit(raw: str | None, current: str) -> str | None:
     return text
 
 
-def _reported_locked(what: str, row, kegiatan: Kegiatan, session: Session) -> int | None:
+def reported_locked(what: str, row, kegiatan: Kegiatan, session: Session) -> int | None:
+    """The first locked quarter in which the aksi (`a`) or indicator (`i`) has a report: changing how it is
+    scored would change a closed quarter's figures."""
     model, column = (AksiRealisation, AksiRealisation.aksi_id) if what == "a" else \
         (IndicatorRealisation, IndicatorRealisation.indicator_id)
     quarters = sorted(set(session.exec(select(model.quarter).where(column == row.id)).all()))
@@ -114,7 +116,7 @@ def check_measure(what: str, item_id: int, mode: str | None, unit: str | None, *
     new_unit = _unit(unit, current_unit)
     if new_mode == row.mode and (new_unit is None or new_unit == current_unit):
         raise AdminError("measure_unchanged", mode=row.mode, unit=current_unit)
-    locked = _reported_locked(what, row, kegiatan, session)
+    locked = reported_locked(what, row, kegiatan, session)
     if locked is not None:
         raise AdminError("locked", quarter=locked, year=session.get(Plan, kegiatan.plan_id).year,
                          kegiatan=kegiatan.name)

@@ -1,7 +1,8 @@
 """/target: browse program → kegiatan → aksi → quarter (or a kegiatan indicator), type the new target,
 give the reason, confirm. The change is audited and the kegiatan's PICs are told. `/target 41` goes to a
 kegiatan by number or name. 📏 sets how an aksi or indicator is measured (its mode, the unit of its counts;
-bot.domain.item_measure) with the effect on its score shown before saving. ✏️ renames the kegiatan, an aksi or an indicator (bot.domain.rename) through
+bot.domain.item_measure) with the effect on its score shown before saving. ✂️ splits a packed indicator
+(bot.domain.indicator_split). ✏️ renames the kegiatan, an aksi or an indicator (bot.domain.rename) through
 the same steps: new name, reason, confirm.
 
 Browsing buttons are also entry points, so an old /target message still works after a restart or
@@ -27,12 +28,17 @@ from bot.domain.admin import change_indicator_target
 from bot.domain.admin import check_aksi_target
 from bot.domain.admin import check_indicator_target
 from bot.domain.admin import target_cells
+from bot.domain.indicator_split import check_split
+from bot.domain.indicator_split import parse_parts
+from bot.domain.indicator_split import split_indicator
+from bot.domain.indicator_split import split_subject
 from bot.domain.item_measure import check_measure
 from bot.domain.item_measure import measure_subject
 from bot.domain.item_measure import set_measure
 from bot.domain.measure import MODES
 from bot.domain.people import Role
 from bot.domain.period import served_plan
+from bot.domain.plan_import.packed import is_packed
 from bot.domain.rename import check_rename
 from bot.domain.rename import rename_item
 from bot.domain.rename import rename_subject
@@ -184,10 +190,16 @@ async def _ask_value(update: Update, context) -> str:
         rows = [[(("✓ " if m == draft["old_mode"] else "") + render("measure_mode", lang, mode=m),
                   cb.TG_MODE.build(what=draft["kind"], item=draft["id"], mode=m))] for m in MODES]
         rows.append([(b["cancel"], cb.Browse(cb.TG).close())])
+    elif draft.get("op") == "split":
+        text = render("split_ask", lang, d=draft)
+        rows = [[(b["split_ok"], cb.TG_SPLIT_OK.build(item=draft["id"]))]] if draft["proposal"] else []
+        rows.append([(b["cancel"], cb.Browse(cb.TG).close())])
     else:
         text = render("target_ask", lang, d=draft)
         rows = [[(b["measure"], cb.TG_MEASURE.build(what="i", item=draft["id"])),
                  (b["rename"], cb.TG_RENAME.build(what="i", item=draft["id"]))]] if draft["kind"] == "indikator" else []
+        if draft["kind"] == "indikator" and is_packed(draft["old"]):
+            rows.append([(b["split"], cb.TG_SPLIT.build(what="i", item=draft["id"]))])
         rows.append([(b["cancel"], cb.Browse(cb.TG).close())])
     await say(update, context, text, keyboard(rows))
     return VALUE
@@ -237,6 +249,45 @@ async def rename(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> i
 
 
 @require(Role.ADMIN, conversation_end=True)
+async def split(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int | None:
+    """✂️ Pisah indikator: the importer's proposal of parts, or the admin types them."""
+    return await _start(update, context, cb.TG_SPLIT, split_subject, "split",
+                        lambda s: {"old": s.old_raw, "proposal": [list(p) for p in s.parts], "parts": None})
+
+
+@require(Role.ADMIN, conversation_end=True)
+async def use_proposal(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> str | None:
+    """✅ Pakai usulan: the proposed parts, checked, then the reason is asked."""
+    press = cb.TG_SPLIT_OK.parse(update.callback_query.data)
+    draft = context.user_data.get(DRAFT)
+    if press is None or draft is None or draft.get("op") != "split" or press.item != draft["id"]:
+        await stale(update, context)
+        return None
+    await ack(update, context)
+    await update.callback_query.edit_message_reply_markup(None)
+    return await _split_value(update, context, [tuple(p) for p in draft["proposal"]])
+
+
+async def _split_value(update: Update, context, parts) -> str:
+    services = services_of(context)
+    draft = context.user_data[DRAFT]
+    try:
+        change = await services.db(_check_split, draft, parts)
+    except AdminError as exc:
+        await say(update, context, render("admin_error", services.lang, code=exc.code, d=exc.detail))
+        return await _ask_value(update, context)
+    draft["parts"] = [list(p) for p in change.parts]
+    draft["new"] = " | ".join(raw for _t, raw in change.parts)
+    await say(update, context, render("split_reason", services.lang, d=draft, limit=MAX_REASON),
+              keyboard([[(buttons(services.lang)["cancel"], cb.Browse(cb.TG).close())]]))
+    return REASON
+
+
+def _check_split(draft: dict, parts, *, session):
+    return check_split(draft["id"], parse_parts(parts) if isinstance(parts, str) else parts, session=session)
+
+
+@require(Role.ADMIN, conversation_end=True)
 async def pick_mode(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> str | None:
     """A mode button under «Cara ukur»: checked, then the reason is asked."""
     press = cb.TG_MODE.parse(update.callback_query.data)
@@ -278,6 +329,8 @@ def _as_of(draft: dict, *, session, settings, now):
 
 
 def _check(draft: dict, raw: str, *, session, settings=None, now=None):
+    if draft.get("op") == "split":
+        return check_split(draft["id"], [tuple(p) for p in draft["parts"]], session=session)
     if draft.get("op") == "measure":
         return _check_measure(draft, draft["mode"], _typed_unit(draft), session=session, settings=settings, now=now)
     if draft.get("op") == "rename":
@@ -295,6 +348,8 @@ async def value(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> st
     draft = context.user_data[DRAFT]
     if draft.get("op") == "measure":
         return await _measure_value(update, context, mode=None, unit=update.effective_message.text)
+    if draft.get("op") == "split":
+        return await _split_value(update, context, update.effective_message.text)
     try:
         change = await services.db(_check, draft, update.effective_message.text)
     except AdminError as exc:
@@ -325,6 +380,7 @@ async def reason(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> s
     pics = [r.name for r in change.recipients]
     card = {"rename": lambda: render("rename_confirm", services.lang, d=draft, pics=pics),
             "measure": lambda: render("measure_confirm", services.lang, d=draft, e=change.effect, pics=pics),
+            "split": lambda: render("split_confirm", services.lang, d=draft, pics=pics),
             }.get(draft.get("op"), lambda: render("target_confirm", services.lang, d=draft, e=change.effect,
                                                   pics=pics))()
     await update.effective_message.reply_text(
@@ -339,6 +395,9 @@ def _typed_unit(draft: dict) -> str | None:
 
 
 def _apply(draft: dict, *, session, settings, now, actor_fields: dict):
+    if draft.get("op") == "split":
+        return split_indicator(draft["id"], [tuple(p) for p in draft["parts"]], session=session,
+                               reason=draft["reason"], expected_old=draft["old"], now=now, **actor_fields)
     if draft.get("op") == "measure":
         as_of = _as_of(draft, session=session, settings=settings, now=now)
         return set_measure(draft["kind"], draft["id"], draft["mode"], _typed_unit(draft), session=session,
@@ -371,6 +430,13 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
         return ConversationHandler.END
     if draft.get("op") == "rename":
         await _renamed(message, context, change, draft["reason"])
+        return ConversationHandler.END
+    if draft.get("op") == "split":
+        await message.reply_text(render("split_saved", services.lang, c=change, pics=[r.name for r in change.recipients]),
+                                 reply_markup=keyboard([[(buttons(services.lang)["history"], cb.RW_HISTORY.build(
+                                     entity="i", item=change.item_id))]]))
+        missed = await notify(context, change.recipients, "split_notice", c=change, reason=draft["reason"])
+        await report_missed(message, context, missed)
         return ConversationHandler.END
     if draft.get("op") == "measure":
         pics = [r.name for r in change.recipients]
@@ -415,10 +481,13 @@ _BROWSE = CallbackQueryHandler(browse, pattern=cb.TG_BROWSE_ANY)
 _PICK = CallbackQueryHandler(pick, pattern=cb.TG_PICK_ANY)
 _RENAME = CallbackQueryHandler(rename, pattern=cb.TG_RENAME.pattern)
 _MEASURE = CallbackQueryHandler(measure, pattern=cb.TG_MEASURE.pattern)
-ENTRY = [CommandHandler("target", target), _BROWSE, _PICK, _RENAME, _MEASURE]
+_SPLIT = CallbackQueryHandler(split, pattern=cb.TG_SPLIT.pattern)
+ENTRY = [CommandHandler("target", target), _BROWSE, _PICK, _RENAME, _MEASURE, _SPLIT]
 STATES = {
-    BROWSE: [_BROWSE, _PICK, _RENAME, _MEASURE],
-    VALUE: [MessageHandler(_TEXT, value), _RENAME, _MEASURE, CallbackQueryHandler(pick_mode, pattern=cb.TG_MODE.pattern)],
+    BROWSE: [_BROWSE, _PICK, _RENAME, _MEASURE, _SPLIT],
+    VALUE: [MessageHandler(_TEXT, value), _RENAME, _MEASURE, _SPLIT,
+            CallbackQueryHandler(pick_mode, pattern=cb.TG_MODE.pattern),
+            CallbackQueryHandler(use_proposal, pattern=cb.TG_SPLIT_OK.pattern)],
     REASON: [MessageHandler(_TEXT, reason)],
     CONFIRM: [CallbackQueryHandler(save, pattern=cb.TG_SAVE_ANY)],
 }

@@ -283,3 +283,48 @@ async def test_admin_names_the_unit_of_an_aksi_count_and_the_pic_is_told(bot, fa
     assert cell(engine, aksi_id, 4) == ("1", D(1), "dokumen", "count")
     notice = await fake.wait_for_message(PIC_ID, contains="Cara ukur diubah oleh admin", since=mark)
     assert "satuan «dokumen»" in notice["text"] and "Alasan: Satuan tertulis di indikator" in notice["text"]
+
+
+async def test_admin_splits_seq_16_stored_whole_keeping_its_report_on_the_first_part(bot, fake, engine,
+                                                                                       reported_seed):
+    """A plan stored before the importer split cells: seq 16 «a. 45 orang b. 40 orang c. 52 OPD%» is one
+    indicator, with 20 reported in TW I. The admin splits it with the importer's proposal."""
+    kegiatan_id = reported_seed["kegiatan"][16]
+    with unit_of_work(engine) as session:  # as the old importer stored it
+        first, *others = session.exec(select(KegiatanIndicator).where(KegiatanIndicator.kegiatan_id == kegiatan_id)
+                                      .order_by(KegiatanIndicator.seq)).all()
+        for row in others:
+            session.delete(row)
+        first.text = first.printed_text = ("a. Jumlah Peserta Pembinaan Paduan Suara b. Jumlah Peserta Pembinaan "
+                                           "Olahraga c. Jumlah OPD Yang dimonito")
+        first.target_raw, first.target_value, first.target_unit = "a. 45 orang b. 40 orang c. 52 OPD%", None, ""
+        session.add(IndicatorRealisation(indicator_id=first.id, quarter=1, value=D(20), value_raw="20"))
+        kept_id = first.id
+    await act(fake, text="/target 16")
+    await act(fake, press="Indikator 1.")
+    text = await act(fake, press="✂️ Pisah indikator")
+    assert "1. a. Jumlah Peserta Pembinaan Paduan Suara = a. 45 orang" in text
+    assert "3. c. Jumlah OPD Yang dimonito = c. 52 OPD%" in text
+    before = snapshot(engine)
+    text = await act(fake, text="Jumlah peserta paduan suara")  # no `=`
+    assert "tidak memuat tanda =" in text and "Ketuk «Pakai usulan ini»" in text  # asked again, with the proposal
+    text = await act(fake, text="Jumlah peserta = 45 orang")  # one part only
+    assert "Perlu paling sedikit dua bagian" in text
+    assert snapshot(engine) == before
+    text = await act(fake, press="✅ Pakai usulan ini")
+    assert "Dipisah menjadi 3 indikator" in text
+    card = await act(fake, text="Tiga indikator dalam satu sel")
+    assert "Simpan pemisahan indikator?" in card and "(realisasi yang ada tetap di sini)" in card
+    text = await act(fake, press="💾 Simpan")
+    assert "kini 3 indikator: a. 45 orang · b. 40 orang · c. 52 OPD%" in text
+    with unit_of_work(engine) as session:
+        rows = session.exec(select(KegiatanIndicator).where(KegiatanIndicator.kegiatan_id == kegiatan_id)
+                            .order_by(KegiatanIndicator.seq)).all()
+        assert [(r.id == kept_id, r.seq, r.target_raw, r.target_value, r.target_unit) for r in rows] == [
+            (True, 1, "a. 45 orang", D(45), "orang"), (False, 2, "b. 40 orang", D(40), "orang"),
+            (False, 3, "c. 52 OPD%", D(52), "OPD%")]
+        report = session.exec(select(IndicatorRealisation).where(
+            IndicatorRealisation.indicator_id.in_([r.id for r in rows]))).one()
+        assert (report.indicator_id, report.value) == (kept_id, D(20))
+        audit = session.exec(select(AuditLog).where(AuditLog.action == "indicator.split")).one()
+        assert audit.new_value == "a. 45 orang | b. 40 orang | c. 52 OPD%"

@@ -56,7 +56,7 @@ FORGED: dict[str, tuple[frozenset, list[str]]] = {
     "imp:": (frozenset({ADMIN}), ["imp:ok:deadbeef", "imp:pg:1", "imp:x", "imp:f:deadbeef", "imp:sh:deadbeef:0"]),
     "tg:": (frozenset({ADMIN}), ["tg:pp:0", "tg:k:{k1}", "tg:a:{a1}", "tg:q:{a1}:2", "tg:i:{i1}", "tg:ok:deadbeef",
                                 "tg:rn:k:{k1}", "tg:rn:a:{a1}", "tg:rn:i:{i1}", "tg:m:a:{a1}", "tg:m:i:{i1}",
-                                "tg:mm:a:{a1}:level", "tg:mm:i:{i1}:negative"]),
+                                "tg:mm:a:{a1}:level", "tg:mm:i:{i1}:negative", "tg:sp:i:{i1}", "tg:spk:{i1}"]),
     "rw:": (frozenset({ADMIN}), ["rw:pp:0", "rw:a:{a1}", "rw:g:{k1}", "rw:i:{i1}"]),
     "lk:": (frozenset({ADMIN}), ["lk:L2:ok:0", "lk:L2:ok:{k1}", "lk:U2:ok:0", "lk:L2:pp:0"]),
     "usr:": (frozenset({ADMIN}), ["usr:adm:{budi}:1", "usr:pz:{budi}:20200701", "usr:p:{budi}", "usr:pg:0"]),

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from bot.domain.numbers import parse_target
 
-__all__ = ["Piece", "note_target", "split_packed"]
+__all__ = ["Piece", "is_packed", "note_target", "split_packed"]
 
 _LETTER = re.compile(r"(?:(?<=\s)|^)([a-z])[.)]\s+", re.IGNORECASE)
 _JOIN = re.compile(r"\s*(?:[;,]|\s(?:dan|serta|&))\s+(?=\d)", re.IGNORECASE)
@@ -97,6 +97,11 @@ def split_packed(text: str, target_raw: str) -> tuple[str, list[Piece]] | None:
     prefix = text[:text_letter.end()] if text_letter else ""
     texts = _joined_texts(text[len(prefix):], units)
     return "joined", [Piece(f"{prefix}{t}", p) for t, p in zip(texts, parts, strict=True)]
+
+
+def is_packed(target_raw: str) -> bool:
+    """Does a stored target hold several numbers (the admin may split it: bot.domain.indicator_split)?"""
+    return len(parse_target(target_raw).parts) > 1
 
 
 def note_target(target_raw: str) -> tuple[str, str] | None:
