@@ -473,7 +473,7 @@ def hint(context) -> str:
     draft = context.user_data.get(DRAFT)
     stage = "browse" if draft is None else "confirm" if draft.get("reason") else "reason" if draft.get("new") \
         else "value"
-    return render("target_hint", services_of(context).lang, stage=stage)
+    return render("target_hint", services_of(context).lang, stage=stage, op=(draft or {}).get("op", "target"))
 
 
 _TEXT = filters.TEXT & ~filters.COMMAND

@@ -32,6 +32,7 @@ from models import Person
 from models import PicAssignment
 from tests.support.admin_steps import act
 from tests.support.admin_steps import snapshot
+from tests.support.harness import ADMIN_ID
 from tests.support.harness import PIC2_ID
 from tests.support.harness import PIC_ID
 from tests.support.harness import WIB
@@ -311,6 +312,9 @@ async def test_admin_splits_seq_16_stored_whole_keeping_its_report_on_the_first_
     text = await act(fake, text="Jumlah peserta = 45 orang")  # one part only
     assert "Perlu paling sedikit dua bagian" in text
     assert snapshot(engine) == before
+    fake.send_photo(ADMIN_ID, b"\x89PNG\r\n\x1a\n")  # a photo where the parts go
+    await fake.wait_idle()
+    assert "Saya menunggu bagian-bagian indikator" in fake.last_message_to(ADMIN_ID)["text"]
     text = await act(fake, press="✅ Pakai usulan ini")
     assert "Dipisah menjadi 3 indikator" in text
     card = await act(fake, text="Tiga indikator dalam satu sel")
