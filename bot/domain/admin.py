@@ -64,7 +64,7 @@ from models import Plan
 __all__ = [
     "AdminError", "HistoryEntry", "MAX_UPLOAD_BYTES", "Recipient", "TargetChange",
     "UploadPreview", "apply_upload", "change_aksi_target", "change_indicator_target",
-    "check_aksi_target", "check_indicator_target", "item_history", "item_title",
+    "check_aksi_target", "check_indicator_target", "checked_reason", "new_target", "item_history", "item_title",
     "plan_exists", "preview_upload", "recipients_of", "target_cells",
 ]
 
@@ -142,7 +142,7 @@ def _empty(kind: str) -> bool:
     return kind not in ("percent", "count")
 
 
-def _new_target(raw: str, *, old_kind: str, old_unit: str, limit: int) -> _NewTarget:
+def new_target(raw: str, *, old_kind: str, old_unit: str, limit: int) -> _NewTarget:
     """Parse a typed target. Its unit may differ from the current one (`1` → `100%`, `100%` → `1`): the
     change then says so, and what was reported is re-scored (bot.domain.target_effect). A bare number
     typed for a count keeps the count's unit (`35` for `30 Orang` is 35 Orang)."""
@@ -177,7 +177,8 @@ def _realised(session: Session, model, column, item_id: int, quarter: int | None
     return session.exec(query.limit(1)).first() is not None
 
 
-def _checked_reason(reason: str) -> str:
+def checked_reason(reason: str) -> str:
+    """The reason an admin gives for a change, spaces collapsed and cut to MAX_REASON; refused when empty."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise AdminError("reason_required")
@@ -202,7 +203,7 @@ def _aksi_change(aksi_id: int, quarter: int, raw: str, *, session: Session, lock
                  as_of: AsOf | None = None):
     aksi, kegiatan, plan, target = _aksi_target(aksi_id, quarter, session=session, lock=lock)
     old_raw, old_kind, old_unit = (target.raw, target.kind, target.unit) if target else ("", "none", "")
-    new = _new_target(raw, old_kind=old_kind, old_unit=old_unit, limit=AksiTarget.__table__.c.raw.type.length)
+    new = new_target(raw, old_kind=old_kind, old_unit=old_unit, limit=AksiTarget.__table__.c.raw.type.length)
     if new.raw == old_raw:
         raise AdminError("unchanged", raw=old_raw)
     if new.kind == "none" and _realised(session, AksiRealisation, AksiRealisation.aksi_id, aksi.id, quarter):
@@ -231,7 +232,7 @@ def change_aksi_target(aksi_id: int, quarter: int, raw: str, *, session: Session
 
     `expected_old` is the value the admin saw: if someone changed it meanwhile, the change is refused.
     """
-    reason = _checked_reason(reason)
+    reason = checked_reason(reason)
     change, target, new = _aksi_change(aksi_id, quarter, raw, session=session, lock=True, as_of=as_of)
     if expected_old is not None and change.old_raw != expected_old:
         raise AdminError("stale", raw=change.old_raw)
@@ -285,7 +286,7 @@ def _indicator_change(indicator_id: int, raw: str, *, session: Session, as_of: A
     kegiatan = session.get(Kegiatan, indicator.kegiatan_id)
     plan = session.get(Plan, kegiatan.plan_id)
     old = parse_target(indicator.target_raw)
-    new = _new_target(raw, old_kind=old.kind, old_unit=old.unit,
+    new = new_target(raw, old_kind=old.kind, old_unit=old.unit,
                       limit=KegiatanIndicator.__table__.c.target_raw.type.length)
     if new.raw == indicator.target_raw:
         raise AdminError("unchanged", raw=indicator.target_raw)
@@ -311,7 +312,7 @@ def change_indicator_target(indicator_id: int, raw: str, *, session: Session, re
                             actor_telegram_id: int | None = None, actor_label: str = "",
                             now: datetime | None = None, as_of: AsOf | None = None) -> TargetChange:
     """Set a kegiatan indicator's annual target, its unit too (audited with the reason); returns whom to tell."""
-    reason = _checked_reason(reason)
+    reason = checked_reason(reason)
     change, indicator, new = _indicator_change(indicator_id, raw, session=session, as_of=as_of)
     if expected_old is not None and change.old_raw != expected_old:
         raise AdminError("stale", raw=change.old_raw)

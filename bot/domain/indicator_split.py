@@ -23,8 +23,8 @@ from sqlmodel import select
 
 from bot.domain.admin import AdminError
 from bot.domain.admin import Recipient
-from bot.domain.admin import _checked_reason as checked_reason
-from bot.domain.admin import _new_target as new_target
+from bot.domain.admin import checked_reason
+from bot.domain.admin import new_target
 from bot.domain.admin import recipients_of
 from bot.domain.audit import record
 from bot.domain.item_measure import reported_locked
