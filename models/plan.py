@@ -108,7 +108,9 @@ class Kegiatan(SQLModel, table=True):
     program_id: int = Field(foreign_key="program.id", index=True)
     seq: int  # document order within the plan, 1-based
     no: str = Field(default="", max_length=20)  # number as printed (gaps are real)
-    name: str = Field(max_length=1000)
+    name: str = Field(max_length=1000)  # as shown (an admin may rename it: bot.domain.rename)
+    # As the signed document prints it: the key a re-import matches on (migration 0008).
+    printed_name: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})
     budget: int | None = money_field()
     budget_raw: str = Field(default="", max_length=100)
     source_line: int = 0
@@ -135,7 +137,8 @@ class KegiatanIndicator(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kegiatan_id: int = Field(foreign_key="kegiatan.id", index=True)
     seq: int
-    text: str = Field(max_length=2000)
+    text: str = Field(max_length=2000)  # as shown (an admin may rename it)
+    printed_text: str = Field(default="", max_length=2000, sa_column_kwargs={"server_default": ""})  # as printed
     target_raw: str = Field(default="", max_length=500)
     target_value: Decimal | None = decimal_field()
     target_unit: str = Field(default="", max_length=100)
@@ -152,7 +155,8 @@ class Aksi(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     kegiatan_id: int = Field(foreign_key="kegiatan.id", index=True)
     no: int
-    name: str = Field(max_length=1000)
+    name: str = Field(max_length=1000)  # as shown (an admin may rename it)
+    printed_name: str = Field(default="", max_length=1000, sa_column_kwargs={"server_default": ""})  # as printed
     indicator: str = Field(default="", max_length=2000)
     indicator_kind: str = Field(default="positive", max_length=20)
     mode: str = mode_field()

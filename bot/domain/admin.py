@@ -42,6 +42,11 @@ from bot.domain.plan_import.parser import ParsedPlan
 from bot.domain.plan_import.parser import parse_plan_bytes
 from bot.domain.plan_import.store import MergeResult
 from bot.domain.plan_import.store import save_plan
+from bot.domain.scoring import TargetIn
+from bot.domain.target_effect import AsOf
+from bot.domain.target_effect import TargetEffect
+from bot.domain.target_effect import aksi_effect
+from bot.domain.target_effect import indicator_effect
 from bot.text.render import message
 from models import Agency
 from models import Aksi
@@ -59,7 +64,7 @@ from models import Plan
 __all__ = [
     "AdminError", "HistoryEntry", "MAX_UPLOAD_BYTES", "Recipient", "TargetChange",
     "UploadPreview", "apply_upload", "change_aksi_target", "change_indicator_target",
-    "check_aksi_target", "check_indicator_target", "item_history", "item_title",
+    "check_aksi_target", "check_indicator_target", "checked_reason", "new_target", "item_history", "item_title",
     "plan_exists", "preview_upload", "recipients_of", "target_cells",
 ]
 
@@ -122,6 +127,7 @@ class TargetChange:
     old_raw: str
     new_raw: str
     recipients: tuple[Recipient, ...] = ()
+    effect: TargetEffect | None = None  # re-scored and checked (bot.domain.target_effect), when `as_of` was given
 
 
 @dataclass(frozen=True)
@@ -136,8 +142,10 @@ def _empty(kind: str) -> bool:
     return kind not in ("percent", "count")
 
 
-def _new_target(raw: str, *, old_kind: str, old_unit: str, limit: int) -> _NewTarget:
-    """Parse a typed target and hold it to the current one's kind and unit (any is fine for an empty cell)."""
+def new_target(raw: str, *, old_kind: str, old_unit: str, limit: int) -> _NewTarget:
+    """Parse a typed target. Its unit may differ from the current one (`1` → `100%`, `100%` → `1`): the
+    change then says so, and what was reported is re-scored (bot.domain.target_effect). A bare number
+    typed for a count keeps the count's unit (`35` for `30 Orang` is 35 Orang)."""
     text = " ".join((raw or "").split())
     if len(text) > limit:
         raise AdminError("too_long", limit=limit)
@@ -154,13 +162,9 @@ def _new_target(raw: str, *, old_kind: str, old_unit: str, limit: int) -> _NewTa
     if not fits_decimal_column(value):
         raise AdminError("too_many_decimals", raw=text, places=DECIMAL_PLACES)
     if target.kind == "percent" and value > 100:
-        raise AdminError("percent_over_100", raw=text)
-    if not _empty(old_kind):
-        same_unit = not unit or not old_unit or unit.casefold() == old_unit.casefold()
-        if target.kind != old_kind or not same_unit:
-            raise AdminError("unit_mismatch", raw=text, old_unit=old_unit or "", old_kind=old_kind,
-                             new_unit=unit, new_kind=target.kind)
-        unit = unit or old_unit
+        raise AdminError("percent_over_100", raw=text, value=value)
+    if target.kind == "count" and old_kind == "count" and not unit:
+        unit = old_unit
     if len(target.parts) > 1 and target.kind != "percent":
         value = None  # several counts in one cell (`a. 45 orang b. 40 orang`): no single value to score
     return _NewTarget(text, value, unit[:100], target.kind)
@@ -173,7 +177,8 @@ def _realised(session: Session, model, column, item_id: int, quarter: int | None
     return session.exec(query.limit(1)).first() is not None
 
 
-def _checked_reason(reason: str) -> str:
+def checked_reason(reason: str) -> str:
+    """The reason an admin gives for a change, spaces collapsed and cut to MAX_REASON; refused when empty."""
     reason = " ".join((reason or "").split())
     if not reason:
         raise AdminError("reason_required")
@@ -194,35 +199,41 @@ def _aksi_target(aksi_id: int, quarter: int, *, session: Session, lock: bool = F
     return aksi, kegiatan, plan, session.exec(query).first()
 
 
-def _aksi_change(aksi_id: int, quarter: int, raw: str, *, session: Session, lock: bool = False):
+def _aksi_change(aksi_id: int, quarter: int, raw: str, *, session: Session, lock: bool = False,
+                 as_of: AsOf | None = None):
     aksi, kegiatan, plan, target = _aksi_target(aksi_id, quarter, session=session, lock=lock)
     old_raw, old_kind, old_unit = (target.raw, target.kind, target.unit) if target else ("", "none", "")
-    new = _new_target(raw, old_kind=old_kind, old_unit=old_unit, limit=AksiTarget.__table__.c.raw.type.length)
+    new = new_target(raw, old_kind=old_kind, old_unit=old_unit, limit=AksiTarget.__table__.c.raw.type.length)
     if new.raw == old_raw:
         raise AdminError("unchanged", raw=old_raw)
     if new.kind == "none" and _realised(session, AksiRealisation, AksiRealisation.aksi_id, aksi.id, quarter):
         raise AdminError("has_realisation", quarter=quarter)
+    effect = None if as_of is None else aksi_effect(
+        plan.id, aksi.id, quarter, TargetIn(new.raw, new.value, new.unit, new.kind), session=session, as_of=as_of)
     change = TargetChange("aksi", aksi.id, kegiatan.id, kegiatan.name, f"{aksi.no}. {aksi.name}", quarter, plan.year,
-                          old_raw, new.raw)
+                          old_raw, new.raw, effect=effect)
     return change, target, new
 
 
-def check_aksi_target(aksi_id: int, quarter: int, raw: str, *, session: Session) -> TargetChange:
-    """What changing this aksi's quarterly target to `raw` would do; AdminError when it may not."""
-    change, _target, _new = _aksi_change(aksi_id, quarter, raw, session=session)
+def check_aksi_target(aksi_id: int, quarter: int, raw: str, *, session: Session,
+                      as_of: AsOf | None = None) -> TargetChange:
+    """What changing this aksi's quarterly target to `raw` would do (with `as_of`: re-scored and checked,
+    bot.domain.target_effect); AdminError when it may not."""
+    change, _target, _new = _aksi_change(aksi_id, quarter, raw, session=session, as_of=as_of)
     return _with_recipients(change, session)
 
 
 def change_aksi_target(aksi_id: int, quarter: int, raw: str, *, session: Session, reason: str,
                        expected_old: str | None = None, actor_person_id: int | None = None,
                        actor_telegram_id: int | None = None, actor_label: str = "",
-                       now: datetime | None = None) -> TargetChange:
-    """Set one quarter's target of one aksi (unit checked, audited with the reason); returns whom to tell.
+                       now: datetime | None = None, as_of: AsOf | None = None) -> TargetChange:
+    """Set one quarter's target of one aksi, its unit too (audited with the reason); returns whom to tell
+    and, with `as_of`, the effect worked out before the change (old and new achievement).
 
     `expected_old` is the value the admin saw: if someone changed it meanwhile, the change is refused.
     """
-    reason = _checked_reason(reason)
-    change, target, new = _aksi_change(aksi_id, quarter, raw, session=session, lock=True)
+    reason = checked_reason(reason)
+    change, target, new = _aksi_change(aksi_id, quarter, raw, session=session, lock=True, as_of=as_of)
     if expected_old is not None and change.old_raw != expected_old:
         raise AdminError("stale", raw=change.old_raw)
     if target is None:
@@ -268,38 +279,41 @@ def _with_recipients(change: TargetChange, session: Session) -> TargetChange:
                                                                                 session=session))})
 
 
-def _indicator_change(indicator_id: int, raw: str, *, session: Session):
+def _indicator_change(indicator_id: int, raw: str, *, session: Session, as_of: AsOf | None = None):
     indicator = session.get(KegiatanIndicator, indicator_id)
     if indicator is None:
         raise AdminError("unknown_item")
     kegiatan = session.get(Kegiatan, indicator.kegiatan_id)
     plan = session.get(Plan, kegiatan.plan_id)
     old = parse_target(indicator.target_raw)
-    new = _new_target(raw, old_kind=old.kind, old_unit=old.unit,
+    new = new_target(raw, old_kind=old.kind, old_unit=old.unit,
                       limit=KegiatanIndicator.__table__.c.target_raw.type.length)
     if new.raw == indicator.target_raw:
         raise AdminError("unchanged", raw=indicator.target_raw)
     if new.kind == "none" and _realised(session, IndicatorRealisation, IndicatorRealisation.indicator_id,
                                         indicator.id, None):
         raise AdminError("has_realisation", quarter=None)
+    effect = None if as_of is None else indicator_effect(
+        plan.id, indicator.id, TargetIn(new.raw, new.value, new.unit, new.kind), session=session, as_of=as_of)
     change = TargetChange("indikator", indicator.id, kegiatan.id, kegiatan.name, indicator.text, None, plan.year,
-                          indicator.target_raw, new.raw)
+                          indicator.target_raw, new.raw, effect=effect)
     return change, indicator, new
 
 
-def check_indicator_target(indicator_id: int, raw: str, *, session: Session) -> TargetChange:
+def check_indicator_target(indicator_id: int, raw: str, *, session: Session,
+                           as_of: AsOf | None = None) -> TargetChange:
     """What changing a kegiatan indicator's annual target to `raw` would do; AdminError when it may not."""
-    change, _indicator, _new = _indicator_change(indicator_id, raw, session=session)
+    change, _indicator, _new = _indicator_change(indicator_id, raw, session=session, as_of=as_of)
     return _with_recipients(change, session)
 
 
 def change_indicator_target(indicator_id: int, raw: str, *, session: Session, reason: str,
                             expected_old: str | None = None, actor_person_id: int | None = None,
                             actor_telegram_id: int | None = None, actor_label: str = "",
-                            now: datetime | None = None) -> TargetChange:
-    """Set a kegiatan indicator's annual target (unit checked, audited with the reason); returns whom to tell."""
-    reason = _checked_reason(reason)
-    change, indicator, new = _indicator_change(indicator_id, raw, session=session)
+                            now: datetime | None = None, as_of: AsOf | None = None) -> TargetChange:
+    """Set a kegiatan indicator's annual target, its unit too (audited with the reason); returns whom to tell."""
+    reason = checked_reason(reason)
+    change, indicator, new = _indicator_change(indicator_id, raw, session=session, as_of=as_of)
     if expected_old is not None and change.old_raw != expected_old:
         raise AdminError("stale", raw=change.old_raw)
     indicator.target_raw, indicator.target_value, indicator.target_unit = new.raw, new.value, new.unit

@@ -154,6 +154,12 @@ TG_SAVE = Format("TgSave", "tg:ok:{token}", token=TOKEN)
 TG_SAVE_ANY = "^tg:ok:"
 TG_BROWSE_ANY = r"^tg:(pp|p|kp|k|a):"
 TG_PICK_ANY = r"^tg:(q:\d+:\d|i:\d+)$"
+TG_MEASURE = Format("TgMeasure", "tg:m:{what}:{item}", what=choice("a", "i"))  # 📏 how an aksi/indicator is measured
+TG_MODE = Format("TgMode", "tg:mm:{what}:{item}:{mode}", what=choice("a", "i"),
+                 mode=choice("increment", "level", "negative"))
+TG_SPLIT = Format("TgSplit", "tg:sp:{what}:{item}", what=choice("i"))  # ✂️ split a packed indicator
+TG_SPLIT_OK = Format("TgSplitOk", "tg:spk:{item}")  # ✅ the importer's proposal of parts
+TG_RENAME = Format("TgRename", "tg:rn:{what}:{item}", what=choice("k", "a", "i"))  # ✏️ rename a kegiatan/aksi/indicator
 
 # -- /riwayat --------------------------------------------------------------------------------------------
 RW = "rw"

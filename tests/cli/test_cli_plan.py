@@ -53,11 +53,11 @@ def test_import_prints_counts_budget_and_anomalies_by_line(cli_env, capsys):
     assert main(["import", str(SEED)]) == 0
     out = capsys.readouterr().out
     assert "Rencana aksi baru disimpan: rapk-2020-bkd-gresik.txt" in out
-    assert "45 kegiatan · 168 aksi · 58 indikator kegiatan" in out
+    assert "45 kegiatan · 168 aksi · 64 indikator kegiatan" in out
     assert "Total pagu: Rp17.326.515.850" in out
     # The modes inferred at import (the 9 level aksi and 15 level indicators: tests/domain/test_modes.py).
     assert ("Cara hitung: 159 aksi dijumlah per triwulan · 9 aksi capaian s.d. triwulan · 0 makin kecil makin baik; "
-            "indikator kegiatan: 43 dijumlah · 15 capaian s.d. triwulan · 0 makin kecil makin baik") in out
+            "indikator kegiatan: 47 dijumlah · 17 capaian s.d. triwulan · 0 makin kecil makin baik") in out
     assert "Baris 44: Penomoran kegiatan melompat dari 7 ke 9." in out
     assert "Baris 185: Persentase lebih dari 100%" in out
     assert main(["import", str(SEED)]) == 0
@@ -211,6 +211,6 @@ def test_only_the_first_anomalies_are_listed_and_the_rest_counted(cli_env, tmp_p
     path.write_text("\n".join(lines[:271] + ["x\ty"] * 1_000 + lines[271:]), encoding="utf-8")
     assert main(["import", str(path)]) == 0
     out = capsys.readouterr().out
-    assert "Anomali (1.032), disimpan apa adanya — periksa baris berikut:" in out
+    assert "Anomali (1.038), disimpan apa adanya — periksa baris berikut:" in out
     assert out.count("\n  Baris ") == 500
-    assert "  … dan 532 lainnya (hanya 500 anomali pertama yang disimpan)" in out
+    assert "  … dan 538 lainnya (hanya 500 anomali pertama yang disimpan)" in out

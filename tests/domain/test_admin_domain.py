@@ -67,7 +67,7 @@ def test_target_rules(engine, small_plan):
     _, _, aksi1, aksi2 = ids(small_plan)
     persen, jumlah, kosong = aksi1[0], aksi1[1], aksi1[2]  # TW II: 50%, 60, empty
     cases = {
-        (persen, "30 orang"): "unit_mismatch", (jumlah, "75%"): "unit_mismatch", (persen, "150%"): "percent_over_100",
+        (persen, "150%"): "percent_over_100",
         (jumlah, "-5"): "negative", (jumlah, "banyak"): "not_a_number", (jumlah, "60"): "unchanged",
         (jumlah, "1" + "0" * 16): "too_big", (jumlah, "9" * 201): "too_long",
         # What both databases give back exactly: below 10**11, four decimals (SQLite keeps a float).
@@ -99,7 +99,6 @@ def test_target_rules(engine, small_plan):
 def test_count_unit_is_kept_and_realised_quarter_cannot_be_emptied(engine, small_plan):
     k1, _, aksi1, _ = ids(small_plan)
     change(engine, aksi1[1], 2, "60 orang")
-    assert refused(engine, change_aksi_target, aksi1[1], 2, "70 kegiatan", reason="x", **WHO).code == "unit_mismatch"
     change(engine, aksi1[1], 2, "70")  # a bare number keeps the unit
     with unit_of_work(engine) as session:
         target = session.exec(select(AksiTarget).where(AksiTarget.aksi_id == aksi1[1], AksiTarget.quarter == 2)).one()
@@ -125,7 +124,6 @@ def test_indicator_target(engine, small_plan):
     with unit_of_work(engine) as session:
         indicator = session.exec(select(KegiatanIndicator).where(KegiatanIndicator.kegiatan_id == k1)).one()
         indicator_id = indicator.id
-    assert refused(engine, change_indicator_target, indicator_id, "40%", reason="x", **WHO).code == "unit_mismatch"
     with unit_of_work(engine) as session:
         result = change_indicator_target(indicator_id, "a. 20 orang b. 25 orang", session=session, reason="dua diklat",
                                          **WHO)

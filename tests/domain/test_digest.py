@@ -168,7 +168,7 @@ def test_digest_numbers_match_the_text(engine, seed_plan):
     assert n["reporting"] == {"pics_reported": 7, "pics_due": 9, "kegiatan_reported": 42, "kegiatan_due": 44}
     assert [k["name"] for k in n["lagging"]] == [JARINGAN, PENJENJANGAN, PENEMPATAN, UJI_KESEHATAN]
     assert n["items_excluded"][:2] == [{"kegiatan_seq": 8, "item": "aksi 1", "reason": "unit_mismatch"},
-                                       {"kegiatan_seq": 18, "item": "indicator 1", "reason": "unit_mismatch"}]
+                                       {"kegiatan_seq": 16, "item": "indicator 3", "reason": "unit_mismatch"}]
     food = next(k for k in n["flagged"] if k["name"] == MAKAN_MINUM)
     assert food["flags"] == ["pct_over_100"]
     assert n["unreported"][2] == {"id": n["unreported"][2]["id"], "name": JARINGAN,

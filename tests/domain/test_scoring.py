@@ -473,9 +473,10 @@ def test_seed_anomalous_items_are_shown_and_left_out(engine, seed_plan):
     assert (ranks.cumulative.pct, ranks.cumulative.status) == (D("90.0"), PARTIAL)  # (80 + 100) / 2, team left out
     # «perlu dicek admin»: seq 8's «1» on «Presentase kesiapan», Makan Minum's 1000%/2000%/1000%, the «1, –, 1%»
     # and «1%» of Kenaikan Pangkat, Jaringan's TW IV «100%» on «Jumlah dokumen», Bahan Bacaan's 510000000, and
-    # the indicators «Presentase kasus …» 25 kasus (seq 18) and «Prosentase fasilitasi …» 100 Buku (seq 39).
+    # the indicators «c. Jumlah OPD …» 52 OPD% (seq 16, the third of its split cell), «Presentase kasus …»
+    # 25 kasus (seq 18) and «Prosentase fasilitasi …» 100 Buku (seq 39).
     assert [(k.seq, getattr(item, "no", None) or f"i{item.seq}") for k, item in ps.excluded()] == [
-        (8, 1), (18, "i1"), (29, "i1"), (30, 1), (30, 2), (30, 3), (39, "i1"), (41, 1), (41, 4), (45, 4)]
+        (8, 1), (16, "i3"), (18, "i1"), (29, "i1"), (30, 1), (30, 2), (30, 3), (39, "i1"), (41, 1), (41, 4), (45, 4)]
 
 
 def test_seed_lagging_pending_and_overall_before_the_deadline(engine, seed_plan):

@@ -63,10 +63,12 @@ async def test_upload_preview_apply(bot, fake, engine):
     assert "Pratinjau rencana aksi" in text and "BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK" in text
     assert "45 kegiatan · 168 aksi" in text and "Total pagu: Rp17.326.515.850" in text
     assert "Cara hitung: 159 aksi dijumlah per triwulan · 9 aksi capaian s.d. triwulan" in text
-    assert "Rencana baru" in text and "Anomali (32)" in text and "halaman 1/3" in text
+    assert "Rencana baru" in text and "Anomali (38)" in text and "halaman 1/4" in text
+    assert "Baris 94: Target “a. 45 orang b. 40 orang c. 52 OPD%” memuat 3 indikator, dipisah menjadi a. 45 orang · " \
+           "b. 40 orang · c. 52 OPD%" in text
     assert "Baris 44: Penomoran kegiatan melompat dari 7 ke 9." in text
     text = await act(fake, press="Berikutnya ➡️")
-    assert "halaman 2/3" in text and "Baris 44:" not in text
+    assert "halaman 2/4" in text and "Baris 44:" not in text
     assert count(engine, Plan) == 0  # nothing stored before Terapkan
     preview, apply_button = find_button(fake, ADMIN_ID, "✅ Terapkan")
     text = await act(fake, press="✅ Terapkan")
@@ -224,6 +226,6 @@ async def test_only_the_first_anomalies_are_kept_and_the_rest_counted(bot, fake,
     lines = seed_lines()
     junk = "\n".join(lines[:271] + ["x\ty"] * 1_000 + lines[271:]).encode()
     text = await upload(fake, "sampah.txt", junk)
-    assert "Anomali (1.032)" in text and "halaman 1/42" in text
+    assert "Anomali (1.038)" in text and "halaman 1/42" in text
     text = await act(fake, press="✅ Terapkan")
-    assert "Anomali (1.032)" in text and "… dan 1.022 lainnya (hanya 500 anomali pertama yang disimpan)" in text
+    assert "Anomali (1.038)" in text and "… dan 1.028 lainnya (hanya 500 anomali pertama yang disimpan)" in text

@@ -48,6 +48,8 @@ from bot.domain.numbers import parse_money
 from bot.domain.numbers import parse_number
 from bot.domain.numbers import parse_target
 from bot.domain.numbers import rupiah_from_decimal
+from bot.domain.plan_import.packed import note_target
+from bot.domain.plan_import.packed import split_packed
 from bot.text.formatting import number
 from bot.text.render import macro
 from bot.text.render import message
@@ -148,13 +150,16 @@ class ParsedProgram:
 
 @dataclass
 class ParsedIndicator:
-    """Indikator kinerja kegiatan; a multi-target cell (`a. 45 orang b. 40 orang`) stays one entry."""
+    """Indikator kinerja kegiatan; a packed cell (`a. 45 orang b. 40 orang`) is split into one each
+    (bot.domain.plan_import.packed), all on the cell's line."""
 
     text: str
     target_raw: str
     line: int
     target: Target = field(default_factory=lambda: parse_target(""))
     kind: str = "positive"
+    packed_from: str = ""  # a part of a split cell: the cell's indicator text as printed
+    part: int = 0  # and which part, from 1
 
 
 @dataclass
@@ -904,14 +909,36 @@ class _Parser:
             self.finish_kas(kegiatan, row)
             if not kegiatan.indicators:
                 self.anomaly(row, "no_indicator", kegiatan=kegiatan.name)
+            kegiatan.indicators = self.unpacked(by_line, kegiatan.indicators)
             for indicator in kegiatan.indicators:
                 indicator.target = read_target(indicator.target_raw)
+                noted = note_target(indicator.target_raw) if len(indicator.target.parts) > 1 else None
+                if noted is not None and indicator.target.parts[0].unit != "%":
+                    indicator.target = read_target(noted[0])  # «2 jabatan (1 kali seleksi)»: scored as 2 jabatan
+                    self.anomaly(by_line[indicator.line], "indicator_note", raw=indicator.target_raw,
+                                 target=noted[0], note=noted[1])
                 indicator.kind = indicator_kind(indicator.text, [indicator.target])
                 self.check_indicator(by_line[indicator.line], indicator)
             for aksi in kegiatan.aksi:
                 aksi.targets = [read_target(cell) for cell in aksi.tw]
                 aksi.kind = indicator_kind(aksi.indicator, aksi.targets)
                 self.check_aksi(by_line[aksi.line], aksi)
+
+    def unpacked(self, by_line: dict[int, _Row], indicators: list[ParsedIndicator]) -> list[ParsedIndicator]:
+        """Packed cells split into one indicator each (bot.domain.plan_import.packed), each split listed."""
+        out = []
+        for indicator in indicators:
+            split = split_packed(indicator.text, indicator.target_raw)
+            if split is None:
+                out.append(indicator)
+                continue
+            how, pieces = split
+            self.anomaly(by_line[indicator.line], "indicator_split", text=indicator.text, raw=indicator.target_raw,
+                         how=how,
+                         parts=[(p.text, p.target_raw) for p in pieces])
+            out += [ParsedIndicator(text=p.text, target_raw=p.target_raw, line=indicator.line, packed_from=indicator.text,
+                                    part=n) for n, p in enumerate(pieces, start=1)]
+        return out
 
     def check_target_row(self, row: _Row, target: TargetRow) -> None:
         if not target.target_raw:

@@ -1,7 +1,7 @@
 """Store a parsed plan: first import, or a merge with the plan already held for that agency and year.
 
-The merge is keyed by kegiatan name and aksi number (indicators by their position in the
-kegiatan), so the ids that realisations point at survive a re-import. Anything that already
+The merge is keyed by kegiatan name and aksi number (indicators by their text, then their
+position in the kegiatan: `pair_indicators`), so the ids that realisations point at survive a re-import. Anything that already
 has realisations and is missing from the new file, or whose target (or budget) the new file
 empties in a quarter that has realisations, is refused unless forced. Rows go in with
 executemany statements on the session's connection: a 4,500-kegiatan plan is about 100,000
@@ -212,15 +212,47 @@ def _stored_target(target: Target) -> tuple[Decimal | None, str]:
     return (value if fits_decimal_column(value) else None), unit[:100]  # else raw only
 
 
+def pair_indicators(stored: list[Any], parsed: list[ParsedIndicator]) -> tuple[list[tuple[Any, ParsedIndicator]], list[Any]]:
+    """Which stored indicator each parsed one updates (None: a new one), and the stored ones left over.
+
+    By text first (case and spacing aside), so a split packed cell (bot.domain.plan_import.packed)
+    keeps the stored unsplit indicator, and what was reported on it, on its first part and adds the
+    others; then by position among the rest, so a corrected text keeps its row.
+    """
+    free = list(stored)
+    by_text: dict[str, list[Any]] = defaultdict(list)
+    for row in stored:
+        by_text[name_key(printed(row, "text", "printed_text"))].append(row)
+        if row["text"] != printed(row, "text", "printed_text"):
+            by_text[name_key(row["text"])].append(row)  # renamed: the document may print the new text
+    matched: list[Any] = [None] * len(parsed)
+    for n, ind in enumerate(parsed):
+        for key in (name_key(ind.text), name_key(ind.packed_from) if ind.part == 1 else None):
+            candidates = [r for r in by_text.get(key, ()) if r in free] if key else []
+            if candidates:
+                matched[n] = candidates[0]
+                free.remove(candidates[0])
+                break
+    rest = iter([r for r in free if not any(name_key(printed(r, "text", "printed_text")) == name_key(p.packed_from)
+                                            for p in parsed if p.packed_from)])
+    for n, ind in enumerate(parsed):
+        if matched[n] is None and not ind.packed_from:
+            matched[n] = next(rest, None)
+            if matched[n] is not None:
+                free.remove(matched[n])
+    return list(zip(matched, parsed, strict=True)), free
+
+
 def _indicator_values(ind: ParsedIndicator) -> dict[str, Any]:
     value, unit = _stored_target(ind.target)
-    return {"text": ind.text, "target_raw": ind.target_raw, "target_value": value, "target_unit": unit,
+    return {"text": ind.text, "printed_text": ind.text, "target_raw": ind.target_raw, "target_value": value,
+            "target_unit": unit,
             "indicator_kind": ind.kind, "mode": parsed_indicator_mode(ind)}
 
 
 def _aksi_values(aksi: ParsedAksi) -> dict[str, Any]:
-    return {"name": aksi.name, "indicator": aksi.indicator, "indicator_kind": aksi.kind, "mode": parsed_aksi_mode(aksi),
-            "source_line": aksi.line}
+    return {"name": aksi.name, "printed_name": aksi.name, "indicator": aksi.indicator, "indicator_kind": aksi.kind,
+            "mode": parsed_aksi_mode(aksi), "source_line": aksi.line}
 
 
 def _target_values(raw: str) -> dict[str, Any]:
@@ -232,7 +264,8 @@ def _target_values(raw: str) -> dict[str, Any]:
 
 
 def _kegiatan_values(k: ParsedKegiatan, program_id: int) -> dict[str, Any]:
-    return {"seq": k.seq, "no": k.no, "name": k.name, "program_id": program_id, "budget": k.budget,
+    return {"seq": k.seq, "no": k.no, "name": k.name, "printed_name": k.name, "program_id": program_id,
+            "budget": k.budget,
             "budget_raw": k.budget_raw, "source_line": k.line}
 
 
@@ -318,6 +351,24 @@ def _insert(session: Session, model: type[SQLModel], rows: list[dict[str, Any]],
     return [row[0] for row in result]
 
 
+def printed(row: Any, display: str, column: str) -> str:
+    """The text as printed (the merge key); a row stored before migration 0008 filled it has its name."""
+    return row[column] or row[display]
+
+
+def _as_printed(row: Any, display: str, column: str) -> dict[str, Any]:
+    """The stored row as the document printed it, to compare with the file (a rename is no difference)."""
+    return {**row, display: printed(row, display, column)}
+
+
+def _keep_rename(row: Any, values: dict[str, Any], display: str, column: str) -> dict[str, Any]:
+    """The file's values for a stored row: the printed text follows the file; the name shown stays the
+    admin's when they renamed it (bot.domain.rename), else follows the file too."""
+    if row[display] != printed(row, display, column):
+        return {**values, display: row[display]}
+    return values
+
+
 def _differs(stored: Any, values: dict[str, Any]) -> bool:
     return any(stored[column] != value for column, value in values.items())
 
@@ -380,7 +431,15 @@ class _Merge:
             GoalIndicator: _children(s, GoalIndicator, "goal_id", [r["id"] for r in self.goals.values()]),
             ProgramIndicator: _children(s, ProgramIndicator, "program_id", [r["id"] for r in self.programs.values()]),
         }
-        self.kegiatan = {name_key(r["name"]): r for r in _select(s, sa.select(keg).where(keg.c.plan_id == plan_id))}
+        # By the name as printed; a renamed kegiatan whose printed name the file no longer has is found
+        # by its new name, should the document print that one day (names shown are unique in a plan too).
+        stored_kegiatan = _select(s, sa.select(keg).where(keg.c.plan_id == plan_id))
+        self.kegiatan = {name_key(printed(r, "name", "printed_name")): r for r in stored_kegiatan}
+        wanted = {name_key(k.name) for k in self.parsed.kegiatan}
+        for r in stored_kegiatan:
+            key, shown = name_key(printed(r, "name", "printed_name")), name_key(r["name"])
+            if key not in wanted and shown in wanted and shown not in self.kegiatan:
+                self.kegiatan[shown] = self.kegiatan.pop(key)
         self.stored_kegiatan = {r["id"] for r in self.kegiatan.values()}
         self.budget_plans = plans_of(self.stored_kegiatan, session=s)
         self.indicators: dict[int, list[Any]] = defaultdict(list)
@@ -443,12 +502,13 @@ class _Merge:
             new = wanted[key]
             if row["budget"] is not None and new.budget is None and self.real_budget[kid]:
                 out.append(Blocked("pagu", row["name"], tuple(sorted(self.real_budget[kid]))))
-            for i, ind in zip(self.indicators[kid], new.indicators, strict=False):
-                if (self.real_indicator[i["id"]] and i["target_value"] is not None
+            pairs, gone = pair_indicators(self.indicators[kid], new.indicators)
+            for i, ind in pairs:
+                if (i is not None and self.real_indicator[i["id"]] and i["target_value"] is not None
                         and _indicator_values(ind)["target_value"] is None):
                     out.append(Blocked("target_indikator", i["text"], tuple(sorted(self.real_indicator[i["id"]])),
                                        row["name"]))
-            for i in self.indicators[kid][len(new.indicators):]:
+            for i in gone:
                 if self.real_indicator[i["id"]]:
                     out.append(Blocked("indikator", i["text"], tuple(sorted(self.real_indicator[i["id"]])),
                                        row["name"]))
@@ -620,8 +680,9 @@ class _Merge:
                 continue
             kid = row["id"]
             values = _kegiatan_values(k, program_id)
-            self.compare(Change("kegiatan", k.name), "kegiatan", kid, row, values,
+            self.compare(Change("kegiatan", k.name), "kegiatan", kid, _as_printed(row, "name", "printed_name"), values,
                          ("no", "name", "program_id", "budget"))
+            values = _keep_rename(row, values, "name", "printed_name")
             if _differs(row, values):
                 updates[Kegiatan].append({"id": kid, **values})
             self.merge_indicators(k, kid, new_indicators, updates)
@@ -660,20 +721,19 @@ class _Merge:
 
     def merge_indicators(self, k: ParsedKegiatan, kid: int, new_rows: list[dict[str, Any]],
                          updates: dict[type[SQLModel], list[dict[str, Any]]]) -> None:
-        old = self.indicators[kid]
-        for seq, ind in enumerate(k.indicators, start=1):
+        pairs, gone = pair_indicators(self.indicators[kid], k.indicators)
+        for seq, (row, ind) in enumerate(pairs, start=1):
             values = {"seq": seq, **_indicator_values(ind)}
-            if seq > len(old):
+            if row is None:
                 new_rows.append({"kegiatan_id": kid, **values})
                 self.note("added", Change("indikator", k.name, item=ind.text), entity="kegiatan_indicator",
                           entity_id=None, new=ind.text)
                 continue
-            row = old[seq - 1]
-            self.compare(Change("indikator", k.name, no=seq), "kegiatan_indicator", row["id"], row, values,
-                         ("text", "target_raw"))
+            self.compare(Change("indikator", k.name, no=seq), "kegiatan_indicator", row["id"],
+                         _as_printed(row, "text", "printed_text"), values, ("text", "target_raw"))
+            values = _keep_rename(row, values, "text", "printed_text")
             if _differs(row, values):
                 updates[KegiatanIndicator].append({"id": row["id"], **values})
-        gone = old[len(k.indicators):]
         if gone:
             _delete(self.session, IndicatorRealisation, "indicator_id", [r["id"] for r in gone])
             _delete(self.session, KegiatanIndicator, "id", [r["id"] for r in gone])
@@ -693,7 +753,8 @@ class _Merge:
                 continue
             label = Change("aksi", k.name, no=a.no)
             values = _aksi_values(a)
-            self.compare(label, "aksi", row["id"], row, values, ("name", "indicator"))
+            self.compare(label, "aksi", row["id"], _as_printed(row, "name", "printed_name"), values, ("name", "indicator"))
+            values = _keep_rename(row, values, "name", "printed_name")
             if _differs(row, values):
                 updates[Aksi].append({"id": row["id"], **values})
             targets = self.targets[row["id"]]
