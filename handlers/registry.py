@@ -24,6 +24,7 @@ from handlers import membership
 from handlers import reminders
 from handlers import start
 from handlers import status
+from handlers import verification
 from handlers.admin import budget_plan as admin_budget_plan
 from handlers.admin import console as admin
 from handlers.admin import pic as pic_admin
@@ -37,6 +38,7 @@ def register(application: Application) -> None:
     application.add_handler(edits.handler())
     # Conversations next: while one runs, its states see the user's messages before anything else.
     application.add_handler(lapor.build())
+    verification.register(application)  # its note conversation sees the verifier's text first
     # /lapor's draft is written with its state before each question, and re-asked after a restart.
     if isinstance(application.persistence, DatabasePersistence):
         application.persistence.checkpointed.add(lapor.DRAFT)

@@ -136,6 +136,17 @@ USR_PERSON = Format("UsrPerson", "usr:p:{person}")
 USR_ADMIN = Format("UsrAdmin", "usr:adm:{person}:{on}", on=FLAG)
 USR_PAUSE = Format("UsrPause", "usr:pz:{person}:{until}")  # until: YYYYMMDD, 0 resumes
 
+USR_VERIFIER = Format("UsrVerifier", "usr:ver:{person}:{on}", on=FLAG)
+
+# -- /verifikasi: a report is one kegiatan in one quarter -------------------------------------------------
+VF = "vf"
+VF_ACCEPT = Format("VfAccept", "vf:a:{kegiatan}:{quarter}", quarter=QUARTER)
+VF_RETURN = Format("VfReturn", "vf:r:{kegiatan}:{quarter}", quarter=QUARTER)
+VF_NEXT = Format("VfNext", "vf:n:{kegiatan}:{quarter}", quarter=QUARTER)  # the card after this one
+VF_ALL = Format("VfAll", "vf:all")  # «Terima semua yang sesuai target»: asks to confirm
+VF_ALL_OK = Format("VfAllOk", "vf:allok")
+VF_CANCEL = Format("VfCancel", "vf:x")
+
 # -- /impor ---------------------------------------------------------------------------------------------
 IMP = "imp"
 IMP_PAGE = Format("ImpPage", "imp:pg:{page}", page=PAGE)
