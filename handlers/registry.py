@@ -18,6 +18,7 @@ from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.services import services_of
 from handlers import edits
 from handlers import errors
+from handlers import feedback
 from handlers import lapor
 from handlers import leadership
 from handlers import membership
@@ -39,6 +40,7 @@ def register(application: Application) -> None:
     # Conversations next: while one runs, its states see the user's messages before anything else.
     application.add_handler(lapor.build())
     verification.register(application)  # its note conversation sees the verifier's text first
+    feedback.register(application)  # «Tanggapi», evidence and «Ingatkan» before leadership's `rk:` catch-all
     # /lapor's draft is written with its state before each question, and re-asked after a restart.
     if isinstance(application.persistence, DatabasePersistence):
         application.persistence.checkpointed.add(lapor.DRAFT)

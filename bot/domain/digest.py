@@ -26,6 +26,7 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
+from sqlmodel import select
 
 from bot.config import Settings
 from bot.domain.scoring import BAND_NAMES
@@ -42,6 +43,7 @@ from bot.domain.scoring import ProgramScore
 from bot.domain.scoring import score_plan_from_db
 from bot.text.render import render
 from models import Kegiatan
+from models import Person
 from models import Program
 
 MAX_LAGGING = 10
@@ -91,12 +93,22 @@ def build_digest(plan_id: int, quarter: int, *, session: Session, settings: Sett
         "digest", lang, ps=ps, q=quarter, now=now.astimezone(tz),
         lagging=lagging[:MAX_LAGGING], lagging_more=max(0, len(lagging) - MAX_LAGGING),
         flagged=flagged[:MAX_FLAGGED], flagged_more=max(0, len(flagged) - MAX_FLAGGED),
-        legend=band_legend(ps.bands), **_helpers(ps, lang),
+        legend=band_legend(ps.bands), mentions=pic_mentions(ps, session), **_helpers(ps, lang),
     )
     labels = program_labels(ps, lang)
     buttons = [(f"{band_emoji(p.cumulative)} {shorten(labels[p.id], BUTTON_WIDTH)}", Drill("p", p.id, quarter))
                for p in _worst_first(ps.programs)]
     return Digest(text, digest_numbers(ps, lagging, flagged), buttons)
+
+
+def pic_mentions(ps: PlanScore, session: Session) -> dict[int, int]:
+    """Person id → Telegram id of the unreported kegiatan's PICs: «belum lapor» mentions them
+    (`tg://user?id=`, a tap opens them; no username needed)."""
+    ids = {p for k in ps.completeness.unreported for p in k.pic_ids}
+    if not ids:
+        return {}
+    return dict(session.exec(select(Person.id, Person.telegram_user_id)
+                             .where(Person.id.in_(ids), Person.telegram_user_id.is_not(None))).all())
 
 
 def _flagged(ps: PlanScore) -> list[tuple[KegiatanScore, list[tuple[str, int]]]]:

@@ -114,6 +114,10 @@ CUTI_CANCEL = Format("CutiCancel", "cuti:x")
 # -- leadership digest drill-down ------------------------------------------------------------------------
 RK = "rk"
 DRILL = Format("Drill", "rk:{kind}:{ident}:{quarter}", kind=choice("d", "p", "k"), quarter=QUARTER)
+# On a kegiatan card (handlers/feedback.py): its evidence, «Tanggapi», «Ingatkan» one of its PICs.
+RK_EVIDENCE = Format("RkEvidence", "rk:e:{kegiatan}:{quarter}", quarter=QUARTER)
+RK_RESPOND = Format("RkRespond", "rk:t:{kegiatan}:{quarter}", quarter=QUARTER)
+RK_NUDGE = Format("RkNudge", "rk:n:{person}:{kegiatan}:{quarter}", quarter=QUARTER)
 
 # -- /pic and /undang -----------------------------------------------------------------------------------
 PIC = "pic"

@@ -72,7 +72,8 @@ FORGED: dict[str, tuple[frozenset, list[str]]] = {
     "lp:": (frozenset({PIC}), ["lp:k:{k2}:2", "lp:save:deadbeef", "lp:q:1", "lp:a:eq", "lp:x", "lp:o:2", "lp:oc:eq",
                                "lp:oc:ok", "lp:eo:0"]),
     "lapor:": (frozenset({PIC}), ["lapor:{k2}", "lapor:o"]),
-    "rk:": (frozenset({LEADERSHIP, ADMIN}), ["rk:d:{plan}:2", "rk:k:{k1}:2"]),
+    "rk:": (frozenset({LEADERSHIP, ADMIN}), ["rk:d:{plan}:2", "rk:k:{k1}:2", "rk:e:{k1}:2", "rk:t:{k1}:2",
+                                             "rk:n:{budi}:{k1}:2"]),
     "cuti:": (frozenset({PIC}), ["cuti:end", "cuti:x"]),
 }
 MUST_BE_REGISTERED = {"pic:", "inv:", "lp:", "lapor:", "imp:", "tg:", "lk:", "usr:", "rw:"}

@@ -15,43 +15,16 @@ from models import ReportReview
 from tests.support.harness import ADMIN_ID
 from tests.support.harness import PIC_ID
 from tests.support.harness import WIB
+from tests.support.verification import PNG
+from tests.support.verification import budi_reports
+from tests.support.verification import said
 
-KEGIATAN = "📝 Pendidikan dan Pelatihan Teknis"
-PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63000100000500010d0a2db40000000049454e44ae426082")
 NOW = datetime(2020, 6, 23, 9, 0, tzinfo=WIB)
-
-
-async def said(fake, user=PIC_ID, text=None, press=None, photo=None):
-    before = len(fake.messages_to(user))
-    if text is not None:
-        fake.send_message(user, text) if not text.startswith("/") else fake.send_command(user, text)
-    elif press is not None:
-        fake.press(user, press)
-    elif photo is not None:
-        fake.send_photo(user, photo)
-    await fake.wait_idle()
-    return "\n---\n".join(m.get("text") or m.get("caption") or "" for m in fake.messages_to(user)[before:])
 
 
 def reviews(engine) -> dict[int, tuple[str, str]]:
     with unit_of_work(engine) as session:
         return {r.kegiatan_id: (r.status, r.note) for r in session.exec(select(ReportReview)).all()}
-
-
-async def budi_reports(fake, first_aksi="50%"):
-    """Budi's TW II report of «Pendidikan dan Pelatihan Teknis» with two photos as evidence."""
-    await said(fake, text="/lapor")
-    await said(fake, press=KEGIATAN)
-    await said(fake, text=first_aksi)
-    await said(fake, press="= Sesuai target")
-    await said(fake, text="125jt")
-    await said(fake, text="30")
-    await said(fake, press="Tidak ada")
-    await said(fake, text="Diklat lanjutan TW III")
-    await said(fake, photo=PNG)
-    await said(fake, photo=PNG + b"\x00")  # a second, different file
-    await said(fake, press="Selesai")
-    return await said(fake, press="💾 Simpan")
 
 
 async def test_return_with_note_fix_from_perbaiki_then_accept(harness, fake, engine, small_plan):
