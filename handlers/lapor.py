@@ -615,6 +615,9 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
         result = await services.db(save_report, _submission(draft), person_id=actor.person_id,
                                    actor_label=actor.label, now=now, late=late)
     except ReportError as exc:
+        if exc.code == "evidence_required":  # bot.domain.evidence: ask for the file, the draft stays
+            return await _ask(update, context, EVIDENCE, text=render("lapor_evidence_required", services.lang,
+                                                                     draft=draft))
         await query.message.reply_text(render("lapor_refused", services.lang, code=exc.code))
         context.user_data.pop(DRAFT, None)
         return ConversationHandler.END

@@ -11,6 +11,7 @@ from sqlmodel import Session
 from sqlmodel import select
 
 from bot.db import insert_ignore
+from bot.domain import evidence as evidence_rules
 from bot.domain import verification
 from bot.domain.audit import record
 from bot.domain.locks import kegiatan_locked
@@ -352,6 +353,8 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
                                         uploaded_at=now, **item),
                 ["kegiatan_id", "quarter", "file_unique_id"])
     session.flush()
+    if evidence_rules.missing(kegiatan.id, sub.quarter, session=session):
+        raise ReportError("evidence_required")  # the caller's transaction rolls back: nothing is stored
     verification.mark_submitted(kegiatan.id, sub.quarter, session=session, person_id=person_id,
                                 actor_label=actor_label, now=now)
     return result

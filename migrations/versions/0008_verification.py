@@ -9,6 +9,7 @@ Create Date: 2026-12-02 14:00:00
   verifier's note). Reports stored before this revision have no row: they were never submitted for
   verification, and bot/domain/verification.py treats a report without a row as pending.
 * `leadershipresponse`: tanggapan pimpinan on a kegiatan card.
+* `kegiatan.evidence_required`, `aksi.evidence_required`: bukti dukung required before Simpan; false before.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -20,6 +21,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    for table in ("kegiatan", "aksi"):
+        with op.batch_alter_table(table) as batch:
+            batch.add_column(sa.Column("evidence_required", sa.Boolean(), nullable=False, server_default=sa.false()))
     with op.batch_alter_table("person") as batch:
         batch.add_column(sa.Column("is_verifier", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.create_table(
@@ -67,3 +71,6 @@ def downgrade() -> None:
     op.drop_table("reportreview")
     with op.batch_alter_table("person") as batch:
         batch.drop_column("is_verifier")
+    for table in ("aksi", "kegiatan"):
+        with op.batch_alter_table(table) as batch:
+            batch.drop_column("evidence_required")

@@ -9,12 +9,15 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from bot.domain.reporting import Submission
 from bot.domain.reporting import save_report
+from models import AksiRealisation
 from models import AuditLog
 from models import Evidence
+from models import Kegiatan
 from models import ReportReview
 from tests.support.harness import ADMIN_ID
 from tests.support.harness import PIC_ID
 from tests.support.harness import WIB
+from tests.support.verification import KEGIATAN
 from tests.support.verification import PNG
 from tests.support.verification import budi_reports
 from tests.support.verification import said
@@ -109,3 +112,28 @@ async def test_accept_all_that_meet_their_targets(harness, fake, engine, small_p
     text = await said(fake, ADMIN_ID, press="Ya, terima 1 laporan")
     assert "1 laporan diterima" in text and "Verifikasi 1 dari 1" in text and "Penjurangan" in text
     assert reviews(engine) == {k1: ("accepted", ""), k2: ("pending", "")}
+
+
+async def test_required_evidence_blocks_simpan_until_a_file_is_sent(harness, fake, engine, small_plan):
+    k1 = small_plan["kegiatan"][0]
+    with unit_of_work(engine) as session:
+        session.get(Kegiatan, k1).evidence_required = True
+    await said(fake, text="/lapor")
+    await said(fake, press=KEGIATAN)
+    await said(fake, text="50%")
+    await said(fake, press="= Sesuai target")
+    await said(fake, text="125jt")
+    await said(fake, text="30")
+    await said(fake, press="Tidak ada")
+    await said(fake, press="Tidak ada")
+    await said(fake, press="Selesai")  # no file
+    text = await said(fake, press="💾 Simpan")
+    assert "Bukti dukung wajib" in text and "laporan belum disimpan" in text
+    assert fake.buttons(fake.last_message_to(PIC_ID)) == [["Selesai"]]
+    with unit_of_work(engine) as session:
+        assert session.exec(select(AksiRealisation)).all() == [] and reviews(engine) == {}
+    text = await said(fake, photo=PNG)
+    assert "Diterima" in text
+    await said(fake, press="Selesai")
+    text = await said(fake, press="💾 Simpan")
+    assert "Tersimpan ✅" in text and reviews(engine) == {k1: ("pending", "")}
