@@ -29,6 +29,7 @@ from sqlmodel import Session
 from sqlmodel import select
 
 from bot.config import Settings
+from bot.domain import verification
 from bot.domain.scoring import BAND_NAMES
 from bot.domain.scoring import DEFAULT_BANDS
 from bot.domain.scoring import MISSING
@@ -94,11 +95,19 @@ def build_digest(plan_id: int, quarter: int, *, session: Session, settings: Sett
         lagging=lagging[:MAX_LAGGING], lagging_more=max(0, len(lagging) - MAX_LAGGING),
         flagged=flagged[:MAX_FLAGGED], flagged_more=max(0, len(flagged) - MAX_FLAGGED),
         legend=band_legend(ps.bands), mentions=pic_mentions(ps, session), **_helpers(ps, lang),
+        waiting=_waiting(plan_id, quarter, session, settings),
     )
     labels = program_labels(ps, lang)
     buttons = [(f"{band_emoji(p.cumulative)} {shorten(labels[p.id], BUTTON_WIDTH)}", Drill("p", p.id, quarter))
                for p in _worst_first(ps.programs)]
     return Digest(text, digest_numbers(ps, lagging, flagged), buttons)
+
+
+def _waiting(plan_id: int, quarter: int, session: Session, settings: Settings | None) -> int | None:
+    """Reports of the quarter not yet accepted while verification is on (None: off): not counted above."""
+    if settings is None or not verification.verification_on(settings.verification, session=session):
+        return None
+    return verification.waiting(plan_id, quarter, session=session)
 
 
 def pic_mentions(ps: PlanScore, session: Session) -> dict[int, int]:
@@ -146,9 +155,22 @@ def kegiatan_detail(kegiatan_id: int, quarter: int, *, session: Session, setting
     lang, ps, keg = _detail(Kegiatan, PlanScore.find_kegiatan, kegiatan_id, quarter, session, settings, lang, score,
                             now)
     text = render("digest_kegiatan", lang, ps=ps, k=keg, p=ps.find_program(keg.program_id), q=quarter,
-                  **_helpers(ps, lang))
+                  review=_review(kegiatan_id, quarter, session, settings), **_helpers(ps, lang))
     buttons = [(render("button_back", lang), Drill("p", keg.program_id, quarter))]
     return Digest(text, _kegiatan_numbers(keg), buttons)
+
+
+def _review(kegiatan_id: int, quarter: int, session: Session, settings: Settings | None):
+    """(status, the stored form) of the kegiatan's report while verification is on, else None: a report
+    not yet accepted is shown with its provisional values, which the numbers above do not count."""
+    if settings is None or not verification.verification_on(settings.verification, session=session):
+        return None
+    status = verification.status_of(kegiatan_id, quarter, session=session)
+    if status is None:
+        return None
+    from bot.domain.reporting import load_form
+
+    return status, (load_form(kegiatan_id, quarter, session=session) if status != verification.ACCEPTED else None)
 
 
 def _detail(table, find, row_id: int, quarter: int, session: Session, settings: Settings | None,

@@ -250,3 +250,40 @@ def accept_all_on_target(plan_id: int, *, session: Session, actor_person_id: int
                 accept(item.kegiatan_id, item.quarter, session=session, actor_person_id=actor_person_id,
                        actor_label=actor_label, now=now)
     return taken
+
+
+# -- what counts for scoring ------------------------------------------------------------------------
+
+def accepted_reports(plan_id: int, *, session: Session) -> set[tuple[int, int]]:
+    """(kegiatan id, quarter) of the plan's accepted reports."""
+    return set(session.exec(select(ReportReview.kegiatan_id, ReportReview.quarter)
+                            .join(Kegiatan, Kegiatan.id == ReportReview.kegiatan_id)
+                            .where(Kegiatan.plan_id == plan_id, ReportReview.status == ACCEPTED)).all())
+
+
+def verified_only(data, *, session: Session):
+    """A bot.domain.scoring.ScoringInput keeping only the values of accepted reports (verification on):
+    a report waiting or returned counts as not reported — pending before the deadline, 0 after it, as
+    any unreported one. Kendala and tindak lanjut stay (they are narrative, not scored)."""
+    from dataclasses import replace
+
+    accepted = accepted_reports(data.plan_id, session=session)
+
+    def keep(kegiatan_id: int, values: dict) -> dict:
+        return {q: v for q, v in values.items() if (kegiatan_id, q) in accepted}
+
+    return replace(
+        data,
+        aksi=[replace(a, reals=keep(a.kegiatan_id, a.reals),
+                      blank_reports=frozenset(q for q in a.blank_reports if (a.kegiatan_id, q) in accepted))
+              for a in data.aksi],
+        indicators=[replace(i, reals=keep(i.kegiatan_id, i.reals)) for i in data.indicators],
+        kegiatan=[replace(k, budget_reals=keep(k.id, k.budget_reals)) for k in data.kegiatan],
+    )
+
+
+def waiting(plan_id: int, quarter: int, *, session: Session) -> int:
+    """How many of the quarter's reports wait for a verifier (the digest's «menunggu verifikasi»)."""
+    return len(session.exec(select(ReportReview.id).join(Kegiatan, Kegiatan.id == ReportReview.kegiatan_id)
+                            .where(Kegiatan.plan_id == plan_id, ReportReview.quarter == quarter,
+                                   ReportReview.status != ACCEPTED)).all())
