@@ -106,7 +106,8 @@ async def response_text(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
         return ConversationHandler.END
     try:
         done = await services.db(fb.respond, kegiatan_id, quarter, update.effective_message.text,
-                                 person_id=actor.person_id, author=actor.label, telegram_id=actor.telegram_user_id,
+                                 person_id=actor.person_id, author=actor.name or update.effective_user.full_name,
+                                 telegram_id=actor.telegram_user_id,
                                  config_admin_ids=services.settings.admin_telegram_ids, now=services.now())
     except fb.FeedbackError as exc:
         await update.effective_message.reply_text(render("tanggapan_error", lang, code=exc.code))

@@ -2,9 +2,14 @@
 «Tanggapi» reaching the PIC and the admins, «Ingatkan» with a double tap sending one nudge, and the
 «belum lapor» PICs mentioned so a tap opens them."""
 
+import io
+
+from openpyxl import load_workbook
 from sqlmodel import select
 
 from bot.db import unit_of_work
+from bot.domain.workbook import HEADER_TOP
+from bot.domain.workbook import build_workbook
 from models import AuditLog
 from models import Evidence
 from models import LeadershipResponse
@@ -59,6 +64,14 @@ async def test_leader_opens_evidence_and_responds_to_a_kegiatan(harness, fake, e
         assert (row.kegiatan_id, row.quarter, row.text) == (k1, 2, "Percepat diklat & laporkan <segera>")
         audit = session.exec(select(AuditLog).where(AuditLog.action == "response.create")).one()
         assert (audit.entity, audit.entity_id, audit.field) == ("kegiatan", k1, "tw2")
+        # The workbook marks the row's status and carries the evidence count and the response.
+        sheet = load_workbook(io.BytesIO(build_workbook(small_plan["plan"], 2, session=session,
+                                                        now=harness.clock.now()))).active
+    header = [c.value for c in sheet[HEADER_TOP]]
+    row = next(r for r in sheet.iter_rows(values_only=True) if r[2] == "Pendidikan dan Pelatihan Teknis")
+    assert row[header.index("Status Verifikasi")] == "Menunggu verifikasi"
+    assert row[header.index("Keterangan")] == ("Bukti dukung: 2 berkas\nTanggapan pimpinan (TW 2, Kepala): "
+                                               "Percepat diklat & laporkan <segera>")
 
 
 async def test_ingatkan_double_tap_sends_one_nudge_and_belum_lapor_mentions(harness, fake, engine, small_plan):
