@@ -287,3 +287,58 @@ def waiting(plan_id: int, quarter: int, *, session: Session) -> int:
     return len(session.exec(select(ReportReview.id).join(Kegiatan, Kegiatan.id == ReportReview.kegiatan_id)
                             .where(Kegiatan.plan_id == plan_id, ReportReview.quarter == quarter,
                                    ReportReview.status != ACCEPTED)).all())
+
+
+# -- reminding the verifiers ------------------------------------------------------------------------
+
+VERIFY_QUEUE = "verify-queue"  # GroupPost kind: «N reports wait for you» to one verifier's chat
+
+
+def queue_due(plan_id: int, now: datetime, *, session: Session, calendar, wait_days: int) -> bool:
+    """A verifier reminder is due today: a working day after the reminder time, with a report waiting
+    `wait_days` working days or more, or any waiting on the deadline day of its quarter."""
+    from datetime import datetime as _dt
+
+    from bot.domain.obligations import as_utc
+    from models import Plan
+
+    today = calendar.local_date(now)
+    if not calendar.is_working_day(today) or now.astimezone(calendar.tz).time() < calendar.reminder_time:
+        return False
+    plan = session.get(Plan, plan_id)
+    for review in session.exec(select(ReportReview).join(Kegiatan, Kegiatan.id == ReportReview.kegiatan_id)
+                               .where(Kegiatan.plan_id == plan_id, ReportReview.status == PENDING)).all():
+        if calendar.deadline(plan.year, review.quarter) == today:
+            return True
+        submitted = calendar.local_date(as_utc(review.submitted_at or _dt.min.replace(tzinfo=calendar.tz)))
+        if calendar.add_working_days(submitted, wait_days) <= today:
+            return True
+    return False
+
+
+def plan_verifier_posts(now: datetime, *, session: Session, calendar, plan_id: int, chat_ids, wait_days: int) -> int:
+    """GroupPost rows reminding each verifier of the queue, at most one per chat and day (idempotent)."""
+    from bot.db import insert_ignore
+    from models import GroupPost
+
+    if not chat_ids or not queue_due(plan_id, now, session=session, calendar=calendar, wait_days=wait_days):
+        return 0
+    day = calendar.local_date(now).isoformat()
+    rows = [{"dedupe_key": f"{VERIFY_QUEUE}:plan={plan_id}:day={day}:chat={chat}", "plan_id": plan_id,
+             "kind": VERIFY_QUEUE, "chat_id": chat, "status": "pending", "attempts": 0, "created_at": now}
+            for chat in chat_ids]
+    return insert_ignore(session, GroupPost, rows, ["dedupe_key"])
+
+
+def render_verifier_post(post, *, session: Session, calendar, lang: str, limit: int) -> str | None:
+    """The queue as it stands at send time; None when it has been emptied meanwhile."""
+    from bot.domain.obligations import as_utc
+    from bot.text import formatting
+    from bot.text.render import render
+
+    items = queue(post.plan_id, session=session) if post.plan_id is not None else []
+    if not items:
+        return None
+    oldest = min((i.submitted_at for i in items if i.submitted_at), default=None)
+    return render("verifikasi_reminder", lang, count=len(items), programs=len({i.program for i in items}),
+                  oldest=formatting.long_date(calendar.local_date(as_utc(oldest)), lang) if oldest else None)[:limit]
