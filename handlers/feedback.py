@@ -8,6 +8,7 @@ bot/domain/feedback.py's; the evidence goes back through handlers/verification.p
 import logging
 from html import escape
 
+from markupsafe import Markup
 from telegram import ForceReply
 from telegram import Update
 from telegram.error import TelegramError
@@ -90,7 +91,7 @@ async def respond_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     context.user_data[RESPONDING] = [press.kegiatan, press.quarter]
     await ack(update, context)
     user = update.effective_user
-    mention = f'<a href="tg://user?id={user.id}">{escape(user.first_name)}</a>'
+    mention = Markup(f'<a href="tg://user?id={user.id}">{escape(user.first_name)}</a>')  # its name escaped
     await update.callback_query.message.reply_text(
         render("tanggapan_ask", services.lang, kegiatan=name, quarter=press.quarter, mention=mention),
         reply_markup=ForceReply(selective=True))

@@ -47,7 +47,7 @@ async def test_leader_opens_evidence_and_responds_to_a_kegiatan(harness, fake, e
     assert album.params["chat_id"] == LEADERSHIP_CHAT and [m["media"] for m in album.params["media"]] == file_ids
 
     text = await said(fake, LEADER_ID, press="💬 Tanggapi", chat=LEADERSHIP_CHAT)
-    assert "tulis tanggapan untuk Pendidikan dan Pelatihan Teknis (TW II)" in text
+    assert "Kepala, tulis tanggapan untuk Pendidikan dan Pelatihan Teknis (TW II)" in text and "<a" not in text
     prompt = fake.messages_to(LEADERSHIP_CHAT)[-1]
     assert fake.calls("sendMessage")[-1].params["reply_markup"]["force_reply"] is True
     budi_before, admin_before = len(fake.messages_to(PIC_ID)), len(fake.messages_to(ADMIN_ID))
