@@ -63,16 +63,25 @@ def _kegiatan_name(kegiatan_id: int, *, session) -> str | None:
     return row.name if row else None
 
 
+async def _pressed(update, context, fmt: cb.Format):
+    """(the press, its kegiatan's name), or None after answering «stale button» (forged or deleted)."""
+    services = services_of(context)
+    press = fmt.parse(update.callback_query.data)
+    name = await services.db(_kegiatan_name, press.kegiatan) if press else None
+    if name is None:
+        await ack(update, context, render("stale_button", services.lang), alert=True)
+        return None
+    await ack(update, context)
+    return press, name
+
+
 @require(Role.LEADERSHIP, Role.ADMIN)
 async def evidence_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """📎: the kegiatan's bukti dukung of the quarter sent into this chat by file id."""
     services = services_of(context)
-    press = cb.RK_EVIDENCE.parse(update.callback_query.data)
-    name = await services.db(_kegiatan_name, press.kegiatan) if press else None
-    if name is None:
-        await ack(update, context, render("stale_button", services.lang), alert=True)
+    if (pressed := await _pressed(update, context, cb.RK_EVIDENCE)) is None:
         return
-    await ack(update, context)
+    press, name = pressed
     files = await services.db(lambda *, session: evidence_of(press.kegiatan, press.quarter, session=session))
     gone = await send_evidence(context, update.effective_chat.id, files)
     await say(update, context, render("tanggapan_evidence", services.lang, kegiatan=name, quarter=press.quarter,
@@ -83,13 +92,10 @@ async def evidence_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, a
 async def respond_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """💬 Tanggapi: ask for the response (a forced reply, so it reaches the bot from the group too)."""
     services = services_of(context)
-    press = cb.RK_RESPOND.parse(update.callback_query.data)
-    name = await services.db(_kegiatan_name, press.kegiatan) if press else None
-    if name is None:
-        await ack(update, context, render("stale_button", services.lang), alert=True)
+    if (pressed := await _pressed(update, context, cb.RK_RESPOND)) is None:
         return ConversationHandler.END
+    press, name = pressed
     context.user_data[RESPONDING] = [press.kegiatan, press.quarter]
-    await ack(update, context)
     user = update.effective_user
     mention = Markup(f'<a href="tg://user?id={user.id}">{escape(user.first_name)}</a>')  # its name escaped
     await update.callback_query.message.reply_text(

@@ -12,6 +12,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot.cli.common import one_kegiatan
 from bot.clock import SystemClock
 from bot.config import load_settings
 from bot.db import make_engine
@@ -19,7 +20,6 @@ from bot.db import migrate
 from bot.db import unit_of_work
 from bot.domain.evidence import export_plan
 from bot.domain.evidence import set_required
-from bot.domain.period import find_kegiatan
 from bot.domain.period import served_plan
 
 
@@ -45,15 +45,13 @@ def cmd_evidence(args: argparse.Namespace) -> int:
                 print("rapk evidence: no plan imported yet (rapk import FILE)", file=sys.stderr)
                 return 1
             if args.action == "require":
-                found = find_kegiatan(plan.id, args.kegiatan, session=session)
-                if len(found) != 1:
-                    names = "; ".join(f"{k.seq}. {k.name}" for k in found[:5]) or "none"
-                    print(f"rapk evidence: {len(found)} kegiatan match {args.kegiatan!r} ({names})", file=sys.stderr)
+                kegiatan = one_kegiatan("evidence", plan.id, args.kegiatan, session=session)
+                if kegiatan is None:
                     return 1
                 try:
-                    what = set_required(found[0].id, args.aksi, not args.off, session=session, actor_label="cli")
+                    what = set_required(kegiatan.id, args.aksi, not args.off, session=session, actor_label="cli")
                 except LookupError:
-                    print(f"rapk evidence: kegiatan {found[0].seq} has no aksi {args.aksi}", file=sys.stderr)
+                    print(f"rapk evidence: kegiatan {kegiatan.seq} has no aksi {args.aksi}", file=sys.stderr)
                     return 1
                 print(f"{what}: evidence {'not required' if args.off else 'required'} before Simpan")
                 return 0
