@@ -29,7 +29,9 @@ from bot.telegram.sending import ack
 from bot.telegram.sending import keyboard
 from bot.telegram.sending import notify_person
 from bot.telegram.sending import say
+from bot.telegram.sending import short
 from bot.telegram.services import services_of
+from bot.text.formatting import quarter_label
 from bot.text.render import labels
 from bot.text.render import render
 from handlers.auth import command
@@ -110,10 +112,33 @@ async def _show_card(update, context, *, after=None, key=None) -> None:
     await say(update, context, render("verifikasi_card", lang, c=card, gone=gone, tz=services.settings.tz), keyboard(rows))
 
 
+REOPEN_WORDS = {"diterima", "accepted", "buka"}
+MAX_REOPEN_BUTTONS = 20
+
+
 @command("verifikasi")
 async def verifikasi(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
-    """/verifikasi: the first report waiting in the queue."""
+    """/verifikasi: the first report waiting in the queue; `/verifikasi diterima`: the accepted reports, each
+    with «Buka kembali» (a return with a note: how an accepted, frozen report is reopened)."""
+    if " ".join(context.args or []).strip().lower() in REOPEN_WORDS:
+        await _show_accepted(update, context)
+        return
     await _show_card(update, context)
+
+
+async def _show_accepted(update, context) -> None:
+    services = services_of(context)
+
+    def load(*, session):
+        plan_id = _plan_id(session=session, settings=services.settings, now=services.now())
+        return vf.queue(plan_id, session=session, status=vf.ACCEPTED) if plan_id is not None else []
+
+    items = await services.db(load)
+    label = labels("verifikasi_buttons", services.lang)["reopen"]
+    rows = [[(short(f"{label}: {i.kegiatan} ({quarter_label(i.quarter)})", 60),
+              cb.VF_RETURN.build(kegiatan=i.kegiatan_id, quarter=i.quarter))] for i in items[:MAX_REOPEN_BUTTONS]]
+    await say(update, context, render("verifikasi_accepted", services.lang, items=items, shown=len(rows)),
+              keyboard(rows))
 
 
 async def _error(update, context, exc: vf.VerificationError) -> None:

@@ -8,10 +8,12 @@ import pytest
 from bot.config import load_settings
 from bot.db import unit_of_work
 from bot.domain import verification as vf
+from bot.domain.admin import item_history
 from bot.domain.reporting import ReportError
 from bot.domain.reporting import Submission
 from bot.domain.reporting import save_report
 from bot.domain.scoring import score_plan_from_db
+from bot.text.render import render
 from models import Person
 from tests.support.harness import WIB
 
@@ -49,6 +51,13 @@ def test_transitions_and_who_may_make_them(engine, small_plan):
         again = vf.return_report(k1, 2, "Buka: salah ketik", session=session, actor_person_id=None,
                                  actor_label="Admin", now=NOW)
         assert again.reopened and vf.status_of(k1, 2, session=session) == vf.RETURNED
+        # /riwayat of the kegiatan shows each transition, with the notes.
+        entries = item_history("kegiatan", k1, session=session)
+        text = render("riwayat", "id", title={"kegiatan": "Pendidikan dan Pelatihan Teknis", "label": ""},
+                      entries=entries, more=0, tz=WIB)
+    assert "TW II dilaporkan → <b>menunggu verifikasi</b>" in text
+    assert "TW II menunggu verifikasi → <b>dikembalikan</b> — catatan: Lampirkan SK" in text
+    assert "TW II diterima → <b>dikembalikan</b> — catatan: Buka: salah ketik" in text
 
 
 def test_scoring_counts_only_accepted_reports_once_a_verifier_exists(engine, small_plan):

@@ -88,6 +88,16 @@ async def test_return_with_note_fix_from_perbaiki_then_accept(harness, fake, eng
     assert trail == [("review.submit", None, "pending", "tw2"), ("review.return", "pending", "returned", "tw2"),
                      ("review.submit", "returned", "pending", "tw2"), ("review.accept", "pending", "accepted", "tw2")]
 
+    # An accepted report is reopened by a verifier with a note: the PIC is told, it can be fixed again.
+    text = await said(fake, ADMIN_ID, text="/verifikasi diterima")
+    assert "1 laporan sudah diterima" in text
+    await said(fake, ADMIN_ID, press="↩️ Buka kembali: Pendidikan dan Pelatihan Teknis (TW II)")
+    before = len(fake.messages_to(PIC_ID))
+    await said(fake, ADMIN_ID, text="Aksi 2 salah ketik, mohon dicek")
+    (notice,) = fake.messages_to(PIC_ID)[before:]
+    assert "dibuka kembali" in notice["text"] and "«Aksi 2 salah ketik, mohon dicek»" in notice["text"]
+    assert reviews(engine)[k1] == ("returned", "Aksi 2 salah ketik, mohon dicek")
+
 
 async def test_accept_all_that_meet_their_targets(harness, fake, engine, small_plan):
     """Budi's report is on target with evidence; Sari's misses aksi 2 (30% of 50%) and is left in the queue."""
