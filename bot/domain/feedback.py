@@ -24,6 +24,7 @@ from bot.domain.outbox import MANUAL_PREFIX
 from bot.domain.people import admin_telegram_ids
 from bot.domain.people import is_pic_of
 from bot.domain.people import reachable_people
+from bot.domain.verification import short_text
 from models import Kegiatan
 from models import LeadershipResponse
 from models import Person
@@ -52,11 +53,9 @@ class Responded:
 
 
 def clean_text(text: str) -> str:
-    value = " ".join((text or "").split())
-    if not value:
-        raise FeedbackError("empty")
-    if len(value) > MAX_RESPONSE:
-        raise FeedbackError("long")
+    value, problem = short_text(text, MAX_RESPONSE)
+    if problem:
+        raise FeedbackError(problem)
     return value
 
 

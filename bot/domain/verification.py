@@ -117,12 +117,17 @@ def accept(kegiatan_id: int, quarter: int, *, session: Session, actor_person_id:
     return review
 
 
+def short_text(text: str | None, limit: int) -> tuple[str, str | None]:
+    """A note or response as typed, whitespace collapsed, and what is wrong with it: `empty`, `long` or None
+    (a verifier's note here, a leadership response in bot.domain.feedback)."""
+    value = " ".join((text or "").split())
+    return value, "empty" if not value else "long" if len(value) > limit else None
+
+
 def clean_note(text: str) -> str:
-    note = " ".join((text or "").split())
-    if not note:
-        raise VerificationError("empty_note")
-    if len(note) > MAX_NOTE:
-        raise VerificationError("long_note")
+    note, problem = short_text(text, MAX_NOTE)
+    if problem:
+        raise VerificationError(f"{problem}_note")
     return note
 
 
