@@ -95,6 +95,15 @@ class Settings(BaseSettings):
     # Ceiling of each item's achievement inside an aggregate (README «Cara menghitung capaian»)
     score_cap_pct: int = Field(default=100, ge=100, le=1000)
 
+    # Verification of submitted reports (bot/domain/verification.py): admins verify too unless turned off;
+    # scoring and the digest count only accepted reports when on ("auto": once a verifier is granted).
+    admins_verify: bool = True
+    verification: Literal["auto", "on", "off"] = "auto"
+    # Remind verifiers when a report has waited this many working days in their queue (and on the deadline).
+    verifier_reminder_working_days: int = Field(default=2, ge=1, le=30)
+    # «Ingatkan» from the group: at most one nudge per PIC in this many minutes (a double tap sends once).
+    nudge_every_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+
     webhook_url: str | None = None  # public https URL; webhook mode when set
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)

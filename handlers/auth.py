@@ -70,6 +70,7 @@ async def get_actor(update: Update, context: ContextTypes.DEFAULT_TYPE, *, leade
     if actor is None:
         in_leadership_chat = bool(chat and chat.id == services.settings.leadership_chat_id)
         actor = await services.db(resolve_actor, user.id, admin_ids=services.settings.admin_telegram_ids,
+                                  admins_verify=services.settings.admins_verify,
                                   is_leadership=in_leadership_chat)
         context._rapk_actor = actor
     if leadership and not actor.is_leadership and not getattr(context, "_rapk_leadership_checked", False):

@@ -206,6 +206,9 @@ async def _open(update, context, form, draft_of, texts: tuple[str, str, int], fi
     if form.locked:
         await say(update, context, render(locked, lang, form=form))
         return ConversationHandler.END
+    if getattr(form, "status", None) == "accepted":  # verified: frozen until a verifier returns it
+        await say(update, context, render("lapor_accepted", lang, form=form))
+        return ConversationHandler.END
     draft = context.user_data[DRAFT] = draft_of(form, secrets.token_hex(4))
     if draft["reported"]:
         return await _ask(update, context, summary)
@@ -612,6 +615,9 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
         result = await services.db(save_report, _submission(draft), person_id=actor.person_id,
                                    actor_label=actor.label, now=now, late=late)
     except ReportError as exc:
+        if exc.code == "evidence_required":  # bot.domain.evidence: ask for the file, the draft stays
+            return await _ask(update, context, EVIDENCE, text=render("lapor_evidence_required", services.lang,
+                                                                     draft=draft))
         await query.message.reply_text(render("lapor_refused", services.lang, code=exc.code))
         context.user_data.pop(DRAFT, None)
         return ConversationHandler.END
@@ -863,6 +869,8 @@ def build() -> ConversationHandler:
             CommandHandler("lapor", lapor),
             CommandHandler("start", lapor, filters=filters.Regex(r"^/start lapor$")),
             CallbackQueryHandler(pick_kegiatan, pattern=cb.REPORT.pattern),
+            # A returned report's «Perbaiki» (handlers/verification.py): exactly that kegiatan and quarter.
+            CallbackQueryHandler(pick_kegiatan, pattern=cb.LP_KEGIATAN.pattern),
             CallbackQueryHandler(pick_outcomes, pattern=cb.REPORT_OUTCOMES.pattern),
         ],
         states={

@@ -25,6 +25,7 @@ from bot.domain.digest import Digest
 from bot.domain.digest import build_digest
 from bot.domain.digest import kegiatan_detail
 from bot.domain.digest import program_detail
+from bot.domain.feedback import card_actions
 from bot.domain.people import Role
 from bot.domain.period import served_period
 from bot.domain.period import served_plans
@@ -33,6 +34,7 @@ from bot.domain.workbook import build_workbook
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import ack
 from bot.telegram.sending import drill_keyboard
+from bot.telegram.sending import keyboard
 from bot.telegram.sending import split_message
 from bot.telegram.services import services_of
 from bot.text.formatting import parse_quarter
@@ -42,6 +44,7 @@ from bot.text.render import render
 from handlers.auth import command as auth_command
 from handlers.auth import open_private_chat_hint
 from handlers.auth import require
+from handlers.feedback import card_rows
 from jobs.digest import COMMAND
 from jobs.digest import build_report
 from jobs.digest import caption
@@ -160,6 +163,10 @@ async def drill_down(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) 
     messages = split_message(view.text)
     first, *rest = messages[-1:] if parsed.kind == "d" else messages
     markup = drill_keyboard(view.buttons)
+    if parsed.kind == "k":  # a kegiatan card: evidence, «Tanggapi», «Ingatkan» (handlers/feedback.py)
+        actions = await services.db(card_actions, parsed.ident, parsed.quarter)
+        markup = keyboard([*card_rows(actions, services.lang),
+                           *([(b.text, b.callback_data) for b in row] for row in (markup.inline_keyboard if markup else ()))])
     try:
         await query.edit_message_text(first, reply_markup=None if rest else markup)
     except BadRequest as exc:  # the same button pressed twice: Telegram refuses an edit that changes nothing

@@ -18,12 +18,14 @@ from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.services import services_of
 from handlers import edits
 from handlers import errors
+from handlers import feedback
 from handlers import lapor
 from handlers import leadership
 from handlers import membership
 from handlers import reminders
 from handlers import start
 from handlers import status
+from handlers import verification
 from handlers.admin import budget_plan as admin_budget_plan
 from handlers.admin import console as admin
 from handlers.admin import pic as pic_admin
@@ -37,6 +39,8 @@ def register(application: Application) -> None:
     application.add_handler(edits.handler())
     # Conversations next: while one runs, its states see the user's messages before anything else.
     application.add_handler(lapor.build())
+    verification.register(application)  # its note conversation sees the verifier's text first
+    feedback.register(application)  # «Tanggapi», evidence and «Ingatkan» before leadership's `rk:` catch-all
     # /lapor's draft is written with its state before each question, and re-asked after a restart.
     if isinstance(application.persistence, DatabasePersistence):
         application.persistence.checkpointed.add(lapor.DRAFT)

@@ -26,13 +26,15 @@ from models.report import Evidence
 from models.report import GoalIndicatorRealisation
 from models.report import IndicatorRealisation
 from models.report import KegiatanRealisation
+from models.report import LeadershipResponse
 from models.report import PeriodLock
 from models.report import ProgramIndicatorRealisation
+from models.report import ReportReview
 
 __all__ = [
     "Agency", "Aksi", "AksiRealisation", "AksiTarget", "AuditLog", "BotState", "Evidence",
     "Goal", "GoalIndicator", "GoalIndicatorRealisation", "GroupPost", "ImportAnomaly", "IndicatorRealisation", "Invite",
-    "Kegiatan", "KegiatanBudgetPlan", "KegiatanIndicator", "KegiatanRealisation", "LeadershipMembership",
+    "Kegiatan", "KegiatanBudgetPlan", "KegiatanIndicator", "KegiatanRealisation", "LeadershipMembership", "LeadershipResponse",
     "OutcomeAssignment", "PeriodLock", "Person",
-    "PicAssignment", "Plan", "Program", "ProgramIndicator", "ProgramIndicatorRealisation", "Reminder",
+    "PicAssignment", "Plan", "Program", "ProgramIndicator", "ProgramIndicatorRealisation", "Reminder", "ReportReview",
 ]

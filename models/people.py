@@ -7,6 +7,7 @@ from sqlalchemy import BigInteger
 from sqlalchemy import CheckConstraint
 from sqlalchemy import Column
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
 from sqlmodel import Field
 from sqlmodel import SQLModel
 
@@ -25,6 +26,8 @@ class Person(SQLModel, table=True):
     )
     telegram_username: str | None = Field(default=None, max_length=100)
     is_admin: bool = False
+    # Verifies submitted kegiatan reports (/verifikasi): Subbag Perencanaan, Bappeda, the Inspektorat.
+    is_verifier: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     onboarded_at: datetime | None = ts_field()
     # Telegram answered 403: the person blocked the bot. Cleared when they write again.
     unreachable_at: datetime | None = ts_field()

@@ -4,6 +4,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import UniqueConstraint
+from sqlalchemy import false
 from sqlmodel import Field
 from sqlmodel import SQLModel
 
@@ -114,6 +115,8 @@ class Kegiatan(SQLModel, table=True):
     budget: int | None = money_field()
     budget_raw: str = Field(default="", max_length=100)
     source_line: int = 0
+    # Bukti dukung required before /lapor's Simpan (bot/domain/evidence.py); set by `rapk evidence require`.
+    evidence_required: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class KegiatanBudgetPlan(SQLModel, table=True):
@@ -161,6 +164,8 @@ class Aksi(SQLModel, table=True):
     indicator_kind: str = Field(default="positive", max_length=20)
     mode: str = mode_field()
     source_line: int = 0
+    # Bukti dukung required when this aksi is due (bot/domain/evidence.py).
+    evidence_required: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
 
 
 class AksiTarget(SQLModel, table=True):

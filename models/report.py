@@ -110,6 +110,36 @@ class Evidence(SQLModel, table=True):
     uploaded_at: datetime | None = ts_field(default_now=True)
 
 
+class ReportReview(SQLModel, table=True):
+    """The verification status of one kegiatan's report in one quarter (bot/domain/verification.py owns
+    the rules): pending («menunggu verifikasi») after Simpan, accepted («diterima», frozen for the PIC) or
+    returned («dikembalikan», with the verifier's note)."""
+
+    __table_args__ = (UniqueConstraint("kegiatan_id", "quarter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    kegiatan_id: int = Field(foreign_key="kegiatan.id", index=True)
+    quarter: int
+    status: str = Field(default="pending", max_length=20)  # pending / accepted / returned
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    submitted_by: int | None = Field(default=None, foreign_key="person.id")
+    submitted_at: datetime | None = ts_field()
+    reviewed_by: int | None = Field(default=None, foreign_key="person.id")
+    reviewed_at: datetime | None = ts_field()
+
+
+class LeadershipResponse(SQLModel, table=True):
+    """Tanggapan pimpinan: a leadership member's short answer to a kegiatan card of one quarter."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kegiatan_id: int = Field(foreign_key="kegiatan.id", index=True)
+    quarter: int
+    person_id: int | None = Field(default=None, foreign_key="person.id")
+    author: str = Field(default="", max_length=300)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    at: datetime | None = ts_field(default_now=True)
+
+
 class PeriodLock(SQLModel, table=True):
     """A locked quarter for a whole plan (kegiatan_id null) or one kegiatan."""
 

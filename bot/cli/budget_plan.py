@@ -6,6 +6,7 @@ The same rules and words as /anggarankas in the bot (bot.domain.budget_plan); au
 import argparse
 import sys
 
+from bot.cli.common import one_kegiatan
 from bot.clock import SystemClock
 from bot.config import load_settings
 from bot.db import make_engine
@@ -16,7 +17,6 @@ from bot.domain.budget_plan import budget_plan_card
 from bot.domain.budget_plan import parse_amounts
 from bot.domain.budget_plan import set_budget_plan
 from bot.domain.digest import html_to_plain
-from bot.domain.period import find_kegiatan
 from bot.domain.period import served_plan
 from bot.text.render import render
 
@@ -44,17 +44,15 @@ def cmd_budget_plan(args: argparse.Namespace) -> int:
             if plan is None:
                 print("rapk budget-plan: no plan imported yet (rapk import FILE)", file=sys.stderr)
                 return 1
-            found = find_kegiatan(plan.id, args.kegiatan, session=session)
-            if len(found) != 1:
-                names = "; ".join(f"{k.seq}. {k.name}" for k in found[:5]) or "none"
-                print(f"rapk budget-plan: {len(found)} kegiatan match {args.kegiatan!r} ({names})", file=sys.stderr)
+            kegiatan = one_kegiatan("budget-plan", plan.id, args.kegiatan, session=session)
+            if kegiatan is None:
                 return 1
             try:
                 if args.clear or args.amounts:
                     amounts = None if args.clear else parse_amounts(args.amounts)
-                    card = set_budget_plan(found[0].id, amounts, session=session, actor_label="cli", now=now)
+                    card = set_budget_plan(kegiatan.id, amounts, session=session, actor_label="cli", now=now)
                 else:
-                    card = budget_plan_card(found[0].id, session=session)
+                    card = budget_plan_card(kegiatan.id, session=session)
             except BudgetPlanError as exc:
                 error = html_to_plain(render("admin_error", lang, code=exc.code, d=exc.detail))
                 print(f"rapk budget-plan: {error}", file=sys.stderr)

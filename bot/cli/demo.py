@@ -55,6 +55,9 @@ LEADERSHIP_CHAT = -1001234
 FOLLOWED = {BUDI: ("Budi Santoso", [1]), SARI: ("Sari Dewi", [2]), RINA: ("Rina Lestari", [3])}
 # The admin on Telegram is the Kasubag Perencanaan, who reports the IKU (issue 14 item 6).
 KASUBAG = "Wati Rahayu"
+# Budi's bukti dukung in the verification scene: a 1×1 PNG (the fake serves it back by its file id).
+DEMO_PHOTO = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c63"
+                           "000100000500010d0a2db40000000049454e44ae426082")
 
 
 def add_arguments_demo(parser: argparse.ArgumentParser) -> None:
@@ -337,10 +340,46 @@ class Demo:
         await self.tick()
         self.at(2020, 7, 9, 9, 30)
         await self.admin_changes_a_target()
+        self.at(2020, 7, 9, 9, 45)
+        await self.admin_returns_budis_report()
+        self.at(2020, 7, 9, 9, 55)
+        await self.kaban_responds()
         self.at(2020, 7, 9, 10, 0)
         self.scene("scene_export")
         await self.say(KABAN, "/ekspor", chat=LEADERSHIP_CHAT)
         self.save_files()
+
+    async def admin_returns_budis_report(self) -> None:
+        """/verifikasi: Budi's report goes back with a note; he adds the evidence from «Perbaiki»; accepted."""
+        self.scene("scene_verify")
+        verify = labels("verifikasi_buttons", self.lang)
+        await self.say(ADMIN, "/verifikasi")
+        while "Pendidikan dan Pelatihan Teknis" not in self.asked(ADMIN):
+            await self.tap(ADMIN, verify["next"])
+        await self.tap(ADMIN, verify["return"])
+        await self.say(ADMIN, self.words["return_note"])
+        await self.tap(BUDI, verify["fix"])
+        await self.tap(BUDI, self.buttons["edit"])
+        await self.tap(BUDI, self.buttons["evidence"])
+        self.fake.send_photo(BUDI, DEMO_PHOTO, caption=self.words["evidence_caption"])
+        await self.fake.wait_idle(timeout=20)
+        await self.save_report(BUDI)
+        await self.say(ADMIN, "/verifikasi")
+        while "Pendidikan dan Pelatihan Teknis" not in self.asked(ADMIN):
+            await self.tap(ADMIN, verify["next"])
+        await self.tap(ADMIN, verify["accept"])
+
+    async def kaban_responds(self) -> None:
+        """The Kepala Badan opens Budi's kegiatan from the digest and answers it («Tanggapi»)."""
+        self.scene("scene_response")
+        await self.say(KABAN, "/ringkasan", chat=LEADERSHIP_CHAT)
+        await self.tap_containing(KABAN, "Program Pendidikan dan", LEADERSHIP_CHAT)
+        await self.tap_containing(KABAN, "Pendidikan dan Pelatihan", LEADERSHIP_CHAT)
+        await self.tap(KABAN, labels("tanggapan_buttons", self.lang)["respond"], chat=LEADERSHIP_CHAT)
+        # The forced reply: Telegram sends the answer as a reply to the bot's question (privacy mode lets it in).
+        self.fake.send_message(KABAN, self.words["response"], LEADERSHIP_CHAT,
+                               reply_to=self.fake.last_message_to(LEADERSHIP_CHAT))
+        await self.fake.wait_idle(timeout=20)
 
     async def admin_locks_tw2(self) -> None:
         self.scene("scene_lock")

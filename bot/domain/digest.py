@@ -26,8 +26,10 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
+from sqlmodel import select
 
 from bot.config import Settings
+from bot.domain import verification
 from bot.domain.scoring import BAND_NAMES
 from bot.domain.scoring import DEFAULT_BANDS
 from bot.domain.scoring import MISSING
@@ -42,6 +44,7 @@ from bot.domain.scoring import ProgramScore
 from bot.domain.scoring import score_plan_from_db
 from bot.text.render import render
 from models import Kegiatan
+from models import Person
 from models import Program
 
 MAX_LAGGING = 10
@@ -91,12 +94,30 @@ def build_digest(plan_id: int, quarter: int, *, session: Session, settings: Sett
         "digest", lang, ps=ps, q=quarter, now=now.astimezone(tz),
         lagging=lagging[:MAX_LAGGING], lagging_more=max(0, len(lagging) - MAX_LAGGING),
         flagged=flagged[:MAX_FLAGGED], flagged_more=max(0, len(flagged) - MAX_FLAGGED),
-        legend=band_legend(ps.bands), **_helpers(ps, lang),
+        legend=band_legend(ps.bands), mentions=pic_mentions(ps, session), **_helpers(ps, lang),
+        waiting=_waiting(plan_id, quarter, session, settings),
     )
     labels = program_labels(ps, lang)
     buttons = [(f"{band_emoji(p.cumulative)} {shorten(labels[p.id], BUTTON_WIDTH)}", Drill("p", p.id, quarter))
                for p in _worst_first(ps.programs)]
     return Digest(text, digest_numbers(ps, lagging, flagged), buttons)
+
+
+def _waiting(plan_id: int, quarter: int, session: Session, settings: Settings | None) -> int | None:
+    """Reports of the quarter not yet accepted while verification is on (None: off): not counted above."""
+    if settings is None or not verification.verification_on(settings.verification, session=session):
+        return None
+    return verification.waiting(plan_id, quarter, session=session)
+
+
+def pic_mentions(ps: PlanScore, session: Session) -> dict[int, int]:
+    """Person id → Telegram id of the unreported kegiatan's PICs: «belum lapor» mentions them
+    (`tg://user?id=`, a tap opens them; no username needed)."""
+    ids = {p for k in ps.completeness.unreported for p in k.pic_ids}
+    if not ids:
+        return {}
+    return dict(session.exec(select(Person.id, Person.telegram_user_id)
+                             .where(Person.id.in_(ids), Person.telegram_user_id.is_not(None))).all())
 
 
 def _flagged(ps: PlanScore) -> list[tuple[KegiatanScore, list[tuple[str, int]]]]:
@@ -134,9 +155,22 @@ def kegiatan_detail(kegiatan_id: int, quarter: int, *, session: Session, setting
     lang, ps, keg = _detail(Kegiatan, PlanScore.find_kegiatan, kegiatan_id, quarter, session, settings, lang, score,
                             now)
     text = render("digest_kegiatan", lang, ps=ps, k=keg, p=ps.find_program(keg.program_id), q=quarter,
-                  **_helpers(ps, lang))
+                  review=_review(kegiatan_id, quarter, session, settings), **_helpers(ps, lang))
     buttons = [(render("button_back", lang), Drill("p", keg.program_id, quarter))]
     return Digest(text, _kegiatan_numbers(keg), buttons)
+
+
+def _review(kegiatan_id: int, quarter: int, session: Session, settings: Settings | None):
+    """(status, the stored form) of the kegiatan's report while verification is on, else None: a report
+    not yet accepted is shown with its provisional values, which the numbers above do not count."""
+    if settings is None or not verification.verification_on(settings.verification, session=session):
+        return None
+    status = verification.status_of(kegiatan_id, quarter, session=session)
+    if status is None:
+        return None
+    from bot.domain.reporting import load_form
+
+    return status, (load_form(kegiatan_id, quarter, session=session) if status != verification.ACCEPTED else None)
 
 
 def _detail(table, find, row_id: int, quarter: int, session: Session, settings: Settings | None,

@@ -72,6 +72,7 @@ from sqlmodel import Session
 from bot.config import Settings
 from bot.db import among
 from bot.db import insert_ignore
+from bot.domain import verification
 from bot.domain.audit import record
 from bot.domain.calendar import OVERDUE_PREFIX
 from bot.domain.calendar import ReportingCalendar
@@ -88,6 +89,7 @@ from bot.domain.obligations import reminder_items
 from bot.domain.people import admin_telegram_ids
 from bot.domain.people import notice_chats
 from bot.domain.people import reachable_people
+from bot.domain.people import verifier_telegram_ids
 from bot.domain.period import find_kegiatan
 from bot.domain.period import reporting_periods
 from bot.domain.reminders import MAX_KEGIATAN_PER_MESSAGE
@@ -610,7 +612,8 @@ def render_admin_notice(post: GroupPost, *, session: Session, calendar: Reportin
 # Kinds of GroupPost this dispatcher sends, and how each is rendered at send time. Other kinds (a
 # digest, say) stay untouched until their module registers a renderer here.
 GROUP_POST_RENDERERS: dict[str, GroupPostRenderer] = {LATE_LIST: render_late_list_post,
-                                                      ADMIN_NOTICE: render_admin_notice}
+                                                      ADMIN_NOTICE: render_admin_notice,
+                                                      verification.VERIFY_QUEUE: verification.render_verifier_post}
 
 
 def prepare_group_posts(ids: Sequence[int], *, session: Session, calendar: ReportingCalendar,
@@ -701,6 +704,13 @@ def plan_tick(now: datetime, *, session: Session, settings: Settings, calendar: 
     chats = notice_chats(session=session, settings=settings)
     posts = sum(plan_late_list_posts(now, session=session, calendar=calendar, plan_id=p, chat_ids=chats)
                 for p in plan_ids)
+    # Verifiers hear of their queue while verification is on (`auto`: once someone holds the role).
+    verifiers = verifier_telegram_ids(session=session, config_ids=settings.admin_telegram_ids,
+                                      admins_verify=settings.admins_verify) \
+        if verification.verification_on(settings.verification, session=session) else []
+    posts += sum(verification.plan_verifier_posts(now, session=session, calendar=calendar, plan_id=p,
+                                                  chat_ids=verifiers, wait_days=settings.verifier_reminder_working_days)
+                 for p in plan_ids)
     return TickResult(reminders, posts)
 
 

@@ -33,6 +33,7 @@ class Role(StrEnum):
     PIC = "pic"
     LEADERSHIP = "leadership"
     ADMIN = "admin"
+    VERIFIER = "verifier"
 
 
 @dataclass(frozen=True)
@@ -45,12 +46,16 @@ class Actor:
     is_admin: bool
     is_pic: bool
     is_leadership: bool = False
+    # Verifies reports: granted in /pengguna, or an admin while ADMINS_VERIFY is on (the default).
+    is_verifier: bool = False
 
     @property
     def roles(self) -> set[Role]:
         roles = set()
         if self.is_admin:
             roles.add(Role.ADMIN)
+        if self.is_verifier:
+            roles.add(Role.VERIFIER)
         if self.is_pic:
             roles.add(Role.PIC)
         if self.is_leadership:
@@ -73,7 +78,7 @@ class Actor:
 
 
 def resolve_actor(telegram_user_id: int, *, session: Session, admin_ids: list[int],
-                  is_leadership: bool = False) -> Actor:
+                  is_leadership: bool = False, admins_verify: bool = True) -> Actor:
     """Build the Actor for a Telegram user from the database and the configured admins."""
     person = session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
     is_pic = False
@@ -84,13 +89,15 @@ def resolve_actor(telegram_user_id: int, *, session: Session, admin_ids: list[in
         ).first() is not None or session.exec(
             select(OutcomeAssignment.id).where(OutcomeAssignment.person_id == person.id).limit(1)
         ).first() is not None
+    is_admin = telegram_user_id in admin_ids or bool(person and person.is_admin)
     return Actor(
         telegram_user_id=telegram_user_id,
         person_id=person.id if person else None,
         name=person.name if person else None,
-        is_admin=telegram_user_id in admin_ids or bool(person and person.is_admin),
+        is_admin=is_admin,
         is_pic=is_pic,
         is_leadership=is_leadership,
+        is_verifier=bool(person and person.is_verifier) or (is_admin and admins_verify),
     )
 
 
@@ -404,6 +411,29 @@ def set_admin(person_id: int, value: bool, *, session: Session, actor_person_id:
     return person
 
 
+def change_verifier(person_id: int, value: bool, *, session: Session, actor_person_id: int | None = None,
+                    actor_label: str = "") -> Person:
+    """Grant or revoke the verifier role (/pengguna), audited like admin."""
+    person = session.get(Person, person_id)
+    if person is None:
+        raise Refused("unknown_item")
+    if person.is_verifier != value:
+        record(session, action="verifier.grant" if value else "verifier.revoke", entity="person",
+               entity_id=person_id, field="is_verifier", old_value=str(person.is_verifier), new_value=str(value),
+               actor_person_id=actor_person_id, actor_label=actor_label)
+        person.is_verifier = value
+    session.flush()
+    return person
+
+
+def verifier_telegram_ids(*, session: Session, config_ids: list[int], admins_verify: bool) -> list[int]:
+    """Who verifies and can be messaged about it: granted verifiers, and the admins while they verify."""
+    granted = list(session.exec(select(Person.telegram_user_id).where(Person.is_verifier.is_(True),
+                                                                       Person.telegram_user_id.is_not(None))).all())
+    admins = admin_telegram_ids(session=session, config_ids=config_ids) if admins_verify else []
+    return list(dict.fromkeys([*granted, *admins]))
+
+
 def admin_telegram_ids(*, session: Session, config_ids: list[int]) -> list[int]:
     """Configured admins plus people granted admin in the bot who have started it."""
     granted = session.exec(select(Person.telegram_user_id).where(Person.is_admin.is_(True),
@@ -492,6 +522,7 @@ class PersonCard:
     unreachable_at: datetime | None  # aware UTC
     paused_until: date | None
     kegiatan: tuple[str, ...]
+    is_verifier: bool = False  # granted in the bot (/pengguna)
 
 
 def person_card(person_id: int, *, session: Session, plan_id: int | None,
@@ -507,7 +538,7 @@ def person_card(person_id: int, *, session: Session, plan_id: int | None,
     kegiatan = tuple(session.exec(query.order_by(Kegiatan.seq)).all())
     return PersonCard(person.id, person.name, person.nip, person.telegram_user_id, person.telegram_username,
                       as_utc(person.onboarded_at), person.is_admin, person.telegram_user_id in config_ids,
-                      as_utc(person.unreachable_at), person.paused_until, kegiatan)
+                      as_utc(person.unreachable_at), person.paused_until, kegiatan, person.is_verifier)
 
 
 def change_admin(person_id: int, value: bool, *, session: Session, config_ids: list[int],

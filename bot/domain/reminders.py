@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from dataclasses import field
 from datetime import datetime
 from typing import Any
 
@@ -167,17 +168,22 @@ class LateKegiatan:
     outstanding_aksi: int
     budget_missing: bool
     locked: bool
+    pic_telegram_ids: list[int | None] = field(default_factory=list)  # for a tg://user?id= mention
 
 
 def late_list(plan_id: int, quarter: int, *, session: Session) -> list[LateKegiatan]:
     """Kegiatan with outstanding items in the quarter and their PICs' names, in document order."""
     items = [k for k in due_kegiatan(plan_id, quarter, session=session) if not k.complete]
     pic_ids = {p for k in items for p in k.pic_ids}
-    names = dict(session.exec(select(Person.id, Person.name).where(Person.id.in_(pic_ids))).all()) if pic_ids else {}
-    return [LateKegiatan(kegiatan_id=k.kegiatan_id, no=k.kegiatan_no, name=k.kegiatan_name,
-                         pic_names=sorted(names[p] for p in k.pic_ids), outstanding_aksi=len(k.outstanding),
-                         budget_missing=k.budget_outstanding, locked=k.locked)
-            for k in items]
+    people = {p.id: p for p in session.exec(select(Person).where(Person.id.in_(pic_ids))).all()} if pic_ids else {}
+    out = []
+    for k in items:
+        pics = sorted((people[p] for p in k.pic_ids), key=lambda p: p.name)
+        out.append(LateKegiatan(kegiatan_id=k.kegiatan_id, no=k.kegiatan_no, name=k.kegiatan_name,
+                                pic_names=[p.name for p in pics], outstanding_aksi=len(k.outstanding),
+                                budget_missing=k.budget_outstanding, locked=k.locked,
+                                pic_telegram_ids=[p.telegram_user_id for p in pics]))
+    return out
 
 
 def render_late_list(plan_id: int, quarter: int, *, session: Session, calendar: ReportingCalendar,
@@ -188,6 +194,7 @@ def render_late_list(plan_id: int, quarter: int, *, session: Session, calendar: 
         raise ValueError(f"no plan {plan_id}")
     late = late_list(plan_id, quarter, session=session)
     rows = [{"no": k.no, "name": _clip(k.name), "pics": [_clip(n, 100) for n in k.pic_names],
+             "mentions": k.pic_telegram_ids,
              "aksi": k.outstanding_aksi, "budget": k.budget_missing}
             for k in late]
     people = sorted({n for k in late for n in k.pic_names})

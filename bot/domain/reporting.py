@@ -11,6 +11,8 @@ from sqlmodel import Session
 from sqlmodel import select
 
 from bot.db import insert_ignore
+from bot.domain import evidence as evidence_rules
+from bot.domain import verification
 from bot.domain.audit import record
 from bot.domain.locks import kegiatan_locked
 from bot.domain.measure import INCREMENT
@@ -114,6 +116,9 @@ class ReportForm:
     evidence_count: int
     locked: bool
     budget_reported: bool
+    # The verification status (bot.domain.verification): None before the first Simpan.
+    status: str | None = None
+    review_note: str = ""
 
     @property
     def budget_left(self) -> int | None:
@@ -193,7 +198,13 @@ def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm
         aksi=aksi, indicators=indicators, evidence_count=int(evidence),
         locked=kegiatan_locked(kegiatan.plan_id, kegiatan.id, quarter, session=session),
         budget_reported=this is not None and this.budget_realised is not None,
+        **_review_fields(kegiatan_id, quarter, session),
     )
+
+
+def _review_fields(kegiatan_id: int, quarter: int, session: Session) -> dict:
+    review = verification.review_of(kegiatan_id, quarter, session=session)
+    return {"status": review.status, "review_note": review.note} if review else {}
 
 
 def _aksi_item(owed: AksiOwed) -> AksiItem:
@@ -282,6 +293,8 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
         raise ReportError("locked")
     if not storable(sub):
         raise ReportError("bad_value")
+    if verification.is_accepted(kegiatan.id, sub.quarter, session=session):
+        raise ReportError("accepted")  # frozen until a verifier returns it
     result = SaveResult()
     audit = dict(actor_person_id=person_id, actor_label=actor_label, at=now)
     valid_aksi = set(session.exec(select(Aksi.id).where(Aksi.kegiatan_id == kegiatan.id)).all())
@@ -344,6 +357,10 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
                                         uploaded_at=now, **item),
                 ["kegiatan_id", "quarter", "file_unique_id"])
     session.flush()
+    if evidence_rules.missing(kegiatan.id, sub.quarter, session=session):
+        raise ReportError("evidence_required")  # the caller's transaction rolls back: nothing is stored
+    verification.mark_submitted(kegiatan.id, sub.quarter, session=session, person_id=person_id,
+                                actor_label=actor_label, now=now)
     return result
 
 

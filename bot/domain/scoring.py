@@ -71,6 +71,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from bot.domain import obligations
+from bot.domain import verification
 from bot.domain.budget_plan import planned_to_date
 from bot.domain.measure import DEFAULT_CAP_PCT
 from bot.domain.measure import HUNDRED
@@ -1005,6 +1006,8 @@ def score_plan_from_db(plan_id: int, quarter: int, *, session: Session, now: dat
     cap = settings.score_cap_pct if settings is not None else DEFAULT_CAP_PCT
     with gc_paused():
         data = load_scoring_input(plan_id, session=session)
+        if settings is not None and verification.verification_on(settings.verification, session=session):
+            data = verification.verified_only(data, session=session)  # only accepted reports count
         return score_plan(data, quarter, bands, cap_pct=cap, closed=closed_quarters(data.year, now, calendar))
 
 

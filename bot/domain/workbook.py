@@ -26,6 +26,7 @@ from datetime import date
 from datetime import datetime
 from decimal import Decimal
 
+import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.styles import Border
@@ -82,10 +83,12 @@ COLUMNS: list[tuple[str, str | None, float]] = [
     ("Penanggung Jawab (PIC)", None, 20),
     ("Faktor Penghambat", None, 30),
     ("Tindak Lanjut", None, 30),
+    ("Status Verifikasi", None, 16),
+    ("Keterangan", None, 36),
 ]
 (COL_NO, COL_GOAL, COL_NAME, COL_INDICATOR, COL_ANNUAL, COL_UNIT, COL_TARGET, COL_TW1, _, _, _, COL_TOTAL,
  COL_PCT, COL_PAGU, COL_SPENT, COL_ABSORPTION, COL_PLANNED, COL_ABSORPTION_PLAN, COL_BAND, COL_PIC, COL_KENDALA,
- COL_TINDAK) = range(1, 23)
+ COL_TINDAK, COL_STATUS, COL_KETERANGAN) = range(1, 25)
 N_COLS = len(COLUMNS)
 HEADER_TOP, HEADER_ROWS = 6, 3  # two header rows and a row of column numbers
 FIRST_DATA_ROW = HEADER_TOP + HEADER_ROWS
@@ -101,11 +104,39 @@ def build_workbook(plan_id: int, quarter: int, *, session: Session, settings: Se
     bands = tuple(settings.score_bands) if settings else DEFAULT_BANDS
     ps = score or score_plan_from_db(plan_id, quarter, session=session, now=now or datetime.now(UTC),
                                      settings=settings, bands=bands)
+    notes = kegiatan_notes(plan_id, quarter, session=session)
     with gc_paused():
-        return _build(ps, quarter, paper)
+        return _build(ps, quarter, paper, notes)
 
 
-def _build(ps: PlanScore, quarter: int, paper: str) -> bytes:
+def kegiatan_notes(plan_id: int, quarter: int, *, session: Session) -> dict[int, dict[int, object]]:
+    """Per kegiatan, its verification status and keterangan cells: the evidence count of the quarter and
+    the leadership responses (bot.domain.verification, bot.domain.feedback)."""
+    from bot.domain.feedback import response_text
+    from bot.domain.feedback import responses_of
+    from models import Evidence
+    from models import Kegiatan
+    from models import ReportReview
+
+    words = {"pending": "Menunggu verifikasi", "accepted": "Diterima", "returned": "Dikembalikan"}
+    of_plan = sa.select(Kegiatan.id).where(Kegiatan.plan_id == plan_id).scalar_subquery()
+    counts = dict(session.exec(sa.select(Evidence.kegiatan_id, sa.func.count()).where(
+        Evidence.kegiatan_id.in_(of_plan), Evidence.quarter == quarter).group_by(Evidence.kegiatan_id)).all())
+    reviews = {r.kegiatan_id: r for r in session.exec(sa.select(ReportReview).where(
+        ReportReview.kegiatan_id.in_(of_plan), ReportReview.quarter == quarter)).scalars()}
+    responses = responses_of(list(session.exec(sa.select(Kegiatan.id).where(Kegiatan.plan_id == plan_id)).scalars()),
+                             quarter, session=session)
+    out = {}
+    for kegiatan_id in {*counts, *reviews, *responses}:
+        review = reviews.get(kegiatan_id)
+        text = "\n".join(filter(None, [f"Bukti dukung: {counts[kegiatan_id]} berkas" if counts.get(kegiatan_id) else "",
+                                       f"Catatan verifikator: {review.note}" if review and review.note else "",
+                                       response_text(responses.get(kegiatan_id, []))]))
+        out[kegiatan_id] = {COL_STATUS: words.get(review.status) if review else None, COL_KETERANGAN: text or None}
+    return out
+
+
+def _build(ps: PlanScore, quarter: int, paper: str, notes: dict | None = None) -> bytes:
     wb = Workbook()
     styles = _register_styles(wb)
     ws = wb.active
@@ -123,7 +154,7 @@ def _build(ps: PlanScore, quarter: int, paper: str) -> bytes:
                                  program.budget, styles)
             row = _outcome_rows(ws, row, "IK Program", program.indicators, quarter, styles, ps.cap_pct)
             for keg in program.kegiatan:
-                row = _kegiatan_rows(ws, row, keg, quarter, styles, ps.cap_pct)
+                row = _kegiatan_rows(ws, row, keg, quarter, styles, ps.cap_pct, (notes or {}).get(keg.id, {}))
     _footer(ws, row, ps, styles)
     _page_setup(ws, paper)
     _completeness_sheet(wb.create_sheet("Kelengkapan"), ps, tw, styles)
@@ -254,9 +285,9 @@ def _aggregate_row(ws: Worksheet, row: int, level: str, no: str, name: str, m: M
 
 
 def _kegiatan_rows(ws: Worksheet, row: int, keg: KegiatanScore, quarter: int, styles: dict[str, StyleArray],
-                   cap: Decimal) -> int:
+                   cap: Decimal, notes: dict | None = None) -> int:
     values = {COL_NO: keg.no, COL_NAME: keg.name, COL_PIC: ", ".join(keg.pic_names) or None,
-              COL_KENDALA: keg.kendala or None, COL_TINDAK: keg.tindak_lanjut or None}
+              COL_KENDALA: keg.kendala or None, COL_TINDAK: keg.tindak_lanjut or None, **(notes or {})}
     values |= _score_cells(keg.cumulative) | _budget_cells(keg.budget)
     _write(ws, row, values, "kegiatan", styles, _FORMATS)
     row += 1

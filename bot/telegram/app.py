@@ -227,6 +227,12 @@ async def post_shutdown(application: Application) -> None:
         services.engine.dispose()
 
 
+def api_urls(settings) -> tuple[str, str]:
+    """The Bot API and file URLs for TELEGRAM_BASE_URL (a local Bot API server or the fake)."""
+    base = settings.telegram_base_url.rstrip("/")
+    return (base + "/bot" if not base.endswith("/bot") else base), base.removesuffix("/bot") + "/file/bot"
+
+
 def build_runtime(settings: Settings, *, engine: Engine | None = None, clock=None,
                   read_timeout: float | None = None, rate_limiter: bool | BaseRateLimiter = True,
                   worker_id: str | None = None, run_jobs: bool = True,
@@ -261,9 +267,8 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None, clock=Non
     if rate_limiter:
         builder = builder.rate_limiter(rate_limiter)
     if settings.telegram_base_url:
-        base = settings.telegram_base_url.rstrip("/")
-        builder = builder.base_url(base + "/bot" if not base.endswith("/bot") else base)
-        builder = builder.base_file_url((base.removesuffix("/bot")) + "/file/bot")
+        base_url, base_file_url = api_urls(settings)
+        builder = builder.base_url(base_url).base_file_url(base_file_url)
     timeouts = {} if read_timeout is None else {"read_timeout": read_timeout, "write_timeout": read_timeout,
                                                 "connect_timeout": read_timeout}
     builder = builder.request(AiohttpRequest(**timeouts)).get_updates_request(

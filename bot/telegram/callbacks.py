@@ -114,6 +114,10 @@ CUTI_CANCEL = Format("CutiCancel", "cuti:x")
 # -- leadership digest drill-down ------------------------------------------------------------------------
 RK = "rk"
 DRILL = Format("Drill", "rk:{kind}:{ident}:{quarter}", kind=choice("d", "p", "k"), quarter=QUARTER)
+# On a kegiatan card (handlers/feedback.py): its evidence, «Tanggapi», «Ingatkan» one of its PICs.
+RK_EVIDENCE = Format("RkEvidence", "rk:e:{kegiatan}:{quarter}", quarter=QUARTER)
+RK_RESPOND = Format("RkRespond", "rk:t:{kegiatan}:{quarter}", quarter=QUARTER)
+RK_NUDGE = Format("RkNudge", "rk:n:{person}:{kegiatan}:{quarter}", quarter=QUARTER)
 
 # -- /pic and /undang -----------------------------------------------------------------------------------
 PIC = "pic"
@@ -135,6 +139,17 @@ USR_PAGE = Format("UsrPage", "usr:pg:{page}", page=PAGE)
 USR_PERSON = Format("UsrPerson", "usr:p:{person}")
 USR_ADMIN = Format("UsrAdmin", "usr:adm:{person}:{on}", on=FLAG)
 USR_PAUSE = Format("UsrPause", "usr:pz:{person}:{until}")  # until: YYYYMMDD, 0 resumes
+
+USR_VERIFIER = Format("UsrVerifier", "usr:ver:{person}:{on}", on=FLAG)
+
+# -- /verifikasi: a report is one kegiatan in one quarter -------------------------------------------------
+VF = "vf"
+VF_ACCEPT = Format("VfAccept", "vf:a:{kegiatan}:{quarter}", quarter=QUARTER)
+VF_RETURN = Format("VfReturn", "vf:r:{kegiatan}:{quarter}", quarter=QUARTER)
+VF_NEXT = Format("VfNext", "vf:n:{kegiatan}:{quarter}", quarter=QUARTER)  # the card after this one
+VF_ALL = Format("VfAll", "vf:all")  # «Terima semua yang sesuai target»: asks to confirm
+VF_ALL_OK = Format("VfAllOk", "vf:allok")
+VF_CANCEL = Format("VfCancel", "vf:x")
 
 # -- /impor ---------------------------------------------------------------------------------------------
 IMP = "imp"

@@ -26,6 +26,7 @@ def _c(name: str, roles=ANYONE, private_only: bool = False, menus=(), aliases=()
 
 
 _PIC, _ADMIN, _LEAD = frozenset({Role.PIC}), frozenset({Role.ADMIN}), frozenset({Role.LEADERSHIP, Role.ADMIN})
+_VERIFIER = frozenset({Role.VERIFIER})  # admins hold it too while ADMINS_VERIFY is on
 
 # In menu order: the admin menu is the PIC menu followed by the admin commands.
 COMMANDS: tuple[Command, ...] = (
@@ -48,6 +49,7 @@ COMMANDS: tuple[Command, ...] = (
     _c("ringkasan", _LEAD, False, [ADMIN_MENU, LEADERSHIP_MENU]),
     _c("ekspor", _LEAD, False, [ADMIN_MENU, LEADERSHIP_MENU]),
     _c("riwayat", _ADMIN, True, [ADMIN_MENU]),
+    _c("verifikasi", _VERIFIER, True, [ADMIN_MENU]),
 )
 BY_NAME: dict[str, Command] = {n: c for c in COMMANDS for n in (c.name, *c.aliases)}
 # The leadership group reads the summary commands first, help last.

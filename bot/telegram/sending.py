@@ -221,14 +221,14 @@ def not_modified(exc: BaseException) -> bool:
     return isinstance(exc, BadRequest) and "message is not modified" in exc.message.lower()
 
 
-async def notify_person(context, *, person_id: int, telegram_user_id: int | None, text: str) -> bool:
+async def notify_person(context, *, person_id: int, telegram_user_id: int | None, text: str, markup=None) -> bool:
     """A notice to one person; True when delivered. A 403 or a vanished chat marks them unreachable
     and tells the admins once (the rule of `classify`)."""
     if telegram_user_id is None:
         return False
     services = services_of(context)
     try:
-        await context.bot.send_message(telegram_user_id, text)
+        await context.bot.send_message(telegram_user_id, text, reply_markup=markup)
         return True
     except TelegramError as exc:
         verdict = classify(exc)

@@ -1,4 +1,4 @@
-"""/pengguna: people with their roles, onboarding and reachability; grant or revoke admin, pause reminders.
+"""/pengguna: people with their roles, onboarding and reachability; grant or revoke admin or verifier, pause reminders.
 
 Stateless callbacks `usr:…` (page, person card, admin on/off, pause until a date or resume),
 each validated again; every change is audited in bot.domain.admin / bot.domain.people.
@@ -15,6 +15,7 @@ from bot.domain.people import LeaveDateError
 from bot.domain.people import Refused
 from bot.domain.people import Role
 from bot.domain.people import change_admin
+from bot.domain.people import change_verifier
 from bot.domain.people import list_people
 from bot.domain.people import person_card
 from bot.domain.people import set_paused
@@ -105,6 +106,10 @@ async def _show_card(update: Update, context, person_id: int) -> bool:
         rows.append([(b["revoke_admin"], cb.USR_ADMIN.build(person=card.id, on=0))])
     else:
         rows.append([(b["make_admin"], cb.USR_ADMIN.build(person=card.id, on=1))])
+    if card.is_verifier:
+        rows.append([(b["revoke_verifier"], cb.USR_VERIFIER.build(person=card.id, on=0))])
+    else:
+        rows.append([(b["make_verifier"], cb.USR_VERIFIER.build(person=card.id, on=1))])
     for days in PAUSE_DAYS:
         until = today + timedelta(days=days)
         rows.append([(b["pause"].replace("{date}", long_date(until, services.lang)),
@@ -135,6 +140,11 @@ async def pengguna_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, 
                                        actor_person_id=actor.person_id, actor_label=actor.label)
             if person.telegram_user_id:  # a new admin gets the admin menu in their chat, a former one loses it
                 await set_person_menu(context.bot, person.telegram_user_id, admin=bool(press.on), lang=services.lang)
+            await ack(update, context, render("pengguna_saved", services.lang))
+            ok = await _show_card(update, context, press.person)
+        elif press := cb.USR_VERIFIER.parse(data):
+            await services.db(change_verifier, press.person, bool(press.on), actor_person_id=actor.person_id,
+                              actor_label=actor.label)
             await ack(update, context, render("pengguna_saved", services.lang))
             ok = await _show_card(update, context, press.person)
         elif (press := cb.USR_PAUSE.parse(data)) and (until := _date(press.until)) is not False:

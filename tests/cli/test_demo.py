@@ -21,7 +21,16 @@ def test_demo_plays_a_quarter_and_writes_its_files(tmp_path):
     assert h7.count("Batas akhir laporan: 7 Juli 2020") == 3
     # Budi's typo is caught and asked again; both reports are saved.
     assert "“lima puluh persen” bukan angka" in transcript
-    assert transcript.count("Tersimpan ✅ Pendidikan") == 2
+    assert transcript.count("Tersimpan ✅ Pendidikan") == 3  # Budi, Sari, and Budi's fix after the return
+    # Verification: Budi's report returned with a note, fixed from «Perbaiki» with evidence, accepted.
+    verify = transcript.split("━━ Admin memverifikasi", 1)[1].split("━━", 1)[0]
+    assert "«Lampirkan daftar hadir peserta diklat sebagai bukti dukung»" in verify and "[✏️ Perbaiki]" in verify
+    assert "Budi taps [✏️ Perbaiki]" in verify and "📎 Bukti dukung: 1 berkas" in verify
+    assert "Bot → Wati (admin): [photo]" in verify and "✅ Diterima: Pendidikan dan Pelatihan Teknis (TW II)." in verify
+    # One leadership response, reaching Budi and the admin.
+    response = transcript.split("━━ Kepala Badan menanggapi", 1)[1].split("━━", 1)[0]
+    assert "Bot → Budi: 💬 Tanggapan pimpinan — Pendidikan dan Pelatihan Teknis (TW II)" in response
+    assert "Bot → Wati (admin): 💬 Tanggapan pimpinan" in response
     # The admin, the Kasubag Perencanaan, takes IKU 1 with /pic and reports its progress before TW IV.
     iku = transcript.split("━━ Kasubag Perencanaan", 1)[1].split("━━", 1)[0]
     assert "Wati (admin) taps [▫️ IKU 1 · Prosentase ASN yang memiliki sertifikat…]" in iku
@@ -78,7 +87,7 @@ def test_demo_in_english_reads_english(tmp_path):
     transcript = (out / "transcript.txt").read_text(encoding="utf-8")
     assert transcript.count("Your Telegram account is now linked as a PIC") == 3
     assert "━━ 7 days before the end of TW II" in transcript and "Report deadline: July 7, 2020" in transcript
-    assert "“fifty percent” is not a number" in transcript and transcript.count("Saved ✅ Pendidikan") == 2
+    assert "“fifty percent” is not a number" in transcript and transcript.count("Saved ✅ Pendidikan") == 3
     assert "Saved ✅ Performance indicators (IKU/program) — TW II 2020" in transcript
     assert "assessed in TW IV · progress 82.2% of the annual target" in transcript
     assert "Bot → BKD Leadership Group: 📋 Not reported yet: TW II 2020" in transcript

@@ -288,7 +288,9 @@ def test_late_list_names_kegiatan_and_their_pics(world):
         ("Kegiatan tanpa PIC", [], 1, True),
     ]
     assert "Belum lapor TW II 2020" in text and "Batas akhir 7 Juli 2020 sudah lewat" in text
-    assert "PIC: Budi Santoso" in text and "<i>belum ada PIC</i>" in text
+    # A PIC on Telegram is a tg://user mention (a tap opens them, no username needed); Rina is not on it.
+    assert '<a href="tg://user?id=3001">Budi Santoso</a>' in text and "<i>belum ada PIC</i>" in text
+    assert "PIC: Rina (belum onboarding)" in text
     assert "Kegiatan fajar" not in text
 
 

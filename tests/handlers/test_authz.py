@@ -9,15 +9,21 @@ import functools
 import html
 import re
 from dataclasses import dataclass
+from datetime import datetime
+from datetime import timezone
 
 import pytest
 from telegram.ext import CallbackQueryHandler
 from telegram.ext import CommandHandler
 
+from bot.db import unit_of_work
 from bot.domain.people import Role
+from bot.domain.reporting import Submission
+from bot.domain.reporting import save_report
 from bot.main import build_application
 from bot.text.render import render
 from handlers.registry import all_handlers
+from models import Person
 from tests.support import harness as harness_module
 from tests.support.admin_steps import changed_tables
 from tests.support.admin_steps import snapshot
@@ -29,7 +35,8 @@ from tests.support.harness import PIC_ID
 from tests.support.harness import STRANGER_ID
 from tests.support.harness import BotHarness
 
-ADMIN, PIC, LEADERSHIP, STRANGER = Role.ADMIN, Role.PIC, Role.LEADERSHIP, Role.STRANGER
+ADMIN, PIC, LEADERSHIP, STRANGER, VERIFIER = Role.ADMIN, Role.PIC, Role.LEADERSHIP, Role.STRANGER, Role.VERIFIER
+VERIFIER_ID = 4001  # granted the verifier role in /pengguna: neither admin nor PIC
 ANYONE = None
 
 # command → (roles that may use it, or ANYONE; private chat only)
@@ -43,6 +50,7 @@ EXPECTED: dict[str, tuple[frozenset | None, bool]] = {
     "cuti": (frozenset({PIC}), True),
     "ringkasan": (frozenset({LEADERSHIP, ADMIN}), False),
     "ekspor": (frozenset({LEADERSHIP, ADMIN}), False),
+    "verifikasi": (frozenset({VERIFIER}), True),  # admins verify by default (ADMINS_VERIFY)
     **{name: (frozenset({ADMIN}), True) for name in (
         "impor", "target", "anggarankas", "riwayat", "kunci", "buka", "pengguna", "pic", "undang", "ingatkan", "jadwal")},
 }
@@ -59,11 +67,15 @@ FORGED: dict[str, tuple[frozenset, list[str]]] = {
                                 "tg:mm:a:{a1}:level", "tg:mm:i:{i1}:negative", "tg:sp:i:{i1}", "tg:spk:{i1}"]),
     "rw:": (frozenset({ADMIN}), ["rw:pp:0", "rw:a:{a1}", "rw:g:{k1}", "rw:i:{i1}"]),
     "lk:": (frozenset({ADMIN}), ["lk:L2:ok:0", "lk:L2:ok:{k1}", "lk:U2:ok:0", "lk:L2:pp:0"]),
-    "usr:": (frozenset({ADMIN}), ["usr:adm:{budi}:1", "usr:pz:{budi}:20200701", "usr:p:{budi}", "usr:pg:0"]),
+    "usr:": (frozenset({ADMIN}), ["usr:adm:{budi}:1", "usr:pz:{budi}:20200701", "usr:p:{budi}", "usr:pg:0",
+                                  "usr:ver:{budi}:1"]),
+    # A PIC's forged «Terima» on the pending report of their own kegiatan: refused, no row changes.
+    "vf:": (frozenset({VERIFIER}), ["vf:a:{k1}:2", "vf:r:{k1}:2", "vf:n:{k1}:2", "vf:all", "vf:allok", "vf:x"]),
     "lp:": (frozenset({PIC}), ["lp:k:{k2}:2", "lp:save:deadbeef", "lp:q:1", "lp:a:eq", "lp:x", "lp:o:2", "lp:oc:eq",
                                "lp:oc:ok", "lp:eo:0"]),
     "lapor:": (frozenset({PIC}), ["lapor:{k2}", "lapor:o"]),
-    "rk:": (frozenset({LEADERSHIP, ADMIN}), ["rk:d:{plan}:2", "rk:k:{k1}:2"]),
+    "rk:": (frozenset({LEADERSHIP, ADMIN}), ["rk:d:{plan}:2", "rk:k:{k1}:2", "rk:e:{k1}:2", "rk:t:{k1}:2",
+                                             "rk:n:{budi}:{k1}:2"]),
     "cuti:": (frozenset({PIC}), ["cuti:end", "cuti:x"]),
 }
 MUST_BE_REGISTERED = {"pic:", "inv:", "lp:", "lapor:", "imp:", "tg:", "lk:", "usr:", "rw:"}
@@ -72,10 +84,18 @@ OTHER_PICS_ITEMS = ["lapor:{k2}", "lp:k:{k2}:2", "lp:save:deadbeef", "lapor:o", 
 
 
 @pytest.fixture
-async def bot(fake, db_url, small_plan, monkeypatch):
+async def bot(fake, db_url, engine, small_plan, monkeypatch):
     """The real bot without the outgoing rate limiter: its 20-messages-a-minute group limit would make
     this matrix wait minutes for the group replies, and rate limiting has nothing to do with authorization."""
     monkeypatch.setattr(harness_module, "build_application", functools.partial(build_application, rate_limiter=False))
+    fake.add_user(VERIFIER_ID, "Vera", username="vera")
+    with unit_of_work(engine) as session:
+        session.add(Person(name="Vera Verifikator", telegram_user_id=VERIFIER_ID, is_verifier=True))
+        # Budi's TW II report waits for verification: what a forged «Terima» would accept.
+        kegiatan = small_plan["kegiatan"][0]
+        save_report(Submission(kegiatan_id=kegiatan, quarter=2, budget_realised=1), session=session,
+                    person_id=small_plan["budi"], actor_label="Budi", now=datetime(2020, 6, 22, tzinfo=timezone.utc),
+                    late=False)
     h = BotHarness(fake, db_url)
     await h.start()
     yield h
@@ -101,8 +121,9 @@ SENDERS = [
     Sender("PIC in a group", PIC_ID, OTHER_GROUP, frozenset({PIC})),
     Sender("leadership member", LEADER_ID, LEADER_ID, frozenset({LEADERSHIP})),
     Sender("leadership member in the leadership group", LEADER_ID, LEADERSHIP_CHAT, frozenset({LEADERSHIP})),
-    Sender("admin", ADMIN_ID, ADMIN_ID, frozenset({ADMIN, LEADERSHIP})),
-    Sender("admin in the leadership group", ADMIN_ID, LEADERSHIP_CHAT, frozenset({ADMIN, LEADERSHIP})),
+    Sender("verifier", VERIFIER_ID, VERIFIER_ID, frozenset({VERIFIER})),
+    Sender("admin", ADMIN_ID, ADMIN_ID, frozenset({ADMIN, LEADERSHIP, VERIFIER})),
+    Sender("admin in the leadership group", ADMIN_ID, LEADERSHIP_CHAT, frozenset({ADMIN, LEADERSHIP, VERIFIER})),
 ]
 
 
@@ -132,7 +153,8 @@ def _plain(text: str) -> str:
 
 
 REFUSALS = {_plain(render("refused", "id", actor=None, needed=needed, stranger=stranger))
-            for needed, stranger in ((["admin"], True), (["admin"], False), (["leadership"], False), (["pic"], False))}
+            for needed, stranger in ((["admin"], True), (["admin"], False), (["leadership"], False), (["pic"], False),
+                                     (["verifier"], False))}
 PRIVATE_HINT = _plain(render("use_private_chat", "id"))
 # A crash is neither allowed nor refused: the error handler's apology, or its notice to the admins.
 APOLOGY = _plain(render("error", "id"))

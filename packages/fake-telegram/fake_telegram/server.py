@@ -1036,6 +1036,30 @@ class FakeTelegram:
     def _m_sendDocument(self, p: dict[str, Any]) -> dict[str, Any]:
         return self._send_file(p, "document", "sendDocument")
 
+    def _m_sendMediaGroup(self, p: dict[str, Any]) -> list[dict[str, Any]]:
+        """An album of 2-10 photos/videos, or of documents only, or of audio only, each sent by file id,
+        URL or upload; every message carries the same media_group_id."""
+        media = p["media"]
+        if not isinstance(media, list) or not 2 <= len(media) <= 10:
+            raise ApiError(400, "Bad Request: wrong number of media in the album: 2-10 expected")
+        kinds = {item.get("type") for item in media}
+        if len(kinds) > 1 and not kinds <= {"photo", "video"}:
+            raise ApiError(400, "Bad Request: documents and audio files can be only grouped with the same type")
+        messages = []
+        for item in media:
+            kind = item.get("type")
+            value = item.get("media")
+            if isinstance(value, str) and value.startswith("attach://"):
+                value = p.get(value.removeprefix("attach://"), value)
+            single = {"chat_id": p["chat_id"], kind: value}
+            if item.get("caption") is not None:
+                single.update(caption=item["caption"], parse_mode=item.get("parse_mode"))
+            message = self._send_file(single, kind if kind in ("photo", "document") else "document", "sendMediaGroup")
+            messages.append(message)
+        for message in messages:  # one id for the album, as Telegram gives
+            message["media_group_id"] = str(10**12 + messages[0]["message_id"])
+        return messages
+
     def _send_file(self, p: dict[str, Any], field: str, method: str) -> dict[str, Any]:
         caption = self._caption(p)
         markup = rules.check_markup(p.get("reply_markup"))

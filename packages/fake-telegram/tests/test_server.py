@@ -499,3 +499,21 @@ async def test_lenient_mode_answers_like_telegram_but_still_records():
                                           api_kwargs={"colour": "red"})
         assert sent.text == "R&D naik" and sent.entities[0].type == "bold"
         assert len(server.violations) == 2
+
+
+async def test_send_media_group_sends_an_album_by_file_id_and_refuses_mixed_documents(fake_api):
+    from telegram import InputMediaDocument
+    from telegram import InputMediaPhoto
+
+    photo = fake_api.send_photo(BUDI, PNG)["message"]["photo"][0]["file_id"]
+    doc = fake_api.send_document(BUDI, "bukti.pdf", b"%PDF-1.4 x", "application/pdf")["message"]["document"]["file_id"]
+    async with build_app(fake_api) as app:
+        album = await app.bot.send_media_group(BUDI, [InputMediaPhoto(photo), InputMediaPhoto(photo)])
+        with pytest.raises(BadRequest, match="(?i)grouped"):
+            await app.bot.send_media_group(BUDI, [InputMediaPhoto(photo), InputMediaDocument(doc)])
+        with pytest.raises(BadRequest, match="(?i)2-10"):
+            await app.bot.send_media_group(BUDI, [InputMediaDocument(doc)])
+    assert len(album) == 2 and album[0].media_group_id == album[1].media_group_id
+    (call,) = [c for c in fake_api.calls("sendMediaGroup") if c.ok]
+    assert [m["media"] for m in call.params["media"]] == [photo, photo]
+    assert [m["photo"][0]["file_id"] for m in fake_api.messages_to(BUDI)] == [photo, photo]
