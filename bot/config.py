@@ -99,6 +99,10 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret_token: SecretStr | None = None
+    # The Mini App (handlers/webapp.py): its public https URL, served by the bot's own web server at
+    # WEBHOOK_LISTEN:WEBHOOK_PORT under /webapp (in polling mode too); off when unset.
+    webapp_url: str | None = None
+    webapp_max_age_seconds: int = Field(default=10_800, ge=60, le=86_400)  # how old an initData may be
 
     log_level: str = "INFO"
 
@@ -165,6 +169,18 @@ class Settings(BaseSettings):
 
         if value is not None and (urlsplit(value).scheme not in ("http", "https") or not urlsplit(value).hostname):
             raise ValueError("not an http:// or https:// URL, e.g. http://127.0.0.1:8081")
+        return value
+
+    @field_validator("webapp_url")
+    @classmethod
+    def _webapp_url(cls, value: str | None) -> str | None:
+        from urllib.parse import urlsplit
+
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise ValueError(f"{value!r} is not an https:// URL, e.g. https://bot.example.go.id/webapp")
         return value
 
     @field_validator("webhook_url")
