@@ -171,28 +171,17 @@ class Settings(BaseSettings):
             raise ValueError("not an http:// or https:// URL, e.g. http://127.0.0.1:8081")
         return value
 
-    @field_validator("webapp_url")
+    @field_validator("webhook_url", "webapp_url")
     @classmethod
-    def _webapp_url(cls, value: str | None) -> str | None:
+    def _public_url(cls, value: str | None, info) -> str | None:
         from urllib.parse import urlsplit
 
         if value is None:
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an https:// URL, e.g. https://bot.example.go.id/webapp")
-        return value
-
-    @field_validator("webhook_url")
-    @classmethod
-    def _webhook_url(cls, value: str | None) -> str | None:
-        from urllib.parse import urlsplit
-
-        if value is None:
-            return None
-        parts = urlsplit(value)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an https:// URL, e.g. https://bot.example.go.id/telegram")
+            example = "webapp" if info.field_name == "webapp_url" else "telegram"
+            raise ValueError(f"{value!r} is not an https:// URL, e.g. https://bot.example.go.id/{example}")
         return value
 
     @field_validator("webhook_listen")

@@ -63,9 +63,9 @@ from bot.telegram.sending import FAILED as REFUSED
 from bot.telegram.sending import MESSAGE_LIMIT
 from bot.telegram.sending import UNREACHABLE
 from bot.telegram.sending import button_column
-from bot.telegram.sending import with_webapp
 from bot.telegram.sending import classify
 from bot.telegram.sending import report_buttons
+from bot.telegram.sending import with_webapp
 from bot.telegram.services import Services
 from bot.telegram.services import services_of
 from jobs import JOBS

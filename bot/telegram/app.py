@@ -11,8 +11,8 @@ from telegram import BotCommand
 from telegram import BotCommandScopeAllPrivateChats
 from telegram import BotCommandScopeChat
 from telegram import MenuButtonWebApp
-from telegram import WebAppInfo
 from telegram import Update
+from telegram import WebAppInfo
 from telegram.constants import ChatType
 from telegram.constants import ParseMode
 from telegram.error import TelegramError

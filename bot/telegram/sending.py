@@ -9,9 +9,9 @@ from datetime import timedelta
 
 from telegram import InlineKeyboardButton
 from telegram import InlineKeyboardMarkup
-from telegram import WebAppInfo
 from telegram import Message
 from telegram import Update
+from telegram import WebAppInfo
 from telegram.error import BadRequest
 from telegram.error import ChatMigrated
 from telegram.error import Forbidden

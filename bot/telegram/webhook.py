@@ -73,11 +73,7 @@ async def start_web_server(application: Application, *, listen: str, port: int, 
 async def run_polling_with_web(application: Application, *, listen: str, port: int,
                                stop: asyncio.Event | None = None) -> None:
     """Polling mode with the web server for the Mini App (WEBAPP_URL set, WEBHOOK_URL not)."""
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop or _stop_on_signals()
     async with application:
         runner = await start_web_server(application, listen=listen, port=port)
         try:
@@ -97,6 +93,15 @@ async def run_polling_with_web(application: Application, *, listen: str, port: i
                     await application.post_shutdown(application)
 
 
+def _stop_on_signals() -> asyncio.Event:
+    """An event SIGTERM or SIGINT sets."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    return stop
+
+
 def _ping(engine) -> None:
     with engine.connect() as conn:
         conn.execute(sa.text("SELECT 1"))
@@ -106,11 +111,7 @@ async def run_webhook(application: Application, *, webhook_url: str, listen: str
                       secret: str | None, stop: asyncio.Event | None = None) -> None:
     """Serve until SIGTERM/SIGINT (or `stop` is set), then stop cleanly, finishing pending updates."""
     path = urlparse(webhook_url).path or "/telegram"
-    if stop is None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
+    stop = stop or _stop_on_signals()
     async with application:
         # Listen first: a port in use or an address not of this host fails before anything started.
         runner = await start_web_server(application, listen=listen, port=port, path=path, secret=secret)

@@ -119,6 +119,16 @@ async def test_authorization_matrix(webapp, engine, small_plan, who, page, save)
         assert _counts(engine) == before
 
 
+MATRIX_ENDPOINTS = {"/webapp/api/page", "/webapp/api/save"}  # what test_authorization_matrix calls
+
+
+async def test_every_api_route_is_in_the_authorization_matrix(webapp):
+    """A new endpoint without rows in the matrix above fails here (as tests/handlers/test_authz.py does for
+    commands and buttons); GET /webapp is the page without data, /healthz the health check."""
+    routes = {r.resource.canonical for r in webapp.runner.app.router.routes()}
+    assert routes - {"/webapp", "/healthz"} == MATRIX_ENDPOINTS
+
+
 async def test_a_replayed_request_is_refused_and_changes_nothing(webapp, engine, small_plan):
     init = webapp.init_data(PIC_ID)
     body = {"kegiatan_id": small_plan["kegiatan"][0], "quarter": 2, "fields": _budi_fields(small_plan)}
