@@ -93,16 +93,6 @@ async def _authenticate(application: Application, request: web.Request):
     return actor
 
 
-async def _body(request: web.Request) -> dict:
-    try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise web.HTTPBadRequest(text="bad request")
-    return body
-
-
 def _forbidden(lang: str) -> web.HTTPForbidden:
     return web.HTTPForbidden(text=render("webapp_refused", lang, code="role"), content_type="text/plain")
 
@@ -155,11 +145,16 @@ async def save(application: Application, request: web.Request) -> web.Response:
     lang, now = services.lang, services.now()
     if not actor.has(Role.PIC):
         raise _forbidden(lang)
-    body = await _body(request)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    body = body if isinstance(body, dict) else {}
     kegiatan_id, quarter, fields = body.get("kegiatan_id"), body.get("quarter"), body.get("fields")
     if type(kegiatan_id) is not int or type(quarter) is not int or not isinstance(fields, dict) \
             or len(fields) > 200:
-        raise web.HTTPBadRequest(text="bad request")
+        return web.json_response({"ok": False, "message": render("webapp_refused", lang, code="bad_request")},
+                                 status=400)
     try:
         saved = await services.db(save_fields, kegiatan_id, quarter, fields, settings=services.settings,
                                   person_id=actor.person_id, actor_label=actor.label, now=now,

@@ -83,6 +83,21 @@ async def test_a_locked_quarter_is_refused_and_unchanged(webapp, engine, small_p
     assert status == 409 and "dikunci" in answer["message"] and _counts(engine) == before
 
 
+@pytest.mark.parametrize("body", [{}, {"kegiatan_id": "1", "quarter": 2, "fields": {}},
+                                  {"kegiatan_id": 1, "quarter": 2, "fields": ["50"]}])
+async def test_a_malformed_save_is_answered_in_indonesian_and_changes_nothing(webapp, engine, small_plan, body):
+    before = _counts(engine)
+    status, answer = await webapp.post("save", body, init_data=webapp.init_data(PIC_ID))
+    assert status == 400 and "tidak bisa dibaca" in answer["message"] and _counts(engine) == before
+
+
+async def test_a_field_the_form_does_not_have_is_refused(webapp, engine, small_plan):
+    before = _counts(engine)
+    body = {"kegiatan_id": small_plan["kegiatan"][0], "quarter": 2, "fields": _budi_fields(small_plan, a99999="5")}
+    status, answer = await webapp.post("save", body, init_data=webapp.init_data(PIC_ID))
+    assert status == 422 and "tidak ada di formulir" in answer["errors"]["a99999"] and _counts(engine) == before
+
+
 # -- who may: every endpoint, every kind of caller ---------------------------------------------------------
 
 def _init(webapp, who: str) -> str | None:
