@@ -34,6 +34,7 @@ from bot.domain.webapp_auth import validate_init_data
 from bot.domain.webapp_forms import pic_page
 from bot.domain.webapp_forms import save_fields
 from bot.telegram.sending import MESSAGE_LIMIT
+from bot.telegram.services import SERVICES_KEY
 from bot.telegram.services import services_of
 from bot.telegram.webhook import WEB_ROUTES
 from bot.text.render import labels
@@ -49,9 +50,10 @@ GUARD_KEY = "webapp_replay_guard"
 
 def register(application: Application) -> None:
     """Serve the Mini App when WEBAPP_URL is set (the web server adds the routes when it starts)."""
-    settings = services_of(application).settings
-    if not settings.webapp_url:
+    services = application.bot_data.get(SERVICES_KEY)  # none in an application built only to list handlers
+    if services is None or not services.settings.webapp_url:
         return
+    settings = services.settings
     application.bot_data[GUARD_KEY] = ReplayGuard(timedelta(seconds=settings.webapp_max_age_seconds))
     application.bot_data.setdefault(WEB_ROUTES, []).append(partial(add_routes, application))
 
