@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)
     webhook_secret_token: SecretStr | None = None
+    # The Mini App (handlers/webapp.py): its public https URL, served by the bot's own web server at
+    # WEBHOOK_LISTEN:WEBHOOK_PORT under /webapp (in polling mode too); off when unset.
+    webapp_url: str | None = None
+    webapp_max_age_seconds: int = Field(default=10_800, ge=60, le=86_400)  # how old an initData may be
 
     log_level: str = "INFO"
 
@@ -176,16 +180,17 @@ class Settings(BaseSettings):
             raise ValueError("not an http:// or https:// URL, e.g. http://127.0.0.1:8081")
         return value
 
-    @field_validator("webhook_url")
+    @field_validator("webhook_url", "webapp_url")
     @classmethod
-    def _webhook_url(cls, value: str | None) -> str | None:
+    def _public_url(cls, value: str | None, info) -> str | None:
         from urllib.parse import urlsplit
 
         if value is None:
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise ValueError(f"{value!r} is not an https:// URL, e.g. https://bot.example.go.id/telegram")
+            example = "webapp" if info.field_name == "webapp_url" else "telegram"
+            raise ValueError(f"{value!r} is not an https:// URL, e.g. https://bot.example.go.id/{example}")
         return value
 
     @field_validator("webhook_listen")

@@ -50,6 +50,7 @@ from bot.telegram.sending import close_question
 from bot.telegram.sending import keyboard as _kb
 from bot.telegram.sending import say
 from bot.telegram.sending import short
+from bot.telegram.sending import with_webapp
 from bot.telegram.services import services_of
 from bot.text.formatting import quarter_label
 from bot.text.render import labels
@@ -165,7 +166,8 @@ async def _show_pick(update, context, actor, quarter: int | None) -> int:
         rows.append([(b["other_quarter"].replace("{q}", quarter_label(q)), cb.LP_QUARTER.build(quarter=q)) for q in other])
     rows.append([(b["cancel"], cb.LP_CANCEL.build())])
     await say(update, context, render("lapor_pick", services.lang, statuses=statuses, quarter=quarter, year=plan.year,
-                              deadline=deadline, late=late, outcomes=outcomes), _kb(rows))
+                              deadline=deadline, late=late, outcomes=outcomes),
+              with_webapp(_kb(rows), services.settings.webapp_url, services.lang))  # «Buka formulir»
     return PICK
 
 

@@ -26,6 +26,7 @@ from handlers import reminders
 from handlers import start
 from handlers import status
 from handlers import verification
+from handlers import webapp
 from handlers.admin import budget_plan as admin_budget_plan
 from handlers.admin import console as admin
 from handlers.admin import pic as pic_admin
@@ -51,6 +52,7 @@ def register(application: Application) -> None:
     admin.register(application)
     leadership.register(application)
     membership.register(application)
+    webapp.register(application)  # the Mini App's routes on the web server, when WEBAPP_URL is set
 
     application.add_handler(CommandHandler("start", start.start))
     application.add_handler(CommandHandler(["bantuan", "help"], start.help_command))

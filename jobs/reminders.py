@@ -65,6 +65,7 @@ from bot.telegram.sending import UNREACHABLE
 from bot.telegram.sending import button_column
 from bot.telegram.sending import classify
 from bot.telegram.sending import report_buttons
+from bot.telegram.sending import with_webapp
 from bot.telegram.services import Services
 from bot.telegram.services import services_of
 from jobs import JOBS
@@ -381,8 +382,9 @@ class _Dispatcher:
         bot = self.app.bot
         answer = await bot.do_api_request("sendMessage", api_kwargs={
             "chat_id": item.chat_id, "text": item.text, "parse_mode": bot.defaults.parse_mode if bot.defaults else None,
-            "reply_markup": button_column(report_buttons(item.report, self.services.lang,
-                                                         outcomes=item.report_outcomes))})
+            "reply_markup": with_webapp(button_column(report_buttons(item.report, self.services.lang,
+                                                                     outcomes=item.report_outcomes)),
+                                        self.services.settings.webapp_url, self.services.lang)})
         return answer["message_id"]
 
     # -- marker ---------------------------------------------------------------------------------

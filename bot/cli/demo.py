@@ -63,6 +63,16 @@ DEMO_PHOTO = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806
 def add_arguments_demo(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="out/demo", help="folder for the transcript, chart and workbook")
     parser.add_argument("--quiet", action="store_true", help="do not print the transcript")
+    parser.add_argument("--webapp", action="store_true",
+                        help="after the story, serve the Mini App locally and print its URLs (Ctrl-C stops)")
+    parser.add_argument("--webapp-port", type=int, default=8090, help="the local port of --webapp (8090)")
+
+
+def build_parser_args(argv: list[str]) -> argparse.Namespace:
+    """The demo's options parsed from `argv` (as `rapk demo` parses them)."""
+    parser = argparse.ArgumentParser(prog="rapk demo")
+    add_arguments_demo(parser)
+    return parser.parse_args(argv)
 
 
 def seed_demo_plan(session) -> int:
@@ -123,8 +133,10 @@ def _report_as_planned(session, kegiatan, person_id, at, *, quarters, shortfall:
 class Demo:
     """The cast, the clock and the scenes."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, webapp_port: int | None = None):
         self.out = out
+        self.webapp_url = f"http://127.0.0.1:{webapp_port}/webapp" if webapp_port else None
+        self.webapp_port = webapp_port
         self.clock = ManualClock(datetime(2020, 6, 22, 9, 0, tzinfo=WIB))
         for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-shm", DB_NAME + "-journal"):
             record_output(out, name)
@@ -164,6 +176,7 @@ class Demo:
         settings = load_settings(
             telegram_bot_token=self.fake.token, telegram_base_url=self.fake.base_url, database_url=self.db_url,
             admin_telegram_ids=[ADMIN], leadership_chat_id=LEADERSHIP_CHAT, _env_file=None,
+            webapp_url=self.webapp_url,
         )
         self.app = build_application(settings, clock=self.clock, run_jobs=False, read_timeout=5)
         await self.app.initialize()
@@ -506,6 +519,39 @@ def prepare_output(out: Path) -> str | None:
     return None
 
 
+def webapp_links(base_url: str, token: str, now: datetime) -> list[tuple[str, str]]:
+    """(who, URL) of the Mini App as Telegram would open it for the demo's Budi (a PIC) and the Kepala Badan,
+    initData signed with the demo's token at the demo's moment."""
+    from urllib.parse import quote
+
+    from bot.domain.webapp_auth import sign_init_data
+
+    return [(name, f"{base_url}#tgWebAppData="
+                   + quote(sign_init_data({"id": user, "first_name": name}, bot_token=token, auth_date=now)))
+            for user, name in ((BUDI, "Budi"), (KABAN, "Nadlif"))]
+
+
+async def serve_webapp(demo: "Demo", stop: asyncio.Event | None = None) -> None:
+    """The Mini App on 127.0.0.1:<port> over the demo's database and fake Telegram, until Ctrl-C."""
+    import signal
+
+    from bot.telegram.webhook import start_web_server
+
+    runner = await start_web_server(demo.app, listen="127.0.0.1", port=demo.webapp_port)
+    try:
+        print(demo.words["webapp_ready"])
+        for name, url in webapp_links(demo.webapp_url, demo.fake.token, demo.clock.now()):
+            print(f"  {name}: {url}")
+        sys.stdout.flush()
+        if stop is None:
+            stop = asyncio.Event()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                asyncio.get_running_loop().add_signal_handler(sig, stop.set)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
 def cmd_demo(args) -> int:
     started = time.perf_counter()
     out = Path(args.out)
@@ -516,7 +562,7 @@ def cmd_demo(args) -> int:
     warnings.filterwarnings("ignore", message="If 'per_message=False'")
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("rapk").setLevel(logging.WARNING)
-    demo = Demo(out)
+    demo = Demo(out, webapp_port=args.webapp_port if getattr(args, "webapp", False) else None)
     demo.seed()
     asyncio.run(_play(demo))
     text = demo.transcript()
@@ -536,9 +582,11 @@ async def _play(demo: Demo) -> None:
         await demo.play_quarter()
         await demo.late_work_in_tw3()
         demo.fake.assert_no_violations()
+        if demo.webapp_port:
+            await serve_webapp(demo)
     finally:
         await demo.stop()
 
 
 if __name__ == "__main__":
-    sys.exit(cmd_demo(argparse.Namespace(out="out/demo", quiet=False)))
+    sys.exit(cmd_demo(argparse.Namespace(out="out/demo", quiet=False, webapp=False)))

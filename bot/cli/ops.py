@@ -47,6 +47,11 @@ def cmd_run(args) -> int:
         secret = settings.webhook_secret_token.get_secret_value() if settings.webhook_secret_token else None
         asyncio.run(run_webhook(application, webhook_url=settings.webhook_url, listen=settings.webhook_listen,
                                 port=settings.webhook_port, secret=secret))
+    elif settings.webapp_url:
+        # The Mini App needs the web server: polling and the server in one loop (bot/telegram/webhook.py).
+        from bot.telegram.webhook import run_polling_with_web
+
+        asyncio.run(run_polling_with_web(application, listen=settings.webhook_listen, port=settings.webhook_port))
     else:
         # run_polling stops cleanly on SIGTERM and SIGINT.
         application.run_polling(allowed_updates=ALLOWED_UPDATES)

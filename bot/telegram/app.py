@@ -10,7 +10,9 @@ from sqlalchemy import Engine
 from telegram import BotCommand
 from telegram import BotCommandScopeAllPrivateChats
 from telegram import BotCommandScopeChat
+from telegram import MenuButtonWebApp
 from telegram import Update
+from telegram import WebAppInfo
 from telegram.constants import ChatType
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
@@ -184,6 +186,12 @@ async def set_command_menus(application: Application) -> None:
     settings, bot = services.settings, application.bot
     lang = services.lang
     await bot.set_my_commands(command_menu(commands.PIC_MENU, lang), scope=BotCommandScopeAllPrivateChats())
+    if settings.webapp_url:
+        # The menu button of private chats opens the Mini App (the page answers each person by their role).
+        from bot.text.render import labels
+
+        await bot.set_chat_menu_button(menu_button=MenuButtonWebApp(
+            labels("reminder_buttons", lang)["open_form"], WebAppInfo(settings.webapp_url)))
     from bot.domain.people import admin_telegram_ids  # local: avoids a cycle at import time
 
     ids = await services.db(admin_telegram_ids, config_ids=settings.admin_telegram_ids)

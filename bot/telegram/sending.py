@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton
 from telegram import InlineKeyboardMarkup
 from telegram import Message
 from telegram import Update
+from telegram import WebAppInfo
 from telegram.error import BadRequest
 from telegram.error import ChatMigrated
 from telegram.error import Forbidden
@@ -90,6 +91,17 @@ def keyboard(rows) -> InlineKeyboardMarkup | None:
     """Inline buttons from (label, callback data) rows; None when there are none (Telegram refuses `{}`)."""
     rows = [[InlineKeyboardButton(text, callback_data=data) for text, data in row] for row in rows if row]
     return InlineKeyboardMarkup(rows) if rows else None
+
+
+def with_webapp(markup: InlineKeyboardMarkup | None, url: str | None, lang: str) -> InlineKeyboardMarkup | None:
+    """`markup` with a last row «Buka formulir» opening the Mini App at `url` (a web_app button, private
+    chats only); `markup` itself when the Mini App is off."""
+    if not url:
+        return markup
+    from bot.text.render import labels
+
+    button = InlineKeyboardButton(labels("reminder_buttons", lang)["open_form"], web_app=WebAppInfo(url))
+    return InlineKeyboardMarkup([*(markup.inline_keyboard if markup else ()), [button]])
 
 
 def page_of(items: Sequence, page: int, size: int) -> tuple[list, int, int]:
