@@ -55,7 +55,7 @@ async def test_simpan_stores_once_audited_and_the_chat_hears_tersimpan(webapp, f
                              .where(AuditLog.actor_label == "Budi Santoso")).one()
     assert values == ["50.0000", "60.0000"] or values == ["50", "60"]
     assert keg.budget_realised == 125_000_000 and keg.tindak_lanjut == "Lanjut TW III"
-    assert audit == 4  # two aksi, the budget and the tindak lanjut
+    assert audit == 5  # two aksi, the budget, the tindak lanjut, and review.submit (now awaiting verification)
     before = _counts(engine)
     status, again = await webapp.post("save", body, init_data=webapp.init_data(PIC_ID))  # a second tap
     assert status == 200 and again["ok"] and _counts(engine) == before  # idempotent: nothing new
