@@ -95,6 +95,14 @@ class Settings(BaseSettings):
     # Ceiling of each item's achievement inside an aggregate (README «Cara menghitung capaian»)
     score_cap_pct: int = Field(default=100, ge=100, le=1000)
 
+    # «Dievaluasi» on the evaluation form (bot.domain.evaluation_form): the Kepala Bappeda who evaluates it,
+    # and the place printed before the date of both signatures (e.g. «Gresik»).
+    bappeda_head_title: str = Field(default="KEPALA BAPPEDA", max_length=300)
+    bappeda_head_name: str = Field(default="", max_length=300)
+    bappeda_head_rank: str = Field(default="", max_length=100)
+    bappeda_head_nip: str = Field(default="", max_length=30)
+    signing_place: str = Field(default="", max_length=100)
+
     webhook_url: str | None = None  # public https URL; webhook mode when set
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = Field(default=8443, ge=1, le=65535)

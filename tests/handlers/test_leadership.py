@@ -243,7 +243,7 @@ async def test_ekspor_sends_the_workbook_with_the_database_numbers(start_bot, fa
     [(name, content, method)] = fake.files_sent_to(LEADER_ID)
     assert (name, method) == ("Evaluasi-RAPK-2020-TW-II.xlsx", "sendDocument")
     book = load_workbook(io.BytesIO(content))
-    ws = book["Evaluasi"]
+    ws = book["Rencana Aksi"]
     with engine.connect() as conn:
         pagu = conn.execute(sa.text("SELECT SUM(budget) FROM kegiatan WHERE plan_id = :p"), {"p": seeded}).scalar()
         spent = conn.execute(sa.text("SELECT SUM(budget_realised) FROM kegiatanrealisation WHERE quarter <= 2")).scalar()
