@@ -11,14 +11,23 @@ import sqlalchemy as sa
 from openpyxl import load_workbook
 from sqlmodel import Session
 
+from bot.cli import main as rapk
 from bot.config import Settings
+from bot.db import unit_of_work
 from bot.domain import evaluation_form as ef
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.form_pdf import build_pdf
+from bot.domain.plan_import.parser import Signature
+from bot.domain.plan_import.parser import parse_plan_text
+from bot.domain.plan_import.parser import read_signature
+from bot.domain.plan_import.store import save_plan
 from bot.domain.workbook import build_workbook
 from models import Evidence
 from models import Kegiatan
 from models import KegiatanRealisation
+from models import Plan
+from tests.support.migrations import downgrade_to
+from tests.support.migrations import upgrade_to_head
 from tests.support.seed import DIKLAT_TEKNIS
 from tests.support.seed import seed_with_reports
 from tests.support.workbook import number
@@ -207,3 +216,53 @@ def test_late_export_is_dated_on_the_deadline(engine, seed_plan):
     ws = form_sheet(engine, seed_plan, now=NOW + timedelta(days=60))
     texts = column_texts(ws, 1)
     assert texts[texts.index("Disusun:") + 1] == "Gresik, 7 Juli 2020"
+
+
+def test_cli_export_pdf(engine, seed_plan, db_url, monkeypatch, tmp_path, capsys):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    out = tmp_path / "tw2.pdf"
+    assert rapk(["export", "--quarter", "2", "--pdf", "--paper", "folio", "--out", str(out)]) == 0
+    assert "evaluasi TW 2 2020, PDF" in capsys.readouterr().out
+    page = pypdfium2.PdfDocument(out.read_bytes())[0]
+    assert [round(x) for x in page.get_size()] == [936, 612]  # F4/folio 13 × 8,5 in, landscape
+
+
+# ------------------------------------------------------------------ the signature lines, read by the importer
+
+
+def test_importer_reads_the_signature_lines_that_end_the_plan(engine, seed_plan):
+    with Session(engine) as session:
+        plan = session.get(Plan, seed_plan)
+        assert (plan.signer_title, plan.signer_name, plan.signer_rank, plan.signer_nip) == (
+            "KEPALA BADAN KEPEGAWAIAN DAERAH", "Drs. NADLIF, M.Si", "Pembina Utama Muda", "19610926 198603 1 008")
+
+
+@pytest.mark.parametrize(("lines", "expected"), [
+    (["KEPALA DINAS KESEHATAN", "dr. SITI AMINAH, M.Kes", "Pembina Tingkat I", "NIP: 19700101 199503 2 004"],
+     Signature("KEPALA DINAS KESEHATAN", "dr. SITI AMINAH, M.Kes", "Pembina Tingkat I", "19700101 199503 2 004")),
+    (["Plt. KEPALA BADAN", "BUDI, S.H.", "NIP.197001011995031001"],  # no rank printed
+     Signature("Plt. KEPALA BADAN", "BUDI, S.H.", "", "197001011995031001")),
+    (["Gresik, 2 Januari 2020", "KEPALA BADAN"], None),  # no NIP: no block
+    (["NIP. 19610926 198603 1 008"], None),  # a NIP without a name
+])
+def test_read_signature(lines, expected):
+    assert read_signature(lines) == expected
+
+
+def test_a_file_without_the_block_keeps_the_stored_signature(engine, seed_plan, seed_plan_path):
+    text = seed_plan_path.read_text(encoding="utf-8")
+    cut = text[:text.index("KEPALA BADAN KEPEGAWAIAN DAERAH")]
+    parsed = parse_plan_text(cut, "tanpa-ttd.txt")
+    assert parsed.signature is None
+    with unit_of_work(engine) as session:
+        save_plan(parsed, session=session)
+    with Session(engine) as session:
+        assert session.get(Plan, seed_plan).signer_nip == "19610926 198603 1 008"
+
+
+def test_migration_0008_adds_and_drops_the_signature_columns(engine, seed_plan):
+    downgrade_to(engine, "0007")
+    assert "signer_nip" not in {c["name"] for c in sa.inspect(engine).get_columns("plan")}
+    upgrade_to_head(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT signer_name, signer_nip FROM plan")).one() == ("", "")

@@ -5,6 +5,7 @@ import io
 from datetime import date
 from datetime import datetime
 
+import pypdfium2
 import pytest
 import sqlalchemy as sa
 from fake_telegram.tghtml import utf16_len
@@ -135,6 +136,25 @@ async def test_ringkasan_takes_a_quarter_and_explains_a_bad_one(start_bot, fake,
         "Triwulan «kelima» tidak dikenal. Tulis nomor triwulan 1 sampai 4, misalnya:\n/ringkasan 2\n"
         "/ringkasan II\n/ringkasan TW2\nTanpa nomor, saya pakai triwulan pelaporan sekarang (TW II)."]
     assert len(fake.files_sent_to(ADMIN_ID)) == 1  # only TW I's chart
+
+
+async def test_ekspor_pdf_sends_the_signed_ready_form(start_bot, fake, engine, seeded):
+    await start_bot(bappeda_head_name="Ir. KEPALA BAPPEDA", bappeda_head_nip="19700101 199503 1 001",
+                    signing_place="Gresik")
+    fake.send_command(LEADER_ID, "/ekspor pdf 2")
+    document = await fake.wait_for_message(LEADER_ID, contains="Formulir evaluasi RAPK (PDF, siap tanda tangan) TW II")
+    assert document["document"]["file_name"] == "Evaluasi-RAPK-2020-TW-II.pdf"
+    [(name, content, method)] = fake.files_sent_to(LEADER_ID)
+    assert (name, method) == ("Evaluasi-RAPK-2020-TW-II.pdf", "sendDocument") and content.startswith(b"%PDF")
+    pdf = pypdfium2.PdfDocument(content)
+    text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    # Both signatures, dated on the harness clock (9 Juli 2020) inside TW II's window (deadline 7 Juli).
+    assert "Drs. NADLIF, M.Si" in text and "NIP. 19610926 198603 1 008" in text
+    assert "Ir. KEPALA BAPPEDA" in text and "Gresik, 7 Juli 2020" in text
+    fake.send_command(LEADER_ID, "/ekspor docx")
+    refused = await fake.wait_for_message(LEADER_ID, contains="tidak dikenal")
+    assert "Triwulan «docx» tidak dikenal" in plain(refused) and "/ekspor pdf" in plain(refused)
+    assert len(fake.files_sent_to(LEADER_ID)) == 1  # nothing sent for the bad word
 
 
 async def test_english_ringkasan_and_ekspor(start_bot, fake, engine, seeded):
