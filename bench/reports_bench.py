@@ -3,7 +3,7 @@
     .venv/bin/python bench/reports_bench.py [--kegiatan 3000] [--quarter 4] [--backends sqlite,postgresql]
 
 For each database: generate a plan (about 12,000 aksi) with a year of realisations, then time
-scoring (load + score), the digest, the chart and the workbook, each next to a plain SQL
+scoring (load + score), the digest, the chart, the workbook and the PDF form, each next to a plain SQL
 aggregate over the same tables (realised values and budget summed per kegiatan) measured in the
 same run, and print the ratio. PostgreSQL runs in a private schema that is dropped afterwards.
 """
@@ -30,6 +30,7 @@ from bot.db import make_engine  # noqa: E402
 from bot.db import unit_of_work  # noqa: E402
 from bot.domain.charts import achievement_chart  # noqa: E402
 from bot.domain.digest import build_digest  # noqa: E402
+from bot.domain.form_pdf import build_pdf  # noqa: E402
 from bot.domain.scoring import score_plan_from_db  # noqa: E402
 from bot.domain.workbook import build_workbook  # noqa: E402
 from bot.telegram.sending import split_message  # noqa: E402
@@ -82,10 +83,13 @@ def run(backend: str, n_kegiatan: int, quarter: int, repeat: int) -> list[tuple[
             chart_s, png = timed(lambda: achievement_chart(score, quarter), repeat)
             rows.append(("chart (from the score)", chart_s, f"{len(png):,} bytes PNG"))
             wb_s, xlsx = timed(lambda: build_workbook(plan_id, quarter, session=session, now=AFTER_YEAR), 1)
-            rows.append(("workbook (load + score + xlsx)", wb_s, f"{len(xlsx):,} bytes"))
+            rows.append(("workbook (load + score + xlsx: form + RAPK sheets)", wb_s, f"{len(xlsx):,} bytes"))
+            pdf_s, pdf = timed(lambda: build_pdf(plan_id, quarter, session=session, now=AFTER_YEAR), 1)
+            rows.append(("PDF form (load + score + reportlab, A4 landscape)", pdf_s,
+                         f"{len(pdf):,} bytes, {pdf.count(b'/Type /Page') - pdf.count(b'/Type /Pages'):,} pages"))
         engine.dispose()
     return [(name, s, note + (f"  ×{s / sql_s:,.0f} SQL" if s and name.startswith(("load", "digest", "chart",
-                                                                                     "workbook")) else ""))
+                                                                                     "workbook", "PDF")) else ""))
             for name, s, note in rows]
 
 

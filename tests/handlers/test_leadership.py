@@ -230,16 +230,16 @@ async def test_pic_and_stranger_are_refused_a_leader_in_private_is_not(start_bot
     fake.add_group(PUBLIC_GROUP, "Grup Umum", [ADMIN_ID, LEADER_ID])
     await start_bot()
     leaders_only = render("refused", actor=None, needed=["leadership", "admin"], stranger=False)
-    for command in ("/ringkasan", "/ekspor"):
+    for command, args in (("/ringkasan", "2"), ("/ekspor", "2"), ("/ekspor", "pdf 2")):
         for user, chat in ((PIC_ID, PIC_ID), (PIC_ID, OTHER_GROUP), (STRANGER_ID, STRANGER_ID)):
-            fake.send_command(user, command, args="2", chat_id=None if chat == user else chat)
+            fake.send_command(user, command, args=args, chat_id=None if chat == user else chat)
             reply = await fake.wait_for_message(chat, contains="Maaf")
             if user == PIC_ID:
                 assert plain(reply) == leaders_only
             else:
                 assert "belum terdaftar" in plain(reply)
         # The admin in an ordinary group is sent to the private chat: the agency's numbers stay out of it.
-        fake.send_command(ADMIN_ID, command, chat_id=PUBLIC_GROUP)
+        fake.send_command(ADMIN_ID, command, args=args, chat_id=PUBLIC_GROUP)
         hint = await fake.wait_for_message(PUBLIC_GROUP, contains="chat pribadi")
         assert fake.buttons(hint)
     await fake.wait_idle()
