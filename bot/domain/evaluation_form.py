@@ -139,12 +139,15 @@ class FormExtras:
     pendorong: dict[int, str] = field(default_factory=dict)  # kegiatan → TW n's faktor pendorong
     tindak_tw4: dict[int, str] = field(default_factory=dict)  # kegiatan → TW IV's tindak lanjut
     evidence: dict[int, int] = field(default_factory=dict)  # kegiatan → bukti dukung files of TW n
+    units: dict[int, str] = field(default_factory=dict)  # kegiatan → its PICs' units (Person.unit), when set
     plan: Plan | None = None
 
 
 def load_extras(plan_id: int, quarter: int, *, session: Session) -> FormExtras:
-    """Three bulk queries over the plan's kegiatan."""
+    """Four bulk queries over the plan's kegiatan."""
     from models import Kegiatan
+    from models import Person
+    from models import PicAssignment
 
     extras = FormExtras(plan=session.get(Plan, plan_id))
     keg_ids = sa.select(Kegiatan.id).where(Kegiatan.plan_id == plan_id)
@@ -162,6 +165,13 @@ def load_extras(plan_id: int, quarter: int, *, session: Session) -> FormExtras:
         sa.select(Evidence.kegiatan_id, sa.func.count()).where(Evidence.kegiatan_id.in_(keg_ids),
                                                               Evidence.quarter == quarter)
         .group_by(Evidence.kegiatan_id)).all())
+    units: dict[int, list[str]] = defaultdict(list)
+    for keg_id, unit in session.execute(
+            sa.select(PicAssignment.kegiatan_id, Person.unit).join(Person, Person.id == PicAssignment.person_id)
+            .where(PicAssignment.kegiatan_id.in_(keg_ids), Person.unit != "").order_by(Person.unit)):
+        if unit not in units[keg_id]:
+            units[keg_id].append(unit)
+    extras.units = {k: "; ".join(v) for k, v in units.items()}
     return extras
 
 
@@ -197,7 +207,7 @@ def build_form(ps: PlanScore, extras: FormExtras, *, now: datetime, settings: Se
     tw = formatting.quarter_label(n)
     cap = ps.cap_pct
     bands = tuple(settings.score_bands) if settings else DEFAULT_BANDS
-    unit = ps.agency or ""  # the Perangkat Daerah; a bidang per kegiatan or PIC is not stored yet
+    agency = ps.agency or ""  # column (17) when no PIC of the kegiatan has a unit (Person.unit)
     rows: list[FormRow] = []
     measured: list[tuple[Measure, bool]] = []
 
@@ -237,7 +247,7 @@ def build_form(ps: PlanScore, extras: FormExtras, *, now: datetime, settings: Se
             rows += [outcome_row("outcome", o) for o in program.indicators]
             for keg in program.kegiatan:
                 code = ".".join(x for x in (program.no, keg.no) if x) or None
-                rows.append(FormRow("kegiatan", {C_CODE: code, C_NAME: keg.name, C_UNIT: unit,
+                rows.append(FormRow("kegiatan", {C_CODE: code, C_NAME: keg.name, C_UNIT: extras.units.get(keg.id, agency),
                                                  C_PIC: ", ".join(keg.pic_names) or None,
                                                  C_NOTE: keterangan(keg, evidence=extras.evidence.get(keg.id, 0))}
                                     | money_cells([keg.id], keg.budget.pagu, keg.budget.absorption)))

@@ -404,6 +404,24 @@ def set_admin(person_id: int, value: bool, *, session: Session, actor_person_id:
     return person
 
 
+UNIT_MAX = 200
+
+
+def set_unit(person_id: int, unit: str, *, session: Session, actor_person_id: int | None = None,
+             actor_label: str = "") -> Person:
+    """A person's unit (bidang), audited `person.unit`; "" clears it. ValueError when longer than UNIT_MAX."""
+    unit = " ".join(unit.split())
+    if len(unit) > UNIT_MAX:
+        raise ValueError(f"unit longer than {UNIT_MAX} characters")
+    person = session.get(Person, person_id)
+    if person.unit != unit:
+        record(session, action="person.unit", entity="person", entity_id=person_id, field="unit",
+               old_value=person.unit, new_value=unit, actor_person_id=actor_person_id, actor_label=actor_label)
+        person.unit = unit
+    session.flush()
+    return person
+
+
 def admin_telegram_ids(*, session: Session, config_ids: list[int]) -> list[int]:
     """Configured admins plus people granted admin in the bot who have started it."""
     granted = session.exec(select(Person.telegram_user_id).where(Person.is_admin.is_(True),

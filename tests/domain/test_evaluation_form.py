@@ -266,3 +266,24 @@ def test_migration_0008_adds_and_drops_the_signature_columns(engine, seed_plan):
     upgrade_to_head(engine)
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT signer_name, signer_nip FROM plan")).one() == ("", "")
+
+
+def test_unit_of_a_pic_is_printed_for_their_kegiatan(engine, seed_plan, db_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    too_long = "B" * 201
+    assert rapk(["assign", "Ani Rahmawati", "--unit", too_long]) == 1
+    assert "longer than 200" in capsys.readouterr().err
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM auditlog WHERE action = 'person.unit'")).scalar() == 0
+    assert rapk(["assign", "Ani Rahmawati", "--unit", "Bidang  Pengembangan Aparatur"]) == 0
+    ws = form_sheet(engine, seed_plan)
+    rows = {v[ef.C_NAME - 1]: v for _, v in _rows(ws)}
+    assert rows[DIKLAT_TEKNIS][ef.C_UNIT - 1] == "Bidang Pengembangan Aparatur"
+    assert rows[DIKLAT_TEKNIS][ef.C_PIC - 1] == "Ani Rahmawati"
+    # A kegiatan whose PICs have no unit prints the agency (the Perangkat Daerah).
+    others = [v for name, v in rows.items() if name != DIKLAT_TEKNIS and v[ef.C_PIC - 1]
+              and "Ani Rahmawati" not in v[ef.C_PIC - 1]]
+    assert others and {v[ef.C_UNIT - 1] for v in others} == {"BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK"}
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT old_value, new_value, actor_label FROM auditlog "
+                                    "WHERE action = 'person.unit'")).one() == ("", "Bidang Pengembangan Aparatur", "cli")
