@@ -20,6 +20,7 @@ from reportlab.lib.pagesizes import landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.lib.units import mm
+from reportlab.platypus import KeepTogether
 from reportlab.platypus import LongTable
 from reportlab.platypus import Paragraph
 from reportlab.platypus import SimpleDocTemplate
@@ -69,7 +70,7 @@ def render_pdf(form: ef.EvaluationForm, paper: str = "a4") -> bytes:
     width = size[0] - 2 * margin
     story = [Paragraph(_e(line), _TITLE) for line in form.title_lines] + [Spacer(1, 3 * mm)]
     story.append(_table(form, width))
-    story += [Spacer(1, 3 * mm), _footer(form, width), Spacer(1, 5 * mm), _signatures(form, width)]
+    story += [Spacer(1, 3 * mm), _footer(form, width), Spacer(1, 5 * mm), KeepTogether(_signatures(form, width))]
     doc.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
     return buf.getvalue()
 
@@ -118,10 +119,14 @@ def _cell(col: int, value: object, bold: bool) -> Paragraph | str:
     return Paragraph(_e(str(value)), _BOLD if bold else _TEXT)
 
 
-def _footer(form: ef.EvaluationForm, width: float) -> Table:
-    data = [[Paragraph(_e(label), _BOLD), Paragraph(_e(text).replace("\n", "<br/>"), _TEXT)]
-            for label, text in form.footer]
-    table = Table(data, colWidths=[width * 0.25, width * 0.75])
+def _footer(form: ef.EvaluationForm, width: float) -> LongTable:
+    """One row per line (a kegiatan's pendorong, penghambat, tindak lanjut), so a long footer breaks
+    across pages like the table above it instead of overflowing one."""
+    data = []
+    for label, text in form.footer:
+        for i, line in enumerate(text.split("\n")):
+            data.append([Paragraph(_e(label), _BOLD) if i == 0 else "", Paragraph(_e(line), _TEXT)])
+    table = LongTable(data, colWidths=[width * 0.25, width * 0.75])
     table.setStyle(TableStyle([("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, -1), "TOP")]))
     return table
 

@@ -275,7 +275,7 @@ def _form_sheet(ws: Worksheet, form: ef.EvaluationForm, styles: dict[str, StyleA
         ws.merge_cells(start_row=row, start_column=ef.C_INDICATOR + 1, end_row=row, end_column=n_cols)
         _style_cell(ws.cell(row, 1, label), styles["goal_text"])
         _style_cell(ws.cell(row, ef.C_INDICATOR + 1, text), styles["item_text"])
-        ws.row_dimensions[row].height = max(15, 12 * (text.count("\n") + 1))
+        ws.row_dimensions[row].height = min(409, max(15, 12 * (text.count("\n") + 1)))  # Excel's tallest row
         row += 1
     row += 1
     halves = ((1, ef.C_INDICATOR), (ef.C_TW_K[3], n_cols))

@@ -287,3 +287,30 @@ def test_unit_of_a_pic_is_printed_for_their_kegiatan(engine, seed_plan, db_url, 
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT old_value, new_value, actor_label FROM auditlog "
                                     "WHERE action = 'person.unit'")).one() == ("", "Bidang Pengembangan Aparatur", "cli")
+
+
+def test_pdf_prints_user_text_as_typed(engine, seed_plan):
+    with Session(engine) as session:
+        keg = session.exec(sa.select(Kegiatan).where(Kegiatan.plan_id == seed_plan, Kegiatan.name == DIKLAT_TEKNIS)
+                           ).scalar_one()
+        real = session.exec(sa.select(KegiatanRealisation).where(KegiatanRealisation.kegiatan_id == keg.id,
+                                                                 KegiatanRealisation.quarter == 2)).scalar_one()
+        real.pendorong = "dukungan <b>pimpinan</b> & tim"
+        session.commit()
+        data = build_pdf(seed_plan, 2, session=session, settings=SETTINGS, now=NOW)
+    pdf = pypdfium2.PdfDocument(data)
+    text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    assert "dukungan <b>pimpinan</b> & tim" in " ".join(text.split())
+
+
+def test_a_footer_longer_than_a_page_breaks_across_pages(engine, seed_plan):
+    # Every kegiatan's TW II kendala at the /lapor limit (1,000 characters): about 44 × 4 lines of 6 pt,
+    # taller than one landscape page, so the footer must split (one cell of it once overflowed the page).
+    with Session(engine) as session:
+        for real in session.exec(sa.select(KegiatanRealisation).where(KegiatanRealisation.quarter == 2)).scalars():
+            real.kendala = ("cuaca & jadwal <narasumber> " * 40)[:1000]
+        session.commit()
+        data = build_pdf(seed_plan, 2, session=session, settings=SETTINGS, now=NOW)
+    pdf = pypdfium2.PdfDocument(data)
+    last = pdf[len(pdf) - 1].get_textpage().get_text_range()
+    assert "NIP. 19610926 198603 1 008" in last  # the signatures close the form, after the footer
