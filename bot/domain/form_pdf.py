@@ -1,7 +1,7 @@
 """The evaluation form (bot.domain.evaluation_form) as a PDF: landscape A4 or F4/folio, with reportlab.
 
 The same rows, footer and signature block as the workbook's «Evaluasi» sheet; the header (with the
-column numbers) repeats on every page. Every text goes through `_p`, which escapes it: reportlab's
+column numbers) repeats on every page (`render_pdf`). Every text goes through `_p`, which escapes it: reportlab's
 Paragraph reads a small markup, and a name typed as `<b>` or `&` must print as typed. Numbers in
 Indonesian format (bot.text.formatting).
 """
@@ -20,10 +20,13 @@ from reportlab.lib.pagesizes import landscape
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import inch
 from reportlab.lib.units import mm
+from reportlab.platypus import BaseDocTemplate
+from reportlab.platypus import Frame
 from reportlab.platypus import KeepTogether
 from reportlab.platypus import LongTable
+from reportlab.platypus import NextPageTemplate
+from reportlab.platypus import PageTemplate
 from reportlab.platypus import Paragraph
-from reportlab.platypus import SimpleDocTemplate
 from reportlab.platypus import Spacer
 from reportlab.platypus import Table
 from reportlab.platypus import TableStyle
@@ -62,28 +65,52 @@ def build_pdf(plan_id: int, quarter: int, *, session: Session, settings: Setting
 
 
 def render_pdf(form: ef.EvaluationForm, paper: str = "a4") -> bytes:
+    """The header (with the column numbers) is drawn at the top of every later page by the page template,
+    and the body goes in tables of `_CHUNK` rows: one table of 20,000 rows split page by page by reportlab
+    costs time quadratic in its rows (re-measured at every page)."""
     size = PAPERS.get(paper, PAPERS["a4"])
     margin = 8 * mm
+    width, height = size[0] - 2 * margin, size[1] - 2 * margin
+    col_widths = _col_widths(width)
+    repeated = _header(form, col_widths)
+    header_h = repeated.wrap(width, height)[1]
+
+    def later(canvas, doc) -> None:
+        _page_number(canvas, doc)
+        repeated.drawOn(canvas, margin, size[1] - margin - header_h)
+
+    frame = {"leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPadding": 0}
     buf = io.BytesIO()
-    doc = SimpleDocTemplate(buf, pagesize=size, leftMargin=margin, rightMargin=margin, topMargin=margin,
-                            bottomMargin=margin, title=form.title_lines[0], author=form.signers[0].title)
-    width = size[0] - 2 * margin
-    story = [Paragraph(_e(line), _TITLE) for line in form.title_lines] + [Spacer(1, 3 * mm)]
-    story.append(_table(form, width))
+    doc = BaseDocTemplate(buf, pagesize=size, leftMargin=margin, rightMargin=margin, topMargin=margin,
+                          bottomMargin=margin, title=form.title_lines[0], author=form.signers[0].title)
+    doc.addPageTemplates([
+        PageTemplate("first", [Frame(margin, margin, width, height, id="first", **frame)], onPage=_page_number),
+        PageTemplate("later", [Frame(margin, margin, width, height - header_h, id="later", **frame)], onPage=later),
+    ])
+    story = [Paragraph(_e(line), _TITLE) for line in form.title_lines] + [Spacer(1, 3 * mm), NextPageTemplate("later")]
+    story.append(_header(form, col_widths))
+    for start in range(0, len(form.rows), _CHUNK):
+        story.append(_body(form.rows[start:start + _CHUNK], col_widths))
     story += [Spacer(1, 3 * mm), _footer(form, width), Spacer(1, 5 * mm), KeepTogether(_signatures(form, width))]
-    doc.build(story, onFirstPage=_page_number, onLaterPages=_page_number)
+    doc.build(story)
     return buf.getvalue()
 
 
-def _table(form: ef.EvaluationForm, width: float) -> LongTable:
+_CHUNK = 50
+_GRID = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("LEFTPADDING", (0, 0), (-1, -1), 1.5),
+         ("RIGHTPADDING", (0, 0), (-1, -1), 1.5), ("TOPPADDING", (0, 0), (-1, -1), 1),
+         ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]
+
+
+def _col_widths(width: float) -> list[float]:
+    weights = [_WEIGHTS.get(c, 2.4) for c in range(1, ef.N_FORM_COLS + 1)]
+    return [width * w / sum(weights) for w in weights]
+
+
+def _header(form: ef.EvaluationForm, col_widths: list[float]) -> Table:
     n = ef.N_FORM_COLS
-    weights = [_WEIGHTS.get(c, 2.4) for c in range(1, n + 1)]
-    col_widths = [width * w / sum(weights) for w in weights]
     head, sub, numbers = [""] * n, [""] * n, [""] * n
-    style = [("GRID", (0, 0), (-1, -1), 0.3, colors.grey), ("VALIGN", (0, 0), (-1, 2), "MIDDLE"),
-             ("VALIGN", (0, 3), (-1, -1), "TOP"), ("BACKGROUND", (0, 0), (-1, 2), colors.HexColor("#BDD7EE")),
-             ("LEFTPADDING", (0, 0), (-1, -1), 1.5), ("RIGHTPADDING", (0, 0), (-1, -1), 1.5),
-             ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]
+    style = [*_GRID, ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("BACKGROUND", (0, 0), (-1, -1), colors.HexColor("#BDD7EE"))]
     for number, text, subs in ef.headers(form):
         first = ef.LEAF[(number, subs[0] if subs else "")] - 1
         last = first + max(len(subs), 1) - 1
@@ -96,13 +123,20 @@ def _table(form: ef.EvaluationForm, width: float) -> LongTable:
                 sub[first + i] = Paragraph(_e(s), _HEAD)
         else:
             style.append(("SPAN", (first, 0), (first, 1)))
-    data = [head, sub, numbers]
-    for i, row in enumerate(form.rows, start=3):
+    table = Table([head, sub, numbers], colWidths=col_widths)
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _body(rows: list[ef.FormRow], col_widths: list[float]) -> Table:
+    style = [*_GRID, ("VALIGN", (0, 0), (-1, -1), "TOP")]
+    data = []
+    for i, row in enumerate(rows):
         bold = row.level in {"goal", "program", "kegiatan"}
-        data.append([_cell(c, row.cells.get(c), bold) for c in range(1, n + 1)])
+        data.append([_cell(c, row.cells.get(c), bold) for c in range(1, ef.N_FORM_COLS + 1)])
         if row.level in _FILLS:
             style.append(("BACKGROUND", (0, i), (-1, i), _FILLS[row.level]))
-    table = LongTable(data, colWidths=col_widths, repeatRows=3)
+    table = Table(data, colWidths=col_widths)
     table.setStyle(TableStyle(style))
     return table
 
