@@ -162,15 +162,21 @@ def test_iku_rows_sit_under_their_sasaran_against_the_annual_target(engine, seed
     assert program[ef.C_TARGET_RP - 1] > 0
 
 
-def test_footer_has_pendorong_penghambat_and_both_tindak_lanjut(engine, seed_plan):
+def diklat_tw2_pendorong(engine, plan_id: int, text: str, *, evidence: int = 0) -> None:
+    """Diklat Teknis's TW II report gets a faktor pendorong (and `evidence` bukti dukung files)."""
     with Session(engine) as session:
-        keg = session.exec(sa.select(Kegiatan).where(Kegiatan.plan_id == seed_plan, Kegiatan.name == DIKLAT_TEKNIS)
+        keg = session.exec(sa.select(Kegiatan).where(Kegiatan.plan_id == plan_id, Kegiatan.name == DIKLAT_TEKNIS)
                            ).scalar_one()
         real = session.exec(sa.select(KegiatanRealisation).where(KegiatanRealisation.kegiatan_id == keg.id,
                                                                  KegiatanRealisation.quarter == 2)).scalar_one()
-        real.pendorong = "=HYPERLINK(\"x\") dukungan <b>pimpinan</b>"
-        session.add(Evidence(kegiatan_id=keg.id, quarter=2, file_id="f1", file_unique_id="u1"))
+        real.pendorong = text
+        for i in range(evidence):
+            session.add(Evidence(kegiatan_id=keg.id, quarter=2, file_id=f"f{i}", file_unique_id=f"u{i}"))
         session.commit()
+
+
+def test_footer_has_pendorong_penghambat_and_both_tindak_lanjut(engine, seed_plan):
+    diklat_tw2_pendorong(engine, seed_plan, "=HYPERLINK(\"x\") dukungan <b>pimpinan</b>", evidence=1)
     ws = form_sheet(engine, seed_plan)
     labels = {ws.cell(r, 1).value: ws.cell(r, ef.C_INDICATOR + 1) for r in range(1, ws.max_row + 1)}
     pendorong = labels["Faktor pendorong keberhasilan pencapaian"]
@@ -292,13 +298,8 @@ def test_unit_of_a_pic_is_printed_for_their_kegiatan(engine, seed_plan, db_url, 
 
 
 def test_pdf_prints_user_text_as_typed(engine, seed_plan):
+    diklat_tw2_pendorong(engine, seed_plan, "dukungan <b>pimpinan</b> & tim")
     with Session(engine) as session:
-        keg = session.exec(sa.select(Kegiatan).where(Kegiatan.plan_id == seed_plan, Kegiatan.name == DIKLAT_TEKNIS)
-                           ).scalar_one()
-        real = session.exec(sa.select(KegiatanRealisation).where(KegiatanRealisation.kegiatan_id == keg.id,
-                                                                 KegiatanRealisation.quarter == 2)).scalar_one()
-        real.pendorong = "dukungan <b>pimpinan</b> & tim"
-        session.commit()
         data = build_pdf(seed_plan, 2, session=session, settings=SETTINGS, now=NOW)
     pdf = pypdfium2.PdfDocument(data)
     text = "".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
