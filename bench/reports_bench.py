@@ -3,11 +3,11 @@
     .venv/bin/python bench/reports_bench.py [--kegiatan 3000] [--quarter 4] [--backends sqlite,postgresql]
 
 For each database: generate a plan (about 12,000 aksi) with a year of realisations, then time
-scoring (load + score), the digest, the chart and the workbook. The baseline of each step is a raw
-fetch of exactly the rows it reads: the statements the step sent, replayed on a bare DBAPI cursor
-with every row fetched, timed in the same rounds; the ratio is printed as min / median / max over
-`--repeat` rounds, with the number of statements. A plain SQL aggregate (SUM per kegiatan) is
-printed too, for scale. PostgreSQL runs in a private schema that is dropped afterwards.
+scoring (load + score), the digest, the chart, the workbook and the PDF form. The baseline of each
+step is a raw fetch of exactly the rows it reads: the statements the step sent, replayed on a bare
+DBAPI cursor with every row fetched, timed in the same rounds; the ratio is printed as min / median /
+max over `--repeat` rounds (the PDF: one round), with the number of statements. A plain SQL aggregate
+(SUM per kegiatan) is printed too, for scale. PostgreSQL runs in a private schema that is dropped afterwards.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ from bot.db import make_engine  # noqa: E402
 from bot.db import unit_of_work  # noqa: E402
 from bot.domain.charts import achievement_chart  # noqa: E402
 from bot.domain.digest import build_digest  # noqa: E402
+from bot.domain.form_pdf import build_pdf  # noqa: E402
 from bot.domain.scoring import score_plan_from_db  # noqa: E402
 from bot.domain.workbook import build_workbook  # noqa: E402
 from bot.telegram.sending import split_message  # noqa: E402
@@ -147,9 +148,13 @@ def run(backend: str, n_kegiatan: int, quarter: int, repeat: int) -> list[tuple[
             rows.append(("chart (from the score)", statistics.median(chart_s),
                          f"{len(png):,} bytes PNG; min/median/max {min(chart_s) * 1000:.0f} / "
                          f"{statistics.median(chart_s) * 1000:.0f} / {max(chart_s) * 1000:.0f} ms"))
-            step("workbook (load + score + xlsx)", lambda: build_workbook(plan_id, quarter, session=session,
-                                                                          now=AFTER_YEAR), repeat,
+            step("workbook (load + score + xlsx: form + RAPK sheets)",
+                 lambda: build_workbook(plan_id, quarter, session=session, now=AFTER_YEAR), repeat,
                  lambda xlsx: f"{len(xlsx):,} bytes")
+            step("PDF form (load + score + reportlab, A4 landscape)",
+                 lambda: build_pdf(plan_id, quarter, session=session, now=AFTER_YEAR), 1,
+                 lambda pdf: f"{len(pdf):,} bytes, "
+                             f"{pdf.count(b'/Type /Page') - pdf.count(b'/Type /Pages'):,} pages")
         engine.dispose()
     return rows
 

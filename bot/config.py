@@ -103,6 +103,13 @@ class Settings(BaseSettings):
     verifier_reminder_working_days: int = Field(default=2, ge=1, le=30)
     # «Ingatkan» from the group: at most one nudge per PIC in this many minutes (a double tap sends once).
     nudge_every_minutes: int = Field(default=60, ge=1, le=7 * 24 * 60)
+    # «Dievaluasi» on the evaluation form (bot.domain.evaluation_form): the Kepala Bappeda who evaluates it,
+    # and the place printed before the date of both signatures (e.g. «Gresik»).
+    bappeda_head_title: str = Field(default="KEPALA BAPPEDA", max_length=300)
+    bappeda_head_name: str = Field(default="", max_length=300)
+    bappeda_head_rank: str = Field(default="", max_length=100)
+    bappeda_head_nip: str = Field(default="", max_length=30)
+    signing_place: str = Field(default="", max_length=100)
 
     webhook_url: str | None = None  # public https URL; webhook mode when set
     webhook_listen: str = "127.0.0.1"

@@ -26,6 +26,7 @@ from bot.domain.digest import build_digest
 from bot.domain.digest import kegiatan_detail
 from bot.domain.digest import program_detail
 from bot.domain.feedback import card_actions
+from bot.domain.form_pdf import build_pdf
 from bot.domain.people import Role
 from bot.domain.period import served_period
 from bot.domain.period import served_plans
@@ -65,8 +66,10 @@ def _target(*, session, settings, calendar, now):
     return period.plan.id, period.year, period.quarter
 
 
-async def _command_target(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str):
-    """The plan and quarter a /ringkasan or /ekspor asks for, or None after saying why not."""
+async def _command_target(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str,
+                          words: list[str] | None = None):
+    """The plan and quarter a /ringkasan or /ekspor asks for (`words`: the arguments, default all), or None
+    after saying why not."""
     services = services_of(context)
     message = update.effective_message
     chat = update.effective_chat
@@ -78,7 +81,7 @@ async def _command_target(update: Update, context: ContextTypes.DEFAULT_TYPE, co
         await message.reply_text(render("no_plan", services.lang))
         return None
     plan_id, year, quarter = target
-    text = " ".join(context.args or [])
+    text = " ".join(context.args or [] if words is None else words)
     if text:
         asked = parse_quarter(text)
         if asked is None:
@@ -89,17 +92,24 @@ async def _command_target(update: Update, context: ContextTypes.DEFAULT_TYPE, co
     return plan_id, year, quarter
 
 
-def leadership_command(command: str):
+EXPORT_FORMATS = ("xlsx", "pdf")
+
+
+def leadership_command(command: str, *, formats: bool = False):
     """Decorator: leadership and admins only, in the leadership group or a private chat, with the plan
-    and the quarter asked for (`/<command> [TW]`) resolved before the callback runs."""
+    and the quarter asked for (`/<command> [TW]`) resolved before the callback runs. With `formats`, a
+    word `pdf` or `xlsx` anywhere in the arguments picks the file (`/ekspor pdf 2`), passed as `fmt`."""
 
     def decorate(callback):
         @auth_command(command)
         @functools.wraps(callback)
         async def handler(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
-            target = await _command_target(update, context, command)
+            words = list(context.args or [])
+            chosen = [w.casefold() for w in words if w.casefold() in EXPORT_FORMATS] if formats else []
+            rest = [w for w in words if w.casefold() not in EXPORT_FORMATS] if formats else words
+            target = await _command_target(update, context, command, rest)
             if target is not None:
-                await callback(update, context, *target)
+                await callback(update, context, *target, **({"fmt": (chosen or ["xlsx"])[-1]} if formats else {}))
 
         return handler
 
@@ -114,21 +124,24 @@ async def ringkasan(update: Update, context: ContextTypes.DEFAULT_TYPE, plan_id:
     await send_report(context.bot, update.effective_chat.id, report, caption(report, services.lang, reason=COMMAND))
 
 
-def _workbook(plan_id: int, quarter: int, *, session, settings, now):
-    """The scores (for the caption) and the workbook built from them, in a worker thread."""
+def _workbook(plan_id: int, quarter: int, *, session, settings, now, fmt: str = "xlsx"):
+    """The scores (for the caption) and the workbook or the PDF built from them, in a worker thread."""
     score = score_plan_from_db(plan_id, quarter, session=session, now=now, settings=settings)
-    return score, build_workbook(plan_id, quarter, session=session, settings=settings, score=score)
+    build = build_pdf if fmt == "pdf" else build_workbook
+    return score, build(plan_id, quarter, session=session, settings=settings, score=score, now=now)
 
 
-@leadership_command("ekspor")
-async def ekspor(update: Update, context: ContextTypes.DEFAULT_TYPE, plan_id: int, year: int, quarter: int) -> None:
-    """/ekspor [TW]: the quarterly evaluation workbook (.xlsx) as a document."""
+@leadership_command("ekspor", formats=True)
+async def ekspor(update: Update, context: ContextTypes.DEFAULT_TYPE, plan_id: int, year: int, quarter: int, *,
+                 fmt: str) -> None:
+    """/ekspor [pdf] [TW]: the quarterly evaluation workbook (.xlsx), or the form as a PDF, as a document."""
     services = services_of(context)
-    score, data = await services.db(_workbook, plan_id, quarter, settings=services.settings, now=services.now())
+    score, data = await services.db(_workbook, plan_id, quarter, settings=services.settings, now=services.now(),
+                                    fmt=fmt)
     name = labels("ekspor_labels", services.lang)["file_name"].format(
-        year=year, tw=quarter_label(quarter).replace(" ", "-"))
+        year=year, tw=quarter_label(quarter).replace(" ", "-"), ext=fmt)
     await context.bot.send_document(update.effective_chat.id, document=data, filename=name,
-                                    caption=render("ekspor_caption", services.lang, ps=score))
+                                    caption=render("ekspor_caption", services.lang, ps=score, fmt=fmt))
 
 
 def _drill_down(kind: str, ident: int, quarter: int, *, session, settings, calendar, now, lang) -> Digest | None:

@@ -21,6 +21,8 @@ class Person(SQLModel, table=True):
     agency_id: int | None = Field(default=None, foreign_key="agency.id", index=True)
     name: str = Field(max_length=300, index=True)
     nip: str | None = Field(default=None, max_length=30)
+    # The unit (bidang) they work in: column (17) of the evaluation form for the kegiatan they hold.
+    unit: str = Field(default="", max_length=200)
     telegram_user_id: int | None = Field(
         default=None, sa_column=Column(BigInteger, unique=True, nullable=True)
     )

@@ -36,6 +36,12 @@ class Plan(SQLModel, table=True):
     title: str = Field(default="", max_length=500)
     source_name: str = Field(default="", max_length=500)
     imported_at: datetime | None = ts_field(default_now=True)
+    # The signature lines that end the signed plan (bot.domain.plan_import.parser `read_signature`):
+    # the agency head who signs «Disusun» on the evaluation form. Empty until a file with them is imported.
+    signer_title: str = Field(default="", max_length=300)
+    signer_name: str = Field(default="", max_length=300)
+    signer_rank: str = Field(default="", max_length=100)
+    signer_nip: str = Field(default="", max_length=30)
 
 
 class Goal(SQLModel, table=True):

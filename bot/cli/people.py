@@ -12,11 +12,13 @@ from bot.db import migrate
 from bot.db import unit_of_work
 from bot.domain.people import IKU
 from bot.domain.people import PROGRAM_INDICATOR
+from bot.domain.people import UNIT_MAX
 from bot.domain.people import assign_outcome
 from bot.domain.people import assign_pic
 from bot.domain.people import create_invite
 from bot.domain.people import invite_link
 from bot.domain.people import match_person
+from bot.domain.people import set_unit
 from bot.domain.period import find_kegiatan
 from bot.domain.period import find_outcome
 from bot.domain.period import served_plan
@@ -83,6 +85,8 @@ def add_arguments_assign(parser: argparse.ArgumentParser) -> None:
                         help="also report indicator N of program block B (program_blocks[].seq, indicators[].n); "
                              "repeatable")
     parser.add_argument("--nip", help="NIP of a new person")
+    parser.add_argument("--unit", help="the unit (bidang) the person works in: column (17) of the evaluation form "
+                                       "for their kegiatan; '' clears it")
 
 
 def cmd_assign(args) -> int:
@@ -94,8 +98,11 @@ def cmd_assign(args) -> int:
         if plan is None:
             print("rapk assign: no plan imported yet (rapk import FILE)", file=sys.stderr)
             return 1
-        if not (args.kegiatan or args.iku or args.program_indicator):
-            print("rapk assign: name a kegiatan, --iku N or --program-indicator B.N", file=sys.stderr)
+        if not (args.kegiatan or args.iku or args.program_indicator or args.unit is not None):
+            print("rapk assign: name a kegiatan, --iku N, --program-indicator B.N or --unit", file=sys.stderr)
+            return 1
+        if args.unit is not None and len(" ".join(args.unit.split())) > UNIT_MAX:
+            print(f"rapk assign: --unit is longer than {UNIT_MAX} characters", file=sys.stderr)
             return 1
         targets = []
         outcomes = []
@@ -121,6 +128,9 @@ def cmd_assign(args) -> int:
         person, created = match.person, match.created
         if created and args.nip:
             person.nip = args.nip
+        if args.unit is not None:
+            set_unit(person.id, args.unit, session=session, actor_label="cli")
+            print(f"unit: {person.unit or '(none: the agency is printed)'}")
         for kegiatan in targets:
             added = assign_pic(person.id, kegiatan.id, session=session, actor_label="cli")
             print(f"{'assigned' if added else 'already PIC of'}: {kegiatan.seq}. {kegiatan.name}")

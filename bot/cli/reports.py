@@ -1,5 +1,5 @@
-"""`rapk summary [--quarter N] [--as-of YYYY-MM-DD] [--json]` and `rapk export [--quarter N] --out FILE.xlsx`,
-offline."""
+"""`rapk summary [--quarter N] [--as-of YYYY-MM-DD] [--json]` and `rapk export [--quarter N] [--pdf] --out FILE`
+(the evaluation workbook, or with --pdf the form as a PDF), offline."""
 
 from __future__ import annotations
 
@@ -42,7 +42,9 @@ def add_arguments_summary(parser: argparse.ArgumentParser) -> None:
 
 def add_arguments_export(parser: argparse.ArgumentParser) -> None:
     _common(parser)
-    parser.add_argument("--out", type=Path, required=True, metavar="FILE.xlsx", help="where to write the workbook")
+    parser.add_argument("--out", type=Path, required=True, metavar="FILE", help="where to write the workbook or PDF")
+    parser.add_argument("--pdf", action="store_true",
+                        help="the Permendagri 86/2017 form as a PDF (landscape, with the signature block)")
     parser.add_argument("--paper", choices=("a4", "folio"), default="a4", help="print paper size (default a4)")
 
 
@@ -69,14 +71,17 @@ def cmd_summary(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
+    from bot.domain.form_pdf import build_pdf
     from bot.domain.workbook import build_workbook
 
     def work(plan: Plan, session: Session, settings: Settings) -> int:
-        data = build_workbook(plan.id, args.quarter, session=session, settings=settings, paper=args.paper,
-                              now=SystemClock().now())
+        build = build_pdf if args.pdf else build_workbook
+        data = build(plan.id, args.quarter, session=session, settings=settings, paper=args.paper,
+                     now=SystemClock().now())
         args.out.parent.mkdir(parents=True, exist_ok=True)
         args.out.write_bytes(data)
-        print(f"{args.out}: evaluasi TW {args.quarter} {plan.year} ({len(data):,} bytes)")
+        kind = "PDF" if args.pdf else "xlsx"
+        print(f"{args.out}: evaluasi TW {args.quarter} {plan.year}, {kind} ({len(data):,} bytes)")
         return 0
 
     return _on_plan(args, "export", work)

@@ -426,6 +426,24 @@ def change_verifier(person_id: int, value: bool, *, session: Session, actor_pers
     return person
 
 
+UNIT_MAX = 200
+
+
+def set_unit(person_id: int, unit: str, *, session: Session, actor_person_id: int | None = None,
+             actor_label: str = "") -> Person:
+    """A person's unit (bidang), audited `person.unit`; "" clears it. ValueError when longer than UNIT_MAX."""
+    unit = " ".join(unit.split())
+    if len(unit) > UNIT_MAX:
+        raise ValueError(f"unit longer than {UNIT_MAX} characters")
+    person = session.get(Person, person_id)
+    if person.unit != unit:
+        record(session, action="person.unit", entity="person", entity_id=person_id, field="unit",
+               old_value=person.unit, new_value=unit, actor_person_id=actor_person_id, actor_label=actor_label)
+        person.unit = unit
+    session.flush()
+    return person
+
+
 def verifier_telegram_ids(*, session: Session, config_ids: list[int], admins_verify: bool) -> list[int]:
     """Who verifies and can be messaged about it: granted verifiers, and the admins while they verify."""
     granted = list(session.exec(select(Person.telegram_user_id).where(Person.is_verifier.is_(True),

@@ -1,12 +1,16 @@
-"""The quarterly evaluation workbook (.xlsx), laid out like the Permendagri 86/2017 Renja evaluation form.
+"""The quarterly evaluation workbook (.xlsx): the Permendagri 86/2017 Renja evaluation form, then the RAPK.
 
-Sheet «Evaluasi»: title rows, a merged two-row header and a row of column numbers, then goal with
+Sheet «Evaluasi»: the form itself, from bot.domain.evaluation_form (its docstring says the columns (1)–(18),
+K and Rp per TW, the rows, the footer and the «Disusun» / «Dievaluasi» signature block); the PDF
+(bot.domain.form_pdf) prints the same model.
+Sheet «Rencana Aksi»: title rows, a merged two-row header and a row of column numbers, then goal with
 its IKU / program block with its outcome indicators / kegiatan / kegiatan-indicator / aksi rows
 with annual target, target to date, realisation TW I–IV, realisation to date, achievement %,
 budget (pagu), budget realised, absorption % of the pagu, anggaran kas to date and absorption % of
 it (bot.domain.budget_plan: of the kegiatan that have one), band, PIC, obstacles and follow-up; at
 the foot the Perjanjian Kinerja first («Capaian kinerja sasaran», the IKU; «Capaian program»), then
-the plan's average of its aksi and the band.
+the plan's average of its aksi and the band; the last column counts the kegiatan's bukti dukung of TW n
+(evidence is kept per kegiatan and quarter, so every row of a kegiatan shows its count).
 Sheet «Kelengkapan»: who has and has not reported the quarter.
 
 Number formats use Excel's codes (`#,##0`, `#,##0.0`): in a format code `,` and `.` mean «the
@@ -26,7 +30,6 @@ from datetime import date
 from datetime import datetime
 from decimal import Decimal
 
-import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.styles import Alignment
 from openpyxl.styles import Border
@@ -40,6 +43,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from sqlmodel import Session
 
 from bot.config import Settings
+from bot.domain import evaluation_form as ef
 from bot.domain.scoring import DEFAULT_BANDS
 from bot.domain.scoring import MISSING
 from bot.domain.scoring import NOT_DUE
@@ -83,12 +87,13 @@ COLUMNS: list[tuple[str, str | None, float]] = [
     ("Penanggung Jawab (PIC)", None, 20),
     ("Faktor Penghambat", None, 30),
     ("Tindak Lanjut", None, 30),
+    ("Bukti Dukung {tw} (berkas)", None, 10),
     ("Status Verifikasi", None, 16),
     ("Keterangan", None, 36),
 ]
 (COL_NO, COL_GOAL, COL_NAME, COL_INDICATOR, COL_ANNUAL, COL_UNIT, COL_TARGET, COL_TW1, _, _, _, COL_TOTAL,
  COL_PCT, COL_PAGU, COL_SPENT, COL_ABSORPTION, COL_PLANNED, COL_ABSORPTION_PLAN, COL_BAND, COL_PIC, COL_KENDALA,
- COL_TINDAK, COL_STATUS, COL_KETERANGAN) = range(1, 25)
+ COL_TINDAK, COL_EVIDENCE, COL_STATUS, COL_KETERANGAN) = range(1, 26)
 N_COLS = len(COLUMNS)
 HEADER_TOP, HEADER_ROWS = 6, 3  # two header rows and a row of column numbers
 FIRST_DATA_ROW = HEADER_TOP + HEADER_ROWS
@@ -102,45 +107,19 @@ def build_workbook(plan_id: int, quarter: int, *, session: Session, settings: Se
                    score: PlanScore | None = None, paper: str = "a4", now: datetime | None = None) -> bytes:
     """The evaluation workbook of TW `quarter` as .xlsx bytes, as things stand at `now` (default: now)."""
     bands = tuple(settings.score_bands) if settings else DEFAULT_BANDS
-    ps = score or score_plan_from_db(plan_id, quarter, session=session, now=now or datetime.now(UTC),
-                                     settings=settings, bands=bands)
-    notes = kegiatan_notes(plan_id, quarter, session=session)
+    now = now or datetime.now(UTC)
+    ps = score or score_plan_from_db(plan_id, quarter, session=session, now=now, settings=settings, bands=bands)
+    extras = ef.load_extras(plan_id, quarter, session=session)
     with gc_paused():
-        return _build(ps, quarter, paper, notes)
+        form = ef.build_form(ps, extras, now=now, settings=settings)
+        return _build(ps, form, extras, quarter, paper)
 
 
-def kegiatan_notes(plan_id: int, quarter: int, *, session: Session) -> dict[int, dict[int, object]]:
-    """Per kegiatan, its verification status and keterangan cells: the evidence count of the quarter and
-    the leadership responses (bot.domain.verification, bot.domain.feedback)."""
-    from bot.domain.feedback import response_text
-    from bot.domain.feedback import responses_of
-    from models import Evidence
-    from models import Kegiatan
-    from models import ReportReview
-
-    words = {"pending": "Menunggu verifikasi", "accepted": "Diterima", "returned": "Dikembalikan"}
-    of_plan = sa.select(Kegiatan.id).where(Kegiatan.plan_id == plan_id).scalar_subquery()
-    counts = dict(session.exec(sa.select(Evidence.kegiatan_id, sa.func.count()).where(
-        Evidence.kegiatan_id.in_(of_plan), Evidence.quarter == quarter).group_by(Evidence.kegiatan_id)).all())
-    reviews = {r.kegiatan_id: r for r in session.exec(sa.select(ReportReview).where(
-        ReportReview.kegiatan_id.in_(of_plan), ReportReview.quarter == quarter)).scalars()}
-    responses = responses_of(list(session.exec(sa.select(Kegiatan.id).where(Kegiatan.plan_id == plan_id)).scalars()),
-                             quarter, session=session)
-    out = {}
-    for kegiatan_id in {*counts, *reviews, *responses}:
-        review = reviews.get(kegiatan_id)
-        text = "\n".join(filter(None, [f"Bukti dukung: {counts[kegiatan_id]} berkas" if counts.get(kegiatan_id) else "",
-                                       f"Catatan verifikator: {review.note}" if review and review.note else "",
-                                       response_text(responses.get(kegiatan_id, []))]))
-        out[kegiatan_id] = {COL_STATUS: words.get(review.status) if review else None, COL_KETERANGAN: text or None}
-    return out
-
-
-def _build(ps: PlanScore, quarter: int, paper: str, notes: dict | None = None) -> bytes:
+def _build(ps: PlanScore, form: ef.EvaluationForm, extras: ef.FormExtras, quarter: int, paper: str) -> bytes:
     wb = Workbook()
     styles = _register_styles(wb)
-    ws = wb.active
-    ws.title = "Evaluasi"
+    _form_sheet(wb.active, form, styles, paper)
+    ws = wb.create_sheet("Rencana Aksi")
     tw = formatting.quarter_label(quarter)
     _title(ws, ps, tw, styles)
     _header(ws, tw, styles)
@@ -154,7 +133,8 @@ def _build(ps: PlanScore, quarter: int, paper: str, notes: dict | None = None) -
                                  program.budget, styles)
             row = _outcome_rows(ws, row, "IK Program", program.indicators, quarter, styles, ps.cap_pct)
             for keg in program.kegiatan:
-                row = _kegiatan_rows(ws, row, keg, quarter, styles, ps.cap_pct, (notes or {}).get(keg.id, {}))
+                row = _kegiatan_rows(ws, row, keg, quarter, styles, ps.cap_pct, extras.evidence.get(keg.id, 0),
+                                     extras.remarks.get(keg.id))
     _footer(ws, row, ps, styles)
     _page_setup(ws, paper)
     _completeness_sheet(wb.create_sheet("Kelengkapan"), ps, tw, styles)
@@ -234,6 +214,11 @@ def _header(ws: Worksheet, tw: str, styles: dict[str, StyleArray]) -> None:
 def _page_setup(ws: Worksheet, paper: str) -> None:
     ws.freeze_panes = ws.cell(FIRST_DATA_ROW, COL_INDICATOR)
     ws.print_title_rows = f"{HEADER_TOP}:{HEADER_TOP + HEADER_ROWS - 1}"
+    _paper(ws, paper)
+
+
+def _paper(ws: Worksheet, paper: str) -> None:
+    """Landscape on A4 or F4/folio, one page wide, as many tall as needed."""
     ws.page_setup.orientation = "landscape"
     ws.page_setup.paperSize = PAPER_SIZES.get(paper, PAPER_SIZES["a4"])
     ws.page_setup.fitToWidth = 1
@@ -243,6 +228,76 @@ def _page_setup(ws: Worksheet, paper: str) -> None:
     ws.page_margins.top = ws.page_margins.bottom = 0.5
     ws.print_options.horizontalCentered = True
     ws.oddFooter.center.text = "Halaman &P dari &N"
+
+
+# ---------------------------------------------------------------- the form (sheet «Evaluasi»)
+
+_FORM_LEVEL = {"goal": "goal", "iku": "item", "program": "program", "outcome": "item", "kegiatan": "kegiatan",
+               "indicator": "item"}
+
+
+def _form_sheet(ws: Worksheet, form: ef.EvaluationForm, styles: dict[str, StyleArray], paper: str) -> None:
+    """The Permendagri 86/2017 table: title, the header over K / Rp, the numbers (1)–(18), rows, footer, signatures."""
+    ws.title = "Evaluasi"
+    n_cols = ef.N_FORM_COLS
+    for i, text in enumerate(form.title_lines, start=1):
+        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=n_cols)
+        cell = ws.cell(i, 1, text)
+        _as_text(cell)
+        cell.font = Font(name="Arial", size=11 if i < 3 else 9, bold=i < 3)
+        cell.alignment = Alignment(horizontal="center")
+    top = len(form.title_lines) + 2
+    for number, text, subs in ef.headers(form):
+        first = ef.LEAF[(number, subs[0] if subs else "")]
+        last = first + max(len(subs), 1) - 1
+        ws.cell(top, first, text)
+        if subs:
+            ws.merge_cells(start_row=top, start_column=first, end_row=top, end_column=last)
+            for i, sub in enumerate(subs):
+                ws.cell(top + 1, first + i, sub)
+        else:
+            ws.merge_cells(start_row=top, start_column=first, end_row=top + 1, end_column=first)
+        ws.merge_cells(start_row=top + 2, start_column=first, end_row=top + 2, end_column=last)
+        ws.cell(top + 2, first, f"({number})")
+    for c in range(1, n_cols + 1):
+        for r in (top, top + 1, top + 2):
+            _style_cell(ws.cell(r, c), styles["head_text"])
+        ws.column_dimensions[get_column_letter(c)].width = _FORM_WIDTHS.get(c, 10)
+    ws.row_dimensions[top].height = 80
+    row = top + 3
+    for form_row in form.rows:
+        formats = {c: ("money" if c in ef.MONEY_COLS else "pct" if c in ef.PCT_COLS else _default_format(v))
+                   for c, v in form_row.cells.items()}
+        level = _FORM_LEVEL[form_row.level]
+        for col in range(1, n_cols + 1):
+            value = form_row.cells.get(col)
+            _style_cell(ws.cell(row, col, value), styles[f"{level}_{formats.get(col) or _default_format(value)}"])
+        row += 1
+    for label, text in form.footer:
+        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ef.C_INDICATOR)
+        ws.merge_cells(start_row=row, start_column=ef.C_INDICATOR + 1, end_row=row, end_column=n_cols)
+        _style_cell(ws.cell(row, 1, label), styles["goal_text"])
+        _style_cell(ws.cell(row, ef.C_INDICATOR + 1, text), styles["item_text"])
+        ws.row_dimensions[row].height = min(409, max(15, 12 * (text.count("\n") + 1)))  # Excel's tallest row
+        row += 1
+    row += 1
+    halves = ((1, ef.C_INDICATOR), (ef.C_TW_K[3], n_cols))
+    for signer, (first, last) in zip(form.signers, halves, strict=True):
+        for i, text in enumerate(ef.signature_lines(signer)):
+            ws.merge_cells(start_row=row + i, start_column=first, end_row=row + i, end_column=last)
+            cell = ws.cell(row + i, first, text)
+            _as_text(cell)
+            cell.font = Font(name="Arial", size=9, bold=i == 5, underline="single" if i == 5 else None)
+            cell.alignment = Alignment(horizontal="center")
+    ws.freeze_panes = ws.cell(top + 3, ef.C_INDICATOR + 1)
+    ws.print_title_rows = f"{top}:{top + 2}"
+    _paper(ws, paper)
+
+
+_FORM_WIDTHS = {ef.C_NO: 5, ef.C_GOAL: 22, ef.C_CODE: 7, ef.C_NAME: 32, ef.C_INDICATOR: 32, ef.C_UNIT: 16,
+                ef.C_PIC: 16, ef.C_NOTE: 24, **{c: 14 for c in ef.MONEY_COLS}}
+
+
 
 
 # ---------------------------------------------------------------- rows
@@ -285,9 +340,10 @@ def _aggregate_row(ws: Worksheet, row: int, level: str, no: str, name: str, m: M
 
 
 def _kegiatan_rows(ws: Worksheet, row: int, keg: KegiatanScore, quarter: int, styles: dict[str, StyleArray],
-                   cap: Decimal, notes: dict | None = None) -> int:
+                   cap: Decimal, evidence: int, remark: ef.Remark | None = None) -> int:
     values = {COL_NO: keg.no, COL_NAME: keg.name, COL_PIC: ", ".join(keg.pic_names) or None,
-              COL_KENDALA: keg.kendala or None, COL_TINDAK: keg.tindak_lanjut or None, **(notes or {})}
+              COL_KENDALA: keg.kendala or None, COL_TINDAK: keg.tindak_lanjut or None, COL_EVIDENCE: evidence,
+              COL_STATUS: remark.status if remark else None, COL_KETERANGAN: remark.text if remark else None}
     values |= _score_cells(keg.cumulative) | _budget_cells(keg.budget)
     _write(ws, row, values, "kegiatan", styles, _FORMATS)
     row += 1
@@ -296,7 +352,7 @@ def _kegiatan_rows(ws: Worksheet, row: int, keg: KegiatanScore, quarter: int, st
                                                                                      ind.total))
         row += 1
     for a in keg.aksi:
-        values = _aksi_cells(a, quarter, cap)
+        values = _aksi_cells(a, quarter, cap) | {COL_EVIDENCE: evidence}
         _write(ws, row, values, "item", styles, _value_formats(a.reals, a.annual_target, a.cumulative.target,
                                                                a.cumulative.real))
         if a.flags:
@@ -412,11 +468,7 @@ def _value_formats(reals: dict[int, Decimal], *others: Decimal | None) -> dict[i
     return out
 
 
-def _num(value: Decimal | None) -> int | Decimal | None:
-    """A stored Numeric(20,4) as the plainest exact number: 25.0000 → 25, 12.5000 → 12.5."""
-    if value is None:
-        return None
-    return int(value) if value == value.to_integral_value() else value.normalize()
+_num = ef.plain_number
 
 
 def _footer(ws: Worksheet, row: int, ps: PlanScore, styles: dict[str, StyleArray]) -> None:

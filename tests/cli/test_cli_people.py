@@ -125,7 +125,7 @@ def test_assign_gives_an_iku_and_a_program_indicator_by_their_numbers(db_url, en
         assert main(["assign", "Sari Dewi", *wrong]) == 1
     err = capsys.readouterr().err
     assert "the plan has no IKU '2'" in err and "no program indicator '1.3'" in err
-    assert "name a kegiatan, --iku N or --program-indicator B.N" in err
+    assert "name a kegiatan, --iku N, --program-indicator B.N or --unit" in err
     with unit_of_work(engine) as session:
         held = session.exec(select(OutcomeAssignment).where(OutcomeAssignment.person_id == small_plan["sari"])).all()
         assert {(h.goal_indicator_id, h.program_indicator_id) for h in held} == {(ids["iku"], None),

@@ -115,7 +115,7 @@ def test_summary_json_keeps_its_keys_and_adds_the_plan(engine, small_plan):
 def test_the_workbook_has_the_plan_columns(engine, small_plan):
     setup(engine, small_plan)
     with Session(engine) as session:
-        ws = load_workbook(io.BytesIO(build_workbook(small_plan["plan"], 2, session=session, now=NOW)))["Evaluasi"]
+        ws = load_workbook(io.BytesIO(build_workbook(small_plan["plan"], 2, session=session, now=NOW)))["Rencana Aksi"]
     rows = {row[2].value: row for row in ws.iter_rows(min_row=9) if row[2].value}
     one = rows["Pendidikan dan Pelatihan Teknis"]
     assert (one[COL_ABSORPTION - 1].value, one[COL_PLANNED - 1].value, one[COL_ABSORPTION_PLAN - 1].value) == (

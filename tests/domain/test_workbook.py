@@ -47,7 +47,7 @@ def workbook(engine, plan_id: int, quarter: int = 2, now=NOW, **kwargs):
 
 
 def test_layout_of_the_evaluation_form(engine, seed_plan):
-    ws = workbook(engine, seed_plan)["Evaluasi"]
+    ws = workbook(engine, seed_plan)["Rencana Aksi"]
     assert [ws.cell(r, 1).value for r in range(1, 5)] == [
         "EVALUASI RENCANA AKSI PERJANJIAN KINERJA", "TW II TAHUN 2020", "BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK",
         "Keadaan s.d. 30 Juni 2020"]
@@ -63,12 +63,12 @@ def test_layout_of_the_evaluation_form(engine, seed_plan):
     setup = ws.page_setup
     assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0)
     assert ws.sheet_properties.pageSetUpPr.fitToPage is True
-    folio = workbook(engine, seed_plan, paper="folio")["Evaluasi"]
+    folio = workbook(engine, seed_plan, paper="folio")["Rencana Aksi"]
     assert folio.page_setup.paperSize == 14
 
 
 def test_numbers_equal_the_database(engine, seed_plan):
-    ws = workbook(engine, seed_plan)["Evaluasi"]
+    ws = workbook(engine, seed_plan)["Rencana Aksi"]
     with engine.connect() as conn:
         aksi_reals = {(k, no, q): v for k, no, q, v in conn.execute(sa.text(
             "SELECT k.name, a.no, r.quarter, r.value FROM aksirealisation r JOIN aksi a ON a.id = r.aksi_id "
@@ -109,7 +109,7 @@ def test_numbers_equal_the_database(engine, seed_plan):
 
 
 def test_rows_a_reviewer_checks(engine, seed_plan):
-    ws = workbook(engine, seed_plan)["Evaluasi"]
+    ws = workbook(engine, seed_plan)["Rencana Aksi"]
     rows = {}
     for kind, keg, row in rows_by_kind(ws, engine, seed_plan):
         rows.setdefault((kind, keg), []).append(row)
@@ -138,7 +138,7 @@ def test_rows_a_reviewer_checks(engine, seed_plan):
     keg = [c.value for c in rows[("kegiatan", PENJENJANGAN)][0]]
     assert (keg[COL_PCT - 1], keg[COL_BAND - 1]) == (45.8, "Sangat Rendah (ada yang tidak lapor: dihitung 0)")
     # On 1 July the same aksi was still to come: not scored, not 0.
-    before = workbook(engine, seed_plan, now=datetime(2020, 7, 1, 2, 0, tzinfo=UTC))["Evaluasi"]
+    before = workbook(engine, seed_plan, now=datetime(2020, 7, 1, 2, 0, tzinfo=UTC))["Rencana Aksi"]
     late = [[c.value for c in r] for kind, keg, r in rows_by_kind(before, engine, seed_plan)
             if kind == "aksi" and keg == PENJENJANGAN][1]
     assert (late[COL_PCT - 1], late[COL_BAND - 1]) == (None, "belum lapor TW II")
@@ -160,11 +160,11 @@ def test_cli_export_writes_the_workbook(engine, seed_plan, db_url, monkeypatch, 
     out = tmp_path / "evaluasi" / "tw2.xlsx"
     assert rapk(["export", "--quarter", "2", "--out", str(out)]) == 0
     assert "evaluasi TW 2 2020" in capsys.readouterr().out
-    assert load_workbook(out)["Evaluasi"]["A2"].value == "TW II TAHUN 2020"
+    assert load_workbook(out)["Rencana Aksi"]["A2"].value == "TW II TAHUN 2020"
 
 
 def test_indicator_rows_get_a_band_at_year_end(engine, seed_plan):
-    ws = workbook(engine, seed_plan, quarter=4, now=datetime(2021, 1, 15, 2, 0, tzinfo=UTC))["Evaluasi"]
+    ws = workbook(engine, seed_plan, quarter=4, now=datetime(2021, 1, 15, 2, 0, tzinfo=UTC))["Rencana Aksi"]
     wawasan = next(r for kind, keg, r in rows_by_kind(ws, engine, seed_plan)
                    if kind == "indicator" and r[3].value == "c. Jumlah Peserta Wawasan Kebangsaan")
     # 50 + 60 + 0 + 0 of 157 for the year (increment: TW III and IV never reported count 0) = 70,1.

@@ -157,7 +157,7 @@ async def test_the_honest_late_pic_ends_tw3_at_100_percent_with_tw2_shown_late(b
     # … and in the evaluation workbook's «Predikat» column of each of the three aksi.
     with Session(engine) as session:
         book = load_workbook(io.BytesIO(build_workbook(ids["plan"], 3, session=session, now=AFTER_TW3_DEADLINE)))
-    notes = [str(row[COL_BAND - 1].value) for kind, keg, row in rows_by_kind(book.active, engine, ids["plan"])
+    notes = [str(row[COL_BAND - 1].value) for kind, keg, row in rows_by_kind(book["Rencana Aksi"], engine, ids["plan"])
              if kind == "aksi" and keg == KEGIATAN]
     assert [n.endswith("tunggakan TW II dipenuhi di TW III") for n in notes] == [True, True, True, False]
 

@@ -5,6 +5,7 @@ import io
 from datetime import date
 from datetime import datetime
 
+import pypdfium2
 import pytest
 import sqlalchemy as sa
 from fake_telegram.tghtml import utf16_len
@@ -137,6 +138,25 @@ async def test_ringkasan_takes_a_quarter_and_explains_a_bad_one(start_bot, fake,
     assert len(fake.files_sent_to(ADMIN_ID)) == 1  # only TW I's chart
 
 
+async def test_ekspor_pdf_sends_the_signed_ready_form(start_bot, fake, engine, seeded):
+    await start_bot(bappeda_head_name="Ir. KEPALA BAPPEDA", bappeda_head_nip="19700101 199503 1 001",
+                    signing_place="Gresik")
+    fake.send_command(LEADER_ID, "/ekspor pdf 2")
+    document = await fake.wait_for_message(LEADER_ID, contains="Formulir evaluasi RAPK (PDF, siap tanda tangan) TW II")
+    assert document["document"]["file_name"] == "Evaluasi-RAPK-2020-TW-II.pdf"
+    [(name, content, method)] = fake.files_sent_to(LEADER_ID)
+    assert (name, method) == ("Evaluasi-RAPK-2020-TW-II.pdf", "sendDocument") and content.startswith(b"%PDF")
+    pdf = pypdfium2.PdfDocument(content)
+    text = "\n".join(pdf[i].get_textpage().get_text_range() for i in range(len(pdf)))
+    # Both signatures, dated on the harness clock (9 Juli 2020) inside TW II's window (deadline 7 Juli).
+    assert "Drs. NADLIF, M.Si" in text and "NIP. 19610926 198603 1 008" in text
+    assert "Ir. KEPALA BAPPEDA" in text and "Gresik, 7 Juli 2020" in text
+    fake.send_command(LEADER_ID, "/ekspor docx")
+    refused = await fake.wait_for_message(LEADER_ID, contains="tidak dikenal")
+    assert "Triwulan «docx» tidak dikenal" in plain(refused) and "/ekspor pdf" in plain(refused)
+    assert len(fake.files_sent_to(LEADER_ID)) == 1  # nothing sent for the bad word
+
+
 async def test_english_ringkasan_and_ekspor(start_bot, fake, engine, seeded):
     await start_bot(language="en")
     photo, digest = await ringkasan(fake, ADMIN_ID, ADMIN_ID)
@@ -210,16 +230,16 @@ async def test_pic_and_stranger_are_refused_a_leader_in_private_is_not(start_bot
     fake.add_group(PUBLIC_GROUP, "Grup Umum", [ADMIN_ID, LEADER_ID])
     await start_bot()
     leaders_only = render("refused", actor=None, needed=["leadership", "admin"], stranger=False)
-    for command in ("/ringkasan", "/ekspor"):
+    for command, args in (("/ringkasan", "2"), ("/ekspor", "2"), ("/ekspor", "pdf 2")):
         for user, chat in ((PIC_ID, PIC_ID), (PIC_ID, OTHER_GROUP), (STRANGER_ID, STRANGER_ID)):
-            fake.send_command(user, command, args="2", chat_id=None if chat == user else chat)
+            fake.send_command(user, command, args=args, chat_id=None if chat == user else chat)
             reply = await fake.wait_for_message(chat, contains="Maaf")
             if user == PIC_ID:
                 assert plain(reply) == leaders_only
             else:
                 assert "belum terdaftar" in plain(reply)
         # The admin in an ordinary group is sent to the private chat: the agency's numbers stay out of it.
-        fake.send_command(ADMIN_ID, command, chat_id=PUBLIC_GROUP)
+        fake.send_command(ADMIN_ID, command, args=args, chat_id=PUBLIC_GROUP)
         hint = await fake.wait_for_message(PUBLIC_GROUP, contains="chat pribadi")
         assert fake.buttons(hint)
     await fake.wait_idle()
@@ -243,7 +263,7 @@ async def test_ekspor_sends_the_workbook_with_the_database_numbers(start_bot, fa
     [(name, content, method)] = fake.files_sent_to(LEADER_ID)
     assert (name, method) == ("Evaluasi-RAPK-2020-TW-II.xlsx", "sendDocument")
     book = load_workbook(io.BytesIO(content))
-    ws = book["Evaluasi"]
+    ws = book["Rencana Aksi"]
     with engine.connect() as conn:
         pagu = conn.execute(sa.text("SELECT SUM(budget) FROM kegiatan WHERE plan_id = :p"), {"p": seeded}).scalar()
         spent = conn.execute(sa.text("SELECT SUM(budget_realised) FROM kegiatanrealisation WHERE quarter <= 2")).scalar()

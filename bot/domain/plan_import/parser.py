@@ -193,6 +193,16 @@ class ParsedKegiatan:
     pics: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Signature:
+    """The signature lines that end a signed plan: title (KEPALA BADAN …), name, rank (pangkat), NIP."""
+
+    title: str
+    name: str
+    rank: str
+    nip: str
+
+
 @dataclass
 class ParsedPlan:
     agency: str | None
@@ -206,6 +216,7 @@ class ParsedPlan:
     anomaly_count: int = 0  # all of them
     sheet: str = ""  # the worksheet read, for a workbook
     sheet_hidden: bool = False
+    signature: Signature | None = None  # read_signature: None when the file ends without one
 
     @property
     def budget_total(self) -> int:
@@ -315,7 +326,25 @@ _YEAR = re.compile(r"\bTAHUN\s+(\d{4})\b", re.IGNORECASE)
 _AGENCY = re.compile(
     r"^(?:BADAN|DINAS|KANTOR|SEKRETARIAT|INSPEKTORAT|SATUAN|RUMAH\s+SAKIT|KECAMATAN|BAGIAN|BIRO|KELURAHAN)\b",
     re.IGNORECASE)
+_NIP = re.compile(r"^NIP\.?\s*:?\s*(\d[\d ]{7,28}\d)$", re.IGNORECASE)
+# Civil-service ranks (pangkat, PP 99/2000): the line between the name and the NIP, when it is printed.
+_RANK = re.compile(r"^(?:PEMBINA|PENATA|PENGATUR|JURU)\b", re.IGNORECASE)
 _TOTAL_LABELS = {"JUMLAH", "TOTAL", "JUMLAH TOTAL", "TOTAL ANGGARAN", "JUMLAH ANGGARAN"}
+
+
+def read_signature(lines: list[str]) -> Signature | None:
+    """The block that ends a signed plan, from its last one-cell lines: the title, the name, the rank
+    when printed, and the NIP last (`NIP. 19610926 198603 1 008`, spaces as printed). None without a NIP."""
+    lines = [line for line in lines if line]
+    if not lines or not (m := _NIP.match(lines[-1])):
+        return None
+    before = lines[:-1]
+    rank = before.pop() if before and _RANK.match(before[-1]) else ""
+    if not before:
+        return None
+    name = before.pop()
+    title = before.pop() if before else ""
+    return Signature(title=title[:300], name=name[:300], rank=rank[:100], nip=" ".join(m[1].split())[:30])
 
 
 def _split_numbered(text: str) -> tuple[str, str]:
@@ -489,6 +518,8 @@ class _Parser:
         self.expect_agency = False
         # Kegiatan numbers restart under each program table; a page-break header does not restart them.
         self.last_no: int | None = None
+        # The one-cell lines since the last table row: the signature block when the file ends with them.
+        self.tail: list[str] = []
 
     def anomaly(self, row: _Row, code: str, **params) -> None:
         self.anomalies.append(Anomaly(row.line, row.raw, code, params))
@@ -506,6 +537,7 @@ class _Parser:
             agency=self.agency, year=self.year, title=self.title, source_name=self.source_name,
             goals=list(self.goals.values()), programs=self.programs, kegiatan=self.kegiatan,
             anomalies=anomalies[:MAX_ANOMALIES], anomaly_count=len(anomalies),
+            signature=read_signature(self.tail),
         )
 
     def dispatch(self, row: _Row) -> None:
@@ -525,7 +557,9 @@ class _Parser:
             return
         if row.filled == [0]:
             self.single_cell(row)
+            self.tail.append(" ".join(row.cell(0).split()))
             return
+        self.tail = []
         self.expect_agency = False
         if self.state is None:
             raise PlanFormatError(row.line, "data_before_header")

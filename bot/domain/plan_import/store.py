@@ -865,6 +865,9 @@ def save_plan(parsed: ParsedPlan, *, session: Session, agency: str | None = None
         session.add(plan)
     plan.title = parsed.title[:500]
     plan.source_name = parsed.source_name[:500]
+    if parsed.signature is not None:  # a file without the block keeps the one stored
+        sig = parsed.signature
+        plan.signer_title, plan.signer_name, plan.signer_rank, plan.signer_nip = sig.title, sig.name, sig.rank, sig.nip
     plan.imported_at = utcnow()
     session.flush()
     merge = _Merge(session, plan, parsed, created=created, actor_label=actor_label)
