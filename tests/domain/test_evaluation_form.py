@@ -191,7 +191,7 @@ def test_footer_has_pendorong_penghambat_and_both_tindak_lanjut(engine, seed_pla
     assert "1 bukti dukung" in diklat[ef.C_NOTE - 1]
     aksi_sheet = load_workbook(io.BytesIO(_xlsx(engine, seed_plan)))["Rencana Aksi"]
     header = [c.value for c in aksi_sheet[6]]
-    assert header[-1] == "Bukti Dukung TW II (berkas)"
+    assert header[-3:] == ["Bukti Dukung TW II (berkas)", "Status Verifikasi", "Keterangan"]
 
 
 def _xlsx(engine, plan_id):

@@ -65,13 +65,18 @@ async def test_leader_opens_evidence_and_responds_to_a_kegiatan(harness, fake, e
         audit = session.exec(select(AuditLog).where(AuditLog.action == "response.create")).one()
         assert (audit.entity, audit.entity_id, audit.field) == ("kegiatan", k1, "tw2")
         # The workbook marks the row's status and carries the evidence count and the response.
-        sheet = load_workbook(io.BytesIO(build_workbook(small_plan["plan"], 2, session=session,
-                                                        now=harness.clock.now()))).active
+        book = load_workbook(io.BytesIO(build_workbook(small_plan["plan"], 2, session=session,
+                                                       now=harness.clock.now())))
+    sheet = book["Rencana Aksi"]
     header = [c.value for c in sheet[HEADER_TOP]]
     row = next(r for r in sheet.iter_rows(values_only=True) if r[2] == "Pendidikan dan Pelatihan Teknis")
     assert row[header.index("Status Verifikasi")] == "Menunggu verifikasi"
-    assert row[header.index("Keterangan")] == ("Bukti dukung: 2 berkas\nTanggapan pimpinan (TW 2, Kepala): "
-                                               "Percepat diklat & laporkan <segera>")
+    assert row[header.index("Bukti Dukung TW II (berkas)")] == 2
+    assert row[header.index("Keterangan")] == "Tanggapan pimpinan (TW 2, Kepala): Percepat diklat & laporkan <segera>"
+    # The form's column (18), Keterangan, says the same on the kegiatan's row.
+    form_row = next(r for r in book["Evaluasi"].iter_rows(values_only=True) if "Pendidikan dan Pelatihan Teknis" in r)
+    note = next(c for c in form_row if isinstance(c, str) and "Tanggapan pimpinan" in c)
+    assert note.startswith("menunggu verifikasi; 2 bukti dukung; Tanggapan pimpinan (TW 2, Kepala): Percepat diklat")
 
 
 async def test_ingatkan_double_tap_sends_one_nudge_and_belum_lapor_mentions(harness, fake, engine, small_plan):
