@@ -60,7 +60,7 @@ def act(fake: FakeTelegram, user: int, n: int, text: str, plan: dict) -> bool:
         fake.press(user, "💾 Simpan")
     elif "Bukti dukung" in text:
         fake.press(user, "Selesai")
-    elif "Tindak lanjut" in text:
+    elif "Tindak lanjut" in text or "Faktor pendorong" in text:
         fake.press(user, "Tidak ada")
     elif "Kendala" in text:
         fake.send_message(user, plan["kendala"])
@@ -106,7 +106,7 @@ async def pic(fake: FakeTelegram, n: int, plan: dict, stop: asyncio.Event) -> No
 
 
 def _is_question(text: str) -> bool:
-    markers = ("Sudah benar?", "Ringkasan laporan", "Bukti dukung", "Tindak lanjut", "Kendala", "Indikator kegiatan",
+    markers = ("Sudah benar?", "Ringkasan laporan", "Bukti dukung", "Faktor pendorong", "Tindak lanjut", "Kendala", "Indikator kegiatan",
                "Realisasi anggaran", "Aksi 2/2", "Aksi 1/2", "Laporan TW II")
     return any(m in text for m in markers)
 

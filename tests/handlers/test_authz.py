@@ -59,14 +59,15 @@ FORGED: dict[str, tuple[frozenset, list[str]]] = {
     "lk:": (frozenset({ADMIN}), ["lk:L2:ok:0", "lk:L2:ok:{k1}", "lk:U2:ok:0", "lk:L2:pp:0"]),
     "usr:": (frozenset({ADMIN}), ["usr:adm:{budi}:1", "usr:pz:{budi}:20200701", "usr:p:{budi}", "usr:pg:0"]),
     "lp:": (frozenset({PIC}), ["lp:k:{k2}:2", "lp:save:deadbeef", "lp:q:1", "lp:a:eq", "lp:x", "lp:o:2", "lp:oc:eq",
-                               "lp:oc:ok", "lp:eo:0"]),
+                               "lp:oc:ok", "lp:eo:0", "lp:a:all", "lp:n:all", "lp:n:pendorong",
+                               "lp:ed:p", "lp:nx:{k2}:2"]),
     "lapor:": (frozenset({PIC}), ["lapor:{k2}", "lapor:o"]),
     "rk:": (frozenset({LEADERSHIP, ADMIN}), ["rk:d:{plan}:2", "rk:k:{k1}:2"]),
     "cuti:": (frozenset({PIC}), ["cuti:end", "cuti:x"]),
 }
 MUST_BE_REGISTERED = {"pic:", "inv:", "lp:", "lapor:", "imp:", "tg:", "lk:", "usr:", "rw:"}
 # A PIC pressing PIC buttons that name someone else's kegiatan: also refused, nothing changes.
-OTHER_PICS_ITEMS = ["lapor:{k2}", "lp:k:{k2}:2", "lp:save:deadbeef", "lapor:o", "lp:o:2"]  # the PIC holds no IKU
+OTHER_PICS_ITEMS = ["lapor:{k2}", "lp:k:{k2}:2", "lp:nx:{k2}:2", "lp:save:deadbeef", "lapor:o", "lp:o:2"]  # the PIC holds no IKU
 
 
 @pytest.fixture
