@@ -61,7 +61,7 @@ def act(fake: FakeTelegram, user: int, n: int, text: str, plan: dict) -> bool:
         fake.press(user, "💾 Simpan")
     elif "Bukti dukung" in text:
         fake.press(user, "Selesai")
-    elif "Tindak lanjut" in text:
+    elif "Tindak lanjut" in text or "Faktor pendorong" in text:
         fake.press(user, "Tidak ada")
     elif "Kendala" in text:
         fake.send_message(user, plan["kendala"])
@@ -117,7 +117,7 @@ def confirmation(fake: FakeTelegram, user: int) -> str | None:
 
 
 def _is_question(text: str) -> bool:
-    markers = ("Sudah benar?", "Ringkasan laporan", "Bukti dukung", "Tindak lanjut", "Kendala", "Indikator kegiatan",
+    markers = ("Sudah benar?", "Ringkasan laporan", "Bukti dukung", "Faktor pendorong", "Tindak lanjut", "Kendala", "Indikator kegiatan",
                "Realisasi anggaran", "Aksi 2/2", "Aksi 1/2", "Laporan TW II")
     return any(m in text for m in markers)
 

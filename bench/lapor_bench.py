@@ -74,11 +74,10 @@ STEPS = [
     ("cmd", "/lapor", "Pilih kegiatan"),
     ("press", "📝 Kegiatan {n}", "Aksi 1/2"),
     ("text", "50%", "Aksi 2/2"),
-    ("press", "= Sesuai target", "Realisasi anggaran"),
+    ("press", "🎯 Sesuai target", "Realisasi anggaran"),
     ("text", "125jt", "Indikator kegiatan"),
     ("text", "30", "Kendala"),
-    ("press", "Tidak ada", "Tindak lanjut"),
-    ("press", "Tidak ada", "Bukti dukung"),
+    ("press", "Tidak ada catatan", "Bukti dukung"),
     ("press", "Selesai", "Ringkasan laporan"),
     ("press", "💾 Simpan", "Tersimpan"),
 ]

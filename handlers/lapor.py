@@ -26,6 +26,7 @@ from telegram.ext import filters
 from bot.domain import numbers
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.obligations import due_for_person
+from bot.domain.obligations import next_unreported
 from bot.domain.obligations import outcomes_due
 from bot.domain.outcomes import OutcomeSubmission
 from bot.domain.outcomes import load_outcome_form
@@ -65,6 +66,10 @@ PICK, AKSI, AKSI_CONFIRM, BUDGET, BUDGET_CONFIRM, INDICATOR, KENDALA, TINDAK, EV
 # The IKU and program indicators the PIC reports: one item of the list, its own questions (stored states: append only).
 OUTCOME, OUTCOME_CONFIRM, OUTCOME_SUMMARY, OUTCOME_EDIT = range(11, 15)
 OUTCOME_STATES = (OUTCOME, OUTCOME_CONFIRM, OUTCOME_SUMMARY, OUTCOME_EDIT)
+# Faktor pendorong (issue 15 item 7), asked after the tindak lanjut (stored states: append only).
+PENDORONG = 15
+NOTE_STATES = {KENDALA: "kendala", TINDAK: "tindak", PENDORONG: "pendorong"}
+NOTE_NEXT = {KENDALA: TINDAK, TINDAK: PENDORONG, PENDORONG: EVIDENCE}
 
 log = logging.getLogger("rapk.lapor")
 
@@ -91,13 +96,14 @@ def _draft_from_form(form, token: str) -> dict:
         "aksi": [{"id": a.aksi_id, "no": a.no, "name": a.name, "indicator": a.indicator, "target_raw": a.target_raw,
                   "target_value": a.target_value, "unit": a.unit, "kind": a.kind, "mode": a.mode,
                   "target_to_date": a.target_to_date, "real_before": a.real_before,
-                  "due": a.due, "to_meet": a.to_meet, "arrear": _arrear(a.arrear),
+                  "due": a.due, "to_meet": a.to_meet, "arrear": _arrear(a.arrear), "document": a.document,
                   "old": [a.value, a.value_raw] if a.reported else None, "new": None} for a in form.aksi],
         "indicators": [{"id": i.indicator_id, "text": i.text, "target_raw": i.target_raw, "unit": i.unit,
                         "mode": i.mode, "real_before": i.real_before,
                         "old": [i.value, i.value_raw] if i.reported else None, "new": None} for i in form.indicators],
         "budget_old": form.budget_realised, "budget_new": None,
         "kendala_old": form.kendala, "kendala_new": None, "tindak_old": form.tindak_lanjut, "tindak_new": None,
+        "pendorong_old": form.pendorong, "pendorong_new": None,
         "evidence_stored": form.evidence_count, "evidence": [],
         "idx": 0, "ind_idx": 0, "editing": False, "pending": None,
         "reported": form.started,
@@ -184,7 +190,7 @@ async def pick_kegiatan(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
     """A kegiatan was picked (from the list or a reminder's «Lapor sekarang»): start or review its report."""
     services = services_of(context)
     data = update.callback_query.data
-    press = cb.LP_KEGIATAN.parse(data) or cb.REPORT.parse(data)
+    press = cb.LP_KEGIATAN.parse(data) or cb.LP_NEXT.parse(data) or cb.REPORT.parse(data)
     kegiatan_id, quarter = (press.kegiatan, getattr(press, "quarter", None)) if press else (None, None)
     if press is None:
         await ack(update, context, render("stale_button", services.lang), alert=True)
@@ -231,7 +237,7 @@ async def _next_step(update, context, state: int) -> int:
         state = BUDGET
     if state == INDICATOR and draft["ind_idx"] >= len(draft["indicators"]):
         state = KENDALA
-    return await _ask(update, context, state if state in (AKSI, BUDGET, INDICATOR, KENDALA, TINDAK, EVIDENCE)
+    return await _ask(update, context, state if state in (AKSI, BUDGET, INDICATOR, EVIDENCE, *NOTE_STATES)
                       else SUMMARY)
 
 
@@ -244,10 +250,14 @@ def _question(draft: dict, state: int, lang: str) -> tuple[str, object]:
         item = draft["aksi"][draft["idx"]]
         # Late work only (no target this quarter): the same button enters what meets the target to date.
         equal = b["equal_target"] if item.get("due", True) else b["settle_arrear"]
+        # A document target (AksiItem.document): «Sudah ada» enters the target, «Belum» 0.
+        yes, no = (b["doc_yes"], b["doc_no"]) if item.get("document") else (equal, b["zero"])
+        rows = [[(yes, cb.LP_AKSI.build(choice="eq")), (no, cb.LP_AKSI.build(choice="0"))],
+                [(b["skip"], cb.LP_AKSI.build(choice="skip"))]]
+        if not draft["editing"] and len(_all_on_target(draft)) > 1:
+            rows.insert(0, [(b["all_target"], cb.LP_AKSI.build(choice="all"))])
         return (render("lapor_aksi", lang, item=item, index=draft["idx"] + 1, total=len(draft["aksi"]),
-                       q=draft["quarter"]),
-                _kb([[(equal, cb.LP_AKSI.build(choice="eq")), (b["zero"], cb.LP_AKSI.build(choice="0"))],
-                     [(b["skip"], cb.LP_AKSI.build(choice="skip"))]]))
+                       q=draft["quarter"]), _kb(rows))
     if state == AKSI_CONFIRM:
         item, value = draft["aksi"][draft["idx"]], draft["pending"][0]
         return (render("lapor_confirm_value", lang, item=item, value=value, why=_over_limit(item, value)),
@@ -266,10 +276,12 @@ def _question(draft: dict, state: int, lang: str) -> tuple[str, object]:
         return (render("lapor_indicator", lang, item=item, index=draft["ind_idx"] + 1, total=len(draft["indicators"]),
                        q=draft["quarter"]),
                 _kb([[(b["skip"], cb.LP_INDICATOR_SKIP.build())]]))
-    if state in (KENDALA, TINDAK):
-        key = "kendala" if state == KENDALA else "tindak"
-        return (render("lapor_text", lang, field=key, current=_current(draft, key)),
-                _kb([[(b["none"], cb.LP_NONE.build(key=key))]]))
+    if state in NOTE_STATES:
+        key = NOTE_STATES[state]
+        rows = [[(b["none"], cb.LP_NONE.build(key=key))]]
+        if state == KENDALA and not draft["editing"]:  # the three notes empty: one tap
+            rows.append([(b["no_notes"], cb.LP_NONE.build(key="all"))])
+        return render("lapor_text", lang, field=key, current=_current(draft, key)), _kb(rows)
     if state == EVIDENCE:
         return (render("lapor_evidence", lang, stored=draft["evidence_stored"], added=len(draft["evidence"])),
                 _kb([[(b["evidence_done"], cb.LP_EVIDENCE_DONE.build())]]))
@@ -280,10 +292,12 @@ def _question(draft: dict, state: int, lang: str) -> tuple[str, object]:
         rows += [[(f"{b['indicator']} {i + 1}", cb.LP_EDIT_ITEM.build(what="i", index=i))]
                  for i in range(len(draft["indicators"]))]
         rows.append([(b["kendala"], cb.LP_EDIT_PART.build(what="n")), (b["tindak"], cb.LP_EDIT_PART.build(what="t"))])
+        rows.append([(b["pendorong"], cb.LP_EDIT_PART.build(what="p"))])
         rows.append([(b["evidence"], cb.LP_EDIT_PART.build(what="e")), (b["back"], cb.LP_EDIT_PART.build(what="back"))])
         return render("lapor_edit_pick", lang), _kb(rows)
     return (render("lapor_summary", lang, draft=draft, budget=_current(draft, "budget"),
-                   kendala=_current(draft, "kendala"), tindak=_current(draft, "tindak")),
+                   kendala=_current(draft, "kendala"), tindak=_current(draft, "tindak"),
+                   pendorong=_current(draft, "pendorong")),
             _kb([[(b["save"], cb.LP_SAVE.build(token=draft["token"])), (b["edit"], cb.LP_EDIT.build())],
                  [(b["cancel"], cb.LP_CANCEL.build())]]))
 
@@ -383,7 +397,7 @@ def _over_limit(item: dict, value: Decimal) -> str | None:
 
 
 def _equal_target(item: dict) -> list | None:
-    """«= Sesuai target»: this quarter's target as written; for late work only, what meets the target to date."""
+    """«🎯 Sesuai target»: this quarter's target as written; for late work only, what meets the target to date."""
     if item["target_value"] is not None:
         return [item["target_value"], item["target_raw"]]
     value = item.get("to_meet")
@@ -392,15 +406,26 @@ def _equal_target(item: dict) -> list | None:
     return [value, format(value.normalize(), "f") + ("%" if item["kind"] == "percent" else "")]
 
 
+def _unit(item: dict) -> str:
+    """The unit a typed answer may carry (bot.domain.numbers.parse_realised): `%` for a percentage."""
+    return "%" if item.get("kind") == "percent" else item.get("unit") or ""
+
+
+def _all_on_target(draft: dict) -> list[dict]:
+    """«✅ Semua sesuai target»: the aksi from the current one on that have a target this quarter."""
+    return [a for a in draft["aksi"][draft["idx"]:] if a.get("due", True) and a["target_value"] is not None]
+
+
 async def _take_value(update, context, item: dict, ask: int, confirm: int) -> int | None:
     """A typed value for `item` (an aksi or an IKU / program indicator): a typo asks `ask` again, an unusual
     value asks `confirm` first; None when the value is taken, so the step moves on."""
     lang = services_of(context).lang
     try:
-        realised = numbers.parse_realised(update.effective_message.text)
+        realised = numbers.parse_realised(update.effective_message.text, _unit(item))
     except numbers.NumberFormatError as exc:
         await update.effective_message.reply_text(render("lapor_bad_number", lang, reason=message(exc, lang), item=item))
         return await _ask(update, context, ask)
+    context.user_data[DRAFT]["pending"] = None  # typed at a confirmation: the new value replaces the pending one
     if _over_limit(item, realised.value):
         context.user_data[DRAFT]["pending"] = [realised.value, realised.raw]
         return await _ask(update, context, confirm)
@@ -420,9 +445,9 @@ async def _take_pending(update, context, confirm: cb.Format, key: str) -> bool:
     return False
 
 
-@_answers(AKSI)
+@_answers(AKSI, AKSI_CONFIRM)
 async def aksi_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """A typed realised value for the current aksi."""
+    """A typed realised value for the current aksi (also at «Sudah benar?»: it replaces the pending one)."""
     draft = context.user_data[DRAFT]
     asked = await _take_value(update, context, draft["aksi"][draft["idx"]], AKSI, AKSI_CONFIRM)
     if asked is not None:
@@ -438,6 +463,11 @@ async def aksi_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     item = draft["aksi"][draft["idx"]]
     choice = cb.LP_AKSI.parse(update.callback_query.data).choice
     await close_question(update, context)
+    if choice == "all" and not draft["editing"]:  # every aksi left with a target: at target, then the budget
+        for a in _all_on_target(draft):
+            a["new"] = _equal_target(a)
+        draft["idx"] = len(draft["aksi"])
+        return await _next_step(update, context, BUDGET)
     if choice == "eq" and _equal_target(item) is not None:
         item["new"] = _equal_target(item)
     elif choice == "0":
@@ -454,7 +484,7 @@ async def aksi_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     return await _ask(update, context, AKSI)
 
 
-@_answers(BUDGET)
+@_answers(BUDGET, BUDGET_CONFIRM)
 async def budget_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Budget realised this quarter: `125.000.000`, `Rp 125 juta`, `125jt`, `1,5 M`."""
     lang = services_of(context).lang
@@ -464,6 +494,7 @@ async def budget_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
     except numbers.NumberFormatError as exc:
         await update.effective_message.reply_text(render("lapor_bad_money", lang, reason=message(exc, lang)))
         return await _ask(update, context, BUDGET)
+    draft["pending"] = None  # typed at a confirmation: the new amount replaces the pending one
     left = draft["budget_left"]
     if left is not None and amount > left:
         draft["pending"] = [amount, None]
@@ -498,11 +529,11 @@ async def indicator_value(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     """The kegiatan indicator's realised value."""
     lang = services_of(context).lang
     draft = context.user_data[DRAFT]
+    item = draft["indicators"][draft["ind_idx"]]
     try:
-        realised = numbers.parse_realised(update.effective_message.text)
+        realised = numbers.parse_realised(update.effective_message.text, _unit(item))
     except numbers.NumberFormatError as exc:
-        await update.effective_message.reply_text(
-            render("lapor_bad_number", lang, reason=message(exc, lang), item=draft["indicators"][draft["ind_idx"]]))
+        await update.effective_message.reply_text(render("lapor_bad_number", lang, reason=message(exc, lang), item=item))
         return await _ask(update, context, INDICATOR)
     value, text = realised.value, realised.raw
     draft["indicators"][draft["ind_idx"]]["new"] = [value, text]
@@ -538,17 +569,31 @@ async def kendala_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
 @_answers(TINDAK)
 async def tindak_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Follow-up (tindak lanjut), free text."""
-    return await _store_text(update, context, "tindak", update.effective_message.text.strip(), EVIDENCE)
+    return await _store_text(update, context, "tindak", update.effective_message.text.strip(), PENDORONG)
 
 
-@_answers(KENDALA, TINDAK)
+@_answers(PENDORONG)
+async def pendorong_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
+    """What helped (faktor pendorong), free text."""
+    return await _store_text(update, context, "pendorong", update.effective_message.text.strip(), EVIDENCE)
+
+
+@_answers(*NOTE_STATES)
 async def text_none(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """«Tidak ada» for obstacles or follow-up."""
+    """«Tidak ada» for one note, or «Tidak ada catatan» (asked with the kendala): all three empty."""
     await close_question(update, context)
     key = cb.LP_NONE.parse(update.callback_query.data).key
     draft = context.user_data[DRAFT]
+    asked = draft.get("asked") or {}
+    state = asked.get("state", KENDALA)
+    if key == "all" and state == KENDALA and not draft["editing"]:
+        for note in NOTE_STATES.values():
+            draft[f"{note}_new"] = ""
+        return await _next_step(update, context, EVIDENCE)
+    if NOTE_STATES.get(state) != key:  # a note's button pressed for another note: ask that one again
+        return await _ask(update, context, state)
     draft[f"{key}_new"] = ""
-    return await _next_step(update, context, TINDAK if key == "kendala" else EVIDENCE)
+    return await _next_step(update, context, NOTE_NEXT[state])
 
 
 @_answers(EVIDENCE)
@@ -597,6 +642,7 @@ def _submission(draft: dict) -> Submission:
         aksi_values={a["id"]: (a["new"][0], a["new"][1]) for a in draft["aksi"] if a["new"] is not None},
         indicator_values={i["id"]: (i["new"][0], i["new"][1]) for i in draft["indicators"] if i["new"] is not None},
         budget_realised=draft["budget_new"], kendala=draft["kendala_new"], tindak_lanjut=draft["tindak_new"],
+        pendorong=draft.get("pendorong_new"),
         evidence=list(draft["evidence"]),
     )
 
@@ -626,9 +672,12 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     # Read before settling: from the settle on, a kill costs the PIC this «Tersimpan» (it is not sent twice), so
     # only the send itself may lie between the two.
     form = await services.db(lambda *, session: load_form(draft["kegiatan_id"], draft["quarter"], session=session))
+    following = await services.db(next_unreported, actor.person_id, draft["kegiatan_id"], draft["quarter"])
+    markup = _kb([[(_buttons(services.lang)["next_kegiatan"],
+                    cb.LP_NEXT.build(kegiatan=following, quarter=draft["quarter"]))]]) if following else None
     _stored(update, context, draft)
     await query.message.reply_text(render("lapor_saved", services.lang, form=form, late=late,
-                                          changed=len(result.changed)))
+                                          changed=len(result.changed)), reply_markup=markup)
     return ConversationHandler.END
 
 
@@ -675,7 +724,7 @@ async def edit_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     if what == "i" and 0 <= index < len(draft["indicators"]):
         draft["ind_idx"] = index
         return await _ask(update, context, INDICATOR)
-    parts = {"b": BUDGET, "n": KENDALA, "t": TINDAK}
+    parts = {"b": BUDGET, "n": KENDALA, "t": TINDAK, "p": PENDORONG}
     if what in parts:
         return await _ask(update, context, parts[what])
     draft["editing"] = False  # evidence: add files, then «Selesai» shows the card
@@ -784,7 +833,7 @@ async def pick_outcomes(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
                        lambda: _ask(update, context, OUTCOME))
 
 
-@_answers(OUTCOME)
+@_answers(OUTCOME, OUTCOME_CONFIRM)
 async def outcome_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """A typed value for the current indicator (an unusual one is confirmed first, as for an aksi)."""
     draft = context.user_data[DRAFT]
@@ -797,7 +846,7 @@ async def outcome_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
 
 @_answers(OUTCOME)
 async def outcome_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
-    """«= Sesuai target» (this quarter's target, shown only when one is due) or Lewati (left as stored)."""
+    """«🎯 Sesuai target» (this quarter's target, shown only when one is due) or Lewati (left as stored)."""
     draft = context.user_data[DRAFT]
     item = draft["items"][draft["idx"]]
     await close_question(update, context)
@@ -873,6 +922,7 @@ def build() -> ConversationHandler:
             CallbackQueryHandler(pick_kegiatan, pattern=cb.REPORT.pattern),
             # A returned report's «Perbaiki» (handlers/verification.py): exactly that kegiatan and quarter.
             CallbackQueryHandler(pick_kegiatan, pattern=cb.LP_KEGIATAN.pattern),
+            CallbackQueryHandler(pick_kegiatan, pattern=cb.LP_NEXT.pattern),
             CallbackQueryHandler(pick_outcomes, pattern=cb.REPORT_OUTCOMES.pattern),
         ],
         states={
@@ -880,13 +930,16 @@ def build() -> ConversationHandler:
                    CallbackQueryHandler(switch_quarter, pattern=cb.LP_QUARTER.pattern),
                    CallbackQueryHandler(pick_outcomes, pattern=cb.LP_OUTCOMES.pattern)],
             AKSI: [MessageHandler(text, aksi_value), CallbackQueryHandler(aksi_button, pattern=cb.LP_AKSI.pattern)],
-            AKSI_CONFIRM: [CallbackQueryHandler(aksi_confirm, pattern=cb.LP_AKSI_CONFIRM.pattern)],
+            AKSI_CONFIRM: [CallbackQueryHandler(aksi_confirm, pattern=cb.LP_AKSI_CONFIRM.pattern),
+                           MessageHandler(text, aksi_value)],
             BUDGET: [MessageHandler(text, budget_value), CallbackQueryHandler(budget_button, pattern=cb.LP_BUDGET_ZERO.pattern)],
-            BUDGET_CONFIRM: [CallbackQueryHandler(budget_confirm, pattern=cb.LP_BUDGET_CONFIRM.pattern)],
+            BUDGET_CONFIRM: [CallbackQueryHandler(budget_confirm, pattern=cb.LP_BUDGET_CONFIRM.pattern),
+                             MessageHandler(text, budget_value)],
             INDICATOR: [MessageHandler(text, indicator_value),
                         CallbackQueryHandler(indicator_skip, pattern=cb.LP_INDICATOR_SKIP.pattern)],
-            KENDALA: [MessageHandler(text, kendala_text), CallbackQueryHandler(text_none, pattern=f"^{cb.LP_NONE.build(key='kendala')}$")],
-            TINDAK: [MessageHandler(text, tindak_text), CallbackQueryHandler(text_none, pattern=f"^{cb.LP_NONE.build(key='tindak')}$")],
+            KENDALA: [MessageHandler(text, kendala_text), CallbackQueryHandler(text_none, pattern=cb.LP_NONE.pattern)],
+            TINDAK: [MessageHandler(text, tindak_text), CallbackQueryHandler(text_none, pattern=cb.LP_NONE.pattern)],
+            PENDORONG: [MessageHandler(text, pendorong_text), CallbackQueryHandler(text_none, pattern=cb.LP_NONE.pattern)],
             EVIDENCE: [MessageHandler(filters.PHOTO | filters.Document.PDF | filters.Document.IMAGE, evidence_file),
                        CallbackQueryHandler(evidence_done, pattern=cb.LP_EVIDENCE_DONE.pattern),
                        MessageHandler(~filters.COMMAND, evidence_wrong_type)],
@@ -894,7 +947,8 @@ def build() -> ConversationHandler:
                       CallbackQueryHandler(edit_menu, pattern=cb.LP_EDIT.pattern)],
             EDIT_PICK: [CallbackQueryHandler(edit_pick, pattern=cb.LP_EDIT_ANY)],
             OUTCOME: [MessageHandler(text, outcome_value), CallbackQueryHandler(outcome_button, pattern=cb.LP_OUTCOME.pattern)],
-            OUTCOME_CONFIRM: [CallbackQueryHandler(outcome_confirm, pattern=cb.LP_OUTCOME_CONFIRM.pattern)],
+            OUTCOME_CONFIRM: [CallbackQueryHandler(outcome_confirm, pattern=cb.LP_OUTCOME_CONFIRM.pattern),
+                              MessageHandler(text, outcome_value)],
             OUTCOME_SUMMARY: [CallbackQueryHandler(save_outcomes, pattern=cb.LP_SAVE_ANY),
                               CallbackQueryHandler(edit_menu, pattern=cb.LP_EDIT.pattern)],
             OUTCOME_EDIT: [CallbackQueryHandler(outcome_edit_pick, pattern=cb.LP_EDIT_OUTCOME.pattern),

@@ -269,7 +269,9 @@ class Demo:
         await self.save_report(BUDI)
 
     async def save_report(self, user: int) -> None:
-        """No evidence files, then «Simpan» on the summary card."""
+        """No faktor pendorong (when it is asked), no evidence files, then «Simpan» on the summary card."""
+        if self.asked(user).startswith(self.buttons["pendorong"]):
+            await self.tap(user, self.buttons["none"])
         await self.tap(user, self.buttons["evidence_done"])
         await self.tap(user, self.buttons["save"])
 
@@ -277,9 +279,11 @@ class Demo:
         return (self.fake.last_message_to(user) or {}).get("text", "")
 
     async def rest_of_aksi_at_target(self, user: int) -> None:
-        """Every further aksi question answered with «= Sesuai target»."""
+        """Every further aksi question answered with «🎯 Sesuai target» («✅ Sudah ada» for a document)."""
         while self.asked(user).startswith(self.buttons["aksi"] + " "):
-            await self.tap(user, self.buttons["equal_target"])
+            shown = [b for row in self.fake.buttons(self.fake.last_message_to(user)) for b in row]
+            await self.tap(user, self.buttons["equal_target"] if self.buttons["equal_target"] in shown
+                           else self.buttons["doc_yes"])
 
     async def rest_of_indicators(self, user: int, value: str) -> None:
         while self.asked(user).startswith(self.buttons["indicator"]):
@@ -291,8 +295,7 @@ class Demo:
         await self.rest_of_aksi_at_target(SARI)
         await self.say(SARI, "Rp 372.940.500")
         await self.rest_of_indicators(SARI, "30")
-        await self.tap(SARI, self.buttons["none"])
-        await self.tap(SARI, self.buttons["none"])
+        await self.tap(SARI, self.buttons["no_notes"])
         await self.save_report(SARI)
 
     async def kasubag_reports_an_iku(self) -> None:
@@ -417,8 +420,9 @@ class Demo:
         self.scene("scene_rina_zero")
         await self.say(RINA, "/lapor")
         await self.tap_starting(RINA, "📝")
-        while self.asked(RINA).startswith(self.buttons["aksi"] + " "):
-            await self.tap(RINA, self.buttons["zero"])
+        while self.asked(RINA).startswith(self.buttons["aksi"] + " "):  # «Belum» for a document target
+            shown = [b for row in self.fake.buttons(self.fake.last_message_to(RINA)) for b in row]
+            await self.tap(RINA, self.buttons["zero"] if self.buttons["zero"] in shown else self.buttons["doc_no"])
         await self.tap(RINA, self.buttons["no_spending"])
         while self.asked(RINA).startswith(self.buttons["indicator"]):
             await self.tap(RINA, self.buttons["skip"])

@@ -35,6 +35,7 @@ __all__ = [
     "Realised",
     "Target",
     "TargetPart",
+    "UNIT_SYNONYMS",
     "fits_decimal_column",
     "is_money_text",
     "parse_money",
@@ -43,6 +44,7 @@ __all__ = [
     "parse_reference",
     "parse_target",
     "rupiah_from_decimal",
+    "unit_of",
 ]
 
 DECIMAL_PLACES = DECIMAL_SCALE  # 4 decimals
@@ -193,23 +195,66 @@ def is_money_text(text: str) -> bool:
 
 @dataclass(frozen=True)
 class Realised:
-    """A value a PIC typed: `75`, `75%`, `1.250`, `3,5`."""
+    """A value a PIC typed: `75`, `75%`, `1.250`, `3,5`, `45 orang`, `100 persen`."""
 
     value: Decimal
     percent: bool
     raw: str
 
 
-def parse_realised(text: str) -> Realised:
+# The unit words a PIC may type after a number, each spelling → the unit it means (`%` for a percentage).
+UNIT_SYNONYMS = {
+    "%": "%", "persen": "%", "prosen": "%",
+    "orang": "orang", "org": "orang",
+    "dokumen": "dokumen", "dok": "dokumen",
+    "kali": "kali", "x": "kali",
+    "bulan": "bulan", "bln": "bulan",
+    "unit": "unit",
+    "paket": "paket", "pkt": "paket",
+    "buah": "buah", "bh": "buah",
+}
+# `45 orang`, `45org`, `100 persen`, `75%`: a number, then at most one unit (a word, optionally ending in `.`).
+_WITH_UNIT = re.compile(r"^(?P<num>.*?\d)\s*(?P<unit>%|[^\W\d_][\w.]*?)\.?$")
+
+
+def unit_of(unit: str) -> str:
+    """The unit a target's or a typed unit means: `Orang` → `orang`, `org` → `orang`, `persen` → `%`;
+    a unit nobody abbreviates (`OPD`, `jenis`) is itself, lower-cased."""
+    word = unit.strip().lower().rstrip(".")
+    return UNIT_SYNONYMS.get(word, UNIT_SYNONYMS.get(word.split(" ")[0], word) if word else "")
+
+
+def _split_unit(s: str, expected: str) -> tuple[str, str | None]:
+    """`45 orang` → (`45`, `orang`) when the unit is the item's (`expected`: a target's unit, `%` or "") or,
+    for an item without a unit, any known unit word; a number alone → (it, None). `%` / `persen` is always
+    read (a percentage of the target, as before). A unit that is not the item's is refused, naming it."""
+    if s.endswith("%"):
+        return s[:-1].strip(), "%"
+    m = _WITH_UNIT.match(s)
+    if not m:
+        return s, None
+    typed, meant, want = m["unit"], unit_of(m["unit"]), unit_of(expected)
+    if meant == "%" or meant == want or (not want and meant in UNIT_SYNONYMS.values()):
+        return m["num"].strip(), meant
+    if want:
+        raise NumberFormatError(s, "wrong_unit", unit=_excerpt(typed), expected="%" if want == "%" else expected)
+    return s, None
+
+
+def parse_realised(text: str, unit: str = "") -> Realised:
     """A realised value typed by a user; refuses empty, negative and non-numeric input, and values a
-    decimal column would not give back exactly (too large, too many decimals, too long to keep as typed)."""
+    decimal column would not give back exactly (too large, too many decimals, too long to keep as typed).
+
+    `unit` is the item's (its target's unit, `%` for a percentage, "" for none): a number may be followed
+    by it or a synonym (UNIT_SYNONYMS: `45 org` for «Orang», `100 persen` for `%`); a unit that contradicts
+    it (`5 bulan` for «orang») is refused with `wrong_unit`, naming the expected one. `%` is always read."""
     s = " ".join(text.split())
     if not s:
         raise NumberFormatError(text, "realised_empty")
     if s[:1] in _DASHES:
         raise NumberFormatError(text, "negative")
-    percent = s.endswith("%")
-    body = s[:-1].strip() if percent else s
+    body, typed_unit = _split_unit(s, unit)
+    percent = typed_unit == "%"
     try:
         value = _parse_lenient(body)
     except NumberFormatError:

@@ -527,3 +527,15 @@ __all__ = [
     "TargetCell", "aksi_due", "aksi_owed", "as_utc", "due_for_person", "due_for_plan", "due_kegiatan", "due_target",
     "is_complete", "kegiatan_due", "outcomes_due", "person_status", "reminder_items", "status_of", "still_open",
 ]
+
+
+def next_unreported(person_id: int, kegiatan_id: int, quarter: int, *, session: Session) -> int | None:
+    """The PIC's next kegiatan still to report in the quarter after `kegiatan_id` (in the order /lapor lists
+    them, then from the top; not locked, not complete), for /lapor's «Lanjut ke kegiatan berikutnya»."""
+    kegiatan = session.get(Kegiatan, kegiatan_id)
+    if kegiatan is None:
+        return None
+    listed = due_for_person(person_id, kegiatan.plan_id, quarter, session=session)
+    at = next((n for n, k in enumerate(listed) if k.kegiatan_id == kegiatan_id), -1)
+    order = listed[at + 1:] + listed[:max(at, 0)]
+    return next((k.kegiatan_id for k in order if not k.locked and not k.complete), None)

@@ -16,10 +16,12 @@ from bot.domain import verification
 from bot.domain.audit import record
 from bot.domain.locks import kegiatan_locked
 from bot.domain.measure import INCREMENT
+from bot.domain.measure import NEGATIVE
 from bot.domain.measure import Arrear
 from bot.domain.measure import real_to_date
 from bot.domain.measure import target_to_date
 from bot.domain.numbers import fits_decimal_column
+from bot.domain.numbers import unit_of
 from bot.domain.obligations import AksiOwed
 from bot.domain.obligations import aksi_owed
 from bot.domain.obligations import is_complete
@@ -40,6 +42,8 @@ from models.base import RAW_VALUE_LENGTH
 # The most a kendala, tindak lanjut or faktor pendorong keeps: /lapor trims a longer one and says so,
 # a realisation file is refused.
 NOTE_LIMIT = 1000
+# The units of a target that is one thing to have (AksiItem.document); "" is a bare `1`.
+DOCUMENT_UNITS = frozenset({"", "dokumen", "buah", "paket", "unit"})
 
 
 class ReportError(Exception):
@@ -73,8 +77,20 @@ class AksiItem:
     arrear: Arrear | None = None
 
     @property
+    def answer_unit(self) -> str:
+        """The unit a typed answer may carry (bot.domain.numbers.parse_realised): `%` for a percentage."""
+        return "%" if self.kind == "percent" else self.unit
+
+    @property
+    def document(self) -> bool:
+        """A target of one thing made or had (`1`, `1 dokumen`, «Jumlah SK Tim»): /lapor asks «Sudah ada / Belum»
+        (the target, or 0) instead of a number. Not for late work, a percentage, a count of people or less-is-better."""
+        return (self.due and self.kind == "count" and self.target_value == 1 and self.mode != NEGATIVE
+                and unit_of(self.unit) in DOCUMENT_UNITS)
+
+    @property
     def to_meet(self) -> Decimal | None:
-        """The value that meets the target to date this quarter (what «= Sesuai target» enters for late
+        """The value that meets the target to date this quarter (what «🎯 Sesuai target» enters for late
         work): the rest of the sum for an increment item, the target to date otherwise."""
         if self.target_to_date is None:
             return None

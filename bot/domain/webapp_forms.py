@@ -64,6 +64,8 @@ def read_fields(form: ReportForm, fields: dict) -> tuple[Submission, dict[str, o
     problems: dict[str, object] = {}
     aksi = {f"a{a.aksi_id}": a.aksi_id for a in form.aksi}
     indicators = {f"i{i.indicator_id}": i.indicator_id for i in form.indicators}
+    # `45 orang` is read as in chat: with the item's own unit.
+    units = {**{f"a{a.aksi_id}": a.answer_unit for a in form.aksi}, **{f"i{i.indicator_id}": i.unit for i in form.indicators}}
     for name, raw in fields.items():
         text = raw if isinstance(raw, str) else None
         if text is None:
@@ -77,7 +79,7 @@ def read_fields(form: ReportForm, fields: dict) -> tuple[Submission, dict[str, o
             continue
         elif name in aksi or name in indicators:
             try:
-                realised = numbers.parse_realised(text)
+                realised = numbers.parse_realised(text, units[name])
             except numbers.NumberFormatError as exc:
                 problems[name] = exc
                 continue

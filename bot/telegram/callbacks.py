@@ -86,20 +86,21 @@ REPORT_OUTCOMES = Format("ReportOutcomes", "lapor:o")  # the IKU and program ind
 LP = "lp"
 LP_KEGIATAN = Format("LpKegiatan", "lp:k:{kegiatan}:{quarter}", quarter=DIGIT)
 LP_QUARTER = Format("LpQuarter", "lp:q:{quarter}", quarter=DIGIT)
-LP_AKSI = Format("LpAksi", "lp:a:{choice}", choice=choice("eq", "0", "skip"))
+LP_AKSI = Format("LpAksi", "lp:a:{choice}", choice=choice("eq", "0", "skip", "all"))
 LP_AKSI_CONFIRM = Format("LpAksiConfirm", "lp:{choice}", choice=choice("ok", "redo"))
 LP_BUDGET_ZERO = Format("LpBudgetZero", "lp:b:0")
 LP_BUDGET_CONFIRM = Format("LpBudgetConfirm", "lp:{choice}", choice=choice("bok", "bredo"))
 LP_INDICATOR_SKIP = Format("LpIndicatorSkip", "lp:i:skip")
-LP_NONE = Format("LpNone", "lp:n:{key}", key=choice("kendala", "tindak"))
+LP_NONE = Format("LpNone", "lp:n:{key}", key=choice("kendala", "tindak", "pendorong", "all"))
 LP_EVIDENCE_DONE = Format("LpEvidenceDone", "lp:e:done")
 LP_SAVE = Format("LpSave", "lp:save:{token}", token=TOKEN)
 LP_SAVE_ANY = "^lp:save:"  # a save press whatever its token: answered even when the draft is gone
 LP_EDIT = Format("LpEdit", "lp:edit")
 LP_EDIT_ITEM = Format("LpEditItem", "lp:ed:{what}:{index}", what=choice("a", "i"), index=PAGE)
-LP_EDIT_PART = Format("LpEditPart", "lp:ed:{what}", what=choice("b", "n", "t", "e", "back"))
+LP_EDIT_PART = Format("LpEditPart", "lp:ed:{what}", what=choice("b", "n", "t", "p", "e", "back"))
 LP_EDIT_ANY = "^lp:ed:"
 LP_CANCEL = Format("LpCancel", "lp:x")
+LP_NEXT = Format("LpNext", "lp:nx:{kegiatan}:{quarter}", quarter=DIGIT)  # «Lanjut ke kegiatan berikutnya» after Simpan
 # The IKU and program indicators the PIC reports: the list's item, the question's buttons, their edit menu.
 LP_OUTCOMES = Format("LpOutcomes", "lp:o:{quarter}", quarter=DIGIT)
 LP_OUTCOME = Format("LpOutcome", "lp:oc:{choice}", choice=choice("eq", "skip"))

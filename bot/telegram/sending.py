@@ -77,9 +77,15 @@ MESSAGE_LIMIT = 4096  # Telegram's maximum message length (UTF-16 units); every 
 
 
 def short(text: str, limit: int = 48) -> str:
-    """A button label that stays readable on a phone: whitespace collapsed, cut with «…»."""
+    """A button label that stays readable on a phone: whitespace collapsed, cut at a word with «…»
+    (mid-word only when the first word alone is longer than the label)."""
     text = re.sub(r"[ \t\r\n]+", " ", text).strip()  # not str.split(): it would eat the no-break space
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if text[limit - 1] != " " and " " in cut:
+        cut = cut.rsplit(" ", 1)[0]
+    return cut.rstrip(" ,.;:-") + "…"
 
 
 def button_column(buttons) -> InlineKeyboardMarkup | None:

@@ -69,7 +69,7 @@ def test_a_bad_file_is_refused_one_line_per_problem_and_changes_nothing(cli_env,
     err = capsys.readouterr().err.splitlines()
     assert err[1:] == [
         "rapk realisasi import: dedi.json: 2 masalah, tidak ada yang disimpan.",
-        "  kegiatan[0].aksi.2: “satu” bukan angka. Ketik misalnya 75, 75%, 1.250 atau 3,5.",
+        "  kegiatan[0].aksi.2: “satu” bukan angka. Ketik angkanya, dengan atau tanpa satuan: misalnya 75, 75%, 45 orang, 1.250 atau 3,5.",
         ("  kegiatan[1].budget: Dedi Kurniawan bukan PIC kegiatan 5 “Pendidikan dan Pelatihan Teknis Tugas dan "
         "Fungsi Bagi PNS Daerah”; 1 nilai kegiatan ini tidak dapat disimpan atas namanya."),
     ]

@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from bot.domain import numbers
 from bot.domain.numbers import LARGEST_DECIMAL
 from bot.domain.numbers import MoneyFormatError
 from bot.domain.numbers import NumberFormatError
@@ -17,6 +18,7 @@ from bot.domain.numbers import parse_realised
 from bot.domain.numbers import parse_reference
 from bot.domain.numbers import parse_target
 from bot.text import formatting
+from bot.text.render import message
 
 # Babel rounds to three decimals by default: generate what it can show exactly.
 decimals_3 = st.decimals(min_value=Decimal("-1e12"), max_value=Decimal("1e12"), places=3,
@@ -254,3 +256,55 @@ def test_enumerated_multi_target_cells_give_every_part(items):
 ])
 def test_money_cells_are_told_from_targets(text, money):
     assert is_money_text(text) is money
+
+
+# -- a number with its unit (issue 19): the item's unit or a synonym; a contradicting unit names the expected one
+
+@pytest.mark.parametrize(("text", "unit", "value", "percent"), [
+    ("45 orang", "Orang", Decimal(45), False),        # the seed writes «157 Orang»
+    ("45org", "orang", Decimal(45), False),
+    ("157 Orang", "orang", Decimal(157), False),
+    ("12 bulan", "bulan", Decimal(12), False),
+    ("1 dokumen", "", Decimal(1), False),             # a bare `1` target («Jumlah SK Tim») counts anything
+    ("2 dok", "dokumen evaluasi", Decimal(2), False),
+    ("6 kali", "kali", Decimal(6), False),
+    ("3 paket", "paket", Decimal(3), False),
+    ("100 persen", "%", Decimal(100), True),
+    ("75 persen", "%", Decimal(75), True),
+    ("75%", "%", Decimal(75), True),
+    ("1.250,5 orang", "orang", Decimal("1250.5"), False),  # Indonesian thousands and decimals as before
+    ("3,5 bulan", "bulan", Decimal("3.5"), False),
+    ("18 jenis", "jenis", Decimal(18), False),        # a unit nobody abbreviates is itself
+    ("52 OPD", "OPD", Decimal(52), False),
+    ("30", "orang", Decimal(30), False),              # without a unit, as before
+])
+def test_parse_realised_takes_a_number_with_the_items_unit(text, unit, value, percent):
+    realised = numbers.parse_realised(text, unit)
+    assert (realised.value, realised.percent, realised.raw) == (value, percent, text)
+
+
+@pytest.mark.parametrize(("text", "unit", "expected"), [
+    ("5 bulan", "Orang", "Orang"),
+    ("45 orang", "%", "%"),
+    ("2 kali", "dokumen", "dokumen"),
+    ("5 buku", "jenis", "jenis"),
+])
+def test_parse_realised_refuses_a_unit_that_contradicts_the_item(text, unit, expected):
+    with pytest.raises(numbers.NumberFormatError) as caught:
+        numbers.parse_realised(text, unit)
+    assert caught.value.code == "wrong_unit" and caught.value.params["expected"] == expected
+    said = message(caught.value, "id")
+    assert "tidak cocok" in said and (expected if expected != "%" else "persen") in said and "tanpa satuan" in said
+    assert "does not match" in message(caught.value, "en")
+
+
+def test_not_a_number_says_a_unit_may_be_left_out():
+    with pytest.raises(numbers.NumberFormatError) as caught:
+        numbers.parse_realised("lima puluh", "orang")
+    said = message(caught.value, "id")
+    assert "bukan angka" in said and "tanpa satuan" in said and "45 orang" in said
+
+
+def test_unit_of_reads_synonyms():
+    assert [numbers.unit_of(u) for u in ("Orang", "org", "persen", "%", "Dok.", "dokumen evaluasi", "OPD", "")] == \
+        ["orang", "orang", "%", "%", "dokumen", "dokumen", "opd", ""]

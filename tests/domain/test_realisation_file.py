@@ -127,11 +127,12 @@ def test_the_template_lists_what_is_due_as_lapor_asks_it(engine, plan):
          "Anggaran terealisasi TW II saja (Rp), mis. 125.000.000 atau 125 juta", ""),
         ("Kendala", "", "", "", "Teks; kosongkan bila tidak berubah", ""),
         ("Tindak lanjut", "", "", "", "Teks; kosongkan bila tidak berubah", ""),
+        ("Faktor pendorong", "", "", "", "Teks; kosongkan bila tidak berubah", ""),
     ]
     assert 17 not in {r[0] for r in rows}  # locked for TW II: it owes nothing more
     assert next(r[2] for r in rows if r[0] == 45) == ""  # «Optimalisasi … Jaringan» has no PIC
     # No IKU or program indicator of the seed is due before TW IV (their TW I–III cells are «-»).
-    assert {r[3] for r in rows} == {"Aksi", "Indikator kegiatan", "Anggaran", "Kendala", "Tindak lanjut"}
+    assert {r[3] for r in rows} == {"Aksi", "Indikator kegiatan", "Anggaran", "Kendala", "Tindak lanjut", "Faktor pendorong"}
 
 
 def test_the_tw4_template_opens_with_the_iku_and_program_indicators(engine, plan):
@@ -241,6 +242,29 @@ def test_values_are_read_as_a_pic_types_them(engine, plan, settings):
         assert ind == 1250
 
 
+def test_a_number_with_its_unit_is_read_as_lapor_reads_it(engine, plan, settings):
+    """bot.domain.numbers.parse_realised with the item's unit, as /lapor: aksi 2 and 4 of the kasus kegiatan
+    have a bare `1` target (any count unit), aksi 3 a percentage (`25 persen`; `5 orang` contradicts it)."""
+    blank = template(engine, plan)
+    rows = sheet_rows(blank)
+    bad = fill(blank, {("Aksi", KASUS, "2"): "1 dokumen", ("Aksi", KASUS, "3"): "5 orang"}, by="Dedi")
+    assert refused(engine, settings, bad) == [
+        f"Baris {rows[('Aksi', KASUS, '3')]}: Satuan “orang” tidak cocok: target ini dalam persen (%). "
+        "Ketik angkanya saja (tanpa satuan boleh), misalnya 75 atau 75%."]
+    good = fill(blank, {("Aksi", KASUS, "2"): "1 dokumen", ("Aksi", KASUS, "3"): "25 persen",
+                        ("Aksi", KASUS, "4"): "1 dok", ("Faktor pendorong", KASUS, ""): "Dukungan Inspektorat"},
+                by="Dedi")
+    checked = run(engine, settings, good)
+    assert [(c.ref or c.kind, c.new) for c in checked.changes] == [
+        ("2", "1 dokumen"), ("3", "25 persen"), ("4", "1 dok"), ("pendorong", "Dukungan Inspektorat")]
+    with Session(engine) as session:
+        values = session.exec(select(Aksi.no, AksiRealisation.value).join(Aksi).where(AksiRealisation.quarter == 2)
+                              .order_by(Aksi.no)).all()
+        pendorong = session.exec(select(KegiatanRealisation.pendorong).join(Kegiatan)
+                                 .where(Kegiatan.seq == KASUS, KegiatanRealisation.quarter == 2)).one()
+    assert values == [(2, D(1)), (3, D(25)), (4, D(1))] and pendorong == "Dukungan Inspektorat"
+
+
 def test_a_report_after_the_deadline_is_recorded_late(engine, plan, settings):
     checked = run(engine, settings, fill(template(engine, plan), {("Aksi", KASUS, "3"): "45"}, by="Dedi"),
                   now=AFTER_DEADLINE)
@@ -265,7 +289,7 @@ def test_a_bad_row_stores_nothing_and_every_problem_names_its_row(engine, plan, 
     assert refused(engine, settings, data) == [
         (f"Baris {rows[('Aksi', 5, '2')]}: Dedi Kurniawan bukan PIC kegiatan 5 “Pendidikan dan Pelatihan Teknis Tugas "
         "dan Fungsi Bagi PNS Daerah”; 1 nilai kegiatan ini tidak dapat disimpan atas namanya."),
-        f"Baris {rows[('Aksi', KASUS, '3')]}: “empat puluh lima” bukan angka. Ketik misalnya 75, 75%, 1.250 atau 3,5.",
+        f"Baris {rows[('Aksi', KASUS, '3')]}: “empat puluh lima” bukan angka. Ketik angkanya, dengan atau tanpa satuan: misalnya 75, 75%, 45 orang, 1.250 atau 3,5.",
         f"Baris {rows[('Anggaran', KASUS, '')]}: Jumlah uang tidak boleh negatif.",
         f"Baris {rows[('Aksi', 19, '3')]}: Paling banyak 4 angka di belakang koma, misalnya 3,1416.",
         f"Baris {rows[('Kendala', 19, '')]}: teks terlalu panjang (1.001 karakter, paling banyak 1.000).",
@@ -330,7 +354,7 @@ def test_the_json_form_names_each_problem_by_its_path_in_english_too(engine, pla
            "iku": {"1": "70"}, "program_indicators": {"x": "1"}}
     assert refused(engine, settings, as_json(doc), "realisasi.json", lang="en") == [
         ("kegiatan[0].tindaklanjut: unknown key “tindaklanjut” (known: seq, budget, aksi, indicators, kendala, "
-        "tindak_lanjut)."),
+        "tindak_lanjut, pendorong)."),
         "kegiatan[0].aksi.1: action 1 of activity 18 has no TW II target; nothing is reported for it.",
         "kegiatan[0].aksi.9: activity 18 has no action 9.",
         ("kegiatan[1].aksi.3: the value 25.0 must be written as text, as the PIC would type it, e.g. \"75\" or "

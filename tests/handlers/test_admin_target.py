@@ -81,7 +81,7 @@ async def test_pic_report_after_target_change_is_scored_against_it(harness, fake
     await act(fake, PIC_ID, text="50%")
     text = await act(fake, PIC_ID, text="130")
     assert "Realisasi anggaran" in text  # no «more than twice the target» question: 130 of 120, not of 60
-    for step in ({"text": "125jt"}, {"text": "30"}, {"press": "Tidak ada"}, {"press": "Tidak ada"},
+    for step in ({"text": "125jt"}, {"text": "30"}, {"press": "Tidak ada catatan"},
                  {"press": "Selesai"}, {"press": "💾 Simpan"}):
         text = await act(fake, PIC_ID, **step)
     assert "Tersimpan ✅" in text

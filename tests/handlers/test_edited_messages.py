@@ -49,6 +49,8 @@ async def test_edits_during_lapor_answer_nothing(harness, fake, engine, small_pl
     _, text = await step(fake, edit=(kendala, "Jadwal ulang"))  # while Tindak lanjut is asked
     assert IGNORED in text
     _, text = await step(fake, text="Diklat lanjutan TW III")
+    assert "Faktor pendorong" in text
+    _, text = await step(fake, text="Dukungan narasumber")
     assert "Bukti dukung" in text
     await step(fake, press="Selesai")
     _, text = await step(fake, press="💾 Simpan")

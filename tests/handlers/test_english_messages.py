@@ -78,10 +78,10 @@ async def test_a_mistyped_number_is_explained_in_english(fake, db_url, small_pla
         await act(fake, PIC_ID, text="/lapor")
         await act(fake, PIC_ID, press="📝 Pendidikan dan Pelatihan Teknis")
         text = await act(fake, PIC_ID, text="lima puluh")
-        assert "⚠️ “lima puluh” is not a number. Type for example 75, 75%, 1.250 or 3,5." in text
+        assert "⚠️ “lima puluh” is not a number. Type the number, with or without its unit: for example 75, 75%, 45 orang, 1.250 or 3,5." in text
         assert_english(text)
         await act(fake, PIC_ID, text="50%")
-        await act(fake, PIC_ID, press="= As targeted")
+        await act(fake, PIC_ID, press="🎯 As targeted")
         text = await act(fake, PIC_ID, text="12 dolar")
         assert "Unknown unit “dolar”. Use rb, juta/jt, M (billion) or T." in text
         assert_english(text)

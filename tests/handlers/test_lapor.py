@@ -56,7 +56,7 @@ async def report_fully(fake):
     text = await said(fake, text="50%")
     # Asked in the aksi's mode (a count, increment), rendered, not raw HTML.
     assert "Aksi 2/2" in text and "Realisasi TW II saja (target TW II: 60; s.d. TW II: 60)" in text and "<b>" not in text
-    text = await said(fake, press="= Sesuai target")
+    text = await said(fake, press="🎯 Sesuai target")
     assert "Realisasi anggaran" in text and "Rp1.018.175.000" in text
     text = await said(fake, text="125jt")
     assert "Indikator kegiatan 1/1" in text
@@ -65,11 +65,14 @@ async def report_fully(fake):
     text = await said(fake, press="Tidak ada")
     assert "Tindak lanjut" in text
     text = await said(fake, text="Diklat lanjutan TW III")
+    assert "Faktor pendorong" in text and "opsional" in text
+    text = await said(fake, text="Narasumber <b>BKN</b> hadir")
     assert "Bukti dukung" in text
     text = await said(fake, photo=PNG)
     assert "Diterima" in text
     text = await said(fake, press="Selesai")
     assert "Ringkasan laporan" in text and "Rp125.000.000" in text and "Diklat lanjutan TW III" in text
+    assert "Faktor pendorong: Narasumber <b>BKN</b> hadir" in text  # escaped: shown as typed
     return text
 
 
@@ -82,6 +85,7 @@ async def test_full_report_is_saved_after_commit(harness, fake, engine, small_pl
     aksi, keg = stored(engine, small_plan)
     assert aksi[0].value == Decimal(50) and aksi[1].value == Decimal(60) and aksi[2] is None
     assert keg.budget_realised == 125_000_000 and keg.kendala == "" and keg.tindak_lanjut == "Diklat lanjutan TW III"
+    assert keg.pendorong == "Narasumber <b>BKN</b> hadir"
     assert not keg.late and not aksi[0].late
     with unit_of_work(engine) as session:
         assert len(session.exec(select(Evidence)).all()) == 1
@@ -131,6 +135,7 @@ async def test_validation_asks_again_and_confirms_unusual_values(harness, fake, 
     await said(fake, text="x" * 1500)
     text = fake.messages_to(PIC_ID)[-2]["text"]
     assert "dipotong menjadi 1000" in text
+    await said(fake, press="Tidak ada")
     await said(fake, press="Tidak ada")
     text = await said(fake, text="sudah")  # text where evidence goes
     assert "kirim foto atau berkas PDF" in text
@@ -192,8 +197,7 @@ async def test_late_report_for_past_open_quarter(harness, fake, engine, small_pl
     await said(fake, user=PIC2_ID, text="50")
     await said(fake, user=PIC2_ID, press="Belum ada realisasi (Rp0)")
     await said(fake, user=PIC2_ID, press="Lewati")
-    await said(fake, user=PIC2_ID, press="Tidak ada")
-    await said(fake, user=PIC2_ID, press="Tidak ada")
+    await said(fake, user=PIC2_ID, press="Tidak ada catatan")
     await said(fake, user=PIC2_ID, press="Selesai")
     text = await said(fake, user=PIC2_ID, press="💾 Simpan")
     assert "dicatat terlambat" in text
@@ -206,12 +210,11 @@ async def test_restart_mid_flow_keeps_entered_values(harness, fake, engine, smal
     await said(fake, press=KEGIATAN)
     await said(fake, text="50%")
     await harness.restart()
-    text = await said(fake, press="= Sesuai target")
+    text = await said(fake, press="🎯 Sesuai target")
     assert "Realisasi anggaran" in text
     await said(fake, text="125jt")
     await said(fake, press="Lewati")
-    await said(fake, press="Tidak ada")
-    await said(fake, press="Tidak ada")
+    await said(fake, press="Tidak ada catatan")
     await said(fake, press="Selesai")
     text = await said(fake, press="💾 Simpan")
     assert "Tersimpan ✅" in text
@@ -249,7 +252,7 @@ async def test_two_pics_of_one_kegiatan_saving_at_once(harness, fake, engine, sm
         await said(fake, user=user, text="40" if user == PIC_ID else "45")
         await said(fake, user=user, text="60")
         await said(fake, user=user, text="10jt")
-        for label in ("Lewati", "Tidak ada", "Tidak ada", "Selesai"):
+        for label in ("Lewati", "Tidak ada catatan", "Selesai"):
             await said(fake, user=user, press=label)
     fake.press(PIC_ID, "💾 Simpan")
     fake.press(PIC2_ID, "💾 Simpan")

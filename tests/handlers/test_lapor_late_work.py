@@ -110,7 +110,7 @@ async def test_the_honest_late_pic_ends_tw3_at_100_percent_with_tw2_shown_late(b
     assert "Tunggakan TW II: kurang 100% (target s.d. TW II: 100%)" in text
     assert "Realisasi TW III saja (tidak ada target TW III; s.d. TW III: 100%)" in text
     assert "Tercatat s.d. TW II: 0% — jangan dijumlahkan lagi." in text
-    text = await said(fake, PIC_ID, press="= Lunasi tunggakan")  # enters the 100 − 0 = 100 still owed
+    text = await said(fake, PIC_ID, press="↪️ Lunasi tunggakan")  # enters the 100 − 0 = 100 still owed
     assert "Aksi 2/3" in text and "Tunggakan TW II: kurang 200 (target s.d. TW II: 200)" in text
     text = await said(fake, PIC_ID, "200")
     # Aksi 3: 20% due in TW III and 80% owed from TW II; 100 is what meets 100 to date, not «twice the target».
@@ -121,7 +121,7 @@ async def test_the_honest_late_pic_ends_tw3_at_100_percent_with_tw2_shown_late(b
     text = await said(fake, PIC_ID, "250 jt")
     while "Indikator kegiatan" in text:
         text = await said(fake, PIC_ID, press="Lewati")
-    for label in ("Tidak ada", "Tidak ada"):
+    for label in ("Tidak ada catatan",):
         text = await said(fake, PIC_ID, press=label)
     text = await said(fake, PIC_ID, press="Selesai")
     assert "tunggakan TW II (kurang 100%) → 100%" in text

@@ -48,7 +48,7 @@ async def test_values_beyond_the_columns_are_refused_and_the_largest_are_stored_
     text = await said(fake, text="9.223.372.036.854.775.807")  # the largest BIGINT
     assert "melebihi sisa pagu" in text
     await said(fake, press="Ya, sudah benar")
-    for label in ("Lewati", "Tidak ada", "Tidak ada", "Selesai"):
+    for label in ("Lewati", "Tidak ada catatan", "Selesai"):
         await said(fake, press=label)
     text = await said(fake, press="💾 Simpan")
     assert "Tersimpan ✅" in text
@@ -73,7 +73,7 @@ async def test_a_very_long_answer_is_quoted_as_a_short_excerpt(harness, fake, sm
     reply = fake.messages_to(PIC_ID)[-2]["text"]
     assert len(reply) < 300 and "lima puluh lima puluh" in reply and "…" in reply
     await said(fake, text="50%")
-    await said(fake, press="= Sesuai target")
+    await said(fake, press="🎯 Sesuai target")
     text = await said(fake, text="125" + "x" * 3990)  # an unknown unit, quoted back in full too
     assert "tidak dikenal" in text and "Realisasi anggaran" in text
     assert len(fake.messages_to(PIC_ID)[-2]["text"]) < 300

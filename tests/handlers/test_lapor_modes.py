@@ -62,7 +62,7 @@ async def test_increment_and_level_questions_and_their_scores(harness, fake, eng
     assert "Ketik realisasi TW II saja dalam persen" in text
     text = await said(fake, PIC_ID, "25")
     assert "Realisasi TW II saja (target TW II: 60; s.d. TW II: 60)" in text  # a count, nothing before
-    await said(fake, PIC_ID, press="= Sesuai target")
+    await said(fake, PIC_ID, press="🎯 Sesuai target")
     text = await said(fake, PIC_ID, "125jt")
     assert "Realisasi TW II saja (target tahunan: 30 Orang)" in text  # «Jumlah peserta»: increment
     text = await said(fake, PIC_ID, "12")
@@ -70,7 +70,7 @@ async def test_increment_and_level_questions_and_their_scores(harness, fake, eng
     assert "Capaian s.d. TW II (target tahunan: 12 bulan)" in text
     assert "Capaian s.d. TW I: 3" in text and "Ketik capaian s.d. TW II (angka)" in text
     await said(fake, PIC_ID, "6")
-    for label in ("Tidak ada", "Tidak ada", "Selesai"):
+    for label in ("Tidak ada catatan", "Selesai"):
         await said(fake, PIC_ID, press=label)
     assert "Tersimpan" in await said(fake, PIC_ID, press="💾 Simpan")
 
@@ -81,7 +81,7 @@ async def test_increment_and_level_questions_and_their_scores(harness, fake, eng
     text = await said(fake, PIC2_ID, "45")  # 45 % done
     assert "Realisasi anggaran" in text  # 45 is not over twice the 25 due: no «sudah benar?»
     await said(fake, PIC2_ID, "0")
-    for label in ("Lewati", "Tidak ada", "Tidak ada", "Selesai"):
+    for label in ("Lewati", "Tidak ada catatan", "Selesai"):
         await said(fake, PIC2_ID, press=label)
     assert "Tersimpan" in await said(fake, PIC2_ID, press="💾 Simpan")
 

@@ -41,14 +41,14 @@ async def test_the_pic_reports_their_indicators_by_the_mode_and_they_are_committ
     # IKU 1 is due in TW IV only: what is typed now is progress against the annual target.
     assert "Indikator kinerja 1/3: IKU 1" in text
     assert "Capaian s.d. TW II — belum jatuh tempo (dinilai TW IV) — progres s.d. TW II terhadap target tahunan 73%" in text
-    assert "= Sesuai target" not in str(fake.buttons(fake.last_message_to(PIC_ID)))  # nothing due to equal
+    assert "🎯 Sesuai target" not in str(fake.buttons(fake.last_message_to(PIC_ID)))  # nothing due to equal
     text = await said(fake, PIC_ID, "sekitar enam puluh")
     assert "bukan angka" in text and "Indikator kinerja 1/3" in text  # asked again
     text = await said(fake, PIC_ID, "60%")
     # Level: the value to date against the target to date.
     assert "Indikator kinerja 2/3: Indikator program 1.1" in text
     assert "Capaian s.d. TW II (target s.d. TW II: 50%)" in text
-    text = await said(fake, PIC_ID, press="= Sesuai target")
+    text = await said(fake, PIC_ID, press="🎯 Sesuai target")
     # Increment: this quarter's own value, with the sum due to date (30 + 30).
     assert "Realisasi TW II saja (target TW II: 30; s.d. TW II: 60 orang)" in text
     text = await said(fake, PIC_ID, "300")  # ten times the target: confirmed first
@@ -87,8 +87,8 @@ async def test_a_correction_from_the_summary_card_is_audited_as_an_update(harnes
     ids = add_outcomes(engine, small_plan)
     await said(fake, PIC_ID, "/lapor")
     await said(fake, PIC_ID, press=ITEM)
-    for step in ("60", "= Sesuai target", "30"):
-        await (said(fake, PIC_ID, press=step) if step.startswith("=") else said(fake, PIC_ID, step))
+    for step in ("60", "🎯 Sesuai target", "30"):
+        await (said(fake, PIC_ID, press=step) if step.startswith("🎯") else said(fake, PIC_ID, step))
     await said(fake, PIC_ID, press="💾 Simpan")
     await said(fake, PIC_ID, "/lapor")
     await said(fake, PIC_ID, press="✅ Indikator kinerja (IKU/program)")
@@ -110,8 +110,8 @@ async def test_an_indicator_taken_off_before_simpan_is_refused_and_nothing_is_st
     ids = add_outcomes(engine, small_plan)
     await said(fake, PIC_ID, "/lapor")
     await said(fake, PIC_ID, press=ITEM)
-    for step in ("60", "= Sesuai target", "30"):
-        await (said(fake, PIC_ID, press=step) if step.startswith("=") else said(fake, PIC_ID, step))
+    for step in ("60", "🎯 Sesuai target", "30"):
+        await (said(fake, PIC_ID, press=step) if step.startswith("🎯") else said(fake, PIC_ID, step))
     with unit_of_work(engine) as session:  # the admin gives program indicator 1.2 to someone else meanwhile
         unassign_outcome(small_plan["budi"], program_indicator_id=ids["count"], session=session, actor_label="admin")
     text = await said(fake, PIC_ID, press="💾 Simpan")
@@ -141,7 +141,7 @@ async def test_a_restart_mid_questions_asks_the_current_indicator_again(harness,
     await harness.restart()
     last = fake.last_message_to(PIC_ID)["text"]
     assert "Bot baru saja dimulai ulang" in last and "Indikator kinerja 2/3" in last
-    await said(fake, PIC_ID, press="= Sesuai target")
+    await said(fake, PIC_ID, press="🎯 Sesuai target")
     await said(fake, PIC_ID, "30")
     assert "Tersimpan ✅" in await said(fake, PIC_ID, press="💾 Simpan")
     assert [v for v, _, _ in stored(engine).values()] == [D(60), D(50), D(30)]

@@ -18,7 +18,7 @@ async def said(fake, text=None, press=None):
 
 async def save_rest(fake) -> str:
     assert "Indikator" in await said(fake, text="125jt")
-    for label in ("Lewati", "Tidak ada", "Tidak ada", "Selesai"):
+    for label in ("Lewati", "Tidak ada catatan", "Selesai"):
         await said(fake, press=label)
     return await said(fake, press="💾 Simpan")
 

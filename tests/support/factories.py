@@ -24,6 +24,19 @@ def _target(raw: str) -> tuple[Decimal | None, str, str]:
     return Decimal(raw), "", "count"
 
 
+def _add_aksi(session: Session, ids: dict, kegiatan_id: int, aksi_specs, read) -> None:
+    """The aksi of a kegiatan (name, indicator, four cells), each cell's (value, unit, kind) by `read`."""
+    for no, (aksi_name, indicator, cells) in enumerate(aksi_specs, start=1):
+        aksi = Aksi(kegiatan_id=kegiatan_id, no=no, name=aksi_name, indicator=indicator,
+                    indicator_kind="percentage" if "%" in "".join(cells) else "positive")
+        session.add(aksi)
+        session.flush()
+        ids["aksi"].setdefault(kegiatan_id, []).append(aksi.id)
+        for quarter, raw in enumerate(cells, start=1):
+            value, unit, kind = read(raw)
+            session.add(AksiTarget(aksi_id=aksi.id, quarter=quarter, raw=raw, value=value, unit=unit, kind=kind))
+
+
 def make_small_plan(session: Session, *, year: int = 2020) -> dict:
     """Two kegiatan (two PICs), aksi with targets in TW II; returns the ids tests need."""
     agency = Agency(name="BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK")
@@ -58,15 +71,7 @@ def make_small_plan(session: Session, *, year: int = 2020) -> dict:
         ids["kegiatan"].append(kegiatan.id)
         session.add(KegiatanIndicator(kegiatan_id=kegiatan.id, seq=1, text="Jumlah peserta diklat",
                                       target_raw="30 Orang", target_value=Decimal(30), target_unit="Orang"))
-        for no, (aksi_name, indicator, cells) in enumerate(aksi_specs, start=1):
-            aksi = Aksi(kegiatan_id=kegiatan.id, no=no, name=aksi_name, indicator=indicator,
-                        indicator_kind="percentage" if "%" in "".join(cells) else "positive")
-            session.add(aksi)
-            session.flush()
-            ids["aksi"].setdefault(kegiatan.id, []).append(aksi.id)
-            for quarter, raw in enumerate(cells, start=1):
-                value, unit, kind = _target(raw)
-                session.add(AksiTarget(aksi_id=aksi.id, quarter=quarter, raw=raw, value=value, unit=unit, kind=kind))
+        _add_aksi(session, ids, kegiatan.id, aksi_specs, _target)
     budi = Person(name="Budi Santoso", agency_id=agency.id, telegram_user_id=3001)
     sari = Person(name="Sari Dewi", agency_id=agency.id, telegram_user_id=3002)
     rina = Person(name="Rina Lestari", agency_id=agency.id)  # not onboarded yet
@@ -77,3 +82,22 @@ def make_small_plan(session: Session, *, year: int = 2020) -> dict:
     session.flush()
     ids.update(budi=budi.id, sari=sari.id, rina=rina.id)
     return ids
+
+
+def add_kegiatan(session: Session, ids: dict, name: str, aksi_specs: list[tuple[str, str, list[str]]], *,
+                 pic: int, budget: int = 100_000_000) -> int:
+    """One more kegiatan of the small plan held by `pic` (a person id), its aksi (name, indicator, the four
+    quarters' cells as written: `1`, `40 orang`, `50%`) read by the importer's parse_target; its id."""
+    from bot.domain.numbers import parse_target
+
+    kegiatan = Kegiatan(plan_id=ids["plan"], program_id=ids["program"], seq=len(ids["kegiatan"]) + 1,
+                        no=str(len(ids["kegiatan"]) + 1), name=name, budget=budget, budget_raw="")
+    session.add(kegiatan)
+    session.flush()
+    ids["kegiatan"].append(kegiatan.id)
+    session.add(KegiatanIndicator(kegiatan_id=kegiatan.id, seq=1, text="Jumlah peserta", target_raw="40 Orang",
+                                  target_value=Decimal(40), target_unit="Orang"))
+    _add_aksi(session, ids, kegiatan.id, aksi_specs, lambda raw: tuple(getattr(parse_target(raw), k) for k in ("value", "unit", "kind")))
+    session.add(PicAssignment(person_id=pic, kegiatan_id=kegiatan.id))
+    session.flush()
+    return kegiatan.id

@@ -51,8 +51,7 @@ async def step(fake, user, *, text=None, press=None, expect: str) -> str:
 
 async def finish_and_save(fake, user=PIC_ID) -> None:
     await step(fake, user, press="Lewati", expect="Kendala")
-    await step(fake, user, press="Tidak ada", expect="Tindak lanjut")
-    await step(fake, user, press="Tidak ada", expect="Bukti dukung")
+    await step(fake, user, press="Tidak ada catatan", expect="Bukti dukung")
     await step(fake, user, press="Selesai", expect="Simpan")
     await step(fake, user, press="💾 Simpan", expect="Tersimpan ✅")
 
@@ -89,7 +88,7 @@ async def test_kill_between_fetching_and_handling_loses_no_answer(bot, fake, eng
     # The press reaches the bot and Telegram is told it arrived; the bot dies before handling it.
     answers = len(fake.calls("answerCallbackQuery"))
     fake.fail_next("answerCallbackQuery", "timeout_after_delivery")
-    fake.press(PIC_ID, "= Sesuai target")
+    fake.press(PIC_ID, "🎯 Sesuai target")
     await fake.wait_for(lambda: len(fake.calls("answerCallbackQuery")) > answers and not fake.pending_updates, 20)
     bot.kill()
     assert not fake.pending_updates  # Telegram will not send it again: only the bot's inbox has it

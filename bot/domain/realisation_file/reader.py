@@ -31,15 +31,16 @@ MARKER = "RAPK-REALISASI"  # cell A1 of the template's sheet: how /impor tells i
 LANGUAGES = ("id", "en")
 # Item types, in the order the template lists a kegiatan's rows.
 AKSI, INDICATOR, BUDGET, KENDALA, TINDAK_LANJUT = "aksi", "indicator", "budget", "kendala", "tindak_lanjut"
+PENDORONG = "pendorong"  # faktor pendorong, a note like the kendala
 IKU, PROGRAM_INDICATOR = "iku", "program_indicator"
-KINDS = (IKU, PROGRAM_INDICATOR, AKSI, INDICATOR, BUDGET, KENDALA, TINDAK_LANJUT)
-NARRATIVE = (KENDALA, TINDAK_LANJUT)
-KEGIATAN_KINDS = (AKSI, INDICATOR, BUDGET, KENDALA, TINDAK_LANJUT)
+KINDS = (IKU, PROGRAM_INDICATOR, AKSI, INDICATOR, BUDGET, KENDALA, TINDAK_LANJUT, PENDORONG)
+NARRATIVE = (KENDALA, TINDAK_LANJUT, PENDORONG)
+KEGIATAN_KINDS = (AKSI, INDICATOR, BUDGET, KENDALA, TINDAK_LANJUT, PENDORONG)
 MAX_PROBLEMS = 200  # problems kept (listed); all are counted
 MAX_JSON_DEPTH = 20
 _PROGRAM_REF = re.compile(r"^(\d{1,9})[.,](\d{1,9})$")  # `3.1`: program block 3, its indicator 1
 _JSON_KEYS = ("quarter", "by", "kegiatan", "iku", "program_indicators")
-_KEGIATAN_KEYS = ("seq", "budget", "aksi", "indicators", "kendala", "tindak_lanjut")
+_KEGIATAN_KEYS = ("seq", "budget", "aksi", "indicators", "kendala", "tindak_lanjut", "pendorong")
 
 
 @dataclass(frozen=True)
@@ -236,7 +237,7 @@ def _meta(out: RealisationFile, key: str, text: str, where: Where) -> None:
 def _ref(out: RealisationFile, where: Where, kind: str, text: str) -> str | None:
     """An item's number as the plan knows it (`2`; `3.1` for a program indicator); None when unreadable."""
     text = text.strip()
-    if kind in (BUDGET, KENDALA, TINDAK_LANJUT):
+    if kind in (BUDGET, *NARRATIVE):
         return ""
     if kind == PROGRAM_INDICATOR:
         m = _PROGRAM_REF.match(text)
@@ -346,7 +347,8 @@ def _json_kegiatan(out: RealisationFile, item, path: str, seen: dict[int, Where]
     seen[seq] = Where(path=path)
     _json_values(out, item.get("aksi"), f"{path}.aksi", AKSI, seq)
     _json_values(out, item.get("indicators"), f"{path}.indicators", INDICATOR, seq)
-    for key, kind in (("budget", BUDGET), ("kendala", KENDALA), ("tindak_lanjut", TINDAK_LANJUT)):
+    for key, kind in (("budget", BUDGET), ("kendala", KENDALA), ("tindak_lanjut", TINDAK_LANJUT),
+                      ("pendorong", PENDORONG)):
         if key in item:
             _json_value(out, item[key], f"{path}.{key}", kind, seq, "")
 

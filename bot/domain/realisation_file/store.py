@@ -45,6 +45,7 @@ from bot.domain.realisation_file.reader import IKU
 from bot.domain.realisation_file.reader import INDICATOR
 from bot.domain.realisation_file.reader import KEGIATAN_KINDS
 from bot.domain.realisation_file.reader import KENDALA
+from bot.domain.realisation_file.reader import PENDORONG
 from bot.domain.realisation_file.reader import PROGRAM_INDICATOR
 from bot.domain.realisation_file.reader import Entry
 from bot.domain.realisation_file.reader import Problem
@@ -243,7 +244,7 @@ class _KegiatanCheck:
                 self.refuse(entry, "text_too_long", length=len(entry.raw), limit=NOTE_LIMIT)
                 return
             setattr(sub, entry.kind, entry.raw)
-            stored = form.kendala if entry.kind == KENDALA else form.tindak_lanjut
+            stored = {KENDALA: form.kendala, PENDORONG: form.pendorong}.get(entry.kind, form.tindak_lanjut)
             self._change(entry, kegiatan.name, stored or None, entry.raw, same=stored == entry.raw)
 
     def _numbered(self, entry: Entry, kegiatan: Kegiatan, items: dict, values: dict, item_id, label) -> None:
@@ -259,7 +260,7 @@ class _KegiatanCheck:
                 self.refuse(entry, "unknown_indicator", seq=kegiatan.seq, n=entry.ref)
             return
         try:
-            realised = parse_realised(entry.raw)
+            realised = parse_realised(entry.raw, item.unit)  # `45 orang` as /lapor takes it
         except NumberFormatError as exc:
             self.refuse(entry, cause=exc)
             return
@@ -328,7 +329,7 @@ class _OutcomeCheck:
                 continue
             seen[item.key] = entry.where
             try:
-                realised = parse_realised(entry.raw)
+                realised = parse_realised(entry.raw, "%" if item.percent else item.unit)
             except NumberFormatError as exc:
                 self.checked.problem(entry.where, cause=exc, order=entry.order)
                 continue

@@ -29,6 +29,7 @@ from bot.domain.realisation_file.reader import IKU
 from bot.domain.realisation_file.reader import INDICATOR
 from bot.domain.realisation_file.reader import KENDALA
 from bot.domain.realisation_file.reader import MARKER
+from bot.domain.realisation_file.reader import PENDORONG
 from bot.domain.realisation_file.reader import PROGRAM_INDICATOR
 from bot.domain.realisation_file.reader import TINDAK_LANJUT
 from bot.domain.realisation_file.store import outcome_stored
@@ -90,7 +91,7 @@ def _items(form: ReportForm, seqs: dict[int, int], lang: str) -> Iterator[tuple[
     yield BUDGET, "", (sheet("item", BUDGET, name="", indicator=""),
                        sheet("target", BUDGET, q=q, raw=form.budget, extra=form.budget_left), "", how(BUDGET),
                        rupiah(form.budget_realised, lang) if form.budget_reported else "")
-    for kind, stored in ((KENDALA, form.kendala), (TINDAK_LANJUT, form.tindak_lanjut)):
+    for kind, stored in ((KENDALA, form.kendala), (TINDAK_LANJUT, form.tindak_lanjut), (PENDORONG, form.pendorong)):
         yield kind, "", (sheet("item", kind, name="", indicator=""), "", "", how(kind), stored)
 
 
