@@ -131,11 +131,12 @@ async def test_required_evidence_blocks_simpan_until_a_file_is_sent(harness, fak
     await said(fake, text="/lapor")
     await said(fake, press=KEGIATAN)
     await said(fake, text="50%")
-    await said(fake, press="= Sesuai target")
+    await said(fake, press="🎯 Sesuai target")
     await said(fake, text="125jt")
     await said(fake, text="30")
     await said(fake, press="Tidak ada")
     await said(fake, press="Tidak ada")
+    await said(fake, press="Tidak ada")  # faktor pendorong
     await said(fake, press="Selesai")  # no file
     text = await said(fake, press="💾 Simpan")
     assert "Bukti dukung wajib" in text and "laporan belum disimpan" in text

@@ -28,11 +28,12 @@ async def budi_reports(fake, first_aksi: str = "50%") -> str:
     await said(fake, text="/lapor")
     await said(fake, press=KEGIATAN)
     await said(fake, text=first_aksi)
-    await said(fake, press="= Sesuai target")
+    await said(fake, press="🎯 Sesuai target")
     await said(fake, text="125jt")
     await said(fake, text="30")
     await said(fake, press="Tidak ada")
     await said(fake, text="Diklat lanjutan TW III")
+    await said(fake, press="Tidak ada")  # faktor pendorong
     await said(fake, photo=PNG)
     await said(fake, photo=PNG + b"\x00")  # a second, different file
     await said(fake, press="Selesai")

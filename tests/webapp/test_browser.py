@@ -88,7 +88,7 @@ async def test_a_pic_fills_and_saves_a_kegiatan_and_a_word_is_refused(browser, w
     await _in_browser(_type, browser, "budget", "125jt", kegiatan)
     await _in_browser(lambda: browser.find_element("css selector", f"#k{kegiatan} button").click())
     error = await _in_browser(_wait, browser, f"#k{kegiatan} .err[data-for='a{a1}']", "bukan angka")
-    assert error.text == "“lima puluh” bukan angka. Ketik misalnya 75, 75%, 1.250 atau 3,5."
+    assert error.text == "“lima puluh” bukan angka. Ketik angkanya, dengan atau tanpa satuan: misalnya 75, 75%, 45 orang, 1.250 atau 3,5."
     assert "tidak ada yang disimpan" in (await _in_browser(_wait, browser, f"#k{kegiatan} .status")).text
 
     await _in_browser(_type, browser, f"a{a1}", "50%", kegiatan)

@@ -68,7 +68,7 @@ async def test_a_word_for_a_number_gets_the_chats_message_and_saves_nothing(weba
             "fields": _budi_fields(small_plan, **{f"a{a1}": "lima puluh", "budget": "banyak"})}
     status, answer = await webapp.post("save", body, init_data=webapp.init_data(PIC_ID))
     assert status == 422 and not answer["ok"]
-    assert answer["errors"][f"a{a1}"] == "“lima puluh” bukan angka. Ketik misalnya 75, 75%, 1.250 atau 3,5."
+    assert answer["errors"][f"a{a1}"] == "“lima puluh” bukan angka. Ketik angkanya, dengan atau tanpa satuan: misalnya 75, 75%, 45 orang, 1.250 atau 3,5."
     assert "bukan jumlah rupiah" in answer["errors"]["budget"]
     assert "2 isian perlu diperbaiki" in answer["message"]
     assert _counts(engine) == before
