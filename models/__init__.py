@@ -20,6 +20,7 @@ from models.plan import KegiatanIndicator
 from models.plan import Plan
 from models.plan import Program
 from models.plan import ProgramIndicator
+from models.plan import RenstraFigure
 from models.report import AksiRealisation
 from models.report import AuditLog
 from models.report import Evidence
@@ -36,5 +37,5 @@ __all__ = [
     "Goal", "GoalIndicator", "GoalIndicatorRealisation", "GroupPost", "ImportAnomaly", "IndicatorRealisation", "Invite",
     "Kegiatan", "KegiatanBudgetPlan", "KegiatanIndicator", "KegiatanRealisation", "LeadershipMembership", "LeadershipResponse",
     "OutcomeAssignment", "PeriodLock", "Person",
-    "PicAssignment", "Plan", "Program", "ProgramIndicator", "ProgramIndicatorRealisation", "Reminder", "ReportReview",
+    "PicAssignment", "Plan", "Program", "ProgramIndicator", "ProgramIndicatorRealisation", "Reminder", "RenstraFigure", "ReportReview",
 ]

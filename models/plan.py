@@ -140,6 +140,19 @@ class KegiatanBudgetPlan(SQLModel, table=True):
     amount: int = money_field(nullable=False)
 
 
+class RenstraFigure(SQLModel, table=True):
+    """What the Renstra (the five-year strategic plan) says of a kegiatan (rupiah) or of one of its
+    indicators (K): its target at the end of the Renstra period and what was realised up to last year's
+    Renja. The plan file does not hold them; the evaluation form prints them in columns (6) and (7) and
+    derives (15) and (16) from them (bot.domain.renstra). One row per kegiatan or indicator, or none."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    kegiatan_id: int | None = Field(default=None, foreign_key="kegiatan.id", index=True, unique=True)
+    indicator_id: int | None = Field(default=None, foreign_key="kegiatanindicator.id", index=True, unique=True)
+    target: Decimal | None = decimal_field()  # rupiah for a kegiatan, K for an indicator
+    realised: Decimal | None = decimal_field()  # up to last year's Renja
+
+
 class KegiatanIndicator(SQLModel, table=True):
     """Indikator kinerja kegiatan: raw annual target plus what could be parsed of it."""
 

@@ -22,6 +22,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "summary": ("bot.cli.reports", "Print the leadership digest of a quarter"),
     "export": ("bot.cli.reports", "Write the quarterly evaluation workbook (.xlsx)"),
     "realisasi": ("bot.cli.realisasi", "Realisations from a file: write the template of a quarter, import it filled"),
+    "renstra": ("bot.cli.renstra", "Renstra figures of a kegiatan or its indicator, for the evaluation form"),
     "evidence": ("bot.cli.evidence", "Bukti dukung: require it before Simpan, or export a quarter's files to a folder"),
     "audit": ("bot.cli.ops", "Print the audit log"),
     "demo": ("bot.cli.demo", "Play one quarter end to end against the fake Telegram server"),

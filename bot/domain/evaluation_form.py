@@ -12,7 +12,8 @@ form prints them; each quantity has a K (kinerja) and an Rp (anggaran) sub-colum
 
 One basis, as the form's rule says: tingkat capaian K is against the annual target, never the target
 to date (that view stays in the digest). Rp: realised ÷ pagu (bot.domain.scoring `Budget.absorption`).
-Columns (6), (7), (15), (16) are for Renstra figures the plan does not hold: printed, left blank.
+Columns (6), (7), (15), (16) hold Renstra figures the plan does not: entered by the admin (`rapk renstra`,
+bot.domain.renstra), blank otherwise.
 
 Rows: sasaran, its IKU, program block, its program indicators, kegiatan (Rp) and its indicators (K).
 The RAPK aksi stay on the workbook's «Rencana Aksi» sheet (bot.domain.workbook).
@@ -41,6 +42,8 @@ from bot.domain.calendar import ReportingCalendar
 from bot.domain.measure import NOT_DUE
 from bot.domain.measure import Measure
 from bot.domain.measure import combine_items
+from bot.domain.renstra import Renstra
+from bot.domain.renstra import renstra_of
 from bot.domain.scoring import DEFAULT_BANDS
 from bot.domain.scoring import IndicatorScore
 from bot.domain.scoring import KegiatanScore
@@ -97,10 +100,15 @@ C_TW_K = {q: LEAF[(8 + q, K)] for q in QUARTERS}
 C_TW_RP = {q: LEAF[(8 + q, RP)] for q in QUARTERS}
 C_REAL_K, C_REAL_RP = LEAF[(13, K)], LEAF[(13, RP)]
 C_PCT_K, C_PCT_RP = LEAF[(14, K)], LEAF[(14, RP)]
+C_RENSTRA_K, C_RENSTRA_RP = LEAF[(6, K)], LEAF[(6, RP)]
+C_RENSTRA_BEFORE_K, C_RENSTRA_BEFORE_RP = LEAF[(7, K)], LEAF[(7, RP)]
+C_RENSTRA_REAL_K, C_RENSTRA_REAL_RP = LEAF[(15, K)], LEAF[(15, RP)]
+C_RENSTRA_PCT_K, C_RENSTRA_PCT_RP = LEAF[(16, K)], LEAF[(16, RP)]
 C_UNIT, C_PIC = LEAF[(17, "Unit")], LEAF[(17, "Penanggung Jawab (PIC)")]
 C_NOTE = LEAF[(18, "")]
-MONEY_COLS = frozenset({C_TARGET_RP, C_REAL_RP, *C_TW_RP.values()})
-PCT_COLS = frozenset({C_PCT_K, C_PCT_RP})
+MONEY_COLS = frozenset({C_TARGET_RP, C_REAL_RP, *C_TW_RP.values(), C_RENSTRA_RP, C_RENSTRA_BEFORE_RP,
+                        C_RENSTRA_REAL_RP})
+PCT_COLS = frozenset({C_PCT_K, C_PCT_RP, C_RENSTRA_PCT_K, C_RENSTRA_PCT_RP})
 
 
 @dataclass(frozen=True)
@@ -141,6 +149,8 @@ class FormExtras:
     evidence: dict[int, int] = field(default_factory=dict)  # kegiatan → bukti dukung files of TW n
     units: dict[int, str] = field(default_factory=dict)  # kegiatan → its PICs' units (Person.unit), when set
     remarks: dict[int, Remark] = field(default_factory=dict)  # kegiatan → verification and leadership's word
+    renstra_kegiatan: dict[int, Renstra] = field(default_factory=dict)  # kegiatan → its Renstra rupiah
+    renstra_indicators: dict[int, Renstra] = field(default_factory=dict)  # indicator → its Renstra K
     plan: Plan | None = None
 
 
@@ -183,6 +193,7 @@ def load_extras(plan_id: int, quarter: int, *, session: Session) -> FormExtras:
             units[keg_id].append(unit)
     extras.units = {k: "; ".join(v) for k, v in units.items()}
     extras.remarks = _remarks(plan_id, quarter, session=session)
+    extras.renstra_kegiatan, extras.renstra_indicators = renstra_of(plan_id, session=session)
     return extras
 
 
@@ -285,16 +296,18 @@ def build_form(ps: PlanScore, extras: FormExtras, *, now: datetime, settings: Se
             rows += [outcome_row("outcome", o) for o in program.indicators]
             for keg in program.kegiatan:
                 code = ".".join(x for x in (program.no, keg.no) if x) or None
+                money = money_cells([keg.id], keg.budget.pagu, keg.budget.absorption)
                 rows.append(FormRow("kegiatan", {C_CODE: code, C_NAME: keg.name, C_UNIT: extras.units.get(keg.id, agency),
                                                  C_PIC: ", ".join(keg.pic_names) or None,
                                                  C_NOTE: keterangan(keg, evidence=extras.evidence.get(keg.id, 0),
                                                                     remark=extras.remarks.get(keg.id))}
-                                    | money_cells([keg.id], keg.budget.pagu, keg.budget.absorption)))
+                                    | money | renstra_cells(extras.renstra_kegiatan.get(keg.id), money[C_REAL_RP], RP)))
                 for ind in keg.indicators:
                     cells = {C_INDICATOR: _with_unit(ind.text, ind.unit),
                              C_TARGET_K: plain_number(ind.target) if ind.target is not None else (ind.target_raw or None),
                              C_REAL_K: plain_number(ind.total), C_PCT_K: ind.pct, C_NOTE: keterangan(ind)}
                     cells |= {C_TW_K[q]: plain_number(v) for q, v in ind.reals.items() if q <= n}
+                    cells |= renstra_cells(extras.renstra_indicators.get(ind.id), ind.total, K)
                     rows.append(FormRow("indicator", cells))
                     measured.append((Measure(ind.target, ind.total, ind.pct, ind.band, ind.status), bool(ind.flags)))
     average, _, coverage = combine_items(measured, cap)
@@ -347,6 +360,19 @@ def _narrative(kegiatan: list[KegiatanScore], texts: dict[int, str]) -> str:
 
 def _with_unit(text: str, unit: str) -> str:
     return f"{text} ({unit})" if unit and unit != "%" else text
+
+
+def renstra_cells(figure: Renstra | None, this_year: Decimal | int | None, kind: str) -> dict[int, object]:
+    """(6), (7), (15) = (7) + (13) and (16) = (15) ÷ (6) × 100 of one row, in K or Rp (bot.domain.renstra);
+    blank without figures."""
+    if figure is None:
+        return {}
+    k = kind == K
+    shown = plain_number if k else (lambda v: None if v is None else int(v))  # rupiah are whole
+    return {C_RENSTRA_K if k else C_RENSTRA_RP: shown(figure.target),
+            C_RENSTRA_BEFORE_K if k else C_RENSTRA_BEFORE_RP: shown(figure.realised),
+            C_RENSTRA_REAL_K if k else C_RENSTRA_REAL_RP: shown(figure.to_date(this_year)),
+            C_RENSTRA_PCT_K if k else C_RENSTRA_PCT_RP: figure.achievement(this_year)}
 
 
 def plain_number(value: Decimal | None) -> int | Decimal | None:

@@ -5,6 +5,7 @@ import os
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import pypdfium2
@@ -317,3 +318,36 @@ def test_a_footer_longer_than_a_page_breaks_across_pages(engine, seed_plan):
     pdf = pypdfium2.PdfDocument(data)
     last = pdf[len(pdf) - 1].get_textpage().get_text_range()
     assert "NIP. 19610926 198603 1 008" in last  # the signatures close the form, after the footer
+
+
+def test_renstra_figures_fill_columns_6_7_15_16_of_their_rows(engine, seed_plan, db_url, monkeypatch, capsys):
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    assert rapk(["renstra", DIKLAT_TEKNIS, "--target", "5.000.000.000", "--realised", "Rp2.000.000.000"]) == 0
+    assert rapk(["renstra", DIKLAT_TEKNIS, "--indicator", "1", "--target", "150", "--realised", "60"]) == 0
+    out = capsys.readouterr().out
+    assert "target (6) Rp5.000.000.000, realised to last year (7) Rp2.000.000.000" in out
+    assert "indicator 1, " in out and "target (6) 150, realised to last year (7) 60" in out
+    assert rapk(["renstra", DIKLAT_TEKNIS, "--indicator", "9", "--target", "1"]) == 1
+    assert rapk(["renstra", DIKLAT_TEKNIS, "--target", "banyak"]) == 1
+    assert "no number 9" in capsys.readouterr().err
+    rows = [(r, v) for r, v in _rows(form_sheet(engine, seed_plan))]
+    at = next(i for i, (_, v) in enumerate(rows) if v[ef.C_NAME - 1] == DIKLAT_TEKNIS)
+    kegiatan, indicator = rows[at][1], rows[at + 1][1]
+    # Rp: (13) = 101.817.500 + 203.635.000 = 305.452.500 (TW I + TW II); (15) = (7) + (13) =
+    # 2.000.000.000 + 305.452.500 = 2.305.452.500; (16) = 2.305.452.500 ÷ 5.000.000.000 × 100 = 46,1.
+    assert number(kegiatan[ef.C_RENSTRA_RP - 1]) == 5_000_000_000
+    assert number(kegiatan[ef.C_RENSTRA_BEFORE_RP - 1]) == 2_000_000_000
+    assert number(kegiatan[ef.C_RENSTRA_REAL_RP - 1]) == 2_305_452_500
+    assert number(kegiatan[ef.C_RENSTRA_PCT_RP - 1]) == Decimal("46.1")
+    # K of its first indicator: (13) = 12 (TW II); (15) = 60 + 12 = 72; (16) = 72 ÷ 150 × 100 = 48,0.
+    assert number(indicator[ef.C_REAL_K - 1]) == 12
+    assert (number(indicator[ef.C_RENSTRA_K - 1]), number(indicator[ef.C_RENSTRA_BEFORE_K - 1])) == (150, 60)
+    assert number(indicator[ef.C_RENSTRA_REAL_K - 1]) == 72 and number(indicator[ef.C_RENSTRA_PCT_K - 1]) == 48
+    # Every other row leaves them blank, and clearing blanks them again (audited both times).
+    others = [v for i, (_, v) in enumerate(rows) if i not in (at, at + 1) and (v[ef.C_NAME - 1] or v[ef.C_INDICATOR - 1])]
+    assert not any(v[ef.C_RENSTRA_K - 1] or v[ef.C_RENSTRA_RP - 1] for v in others)
+    assert rapk(["renstra", DIKLAT_TEKNIS, "--clear"]) == 0
+    rows = [v for _, v in _rows(form_sheet(engine, seed_plan))]
+    assert next(v for v in rows if v[ef.C_NAME - 1] == DIKLAT_TEKNIS)[ef.C_RENSTRA_RP - 1] is None
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM auditlog WHERE action = 'renstra.set'")).scalar() == 3

@@ -353,3 +353,28 @@ def test_a_date_in_a_target_cell_is_stored_as_written_with_no_value(engine):
         target = s.exec(select(AksiTarget).where(AksiTarget.aksi_id == aksi_id(s, FIRST, 2),
                                                  AksiTarget.quarter == 2)).one()
         assert (target.raw, target.value, target.kind) == ("02-01-2020", None, "text")
+
+
+def test_a_forced_removal_takes_the_kegiatans_review_response_and_renstra_with_it(engine):
+    # A kegiatan removed by a forced re-import leaves no row naming it: its verification review, a
+    # leadership response and its Renstra figures (kegiatan and indicator) go with its reports.
+    from bot.domain.renstra import set_renstra
+    from models import LeadershipResponse
+    from models import RenstraFigure
+    from models import ReportReview
+
+    store(engine)
+    report(engine, LAST, 4)
+    with unit_of_work(engine) as s:
+        k = kegiatan_id(s, LAST)
+        s.add(ReportReview(kegiatan_id=k, quarter=1, status="pending", note=""))
+        s.add(LeadershipResponse(kegiatan_id=k, quarter=1, author="Kepala", text="Percepat"))
+        set_renstra(k, target=Decimal(5_000_000), realised=Decimal(1_000_000), session=s)
+        set_renstra(k, indicator_seq=1, target=Decimal(10), realised=Decimal(2), session=s)
+    lines = seed_lines()
+    del lines[267:272]  # lines 268-272: the whole last kegiatan and its budget line
+    result = store(engine, lines, force=True)
+    assert ("kegiatan", LAST) in [(c.kind, c.key) for c in result.removed]
+    with unit_of_work(engine) as s:
+        assert count(s, ReportReview) == count(s, LeadershipResponse) == count(s, RenstraFigure) == 0
+        assert s.exec(select(Kegiatan).where(Kegiatan.name == LAST)).first() is None

@@ -57,6 +57,7 @@ from models import Kegiatan
 from models import KegiatanBudgetPlan
 from models import KegiatanIndicator
 from models import KegiatanRealisation
+from models import LeadershipResponse
 from models import OutcomeAssignment
 from models import PeriodLock
 from models import Person
@@ -65,6 +66,8 @@ from models import Plan
 from models import Program
 from models import ProgramIndicator
 from models import ProgramIndicatorRealisation
+from models import RenstraFigure
+from models import ReportReview
 from models.base import utcnow
 
 __all__ = [
@@ -736,6 +739,7 @@ class _Merge:
                 updates[KegiatanIndicator].append({"id": row["id"], **values})
         if gone:
             _delete(self.session, IndicatorRealisation, "indicator_id", [r["id"] for r in gone])
+            _delete(self.session, RenstraFigure, "indicator_id", [r["id"] for r in gone])
             _delete(self.session, KegiatanIndicator, "id", [r["id"] for r in gone])
         for row in gone:
             self.note("removed", Change("indikator", k.name, item=row["text"]), entity="kegiatan_indicator",
@@ -788,8 +792,11 @@ class _Merge:
         self.delete_aksi([a["id"] for kid in ids for a in self.aksi[kid].values()])
         indicator_ids = [i["id"] for kid in ids for i in self.indicators[kid]]
         _delete(self.session, IndicatorRealisation, "indicator_id", indicator_ids)
+        _delete(self.session, RenstraFigure, "indicator_id", indicator_ids)
         _delete(self.session, KegiatanIndicator, "id", indicator_ids)
-        for model in (KegiatanRealisation, Evidence, PicAssignment, PeriodLock, KegiatanBudgetPlan):
+        # Every row that names a kegiatan (a removed one takes its reports, reviews and responses with it).
+        for model in (KegiatanRealisation, Evidence, PicAssignment, PeriodLock, KegiatanBudgetPlan, ReportReview,
+                      LeadershipResponse, RenstraFigure):
             _delete(self.session, model, "kegiatan_id", ids)
         _delete(self.session, Kegiatan, "id", ids)
         for row in gone:
