@@ -87,6 +87,7 @@ async def set_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     group after the /start itself (handlers/registry.py), so an invite's new role counts."""
     actor = await get_actor(update, context)
     await set_person_menu(context.bot, update.effective_user.id, admin=actor.has(Role.ADMIN),
+                          verifier=actor.has(Role.VERIFIER),
                           lang=services_of(context).lang)
 
 

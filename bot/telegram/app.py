@@ -163,15 +163,17 @@ def command_menu(scope: str, lang: str) -> list[BotCommand]:
     return [BotCommand(name, descriptions[name]) for name in commands.menu(scope)]
 
 
-async def set_person_menu(bot, telegram_user_id: int, *, admin: bool, lang: str) -> bool:
-    """One person's command menu by their role: the admin menu in an admin's chat; anyone else gets the
-    PIC menu of all private chats (a chat menu left from being an admin is removed). Called at start-up
-    for every admin, when someone reaches the bot (/start, an invite) and when an admin grant changes.
-    False when Telegram refused: an admin who never started the bot has no chat yet, their /start sets it."""
+async def set_person_menu(bot, telegram_user_id: int, *, admin: bool, lang: str, verifier: bool = False) -> bool:
+    """One person's command menu by their role: the admin menu in an admin's chat, the verifier menu (the
+    PIC menu and /verifikasi) in a verifier's; anyone else gets the PIC menu of all private chats (a chat
+    menu left from an earlier role is removed). Called at start-up for every admin, when someone reaches
+    the bot (/start, an invite) and when an admin or verifier grant changes. False when Telegram refused:
+    someone who never started the bot has no chat yet, their /start sets it."""
     scope = BotCommandScopeChat(telegram_user_id)
     try:
-        if admin:
-            await bot.set_my_commands(command_menu(commands.ADMIN_MENU, lang), scope=scope)
+        if admin or verifier:
+            menu = commands.ADMIN_MENU if admin else commands.VERIFIER_MENU
+            await bot.set_my_commands(command_menu(menu, lang), scope=scope)
         else:
             await bot.delete_my_commands(scope=scope)
     except TelegramError as exc:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from bot.domain.people import Role
 
 PIC_MENU, ADMIN_MENU, LEADERSHIP_MENU = "pic", "admin", "leadership"  # private chats, admins' chats, the group
+VERIFIER_MENU = "verifier"  # the chat of a verifier who is not an admin: the PIC menu and /verifikasi
 ANYONE: frozenset[Role] = frozenset()
 
 
@@ -49,7 +50,7 @@ COMMANDS: tuple[Command, ...] = (
     _c("ringkasan", _LEAD, False, [ADMIN_MENU, LEADERSHIP_MENU]),
     _c("ekspor", _LEAD, False, [ADMIN_MENU, LEADERSHIP_MENU]),
     _c("riwayat", _ADMIN, True, [ADMIN_MENU]),
-    _c("verifikasi", _VERIFIER, True, [ADMIN_MENU]),
+    _c("verifikasi", _VERIFIER, True, [ADMIN_MENU, VERIFIER_MENU]),
 )
 BY_NAME: dict[str, Command] = {n: c for c in COMMANDS for n in (c.name, *c.aliases)}
 # The leadership group reads the summary commands first, help last.
@@ -57,10 +58,10 @@ _LEADERSHIP_ORDER = ("ringkasan", "ekspor", "bantuan")
 
 
 def menu(scope: str) -> list[str]:
-    """Command names of one menu, in order; the admin menu includes the PIC menu."""
+    """Command names of one menu, in order; the admin and the verifier menus include the PIC menu."""
     if scope == LEADERSHIP_MENU:
         return [n for n in _LEADERSHIP_ORDER if LEADERSHIP_MENU in BY_NAME[n].menus]
-    scopes = {PIC_MENU, ADMIN_MENU} if scope == ADMIN_MENU else {scope}
+    scopes = {PIC_MENU, scope} if scope in (ADMIN_MENU, VERIFIER_MENU) else {scope}
     return [c.name for c in COMMANDS if c.menus & scopes]
 
 

@@ -139,12 +139,17 @@ async def pengguna_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, 
                                        config_ids=services.settings.admin_telegram_ids,
                                        actor_person_id=actor.person_id, actor_label=actor.label)
             if person.telegram_user_id:  # a new admin gets the admin menu in their chat, a former one loses it
-                await set_person_menu(context.bot, person.telegram_user_id, admin=bool(press.on), lang=services.lang)
+                await set_person_menu(context.bot, person.telegram_user_id, admin=bool(press.on),
+                                      verifier=person.is_verifier, lang=services.lang)
             await ack(update, context, render("pengguna_saved", services.lang))
             ok = await _show_card(update, context, press.person)
         elif press := cb.USR_VERIFIER.parse(data):
-            await services.db(change_verifier, press.person, bool(press.on), actor_person_id=actor.person_id,
-                              actor_label=actor.label)
+            person = await services.db(change_verifier, press.person, bool(press.on), actor_person_id=actor.person_id,
+                                       actor_label=actor.label)
+            if person.telegram_user_id:  # /verifikasi appears in (or leaves) a verifier's own menu
+                admin = person.is_admin or person.telegram_user_id in services.settings.admin_telegram_ids
+                await set_person_menu(context.bot, person.telegram_user_id, admin=admin, verifier=bool(press.on),
+                                      lang=services.lang)
             await ack(update, context, render("pengguna_saved", services.lang))
             ok = await _show_card(update, context, press.person)
         elif (press := cb.USR_PAUSE.parse(data)) and (until := _date(press.until)) is not False:

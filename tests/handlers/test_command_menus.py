@@ -5,8 +5,10 @@ import re
 
 from bot.telegram.app import command_menu
 from bot.telegram.commands import ADMIN_MENU
+from bot.telegram.commands import VERIFIER_MENU
 from tests.support.admin_steps import act
 from tests.support.harness import ADMIN_ID
+from tests.support.harness import PIC_ID
 from tests.support.harness import STRANGER_ID
 from tests.support.harness import BotHarness
 
@@ -50,3 +52,18 @@ async def test_admin_granted_before_the_invite_gets_the_menu_when_redeeming(harn
     assert menu_of(fake, STRANGER_ID) is None
     await act(fake, STRANGER_ID, text=f"/start {token}")
     assert menu_of(fake, STRANGER_ID) == ADMIN_COMMANDS
+
+
+async def test_a_verifier_who_is_not_an_admin_finds_verifikasi_in_their_menu(harness, fake, engine, small_plan):
+    # Budi (a PIC) is made verifier in /pengguna: his chat's menu is the PIC menu plus /verifikasi; revoked, the
+    # chat menu goes and the PIC menu of all private chats shows again. His next /start keeps the same menu.
+    await act(fake, text="/pengguna")
+    await act(fake, press="✅ Budi Santoso")
+    await act(fake, press="🔎 Jadikan verifikator")
+    verifier_menu = menu_of(fake, PIC_ID)
+    assert verifier_menu == [c.command for c in command_menu(VERIFIER_MENU, "id")]
+    assert "verifikasi" in verifier_menu and "lapor" in verifier_menu and "impor" not in verifier_menu
+    await act(fake, PIC_ID, text="/start")
+    assert menu_of(fake, PIC_ID) == verifier_menu
+    await act(fake, press="Cabut peran verifikator")
+    assert menu_of(fake, PIC_ID) is None
