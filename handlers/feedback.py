@@ -6,9 +6,7 @@ bot/domain/feedback.py's; the evidence goes back through handlers/verification.p
 """
 
 import logging
-from html import escape
 
-from markupsafe import Markup
 from telegram import ForceReply
 from telegram import Update
 from telegram.error import TelegramError
@@ -97,9 +95,9 @@ async def respond_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE, ac
     press, name = pressed
     context.user_data[RESPONDING] = [press.kegiatan, press.quarter]
     user = update.effective_user
-    mention = Markup(f'<a href="tg://user?id={user.id}">{escape(user.first_name)}</a>')  # its name escaped
     await update.callback_query.message.reply_text(
-        render("tanggapan_ask", services.lang, kegiatan=name, quarter=press.quarter, mention=mention),
+        render("tanggapan_ask", services.lang, kegiatan=name, quarter=press.quarter, telegram_id=user.id,
+               first_name=user.first_name),
         reply_markup=ForceReply(selective=True))
     return TEXT
 
