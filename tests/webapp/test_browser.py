@@ -51,18 +51,22 @@ async def _in_browser(fn, *args):
     return await asyncio.to_thread(fn, *args)
 
 
-def _wait(driver, css: str, text: str | None = None):
-    """The element `css` once it is shown (and holds `text`): WebDriverWait polls for it, up to 10 s."""
+def _wait(driver, css: str, text: str | None = None) -> str:
+    """The text of the element `css` once it is shown (and holds `text`): WebDriverWait polls for it, up to
+    10 s. The text is read inside the poll: the page re-renders a card when an answer comes, and an element
+    read after the wait may already have been replaced (a stale one is polled again)."""
+    from selenium.common.exceptions import StaleElementReferenceException
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
     def found(d):
         for el in d.find_elements(By.CSS_SELECTOR, css):
-            if el.is_displayed() and (text is None or text in el.text):
-                return el
+            shown = el.text if el.is_displayed() else None
+            if shown is not None and (text is None or text in shown):
+                return (shown,)  # truthy even for an element without text (an image)
         return False
 
-    return WebDriverWait(driver, 10).until(found)
+    return WebDriverWait(driver, 10, ignored_exceptions=(StaleElementReferenceException,)).until(found)[0]
 
 
 def _viewport(driver) -> tuple[int, int]:
@@ -88,13 +92,13 @@ async def test_a_pic_fills_and_saves_a_kegiatan_and_a_word_is_refused(browser, w
     await _in_browser(_type, browser, "budget", "125jt", kegiatan)
     await _in_browser(lambda: browser.find_element("css selector", f"#k{kegiatan} button").click())
     error = await _in_browser(_wait, browser, f"#k{kegiatan} .err[data-for='a{a1}']", "bukan angka")
-    assert error.text == "“lima puluh” bukan angka. Ketik angkanya, dengan atau tanpa satuan: misalnya 75, 75%, 45 orang, 1.250 atau 3,5."
-    assert "tidak ada yang disimpan" in (await _in_browser(_wait, browser, f"#k{kegiatan} .status")).text
+    assert error == "“lima puluh” bukan angka. Ketik angkanya, dengan atau tanpa satuan: misalnya 75, 75%, 45 orang, 1.250 atau 3,5."
+    await _in_browser(_wait, browser, f"#k{kegiatan} .status", "tidak ada yang disimpan")
 
     await _in_browser(_type, browser, f"a{a1}", "50%", kegiatan)
     await _in_browser(lambda: browser.find_element("css selector", f"#k{kegiatan} button").click())
     await _in_browser(_wait, browser, f"#k{kegiatan} .status", "Tersimpan ✅")
-    card = (await _in_browser(_wait, browser, f"#k{kegiatan}")).text
+    card = await _in_browser(_wait, browser, f"#k{kegiatan}")
     assert "✅ Lengkap" in card and "Tersimpan: 50%" in card and "Tersimpan: Rp125.000.000" in card
     await fake.wait_idle()
     assert fake.messages_to(PIC_ID)[-1]["text"].startswith("Tersimpan ✅ Pendidikan dan Pelatihan Teknis")
@@ -107,7 +111,7 @@ async def test_a_forged_init_data_is_refused_in_the_browser(browser, webapp, sma
     await _in_browser(browser.get, "about:blank")  # a new page: sessionStorage of the last one is not reused
     await _in_browser(browser.get, forged)
     refused = await _in_browser(_wait, browser, "#refused")
-    assert "tidak sah" in refused.text and "Simpan" not in browser.page_source
+    assert "tidak sah" in refused and "Simpan" not in browser.page_source
 
 
 async def test_the_leadership_page_in_a_phone_screen(browser, webapp, small_plan):
@@ -119,9 +123,9 @@ async def test_the_leadership_page_in_a_phone_screen(browser, webapp, small_plan
     await _in_browser(browser.get, "about:blank")
     await _in_browser(browser.get, webapp.url(LEADER_ID))
     await _in_browser(_wait, browser, "#chart")
-    digest = (await _in_browser(_wait, browser, "#digest")).text
+    digest = await _in_browser(_wait, browser, "#digest")
     assert "Pendidikan" in digest or "IKU" in digest
-    late = (await _in_browser(_wait, browser, "#late")).text
+    late = await _in_browser(_wait, browser, "#late")
     assert "Sari Dewi" in late
     width = await _in_browser(browser.execute_script, "return document.documentElement.scrollWidth")
     assert width <= WIDTH  # nothing wider than the phone
