@@ -30,6 +30,9 @@ class Person(SQLModel, table=True):
     is_admin: bool = False
     # Verifies submitted kegiatan reports (/verifikasi): Subbag Perencanaan, Bappeda, the Inspektorat.
     is_verifier: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    # The kabupaten (Bappeda / evaluator): reads every OPD (/rekap); its admin also onboards OPD (/opd).
+    is_kabupaten: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    is_kabupaten_admin: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
     onboarded_at: datetime | None = ts_field()
     # Telegram answered 403: the person blocked the bot. Cleared when they write again.
     unreachable_at: datetime | None = ts_field()

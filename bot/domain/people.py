@@ -34,6 +34,8 @@ class Role(StrEnum):
     LEADERSHIP = "leadership"
     ADMIN = "admin"
     VERIFIER = "verifier"
+    KABUPATEN = "kabupaten"  # Bappeda / evaluator: reads every OPD (/rekap)
+    KABUPATEN_ADMIN = "kabupaten_admin"  # onboards an OPD (/opd); reads every OPD too
 
 
 @dataclass(frozen=True)
@@ -48,10 +50,17 @@ class Actor:
     is_leadership: bool = False
     # Verifies reports: granted in /pengguna, or an admin while ADMINS_VERIFY is on (the default).
     is_verifier: bool = False
+    # The kabupaten role (Person.is_kabupaten, migration 0013) and its admin, who holds it too.
+    is_kabupaten: bool = False
+    is_kabupaten_admin: bool = False
 
     @property
     def roles(self) -> set[Role]:
         roles = set()
+        if self.is_kabupaten or self.is_kabupaten_admin:
+            roles.add(Role.KABUPATEN)
+        if self.is_kabupaten_admin:
+            roles.add(Role.KABUPATEN_ADMIN)
         if self.is_admin:
             roles.add(Role.ADMIN)
         if self.is_verifier:
@@ -98,6 +107,8 @@ def resolve_actor(telegram_user_id: int, *, session: Session, admin_ids: list[in
         is_pic=is_pic,
         is_leadership=is_leadership,
         is_verifier=bool(person and person.is_verifier) or (is_admin and admins_verify),
+        is_kabupaten=bool(person and person.is_kabupaten),
+        is_kabupaten_admin=bool(person and person.is_kabupaten_admin),
     )
 
 
