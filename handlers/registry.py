@@ -19,6 +19,7 @@ from bot.telegram.services import services_of
 from handlers import edits
 from handlers import errors
 from handlers import feedback
+from handlers import kabupaten
 from handlers import lapor
 from handlers import leadership
 from handlers import membership
@@ -51,6 +52,7 @@ def register(application: Application) -> None:
     reminders.register(application)
     admin.register(application)
     leadership.register(application)
+    kabupaten.register(application)  # /rekap, /opd and the rekap's `rkp:` buttons
     membership.register(application)
     webapp.register(application)  # the Mini App's routes on the web server, when WEBAPP_URL is set
 

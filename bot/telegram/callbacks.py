@@ -120,6 +120,12 @@ RK_EVIDENCE = Format("RkEvidence", "rk:e:{kegiatan}:{quarter}", quarter=QUARTER)
 RK_RESPOND = Format("RkRespond", "rk:t:{kegiatan}:{quarter}", quarter=QUARTER)
 RK_NUDGE = Format("RkNudge", "rk:n:{person}:{kegiatan}:{quarter}", quarter=QUARTER)
 
+# -- /rekap (the kabupaten role): one OPD's digest, back to the rekap, the kabupaten workbook ------------
+RKP = "rkp"
+REKAP_OPD = Format("RekapOpd", "rkp:o:{agency}:{quarter}", quarter=QUARTER)
+REKAP_BACK = Format("RekapBack", "rkp:r:{quarter}", quarter=QUARTER)
+REKAP_XLSX = Format("RekapXlsx", "rkp:x:{quarter}", quarter=QUARTER)
+
 # -- /pic and /undang -----------------------------------------------------------------------------------
 PIC = "pic"
 PIC_PEOPLE_PAGE = Format("PicPeoplePage", "pic:ppg:{page}", page=PAGE)

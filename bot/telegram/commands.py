@@ -28,6 +28,8 @@ def _c(name: str, roles=ANYONE, private_only: bool = False, menus=(), aliases=()
 
 _PIC, _ADMIN, _LEAD = frozenset({Role.PIC}), frozenset({Role.ADMIN}), frozenset({Role.LEADERSHIP, Role.ADMIN})
 _VERIFIER = frozenset({Role.VERIFIER})  # admins hold it too while ADMINS_VERIFY is on
+# The kabupaten (Bappeda / evaluator) reads every OPD; its admin (who holds KABUPATEN too) adds OPD.
+_KABUPATEN, _KABUPATEN_ADMIN = frozenset({Role.KABUPATEN}), frozenset({Role.KABUPATEN_ADMIN})
 
 # In menu order: the admin menu is the PIC menu followed by the admin commands.
 COMMANDS: tuple[Command, ...] = (
@@ -51,6 +53,8 @@ COMMANDS: tuple[Command, ...] = (
     _c("ekspor", _LEAD, False, [ADMIN_MENU, LEADERSHIP_MENU]),
     _c("riwayat", _ADMIN, True, [ADMIN_MENU]),
     _c("verifikasi", _VERIFIER, True, [ADMIN_MENU, VERIFIER_MENU]),
+    _c("rekap", _KABUPATEN, True),
+    _c("opd", _KABUPATEN_ADMIN, True),
 )
 BY_NAME: dict[str, Command] = {n: c for c in COMMANDS for n in (c.name, *c.aliases)}
 # The leadership group reads the summary commands first, help last.
