@@ -36,7 +36,9 @@ from tests.support.harness import STRANGER_ID
 from tests.support.harness import BotHarness
 
 ADMIN, PIC, LEADERSHIP, STRANGER, VERIFIER = Role.ADMIN, Role.PIC, Role.LEADERSHIP, Role.STRANGER, Role.VERIFIER
+KABUPATEN, KABUPATEN_ADMIN = Role.KABUPATEN, Role.KABUPATEN_ADMIN
 VERIFIER_ID = 4001  # granted the verifier role in /pengguna: neither admin nor PIC
+BAPPEDA_ID, KAB_ADMIN_ID = 4101, 4102  # the kabupaten role (reads every OPD) and the kabupaten admin (adds OPD)
 ANYONE = None
 
 # command → (roles that may use it, or ANYONE; private chat only)
@@ -51,6 +53,8 @@ EXPECTED: dict[str, tuple[frozenset | None, bool]] = {
     "ringkasan": (frozenset({LEADERSHIP, ADMIN}), False),
     "ekspor": (frozenset({LEADERSHIP, ADMIN}), False),
     "verifikasi": (frozenset({VERIFIER}), True),  # admins verify by default (ADMINS_VERIFY)
+    "rekap": (frozenset({KABUPATEN}), True),  # the kabupaten admin holds KABUPATEN too
+    "opd": (frozenset({KABUPATEN_ADMIN}), True),
     **{name: (frozenset({ADMIN}), True) for name in (
         "impor", "target", "anggarankas", "riwayat", "kunci", "buka", "pengguna", "pic", "undang", "ingatkan", "jadwal")},
 }
@@ -78,8 +82,9 @@ FORGED: dict[str, tuple[frozenset, list[str]]] = {
     "rk:": (frozenset({LEADERSHIP, ADMIN}), ["rk:d:{plan}:2", "rk:k:{k1}:2", "rk:e:{k1}:2", "rk:t:{k1}:2",
                                              "rk:n:{budi}:{k1}:2"]),
     "cuti:": (frozenset({PIC}), ["cuti:end", "cuti:x"]),
+    "rkp:": (frozenset({KABUPATEN}), ["rkp:o:{agency}:2", "rkp:r:2", "rkp:x:2"]),
 }
-MUST_BE_REGISTERED = {"pic:", "inv:", "lp:", "lapor:", "imp:", "tg:", "lk:", "usr:", "rw:"}
+MUST_BE_REGISTERED = {"pic:", "inv:", "lp:", "lapor:", "imp:", "tg:", "lk:", "usr:", "rw:", "rkp:"}
 # A PIC pressing PIC buttons that name someone else's kegiatan: also refused, nothing changes.
 OTHER_PICS_ITEMS = ["lapor:{k2}", "lp:k:{k2}:2", "lp:nx:{k2}:2", "lp:save:deadbeef", "lapor:o", "lp:o:2"]  # the PIC holds no IKU
 
@@ -90,8 +95,12 @@ async def bot(fake, db_url, engine, small_plan, monkeypatch):
     this matrix wait minutes for the group replies, and rate limiting has nothing to do with authorization."""
     monkeypatch.setattr(harness_module, "build_application", functools.partial(build_application, rate_limiter=False))
     fake.add_user(VERIFIER_ID, "Vera", username="vera")
+    fake.add_user(BAPPEDA_ID, "Bappeda", username="bappeda")
+    fake.add_user(KAB_ADMIN_ID, "AdminKab", username="adminkab")
     with unit_of_work(engine) as session:
         session.add(Person(name="Vera Verifikator", telegram_user_id=VERIFIER_ID, is_verifier=True))
+        session.add(Person(name="Bu Bappeda", telegram_user_id=BAPPEDA_ID, is_kabupaten=True))
+        session.add(Person(name="Pak Admin Kabupaten", telegram_user_id=KAB_ADMIN_ID, is_kabupaten_admin=True))
         # Budi's TW II report waits for verification: what a forged «Terima» would accept.
         kegiatan = small_plan["kegiatan"][0]
         save_report(Submission(kegiatan_id=kegiatan, quarter=2, budget_realised=1), session=session,
@@ -123,6 +132,8 @@ SENDERS = [
     Sender("leadership member", LEADER_ID, LEADER_ID, frozenset({LEADERSHIP})),
     Sender("leadership member in the leadership group", LEADER_ID, LEADERSHIP_CHAT, frozenset({LEADERSHIP})),
     Sender("verifier", VERIFIER_ID, VERIFIER_ID, frozenset({VERIFIER})),
+    Sender("kabupaten (Bappeda)", BAPPEDA_ID, BAPPEDA_ID, frozenset({KABUPATEN})),
+    Sender("kabupaten admin", KAB_ADMIN_ID, KAB_ADMIN_ID, frozenset({KABUPATEN, KABUPATEN_ADMIN})),
     Sender("admin", ADMIN_ID, ADMIN_ID, frozenset({ADMIN, LEADERSHIP, VERIFIER})),
     Sender("admin in the leadership group", ADMIN_ID, LEADERSHIP_CHAT, frozenset({ADMIN, LEADERSHIP, VERIFIER})),
 ]
@@ -155,7 +166,7 @@ def _plain(text: str) -> str:
 
 REFUSALS = {_plain(render("refused", "id", actor=None, needed=needed, stranger=stranger))
             for needed, stranger in ((["admin"], True), (["admin"], False), (["leadership"], False), (["pic"], False),
-                                     (["verifier"], False))}
+                                     (["verifier"], False), (["kabupaten"], False), (["kabupaten_admin"], False))}
 PRIVATE_HINT = _plain(render("use_private_chat", "id"))
 # A crash is neither allowed nor refused: the error handler's apology, or its notice to the admins.
 APOLOGY = _plain(render("error", "id"))
@@ -223,7 +234,8 @@ async def test_every_command_from_every_role(bot, fake, engine, small_plan):
 def _forged(data: str, small_plan: dict) -> str:
     k1, k2 = small_plan["kegiatan"]
     return data.format(k1=k1, k2=k2, a1=small_plan["aksi"][k1][0], i1=1, budi=small_plan["budi"],
-                       rina=small_plan["rina"], plan=small_plan["plan"], program=small_plan["program"])
+                       rina=small_plan["rina"], plan=small_plan["plan"], program=small_plan["program"],
+                       agency=small_plan["agency"])
 
 
 async def test_forged_callbacks_are_refused_and_change_nothing(bot, fake, engine, small_plan):
