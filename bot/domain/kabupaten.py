@@ -218,6 +218,22 @@ def rekap(*, session: Session, settings: Settings, now: datetime, quarter: int |
                  scores=scores, reviews=reviews)
 
 
+def rekap_numbers(result: Rekap) -> dict:
+    """The rekap as plain data (`rapk rekap --json`): Decimal percentages with one place, integer rupiah."""
+    def figures(row) -> dict:
+        return {"iku_pct": row.iku_pct, "aksi_pct": row.aksi_pct, "absorption_pct": row.absorption,
+                "pagu": row.pagu, "realised": row.realised, "kegiatan_due": row.kegiatan_due,
+                "kegiatan_reported": row.kegiatan_reported, "completeness_pct": row.completeness,
+                "verification": {"accepted": row.verification.accepted, "pending": row.verification.pending,
+                                 "returned": row.verification.returned}}
+
+    t = result.totals
+    return {"quarter": result.quarter,
+            "kabupaten": {"opd": t.opd, "opd_with_plan": t.with_plan, **figures(t)},
+            "opd": [{"rank": r.rank, "agency_id": r.agency_id, "agency": r.agency, "plan_id": r.plan_id,
+                     "year": r.year, "quarter": r.quarter, **figures(r)} for r in result.rows]}
+
+
 def opd_plan(agency_id: int, *, session: Session, settings: Settings, now: datetime) -> Plan | None:
     """The plan /rekap's drill-down shows for one OPD (its served plan); None for an unknown agency."""
     period = served_period(session=session, settings=settings, now=now, agency_id=agency_id)
