@@ -7,7 +7,9 @@ invites, the H-7 reminders, two PICs reporting (one with a typo), one who does n
 overdue nudge, the leadership digest with its chart, a target change by the admin and the
 evaluation workbook. Then late work (tunggakan): Rina reports TW II late as 0, TW II is locked,
 and in TW III she records what she did in July as TW III's realisation; the Kepala Badan reads
-her kegiatan in the TW III drill-down. It prints the chats as a transcript and writes the chart
+her kegiatan in the TW III drill-down. Last, the kabupaten: a second OPD (Dinas Kesehatan, the bundled plan
+under its name) joins, and Bappeda reads /rekap — both OPD ranked — opens one OPD's digest and takes the
+kabupaten workbook. It prints the chats as a transcript and writes the chart
 and the workbook (TW II's, as sent on 8–9 July) to the output folder.
 """
 
@@ -45,11 +47,14 @@ from models import AksiRealisation
 from models import AksiTarget
 from models import Kegiatan
 from models import KegiatanRealisation
+from models import Person
 
 WIB = ZoneInfo("Asia/Jakarta")
 SEED_PLAN = SAMPLE_PLAN
 
 ADMIN, KABAN, BUDI, SARI, RINA = 7001, 7002, 7101, 7102, 7103
+BAPPEDA = 7201  # the kabupaten role (Bappeda / evaluator), who reads every OPD with /rekap
+SECOND_OPD = "DINAS KESEHATAN KABUPATEN GRESIK"
 LEADERSHIP_CHAT = -1001234
 # The three PICs followed in the transcript, with the kegiatan (document order) they hold.
 FOLLOWED = {BUDI: ("Budi Santoso", [1]), SARI: ("Sari Dewi", [2]), RINA: ("Rina Lestari", [3])}
@@ -152,7 +157,7 @@ class Demo:
         self.buttons = labels("lapor_buttons", self.lang)
         self.admin_buttons = labels("admin_buttons", self.lang)
         self.names = {ADMIN: self.words["admin"], KABAN: self.words["kaban"], BUDI: "Budi", SARI: "Sari",
-                      RINA: "Rina", LEADERSHIP_CHAT: self.words["leadership"]}
+                      RINA: "Rina", LEADERSHIP_CHAT: self.words["leadership"], BAPPEDA: self.words["bappeda"]}
 
     # -- set-up ------------------------------------------------------------------------------
     def seed(self) -> None:
@@ -172,6 +177,7 @@ class Demo:
         self.fake.add_user(KABAN, "Nadlif", username="kaban_bkd")
         for user, (name, _) in FOLLOWED.items():
             self.fake.add_user(user, name.split()[0])
+        self.fake.add_user(BAPPEDA, "Ratna", username="bappeda_gresik")
         self.fake.add_group(LEADERSHIP_CHAT, "Pimpinan BKD", [KABAN, ADMIN])
         settings = load_settings(
             telegram_bot_token=self.fake.token, telegram_base_url=self.fake.base_url, database_url=self.db_url,
@@ -462,6 +468,36 @@ class Demo:
         await self.tap_containing(KABAN, "Program Pendidikan", chat=LEADERSHIP_CHAT)
         await self.tap_containing(KABAN, "Peningkatan Keterampilan", chat=LEADERSHIP_CHAT)
 
+    def second_opd_joins(self) -> None:
+        """Off screen: a second OPD with its plan (the bundled one under its name), its TW I–III reported, half
+        of its kegiatan short in TW II; and Bappeda, who holds the kabupaten role."""
+        engine = make_engine(self.db_url)
+        with unit_of_work(engine) as session:
+            plan_id = save_plan(parse_plan_file(SEED_PLAN), agency=SECOND_OPD, session=session,
+                                actor_label="demo").plan_id
+            reported_at = datetime(2020, 9, 22, 10, 0, tzinfo=WIB)
+            kegiatan = session.exec(select(Kegiatan).where(Kegiatan.plan_id == plan_id)).all()
+            pic, _ = get_or_create_person("Yuni Kartika", session=session, agency_id=None, actor_label="demo")
+            for index, k in enumerate(kegiatan):
+                assign_pic(pic.id, k.id, session=session, actor_label="demo")
+                if index % 9:  # every ninth kegiatan has not reported TW III yet
+                    _report_as_planned(session, k, pic.id, reported_at, quarters=(1, 2, 3), shortfall=index % 2 == 0)
+            session.add(Person(name="Ratna Bappeda", telegram_user_id=BAPPEDA, is_kabupaten=True))
+        engine.dispose()
+
+    async def bappeda_reads_the_rekap(self) -> None:
+        """The kabupaten scene: /rekap ranks both OPD; Bappeda opens the second one's digest, goes back,
+        and takes the kabupaten workbook."""
+        self.second_opd_joins()
+        self.scene("scene_kabupaten")
+        rekap = labels("rekap_labels", self.lang)
+        await self.say(BAPPEDA, "/rekap")
+        await self.tap_starting(BAPPEDA, "2. ")
+        await self.tap(BAPPEDA, rekap["back"])
+        await self.tap(BAPPEDA, rekap["workbook"])
+        for name, content, method in self.fake.files_sent_to(BAPPEDA):  # the kabupaten chart and workbook
+            write_output(self.out, "rekap-kabupaten-tw3-2020.png" if method == "sendPhoto" else name, content)
+
     def save_files(self) -> None:
         """The chart and the workbook exactly as the leadership group received them."""
         for name, content, method in self.fake.files_sent_to(LEADERSHIP_CHAT):
@@ -585,6 +621,7 @@ async def _play(demo: Demo) -> None:
         await demo.invites()
         await demo.play_quarter()
         await demo.late_work_in_tw3()
+        await demo.bappeda_reads_the_rekap()  # last: the second OPD's plan joins only now
         demo.fake.assert_no_violations()
         if demo.webapp_port:
             await serve_webapp(demo)

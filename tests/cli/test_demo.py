@@ -70,6 +70,15 @@ def test_demo_plays_a_quarter_and_writes_its_files(tmp_path):
     book = load_workbook(out / "Evaluasi-RAPK-2020-TW-II.xlsx")
     cells = [str(c.value) for row in book.active.iter_rows() for c in row if c.value is not None]
     assert any("Pendidikan dan Pelatihan Teknis" in c for c in cells)
+    # The kabupaten: Bappeda reads /rekap with both OPD ranked, opens the second's digest, takes the workbook.
+    kab = transcript.split("━━ Bappeda membaca /rekap", 1)[1]
+    assert "Rekap kabupaten TW III · 2 dari 2 OPD punya rencana" in kab
+    assert kab.index("1. BADAN KEPEGAWAIAN DAERAH KABUPATEN GRESIK") < kab.index("2. DINAS KESEHATAN KABUPATEN GRESIK")
+    assert "Ratna (Bappeda) taps [2. DINAS KESEHATAN KABUPATEN GRESIK]" in kab and "[⬅️ Rekap]" in kab
+    assert "[document Rekap-Kabupaten-2020-TW-III.xlsx]" in kab
+    assert load_workbook(out / "Rekap-Kabupaten-2020-TW-III.xlsx").sheetnames == [
+        "Rekap", "BADAN KEPEGAWAIAN DAERAH KABUPA", "DINAS KESEHATAN KABUPATEN GRESI"]  # 31 characters
+    assert (out / "rekap-kabupaten-tw3-2020.png").read_bytes().startswith(b"\x89PNG")
     assert "RAPK demo finished" in run.stdout
     # Run again into the same folder: its own earlier output is replaced.
     again = subprocess.run([sys.executable, "-m", "bot", "demo", "--quiet", "--out", str(out)], capture_output=True,
@@ -94,6 +103,7 @@ def test_demo_in_english_reads_english(tmp_path):
     assert "TW III 2020: 20% → 25%" in transcript and "Bot → Sari: 🎯 Target changed by the admin" in transcript
     assert "Aksi 3. Pelaksanaan Kegiatan: TW III target 20% + ↪️ late from TW II (80% short)" in transcript
     assert transcript.count("↪️ late from TW II, caught up in TW III") == 3
+    assert "Kabupaten summary TW III · 2 of 2 OPD have a plan" in transcript
     # The plan's own names stay as signed; none of the bot's Indonesian words show through.
     indonesian = ["Tersimpan", "bukan angka", "Batas akhir", "Simpan", "Lewati", "Belum lapor", "Sesuai target",
                   "Kepala Badan", "Terima kasih", "Ketik", "Pilih", "Batal", "Tidak ada", "Juni", "Juli"]
