@@ -8,6 +8,8 @@ from bot.domain.people import Role
 from bot.domain.people import redeem_invite
 from bot.domain.period import home_summary
 from bot.telegram.app import set_person_menu
+from bot.telegram.commands import KABUPATEN_ADMIN_MENU
+from bot.telegram.commands import KABUPATEN_MENU
 from bot.telegram.services import services_of
 from bot.text.render import render
 from handlers.auth import command
@@ -88,6 +90,8 @@ async def set_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     actor = await get_actor(update, context)
     await set_person_menu(context.bot, update.effective_user.id, admin=actor.has(Role.ADMIN),
                           verifier=actor.has(Role.VERIFIER),
+                          kabupaten=(KABUPATEN_ADMIN_MENU if actor.has(Role.KABUPATEN_ADMIN)
+                                     else KABUPATEN_MENU if actor.has(Role.KABUPATEN) else None),
                           lang=services_of(context).lang)
 
 

@@ -163,16 +163,18 @@ def command_menu(scope: str, lang: str) -> list[BotCommand]:
     return [BotCommand(name, descriptions[name]) for name in commands.menu(scope)]
 
 
-async def set_person_menu(bot, telegram_user_id: int, *, admin: bool, lang: str, verifier: bool = False) -> bool:
+async def set_person_menu(bot, telegram_user_id: int, *, admin: bool, lang: str, verifier: bool = False,
+                          kabupaten: str | None = None) -> bool:
     """One person's command menu by their role: the admin menu in an admin's chat, the verifier menu (the
     PIC menu and /verifikasi) in a verifier's; anyone else gets the PIC menu of all private chats (a chat
     menu left from an earlier role is removed). Called at start-up for every admin, when someone reaches
     the bot (/start, an invite) and when an admin or verifier grant changes. False when Telegram refused:
-    someone who never started the bot has no chat yet, their /start sets it."""
+    someone who never started the bot has no chat yet, their /start sets it. `kabupaten` (KABUPATEN_MENU or
+    KABUPATEN_ADMIN_MENU): the kabupaten role's menu, for someone who is neither an OPD admin nor a verifier."""
     scope = BotCommandScopeChat(telegram_user_id)
     try:
-        if admin or verifier:
-            menu = commands.ADMIN_MENU if admin else commands.VERIFIER_MENU
+        if admin or verifier or kabupaten:
+            menu = commands.ADMIN_MENU if admin else commands.VERIFIER_MENU if verifier else kabupaten
             await bot.set_my_commands(command_menu(menu, lang), scope=scope)
         else:
             await bot.delete_my_commands(scope=scope)

@@ -10,6 +10,8 @@ from bot.domain.people import Role
 
 PIC_MENU, ADMIN_MENU, LEADERSHIP_MENU = "pic", "admin", "leadership"  # private chats, admins' chats, the group
 VERIFIER_MENU = "verifier"  # the chat of a verifier who is not an admin: the PIC menu and /verifikasi
+# The chat of the kabupaten role (not an OPD admin or verifier): the PIC menu and /rekap; its admin's adds /opd.
+KABUPATEN_MENU, KABUPATEN_ADMIN_MENU = "kabupaten", "kabupaten_admin"
 ANYONE: frozenset[Role] = frozenset()
 
 
@@ -53,19 +55,22 @@ COMMANDS: tuple[Command, ...] = (
     _c("ekspor", _LEAD, False, [ADMIN_MENU, LEADERSHIP_MENU]),
     _c("riwayat", _ADMIN, True, [ADMIN_MENU]),
     _c("verifikasi", _VERIFIER, True, [ADMIN_MENU, VERIFIER_MENU]),
-    _c("rekap", _KABUPATEN, True),
-    _c("opd", _KABUPATEN_ADMIN, True),
+    _c("rekap", _KABUPATEN, True, [KABUPATEN_MENU, KABUPATEN_ADMIN_MENU]),
+    _c("opd", _KABUPATEN_ADMIN, True, [KABUPATEN_ADMIN_MENU]),
 )
 BY_NAME: dict[str, Command] = {n: c for c in COMMANDS for n in (c.name, *c.aliases)}
 # The leadership group reads the summary commands first, help last.
 _LEADERSHIP_ORDER = ("ringkasan", "ekspor", "bantuan")
 
 
+_WITH_PIC_MENU = (ADMIN_MENU, VERIFIER_MENU, KABUPATEN_MENU, KABUPATEN_ADMIN_MENU)
+
+
 def menu(scope: str) -> list[str]:
     """Command names of one menu, in order; the admin and the verifier menus include the PIC menu."""
     if scope == LEADERSHIP_MENU:
         return [n for n in _LEADERSHIP_ORDER if LEADERSHIP_MENU in BY_NAME[n].menus]
-    scopes = {PIC_MENU, scope} if scope in (ADMIN_MENU, VERIFIER_MENU) else {scope}
+    scopes = {PIC_MENU, scope} if scope in _WITH_PIC_MENU else {scope}
     return [c.name for c in COMMANDS if c.menus & scopes]
 
 

@@ -4,6 +4,7 @@ tests/support/kabupaten.py, and onboarding an OPD."""
 from decimal import Decimal as D
 
 import pytest
+import sqlalchemy as sa
 from sqlmodel import select
 
 from bot.config import load_settings
@@ -29,6 +30,8 @@ from tests.support.kabupaten import OPD_A
 from tests.support.kabupaten import OPD_B
 from tests.support.kabupaten import OPD_C
 from tests.support.kabupaten import make_kabupaten
+from tests.support.migrations import downgrade_to
+from tests.support.migrations import upgrade_to_head
 from tests.support.plans import snapshot
 
 
@@ -115,3 +118,24 @@ def test_add_agency_refusals_change_nothing(engine, kabupaten, name, admin, code
         add_agency(name, admin, session=session, now=AFTER_TW1, ttl_days=7, actor_label="test")
     assert refused.value.code == code
     assert snapshot(engine) == before
+
+
+def test_migration_0013_keeps_every_person_and_grants_nobody(engine, kabupaten):
+    """Before 0013 there is no kabupaten role: every person stays, and after the upgrade nobody holds it."""
+    with engine.connect() as conn:
+        people = conn.execute(sa.text("SELECT id, name, telegram_user_id, is_admin FROM person ORDER BY id")).all()
+    downgrade_to(engine, "0011")
+    assert not {"is_kabupaten", "is_kabupaten_admin"} & {c["name"] for c in sa.inspect(engine).get_columns("person")}
+    upgrade_to_head(engine)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT id, name, telegram_user_id, is_admin FROM person ORDER BY id")).all() == people
+        assert conn.execute(sa.text("SELECT COUNT(*) FROM person WHERE is_kabupaten OR is_kabupaten_admin")).scalar() == 0
+
+
+def test_kabupaten_chart_is_a_png_with_every_opd(engine, kabupaten):
+    from bot.domain.kabupaten_chart import kabupaten_chart
+
+    with unit_of_work(engine) as session:
+        result = rekap(session=session, settings=load_settings(), now=AFTER_TW1)
+    png = kabupaten_chart(result)
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000

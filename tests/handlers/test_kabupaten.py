@@ -12,6 +12,8 @@ from sqlmodel import select
 
 from bot.db import unit_of_work
 from bot.telegram import callbacks as cb
+from bot.telegram.app import command_menu
+from bot.telegram.commands import PIC_MENU
 from models import Agency
 from models import Person
 from tests.support.admin_steps import changed_tables
@@ -136,6 +138,15 @@ async def test_rekap_and_opd_refuse_others(bot, fake, engine):
         await fake.wait_idle()
         assert "Maaf, perintah ini untuk" in plain(fake.last_message_to(user)), command
     assert changed_tables(before, snapshot(engine)) == []
+
+
+async def test_the_kabupaten_menus(bot, fake):
+    """At /start: Bappeda's chat menu is the PIC menu and /rekap; the kabupaten admin's adds /opd."""
+    pic_menu = [c.command for c in command_menu(PIC_MENU, "id")]
+    for user, extra in ((BAPPEDA_ID, ["rekap"]), (KAB_ADMIN_ID, ["rekap", "opd"])):
+        fake.send_command(user, "/start")
+        await fake.wait_idle()
+        assert [name for name, _ in fake.commands({"type": "chat", "chat_id": user})] == pic_menu + extra
 
 
 async def test_rekap_bad_quarter(bot, fake):
