@@ -149,6 +149,13 @@ async def test_the_kabupaten_menus(bot, fake):
         assert [name for name, _ in fake.commands({"type": "chat", "chat_id": user})] == pic_menu + extra
 
 
+async def test_bantuan_names_the_kabupaten_commands(bot, fake):
+    fake.send_command(KAB_ADMIN_ID, "/bantuan")
+    await fake.wait_idle()
+    text = plain(fake.last_message_to(KAB_ADMIN_ID))
+    assert "/rekap [TW]" in text and "/opd tambah Nama OPD; Nama admin" in text and "belum terdaftar" not in text
+
+
 async def test_rekap_bad_quarter(bot, fake):
     fake.send_command(BAPPEDA_ID, "/rekap 7")
     await fake.wait_idle()
