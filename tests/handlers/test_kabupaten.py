@@ -147,6 +147,7 @@ async def test_the_kabupaten_menus(bot, fake):
         fake.send_command(user, "/start")
         await fake.wait_idle()
         assert [name for name, _ in fake.commands({"type": "chat", "chat_id": user})] == pic_menu + extra
+        assert "ketuk /rekap" in plain(fake.last_message_to(user))
 
 
 async def test_bantuan_names_the_kabupaten_commands(bot, fake):
