@@ -182,11 +182,11 @@ def rank(rows: list[OpdRow]) -> list[OpdRow]:
 def totals(rows: list[OpdRow]) -> KabupatenTotals:
     """The kabupaten figures, from the rows alone (so anyone can recompute them by hand)."""
     planned = [r for r in rows if r.plan_id is not None]
+    pagu, realised = sum(r.pagu or 0 for r in planned), sum(r.realised or 0 for r in planned)
     return KabupatenTotals(
         opd=len(rows), with_plan=len(planned),
         iku_pct=_mean([r.iku_pct for r in planned]), aksi_pct=_mean([r.aksi_pct for r in planned]),
-        pagu=sum(r.pagu or 0 for r in planned), realised=sum(r.realised or 0 for r in planned),
-        absorption=_pct(sum(r.realised or 0 for r in planned if r.pagu), sum(r.pagu or 0 for r in planned)),
+        pagu=pagu, realised=realised, absorption=_pct(realised, pagu),
         kegiatan_due=sum(r.kegiatan_due for r in planned), kegiatan_reported=sum(r.kegiatan_reported for r in planned),
         verification=Verification(*(sum(getattr(r.verification, f) for r in planned)
                                     for f in ("accepted", "pending", "returned"))),
