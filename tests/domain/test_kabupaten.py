@@ -139,3 +139,19 @@ def test_kabupaten_chart_is_a_png_with_every_opd(engine, kabupaten):
         result = rekap(session=session, settings=load_settings(), now=AFTER_TW1)
     png = kabupaten_chart(result)
     assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+
+
+def test_ranking_and_means_leave_out_what_has_no_figure():
+    """IKU first, then aksi, then absorption; no IKU figure after every IKU figure; no plan last and unranked.
+    Means by hand: IKU (70,0 + 70,0) / 2 = 70,0 (C has none); aksi (90,0 + 60,0 + 80,0) / 3 = 76,7."""
+    from bot.domain.kabupaten import OpdRow
+    from bot.domain.kabupaten import rank
+    from bot.domain.kabupaten import totals
+
+    rows = [OpdRow(1, "A", plan_id=1, iku_pct=D("70.0"), aksi_pct=D("60.0")),
+            OpdRow(2, "B", plan_id=2, iku_pct=D("70.0"), aksi_pct=D("90.0")),
+            OpdRow(3, "C", plan_id=3, iku_pct=None, aksi_pct=D("80.0")),
+            OpdRow(4, "D")]
+    assert [(r.agency, r.rank) for r in rank(rows)] == [("B", 1), ("A", 2), ("C", 3), ("D", None)]
+    t = totals(rows)
+    assert (t.iku_pct, t.aksi_pct, t.absorption, t.completeness, t.with_plan) == (D("70.0"), D("76.7"), None, None, 3)
