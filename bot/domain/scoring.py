@@ -304,8 +304,6 @@ def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
     pics: dict[int, list[int]] = defaultdict(list)
     for keg_id, person_id in rows["pics"]:
         pics[keg_id].append(person_id)
-    no_targets: dict[int, TargetIn] = {}
-    no_reals: dict[int, Decimal] = {}
     no_blanks: frozenset[int] = frozenset()
     return ScoringInput(
         plan_id=plan_id,
@@ -326,14 +324,14 @@ def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
             for keg_id, program_id, seq, no, name, budget in rows["kegiatan"]
         ],
         aksi=[
-            AksiIn(aksi_id, keg_id, no, name, indicator or "", _mode(mode), targets.get(aksi_id, no_targets),
-                   aksi_reals.get(aksi_id, no_reals),
+            AksiIn(aksi_id, keg_id, no, name, indicator or "", _mode(mode), targets.get(aksi_id, {}),
+                   aksi_reals.get(aksi_id, {}),
                    frozenset(blank_reports[aksi_id]) if aksi_id in blank_reports else no_blanks)
             for aksi_id, keg_id, no, name, indicator, mode in rows["aksi"]
         ],
         indicators=[
             IndicatorIn(ind_id, keg_id, seq, text, target_raw or "", decimal(target_value), target_unit or "",
-                        _mode(mode), ind_reals.get(ind_id, no_reals))
+                        _mode(mode), ind_reals.get(ind_id, {}))
             for ind_id, keg_id, seq, text, target_raw, target_value, target_unit, mode in rows["indicators"]
         ],
         people=dict(rows["people"]),
