@@ -30,6 +30,7 @@ from sqlmodel import select
 
 from bot.config import Settings
 from bot.domain import verification
+from bot.domain.bulk import gc_paused
 from bot.domain.scoring import BAND_NAMES
 from bot.domain.scoring import DEFAULT_BANDS
 from bot.domain.scoring import MISSING
@@ -85,6 +86,12 @@ class Digest:
 def build_digest(plan_id: int, quarter: int, *, session: Session, settings: Settings | None = None,
                  lang: str | None = None, now: datetime | None = None, score: PlanScore | None = None) -> Digest:
     """The leadership digest of TW `quarter` (scores the plan unless `score` is given)."""
+    with gc_paused():  # the score is half a million live objects: a collection while rendering scans them all
+        return _build_digest(plan_id, quarter, session, settings, lang, now, score)
+
+
+def _build_digest(plan_id: int, quarter: int, session: Session, settings: Settings | None, lang: str | None,
+                  now: datetime | None, score: PlanScore | None) -> Digest:
     lang, bands, tz = _options(settings, lang)
     now = now or datetime.now(UTC)
     ps = score or score_plan_from_db(plan_id, quarter, session=session, now=now, settings=settings, bands=bands)

@@ -53,18 +53,16 @@ bot.domain.measure's (one rule for every level); each item's mode is stored at i
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
 from collections.abc import Collection
 from collections.abc import Iterable
-from collections.abc import Iterator
 from collections.abc import Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -73,6 +71,7 @@ from sqlmodel import Session
 from bot.domain import obligations
 from bot.domain import verification
 from bot.domain.budget_plan import planned_to_date
+from bot.domain.bulk import gc_paused
 from bot.domain.measure import DEFAULT_CAP_PCT
 from bot.domain.measure import HUNDRED
 from bot.domain.measure import INCREMENT
@@ -84,6 +83,7 @@ from bot.domain.measure import NOT_DUE
 from bot.domain.measure import OK
 from bot.domain.measure import PARTIAL
 from bot.domain.measure import PENDING
+from bot.domain.measure import ZERO
 from bot.domain.measure import Arrear
 from bot.domain.measure import Coverage
 from bot.domain.measure import Measure
@@ -268,18 +268,28 @@ class ScoringInput:
 def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
     """Read one plan and everything reported against it with a fixed number of bulk queries."""
     rows = _bulk_rows(session, plan_id)
-    plan_row = rows.pop("plan")
-    if plan_row is None:
+    plan_rows = rows.pop("plan")
+    if not plan_rows:
         raise LookupError(f"no plan with id {plan_id}")
+    year, title, agency = plan_rows[0]
+    decimal = _decimals()
+    # Target cells repeat (25/25/25/25, 100%): one shared TargetIn per distinct cell (they are frozen).
+    cells: dict[tuple, TargetIn] = {}
     targets: dict[int, dict[int, TargetIn]] = defaultdict(dict)
     for aksi_id, quarter, raw, value, unit, kind in rows["targets"]:
-        targets[aksi_id][quarter] = TargetIn(raw or "", _decimal(value), unit or "", kind or "none")
-    aksi_reals = _by_owner_quarter(rows["aksi_reals"])
+        key = (raw, value, value.__class__, unit, kind)
+        cell = cells.get(key)
+        if cell is None:
+            cell = cells[key] = TargetIn(raw or "", decimal(value), unit or "", kind or "none")
+        targets[aksi_id][quarter] = cell
+    aksi_reals: dict[int, dict[int, Decimal]] = defaultdict(dict)
     blank_reports: dict[int, set[int]] = defaultdict(set)
     for aksi_id, quarter, value in rows["aksi_reals"]:
         if value is None:
             blank_reports[aksi_id].add(quarter)
-    ind_reals = _by_owner_quarter(rows["indicator_reals"])
+        else:
+            aksi_reals[aksi_id][quarter] = decimal(value)
+    ind_reals = _by_owner_quarter(rows["indicator_reals"], decimal)
     budget_reals: dict[int, dict[int, int]] = defaultdict(dict)
     kendala: dict[int, dict[int, str]] = defaultdict(dict)
     tindak: dict[int, dict[int, str]] = defaultdict(dict)
@@ -294,34 +304,35 @@ def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
     pics: dict[int, list[int]] = defaultdict(list)
     for keg_id, person_id in rows["pics"]:
         pics[keg_id].append(person_id)
+    no_blanks: frozenset[int] = frozenset()
     return ScoringInput(
         plan_id=plan_id,
-        year=plan_row.year,
-        agency=plan_row.agency or "",
-        title=plan_row.title or "",
+        year=year,
+        agency=agency or "",
+        title=title or "",
         goals=[GoalIn(*r) for r in rows["goals"]],
         programs=[ProgramIn(*r) for r in rows["programs"]],
-        goal_indicators=_outcomes(rows["goal_indicators"], _by_owner_quarter(rows["goal_indicator_reals"])),
-        program_indicators=_outcomes(rows["program_indicators"], _by_owner_quarter(rows["program_indicator_reals"])),
+        goal_indicators=_outcomes(rows["goal_indicators"], _by_owner_quarter(rows["goal_indicator_reals"], decimal),
+                                  decimal),
+        program_indicators=_outcomes(rows["program_indicators"],
+                                     _by_owner_quarter(rows["program_indicator_reals"], decimal), decimal),
         kegiatan=[
-            KegiatanIn(id=r.id, program_id=r.program_id, seq=r.seq, no=r.no, name=r.name,
-                       budget=None if r.budget is None else int(r.budget),
-                       budget_reals=budget_reals.get(r.id, {}), kendala=kendala.get(r.id, {}),
-                       budget_plan=tuple(plans[r.id].get(q, 0) for q in QUARTERS) if r.id in plans else None,
-                       tindak_lanjut=tindak.get(r.id, {}), pic_ids=tuple(pics.get(r.id, ())))
-            for r in rows["kegiatan"]
+            KegiatanIn(keg_id, program_id, seq, no, name, None if budget is None else int(budget),
+                       budget_reals.get(keg_id, {}),
+                       tuple(plans[keg_id].get(q, 0) for q in QUARTERS) if keg_id in plans else None,
+                       kendala.get(keg_id, {}), tindak.get(keg_id, {}), tuple(pics.get(keg_id, ())))
+            for keg_id, program_id, seq, no, name, budget in rows["kegiatan"]
         ],
         aksi=[
-            AksiIn(id=r.id, kegiatan_id=r.kegiatan_id, no=r.no, name=r.name, indicator=r.indicator or "",
-                   mode=_mode(r.mode), targets=targets.get(r.id, {}),
-                   reals=aksi_reals.get(r.id, {}), blank_reports=frozenset(blank_reports.get(r.id, ())))
-            for r in rows["aksi"]
+            AksiIn(aksi_id, keg_id, no, name, indicator or "", _mode(mode), targets.get(aksi_id, {}),
+                   aksi_reals.get(aksi_id, {}),
+                   frozenset(blank_reports[aksi_id]) if aksi_id in blank_reports else no_blanks)
+            for aksi_id, keg_id, no, name, indicator, mode in rows["aksi"]
         ],
         indicators=[
-            IndicatorIn(id=r.id, kegiatan_id=r.kegiatan_id, seq=r.seq, text=r.text, target_raw=r.target_raw or "",
-                        target_value=_decimal(r.target_value), target_unit=r.target_unit or "",
-                        mode=_mode(r.mode), reals=ind_reals.get(r.id, {}))
-            for r in rows["indicators"]
+            IndicatorIn(ind_id, keg_id, seq, text, target_raw or "", decimal(target_value), target_unit or "",
+                        _mode(mode), ind_reals.get(ind_id, {}))
+            for ind_id, keg_id, seq, text, target_raw, target_value, target_unit, mode in rows["indicators"]
         ],
         people=dict(rows["people"]),
     )
@@ -330,12 +341,18 @@ def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
 def _bulk_rows(session: Session, plan_id: int) -> dict:
     """The plan's rows, one query per table, as plain tuples.
 
-    Runs on the session's connection (Core): ORM result handling costs more than the queries.
+    Runs on the session's connection (Core) and takes the driver's own tuples from its cursor: ORM
+    objects, and even SQLAlchemy's rows, cost more than the queries (no column read here has a result
+    processor: numbers come as the driver gives them, see `_exact`).
     """
     conn = session.connection()
 
-    def run(query):
-        return conn.execute(query)
+    def run(query) -> list[tuple]:
+        result = conn.execute(query)
+        try:
+            return result.cursor.fetchall()
+        finally:
+            result.close()
 
     keg_ids = sa.select(Kegiatan.id).where(Kegiatan.plan_id == plan_id).scalar_subquery()
     aksi_ids = sa.select(Aksi.id).where(Aksi.kegiatan_id.in_(keg_ids)).scalar_subquery()
@@ -343,12 +360,12 @@ def _bulk_rows(session: Session, plan_id: int) -> dict:
     return {
         "plan": run(sa.select(Plan.year, Plan.title, Agency.name.label("agency"))
                     .join(Agency, Agency.id == Plan.agency_id, isouter=True)
-                    .where(Plan.id == plan_id)).first(),
+                    .where(Plan.id == plan_id)),
         "goals": run(sa.select(Goal.id, Goal.seq, Goal.no, Goal.name)
-                     .where(Goal.plan_id == plan_id).order_by(Goal.seq, Goal.id)).all(),
+                     .where(Goal.plan_id == plan_id).order_by(Goal.seq, Goal.id)),
         "programs": run(sa.select(Program.id, Program.goal_id, Program.seq, Program.no, Program.name,
                                   Program.goal_indicator_id)
-                        .where(Program.plan_id == plan_id).order_by(Program.seq, Program.id)).all(),
+                        .where(Program.plan_id == plan_id).order_by(Program.seq, Program.id)),
         **_outcome_rows(run, GoalIndicator, GoalIndicator.goal_id, GoalIndicatorRealisation.goal_indicator_id,
                         GoalIndicatorRealisation, sa.select(Goal.id).where(Goal.plan_id == plan_id), "goal_indicator"),
         **_outcome_rows(run, ProgramIndicator, ProgramIndicator.program_id,
@@ -356,37 +373,37 @@ def _bulk_rows(session: Session, plan_id: int) -> dict:
                         sa.select(Program.id).where(Program.plan_id == plan_id), "program_indicator"),
         "kegiatan": run(sa.select(Kegiatan.id, Kegiatan.program_id, Kegiatan.seq, Kegiatan.no, Kegiatan.name,
                                   Kegiatan.budget)
-                        .where(Kegiatan.plan_id == plan_id).order_by(Kegiatan.seq, Kegiatan.id)).all(),
+                        .where(Kegiatan.plan_id == plan_id).order_by(Kegiatan.seq, Kegiatan.id)),
         "indicators": run(sa.select(KegiatanIndicator.id, KegiatanIndicator.kegiatan_id, KegiatanIndicator.seq,
                                     KegiatanIndicator.text, KegiatanIndicator.target_raw,
                                     _exact(KegiatanIndicator.target_value), KegiatanIndicator.target_unit,
                                     KegiatanIndicator.mode)
                           .where(KegiatanIndicator.kegiatan_id.in_(keg_ids))
                           .order_by(KegiatanIndicator.kegiatan_id, KegiatanIndicator.seq,
-                                    KegiatanIndicator.id)).all(),
+                                    KegiatanIndicator.id)),
         "aksi": run(sa.select(Aksi.id, Aksi.kegiatan_id, Aksi.no, Aksi.name, Aksi.indicator, Aksi.mode)
-                    .where(Aksi.kegiatan_id.in_(keg_ids)).order_by(Aksi.kegiatan_id, Aksi.no, Aksi.id)).all(),
+                    .where(Aksi.kegiatan_id.in_(keg_ids)).order_by(Aksi.kegiatan_id, Aksi.no, Aksi.id)),
         "targets": run(sa.select(AksiTarget.aksi_id, AksiTarget.quarter, AksiTarget.raw, _exact(AksiTarget.value),
                                  AksiTarget.unit, AksiTarget.kind)
-                       .where(AksiTarget.aksi_id.in_(aksi_ids))).all(),
+                       .where(AksiTarget.aksi_id.in_(aksi_ids))),
         "aksi_reals": run(sa.select(AksiRealisation.aksi_id, AksiRealisation.quarter, _exact(AksiRealisation.value))
-                          .where(AksiRealisation.aksi_id.in_(aksi_ids))).all(),
+                          .where(AksiRealisation.aksi_id.in_(aksi_ids))),
         "indicator_reals": run(sa.select(IndicatorRealisation.indicator_id, IndicatorRealisation.quarter,
                                          _exact(IndicatorRealisation.value))
-                               .where(IndicatorRealisation.indicator_id.in_(ind_ids))).all(),
+                               .where(IndicatorRealisation.indicator_id.in_(ind_ids))),
         "kegiatan_reals": run(sa.select(KegiatanRealisation.kegiatan_id, KegiatanRealisation.quarter,
                                         KegiatanRealisation.budget_realised, KegiatanRealisation.kendala,
                                         KegiatanRealisation.tindak_lanjut)
-                              .where(KegiatanRealisation.kegiatan_id.in_(keg_ids))).all(),
+                              .where(KegiatanRealisation.kegiatan_id.in_(keg_ids))),
         "budget_plans": run(sa.select(KegiatanBudgetPlan.kegiatan_id, KegiatanBudgetPlan.quarter,
                                       KegiatanBudgetPlan.amount)
-                            .where(KegiatanBudgetPlan.kegiatan_id.in_(keg_ids))).all(),
+                            .where(KegiatanBudgetPlan.kegiatan_id.in_(keg_ids))),
         "pics": run(sa.select(PicAssignment.kegiatan_id, PicAssignment.person_id)
                     .where(PicAssignment.kegiatan_id.in_(keg_ids))
-                    .order_by(PicAssignment.kegiatan_id, PicAssignment.id)).all(),
+                    .order_by(PicAssignment.kegiatan_id, PicAssignment.id)),
         "people": run(sa.select(Person.id, Person.name)
                       .where(Person.id.in_(sa.select(PicAssignment.person_id)
-                                           .where(PicAssignment.kegiatan_id.in_(keg_ids))))).all(),
+                                           .where(PicAssignment.kegiatan_id.in_(keg_ids))))),
     }
 
 
@@ -397,16 +414,16 @@ def _outcome_rows(run, model, owner, real_owner, realisation, owners, name: str)
         f"{name}s": run(sa.select(model.id, owner, model.seq, model.no, model.text, model.target_raw,
                                   _exact(model.target_value), model.target_unit, model.mode,
                                   *(_exact(getattr(model, f"tw{q}_value")) for q in QUARTERS))
-                        .where(owner.in_(owners)).order_by(owner, model.seq, model.id)).all(),
+                        .where(owner.in_(owners)).order_by(owner, model.seq, model.id)),
         f"{name}_reals": run(sa.select(real_owner, realisation.quarter, _exact(realisation.value))
-                             .where(real_owner.in_(ids))).all(),
+                             .where(real_owner.in_(ids))),
     }
 
 
-def _outcomes(rows, reals: dict[int, dict[int, Decimal]]) -> list[OutcomeIn]:
+def _outcomes(rows, reals: dict[int, dict[int, Decimal]], decimal) -> list[OutcomeIn]:
     return [OutcomeIn(id=r[0], owner_id=r[1], seq=r[2], no=r[3] or "", text=r[4], target_raw=r[5] or "",
-                      target_value=_decimal(r[6]), target_unit=r[7] or "", mode=_mode(r[8]),
-                      quarterly={q: _decimal(v) for q, v in zip(QUARTERS, r[9:13], strict=True)},
+                      target_value=decimal(r[6]), target_unit=r[7] or "", mode=_mode(r[8]),
+                      quarterly={q: decimal(v) for q, v in zip(QUARTERS, r[9:13], strict=True)},
                       reals=reals.get(r[0], {}))
             for r in rows]
 
@@ -427,12 +444,29 @@ def _decimal(value) -> Decimal | None:
     return Decimal(str(value))
 
 
-def _by_owner_quarter(rows: Iterable[tuple[int, int, Decimal | None]]) -> dict[int, dict[int, Decimal]]:
+def _decimals():
+    """`_decimal` for one load, each distinct SQLite int or float converted once (values repeat: 100, 25, 1).
+    Keyed by type as well, so 1 and 1.0 keep their own Decimal (`1` and `1.0` print differently)."""
+    seen: dict[type, dict] = {int: {}, float: {}}
+
+    def decimal(value) -> Decimal | None:
+        cache = seen.get(value.__class__)
+        if cache is None:
+            return _decimal(value)
+        out = cache.get(value)
+        if out is None:
+            out = cache[value] = Decimal(str(value))
+        return out
+
+    return decimal
+
+
+def _by_owner_quarter(rows: Iterable[tuple[int, int, Decimal | None]], decimal) -> dict[int, dict[int, Decimal]]:
     """{owner_id: {quarter: value}}; a stored row without a value counts as not reported."""
     out: dict[int, dict[int, Decimal]] = defaultdict(dict)
     for owner, quarter, value in rows:
         if value is not None:
-            out[owner][quarter] = _decimal(value)
+            out[owner][quarter] = decimal(value)
     return out
 
 
@@ -719,6 +753,19 @@ def band_for(pct: Decimal | None, bounds: Sequence[int] = DEFAULT_BANDS) -> str 
     """Band name of an achievement: the first lower bound it reaches (rounded to 0,1 first)."""
     if pct is None:
         return None
+    key = (pct, tuple(bounds))
+    band = _BAND_OF.get(key)
+    if band is None:
+        if len(_BAND_OF) > 50_000:  # achievements repeat (100,0, 0,0, 50,0): this stays small in practice
+            _BAND_OF.clear()
+        band = _BAND_OF[key] = _band(pct, bounds)
+    return band
+
+
+_BAND_OF: dict[tuple, str] = {}
+
+
+def _band(pct: Decimal, bounds: Sequence[int]) -> str:
     shown = round1(Decimal(pct))
     for name, bound in zip(BAND_NAMES, bounds, strict=False):
         if shown >= Decimal(bound):
@@ -757,19 +804,41 @@ def _group(result: tuple[Decimal | None, str, Coverage], bounds: Sequence[int]) 
 
 def _due_targets(aksi: AksiIn) -> dict[int, TargetIn]:
     """Quarters with something due: a parsed value, non-zero unless lower-is-better."""
-    return {q: t for q, t in sorted(aksi.targets.items()) if t.kind != "none" and is_target(t.value, aksi.mode)}
+    targets = aksi.targets
+    negative = aksi.mode == NEGATIVE
+    due = {}
+    for q in sorted(targets):
+        t = targets[q]
+        if t.kind != "none" and t.value is not None and (negative or t.value != 0):  # measure.is_target
+            due[q] = t
+    return due
+
+
+@lru_cache(maxsize=4096)
+def _wording(text: str) -> str | None:
+    """bot.domain.modes.wording, once per distinct text (a plan repeats its indicator wordings)."""
+    return wording(text)
 
 
 def _flags(indicator: str, due: dict[int, TargetIn]) -> tuple[str, ...]:
     """Why an aksi's targets look like typing errors (the importer's checks, on the stored targets)."""
-    kinds = {t.kind for t in due.values()}
-    clue = wording(indicator)
+    if not due:
+        return ()
+    kinds = set()
+    over = implausible = False
+    for t in due.values():  # one pass: this runs for every aksi of a plan
+        kinds.add(t.kind)
+        if t.kind == "percent":
+            over = over or t.value > HUNDRED
+        elif t.kind == "count" and not t.unit:
+            implausible = implausible or t.value >= _IMPLAUSIBLE_UNITLESS
+    clue = _wording(indicator)
     flags = []
-    if any(t.kind == "percent" and t.value > HUNDRED for t in due.values()):
+    if over:
         flags.append(FLAG_PCT_OVER_100)
     if len(kinds) > 1 or ("percent" in kinds and clue == "count") or ("count" in kinds and clue == "percent"):
         flags.append(FLAG_UNIT_MISMATCH)
-    if any(t.kind == "count" and not t.unit and t.value >= _IMPLAUSIBLE_UNITLESS for t in due.values()):
+    if implausible:
         flags.append(FLAG_IMPLAUSIBLE)
     return tuple(flags)
 
@@ -780,21 +849,26 @@ def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS
     mode = aksi.mode if aksi.mode in MODES else INCREMENT
     due_targets = _due_targets(aksi)
     due = {q: t.value for q, t in due_targets.items()}
-    reals = dict(sorted(aksi.reals.items()))
+    reals = aksi.reals
+    reals = dict(sorted(reals.items())) if len(reals) > 1 else dict(reals)
     quarter_span = in_quarter(mode, due.get(quarter), reals.get(quarter), quarter, closed)
     cumulative = to_date(mode, due, reals, quarter, closed)
     if due:
-        annual = sum(due.values(), Decimal(0)) if mode == INCREMENT else due[max(due)]
+        if mode == INCREMENT:
+            annual = ZERO
+            for value in due.values():
+                annual += value
+        else:
+            annual = due[max(due)]
+        first = due_targets[next(iter(due_targets))]  # mixed units: the first target's unit is the intended one
+        unit = "%" if first.kind == "percent" else first.unit
     else:
         annual = None
-    first = next(iter(due_targets.values()), None)  # mixed units: the first target's unit is the intended one
-    unit = "" if first is None else ("%" if first.kind == "percent" else first.unit)
+        unit = ""
     return AksiScore(
-        id=aksi.id, kegiatan_id=aksi.kegiatan_id, no=aksi.no, name=aksi.name, indicator=aksi.indicator,
-        unit=unit, mode=mode, annual_target=annual, targets=due, reals=reals,
-        quarter=_with_band(quarter_span, bounds), cumulative=_with_band(cumulative, bounds),
-        missing_quarters=cumulative.missing, flags=_flags(aksi.indicator, due_targets),
-        pending_quarters=cumulative.pending, quarter_no=quarter,
+        aksi.id, aksi.kegiatan_id, aksi.no, aksi.name, aksi.indicator, unit, mode, annual, due, reals,
+        _with_band(quarter_span, bounds), _with_band(cumulative, bounds), cumulative.missing,
+        _flags(aksi.indicator, due_targets), cumulative.pending, quarter,
     )
 
 
@@ -821,7 +895,7 @@ def _annual_flags(text: str, target: Decimal | None, unit: str) -> tuple[str, ..
     if target is None:
         return ()
     is_percent = "%" in unit or unit.lower() in {"persen", "percent"}
-    clue = wording(text)
+    clue = _wording(text)
     flags = []
     if is_percent and target > HUNDRED:
         flags.append(FLAG_PCT_OVER_100)
@@ -1009,20 +1083,3 @@ def score_plan_from_db(plan_id: int, quarter: int, *, session: Session, now: dat
         if settings is not None and verification.verification_on(settings.verification, session=session):
             data = verification.verified_only(data, session=session)  # only accepted reports count
         return score_plan(data, quarter, bands, cap_pct=cap, closed=closed_quarters(data.year, now, calendar))
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector around bulk building.
-
-    Loading a big plan allocates hundreds of thousands of small objects that all stay alive;
-    each allocation burst would start a collection that scans them all again for nothing
-    (it doubled the load time of a 12,000-aksi plan). Nothing built here forms cycles.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()

@@ -515,3 +515,28 @@ def test_anomalies_are_counted_all_but_only_the_first_ones_kept():
     assert 0 < before_junk < 38
     assert parsed.anomalies[-1].line == 272 + (500 - before_junk) - 1  # the junk starts on line 272
     assert len(parsed.kegiatan) == 45 and parsed.budget_total == 17_326_515_850
+
+
+def test_the_parser_runs_with_the_garbage_collector_paused_and_turns_it_back_on(monkeypatch):
+    """Parsing builds hundreds of thousands of live objects; with the collector on it grew faster than
+    linear (bench/reports_bench.py --scale). Paused while the rows are read, on again after, also on a refusal."""
+    import gc
+
+    from bot.domain.plan_import import parser
+
+    seen = []
+    parse = parser._Parser.parse
+
+    def watched(self):
+        seen.append(gc.isenabled())
+        return parse(self)
+
+    monkeypatch.setattr(parser._Parser, "parse", watched)
+    assert gc.isenabled()
+    plan = parse_plan_text(SAMPLE_PLAN.read_text(encoding="utf-8"))
+    assert len(plan.kegiatan) == 45
+    assert seen == [False]
+    assert gc.isenabled()
+    with pytest.raises(PlanFormatError):
+        parse_plan_text("no tabs here\nnor here\n")
+    assert gc.isenabled()
