@@ -12,12 +12,13 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 from telegram.ext import ConversationHandler
 
+from bot.domain.agencies import acting_agency
 from bot.domain.people import Actor
 from bot.domain.people import Role
 from bot.domain.people import leadership_membership
 from bot.domain.people import note_leadership_membership
-from bot.domain.people import resolve_actor
 from bot.telegram import commands
+from bot.telegram.services import scope_services
 from bot.telegram.services import services_of
 from bot.text.render import render
 
@@ -68,11 +69,11 @@ async def get_actor(update: Update, context: ContextTypes.DEFAULT_TYPE, *, leade
     chat = update.effective_chat
     actor = getattr(context, "_rapk_actor", None)
     if actor is None:
-        in_leadership_chat = bool(chat and chat.id == services.settings.leadership_chat_id)
-        actor = await services.db(resolve_actor, user.id, admin_ids=services.settings.admin_telegram_ids,
-                                  admins_verify=services.settings.admins_verify,
-                                  is_leadership=in_leadership_chat)
-        context._rapk_actor = actor
+        acting = await services.db(acting_agency, user.id, settings=services.settings,
+                                   chat_id=chat.id if chat else None,
+                                   private=chat is None or chat.type == ChatType.PRIVATE)
+        actor = context._rapk_actor = acting.actor
+        scope_services(context, acting.settings)
     if leadership and not actor.is_leadership and not getattr(context, "_rapk_leadership_checked", False):
         context._rapk_leadership_checked = True
         if chat is not None and chat.type == ChatType.PRIVATE and await is_leadership_member(user.id, context):

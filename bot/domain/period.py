@@ -42,21 +42,25 @@ if TYPE_CHECKING:
     from bot.config import Settings
 
 
-def _agency_plan(*, session: Session, agency_name: str | None = None, year: int | None = None) -> Plan | None:
-    """The configured agency's plan of `year`; without a year the newest plan imported."""
+def _agency_query(agency_name: str | None, agency_id: int | None):
     query = select(Plan).join(Agency, Agency.id == Plan.agency_id)
-    if agency_name:
-        query = query.where(Agency.name == agency_name)
+    if agency_id is not None:
+        return query.where(Agency.id == agency_id)
+    return query.where(Agency.name == agency_name) if agency_name else query
+
+
+def _agency_plan(*, session: Session, agency_name: str | None = None, year: int | None = None,
+                 agency_id: int | None = None) -> Plan | None:
+    """The agency's plan of `year` (the agency by id, else AGENCY_NAME, else any); without a year the newest."""
+    query = _agency_query(agency_name, agency_id)
     if year:
         query = query.where(Plan.year == year)
     return session.exec(query.order_by(Plan.year.desc(), Plan.id.desc())).first()
 
 
-def _nearest_plan(year: int, *, session: Session, agency_name: str | None) -> Plan | None:
+def _nearest_plan(year: int, *, session: Session, agency_name: str | None, agency_id: int | None = None) -> Plan | None:
     """The agency's newest plan before `year`, else its oldest one after it."""
-    query = select(Plan).join(Agency, Agency.id == Plan.agency_id)
-    if agency_name:
-        query = query.where(Agency.name == agency_name)
+    query = _agency_query(agency_name, agency_id)
     return (session.exec(query.where(Plan.year < year).order_by(Plan.year.desc(), Plan.id.desc())).first()
             or session.exec(query.where(Plan.year > year).order_by(Plan.year, Plan.id.desc())).first())
 
@@ -78,53 +82,62 @@ def _calendar(settings: Settings, calendar: ReportingCalendar | None) -> Reporti
     return calendar or ReportingCalendar.from_settings(settings)
 
 
+def _agency_id(settings: Settings, agency_id: int | None) -> int | None:
+    """The agency asked for, else the one the settings pin (AGENCY_ID, or bot.domain.agencies for a person)."""
+    return agency_id if agency_id is not None else settings.agency_id
+
+
 def reporting_periods(*, session: Session, settings: Settings, now: datetime,
-                      calendar: ReportingCalendar | None = None) -> list[ServedPeriod]:
+                      calendar: ReportingCalendar | None = None, agency_id: int | None = None) -> list[ServedPeriod]:
     """What reminders chase and digests are about at `now`: the reporting quarter, then the one before it
     (still chased while unlocked), each with its year's plan; a quarter of a year without a plan (or not
-    the pinned PLAN_YEAR) is left out."""
+    the pinned PLAN_YEAR) is left out. The agency's plans (`agency_id`, else the settings' agency)."""
     calendar = _calendar(settings, calendar)
+    agency_id = _agency_id(settings, agency_id)
     current = calendar.reporting_quarter(as_utc(now))
     periods = []
     for year, quarter in (current, calendar.previous_quarter(*current)):
         if settings.plan_year and year != settings.plan_year:
             continue
-        plan = _agency_plan(session=session, agency_name=settings.agency_name, year=year)
+        plan = _agency_plan(session=session, agency_name=settings.agency_name, year=year, agency_id=agency_id)
         if plan is not None:
             periods.append(ServedPeriod(plan, quarter))
     return periods
 
 
 def served_period(*, session: Session, settings: Settings, now: datetime,
-                  calendar: ReportingCalendar | None = None) -> ServedPeriod | None:
-    """The plan and quarter PICs report on, reminders are about and leadership reads by default at `now`."""
-    periods = reporting_periods(session=session, settings=settings, now=now, calendar=calendar)
+                  calendar: ReportingCalendar | None = None, agency_id: int | None = None) -> ServedPeriod | None:
+    """The plan and quarter PICs report on, reminders are about and leadership reads by default at `now`:
+    of the agency `agency_id` (else the one the settings pin: AGENCY_ID, AGENCY_NAME, or any agency)."""
+    agency_id = _agency_id(settings, agency_id)
+    periods = reporting_periods(session=session, settings=settings, now=now, calendar=calendar, agency_id=agency_id)
     if periods:
         return periods[0]
     year, quarter = _calendar(settings, calendar).reporting_quarter(as_utc(now))
     if settings.plan_year:
-        plan = _agency_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year)
+        plan = _agency_plan(session=session, agency_name=settings.agency_name, year=settings.plan_year,
+                            agency_id=agency_id)
     else:
-        plan = _nearest_plan(year, session=session, agency_name=settings.agency_name)
+        plan = _nearest_plan(year, session=session, agency_name=settings.agency_name, agency_id=agency_id)
     if plan is None:
         return None
     return ServedPeriod(plan, quarter if plan.year == year else 4 if plan.year < year else 1, live=False)
 
 
 def served_plan(*, session: Session, settings: Settings, now: datetime,
-                calendar: ReportingCalendar | None = None) -> Plan | None:
+                calendar: ReportingCalendar | None = None, agency_id: int | None = None) -> Plan | None:
     """The plan of the served period (what the admin console browses and changes)."""
-    period = served_period(session=session, settings=settings, now=now, calendar=calendar)
+    period = served_period(session=session, settings=settings, now=now, calendar=calendar, agency_id=agency_id)
     return period.plan if period else None
 
 
 def served_plans(*, session: Session, settings: Settings, now: datetime,
-                 calendar: ReportingCalendar | None = None) -> list[ServedPeriod]:
+                 calendar: ReportingCalendar | None = None, agency_id: int | None = None) -> list[ServedPeriod]:
     """Every period leadership may read at `now`, the default (served_period) first."""
-    periods = reporting_periods(session=session, settings=settings, now=now, calendar=calendar)
+    periods = reporting_periods(session=session, settings=settings, now=now, calendar=calendar, agency_id=agency_id)
     if periods:
         return periods
-    period = served_period(session=session, settings=settings, now=now, calendar=calendar)
+    period = served_period(session=session, settings=settings, now=now, calendar=calendar, agency_id=agency_id)
     return [period] if period else []
 
 
