@@ -13,10 +13,12 @@ from telegram.ext import ContextTypes
 from telegram.ext import ConversationHandler
 
 from bot.domain.agencies import acting_agency
+from bot.domain.agencies import names_only_agency
 from bot.domain.people import Actor
 from bot.domain.people import Role
 from bot.domain.people import leadership_membership
 from bot.domain.people import note_leadership_membership
+from bot.telegram import callbacks
 from bot.telegram import commands
 from bot.telegram.services import scope_services
 from bot.telegram.services import services_of
@@ -101,6 +103,18 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Acto
     )
 
 
+async def _names_only_agency(update: Update, context, actor: Actor, roles: tuple[Role, ...]) -> bool:
+    """A button names only people and items of the agency the presser acts in; a PIC's buttons (a handler
+    for PICs only) of any agency they report in. Nothing to check for a deployment without agencies."""
+    if actor.agency_id is None:
+        return True
+    named = callbacks.named_ids(update.callback_query.data)
+    if not named:
+        return True
+    agencies = actor.agency_ids if set(roles) == {Role.PIC} else (actor.agency_id,)
+    return await services_of(context).db(names_only_agency, agencies, **named)
+
+
 def require(*roles: Role, private_only: bool = False, conversation_end: bool = False, all_roles: bool = False):
     """Decorator: run the handler only for users holding one of `roles`.
 
@@ -121,6 +135,11 @@ def require(*roles: Role, private_only: bool = False, conversation_end: bool = F
             if roles and not any(actor.has(role) for role in roles):
                 log.info("refused user=%s roles=%s needed=%s", actor.telegram_user_id,
                          sorted(r.value for r in actor.roles), [r.value for r in roles])
+                await refuse(update, context, actor, roles)
+                return ConversationHandler.END if conversation_end else None
+            if update.callback_query is not None and not await _names_only_agency(update, context, actor, roles):
+                log.info("refused user=%s button %r names another agency's", actor.telegram_user_id,
+                         update.callback_query.data)
                 await refuse(update, context, actor, roles)
                 return ConversationHandler.END if conversation_end else None
             chat = update.effective_chat

@@ -26,13 +26,20 @@ from sqlmodel import select
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.numbers import parse_reference
 from bot.domain.people import Actor
+from bot.domain.people import person_in_agency
 from bot.domain.people import resolve_actor
 from models import Agency
 from models import AgencyMember
+from models import Aksi
+from models import Goal
+from models import GoalIndicator
 from models import Kegiatan
+from models import KegiatanIndicator
 from models import Person
 from models import PicAssignment
 from models import Plan
+from models import Program
+from models import ProgramIndicator
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -115,9 +122,9 @@ def acting_agency(telegram_user_id: int, *, session: Session, settings: Settings
     group = agency_of_chat(chat_id, session=session) if chat_id is not None and not private else None
     person = session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
     agency = group
-    if agency is None and person is not None:
-        ids = agencies_of_person(person.id, session=session)
-        agency = session.get(Agency, ids[0]) if ids else None
+    ids = agencies_of_person(person.id, session=session) if person is not None else []
+    if agency is None and ids:
+        agency = session.get(Agency, ids[0])
     if agency is None:
         agency = only_agency(session=session)
     scoped = agency_settings(settings, agency)
@@ -130,7 +137,8 @@ def acting_agency(telegram_user_id: int, *, session: Session, settings: Settings
         is_admin = telegram_user_id in settings.admin_telegram_ids or bool(member and member.is_admin)
         actor = replace(actor, is_admin=is_admin,
                         is_verifier=bool(member and member.is_verifier) or (is_admin and settings.admins_verify))
-    return ActingAs(replace(actor, agency_id=agency.id if agency else None), scoped, agency)
+    agency_ids = tuple(dict.fromkeys([agency.id, *ids])) if agency else ()
+    return ActingAs(replace(actor, agency_id=agency.id if agency else None, agency_ids=agency_ids), scoped, agency)
 
 
 _SCHEDULE = ("reminder_offsets_days", "reminder_time", "extra_days_off")
@@ -150,3 +158,40 @@ def agency_calendar(calendar: ReportingCalendar, settings: Settings, scoped: Set
     if all(getattr(settings, name) == getattr(scoped, name) for name in _SCHEDULE):
         return calendar
     return ReportingCalendar.from_settings(scoped)
+
+
+def names_only_agency(agency_ids: tuple[int, ...], *, session: Session, person: int | None = None,
+                      plan: int | None = None, program: int | None = None, kegiatan: int | None = None,
+                      aksi: int | None = None, indicator: int | None = None, goal_indicator: int | None = None,
+                      program_indicator: int | None = None) -> bool:
+    """Whether every person and plan item a button names is of one of `agency_ids` (a forged button names
+    another agency's: refused before its handler runs). An id that names nothing passes: the handler
+    answers it as it always has."""
+    owners = []
+    if plan is not None:
+        owners.append(session.exec(select(Plan.agency_id).where(Plan.id == plan)).first())
+    if program is not None:
+        owners.append(session.exec(select(Plan.agency_id).join(Program, Program.plan_id == Plan.id)
+                                   .where(Program.id == program)).first())
+    kegiatan_of = select(Plan.agency_id).join(Kegiatan, Kegiatan.plan_id == Plan.id)
+    if kegiatan is not None:
+        owners.append(session.exec(kegiatan_of.where(Kegiatan.id == kegiatan)).first())
+    if aksi is not None:
+        owners.append(session.exec(kegiatan_of.join(Aksi, Aksi.kegiatan_id == Kegiatan.id)
+                                   .where(Aksi.id == aksi)).first())
+    if indicator is not None:
+        owners.append(session.exec(kegiatan_of.join(KegiatanIndicator, KegiatanIndicator.kegiatan_id == Kegiatan.id)
+                                   .where(KegiatanIndicator.id == indicator)).first())
+    if goal_indicator is not None:
+        owners.append(session.exec(select(Plan.agency_id).join(Goal, Goal.plan_id == Plan.id)
+                                   .join(GoalIndicator, GoalIndicator.goal_id == Goal.id)
+                                   .where(GoalIndicator.id == goal_indicator)).first())
+    if program_indicator is not None:
+        owners.append(session.exec(select(Plan.agency_id).join(Program, Program.plan_id == Plan.id)
+                                   .join(ProgramIndicator, ProgramIndicator.program_id == Program.id)
+                                   .where(ProgramIndicator.id == program_indicator)).first())
+    if any(owner is not None and owner not in agency_ids for owner in owners):
+        return False
+    if person is None or session.get(Person, person) is None:
+        return True
+    return any(person_in_agency(person, agency_id, session=session) for agency_id in agency_ids)

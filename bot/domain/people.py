@@ -51,6 +51,8 @@ class Actor:
     is_verifier: bool = False
     # The agency (OPD) they act in (bot.domain.agencies `acting_agency`); None: a deployment without agencies.
     agency_id: int | None = None
+    # Every agency they belong to, the one they act in first: a PIC reports in each (bot.domain.agencies).
+    agency_ids: tuple[int, ...] = ()
 
     @property
     def roles(self) -> set[Role]:
