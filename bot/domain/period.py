@@ -141,6 +141,17 @@ def served_plans(*, session: Session, settings: Settings, now: datetime,
     return [period] if period else []
 
 
+def readable_plan_ids(*, session: Session, settings: Settings, now: datetime,
+                      calendar: ReportingCalendar | None = None) -> set[int]:
+    """The plans leadership may read at `now`: those served, and every plan of the agency the settings pin
+    (last year's stays readable: `/ringkasan 4 2020`); only those served when no agency is pinned."""
+    served = {p.plan.id for p in served_plans(session=session, settings=settings, now=now, calendar=calendar)}
+    if settings.agency_id is None and not settings.agency_name:
+        return served
+    query = _agency_query(settings.agency_name, settings.agency_id).with_only_columns(Plan.id)
+    return served | set(session.exec(query).all())
+
+
 def earlier_open_quarters(period: ServedPeriod, *, session: Session, shown: int | None = None) -> list[int]:
     """The served plan's quarters before the served one that are not locked: /lapor offers them too
     (`shown`, the quarter on screen, is left out)."""
