@@ -195,3 +195,9 @@ def names_only_agency(agency_ids: tuple[int, ...], *, session: Session, person: 
     if person is None or session.get(Person, person) is None:
         return True
     return any(person_in_agency(person, agency_id, session=session) for agency_id in agency_ids)
+
+
+def settings_of_agencies(agency_ids: tuple[int, ...], settings: Settings, *, session: Session) -> list[Settings]:
+    """Each agency's settings, in the order given (a PIC of two OPD: /status shows each)."""
+    return [agency_settings(settings, agency) for agency_id in agency_ids
+            if (agency := session.get(Agency, agency_id)) is not None] or [settings]
