@@ -141,7 +141,7 @@ def require(*roles: Role, private_only: bool = False, conversation_end: bool = F
                 log.info("refused user=%s button %r names another agency's", actor.telegram_user_id,
                          update.callback_query.data)
                 await refuse(update, context, actor, roles)
-                return ConversationHandler.END if conversation_end else None
+                return None  # a conversation under way stays where it was: the forged press changed nothing
             chat = update.effective_chat
             if private_only and chat is not None and chat.type != ChatType.PRIVATE:
                 await open_private_chat_hint(update, context)
