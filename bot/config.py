@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     language: Literal["id", "en"] = Field(default="id", validation_alias="RAPK_LANGUAGE")
 
     agency_name: str | None = None  # which agency's plan the bot serves; the only one when unset
+    # The agency served (an id): set per person by bot.domain.agencies `agency_settings`; AGENCY_ID pins one.
+    agency_id: int | None = None
     plan_year: int | None = None  # which year; the latest imported when unset
 
     report_deadline_working_days: int = Field(default=5, ge=0, le=60)

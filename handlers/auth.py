@@ -12,12 +12,15 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 from telegram.ext import ConversationHandler
 
+from bot.domain.agencies import acting_agency
+from bot.domain.agencies import names_only_agency
 from bot.domain.people import Actor
 from bot.domain.people import Role
 from bot.domain.people import leadership_membership
 from bot.domain.people import note_leadership_membership
-from bot.domain.people import resolve_actor
+from bot.telegram import callbacks
 from bot.telegram import commands
+from bot.telegram.services import scope_services
 from bot.telegram.services import services_of
 from bot.text.render import render
 
@@ -68,11 +71,11 @@ async def get_actor(update: Update, context: ContextTypes.DEFAULT_TYPE, *, leade
     chat = update.effective_chat
     actor = getattr(context, "_rapk_actor", None)
     if actor is None:
-        in_leadership_chat = bool(chat and chat.id == services.settings.leadership_chat_id)
-        actor = await services.db(resolve_actor, user.id, admin_ids=services.settings.admin_telegram_ids,
-                                  admins_verify=services.settings.admins_verify,
-                                  is_leadership=in_leadership_chat)
-        context._rapk_actor = actor
+        acting = await services.db(acting_agency, user.id, settings=services.settings,
+                                   chat_id=chat.id if chat else None,
+                                   private=chat is None or chat.type == ChatType.PRIVATE)
+        actor = context._rapk_actor = acting.actor
+        scope_services(context, acting.settings)
     if leadership and not actor.is_leadership and not getattr(context, "_rapk_leadership_checked", False):
         context._rapk_leadership_checked = True
         if chat is not None and chat.type == ChatType.PRIVATE and await is_leadership_member(user.id, context):
@@ -100,6 +103,18 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE, actor: Acto
     )
 
 
+async def _names_only_agency(update: Update, context, actor: Actor, roles: tuple[Role, ...]) -> bool:
+    """A button names only people and items of the agency the presser acts in; a PIC's buttons (a handler
+    for PICs only) of any agency they report in. Nothing to check for a deployment without agencies."""
+    if actor.agency_id is None:
+        return True
+    named = callbacks.named_ids(update.callback_query.data)
+    if not named:
+        return True
+    agencies = actor.agency_ids if set(roles) == {Role.PIC} else (actor.agency_id,)
+    return await services_of(context).db(names_only_agency, agencies, **named)
+
+
 def require(*roles: Role, private_only: bool = False, conversation_end: bool = False, all_roles: bool = False):
     """Decorator: run the handler only for users holding one of `roles`.
 
@@ -122,6 +137,11 @@ def require(*roles: Role, private_only: bool = False, conversation_end: bool = F
                          sorted(r.value for r in actor.roles), [r.value for r in roles])
                 await refuse(update, context, actor, roles)
                 return ConversationHandler.END if conversation_end else None
+            if update.callback_query is not None and not await _names_only_agency(update, context, actor, roles):
+                log.info("refused user=%s button %r names another agency's", actor.telegram_user_id,
+                         update.callback_query.data)
+                await refuse(update, context, actor, roles)
+                return None  # a conversation under way stays where it was: the forged press changed nothing
             chat = update.effective_chat
             if private_only and chat is not None and chat.type != ChatType.PRIVATE:
                 await open_private_chat_hint(update, context)

@@ -7,10 +7,11 @@ in worker threads (scoring and openpyxl through services.db, matplotlib through 
 
 The drill-down buttons are stateless (bot.telegram.callbacks.DRILL: `rk:<p|k|d>:<id>:<q>`):
 each press checks the role again and that the id belongs to a plan leadership is served
-(bot.domain.period.served_plans); anything else is refused with an alert and nothing is shown.
+(bot.domain.period.readable_plan_ids: the served plans and every plan of the agency); anything else is refused with an alert and nothing is shown.
 """
 
 import functools
+import re
 
 from telegram import Update
 from telegram.constants import ChatType
@@ -28,8 +29,8 @@ from bot.domain.digest import program_detail
 from bot.domain.feedback import card_actions
 from bot.domain.form_pdf import build_pdf
 from bot.domain.people import Role
+from bot.domain.period import readable_plan_ids
 from bot.domain.period import served_period
-from bot.domain.period import served_plans
 from bot.domain.scoring import score_plan_from_db
 from bot.domain.workbook import build_workbook
 from bot.telegram import callbacks as cb
@@ -58,10 +59,13 @@ def _calendar(context) -> ReportingCalendar:
     return ReportingCalendar.from_settings(services_of(context).settings)
 
 
-def _target(*, session, settings, calendar, now):
-    """(plan id, year, default quarter) leadership reads about now; None without a plan."""
+def _target(*, session, settings, calendar, now, year: int | None = None):
+    """(plan id, year, default quarter) leadership reads about now, or of `year` (its TW IV once it is past;
+    the agency's plan of that year, as PLAN_YEAR pins one); None without such a plan."""
+    if year is not None:
+        settings = settings.model_copy(update={"plan_year": year})
     period = served_period(session=session, settings=settings, now=now, calendar=calendar)
-    if period is None:
+    if period is None or (year is not None and period.year != year):
         return None
     return period.plan.id, period.year, period.quarter
 
@@ -76,12 +80,16 @@ async def _command_target(update: Update, context: ContextTypes.DEFAULT_TYPE, co
     if chat.type != ChatType.PRIVATE and chat.id != services.settings.leadership_chat_id:
         await open_private_chat_hint(update, context)
         return None
-    target = await services.db(_target, settings=services.settings, calendar=_calendar(context), now=services.now())
+    words = list(context.args or [] if words is None else words)
+    asked_year = int(words.pop()) if words and YEAR.fullmatch(words[-1]) else None  # `/ringkasan 4 2020`
+    target = await services.db(_target, settings=services.settings, calendar=_calendar(context), now=services.now(),
+                               year=asked_year)
     if target is None:
-        await message.reply_text(render("no_plan", services.lang))
+        await message.reply_text(render("no_plan_of_year", services.lang, year=asked_year) if asked_year
+                                 else render("no_plan", services.lang))
         return None
     plan_id, year, quarter = target
-    text = " ".join(context.args or [] if words is None else words)
+    text = " ".join(words)
     if text:
         asked = parse_quarter(text)
         if asked is None:
@@ -93,6 +101,7 @@ async def _command_target(update: Update, context: ContextTypes.DEFAULT_TYPE, co
 
 
 EXPORT_FORMATS = ("xlsx", "pdf")
+YEAR = re.compile(r"(19|20)\d\d")
 
 
 def leadership_command(command: str, *, formats: bool = False):
@@ -146,7 +155,7 @@ async def ekspor(update: Update, context: ContextTypes.DEFAULT_TYPE, plan_id: in
 
 def _drill_down(kind: str, ident: int, quarter: int, *, session, settings, calendar, now, lang) -> Digest | None:
     """The digest, a program or a kegiatan of a served plan; None for an id outside them (forged or stale)."""
-    plan_ids = {p.plan.id for p in served_plans(session=session, settings=settings, now=now, calendar=calendar)}
+    plan_ids = readable_plan_ids(session=session, settings=settings, now=now, calendar=calendar)
     if kind == "d":
         if ident not in plan_ids:
             return None

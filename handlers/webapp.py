@@ -3,7 +3,7 @@
 Thin like every handler: authenticate → call the domain → render a template → answer. Every API request
 carries Telegram's initData (`Authorization: tma <initData>`) and a fresh nonce (`X-Rapk-Nonce`), checked by
 bot/domain/webapp_auth.py; missing, forged, expired or replayed → 401 and nothing is read or changed. The
-person is then resolved as in chat (`resolve_actor`, leadership by `is_leadership_member`), and the same
+person is then resolved as in chat (`bot.domain.agencies.acting_agency`: in the agency they act in, leadership by `is_leadership_member`), and the same
 roles apply: the PIC form for PICs, the digest for leadership and admins, 403 for anyone else. Saving is
 bot/domain/webapp_forms.py `save_fields` → `save_report` (one transaction, audited, idempotent), then the chat
 hears «Tersimpan ✅» (the /lapor template).
@@ -21,10 +21,10 @@ from aiohttp import web
 from telegram.error import TelegramError
 from telegram.ext import Application
 
+from bot.domain.agencies import acting_agency
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.digest import kegiatan_detail
 from bot.domain.people import Role
-from bot.domain.people import resolve_actor
 from bot.domain.period import served_period
 from bot.domain.reminders import render_late_list
 from bot.domain.reporting import ReportError
@@ -89,10 +89,11 @@ async def _authenticate(application: Application, request: web.Request):
         log.info("webapp request refused: %s initData", exc.code)
         raise web.HTTPUnauthorized(text=render("webapp_refused", services.lang, code=exc.code),
                                    content_type="text/plain") from None
-    actor = await services.db(resolve_actor, user.telegram_user_id, admin_ids=services.settings.admin_telegram_ids)
+    acting = await services.db(acting_agency, user.telegram_user_id, settings=services.settings)
+    actor = acting.actor
     if not actor.is_pic and not actor.is_admin and await is_leadership_member(user.telegram_user_id, application):
         actor = replace(actor, is_leadership=True)
-    return actor
+    return actor, replace(services, settings=acting.settings)  # the settings of the agency they act in
 
 
 def _forbidden(lang: str) -> web.HTTPForbidden:
@@ -101,8 +102,7 @@ def _forbidden(lang: str) -> web.HTTPForbidden:
 
 async def page(application: Application, request: web.Request) -> web.Response:
     """The person's page as HTML: the PIC form, or the digest for leadership and admins."""
-    actor = await _authenticate(application, request)
-    services = services_of(application)
+    actor, services = await _authenticate(application, request)
     lang, now = services.lang, services.now()
     w = labels("webapp_labels", lang)
     if actor.has(Role.PIC):
@@ -142,8 +142,7 @@ async def _leadership_html(services, lang: str, w: dict) -> str:
 async def save(application: Application, request: web.Request) -> web.Response:
     """One kegiatan's Simpan: 200 with the card as stored, 422 with a message per field (nothing saved),
     403 for a kegiatan that is not the person's, 409 for a locked or no longer served quarter."""
-    actor = await _authenticate(application, request)
-    services = services_of(application)
+    actor, services = await _authenticate(application, request)
     lang, now = services.lang, services.now()
     if not actor.has(Role.PIC):
         raise _forbidden(lang)

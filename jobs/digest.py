@@ -40,6 +40,8 @@ from telegram.ext import ContextTypes
 
 from bot.config import Settings
 from bot.db import insert_ignore
+from bot.domain.agencies import agency_calendar
+from bot.domain.agencies import served_agencies
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.charts import achievement_chart
 from bot.domain.digest import Digest
@@ -83,7 +85,14 @@ def digest_day(key: str) -> date:
 
 
 def plan_digest_posts(now: datetime, *, session: Session, settings: Settings, calendar: ReportingCalendar) -> int:
-    """Create the digest rows due at `now` (idempotent: run it as often as you like); returns how many were new."""
+    """Create the digest rows due at `now` (idempotent: run it as often as you like); returns how many were new.
+    Every agency served: its plans' digests go to its own leadership group, on its own schedule."""
+    return sum(_agency_digest_posts(now, session=session, settings=scoped,
+                                    calendar=agency_calendar(calendar, settings, scoped))
+               for scoped in served_agencies(settings, session=session))
+
+
+def _agency_digest_posts(now: datetime, *, session: Session, settings: Settings, calendar: ReportingCalendar) -> int:
     if not settings.leadership_chat_id:
         return 0
     now = as_utc(now)

@@ -3,6 +3,7 @@
 from models.botstate import BotState
 from models.outbox import GroupPost
 from models.outbox import Reminder
+from models.people import AgencyMember
 from models.people import Invite
 from models.people import LeadershipMembership
 from models.people import OutcomeAssignment
@@ -33,7 +34,7 @@ from models.report import ProgramIndicatorRealisation
 from models.report import ReportReview
 
 __all__ = [
-    "Agency", "Aksi", "AksiRealisation", "AksiTarget", "AuditLog", "BotState", "Evidence",
+    "Agency", "AgencyMember", "Aksi", "AksiRealisation", "AksiTarget", "AuditLog", "BotState", "Evidence",
     "Goal", "GoalIndicator", "GoalIndicatorRealisation", "GroupPost", "ImportAnomaly", "IndicatorRealisation", "Invite",
     "Kegiatan", "KegiatanBudgetPlan", "KegiatanIndicator", "KegiatanRealisation", "LeadershipMembership", "LeadershipResponse",
     "OutcomeAssignment", "PeriodLock", "Person",

@@ -40,6 +40,21 @@ class Person(SQLModel, table=True):
     created_at: datetime | None = ts_field(default_now=True)
 
 
+class AgencyMember(SQLModel, table=True):
+    """A person's membership of an agency other than their own (`Person.agency_id`, whose roles are the
+    person's flags), with the roles they hold there: an admin or verifier of a second OPD. Being PIC of a
+    kegiatan of an agency needs no row: PicAssignment says it (bot.domain.agencies)."""
+
+    __table_args__ = (UniqueConstraint("agency_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    agency_id: int = Field(foreign_key="agency.id", index=True)
+    person_id: int = Field(foreign_key="person.id", index=True)
+    is_admin: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    is_verifier: bool = Field(default=False, sa_column_kwargs={"server_default": false()})
+    created_at: datetime | None = ts_field(default_now=True)
+
+
 class PicAssignment(SQLModel, table=True):
     """Person responsible for a kegiatan (many kegiatan per person, several people per kegiatan)."""
 

@@ -3,6 +3,9 @@
 from datetime import datetime
 from decimal import Decimal
 
+from sqlalchemy import BigInteger
+from sqlalchemy import Column
+from sqlalchemy import Text
 from sqlalchemy import UniqueConstraint
 from sqlalchemy import false
 from sqlmodel import Field
@@ -19,10 +22,17 @@ def mode_field():
 
 
 class Agency(SQLModel, table=True):
-    """A government agency (OPD), e.g. Badan Kepegawaian Daerah Kabupaten Gresik."""
+    """A government agency (OPD), e.g. Badan Kepegawaian Daerah Kabupaten Gresik.
+
+    Its own settings where they differ from the kabupaten's (the environment's); None keeps the kabupaten's
+    (bot.domain.agencies `agency_settings`, migration 0012)."""
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(unique=True, max_length=300)
+    leadership_chat_id: int | None = Field(default=None, sa_column=Column(BigInteger, nullable=True))
+    reminder_offsets_days: str | None = Field(default=None, max_length=50)  # "7,3,1" (REMINDER_OFFSETS_DAYS)
+    reminder_time: str | None = Field(default=None, max_length=5)  # "07:30" (REMINDER_TIME)
+    extra_days_off: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # ISO dates, comma-separated
 
 
 class Plan(SQLModel, table=True):

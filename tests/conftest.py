@@ -158,3 +158,17 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@pytest.fixture(params=_backends())
+def release_engine(request, tmp_path):
+    """The database the release before agencies wrote (migration 0011), on SQLite and on PostgreSQL."""
+    from tests.support.release_db import release_database
+
+    try:
+        with release_database(request.param, tmp_path, _pg_base_url()) as engine:
+            yield engine
+    except sa.exc.OperationalError as exc:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL unreachable under CI: {exc}")
+        pytest.skip(f"PostgreSQL unreachable: {exc}")

@@ -6,6 +6,8 @@ import io
 import os
 import sys
 
+from bot.cli.common import agency_argument
+from bot.cli.common import agency_pinned
 from bot.config import ConfigError
 from bot.config import redact
 
@@ -35,6 +37,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+# Commands that act on a plan: `--agency NAME|ID` picks whose (bot.cli.common `agency_argument`).
+AGENCY_SCOPED = {"invite", "assign", "budget-plan", "summary", "export", "realisasi", "renstra", "evidence"}
+
 # Commands that do not open the configured database (the demo makes its own).
 NO_DATABASE = {"calendar", "demo"}
 
@@ -58,6 +63,8 @@ def build_parser() -> argparse.ArgumentParser:
                             else "not available in this build")
             continue
         getattr(module, f"add_arguments_{name.replace('-', '_')}")(sp)
+        if name in AGENCY_SCOPED and not any(a.dest == "agency" for a in sp._actions):
+            agency_argument(sp)
         sp.set_defaults(_handler=getattr(module, f"cmd_{name.replace('-', '_')}"))
     return parser
 
@@ -163,7 +170,8 @@ def _main(argv: list[str] | None) -> int:
             label = _database_label()
             if label:  # not when the configuration is invalid: the command says what is wrong
                 print(f"rapk: database {label}", file=sys.stderr)
-        return int(args._handler(args) or 0)
+        with agency_pinned(args.command, getattr(args, "agency", None) if args.command in AGENCY_SCOPED else None):
+            return int(args._handler(args) or 0)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

@@ -12,6 +12,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from bot.cli.common import agency_argument
 from bot.cli.common import one_kegiatan
 from bot.clock import SystemClock
 from bot.config import load_settings
@@ -32,6 +33,8 @@ def add_arguments_evidence(parser: argparse.ArgumentParser) -> None:
     export = sub.add_parser("export", help="download every evidence file of a quarter into a folder")
     export.add_argument("--quarter", type=int, required=True, choices=range(1, 5), metavar="N", help="1..4")
     export.add_argument("--out", type=Path, required=True, metavar="DIR")
+    for action in (require, export):
+        agency_argument(action)
 
 
 def cmd_evidence(args: argparse.Namespace) -> int:

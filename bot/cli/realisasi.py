@@ -5,6 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from bot.cli.common import agency_argument
 from bot.cli.people import NAME_HELP
 from bot.clock import SystemClock
 from bot.config import load_settings
@@ -32,6 +33,7 @@ def add_arguments_realisasi(parser: argparse.ArgumentParser) -> None:
     import_ = actions.add_parser("import", help="store the realisations of a filled sheet (.xlsx) or its JSON form")
     import_.add_argument("file", help="the filled template (.xlsx) or the JSON form (.json)")
     for sub in (template, import_):
+        agency_argument(sub)
         sub.add_argument("--quarter", "-q", type=int, choices=(1, 2, 3, 4), required=True, help="triwulan 1..4")
         sub.add_argument("--plan-year", type=int,
                          help="plan year (default: PLAN_YEAR, else the plan served now, see bot.domain.period)")

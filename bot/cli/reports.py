@@ -28,7 +28,8 @@ from models import Plan
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quarter", "-q", type=int, choices=(1, 2, 3, 4),
                         help="triwulan 1..4 (default: the quarter being reported now)")
-    parser.add_argument("--plan-year", type=int, help="plan year (default: the plan served now, see bot.domain.period)")
+    parser.add_argument("--plan-year", "--year", dest="plan_year", type=int,
+                        help="plan year, a past one too (default: the plan served now, see bot.domain.period)")
 
 
 def add_arguments_summary(parser: argparse.ArgumentParser) -> None:

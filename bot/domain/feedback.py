@@ -28,6 +28,7 @@ from bot.domain.verification import short_text
 from models import Kegiatan
 from models import LeadershipResponse
 from models import Person
+from models import Plan
 from models import Reminder
 
 MAX_RESPONSE = 1000  # characters
@@ -75,7 +76,8 @@ def respond(kegiatan_id: int, quarter: int, text: str, *, session: Session, pers
            new_value=value, actor_person_id=person_id, actor_telegram_id=telegram_id, actor_label=author, at=now)
     pics = tuple(r for r in recipients_of([kegiatan_id], session=session) if r.telegram_user_id != telegram_id)
     pic_ids = {r.telegram_user_id for r in pics}
-    admins = tuple(t for t in admin_telegram_ids(session=session, config_ids=config_admin_ids)
+    agency_id = session.get(Plan, kegiatan.plan_id).agency_id
+    admins = tuple(t for t in admin_telegram_ids(session=session, config_ids=config_admin_ids, agency_id=agency_id)
                    if t != telegram_id and t not in pic_ids)
     return Responded(kegiatan.name, quarter, value, author, pics, admins)
 

@@ -73,6 +73,8 @@ from bot.config import Settings
 from bot.db import among
 from bot.db import insert_ignore
 from bot.domain import verification
+from bot.domain.agencies import agency_calendar
+from bot.domain.agencies import served_agencies
 from bot.domain.audit import record
 from bot.domain.calendar import OVERDUE_PREFIX
 from bot.domain.calendar import ReportingCalendar
@@ -696,7 +698,14 @@ class TickResult:
 
 
 def plan_tick(now: datetime, *, session: Session, settings: Settings, calendar: ReportingCalendar) -> TickResult:
-    """Create every reminder and late-list row due at `now` (idempotent: run it as often as you like)."""
+    """Create every reminder and late-list row due at `now` (idempotent: run it as often as you like), for
+    every agency served, each on its own schedule, to its own leadership group, admins and verifiers."""
+    results = [_agency_tick(now, session=session, settings=scoped, calendar=agency_calendar(calendar, settings, scoped))
+               for scoped in served_agencies(settings, session=session)]
+    return TickResult(sum(r.reminders for r in results), sum(r.posts for r in results))
+
+
+def _agency_tick(now: datetime, *, session: Session, settings: Settings, calendar: ReportingCalendar) -> TickResult:
     now = as_utc(now)
     plan_ids = list(dict.fromkeys(p.plan.id for p in reporting_periods(session=session, settings=settings, now=now,
                                                                        calendar=calendar)))
@@ -706,7 +715,7 @@ def plan_tick(now: datetime, *, session: Session, settings: Settings, calendar: 
                 for p in plan_ids)
     # Verifiers hear of their queue while verification is on (`auto`: once someone holds the role).
     verifiers = verifier_telegram_ids(session=session, config_ids=settings.admin_telegram_ids,
-                                      admins_verify=settings.admins_verify) \
+                                      admins_verify=settings.admins_verify, agency_id=settings.agency_id) \
         if verification.verification_on(settings.verification, session=session) else []
     posts += sum(verification.plan_verifier_posts(now, session=session, calendar=calendar, plan_id=p,
                                                   chat_ids=verifiers, wait_days=settings.verifier_reminder_working_days)

@@ -19,6 +19,7 @@ from bot.db import among
 from bot.db import upsert
 from bot.domain.audit import record
 from bot.domain.numbers import parse_reference
+from models import AgencyMember
 from models import Invite
 from models import Kegiatan
 from models import LeadershipMembership
@@ -53,6 +54,10 @@ class Actor:
     # The kabupaten role (Person.is_kabupaten, migration 0013) and its admin, who holds it too.
     is_kabupaten: bool = False
     is_kabupaten_admin: bool = False
+    # The agency (OPD) they act in (bot.domain.agencies `acting_agency`); None: a deployment without agencies.
+    agency_id: int | None = None
+    # Every agency they belong to, the one they act in first: a PIC reports in each (bot.domain.agencies).
+    agency_ids: tuple[int, ...] = ()
 
     @property
     def roles(self) -> set[Role]:
@@ -109,6 +114,7 @@ def resolve_actor(telegram_user_id: int, *, session: Session, admin_ids: list[in
         is_verifier=bool(person and person.is_verifier) or (is_admin and admins_verify),
         is_kabupaten=bool(person and person.is_kabupaten),
         is_kabupaten_admin=bool(person and person.is_kabupaten_admin),
+        agency_id=person.agency_id if person else None,
     )
 
 
@@ -168,11 +174,37 @@ def is_pic_of(person_id: int | None, kegiatan_id: int, *, session: Session) -> b
     ).first() is not None
 
 
+def in_agency(agency_id: int | None):
+    """The condition on Person «belongs to agency `agency_id`»: their own, a member of it (AgencyMember), or of
+    no agency (a person made before agencies); every agency with None."""
+    if agency_id is None:
+        return sa.true()
+    members = select(AgencyMember.person_id).where(AgencyMember.agency_id == agency_id)
+    return sa.or_(Person.agency_id == agency_id, Person.agency_id.is_(None), Person.id.in_(members))
+
+
+def _role_in_agency(flag: str, agency_id: int | None):
+    """The condition on Person «holds the role `flag` (is_admin / is_verifier) in agency `agency_id`»: the
+    person's flag in their own agency, the membership's in another."""
+    if agency_id is None:
+        return getattr(Person, flag).is_(True)
+    members = select(AgencyMember.person_id).where(AgencyMember.agency_id == agency_id,
+                                                   getattr(AgencyMember, flag).is_(True))
+    return sa.or_(sa.and_(getattr(Person, flag).is_(True),
+                          sa.or_(Person.agency_id == agency_id, Person.agency_id.is_(None))),
+                  Person.id.in_(members))
+
+
+def person_in_agency(person_id: int, agency_id: int | None, *, session: Session) -> bool:
+    """Whether an admin of `agency_id` may see and change this person (a forged button names someone else's)."""
+    return session.exec(select(Person.id).where(Person.id == person_id, in_agency(agency_id))).first() is not None
+
+
 def find_people(ref: str, *, session: Session, agency_id: int | None = None) -> list[Person]:
-    """People by id (`#12`), exact name, or a case-insensitive part of the name."""
+    """People by id (`#12`), exact name, or a case-insensitive part of the name (of agency `agency_id`)."""
     query = select(Person)
     if agency_id is not None:
-        query = query.where(sa.or_(Person.agency_id == agency_id, Person.agency_id.is_(None)))
+        query = query.where(in_agency(agency_id))
     ref = ref.strip()
     if ref.startswith("#") and ref[1:].isdigit():  # an id, whatever its script: only a database integer matches
         person_id = parse_reference(ref, prefix="#")
@@ -455,17 +487,19 @@ def set_unit(person_id: int, unit: str, *, session: Session, actor_person_id: in
     return person
 
 
-def verifier_telegram_ids(*, session: Session, config_ids: list[int], admins_verify: bool) -> list[int]:
-    """Who verifies and can be messaged about it: granted verifiers, and the admins while they verify."""
-    granted = list(session.exec(select(Person.telegram_user_id).where(Person.is_verifier.is_(True),
+def verifier_telegram_ids(*, session: Session, config_ids: list[int], admins_verify: bool,
+                          agency_id: int | None = None) -> list[int]:
+    """Who verifies (in agency `agency_id`) and can be messaged about it: granted verifiers, and the admins
+    while they verify."""
+    granted = list(session.exec(select(Person.telegram_user_id).where(_role_in_agency("is_verifier", agency_id),
                                                                        Person.telegram_user_id.is_not(None))).all())
-    admins = admin_telegram_ids(session=session, config_ids=config_ids) if admins_verify else []
+    admins = admin_telegram_ids(session=session, config_ids=config_ids, agency_id=agency_id) if admins_verify else []
     return list(dict.fromkeys([*granted, *admins]))
 
 
-def admin_telegram_ids(*, session: Session, config_ids: list[int]) -> list[int]:
-    """Configured admins plus people granted admin in the bot who have started it."""
-    granted = session.exec(select(Person.telegram_user_id).where(Person.is_admin.is_(True),
+def admin_telegram_ids(*, session: Session, config_ids: list[int], agency_id: int | None = None) -> list[int]:
+    """Configured admins plus people granted admin in the bot (in agency `agency_id`) who have started it."""
+    granted = session.exec(select(Person.telegram_user_id).where(_role_in_agency("is_admin", agency_id),
                                                                   Person.telegram_user_id.is_not(None))).all()
     return list(dict.fromkeys([*config_ids, *granted]))
 
@@ -481,8 +515,8 @@ class PersonRow:
     kegiatan_count: int
 
 
-def list_people(*, session: Session, plan_id: int | None = None) -> list[PersonRow]:
-    """Everyone known, with onboarding state and how many kegiatan of the plan they hold."""
+def list_people(*, session: Session, plan_id: int | None = None, agency_id: int | None = None) -> list[PersonRow]:
+    """Everyone known (in agency `agency_id`), with onboarding state and how many kegiatan of the plan they hold."""
     counts: dict[int, int] = {}
     query = select(PicAssignment.person_id, sa.func.count()).group_by(PicAssignment.person_id)
     if plan_id is not None:
@@ -492,7 +526,7 @@ def list_people(*, session: Session, plan_id: int | None = None) -> list[PersonR
     return [
         PersonRow(p.id, p.name, p.telegram_user_id is not None, p.is_admin, p.unreachable_at is not None,
                   p.paused_until, counts.get(p.id, 0))
-        for p in session.exec(select(Person).order_by(Person.name)).all()
+        for p in session.exec(select(Person).where(in_agency(agency_id)).order_by(Person.name)).all()
     ]
 
 
@@ -522,8 +556,8 @@ def reachable_people(person_ids: Iterable[int], today: date, *, session: Session
 
 
 def notice_chats(*, session: Session, settings) -> list[int]:
-    """Where late lists go: the leadership group, then every admin's private chat."""
-    admins = admin_telegram_ids(session=session, config_ids=settings.admin_telegram_ids)
+    """Where late lists go: the leadership group, then every admin's private chat (of the settings' agency)."""
+    admins = admin_telegram_ids(session=session, config_ids=settings.admin_telegram_ids, agency_id=settings.agency_id)
     return list(dict.fromkeys(([settings.leadership_chat_id] if settings.leadership_chat_id else []) + admins))
 
 

@@ -43,19 +43,15 @@ if TYPE_CHECKING:
 
 
 def _agency_query(agency_name: str | None, agency_id: int | None):
-    """Plans of one agency: by id when given (the kabupaten's /rekap asks each OPD), else the configured name.
-    The agency branch owns the full scoping; this is the minimal `agency_id` filter."""
     query = select(Plan).join(Agency, Agency.id == Plan.agency_id)
     if agency_id is not None:
-        return query.where(Plan.agency_id == agency_id)
-    if agency_name:
-        query = query.where(Agency.name == agency_name)
-    return query
+        return query.where(Agency.id == agency_id)
+    return query.where(Agency.name == agency_name) if agency_name else query
 
 
 def _agency_plan(*, session: Session, agency_name: str | None = None, year: int | None = None,
                  agency_id: int | None = None) -> Plan | None:
-    """The configured agency's plan of `year`; without a year the newest plan imported."""
+    """The agency's plan of `year` (the agency by id, else AGENCY_NAME, else any); without a year the newest."""
     query = _agency_query(agency_name, agency_id)
     if year:
         query = query.where(Plan.year == year)
@@ -86,12 +82,18 @@ def _calendar(settings: Settings, calendar: ReportingCalendar | None) -> Reporti
     return calendar or ReportingCalendar.from_settings(settings)
 
 
+def _agency_id(settings: Settings, agency_id: int | None) -> int | None:
+    """The agency asked for, else the one the settings pin (AGENCY_ID, or bot.domain.agencies for a person)."""
+    return agency_id if agency_id is not None else settings.agency_id
+
+
 def reporting_periods(*, session: Session, settings: Settings, now: datetime,
                       calendar: ReportingCalendar | None = None, agency_id: int | None = None) -> list[ServedPeriod]:
     """What reminders chase and digests are about at `now`: the reporting quarter, then the one before it
     (still chased while unlocked), each with its year's plan; a quarter of a year without a plan (or not
-    the pinned PLAN_YEAR) is left out."""
+    the pinned PLAN_YEAR) is left out. The agency's plans (`agency_id`, else the settings' agency)."""
     calendar = _calendar(settings, calendar)
+    agency_id = _agency_id(settings, agency_id)
     current = calendar.reporting_quarter(as_utc(now))
     periods = []
     for year, quarter in (current, calendar.previous_quarter(*current)):
@@ -105,9 +107,9 @@ def reporting_periods(*, session: Session, settings: Settings, now: datetime,
 
 def served_period(*, session: Session, settings: Settings, now: datetime,
                   calendar: ReportingCalendar | None = None, agency_id: int | None = None) -> ServedPeriod | None:
-    """The plan and quarter PICs report on, reminders are about and leadership reads by default at `now`;
-    with `agency_id`, that agency's (None: the configured AGENCY_NAME, else any). The agency branch owns
-    the full scoping."""
+    """The plan and quarter PICs report on, reminders are about and leadership reads by default at `now`:
+    of the agency `agency_id` (else the one the settings pin: AGENCY_ID, AGENCY_NAME, or any agency)."""
+    agency_id = _agency_id(settings, agency_id)
     periods = reporting_periods(session=session, settings=settings, now=now, calendar=calendar, agency_id=agency_id)
     if periods:
         return periods[0]
@@ -123,20 +125,31 @@ def served_period(*, session: Session, settings: Settings, now: datetime,
 
 
 def served_plan(*, session: Session, settings: Settings, now: datetime,
-                calendar: ReportingCalendar | None = None) -> Plan | None:
+                calendar: ReportingCalendar | None = None, agency_id: int | None = None) -> Plan | None:
     """The plan of the served period (what the admin console browses and changes)."""
-    period = served_period(session=session, settings=settings, now=now, calendar=calendar)
+    period = served_period(session=session, settings=settings, now=now, calendar=calendar, agency_id=agency_id)
     return period.plan if period else None
 
 
 def served_plans(*, session: Session, settings: Settings, now: datetime,
-                 calendar: ReportingCalendar | None = None) -> list[ServedPeriod]:
+                 calendar: ReportingCalendar | None = None, agency_id: int | None = None) -> list[ServedPeriod]:
     """Every period leadership may read at `now`, the default (served_period) first."""
-    periods = reporting_periods(session=session, settings=settings, now=now, calendar=calendar)
+    periods = reporting_periods(session=session, settings=settings, now=now, calendar=calendar, agency_id=agency_id)
     if periods:
         return periods
-    period = served_period(session=session, settings=settings, now=now, calendar=calendar)
+    period = served_period(session=session, settings=settings, now=now, calendar=calendar, agency_id=agency_id)
     return [period] if period else []
+
+
+def readable_plan_ids(*, session: Session, settings: Settings, now: datetime,
+                      calendar: ReportingCalendar | None = None) -> set[int]:
+    """The plans leadership may read at `now`: those served, and every plan of the agency the settings pin
+    (last year's stays readable: `/ringkasan 4 2020`); only those served when no agency is pinned."""
+    served = {p.plan.id for p in served_plans(session=session, settings=settings, now=now, calendar=calendar)}
+    if settings.agency_id is None and not settings.agency_name:
+        return served
+    query = _agency_query(settings.agency_name, settings.agency_id).with_only_columns(Plan.id)
+    return served | set(session.exec(query).all())
 
 
 def earlier_open_quarters(period: ServedPeriod, *, session: Session, shown: int | None = None) -> list[int]:

@@ -261,3 +261,31 @@ class Browse:
         if action != "pp" and action != "kp" and any(i < 0 for i in ids):
             return None
         return Step(action, tuple(ids))
+
+
+# -- what a button names (handlers.auth checks it is of the agency the presser acts in) ------------------
+
+FORMATS = [value for value in list(globals().values()) if isinstance(value, Format)]
+_ITEM = {"a": "aksi", "i": "indicator", "k": "kegiatan", "g": "kegiatan", None: "indicator"}
+_IDENT = {"d": "plan", "p": "program", "k": "kegiatan"}
+_OUTCOME = {"s": "goal_indicator", "p": "program_indicator"}
+
+
+def named_ids(data: str | None) -> dict[str, int]:
+    """The people and plan items a button's data names — person, plan, program, kegiatan, aksi, indicator,
+    goal_indicator, program_indicator — as keywords of bot.domain.agencies `names_only_agency`; {} when
+    it names none (or is no Format's)."""
+    for fmt in FORMATS:
+        press = fmt.parse(data)
+        if press is None:
+            continue
+        values = press._asdict()
+        ids = {name: values[name] for name in ("person", "kegiatan", "program", "aksi") if values.get(name)}
+        if "item" in values:
+            ids[_ITEM[values.get("what") or values.get("entity")]] = values["item"]
+        if "ident" in values:
+            ids[_IDENT[values["kind"]]] = values["ident"]
+        if "indicator" in values and values.get("kind") in _OUTCOME:
+            ids[_OUTCOME[values["kind"]]] = values["indicator"]
+        return ids
+    return {}

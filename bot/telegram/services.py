@@ -4,6 +4,7 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from dataclasses import field
+from dataclasses import replace
 from typing import TypeVar
 
 from sqlalchemy import Engine
@@ -55,7 +56,21 @@ SERVICES_KEY = "services"
 
 
 def services_of(context) -> Services:
-    """The Services object of a handler's CallbackContext (or of an Application)."""
+    """The Services object of a handler's CallbackContext (or of an Application).
+
+    Once handlers.auth has resolved who asks, with the settings of the agency they act in
+    (bot.domain.agencies `agency_settings`): everything the handler serves is that agency's."""
+    scoped = getattr(context, "_rapk_services", None)
+    if scoped is not None:
+        return scoped
     bot_data = context.bot_data if hasattr(context, "bot_data") else context
     return bot_data[SERVICES_KEY]
+
+
+def scope_services(context, settings: Settings) -> Services:
+    """Make `services_of(context)` give the settings of the agency the update's sender acts in."""
+    base = services_of(context)
+    if settings is not base.settings:
+        context._rapk_services = replace(base, settings=settings)
+    return services_of(context)
 

@@ -52,7 +52,7 @@ MAX_CHOICES = 20  # people offered for a typed name
 
 def _people_page(*, session, settings, now, page: int):
     plan = served_plan(session=session, settings=settings, now=now)
-    people = list_people(session=session, plan_id=plan.id if plan else None)
+    people = list_people(session=session, plan_id=plan.id if plan else None, agency_id=settings.agency_id)
     unassigned = kegiatan_without_pic(plan.id, session=session) if plan else []
     return plan, people, [k.name for k in unassigned]
 

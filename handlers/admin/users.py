@@ -18,6 +18,7 @@ from bot.domain.people import change_admin
 from bot.domain.people import change_verifier
 from bot.domain.people import list_people
 from bot.domain.people import person_card
+from bot.domain.people import person_in_agency
 from bot.domain.people import set_paused
 from bot.domain.period import served_plan
 from bot.telegram import callbacks as cb
@@ -58,7 +59,7 @@ def _date(yyyymmdd: int) -> date | None | bool:
 
 def _people(*, session, settings, now):
     plan = served_plan(session=session, settings=settings, now=now)
-    people = list_people(session=session, plan_id=plan.id if plan else None)
+    people = list_people(session=session, plan_id=plan.id if plan else None, agency_id=settings.agency_id)
     config = settings.admin_telegram_ids
     bound = dict(session.exec(select(Person.telegram_user_id, Person.id)
                               .where(Person.telegram_user_id.in_(config))).all()) if config else {}
@@ -86,6 +87,8 @@ async def pengguna(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) ->
 
 
 def _card(person_id: int, *, session, settings, now):
+    if not person_in_agency(person_id, settings.agency_id, session=session):
+        return None
     plan = served_plan(session=session, settings=settings, now=now)
     return person_card(person_id, session=session, plan_id=plan.id if plan else None,
                        config_ids=settings.admin_telegram_ids)
@@ -129,6 +132,11 @@ async def pengguna_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     services = services_of(context)
     data = update.callback_query.data
     ok = True
+    named = next((p.person for f in (cb.USR_PERSON, cb.USR_ADMIN, cb.USR_VERIFIER, cb.USR_PAUSE) if (p := f.parse(data))),
+                 None)
+    if named is not None and not await services.db(person_in_agency, named, services.settings.agency_id):
+        await stale(update, context)  # a forged button naming someone of another agency: nothing changes
+        return
     try:
         if press := cb.USR_PAGE.parse(data):
             await _show_list(update, context, press.page)

@@ -1,19 +1,19 @@
 """the kabupaten role: Bappeda / evaluator reading every OPD (/rekap), and the kabupaten admin (/opd)
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 Create Date: 2026-12-02 18:00:00
 
 * `person.is_kabupaten`: reads every OPD (/rekap, `rapk rekap`); false for everyone before.
 * `person.is_kabupaten_admin`: onboards an OPD and invites its first admin (/opd tambah); false before.
 
-Independent of per-agency membership (the `agency` branch's 0012): the lead rechains this after it.
+Independent of per-agency membership (0012).
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0013'
-down_revision = '0011'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 

@@ -124,7 +124,7 @@ def test_migration_0013_keeps_every_person_and_grants_nobody(engine, kabupaten):
     """Before 0013 there is no kabupaten role: every person stays, and after the upgrade nobody holds it."""
     with engine.connect() as conn:
         people = conn.execute(sa.text("SELECT id, name, telegram_user_id, is_admin FROM person ORDER BY id")).all()
-    downgrade_to(engine, "0011")
+    downgrade_to(engine, "0012")
     assert not {"is_kabupaten", "is_kabupaten_admin"} & {c["name"] for c in sa.inspect(engine).get_columns("person")}
     upgrade_to_head(engine)
     with engine.connect() as conn:

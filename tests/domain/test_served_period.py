@@ -12,17 +12,10 @@ from sqlmodel import select
 
 from bot.config import load_settings
 from bot.db import unit_of_work
-from bot.domain.locks import lock_quarter
 from bot.domain.period import earlier_open_quarters
 from bot.domain.period import served_period
 from bot.domain.period import served_plans
-from bot.domain.plan_import import SAMPLE_PLAN
-from bot.domain.plan_import.parser import parse_plan_file
-from bot.domain.plan_import.store import save_plan
 from jobs.reminders import run_tick
-from models import Kegiatan
-from models import Person
-from models import PicAssignment
 from models import Reminder
 from tests.support.harness import ADMIN_ID
 from tests.support.harness import LEADER_ID
@@ -30,26 +23,10 @@ from tests.support.harness import LEADERSHIP_CHAT
 from tests.support.harness import PIC_ID
 from tests.support.harness import WIB
 from tests.support.harness import BotHarness
+from tests.support.two_years import load_two_years
 
 JANUARY = datetime(2021, 1, 5, 9, 0, tzinfo=WIB)
 DEADLINE_DAY = datetime(2021, 1, 8, 8, 0, tzinfo=WIB)  # TW IV 2020's last call
-
-
-def load_two_years(engine) -> dict[int, int]:
-    """The bundled plan as 2020 and as 2021; Budi (PIC_ID) holds the first kegiatan of both. {year: plan id}."""
-    parsed = parse_plan_file(SAMPLE_PLAN)
-    with unit_of_work(engine) as session:
-        plans = {year: save_plan(parsed, session=session, year=year, actor_label="test").plan_id
-                 for year in (2020, 2021)}
-        budi = Person(name="Budi Santoso", telegram_user_id=PIC_ID)
-        session.add(budi)
-        session.flush()
-        for plan_id in plans.values():
-            first = session.exec(select(Kegiatan).where(Kegiatan.plan_id == plan_id, Kegiatan.seq == 1)).one()
-            session.add(PicAssignment(person_id=budi.id, kegiatan_id=first.id))
-        for quarter in (1, 2, 3):  # evaluated and closed during 2020
-            lock_quarter(plans[2020], quarter, session=session, actor_label="test")
-    return plans
 
 
 @pytest.fixture

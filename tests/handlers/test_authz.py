@@ -278,3 +278,82 @@ async def test_forged_callbacks_are_refused_and_change_nothing(bot, fake, engine
     assert changed_tables(before, snapshot(engine, conversations=True)) == []
     bot_messages = sum(len(fake.messages_to(s.chat)) for s in private)
     assert bot_messages == len(private)  # the /bantuan answers only: no forged press got a message
+
+
+# -- two agencies: nobody of OPD A sees or changes anything of OPD B, and the other way round -------------
+
+# Every command, bare and with a number of the plan: what it shows is the sender's agency's only.
+AGENCY_COMMANDS = [(name, None) for name in sorted(EXPECTED) if name not in ("batal", "help", "bantuan")] + [
+    ("target", "1"), ("ingatkan", "1"), ("ringkasan", "2"), ("ringkasan", "2 2020"), ("ekspor", "2"),
+    ("ekspor", "pdf 2"), ("riwayat", "1")]
+# Commands naming a person of the other agency by id: nobody is found, shown, invited or assigned; no row changes.
+CROSS_AGENCY_COMMANDS = [("pic", "#{budi}"), ("pic", "#{rina}"), ("undang", "#{budi}"), ("undang", "#{rina}")]
+
+
+@pytest.fixture
+async def two_agencies(fake, db_url, engine, small_plan, monkeypatch):
+    """The small plan's agency A and an agency B (tests/support/agencies.py), the bot running."""
+    from tests.support.agencies import add_agency_b
+
+    monkeypatch.setattr(harness_module, "build_application", functools.partial(build_application, rate_limiter=False))
+    with unit_of_work(engine) as session:
+        sides = add_agency_b(session, fake, small_plan)
+    h = BotHarness(fake, db_url)
+    await h.start()
+    yield sides
+    await h.stop()
+
+
+def _shown(fake, chats: set[int], since: int) -> list[str]:
+    """Every string the bot sent to `chats` after call number `since`: texts, captions, buttons, file names."""
+    out = []
+    for call in fake.calls()[since:]:
+        if call.chat_id in chats or (call.method.lower() == "answercallbackquery"):
+            out += [str(v) for v in call.params.values()]
+    return out
+
+
+def _leaks(shown: list[str], secrets: tuple[str, ...]) -> list[str]:
+    return sorted({s for s in secrets for text in shown if s.casefold() in html.unescape(text).casefold()})
+
+
+async def test_two_agencies_commands_show_only_their_own_agency(two_agencies, fake, engine):
+    wrong = []
+    for me, other in (two_agencies, two_agencies[::-1]):
+        chats = {chat for _, _, chat in me.senders}
+        crossing = [(c, a.format(**other.ids)) for c, a in CROSS_AGENCY_COMMANDS]
+        for command, args in AGENCY_COMMANDS + crossing:
+            for who, user, chat in me.senders:
+                since = len(fake.calls())
+                before = snapshot(engine)
+                fake.send_command(user, f"/{command}", args, chat_id=None if chat == user else chat)
+                await fake.wait_idle()
+                fake.send_command(user, "/batal", chat_id=None if chat == user else chat)
+                await fake.wait_idle()
+                leaked = _leaks(_shown(fake, chats, since), other.secrets)
+                wrong += [f"/{command} {args or ''} from {who} showed {leaked}"] if leaked else []
+                changed = changed_tables(before, snapshot(engine))
+                if (command, args) in crossing and changed:
+                    wrong.append(f"/{command} {args} from {who} changed {changed}")
+    assert not wrong, "\n".join(wrong)
+
+
+async def test_two_agencies_forged_buttons_naming_the_other_agency_change_nothing(two_agencies, fake, engine):
+    wrong = []
+    for me, other in (two_agencies, two_agencies[::-1]):
+        private = [(who, user) for who, user, chat in me.senders if chat == user]
+        for _, user in private:
+            fake.send_command(user, "/bantuan")
+        await fake.wait_idle()
+        for prefix, (_, samples) in sorted(FORGED.items()):
+            for who, user in private:
+                for data in (d for d in samples if "{" in d):  # those naming a person or an item of the other agency
+                    forged = data.format(**other.ids)
+                    before, since = snapshot(engine, conversations=True), len(fake.calls())
+                    fake.press_button(user, fake.messages_to(user)[-1], forged, forge=True)
+                    await fake.wait_idle()
+                    leaked = _leaks(_shown(fake, {user}, since), other.secrets)
+                    wrong += [f"{forged!r} from {who} showed {leaked}"] if leaked else []
+                    changed = changed_tables(before, snapshot(engine, conversations=True))
+                    wrong += [f"{forged!r} from {who} changed {changed}"] if changed else []
+    assert not wrong, "\n".join(wrong)

@@ -8,10 +8,16 @@ import logging
 
 import pytest
 
+from bot.db import unit_of_work
 from bot.text.render import render
+from tests.support.admin_steps import changed_tables
+from tests.support.admin_steps import snapshot
+from tests.support.agencies import A_ADMIN
+from tests.support.agencies import add_agency_b
 from tests.support.harness import ADMIN_ID
 from tests.support.harness import LEADER_ID
 from tests.support.harness import PIC_ID
+from tests.support.harness import BotHarness
 
 BIG = "9" * 30  # no database integer holds it
 BIGINT = str(2**63 - 1)  # a BIGINT does, not the INTEGER primary keys: PostgreSQL refused to look it up
@@ -104,4 +110,36 @@ async def test_presses_that_change_nothing_on_real_menus(harness, fake, small_pl
             wrong += [f"{command} {data}: {e}" for e in errors()]
             if render("error", "id") in [m.get("text") for m in fake.messages_to(ADMIN_ID)[before:]]:
                 wrong.append(f"{command} {data}: the apology")
+    assert not wrong, "\n".join(wrong)
+
+
+# Two agencies: on the real menus of OPD A's admin, buttons naming OPD B's people and items.
+OTHER_AGENCY = ["pic:p:{budi}", "pic:t:{budi}:{k1}", "pic:g:{budi}:{program}", "inv:p:{budi}", "usr:p:{budi}",
+                "usr:adm:{budi}:1", "usr:ver:{rina}:1", "tg:q:{a1}:2", "tg:i:{i1}", "rw:a:{a1}", "rw:g:{k1}",
+                "lk:L2:ok:{k1}", "vf:a:{k1}:2", "rk:k:{k1}:2", "rk:d:{plan}:2", "rk:n:{budi}:{k1}:2"]
+
+
+async def test_real_menus_refuse_buttons_naming_another_agency(fake, db_url, engine, small_plan, errors):
+    with unit_of_work(engine) as session:
+        _, other = add_agency_b(session, fake, small_plan)
+    bot = BotHarness(fake, db_url)
+    await bot.start()
+    refused = {render("refused_alert", "id"), *STALE}
+    wrong = []
+    try:
+        for command in MENUS:
+            fake.send_message(A_ADMIN, command)
+            await fake.wait_idle()
+            menu = fake.messages_to(A_ADMIN)[-1]
+            for sample in OTHER_AGENCY:
+                data = sample.format(**other.ids)
+                before = snapshot(engine, conversations=True)
+                answer = await press(fake, A_ADMIN, menu, data)
+                if answer is None or answer.get("text") not in refused or not answer.get("show_alert"):
+                    wrong.append(f"{command} {data}: answered {answer and answer.get('text')!r}")
+                wrong += [f"{command} {data}: {e}" for e in errors()]
+                changed = changed_tables(before, snapshot(engine, conversations=True))
+                wrong += [f"{command} {data}: changed {changed}"] if changed else []
+    finally:
+        await bot.stop()
     assert not wrong, "\n".join(wrong)

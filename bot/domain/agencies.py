@@ -1,0 +1,203 @@
+"""Many agencies (OPD), one bot: which agency a person acts in, the roles they hold there, the agency's own
+settings over the kabupaten's, and finding an agency by name or id (no Telegram imports).
+
+A person's own agency is `Person.agency_id`; their `is_admin` / `is_verifier` flags are their roles there.
+An AgencyMember row makes them a member of a further agency, with the roles it names. Being PIC of a
+kegiatan needs no membership: the kegiatan's plan says whose it is. A deployment with one agency and no
+agency set on people serves that agency, as before agencies existed.
+
+Everything a person asks is scoped to the agency they act in (`acting_agency`): the served period
+(bot.domain.period `served_period(agency_id=…)`), the people they see, the reminders and the digest of
+that agency's plans. The agency's settings (`agency_settings`) are the kabupaten's (the environment) with
+the agency's own leadership group, reminder schedule and days off where it has them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from dataclasses import replace
+from datetime import date
+from datetime import time
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+from sqlmodel import select
+
+from bot.domain.calendar import ReportingCalendar
+from bot.domain.numbers import parse_reference
+from bot.domain.people import Actor
+from bot.domain.people import person_in_agency
+from bot.domain.people import resolve_actor
+from models import Agency
+from models import AgencyMember
+from models import Aksi
+from models import Goal
+from models import GoalIndicator
+from models import Kegiatan
+from models import KegiatanIndicator
+from models import Person
+from models import PicAssignment
+from models import Plan
+from models import Program
+from models import ProgramIndicator
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+
+
+def _dates(text: str) -> list[date]:
+    return [date.fromisoformat(part.strip()) for part in text.split(",") if part.strip()]
+
+
+def agency_settings(settings: Settings, agency: Agency | None) -> Settings:
+    """The settings as `agency` is served: its own leadership group, reminder offsets and time, and days off
+    (added to the kabupaten's cuti bersama) where it has them; the agency pinned (`agency_id`)."""
+    if agency is None:
+        return settings
+    update: dict = {"agency_id": agency.id}
+    if agency.leadership_chat_id:
+        update["leadership_chat_id"] = agency.leadership_chat_id
+    if agency.reminder_offsets_days:
+        update["reminder_offsets_days"] = sorted({int(d) for d in agency.reminder_offsets_days.split(",")},
+                                                 reverse=True)
+    if agency.reminder_time:
+        update["reminder_time"] = time.fromisoformat(agency.reminder_time)
+    if agency.extra_days_off:
+        update["extra_days_off"] = sorted(set(settings.extra_days_off) | set(_dates(agency.extra_days_off)))
+    return settings.model_copy(update=update)
+
+
+def only_agency(*, session: Session) -> Agency | None:
+    """The agency when the database has exactly one."""
+    rows = session.exec(select(Agency).limit(2)).all()
+    return rows[0] if len(rows) == 1 else None
+
+
+def find_agency(ref: str, *, session: Session) -> Agency | None:
+    """An agency by id (`3`, `#3`) or by name (exact, case-insensitive; else the one whose name contains it)."""
+    ref = ref.strip()
+    if ref.lstrip("#").isdigit():
+        agency_id = parse_reference(ref.lstrip("#"))
+        return session.get(Agency, agency_id) if agency_id is not None else None
+    rows = session.exec(select(Agency).order_by(Agency.id)).all()
+    exact = [a for a in rows if a.name.casefold() == ref.casefold()]
+    part = [a for a in rows if ref.casefold() in a.name.casefold()]
+    found = exact or part
+    return found[0] if len(found) == 1 else None
+
+
+def agencies_of_person(person_id: int, *, session: Session) -> list[int]:
+    """Every agency a person belongs to, their own first: theirs, memberships, and those they are PIC in."""
+    person = session.get(Person, person_id)
+    ids = [person.agency_id] if person is not None and person.agency_id is not None else []
+    ids += session.exec(select(AgencyMember.agency_id).where(AgencyMember.person_id == person_id)
+                        .order_by(AgencyMember.agency_id)).all()
+    ids += session.exec(select(Plan.agency_id).join(Kegiatan, Kegiatan.plan_id == Plan.id)
+                        .join(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id)
+                        .where(PicAssignment.person_id == person_id).distinct().order_by(Plan.agency_id)).all()
+    return list(dict.fromkeys(ids))
+
+
+def agency_of_chat(chat_id: int, *, session: Session) -> Agency | None:
+    """The agency whose leadership group `chat_id` is."""
+    return session.exec(select(Agency).where(Agency.leadership_chat_id == chat_id)).first()
+
+
+@dataclass(frozen=True)
+class ActingAs:
+    """Who asks and as which agency: the actor with that agency's roles, and the agency's settings."""
+
+    actor: Actor
+    settings: Settings
+    agency: Agency | None
+
+
+def acting_agency(telegram_user_id: int, *, session: Session, settings: Settings, chat_id: int | None = None,
+                  private: bool = True) -> ActingAs:
+    """The Actor of a Telegram user in the agency they act in, and that agency's settings.
+
+    In an agency's leadership group: that agency (its members are its leadership). Otherwise the person's own
+    agency, else their first membership, else (a person of no agency, ADMIN_TELEGRAM_IDS, a stranger) the
+    only agency when there is one, or none: then AGENCY_NAME / the newest plan decide, as before agencies."""
+    group = agency_of_chat(chat_id, session=session) if chat_id is not None and not private else None
+    person = session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
+    agency = group
+    ids = agencies_of_person(person.id, session=session) if person is not None else []
+    if agency is None and ids:
+        agency = session.get(Agency, ids[0])
+    if agency is None:
+        agency = only_agency(session=session)
+    scoped = agency_settings(settings, agency)
+    in_leadership_chat = bool(chat_id is not None and chat_id == scoped.leadership_chat_id)
+    actor = resolve_actor(telegram_user_id, session=session, admin_ids=settings.admin_telegram_ids,
+                          admins_verify=settings.admins_verify, is_leadership=in_leadership_chat)
+    if person is not None and agency is not None and person.agency_id not in (None, agency.id):
+        member = session.exec(select(AgencyMember).where(AgencyMember.agency_id == agency.id,
+                                                         AgencyMember.person_id == person.id)).first()
+        is_admin = telegram_user_id in settings.admin_telegram_ids or bool(member and member.is_admin)
+        actor = replace(actor, is_admin=is_admin,
+                        is_verifier=bool(member and member.is_verifier) or (is_admin and settings.admins_verify))
+    agency_ids = tuple(dict.fromkeys([agency.id, *ids])) if agency else ()
+    return ActingAs(replace(actor, agency_id=agency.id if agency else None, agency_ids=agency_ids), scoped, agency)
+
+
+_SCHEDULE = ("reminder_offsets_days", "reminder_time", "extra_days_off")
+
+
+def served_agencies(settings: Settings, *, session: Session) -> list[Settings]:
+    """The settings of every agency the bot serves, each with its own (what the reminder tick and the digests
+    go through); the settings as they are when they pin one (AGENCY_ID, AGENCY_NAME) or there is no agency."""
+    if settings.agency_id is not None or settings.agency_name:
+        return [settings]
+    agencies = session.exec(select(Agency).order_by(Agency.id)).all()
+    return [agency_settings(settings, a) for a in agencies] or [settings]
+
+
+def agency_calendar(calendar: ReportingCalendar, settings: Settings, scoped: Settings) -> ReportingCalendar:
+    """The calendar of an agency: `calendar` (the kabupaten's), or one of its own when its schedule differs."""
+    if all(getattr(settings, name) == getattr(scoped, name) for name in _SCHEDULE):
+        return calendar
+    return ReportingCalendar.from_settings(scoped)
+
+
+def names_only_agency(agency_ids: tuple[int, ...], *, session: Session, person: int | None = None,
+                      plan: int | None = None, program: int | None = None, kegiatan: int | None = None,
+                      aksi: int | None = None, indicator: int | None = None, goal_indicator: int | None = None,
+                      program_indicator: int | None = None) -> bool:
+    """Whether every person and plan item a button names is of one of `agency_ids` (a forged button names
+    another agency's: refused before its handler runs). An id that names nothing passes: the handler
+    answers it as it always has."""
+    owners = []
+    if plan is not None:
+        owners.append(session.exec(select(Plan.agency_id).where(Plan.id == plan)).first())
+    if program is not None:
+        owners.append(session.exec(select(Plan.agency_id).join(Program, Program.plan_id == Plan.id)
+                                   .where(Program.id == program)).first())
+    kegiatan_of = select(Plan.agency_id).join(Kegiatan, Kegiatan.plan_id == Plan.id)
+    if kegiatan is not None:
+        owners.append(session.exec(kegiatan_of.where(Kegiatan.id == kegiatan)).first())
+    if aksi is not None:
+        owners.append(session.exec(kegiatan_of.join(Aksi, Aksi.kegiatan_id == Kegiatan.id)
+                                   .where(Aksi.id == aksi)).first())
+    if indicator is not None:
+        owners.append(session.exec(kegiatan_of.join(KegiatanIndicator, KegiatanIndicator.kegiatan_id == Kegiatan.id)
+                                   .where(KegiatanIndicator.id == indicator)).first())
+    if goal_indicator is not None:
+        owners.append(session.exec(select(Plan.agency_id).join(Goal, Goal.plan_id == Plan.id)
+                                   .join(GoalIndicator, GoalIndicator.goal_id == Goal.id)
+                                   .where(GoalIndicator.id == goal_indicator)).first())
+    if program_indicator is not None:
+        owners.append(session.exec(select(Plan.agency_id).join(Program, Program.plan_id == Plan.id)
+                                   .join(ProgramIndicator, ProgramIndicator.program_id == Program.id)
+                                   .where(ProgramIndicator.id == program_indicator)).first())
+    if any(owner is not None and owner not in agency_ids for owner in owners):
+        return False
+    if person is None or session.get(Person, person) is None:
+        return True
+    return any(person_in_agency(person, agency_id, session=session) for agency_id in agency_ids)
+
+
+def settings_of_agencies(agency_ids: tuple[int, ...], settings: Settings, *, session: Session) -> list[Settings]:
+    """Each agency's settings, in the order given (a PIC of two OPD: /status shows each)."""
+    return [agency_settings(settings, agency) for agency_id in agency_ids
+            if (agency := session.get(Agency, agency_id)) is not None] or [settings]
