@@ -6,7 +6,8 @@ For each database: generate a plan (about 12,000 aksi) with a year of realisatio
 scoring (load + score), the digest, the chart, the workbook and the PDF form. The baseline of each
 step is a raw fetch of exactly the rows it reads: the statements the step sent, replayed on a bare
 DBAPI cursor with every row fetched, timed in the same rounds; the ratio is printed as min / median /
-max over `--repeat` rounds (the PDF: one round), with the number of statements. A plain SQL aggregate
+max over `--repeat` rounds, with the number of statements (the workbook and the PDF: their times'
+min / median / max and peak RSS too). A plain SQL aggregate
 (SUM per kegiatan) is printed too, for scale. PostgreSQL runs in a private schema that is dropped afterwards.
 """
 
@@ -88,6 +89,35 @@ class Statements:
         return rows
 
 
+def rounds(fn: Callable[[], object], times: list[float]) -> Callable[[], object]:
+    """`fn`, noting in `times` the RSS as the timed rounds begin, then the wall time of each round (the
+    first call, which records the statements, is not one)."""
+    calls = []
+
+    def run() -> object:
+        if len(calls) == 1:
+            times.append(rss_mb())  # as the timed rounds begin, what the peak RSS is measured from
+        start = time.perf_counter()
+        result = fn()
+        if calls:
+            times.append(time.perf_counter() - start)
+        calls.append(1)
+        return result
+
+    return run
+
+
+def min_median_max(noted: list[float]) -> str:
+    start_rss, times = noted[0], noted[1:]
+    return (f"time min/median/max {min(times) * 1000:,.0f} / {statistics.median(times) * 1000:,.0f} / "
+            f"{max(times) * 1000:,.0f} ms; RSS {start_rss:,.0f} MB as the rounds began")
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        return next((int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:")), 0.0)
+
+
 def spread(values: list[float]) -> str:
     return f"×{min(values):,.1f} / ×{statistics.median(values):,.1f} / ×{max(values):,.1f}"
 
@@ -148,13 +178,15 @@ def run(backend: str, n_kegiatan: int, quarter: int, repeat: int) -> list[tuple[
             rows.append(("chart (from the score)", statistics.median(chart_s),
                          f"{len(png):,} bytes PNG; min/median/max {min(chart_s) * 1000:.0f} / "
                          f"{statistics.median(chart_s) * 1000:.0f} / {max(chart_s) * 1000:.0f} ms"))
+            wb_times, pdf_times = [], []
             step("workbook (load + score + xlsx: form + RAPK sheets)",
-                 lambda: build_workbook(plan_id, quarter, session=session, now=AFTER_YEAR), repeat,
-                 lambda xlsx: f"{len(xlsx):,} bytes")
+                 rounds(lambda: build_workbook(plan_id, quarter, session=session, now=AFTER_YEAR), wb_times), repeat,
+                 lambda xlsx: f"{len(xlsx):,} bytes; {min_median_max(wb_times)}")
             step("PDF form (load + score + reportlab, A4 landscape)",
-                 lambda: build_pdf(plan_id, quarter, session=session, now=AFTER_YEAR), 1,
+                 rounds(lambda: build_pdf(plan_id, quarter, session=session, now=AFTER_YEAR), pdf_times), repeat,
                  lambda pdf: f"{len(pdf):,} bytes, "
-                             f"{pdf.count(b'/Type /Page') - pdf.count(b'/Type /Pages'):,} pages")
+                             f"{pdf.count(b'/Type /Page') - pdf.count(b'/Type /Pages'):,} pages; "
+                             f"{min_median_max(pdf_times)}")
         engine.dispose()
     return rows
 
