@@ -8,7 +8,7 @@ For each database: generate a plan (about 12,000 aksi) with a year of realisatio
 scoring (load + score), the digest, the chart, the workbook and the PDF form. The baseline of each
 step is a raw fetch of exactly the rows it reads: the statements the step sent, replayed on a bare
 DBAPI cursor with every row fetched, timed in the same rounds; the ratio is printed as min / median /
-max over `--repeat` rounds (the PDF: one round), with the number of statements; and again in this
+max over `--repeat` rounds with the number of statements; and again in this
 process's CPU time, which a busy machine moves less (on PostgreSQL the server's share of the fetch is
 not in it, so there that ratio overstates). A plain SQL aggregate
 (SUM per kegiatan) is printed too, for scale. PostgreSQL runs in a private schema that is dropped afterwards.
@@ -136,7 +136,7 @@ class Step:
 
 
 def measure(engine: sa.Engine, plan_id: int, quarter: int, repeat: int, steps: Collection[str]) -> list[Step]:
-    """Time each step of `steps` on the plan, `repeat` rounds (the PDF: one)."""
+    """Time each step of `steps` on the plan, `repeat` rounds."""
     statements = Statements(engine)
     out: list[Step] = []
     with unit_of_work(engine) as session:
@@ -189,7 +189,7 @@ def measure(engine: sa.Engine, plan_id: int, quarter: int, repeat: int, steps: C
                  lambda xlsx: f"{len(xlsx):,} bytes")
         if "pdf" in steps:
             step("PDF form (load + score + reportlab, A4 landscape)",
-                 lambda: build_pdf(plan_id, quarter, session=session, now=AFTER_YEAR), 1,
+                 lambda: build_pdf(plan_id, quarter, session=session, now=AFTER_YEAR), repeat,
                  lambda pdf: f"{len(pdf):,} bytes, "
                              f"{pdf.count(b'/Type /Page') - pdf.count(b'/Type /Pages'):,} pages")
     if "score" not in steps:
@@ -257,7 +257,7 @@ def scale_reports(backend: str, quarter: int, repeat: int, steps: Collection[str
                 table.setdefault(figures.name, []).append(figures)
             engine.dispose()
     print(f"\n{backend} — reports at {' / '.join(f'{m}×' for m in SCALES)} the seed "
-          f"({' / '.join(f'{n:,}' for n in sizes)} kegiatan), TW {quarter}, median of {repeat} (PDF: 1)")
+          f"({' / '.join(f'{n:,}' for n in sizes)} kegiatan), TW {quarter}, median of {repeat}")
     print(f"  {'step':<52}" + "".join(f"{f'{n:,} kegiatan':>27}" for n in sizes) + f"{'exponent':>10}")
     for name, figures in table.items():
         medians = [statistics.median(f.times) for f in figures]

@@ -19,28 +19,25 @@ reader's grouping and decimal separators», so Excel on an Indonesian system sho
 (84.3, not 0.843) so every cell equals the number the bot reports. Money is written as integer
 rupiah, other values as Decimal — no floats are written. Panes are frozen below the header and
 right of the names; pages are landscape, fitted to one page wide, header rows repeated.
+
+Written with XlsxWriter in constant-memory mode (a row is written out when the next begins; measured
+against openpyxl's write-only mode, bench/reports_bench.py): every format is built once (`_Styles`), a
+value cell carries its row's format, and the grid over the empty cells of a table is one border rule
+(`_grid`) instead of a styled empty cell each; a goal or program row writes its empty cells, for the fill.
 """
 
 from __future__ import annotations
 
 import io
-from copy import copy
 from datetime import UTC
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.styles import Alignment
-from openpyxl.styles import Border
-from openpyxl.styles import Font
-from openpyxl.styles import NamedStyle
-from openpyxl.styles import PatternFill
-from openpyxl.styles import Side
-from openpyxl.styles.cell_style import StyleArray
-from openpyxl.utils import get_column_letter
-from openpyxl.worksheet.worksheet import Worksheet
+import xlsxwriter
 from sqlmodel import Session
+from xlsxwriter.format import Format
+from xlsxwriter.worksheet import Worksheet
 
 from bot.config import Settings
 from bot.domain import evaluation_form as ef
@@ -99,7 +96,7 @@ HEADER_TOP, HEADER_ROWS = 6, 3  # two header rows and a row of column numbers
 FIRST_DATA_ROW = HEADER_TOP + HEADER_ROWS
 
 NUM_INT, NUM_DEC, NUM_PCT, NUM_MONEY = "#,##0", "#,##0.00", "#,##0.0", "#,##0"
-FLAG_FILL = PatternFill("solid", fgColor="FFF2CC")
+FLAG_COLOR = "FFF2CC"  # the fill of a flagged target (annual and to date)
 FLAG_NOTE = "target tidak wajar"
 
 
@@ -116,10 +113,15 @@ def build_workbook(plan_id: int, quarter: int, *, session: Session, settings: Se
 
 
 def _build(ps: PlanScore, form: ef.EvaluationForm, extras: ef.FormExtras, quarter: int, paper: str) -> bytes:
-    wb = Workbook()
-    styles = _register_styles(wb)
-    _form_sheet(wb.active, form, styles, paper)
-    ws = wb.create_sheet("Rencana Aksi")
+    """XlsxWriter in constant-memory mode: every row is written out as soon as the next begins, so rows
+    (and the cells of a row spanned by a merge into the next) are written top to bottom. Strings are
+    never read as formulas or links: a name typed as `=HYPERLINK(…)` stays text."""
+    buf = io.BytesIO()
+    wb = xlsxwriter.Workbook(buf, {"constant_memory": True, "strings_to_formulas": False, "strings_to_urls": False,
+                                   "strings_to_numbers": False})
+    styles = _Styles(wb)
+    _form_sheet(wb.add_worksheet("Evaluasi"), form, styles, paper)
+    ws = wb.add_worksheet("Rencana Aksi")
     tw = formatting.quarter_label(quarter)
     _title(ws, ps, tw, styles)
     _header(ws, tw, styles)
@@ -135,42 +137,99 @@ def _build(ps: PlanScore, form: ef.EvaluationForm, extras: ef.FormExtras, quarte
             for keg in program.kegiatan:
                 row = _kegiatan_rows(ws, row, keg, quarter, styles, ps.cap_pct, extras.evidence.get(keg.id, 0),
                                      extras.remarks.get(keg.id))
+    _grid(ws, FIRST_DATA_ROW, row - 1, N_COLS, styles)
     _footer(ws, row, ps, styles)
     _page_setup(ws, paper)
-    _completeness_sheet(wb.create_sheet("Kelengkapan"), ps, tw, styles)
-    buf = io.BytesIO()
-    wb.save(buf)
+    _completeness_sheet(wb.add_worksheet("Kelengkapan"), ps, tw, styles)
+    wb.close()
     return buf.getvalue()
 
 
 # ---------------------------------------------------------------- layout
 
-
-def _register_styles(wb: Workbook) -> dict[str, StyleArray]:
-    """Named styles, one per level × kind, as the style arrays cells take (see `_style_cell`)."""
-    thin = Side(style="thin", color="808080")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    fills = {"goal": PatternFill("solid", fgColor="D9D9D9"), "program": PatternFill("solid", fgColor="EDEDED"),
-             "kegiatan": PatternFill(fill_type=None), "item": PatternFill(fill_type=None),
-             "head": PatternFill("solid", fgColor="BDD7EE")}
-    formats = {"text": "General", "int": NUM_INT, "dec": NUM_DEC, "pct": NUM_PCT, "money": NUM_MONEY}
-    names = {}
-    for level, fill in fills.items():
-        for kind, fmt in formats.items():
-            name = f"rk_{level}_{kind}"
-            numeric = kind != "text"
-            style = NamedStyle(
-                name=name, number_format=fmt, border=border, fill=fill,
-                font=Font(name="Arial", size=9, bold=level in {"goal", "program", "kegiatan", "head"}),
-                alignment=Alignment(wrap_text=True, vertical="center" if level == "head" else "top",
-                                    horizontal="center" if level == "head" else ("right" if numeric else "left")),
-            )
-            wb.add_named_style(style)
-            names[f"{level}_{kind}"] = style.as_tuple()
-    return names
+_FILLS = {"goal": "#D9D9D9", "program": "#EDEDED", "head": "#BDD7EE"}
+_KINDS = {"text": None, "int": NUM_INT, "dec": NUM_DEC, "pct": NUM_PCT, "money": NUM_MONEY}
+_BORDER = {"border": 1, "border_color": "#808080"}
 
 
-def _title(ws: Worksheet, ps: PlanScore, tw: str, styles: dict[str, StyleArray]) -> None:
+class _Styles:
+    """Every cell format, built once per workbook: level × kind (as the named styles were), a flagged
+    variant, and the plain fonts of titles and signatures."""
+
+    def __init__(self, wb: xlsxwriter.Workbook):
+        self.wb = wb
+        self.cell: dict[str, Format] = {}
+        for level in ("goal", "program", "kegiatan", "item", "head"):
+            for kind in _KINDS:
+                self.cell[f"{level}_{kind}"] = wb.add_format(self._props(level, kind))
+        self.flagged = {kind: wb.add_format(self._props("item", kind) | {"pattern": 1, "bg_color": f"#{FLAG_COLOR}"})
+                        for kind in _KINDS}
+        self.border = wb.add_format(_BORDER)
+        self._fonts: dict[tuple, Format] = {}
+
+    @staticmethod
+    def _props(level: str, kind: str) -> dict[str, object]:
+        head, numeric = level == "head", kind != "text"
+        props = {"font_name": "Arial", "font_size": 9, "bold": level in {"goal", "program", "kegiatan", "head"},
+                 "text_wrap": True, "valign": "vcenter" if head else "top",
+                 "align": "center" if head else ("right" if numeric else "left"), **_BORDER}
+        if _KINDS[kind]:
+            props["num_format"] = _KINDS[kind]
+        if level in _FILLS:
+            props |= {"pattern": 1, "bg_color": _FILLS[level]}
+        return props
+
+    def font(self, size: float, *, bold: bool = False, underline: bool = False, center: bool = True) -> Format:
+        key = (size, bold, underline, center)
+        if key not in self._fonts:
+            props = {"font_name": "Arial", "font_size": size, "bold": bold, "underline": 1 if underline else 0}
+            self._fonts[key] = self.wb.add_format(props | ({"align": "center"} if center else {}))
+        return self._fonts[key]
+
+
+def _put(ws: Worksheet, row: int, col: int, value: object, fmt: Format | None = None) -> None:
+    """One cell, 1-based as the column constants are; text is always text, never a formula."""
+    if value is None:
+        ws.write_blank(row - 1, col - 1, None, fmt)
+    elif isinstance(value, str):
+        ws.write_string(row - 1, col - 1, value, fmt)
+    else:
+        ws.write_number(row - 1, col - 1, value, fmt)
+
+
+def _merge(ws: Worksheet, first_row: int, first_col: int, last_row: int, last_col: int, value: object,
+           fmt: Format | None) -> None:
+    ws.merge_range(first_row - 1, first_col - 1, last_row - 1, last_col - 1, "" if value is None else value, fmt)
+
+
+def _width(ws: Worksheet, col: int, width: float) -> None:
+    """A column's width as stored in the file (characters with the cell padding, as before): XlsxWriter
+    takes the width Excel shows and adds the padding, 5 px of a 7-px digit."""
+    ws.set_column(col - 1, col - 1, width - 5 / 7)
+
+
+def _merged_down(ws: Worksheet, spans: list[tuple[int, int, object]], top: int, fmt: Format) -> None:
+    """Cells merged from row `top` into the next, several on the same rows. XlsxWriter's `merge_range` spans
+    rows only once in constant-memory mode (it writes the next row's cells, which writes this row out;
+    a known limitation, jmcnamara/XlsxWriter#292): so the top row is written whole, then the row below,
+    and the ranges are recorded as `merge_range` records them."""
+    for first, last, value in spans:
+        _put(ws, top, first, value, fmt)
+    for first, last, _ in spans:
+        for col in range(first, last + 1):
+            _put(ws, top + 1, col, None, fmt)
+        ws.merge.append([top - 1, first - 1, top, last - 1])
+
+
+def _grid(ws: Worksheet, first_row: int, last_row: int, n_cols: int, styles: _Styles) -> None:
+    """The table's grid on the cells left empty: one border rule over the range instead of a styled blank
+    cell each (a filled row writes its blanks, for the fill). Excel and LibreOffice show and print it."""
+    if last_row >= first_row:
+        ws.conditional_format(first_row - 1, 0, last_row - 1, n_cols - 1,
+                              {"type": "formula", "criteria": "TRUE", "format": styles.border})
+
+
+def _title(ws: Worksheet, ps: PlanScore, tw: str, styles: _Styles) -> None:
     month, day = QUARTER_END[ps.quarter_no]
     lines = [
         ("EVALUASI RENCANA AKSI PERJANJIAN KINERJA", 12),
@@ -179,55 +238,48 @@ def _title(ws: Worksheet, ps: PlanScore, tw: str, styles: dict[str, StyleArray])
         (f"Keadaan s.d. {formatting.long_date(date(ps.year, month, day))}", 9),
     ]
     for i, (text, size) in enumerate(lines, start=1):
-        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=N_COLS)
-        cell = ws.cell(i, 1, text)
-        _as_text(cell)
-        cell.font = Font(name="Arial", size=size, bold=i < 4)
-        cell.alignment = Alignment(horizontal="center")
+        _merge(ws, i, 1, i, N_COLS, text, styles.font(size, bold=i < 4))
 
 
-def _header(ws: Worksheet, tw: str, styles: dict[str, StyleArray]) -> None:
+def _header(ws: Worksheet, tw: str, styles: _Styles) -> None:
     top, sub, numbers = HEADER_TOP, HEADER_TOP + 1, HEADER_TOP + 2
-    col = 1
+    head = styles.cell["head_text"]
+    ws.set_row(top - 1, 24)
+    ws.set_row(sub - 1, 30)
+    spans, col = [], 1
     while col <= N_COLS:
-        head, subhead, _ = COLUMNS[col - 1]
+        text, subhead, _ = COLUMNS[col - 1]
         span = 1
-        while col + span <= N_COLS and subhead and COLUMNS[col + span - 1][0] == head:
+        while col + span <= N_COLS and subhead and COLUMNS[col + span - 1][0] == text:
             span += 1
-        ws.cell(top, col, head.format(tw=tw))
-        if subhead:  # a group header over its sub-headers
-            ws.merge_cells(start_row=top, start_column=col, end_row=top, end_column=col + span - 1)
-            for c in range(col, col + span):
-                ws.cell(sub, c, COLUMNS[c - 1][1].format(tw=tw))
-        else:
-            ws.merge_cells(start_row=top, start_column=col, end_row=sub, end_column=col)
+        spans.append((col, span, text.format(tw=tw), bool(subhead)))
         col += span
+    for col, span, text, grouped in spans:
+        if grouped:  # a group header over its sub-headers
+            _merge(ws, top, col, top, col + span - 1, text, head)
+    _merged_down(ws, [(col, col, text) for col, _, text, grouped in spans if not grouped], top, head)
+    for col, span, _, grouped in spans:
+        for c in range(col, col + span) if grouped else ():
+            _put(ws, sub, c, COLUMNS[c - 1][1].format(tw=tw), head)
     for c, (_, _, width) in enumerate(COLUMNS, start=1):
-        ws.cell(numbers, c, f"({c})")
-        ws.column_dimensions[get_column_letter(c)].width = width
-        for r in (top, sub, numbers):
-            _style_cell(ws.cell(r, c), styles["head_text"])
-    ws.row_dimensions[top].height = 24
-    ws.row_dimensions[sub].height = 30
+        _put(ws, numbers, c, f"({c})", head)
+        _width(ws, c, width)
 
 
 def _page_setup(ws: Worksheet, paper: str) -> None:
-    ws.freeze_panes = ws.cell(FIRST_DATA_ROW, COL_INDICATOR)
-    ws.print_title_rows = f"{HEADER_TOP}:{HEADER_TOP + HEADER_ROWS - 1}"
+    ws.freeze_panes(FIRST_DATA_ROW - 1, COL_INDICATOR - 1)
+    ws.repeat_rows(HEADER_TOP - 1, HEADER_TOP + HEADER_ROWS - 2)
     _paper(ws, paper)
 
 
 def _paper(ws: Worksheet, paper: str) -> None:
     """Landscape on A4 or F4/folio, one page wide, as many tall as needed."""
-    ws.page_setup.orientation = "landscape"
-    ws.page_setup.paperSize = PAPER_SIZES.get(paper, PAPER_SIZES["a4"])
-    ws.page_setup.fitToWidth = 1
-    ws.page_setup.fitToHeight = 0  # as many pages tall as needed
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.5
-    ws.print_options.horizontalCentered = True
-    ws.oddFooter.center.text = "Halaman &P dari &N"
+    ws.set_landscape()
+    ws.set_paper(PAPER_SIZES.get(paper, PAPER_SIZES["a4"]))
+    ws.fit_to_pages(1, 0)  # one page wide, as many tall as needed
+    ws.set_margins(left=0.4, right=0.4, top=0.5, bottom=0.5)
+    ws.center_horizontally()
+    ws.set_footer("&CHalaman &P dari &N")
 
 
 # ---------------------------------------------------------------- the form (sheet «Evaluasi»)
@@ -236,61 +288,53 @@ _FORM_LEVEL = {"goal": "goal", "iku": "item", "program": "program", "outcome": "
                "indicator": "item"}
 
 
-def _form_sheet(ws: Worksheet, form: ef.EvaluationForm, styles: dict[str, StyleArray], paper: str) -> None:
+def _form_sheet(ws: Worksheet, form: ef.EvaluationForm, styles: _Styles, paper: str) -> None:
     """The Permendagri 86/2017 table: title, the header over K / Rp, the numbers (1)–(18), rows, footer, signatures."""
-    ws.title = "Evaluasi"
     n_cols = ef.N_FORM_COLS
     for i, text in enumerate(form.title_lines, start=1):
-        ws.merge_cells(start_row=i, start_column=1, end_row=i, end_column=n_cols)
-        cell = ws.cell(i, 1, text)
-        _as_text(cell)
-        cell.font = Font(name="Arial", size=11 if i < 3 else 9, bold=i < 3)
-        cell.alignment = Alignment(horizontal="center")
+        _merge(ws, i, 1, i, n_cols, text, styles.font(11 if i < 3 else 9, bold=i < 3))
     top = len(form.title_lines) + 2
+    head = styles.cell["head_text"]
+    ws.set_row(top - 1, 80)
+    spans = []
     for number, text, subs in ef.headers(form):
         first = ef.LEAF[(number, subs[0] if subs else "")]
-        last = first + max(len(subs), 1) - 1
-        ws.cell(top, first, text)
+        spans.append((number, text, subs, first, first + max(len(subs), 1) - 1))
+    for _, text, subs, first, last in spans:
         if subs:
-            ws.merge_cells(start_row=top, start_column=first, end_row=top, end_column=last)
-            for i, sub in enumerate(subs):
-                ws.cell(top + 1, first + i, sub)
+            _merge(ws, top, first, top, last, text, head)
+    _merged_down(ws, [(first, first, text) for _, text, subs, first, _ in spans if not subs], top, head)
+    for _, _, subs, first, _ in spans:
+        for i, s in enumerate(subs):
+            _put(ws, top + 1, first + i, s, head)
+    for number, _, subs, first, last in spans:
+        if last > first:
+            _merge(ws, top + 2, first, top + 2, last, f"({number})", head)
         else:
-            ws.merge_cells(start_row=top, start_column=first, end_row=top + 1, end_column=first)
-        ws.merge_cells(start_row=top + 2, start_column=first, end_row=top + 2, end_column=last)
-        ws.cell(top + 2, first, f"({number})")
+            _put(ws, top + 2, first, f"({number})", head)
     for c in range(1, n_cols + 1):
-        for r in (top, top + 1, top + 2):
-            _style_cell(ws.cell(r, c), styles["head_text"])
-        ws.column_dimensions[get_column_letter(c)].width = _FORM_WIDTHS.get(c, 10)
-    ws.row_dimensions[top].height = 80
-    row = top + 3
+        _width(ws, c, _FORM_WIDTHS.get(c, 10))
+    row = first_row = top + 3
+    kinds = {c: "money" if c in ef.MONEY_COLS else "pct" for c in (*ef.MONEY_COLS, *ef.PCT_COLS)}
     for form_row in form.rows:
-        formats = {c: ("money" if c in ef.MONEY_COLS else "pct" if c in ef.PCT_COLS else _default_format(v))
-                   for c, v in form_row.cells.items()}
         level = _FORM_LEVEL[form_row.level]
-        for col in range(1, n_cols + 1):
-            value = form_row.cells.get(col)
-            _style_cell(ws.cell(row, col, value), styles[f"{level}_{formats.get(col) or _default_format(value)}"])
+        _write(ws, row, form_row.cells, level, styles, kinds, n_cols)
         row += 1
+    _grid(ws, first_row, row - 1, n_cols, styles)
     for label, text in form.footer:
-        ws.merge_cells(start_row=row, start_column=1, end_row=row, end_column=ef.C_INDICATOR)
-        ws.merge_cells(start_row=row, start_column=ef.C_INDICATOR + 1, end_row=row, end_column=n_cols)
-        _style_cell(ws.cell(row, 1, label), styles["goal_text"])
-        _style_cell(ws.cell(row, ef.C_INDICATOR + 1, text), styles["item_text"])
-        ws.row_dimensions[row].height = min(409, max(15, 12 * (text.count("\n") + 1)))  # Excel's tallest row
+        ws.set_row(row - 1, min(409, max(15, 12 * (text.count("\n") + 1))))  # Excel's tallest row
+        _merge(ws, row, 1, row, ef.C_INDICATOR, label, styles.cell["goal_text"])
+        _merge(ws, row, ef.C_INDICATOR + 1, row, n_cols, text, styles.cell["item_text"])
         row += 1
     row += 1
     halves = ((1, ef.C_INDICATOR), (ef.C_TW_K[3], n_cols))
-    for signer, (first, last) in zip(form.signers, halves, strict=True):
-        for i, text in enumerate(ef.signature_lines(signer)):
-            ws.merge_cells(start_row=row + i, start_column=first, end_row=row + i, end_column=last)
-            cell = ws.cell(row + i, first, text)
-            _as_text(cell)
-            cell.font = Font(name="Arial", size=9, bold=i == 5, underline="single" if i == 5 else None)
-            cell.alignment = Alignment(horizontal="center")
-    ws.freeze_panes = ws.cell(top + 3, ef.C_INDICATOR + 1)
-    ws.print_title_rows = f"{top}:{top + 2}"
+    blocks = [ef.signature_lines(signer) for signer in form.signers]
+    for i in range(max(len(b) for b in blocks)):  # both signers side by side, row by row
+        for lines, (first, last) in zip(blocks, halves, strict=True):
+            if i < len(lines):
+                _merge(ws, row + i, first, row + i, last, lines[i], styles.font(9, bold=i == 5, underline=i == 5))
+    ws.freeze_panes(top + 2, ef.C_INDICATOR)
+    ws.repeat_rows(top - 1, top + 1)
     _paper(ws, paper)
 
 
@@ -298,31 +342,33 @@ _FORM_WIDTHS = {ef.C_NO: 5, ef.C_GOAL: 22, ef.C_CODE: 7, ef.C_NAME: 32, ef.C_IND
                 ef.C_PIC: 16, ef.C_NOTE: 24, **{c: 14 for c in ef.MONEY_COLS}}
 
 
-
-
 # ---------------------------------------------------------------- rows
 
 
-def _write(ws: Worksheet, row: int, values: dict[int, object], level: str, styles: dict[str, StyleArray],
-           formats: dict[int, str] | None = None) -> None:
-    """One full-width row: every column gets the level's style (borders), numbers their format."""
+def _write(ws: Worksheet, row: int, values: dict[int, object], level: str, styles: _Styles,
+           formats: dict[int, str] | None = None, n_cols: int = N_COLS, flagged: tuple[int, ...] = ()) -> None:
+    """One row: each value in the level's style (borders), numbers in their format. An empty cell is written
+    only where the level fills the row (goal, program) or a flagged target is marked; `_grid` borders the rest."""
     formats = formats or {}
-    for col in range(1, N_COLS + 1):
-        value = values.get(col)
-        _style_cell(ws.cell(row, col, value), styles[f"{level}_{formats.get(col) or _default_format(value)}"])
-
-
-def _style_cell(cell, style: StyleArray) -> None:
-    # What `cell.style = name` does, minus its search of the style names on every call, which
-    # dominated the time of a 20,000-row sheet.
-    cell._style = copy(style)
-    _as_text(cell)
-
-
-def _as_text(cell) -> None:
-    """The workbook holds data, never formulas: a name or kendala typed as `=HYPERLINK(…)` stays text."""
-    if cell.data_type == "f":
-        cell.data_type = "s"
+    cells = styles.cell
+    r = row - 1
+    if level in _FILLS:
+        values = {col: values.get(col) for col in range(1, n_cols + 1)}
+    for col, value in values.items():
+        if col in flagged:
+            fmt = styles.flagged[formats.get(col) or _default_format(value)]
+        elif value is None:
+            if level not in _FILLS:
+                continue
+            fmt = cells[f"{level}_{formats.get(col) or 'text'}"]
+        else:
+            fmt = cells[f"{level}_{formats.get(col) or _default_format(value)}"]
+        if value is None:
+            ws.write_blank(r, col - 1, None, fmt)
+        elif isinstance(value, str):
+            ws.write_string(r, col - 1, value, fmt)
+        else:
+            ws.write_number(r, col - 1, value, fmt)
 
 
 def _default_format(value: object) -> str:
@@ -332,14 +378,14 @@ def _default_format(value: object) -> str:
 
 
 def _aggregate_row(ws: Worksheet, row: int, level: str, no: str, name: str, m: Measure, budget: Budget,
-                   styles: dict[str, StyleArray]) -> int:
+                   styles: _Styles) -> int:
     values = {COL_NO: no, (COL_GOAL if level == "goal" else COL_NAME): name}
     values |= _score_cells(m) | _budget_cells(budget)
     _write(ws, row, values, level, styles, _FORMATS)
     return row + 1
 
 
-def _kegiatan_rows(ws: Worksheet, row: int, keg: KegiatanScore, quarter: int, styles: dict[str, StyleArray],
+def _kegiatan_rows(ws: Worksheet, row: int, keg: KegiatanScore, quarter: int, styles: _Styles,
                    cap: Decimal, evidence: int, remark: ef.Remark | None = None) -> int:
     values = {COL_NO: keg.no, COL_NAME: keg.name, COL_PIC: ", ".join(keg.pic_names) or None,
               COL_KENDALA: keg.kendala or None, COL_TINDAK: keg.tindak_lanjut or None, COL_EVIDENCE: evidence,
@@ -354,16 +400,14 @@ def _kegiatan_rows(ws: Worksheet, row: int, keg: KegiatanScore, quarter: int, st
     for a in keg.aksi:
         values = _aksi_cells(a, quarter, cap) | {COL_EVIDENCE: evidence}
         _write(ws, row, values, "item", styles, _value_formats(a.reals, a.annual_target, a.cumulative.target,
-                                                               a.cumulative.real))
-        if a.flags:
-            for col in (COL_ANNUAL, COL_TARGET):
-                ws.cell(row, col).fill = FLAG_FILL
+                                                               a.cumulative.real),
+               flagged=(COL_ANNUAL, COL_TARGET) if a.flags else ())
         row += 1
     return row
 
 
 def _outcome_rows(ws: Worksheet, row: int, label: str, items: list[OutcomeScore], quarter: int,
-                  styles: dict[str, StyleArray], cap: Decimal) -> int:
+                  styles: _Styles, cap: Decimal) -> int:
     """IKU or program indicator rows: against the target due to date (its signed TW cells)."""
     for n, ind in enumerate(items, start=1):
         m = ind.cumulative
@@ -471,7 +515,7 @@ def _value_formats(reals: dict[int, Decimal], *others: Decimal | None) -> dict[i
 _num = ef.plain_number
 
 
-def _footer(ws: Worksheet, row: int, ps: PlanScore, styles: dict[str, StyleArray]) -> None:
+def _footer(ws: Worksheet, row: int, ps: PlanScore, styles: _Styles) -> None:
     # The Perjanjian Kinerja first: what the Kepala signed, then the programs' outcomes.
     for name, m in (("Capaian kinerja sasaran (IKU)", ps.iku_measure), ("Capaian program", ps.program_measure)):
         if m is not None:
@@ -492,8 +536,7 @@ def _footer(ws: Worksheet, row: int, ps: PlanScore, styles: dict[str, StyleArray
                 f"{formatting.quarter_label(ps.quarter_no)}: {c.pending} belum lapor (belum dihitung), {c.missing} "
                 f"tidak lapor (dihitung 0), {c.excluded} target tidak wajar (tidak dihitung, perlu dicek admin), "
                 f"{c.capped} di atas {formatting.number(ps.cap_pct)}%." + _plan_note(ps))
-        ws.merge_cells(start_row=row + 2, start_column=COL_NAME, end_row=row + 2, end_column=N_COLS)
-        _style_cell(ws.cell(row + 2, COL_NAME, note), styles["item_text"])
+        _merge(ws, row + 2, COL_NAME, row + 2, N_COLS, note, styles.cell["item_text"])
 
 
 def _plan_note(ps: PlanScore) -> str:
@@ -507,25 +550,24 @@ def _plan_note(ps: PlanScore) -> str:
             f"= realisasi ÷ pagu setahun, semua kegiatan.")
 
 
-def _completeness_sheet(ws: Worksheet, ps: PlanScore, tw: str, styles: dict[str, StyleArray]) -> None:
+def _completeness_sheet(ws: Worksheet, ps: PlanScore, tw: str, styles: _Styles) -> None:
     c = ps.completeness
-    ws.append([f"KELENGKAPAN LAPORAN {tw} {ps.year}"])
-    ws.append([f"PIC sudah lapor {c.pics_reported} dari {c.pics_due}; kegiatan {c.kegiatan_reported} dari "
-               f"{c.kegiatan_due}"])
-    ws.append([])
-    ws.append(["PIC", "Kegiatan jatuh tempo", "Belum lapor", "Status", "Kegiatan belum lapor"])
+    _put(ws, 1, 1, f"KELENGKAPAN LAPORAN {tw} {ps.year}", styles.font(12, bold=True, center=False))
+    _put(ws, 2, 1, f"PIC sudah lapor {c.pics_reported} dari {c.pics_due}; kegiatan {c.kegiatan_reported} dari "
+                   f"{c.kegiatan_due}")
+    rows = [["PIC", "Kegiatan jatuh tempo", "Belum lapor", "Status", "Kegiatan belum lapor"]]
     names = {k.id: k.name for k in ps.kegiatan}
     for p in c.pics:
-        ws.append([p.name, len(p.due_kegiatan), len(p.unreported_kegiatan),
-                   "sudah lapor" if p.reported else "belum lapor",
-                   "; ".join(names[k] for k in p.unreported_kegiatan) or None])
+        rows.append([p.name, len(p.due_kegiatan), len(p.unreported_kegiatan),
+                     "sudah lapor" if p.reported else "belum lapor",
+                     "; ".join(names[k] for k in p.unreported_kegiatan) or None])
     orphans = [k for k in c.unreported if not k.pic_ids]
     for k in orphans:
-        ws.append(["(belum ada PIC)", 1, 1, "belum lapor", k.name])
-    for row in ws.iter_rows(min_row=4, max_row=ws.max_row):
-        for cell in row:
-            _style_cell(cell, styles["head_text" if cell.row == 4 else "item_text"])
-    for col, width in zip("ABCDE", (28, 12, 12, 14, 70), strict=True):
-        ws.column_dimensions[col].width = width
-    ws["A1"].font = Font(name="Arial", size=12, bold=True)
-    ws.freeze_panes = "A5"
+        rows.append(["(belum ada PIC)", 1, 1, "belum lapor", k.name])
+    for r, values in enumerate(rows, start=4):
+        fmt = styles.cell["head_text" if r == 4 else "item_text"]
+        for col, value in enumerate(values, start=1):
+            _put(ws, r, col, value, fmt)
+    for col, width in enumerate((28, 12, 12, 14, 70), start=1):
+        _width(ws, col, width)
+    ws.freeze_panes(4, 0)

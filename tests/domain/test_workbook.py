@@ -17,7 +17,7 @@ from bot.domain.workbook import COL_PIC
 from bot.domain.workbook import COL_SPENT
 from bot.domain.workbook import COL_TOTAL
 from bot.domain.workbook import COL_TW1
-from bot.domain.workbook import FLAG_FILL
+from bot.domain.workbook import FLAG_COLOR
 from bot.domain.workbook import build_workbook
 from models import Agency
 from models import Kegiatan
@@ -61,7 +61,8 @@ def test_layout_of_the_evaluation_form(engine, seed_plan):
     assert ws.freeze_panes == "D9"
     assert ws.print_title_rows == "$6:$8"
     setup = ws.page_setup
-    assert (setup.orientation, setup.paperSize, setup.fitToWidth, setup.fitToHeight) == ("landscape", 9, 1, 0)
+    # fitToWidth absent is 1 (ECMA-376's default): one page wide.
+    assert (setup.orientation, setup.paperSize, setup.fitToWidth or 1, setup.fitToHeight) == ("landscape", 9, 1, 0)
     assert ws.sheet_properties.pageSetUpPr.fitToPage is True
     folio = workbook(engine, seed_plan, paper="folio")["Rencana Aksi"]
     assert folio.page_setup.paperSize == 14
@@ -128,7 +129,7 @@ def test_rows_a_reviewer_checks(engine, seed_plan):
     first = food_rows[0]
     assert first[4].value == 1000 and first[COL_PCT - 1].value == 10
     assert first[COL_BAND - 1].value == "Sangat Rendah — target tidak wajar, tidak dihitung"
-    assert first[4].fill.fgColor.rgb.endswith(FLAG_FILL.fgColor.rgb[-6:])
+    assert first[4].fill.fgColor.rgb.endswith(FLAG_COLOR)
     food = [c.value for c in rows[("kegiatan", MAKAN_MINUM)][0]]
     assert (food[COL_PCT - 1], food[COL_BAND - 1]) == (None, "perlu dicek admin")
     # «Pendataan Peserta» of Penjenjangan: 30 due in TW II, nothing reported, deadline passed → 0.
