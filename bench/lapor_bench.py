@@ -161,7 +161,9 @@ class Parts:
     NAMES = ("parse", "DB", "persistence", "render", "send", "other", "total")
 
     def __init__(self):
-        self.current: dict[str, float] | None = None
+        import contextvars
+
+        self._current: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar("part", default=None)
         self.steps: list[dict[str, float]] = []
         self.parse: list[float] = []
         self._undo: list = []
@@ -194,8 +196,9 @@ class Parts:
     def add(self, part: str, started: float, args) -> None:
         if part == "send" and args and len(args) > 1 and args[1] == "getUpdates":
             return
-        if self.current is not None:
-            self.current[part] = self.current.get(part, 0.0) + time.perf_counter() - started
+        current = self._current.get()
+        if current is not None:  # the update this code runs for (a context variable: updates overlap)
+            current[part] = current.get(part, 0.0) + time.perf_counter() - started
 
     def install(self) -> None:
         from jinja2.environment import Template
@@ -215,13 +218,14 @@ class Parts:
         parts = self
 
         async def process_update(app, update):
-            parts.current, started = {}, time.perf_counter()
+            current, started = {}, time.perf_counter()
+            token = parts._current.set(current)
             try:
                 return await original_update(app, update)
             finally:
-                parts.current["total"] = time.perf_counter() - started
-                parts.steps.append(parts.current)
-                parts.current = None
+                current["total"] = time.perf_counter() - started
+                parts.steps.append(current)
+                parts._current.reset(token)
 
         RapkApplication.process_update = process_update
         self._undo.append((RapkApplication, "process_update", original_update))
