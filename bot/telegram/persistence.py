@@ -337,10 +337,12 @@ class DatabasePersistence(BasePersistence):
         ops: list[tuple] = []
         self._stage(ops, f"conversation:{conversation}", json.dumps(list(key)), dumps(state))
         self._stage(ops, f"draft:{name}", str(user_id), dumps(draft))
-        if update_id is not None and update_id not in self._marked:
+        handled = update_id is not None and update_id not in self._marked
+        if handled:
             self._stage_handled(ops, update_id)
-            self._marked.add(update_id)
         await self._submit(ops)
+        if handled:  # only once committed: a failed checkpoint leaves the finish to mark it
+            self._marked.add(update_id)
         self._draft_rows.add((name, user_id))
 
     async def finish_update(self, *, update_id: int | None, user_id: int | None, user_data: dict | None,
@@ -360,12 +362,14 @@ class DatabasePersistence(BasePersistence):
                 elif (name, user_id) in self._draft_rows:
                     self._stage(ops, f"draft:{name}", str(user_id), None)
                     self._draft_rows.discard((name, user_id))
-        if update_id is not None and update_id not in self._marked:
+        handled = update_id is not None and update_id not in self._marked
+        if handled:
             self._stage_handled(ops, update_id)
-            self._marked.add(update_id)
         if last:
             self._marked.discard(update_id)
         await self._submit(ops)
+        if handled and not last:  # once committed: the update's last write need not mark it again
+            self._marked.add(update_id)
 
     # -- PTB interface ------------------------------------------------------------------
     async def get_user_data(self) -> dict[int, dict]:
