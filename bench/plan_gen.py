@@ -70,8 +70,9 @@ FIRST_NAMES = ["Ani", "Budi", "Citra", "Dewi", "Eko", "Fajar", "Gita", "Hadi", "
 
 
 def generate_plan(n_kegiatan: int, *, session: Session, seed: int = 1, year: int = 2020, quarters: int = 4,
-                  missing_rate: float = 0.08, agency: str | None = None) -> int:
-    """Insert a plan of `n_kegiatan` kegiatan with realisations for TW I..`quarters`; return its id."""
+                  missing_rate: float = 0.08, agency: str | None = None, pics: int | None = None) -> int:
+    """Insert a plan of `n_kegiatan` kegiatan with realisations for TW I..`quarters`; return its id. `pics`
+    people share the kegiatan (default a quarter of their number)."""
     rng = random.Random(seed)
     now = datetime.now(UTC)
     agency_id = _insert(session, Agency, [{"name": agency or f"Badan Uji {seed}-{rng.randrange(10**9)}"}])[0]
@@ -127,7 +128,7 @@ def generate_plan(n_kegiatan: int, *, session: Session, seed: int = 1, year: int
 
     person_ids = _insert(session, Person, [
         {"name": f"{rng.choice(FIRST_NAMES)} {rng.choice(FIRST_NAMES)}wati {i + 1}", "is_admin": False,
-         "created_at": now} for i in range(max(1, n_kegiatan // 4))])
+         "created_at": now} for i in range(pics or max(1, n_kegiatan // 4))])
     pics = {(keg_id, pid) for keg_id in kegiatan_ids for pid in rng.sample(person_ids, min(len(person_ids),
                                                                                           rng.choice((1, 1, 2))))}
     _insert(session, PicAssignment, [{"kegiatan_id": k, "person_id": p, "assigned_at": now} for k, p in

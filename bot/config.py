@@ -71,6 +71,9 @@ class Settings(BaseSettings):
     # Pace of bulk sends (reminders, digests, messages to others): Telegram allows about 30 messages/s of
     # bulk notifications per bot. Replies to a user's own message are not held to it (bot/telegram/ratelimit.py).
     telegram_max_messages_per_second: float = Field(default=30, gt=0, le=10_000)
+    # How many processes dispatch the outbox (`rapk run --role dispatcher`, or `all`): they share the
+    # cap above, each sending at most cap / TELEGRAM_DISPATCHERS (Settings.dispatch_rate).
+    telegram_dispatchers: int = Field(default=1, ge=1, le=100)
 
     database_url: str = Field(default=DEFAULT_SQLITE_URL, validate_default=True)
 
@@ -217,6 +220,13 @@ class Settings(BaseSettings):
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def dispatch_rate(self) -> float:
+        """Messages/s one dispatching process may send: its share of Telegram's cap (a static split, see
+        README «Beberapa proses»: no coordination per message, a dead dispatcher's share is idle until
+        systemd restarts it)."""
+        return self.telegram_max_messages_per_second / self.telegram_dispatchers
 
 
 class ConfigError(Exception):

@@ -8,6 +8,8 @@ from telegram.ext import Application
 
 from bot.config import Settings
 from bot.telegram.app import build_runtime
+from bot.telegram.services import ALL
+from bot.telegram.services import DISPATCHER
 from handlers.registry import register
 from jobs import schedule_jobs
 
@@ -16,8 +18,9 @@ def build_application(settings: Settings, **options) -> Application:
     """The real application; the only difference between tests and production is the base URL.
 
     Options are bot.telegram.app.build_runtime's: engine, clock, read_timeout, rate_limiter,
-    worker_id, run_jobs.
+    worker_id, run_jobs, role (ALL, UPDATES or DISPATCHER: `rapk run --role`).
     """
     application = build_runtime(settings, schedule_jobs=schedule_jobs, **options)
-    register(application)
+    if options.get("role", ALL) != DISPATCHER:  # a dispatcher handles no update: no handler, no persistence
+        register(application)
     return application

@@ -6,10 +6,17 @@ import time
 from telegram.ext import Application
 from telegram.ext import ContextTypes
 
+from bot.telegram.services import DISPATCHER
+from bot.telegram.services import UPDATES
+from bot.telegram.services import services_of
+
 log = logging.getLogger("rapk.jobs")
 
 # (name, callback, interval seconds, first run delay seconds); filled by the job modules below.
 JOBS: list[tuple[str, object, float, float]] = []
+# The jobs that send the outbox: the only ones a `--role dispatcher` process runs, and the ones an
+# `--role updates` process leaves out (every other job is a tick over the database, run where updates are).
+DISPATCH_JOBS: set[str] = set()
 
 
 def timed(name: str):
@@ -29,9 +36,18 @@ def timed(name: str):
     return decorate
 
 
+def jobs_for(role: str) -> list[tuple[str, object, float, float]]:
+    """The jobs a process of this role runs (bot.telegram.services ALL, UPDATES, DISPATCHER)."""
+    if role == DISPATCHER:
+        return [job for job in JOBS if job[0] in DISPATCH_JOBS]
+    if role == UPDATES:
+        return [job for job in JOBS if job[0] not in DISPATCH_JOBS]
+    return list(JOBS)
+
+
 def schedule_jobs(application: Application) -> None:
-    """Register every repeating job with an explicit misfire grace time and coalescing."""
-    for name, callback, interval, first in JOBS:
+    """Register every repeating job of this process's role with an explicit misfire grace time and coalescing."""
+    for name, callback, interval, first in jobs_for(services_of(application).role):
         application.job_queue.run_repeating(
             timed(name)(callback), interval=interval, first=first, name=name,
             job_kwargs={"misfire_grace_time": int(max(interval, 60)), "coalesce": True, "max_instances": 1},

@@ -68,6 +68,7 @@ from bot.telegram.sending import report_buttons
 from bot.telegram.sending import with_webapp
 from bot.telegram.services import Services
 from bot.telegram.services import services_of
+from jobs import DISPATCH_JOBS
 from jobs import JOBS
 
 log = logging.getLogger("rapk.jobs.reminders")
@@ -169,7 +170,10 @@ class DispatchResult:
 
 
 async def dispatch(application: Application, *, limit: int | None = None) -> DispatchResult:
-    """Send every due outbox row (at most `limit` claims) until none is left or the application stops."""
+    """Send every due outbox row (at most `limit` claims) until none is left or the application stops.
+    Nothing in an `--role updates` process: the dispatchers send what /ingatkan or «Ingatkan» queued there."""
+    if not services_of(application).dispatches:
+        return DispatchResult()
     return await _Dispatcher(application, limit).run()
 
 
@@ -181,7 +185,7 @@ class _Dispatcher:
         self.services: Services = services_of(application)
         settings = self.services.settings
         self.calendar = ReportingCalendar.from_settings(settings)
-        rate = settings.telegram_max_messages_per_second
+        rate = settings.dispatch_rate  # this process's share of the cap
         self.chunk = int(min(MAX_CHUNK, max(MIN_CHUNK, rate * CHUNK_SECONDS)))
         self.n_senders = senders_for(rate)
         self.unit = claim_unit(rate)
@@ -462,3 +466,4 @@ JOBS.extend([
     ("reminder_tick", reminder_tick, TICK_INTERVAL, 1.0),
     ("reminder_dispatch", dispatch_job, DISPATCH_INTERVAL, 2.0),
 ])
+DISPATCH_JOBS.add("reminder_dispatch")

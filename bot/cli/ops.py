@@ -24,8 +24,14 @@ def cmd_migrate(args) -> int:
     return 0
 
 
+ROLES = ("all", "updates", "dispatcher")  # bot.telegram.services ALL, UPDATES, DISPATCHER
+
+
 def add_arguments_run(parser: argparse.ArgumentParser) -> None:
-    pass
+    parser.add_argument("--role", choices=ROLES, default="all",
+                        help="all (default): answer updates and send the outbox; updates: answer updates and run "
+                             "the ticks, leave the outbox to dispatchers; dispatcher: only send the outbox "
+                             "(any number of them, TELEGRAM_DISPATCHERS says how many share the cap)")
 
 
 def cmd_run(args) -> int:
@@ -39,11 +45,16 @@ def cmd_run(args) -> int:
         raise ConfigError("configuration error: TELEGRAM_BOT_TOKEN: required to run the bot (see .env.example)")
     setup_logging(settings.log_level, settings.telegram_bot_token.get_secret_value())
     warnings.filterwarnings("ignore", message="If 'per_message=False'")  # our conversations are per chat
-    application = build_application(settings)
+    role = getattr(args, "role", "all")
+    application = build_application(settings, role=role)
     # Ask getMe once before PTB does: PTB logs an unreachable Telegram as a 200-line traceback, this
     # fails with one line (bot.cli.describe_failure). The session is reopened by run_polling.
     asyncio.run(_check_telegram(application))
-    if settings.webhook_url:
+    if role == "dispatcher":
+        from bot.telegram.app import run_dispatcher
+
+        asyncio.run(run_dispatcher(application))
+    elif settings.webhook_url:
         secret = settings.webhook_secret_token.get_secret_value() if settings.webhook_secret_token else None
         asyncio.run(run_webhook(application, webhook_url=settings.webhook_url, listen=settings.webhook_listen,
                                 port=settings.webhook_port, secret=secret))

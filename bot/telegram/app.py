@@ -34,11 +34,19 @@ from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.persistence import DurableUpdateQueue
 from bot.telegram.ratelimit import ReplyFirstRateLimiter
 from bot.telegram.ratelimit import replying_to
+from bot.telegram.services import ALL
+from bot.telegram.services import DISPATCHER
 from bot.telegram.services import SERVICES_KEY
+from bot.telegram.services import UPDATES
 from bot.telegram.services import Services
 from bot.text.render import labels
 
 log = logging.getLogger("rapk.app")
+
+# The bulk limiter's burst and pace are this share of the allowed rate. With one process at exactly the fake's
+# 30/s token bucket, bench/kabupaten_bench.py saw 218 answers 429 in 3,000 sends and 0.91 of the cap; with the
+# slack none, and 0.98 (README «A kabupaten on one machine»).
+RATE_HEADROOM = 0.97
 
 
 class TokenRedactingFilter(logging.Filter):
@@ -217,15 +225,38 @@ async def post_init(application: Application) -> None:
     # Load this year's holidays now (0.3 s the first time, once per process): otherwise the first burst
     # of updates after a start pays for it, every waiting handler thread at once.
     ReportingCalendar.from_settings(services.settings).is_working_day(services.now().date())
-    await set_command_menus(application)
-    if isinstance(application.update_queue, DurableUpdateQueue):
-        await application.update_queue.replay(application.bot)
-    for resume in services.on_restart:
-        await resume(application)
+    if services.role != DISPATCHER:  # a dispatcher neither answers updates nor resumes conversations
+        await set_command_menus(application)
+        if isinstance(application.update_queue, DurableUpdateQueue):
+            await application.update_queue.replay(application.bot)
+        for resume in services.on_restart:
+            await resume(application)
     if services.run_jobs and services.schedule_jobs:
         services.schedule_jobs(application)
-    log.info("bot @%s ready (language %s, zone %s)", services.bot_username, services.lang,
-             services.settings.timezone)
+    log.info("bot @%s ready (language %s, zone %s, role %s)", services.bot_username, services.lang,
+             services.settings.timezone, services.role)
+
+
+async def run_dispatcher(application: Application) -> None:
+    """`rapk run --role dispatcher`: no polling, no web server, only the jobs (the outbox dispatch) until
+    SIGTERM or SIGINT. The stop is clean as for the bot: the running dispatch stops claiming, marks what is in
+    flight and releases the rest (post_shutdown releases this worker's claims once more)."""
+    import signal
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await application.initialize()
+    try:
+        await post_init(application)
+        await application.start()
+        await stop.wait()
+    finally:
+        if application.running:
+            await application.stop()  # JobQueue.stop waits for the running dispatch
+        await application.shutdown()
+        await post_shutdown(application)
 
 
 async def post_shutdown(application: Application) -> None:
@@ -248,10 +279,12 @@ def api_urls(settings) -> tuple[str, str]:
 def build_runtime(settings: Settings, *, engine: Engine | None = None, clock=None,
                   read_timeout: float | None = None, rate_limiter: bool | BaseRateLimiter = True,
                   worker_id: str | None = None, run_jobs: bool = True,
-                  schedule_jobs: Callable[[Application], None] | None = None) -> Application:
+                  schedule_jobs: Callable[[Application], None] | None = None, role: str = ALL) -> Application:
     """The PTB Application with its services and no handler yet (bot.main attaches them).
 
-    `rate_limiter`: True for production's (ReplyFirstRateLimiter), False for none, or one to use.
+    `rate_limiter`: True for production's (ReplyFirstRateLimiter), False for none, or one to use. `role`:
+    bot.telegram.services ALL, UPDATES or DISPATCHER (no persistence: it handles no update, and writing back
+    the conversations it loaded at start would overwrite the serving process's newer ones).
     """
     if settings.telegram_bot_token is None:
         from bot.config import ConfigError
@@ -260,22 +293,28 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None, clock=Non
     engine = engine or make_engine(settings.database_url)
     migrate(engine)
     token = settings.telegram_bot_token.get_secret_value()
-    persistence = DatabasePersistence(engine)
+    persistence = DatabasePersistence(engine) if role != DISPATCHER else None
     builder = (
         ApplicationBuilder()
         .application_class(RapkApplication)
         .token(token)
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=settings.tz,
                            link_preview_options=None))
-        .persistence(persistence)
-        .update_queue(DurableUpdateQueue(persistence))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .concurrent_updates(PerChatUpdateProcessor())
     )
+    if persistence is not None:
+        builder = builder.persistence(persistence).update_queue(DurableUpdateQueue(persistence))
     if rate_limiter is True:
-        rate_limiter = ReplyFirstRateLimiter(overall_max_rate=settings.telegram_max_messages_per_second,
-                                             max_retries=3)
+        # A dispatching process sends the outbox at its share of the cap; an UPDATES one only replies and
+        # sends the odd notice or digest, at the whole cap. Paced a little under it (RATE_HEADROOM): at exactly
+        # Telegram's rate every early arrival is refused with a whole second's 429.
+        rate = settings.telegram_max_messages_per_second if role == UPDATES else settings.dispatch_rate
+        paced = rate * RATE_HEADROOM
+        # Burst and pace both under Telegram's: a burst of the whole cap empties its bucket, and the next early
+        # arrival is refused. Below 1 message/s aiolimiter could not take a single send: no headroom there.
+        rate_limiter = ReplyFirstRateLimiter(overall_max_rate=paced if paced >= 1 else rate, max_retries=3)
     if rate_limiter:
         builder = builder.rate_limiter(rate_limiter)
     if settings.telegram_base_url:
@@ -283,13 +322,14 @@ def build_runtime(settings: Settings, *, engine: Engine | None = None, clock=Non
         builder = builder.base_url(base_url).base_file_url(base_file_url)
     timeouts = {} if read_timeout is None else {"read_timeout": read_timeout, "write_timeout": read_timeout,
                                                 "connect_timeout": read_timeout}
+    flush = {"before_request": persistence.flush_inbox} if persistence is not None else {}
     builder = builder.request(AiohttpRequest(**timeouts)).get_updates_request(
-        AiohttpRequest(connection_pool_size=1, before_request=persistence.flush_inbox, **timeouts))
+        AiohttpRequest(connection_pool_size=1, **flush, **timeouts))
     application = builder.build()
     application.bot_data[SERVICES_KEY] = Services(
         settings=settings, engine=engine, clock=clock or SystemClock(),
         bot_username=settings.telegram_bot_username or "",
         worker_id=worker_id or f"bot-{uuid.uuid4().hex[:8]}", run_jobs=run_jobs,
-        schedule_jobs=schedule_jobs,
+        schedule_jobs=schedule_jobs, role=role,
     )
     return application

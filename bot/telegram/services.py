@@ -16,6 +16,10 @@ from bot.db import unit_of_work
 T = TypeVar("T")
 
 
+ALL, UPDATES, DISPATCHER = "all", "updates", "dispatcher"
+ROLES = (ALL, UPDATES, DISPATCHER)
+
+
 @dataclass
 class Services:
     """Settings, database and clock: everything a handler needs besides the update."""
@@ -30,8 +34,16 @@ class Services:
     run_jobs: bool = True
     # Called from post_init to start the repeating jobs (jobs.schedule_jobs, given by bot.main).
     schedule_jobs: Callable[..., None] | None = None
+    # What this process does (`rapk run --role`): ALL (updates and the outbox), UPDATES (answers updates and
+    # runs the ticks, never sends the outbox) or DISPATCHER (only sends the outbox).
+    role: str = ALL
     # Awaited at start-up with the application: conversations re-ask a question that may not have arrived.
     on_restart: list[Callable[..., object]] = field(default_factory=list)
+
+    @property
+    def dispatches(self) -> bool:
+        """Whether this process sends outbox rows (an UPDATES process leaves them to the dispatchers)."""
+        return self.role != UPDATES
 
     @property
     def lang(self) -> str:

@@ -27,53 +27,26 @@ from jobs.reminders import dispatch
 from jobs.reminders import dispatch_job
 from jobs.reminders import run_tick
 from jobs.reminders import senders_for
-from models import Aksi
-from models import AksiTarget
-from models import Kegiatan
-from models import PeriodLock
 from models import Person
-from models import PicAssignment
 from models import Plan
 from models import Reminder
-from tests.support.builders import PlanBuilder
-from tests.support.builders import parse_target
 from tests.support.harness import ADMIN_ID
 from tests.support.harness import LEADERSHIP_CHAT
 from tests.support.harness import BotHarness
 from tests.support.outbox_steps import BLOCKED_NOTICE
+from tests.support.outbox_steps import FIRST_USER
 from tests.support.outbox_steps import H7
+from tests.support.outbox_steps import make_crowd
 
 CROWD = 500
-FIRST_USER = 700_000
 # Faults a retry cures. Not "timeout_after_delivery": Telegram delivered and the answer was lost, so
 # the retry repeats the message (the documented at-least-once window, see bot/outbox.py).
 CURABLE = ("429", "500", "502", "timeout", "disconnect")
 
 
-def make_crowd(engine, n: int = CROWD) -> dict[int, int]:
-    """n PICs (Telegram ids FIRST_USER…), one kegiatan each with an aksi due in TW II; TW I locked.
-    Returns telegram id → person id."""
-    with unit_of_work(engine) as session:
-        b = PlanBuilder(session)
-        people = [Person(name=f"PIC {i:03d}", telegram_user_id=FIRST_USER + i) for i in range(n)]
-        kegiatan = [Kegiatan(plan_id=b.plan.id, program_id=b.program.id, seq=i + 1, no=str(i + 1),
-                             name=f"Kegiatan {i:03d}") for i in range(n)]
-        session.add_all([*people, *kegiatan])
-        session.flush()
-        aksi = [Aksi(kegiatan_id=k.id, no=1, name="Pelaksanaan kegiatan", indicator="Persentase") for k in kegiatan]
-        session.add_all(aksi)
-        session.flush()
-        session.add_all([AksiTarget(aksi_id=a.id, quarter=q, **parse_target("50%" if q == 2 else ""))
-                         for a in aksi for q in range(1, 5)])
-        session.add_all([PicAssignment(person_id=p.id, kegiatan_id=k.id)
-                         for p, k in zip(people, kegiatan, strict=True)])
-        session.add(PeriodLock(plan_id=b.plan.id, quarter=1))
-        return {p.telegram_user_id: p.id for p in people}
-
-
 @pytest.fixture
 def crowd(engine, fake) -> dict[int, int]:
-    people = make_crowd(engine)
+    people = make_crowd(engine, CROWD)
     for user_id in people:
         fake.add_user(user_id, f"PIC{user_id}")
     return people

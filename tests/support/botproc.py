@@ -3,6 +3,9 @@
 `python -m tests.support.botproc` runs bot.main.build_application with polling, as `rapk run`
 does, with settings from the environment and a manual clock fixed at RAPK_TEST_NOW (the
 calendar of the plan under test, not today's). `BotProcess` starts, kills and restarts it.
+With RAPK_TEST_ROLE=dispatcher it is `rapk run --role dispatcher` instead (its jobs run; the clock
+starts at RAPK_TEST_NOW and moves with real time, so claims age and are recovered), named
+RAPK_TEST_WORKER in the outbox.
 """
 
 import asyncio
@@ -10,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+from datetime import UTC
 from datetime import datetime
 from pathlib import Path
 
@@ -73,18 +77,36 @@ class BotProcess:
         self.proc = None
 
 
+class RunningClock:
+    """Real time moved to start at `start` (a dispatcher process under test: its claims must age)."""
+
+    def __init__(self, start: datetime):
+        self.offset = start - datetime.now(start.tzinfo)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self.offset
+
+
 def main() -> None:
     from bot.clock import ManualClock
     from bot.config import load_settings
     from bot.main import build_application
     from bot.telegram.app import ALLOWED_UPDATES
+    from bot.telegram.app import run_dispatcher
     from bot.telegram.app import setup_logging
+    from bot.telegram.services import DISPATCHER
 
     settings = load_settings(_env_file=None)
     setup_logging(settings.log_level, settings.telegram_bot_token.get_secret_value())
-    clock = ManualClock(datetime.fromisoformat(os.environ["RAPK_TEST_NOW"]))
-    application = build_application(settings, clock=clock, read_timeout=float(os.environ.get("RAPK_TEST_TIMEOUT", "2")),
-                                     run_jobs=False)
+    start = datetime.fromisoformat(os.environ["RAPK_TEST_NOW"])
+    timeout = float(os.environ.get("RAPK_TEST_TIMEOUT", "2"))
+    if os.environ.get("RAPK_TEST_ROLE") == DISPATCHER:
+        application = build_application(settings, clock=RunningClock(start), read_timeout=timeout, role=DISPATCHER,
+                                         worker_id=os.environ.get("RAPK_TEST_WORKER"))
+        asyncio.run(run_dispatcher(application))
+        return
+    clock = ManualClock(start)
+    application = build_application(settings, clock=clock, read_timeout=timeout, run_jobs=False)
     asyncio.set_event_loop(asyncio.new_event_loop())
     application.run_polling(allowed_updates=ALLOWED_UPDATES, poll_interval=0, timeout=1)
 

@@ -8,9 +8,15 @@ from sqlmodel import select
 from bot.db import unit_of_work
 from jobs.reminders import dispatch
 from jobs.reminders import run_tick
+from models import Aksi
+from models import AksiTarget
 from models import Kegiatan
+from models import PeriodLock
 from models import Person
+from models import PicAssignment
 from models import Reminder
+from tests.support.builders import PlanBuilder
+from tests.support.builders import parse_target
 from tests.support.builders import report
 from tests.support.harness import WIB
 
@@ -21,6 +27,7 @@ LATE_LIST_DAY = datetime(2020, 7, 8, 8, 0, tzinfo=WIB)  # deadline Tue 7 Jul, la
 BUDI_KEGIATAN = "Pendidikan dan Pelatihan Teknis"
 SARI_KEGIATAN = "Pendidikan Penjurangan Struktural"
 BLOCKED_NOTICE = "tidak bisa dihubungi"
+FIRST_USER = 700_000  # the Telegram id of make_crowd's first PIC
 
 
 async def tick_and_send(harness, at: datetime | None = None):
@@ -61,3 +68,24 @@ async def said(fake, user, text):
         fake.send_message(user, text)
     await fake.wait_idle()
     return "\n---\n".join(texts(fake, user)[before:])
+
+
+def make_crowd(engine, n: int) -> dict[int, int]:
+    """n PICs (Telegram ids FIRST_USER…), one kegiatan each with an aksi due in TW II; TW I locked.
+    Returns telegram id → person id."""
+    with unit_of_work(engine) as session:
+        b = PlanBuilder(session)
+        people = [Person(name=f"PIC {i:03d}", telegram_user_id=FIRST_USER + i) for i in range(n)]
+        kegiatan = [Kegiatan(plan_id=b.plan.id, program_id=b.program.id, seq=i + 1, no=str(i + 1),
+                             name=f"Kegiatan {i:03d}") for i in range(n)]
+        session.add_all([*people, *kegiatan])
+        session.flush()
+        aksi = [Aksi(kegiatan_id=k.id, no=1, name="Pelaksanaan kegiatan", indicator="Persentase") for k in kegiatan]
+        session.add_all(aksi)
+        session.flush()
+        session.add_all([AksiTarget(aksi_id=a.id, quarter=q, **parse_target("50%" if q == 2 else ""))
+                         for a in aksi for q in range(1, 5)])
+        session.add_all([PicAssignment(person_id=p.id, kegiatan_id=k.id)
+                         for p, k in zip(people, kegiatan, strict=True)])
+        session.add(PeriodLock(plan_id=b.plan.id, quarter=1))
+        return {p.telegram_user_id: p.id for p in people}
