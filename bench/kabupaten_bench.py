@@ -46,9 +46,9 @@ from bench.plan_gen import generate_plan  # noqa: E402
 from bot.config import load_settings  # noqa: E402
 from bot.db import make_engine  # noqa: E402
 from bot.db import unit_of_work  # noqa: E402
+from bot.domain import kabupaten  # noqa: E402
 from bot.domain.calendar import ReportingCalendar  # noqa: E402
 from bot.domain.reminders import plan_due_reminders  # noqa: E402
-from bot.domain.scoring import score_plan_from_db  # noqa: E402
 from models import PeriodLock  # noqa: E402
 from models import Person  # noqa: E402
 from models import Plan  # noqa: E402
@@ -209,10 +209,7 @@ def report_fan_out(dispatchers: int, r: dict, rate: float) -> None:
 # -- 2. 300 PICs reporting at once -------------------------------------------------------------------------
 
 def lapor_round(url: str, pics: int) -> tuple[tuple, tuple]:
-    """Echo, then the real /lapor, on this database. HOOK for the agency branch: lapor_bench.seed adds one more
-    agency (BKD BENCH) holding the PICs, and it is the plan served (the newest), since one process serves one
-    agency on this branch; with per-agency membership (served_period(..., agency_id=)) spread the PICs over the
-    40 OPD instead."""
+    """Echo, then the real /lapor, on this database: the PICs of lapor_bench.seed, spread over OPD of their own."""
     echo = lapor_bench.report("echo", asyncio.run(lapor_bench.run_echo(pics)))
     real = lapor_bench.report("/lapor", asyncio.run(lapor_bench.run_real(url, pics)))
     return echo, real
@@ -221,10 +218,10 @@ def lapor_round(url: str, pics: int) -> tuple[tuple, tuple]:
 # -- 3. the rekap --------------------------------------------------------------------------------------------
 
 def rekap(session, plans: list[int], now: datetime) -> list:
-    """HOOK: the kabupaten branch's rekap of every OPD goes here (the lead points this at it). Stand-in until
-    then: every OPD's served plan scored by bot.domain.scoring.score_plan_from_db, as /rekap would."""
+    """The kabupaten's /rekap of every OPD (bot.domain.kabupaten.rekap): its rows of the generated plans."""
     settings = load_settings(_env_file=None)
-    return [score_plan_from_db(plan_id, QUARTER, session=session, now=now, settings=settings) for plan_id in plans]
+    result = kabupaten.rekap(session=session, settings=settings, now=now, quarter=QUARTER)
+    return [row for row in result.rows if row.plan_id in plans]
 
 
 def plain_rekap_sql() -> sa.TextClause:
@@ -288,12 +285,12 @@ def main() -> None:
                 results[dispatchers] = fan_out(url, users, dispatchers, args.rate, Path(home))
                 report_fan_out(dispatchers, results[dispatchers], args.rate)
         if "rekap" in parts:
-            print("rekap of every OPD (stand-in: score_plan_from_db per OPD) against a plain SQL aggregate:")
+            print("/rekap of every OPD (bot.domain.kabupaten.rekap) against a plain SQL aggregate:")
             time_rekap(url, plans, args.rounds)
         if "lapor" in parts:
             print(f"{args.pics} PICs reporting at once on the kabupaten database (rate limiter off, as in "
                   f"bench/lapor_bench.py):")
-            lapor_bench.seed(url, args.pics)
+            lapor_bench.seed(url, args.pics, agencies=min(args.opd, args.pics))
             ratios: dict[str, list[float]] = {"p50": [], "p99": []}
             for round_no in range(1, args.rounds + 1):
                 print(f" round {round_no}:")

@@ -83,23 +83,28 @@ STEPS = [
 ]
 
 
-def seed(url: str, pics: int) -> None:
-    """One kegiatan per PIC, two aksi due in TW II, one indicator."""
+def seed(url: str, pics: int, *, agencies: int = 1) -> None:
+    """One kegiatan per PIC, two aksi due in TW II, one indicator; with `agencies` > 1 the PICs are spread over
+    that many OPD (each its own plan), so each acts in their own agency."""
     engine = make_engine(url)
     with unit_of_work(engine) as s:
-        agency = Agency(name="BKD BENCH")
-        s.add(agency)
-        s.flush()
-        plan = Plan(agency_id=agency.id, year=2020)
-        s.add(plan)
-        s.flush()
-        goal = Goal(plan_id=plan.id, seq=1, name="Sasaran")
-        s.add(goal)
-        s.flush()
-        program = Program(plan_id=plan.id, goal_id=goal.id, seq=1, name="Program")
-        s.add(program)
-        s.flush()
+        programs = []
+        for i in range(agencies):
+            agency = Agency(name="BKD BENCH" if agencies == 1 else f"BENCH OPD {i + 1:02d}")
+            s.add(agency)
+            s.flush()
+            plan = Plan(agency_id=agency.id, year=2020)
+            s.add(plan)
+            s.flush()
+            goal = Goal(plan_id=plan.id, seq=1, name="Sasaran")
+            s.add(goal)
+            s.flush()
+            program = Program(plan_id=plan.id, goal_id=goal.id, seq=1, name="Program")
+            s.add(program)
+            s.flush()
+            programs.append((agency, plan, program))
         for n in range(pics):
+            agency, plan, program = programs[n % agencies]
             k = Kegiatan(plan_id=plan.id, program_id=program.id, seq=n + 1, no=str(n + 1), name=f"Kegiatan {n}",
                          budget=1_000_000_000)
             p = Person(name=f"PIC {n}", agency_id=agency.id, telegram_user_id=FIRST_USER + n)
