@@ -13,6 +13,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from datetime import UTC
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +30,9 @@ class BotProcess:
             **os.environ,
             "TELEGRAM_BOT_TOKEN": fake.token, "TELEGRAM_BASE_URL": fake.base_url, "DATABASE_URL": db_url,
             "RAPK_TEST_NOW": now.isoformat(), "LOG_LEVEL": "INFO", "PYTHONPATH": str(ROOT),
+            # The real moment RAPK_TEST_NOW stands for: processes made together share one clock, however
+            # late each starts (a dispatcher ahead of another would take its live claims for a dead one's).
+            "RAPK_TEST_EPOCH": str(time.time()),
             **{k: str(v) for k, v in env.items()},
         }
         self.log_path = log_path
@@ -78,10 +82,11 @@ class BotProcess:
 
 
 class RunningClock:
-    """Real time moved to start at `start` (a dispatcher process under test: its claims must age)."""
+    """Real time moved so that `start` is the real moment `epoch` (a dispatcher process under test: its claims
+    must age, on the same clock as its fellow dispatchers')."""
 
-    def __init__(self, start: datetime):
-        self.offset = start - datetime.now(start.tzinfo)
+    def __init__(self, start: datetime, epoch: float):
+        self.offset = start - datetime.fromtimestamp(epoch, UTC)
 
     def now(self) -> datetime:
         return datetime.now(UTC) + self.offset
@@ -101,7 +106,8 @@ def main() -> None:
     start = datetime.fromisoformat(os.environ["RAPK_TEST_NOW"])
     timeout = float(os.environ.get("RAPK_TEST_TIMEOUT", "2"))
     if os.environ.get("RAPK_TEST_ROLE") == DISPATCHER:
-        application = build_application(settings, clock=RunningClock(start), read_timeout=timeout, role=DISPATCHER,
+        clock = RunningClock(start, float(os.environ["RAPK_TEST_EPOCH"]))
+        application = build_application(settings, clock=clock, read_timeout=timeout, role=DISPATCHER,
                                          worker_id=os.environ.get("RAPK_TEST_WORKER"))
         asyncio.run(run_dispatcher(application))
         return
