@@ -61,7 +61,7 @@ def cmd_invite(args) -> int:
     engine = make_engine(settings.database_url)
     migrate(engine)
     with unit_of_work(engine) as session:
-        match = match_person(args.name, session=session)  # the same reading as /undang
+        match = match_person(args.name, session=session, agency_id=settings.agency_id)  # as /undang reads it
         if match.person is None:
             _choices("invite", args.name, match.choices)
             return 1

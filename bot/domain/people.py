@@ -195,9 +195,14 @@ def _role_in_agency(flag: str, agency_id: int | None):
                   Person.id.in_(members))
 
 
-def person_in_agency(person_id: int, agency_id: int | None, *, session: Session) -> bool:
-    """Whether an admin of `agency_id` may see and change this person (a forged button names someone else's)."""
-    return session.exec(select(Person.id).where(Person.id == person_id, in_agency(agency_id))).first() is not None
+def person_in_agency(person_id: int, agency_id: int | None, *, session: Session, own: bool = False) -> bool:
+    """Whether an admin of `agency_id` may see and change this person (a forged button names someone else's);
+    with `own`, whether it is their own agency (their `is_admin` / `is_verifier` and pause are that agency's:
+    a member from another agency keeps them)."""
+    condition = in_agency(agency_id)
+    if own and agency_id is not None:
+        condition = sa.or_(Person.agency_id == agency_id, Person.agency_id.is_(None))
+    return session.exec(select(Person.id).where(Person.id == person_id, condition)).first() is not None
 
 
 def find_people(ref: str, *, session: Session, agency_id: int | None = None) -> list[Person]:

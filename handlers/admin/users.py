@@ -134,7 +134,8 @@ async def pengguna_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, 
     ok = True
     named = next((p.person for f in (cb.USR_PERSON, cb.USR_ADMIN, cb.USR_VERIFIER, cb.USR_PAUSE) if (p := f.parse(data))),
                  None)
-    if named is not None and not await services.db(person_in_agency, named, services.settings.agency_id):
+    changes = cb.USR_PERSON.parse(data) is None  # a role or a pause: only of the agency's own people
+    if named is not None and not await services.db(person_in_agency, named, services.settings.agency_id, own=changes):
         await stale(update, context)  # a forged button naming someone of another agency: nothing changes
         return
     try:

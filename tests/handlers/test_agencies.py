@@ -77,3 +77,24 @@ def test_an_agencys_own_schedule_and_days_off_over_the_kabupatens():
     calendar = ReportingCalendar.from_settings(scoped)
     assert not calendar.is_working_day(datetime(2020, 8, 26).date())
     assert ReportingCalendar.from_settings(settings).is_working_day(datetime(2020, 8, 26).date())
+
+
+def test_an_admin_changes_roles_only_of_their_own_agencys_people(engine, small_plan):
+    from bot.domain.people import person_in_agency
+    from models import AgencyMember
+    from models import Person
+
+    with unit_of_work(engine) as session:
+        b = Agency(name="DINAS LAIN")
+        session.add(b)
+        session.flush()
+        guest = Person(name="Tamu Dinas", agency_id=b.id)
+        session.add(guest)
+        session.flush()
+        session.add(AgencyMember(agency_id=small_plan["agency"], person_id=guest.id))
+        session.flush()
+        a = small_plan["agency"]
+        assert person_in_agency(guest.id, a, session=session)  # a member: seen in A's /pengguna and /pic
+        assert not person_in_agency(guest.id, a, session=session, own=True)  # their admin flag is B's
+        assert person_in_agency(small_plan["budi"], a, session=session, own=True)
+        assert not person_in_agency(small_plan["budi"], b.id, session=session)
