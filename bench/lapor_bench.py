@@ -124,10 +124,8 @@ def seed(url: str, pics: int, *, agencies: int = 1) -> None:
     engine.dispose()
 
 
-async def drive(fake: FakeTelegram, pics: int, steps, *, one_at_a_time: bool = False
-                ) -> tuple[float, dict[int, list[float]], int]:
-    """Every PIC walks through `steps` (concurrently, or one PIC after the other with `one_at_a_time`);
-    returns wall time, latencies per step, updates."""
+async def drive(fake: FakeTelegram, pics: int, steps) -> tuple[float, dict[int, list[float]], int]:
+    """Every PIC walks through `steps` concurrently; returns wall time, latencies per step, updates."""
     latencies: dict[int, list[float]] = defaultdict(list)
     loop = asyncio.get_running_loop()
 
@@ -148,125 +146,11 @@ async def drive(fake: FakeTelegram, pics: int, steps, *, one_at_a_time: bool = F
             latencies[index].append(loop.time() - started)
 
     started = time.perf_counter()
-    if one_at_a_time:
-        for n in range(pics):
-            await one(n)
-    else:
-        await asyncio.gather(*(one(n) for n in range(pics)))
+    await asyncio.gather(*(one(n) for n in range(pics)))
     return time.perf_counter() - started, latencies, pics * len(steps)
 
 
-class Parts:
-    """Wall milliseconds of each part of a step, summed per update handled: PTB parsing the update
-    (Update.de_json), the domain's database work (Services.db), persistence (checkpoint, PTB's writes,
-    finish), rendering (every Jinja2 Template.render) and sending (every Bot API call but getUpdates,
-    the fake's handling included: it runs in this process); «other» is the rest of process_update
-    (PTB's dispatch, the handler's own code)."""
-
-    NAMES = ("parse", "DB", "persistence", "render", "send", "other", "total")
-
-    def __init__(self):
-        import contextvars
-
-        self._current: contextvars.ContextVar[dict[str, float] | None] = contextvars.ContextVar("part", default=None)
-        self.steps: list[dict[str, float]] = []
-        self.parse: list[float] = []
-        self._undo: list = []
-
-    def _wrap(self, owner, attr: str, part: str) -> None:
-        import functools
-        import inspect
-
-        original = owner.__dict__[attr]
-        parts = self
-        if inspect.iscoroutinefunction(original):
-            @functools.wraps(original)
-            async def timed(*args, **kwargs):
-                started = time.perf_counter()
-                try:
-                    return await original(*args, **kwargs)
-                finally:
-                    parts.add(part, started, args)
-        else:
-            @functools.wraps(original)
-            def timed(*args, **kwargs):
-                started = time.perf_counter()
-                try:
-                    return original(*args, **kwargs)
-                finally:
-                    parts.add(part, started, args)
-        setattr(owner, attr, timed)
-        self._undo.append((owner, attr, original))
-
-    def add(self, part: str, started: float, args) -> None:
-        if part == "send" and args and len(args) > 1 and args[1] == "getUpdates":
-            return
-        current = self._current.get()
-        if current is not None:  # the update this code runs for (a context variable: updates overlap)
-            current[part] = current.get(part, 0.0) + time.perf_counter() - started
-
-    def install(self) -> None:
-        from jinja2.environment import Template
-        from telegram import Bot
-
-        from bot.telegram import persistence
-        from bot.telegram.app import RapkApplication
-        from bot.telegram.services import Services
-
-        for name in ("checkpoint_async", "finish_async", "checkpoint", "finish_update"):
-            if name in persistence.DatabasePersistence.__dict__:
-                self._wrap(persistence.DatabasePersistence, name, "persistence")
-        self._wrap(Services, "db", "DB")
-        self._wrap(Template, "render", "render")
-        self._wrap(Bot, "_post", "send")
-        original_update = RapkApplication.__dict__["process_update"]
-        parts = self
-
-        async def process_update(app, update):
-            current, started = {}, time.perf_counter()
-            token = parts._current.set(current)
-            try:
-                return await original_update(app, update)
-            finally:
-                current["total"] = time.perf_counter() - started
-                parts.steps.append(current)
-                parts._current.reset(token)
-
-        RapkApplication.process_update = process_update
-        self._undo.append((RapkApplication, "process_update", original_update))
-        from telegram import Update
-
-        original_de_json = Update.__dict__["de_json"]
-
-        def de_json(cls, data, bot=None):
-            started = time.perf_counter()
-            try:
-                return original_de_json.__func__(cls, data, bot)
-            finally:
-                parts.parse.append(time.perf_counter() - started)
-
-        Update.de_json = classmethod(de_json)
-        self._undo.append((Update, "de_json", original_de_json))
-
-    def uninstall(self) -> None:
-        for owner, attr, original in reversed(self._undo):
-            setattr(owner, attr, original)
-
-    def table(self) -> str:
-        rows = []
-        for step in self.steps:
-            nested = sum(step.get(p, 0.0) for p in ("DB", "persistence", "render", "send"))
-            rows.append({**step, "other": step["total"] - nested})
-        parse = statistics.median(self.parse) * 1000 if self.parse else float("nan")
-        cells = [f"{'parse':>11}"] + [f"{p:>11}" for p in self.NAMES[1:]]
-        lines = ["  " + " ".join(cells)]
-        for label, fn in (("median", statistics.median), ("mean", statistics.fmean)):
-            values = [parse] + [fn([r.get(p, 0.0) for r in rows]) * 1000 for p in self.NAMES[1:]]
-            lines.append(f"  {' '.join(f'{v:8.2f} ms' for v in values)}  ({label} of {len(rows)} updates)")
-        return "\n".join(lines)
-
-
-async def run_real(url: str, pics: int, *, one_at_a_time: bool = False):
+async def run_real(url: str, pics: int):
     fake = FakeTelegram(token="123456:BENCH-TOKEN")
     await fake.start()
     for n in range(pics):
@@ -280,7 +164,7 @@ async def run_real(url: str, pics: int, *, one_at_a_time: bool = False):
     await app.start()
     await app.updater.start_polling(poll_interval=0, timeout=1)
     try:
-        return await drive(fake, pics, STEPS, one_at_a_time=one_at_a_time)
+        return await drive(fake, pics, STEPS)
     finally:
         await app.updater.stop()
         await app.stop()
@@ -289,7 +173,7 @@ async def run_real(url: str, pics: int, *, one_at_a_time: bool = False):
         fake.assert_no_violations()
 
 
-async def run_echo(pics: int, *, one_at_a_time: bool = False):
+async def run_echo(pics: int):
     """The baseline: a bare handler that answers every message and press with one line and a button."""
     from telegram import InlineKeyboardButton
     from telegram import InlineKeyboardMarkup
@@ -316,7 +200,7 @@ async def run_echo(pics: int, *, one_at_a_time: bool = False):
     app.add_handler(MessageHandler(filters.ALL, echo))
     app.add_handler(CallbackQueryHandler(echo))
     async with fake.run_application(app, poll_timeout=1):
-        result = await drive(fake, pics, STEPS, one_at_a_time=one_at_a_time)
+        result = await drive(fake, pics, STEPS)
     await fake.stop()
     return result
 
@@ -343,7 +227,7 @@ async def _serve_burst(conn, pics: int) -> None:
     async def one(user: int, waits: list[float]) -> None:
         started = loop.time()
         fake.send_command(user, "/lapor")
-        await fake.wait_for(lambda: answered(user), timeout=1800, chat_id=user)
+        await fake.wait_for(lambda: answered(user), timeout=1800)
         waits.append(loop.time() - started)
 
     while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
@@ -437,13 +321,11 @@ def report(name: str, result) -> tuple[float, float, float]:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pics", type=int, default=300)
-    parser.add_argument("--one", type=int, default=20, help="PICs reporting one after the other (the one-PIC figures)")
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--only", choices=["steps", "first"], help="run only one of the two benchmarks")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the steps benchmark (each ratio: min, median, max)")
     args = parser.parse_args()
-    print(f"/lapor benchmark: {args.pics} PICs, {len(STEPS)} steps each, all at once; and {args.one} PICs one "
-          f"after the other (one PIC at a time)")
+    print(f"/lapor benchmark: {args.pics} PICs, {len(STEPS)} steps each, all at once")
     print(f"  RSS after importing the bot's code (bot.main and what it loads): {peak_rss_mb():,.0f} MB")
     for kind in args.db.split(","):
         if args.only != "first":
@@ -452,33 +334,12 @@ def main() -> None:
                 print(f"{kind}, round {round_no}:")
                 with database(kind) as url:
                     seed(url, args.pics)
-                    print(f"  one PIC at a time ({args.one} PICs in turn):")
-                    echo = report("echo", asyncio.run(run_echo(args.one, one_at_a_time=True)))
-                    real = report("/lapor", asyncio.run(run_real(url, args.one, one_at_a_time=True)))
-                    for name, index in (("one PIC, p50 per step", 1), ("one PIC, p99 per step", 2)):
-                        ratios[name].append(real[index] / echo[index])
-                with database(kind) as url:
-                    seed(url, args.pics)
-                    print(f"  {args.pics} PICs at once:")
                     echo = report("echo", asyncio.run(run_echo(args.pics)))
-                    reset_peak_rss()
                     real = report("/lapor", asyncio.run(run_real(url, args.pics)))
-                    print(f"  the bot's peak RSS during {args.pics} concurrent PICs: {peak_rss_mb():,.0f} MB "
-                          "(the fake server and the driver share the process)")
                 for name, index in (("updates/s", 0), ("p50 latency", 1), ("p99 latency", 2)):
-                    ratios[f"{args.pics} PICs, {name}"].append(real[index] / echo[index])
+                    ratios[name].append(real[index] / echo[index])
             for name, values in ratios.items():
                 print(f"{kind}: /lapor ÷ echo, {name}: " + spread(values))
-            with database(kind) as url:
-                seed(url, args.pics)
-                parts = Parts()
-                parts.install()
-                try:
-                    asyncio.run(run_real(url, args.one, one_at_a_time=True))
-                finally:
-                    parts.uninstall()
-                print(f"{kind}: milliseconds per part of a /lapor step, one PIC at a time (instrumented run):")
-                print(parts.table())
         if args.only != "steps":
             print(f"{kind}: first answer to {args.pics} PICs sending /lapor at once (rate limiter on, "
                   f"leadership group set)")

@@ -43,6 +43,7 @@ from bot.db import insert_ignore
 from bot.domain.agencies import agency_calendar
 from bot.domain.agencies import served_agencies
 from bot.domain.calendar import ReportingCalendar
+from bot.domain.charts import achievement_chart
 from bot.domain.digest import Digest
 from bot.domain.digest import build_digest
 from bot.domain.locks import quarter_locked
@@ -131,8 +132,6 @@ def score_and_digest(plan_id: int, quarter: int, *, session: Session, settings: 
 
 async def build_report(services: Services, plan_id: int, quarter: int) -> Report:
     """Digest and chart off the event loop: scoring in a database thread, matplotlib in another."""
-    from bot.domain.charts import achievement_chart  # here: matplotlib is loaded by the first chart, not at start
-
     score, digest = await services.db(score_and_digest, plan_id, quarter, settings=services.settings,
                                       lang=services.lang, now=services.now())
     chart = await asyncio.to_thread(achievement_chart, score, quarter, lang=services.lang)

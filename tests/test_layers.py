@@ -123,21 +123,6 @@ def test_rapk_run_loads_neither_the_fake_server_nor_test_tools(entry):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-HEAVY_ON_FIRST_USE = ("matplotlib", "numpy", "PIL", "openpyxl", "reportlab", "selenium", "fake_telegram")
-
-
-def test_building_the_bot_loads_no_chart_workbook_or_pdf_library(tmp_path):
-    """`rapk run` (bot.cli.ops, then bot.main.build_application) imports matplotlib, openpyxl and reportlab only
-    when a chart, a workbook or a PDF is first made: about 50 MB of the bot's memory otherwise."""
-    code = ("import sys, bot.cli.ops; from bot.config import load_settings; from bot.main import build_application; "
-            f"build_application(load_settings(telegram_bot_token='1:x', database_url='sqlite:///{tmp_path}/b.db', "
-            "_env_file=None), run_jobs=False); "
-            f"bad = sorted({{m.split('.')[0] for m in sys.modules}} & set({HEAVY_ON_FIRST_USE!r})); "
-            "print(bad); sys.exit(1 if bad else 0)")
-    result = subprocess.run([sys.executable, "-W", "ignore", "-c", code], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
-
 def test_no_test_module_imports_another():
     """Shared builders and steps live in tests/support/; a test module is never a library.
 

@@ -14,13 +14,11 @@ Two things make a kill -9 lose or shift nothing:
 """
 
 import asyncio
-import concurrent.futures
 import contextlib
 import contextvars
 import json
 import logging
-import queue
-import threading
+from copy import deepcopy
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -35,7 +33,6 @@ from telegram.ext import BasePersistence
 from telegram.ext import PersistenceInput
 
 from bot.db import insert_ignore
-from bot.db import upsert
 from models import BotState
 from models.base import utcnow
 
@@ -95,93 +92,10 @@ log = logging.getLogger("rapk.persistence")
 INBOX = "inbox"
 _BATCH: contextvars.ContextVar[list | None] = contextvars.ContextVar("rapk_persistence_batch", default=None)
 INBOX_MEMORY = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
-_UNKNOWN = object()  # a row whose stored text is not known (a write of it failed): written again next time
-
-
-class _Writer:
-    """The one thread that writes persistence, so the event loop never waits on SQL: jobs are written in
-    the order they were submitted (a user's data written by two updates ends as the later one left it),
-    and the jobs waiting meanwhile share one transaction (a group commit: 300 PICs at once do not queue
-    300 commits). The thread ends after a second without work and starts again with the next job."""
-
-    MAX_JOBS = 256
-    IDLE_SECONDS = 1.0
-
-    def __init__(self, engine: Engine):
-        self.engine = engine
-        self._queue: queue.SimpleQueue = queue.SimpleQueue()
-        self._lock = threading.Lock()
-        self._running = False
-
-    def submit(self, ops: list[tuple]) -> concurrent.futures.Future:
-        future: concurrent.futures.Future = concurrent.futures.Future()
-        with self._lock:
-            self._queue.put((ops, future))
-            if not self._running:
-                self._running = True
-                threading.Thread(target=self._run, name="rapk-persistence", daemon=True).start()
-        return future
-
-    def _run(self) -> None:
-        while True:
-            try:
-                jobs = [self._queue.get(timeout=self.IDLE_SECONDS)]
-            except queue.Empty:
-                with self._lock:
-                    if self._queue.empty():
-                        self._running = False
-                        return
-                continue
-            while len(jobs) < self.MAX_JOBS:
-                try:
-                    jobs.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            self._commit(jobs)
-
-    def _commit(self, jobs: list) -> None:
-        try:
-            with Session(self.engine) as session:
-                for ops, _future in jobs:
-                    _apply(session, ops)
-                session.commit()
-        except Exception as exc:  # noqa: BLE001 - handed to the update that waits on it
-            if len(jobs) == 1:
-                jobs[0][1].set_exception(exc)
-                return
-            for job in jobs:  # one failing job does not fail the others
-                self._commit([job])
-            return
-        for _ops, future in jobs:
-            future.set_result(None)
-
-
-def _apply(session: Session, ops: list[tuple]) -> None:
-    """Stage one job's writes: ("put", kind, key, text), ("drop", kind, key), ("handled", update_id) and
-    ("inbox", rows)."""
-    table = BotState.__table__  # Core statements: the ORM's bulk path costs more than the statement itself
-    now = utcnow()
-    for op in ops:
-        if op[0] == "put":
-            upsert(session, BotState, {"kind": op[1], "key": op[2], "data": op[3], "updated_at": now},
-                   ["kind", "key"])
-        elif op[0] == "drop":
-            session.exec(sa.delete(table).where(table.c.kind == op[1], table.c.key == op[2]))
-        elif op[0] == "handled":
-            # The row stays (empty) for two days: Telegram may send the update again until the next
-            # getUpdates confirms it, and a known id is not handled twice.
-            session.exec(sa.update(table).where(table.c.kind == INBOX, table.c.key == str(op[1]))
-                         .values(data="", updated_at=now))
-        else:
-            insert_ignore(session, BotState, [{**row, "updated_at": now} for row in op[1]], ["kind", "key"])
 
 
 class DatabasePersistence(BasePersistence):
-    """Stores user_data, chat_data and conversations as JSON rows; bot_data holds live services.
-
-    Every write goes through one writer thread (`_Writer`) and is awaited, never run on the event loop;
-    a row whose text did not change since this process last wrote or read it costs no SQL at all.
-    """
+    """Stores user_data, chat_data and conversations as JSON rows; bot_data holds live services."""
 
     def __init__(self, engine: Engine, *, update_interval: float = 3600):
         super().__init__(
@@ -189,89 +103,92 @@ class DatabasePersistence(BasePersistence):
             update_interval=update_interval,
         )
         self.engine = engine
-        self._writer = _Writer(engine)
         # user_data keys written only with their conversation's state (checkpoint, finish_update).
         self.checkpointed: set[str] = set()
         # (name, user id) of the draft rows stored, so an update of a user without one deletes nothing.
         self._draft_rows: set[tuple[str, int]] = set()
-        # The inbox: updates noted but not written yet (id → JSON, "" once handled), those being written,
-        # ids written by this process, and the highest id the database held at start (None: not read yet).
+        # The inbox: updates noted but not written yet (id → JSON, "" once handled), ids written by
+        # this process, and the highest id the database held at start (None: not read yet).
         self._arrived: dict[int, str] = {}
-        self._flushing: dict[int, str] = {}
         self._recorded: set[int] = set()
         self._stored_up_to: int | None = None
-        # Updates already marked handled by a checkpoint: finishing them costs no second UPDATE.
-        self._marked: set[int] = set()
-        # The text each row has (or will have, once the writes submitted are committed), None for no row,
-        # for every row of the kinds read whole at start and every row written since: an unchanged row,
-        # or a new user's or chat's empty data (PTB writes both for every update), costs no query.
+        # Every (kind, key) row that may exist, for the kinds read whole at start: writing a new user's
+        # or chat's empty data then costs no query (PTB writes both for every update).
         self._loaded_kinds: set[str] = set()
-        self._texts: dict[tuple[str, str], object] = {}
+        self._rows: set[tuple[str, str]] = set()
 
     # -- storage --------------------------------------------------------------------
     def _load_kind(self, kind: str) -> dict[str, object]:
         with Session(self.engine) as session:
             rows = session.exec(select(BotState).where(BotState.kind == kind)).all()
             self._loaded_kinds.add(kind)
-            self._texts.update(((kind, row.key), row.data) for row in rows)
+            self._rows.update((kind, row.key) for row in rows)
             return {row.key: loads(row.data) for row in rows}
 
-    def _known(self, kind: str, key: str) -> object:
-        return self._texts.get((kind, key), None if kind in self._loaded_kinds else _UNKNOWN)
-
-    def _stage(self, ops: list, kind: str, key: str, text: str | None) -> None:
-        """Add the write of one row (`text`, or None to delete it) to `ops`, unless the row has it already."""
-        known = self._known(kind, key)
-        if text is None:
-            if known is not None:
-                ops.append(("drop", kind, key))
-        elif known != text and not (known is None and text == "{}"):  # a missing row loads as the same {}
-            ops.append(("put", kind, key, text))
+    def _write(self, session: Session, kind: str, key: str, data) -> bool:
+        """Stage one row's new data in `session`; False when nothing changes."""
+        empty = isinstance(data, dict) and not data  # a missing row loads as the same {}
+        if empty and kind in self._loaded_kinds and (kind, key) not in self._rows:
+            return False
+        text = dumps(data)
+        row = session.exec(select(BotState).where(BotState.kind == kind, BotState.key == key)).first()
+        if row is None:
+            if empty:
+                return False
+            session.add(BotState(kind=kind, key=key, data=text))
+            self._rows.add((kind, key))  # kept after a delete too: the set only tells which rows cannot exist
+        elif row.data != text:
+            row.data = text
+            row.updated_at = utcnow()
         else:
-            return
-        self._texts[(kind, key)] = text
+            return False
+        return True
 
-    def _stage_handled(self, ops: list, update_id: int) -> None:
-        if update_id in self._arrived:  # handled before it was written: it will be written as handled
-            self._arrived[update_id] = ""
-            return
-        if update_id in self._flushing:  # being written: the UPDATE comes after it (and counts if it fails)
-            self._flushing[update_id] = ""
-        ops.append(("handled", update_id))
+    @staticmethod
+    def _delete(session: Session, kind: str, key: str) -> None:
+        session.exec(sa.delete(BotState).where(BotState.kind == kind, BotState.key == key))
 
-    async def _submit(self, ops: list[tuple]) -> None:
-        """Write `ops` in the writer thread; back once committed."""
-        if not ops:
-            return
-        try:
-            await asyncio.wrap_future(self._writer.submit(ops))
-        except BaseException:
-            for op in ops:  # not stored (or not known to be): written again next time
-                if op[0] in ("put", "drop"):
-                    self._texts[(op[1], op[2])] = _UNKNOWN
-            raise
-
-    async def _put(self, kind: str, key: str, data) -> None:
-        text = None if data is None else dumps(data)  # serialised now: the data cannot change before the commit
+    def _put(self, kind: str, key: str, data) -> None:
         batch = _BATCH.get()
         if batch is not None:
-            batch.append((kind, key, text))
+            batch.append((kind, key, data))  # data is a copy or immutable: it cannot change before the commit
             return
-        ops: list[tuple] = []
-        self._stage(ops, kind, key, text)
-        await self._submit(ops)
+        with Session(self.engine) as session:
+            if self._write(session, kind, key, data):
+                session.commit()
+
+    def _drop(self, kind: str, key: str) -> None:
+        batch = _BATCH.get()
+        if batch is not None:
+            batch.append((kind, key, None))
+            return
+        with Session(self.engine) as session:
+            self._delete(session, kind, key)
+            session.commit()
 
     @contextlib.contextmanager
     def batch(self):
         """Stage PTB's writes at the end of an update; finish_update commits them with its own, at once.
 
-        Task-local (a context variable), so that a checkpoint still commits on its own.
+        Staged in memory, not in an open transaction: PTB awaits between its writes, and a
+        transaction held open across an await would block another update's checkpoint on SQLite.
+        Task-local (a context variable), so that checkpoint still commits on its own.
         """
         token = _BATCH.set([])
         try:
             yield
         finally:
             _BATCH.reset(token)
+
+    def _mark_handled(self, session: Session, update_id: int) -> None:
+        # The row stays (empty) for two days: Telegram may send the update again until the next
+        # getUpdates confirms it, and a known id is not handled twice.
+        if update_id in self._arrived:  # handled before it was written: it will be written as handled
+            self._arrived[update_id] = ""
+            return
+        table = BotState.__table__  # a Core UPDATE: the ORM's bulk path costs more than the statement itself
+        session.exec(sa.update(table).where(table.c.kind == INBOX, table.c.key == str(update_id))
+                     .values(data="", updated_at=utcnow()))
 
     # -- inbox and checkpoints -------------------------------------------------------------
     def receive(self, update_id: int, data: str) -> bool:
@@ -281,7 +198,7 @@ class DatabasePersistence(BasePersistence):
         confirms the batch to Telegram) and before the webhook answers: one transaction per batch,
         and an update is in the database before Telegram forgets it.
         """
-        if update_id in self._arrived or update_id in self._flushing or update_id in self._recorded:
+        if update_id in self._arrived or update_id in self._recorded:
             return False
         if self._stored_up_to is None:
             with Session(self.engine) as session:
@@ -296,25 +213,20 @@ class DatabasePersistence(BasePersistence):
         self._arrived[update_id] = data
         return True
 
-    async def flush_inbox(self) -> None:
+    def flush_inbox(self) -> None:
         """Write the updates noted since the last flush (those handled meanwhile as handled)."""
         if not self._arrived:
             return
-        arrived, self._arrived = self._arrived, {}
-        self._flushing.update(arrived)
-        try:
-            await self._submit([("inbox", [{"kind": INBOX, "key": str(update_id), "data": data}
-                                           for update_id, data in arrived.items()])])
-        except BaseException:
-            # The database is down: the getUpdates that would confirm the batch fails with it, Telegram
-            # keeps the updates, and they stay noted here for the next try (those handled meanwhile as
-            # handled: their UPDATE found no row).
-            self._arrived = {**{update_id: self._flushing.get(update_id, data) for update_id, data in arrived.items()},
-                             **self._arrived}
-            raise
-        finally:
-            for update_id in arrived:
-                self._flushing.pop(update_id, None)
+        arrived = dict(self._arrived)
+        now = utcnow()
+        # If this fails (the database is down), the getUpdates that would confirm the batch fails with
+        # it: Telegram keeps the updates, and they stay noted here for the next try.
+        with Session(self.engine) as session:
+            insert_ignore(session, BotState, [{"kind": INBOX, "key": str(update_id), "data": data, "updated_at": now}
+                                              for update_id, data in arrived.items()], ["kind", "key"])
+            session.commit()
+        for update_id in arrived:
+            self._arrived.pop(update_id, None)
         self._recorded.update(arrived)
         if len(self._recorded) > 10_000:  # older ids are in the database, asked about only if they come again
             self._stored_up_to = max(self._recorded)
@@ -330,46 +242,38 @@ class DatabasePersistence(BasePersistence):
                                                                            BotState.data != "")).all()
         return [data for _key, data in sorted(rows, key=lambda row: int(row[0]))]
 
-    async def checkpoint(self, *, conversation: str, key: tuple, state: object, user_id: int, name: str,
-                         draft: dict, update_id: int | None) -> None:
-        """The conversation's next state and its draft, durable together before the question is sent
-        (one transaction; only the rows that changed)."""
-        ops: list[tuple] = []
-        self._stage(ops, f"conversation:{conversation}", json.dumps(list(key)), dumps(state))
-        self._stage(ops, f"draft:{name}", str(user_id), dumps(draft))
-        handled = update_id is not None and update_id not in self._marked
-        if handled:
-            self._stage_handled(ops, update_id)
-        await self._submit(ops)
-        if handled:  # only once committed: a failed checkpoint leaves the finish to mark it
-            self._marked.add(update_id)
+    def checkpoint(self, *, conversation: str, key: tuple, state: object, user_id: int, name: str, draft: dict,
+                   update_id: int | None) -> None:
+        """The conversation's next state and its draft, durable together before the question is sent."""
+        with Session(self.engine) as session:
+            self._write(session, f"conversation:{conversation}", json.dumps(list(key)), state)
+            self._write(session, f"draft:{name}", str(user_id), draft)
+            if update_id is not None:
+                self._mark_handled(session, update_id)
+            session.commit()
         self._draft_rows.add((name, user_id))
 
-    async def finish_update(self, *, update_id: int | None, user_id: int | None, user_data: dict | None,
-                            last: bool = True) -> None:
+    def finish_update(self, *, update_id: int | None, user_id: int | None, user_data: dict | None) -> None:
         """After a handler: the user's checkpointed drafts as the handler left them, and the update handled
-        (committed with PTB's writes when they were staged in `batch`). `last`: the update's final write
-        (a handler's own `settle` before its last reply is not)."""
-        ops: list[tuple] = []
-        for kind, key, text in _BATCH.get() or ():
-            self._stage(ops, kind, key, text)
-        if user_id is not None:
-            for name in self.checkpointed:
-                draft = (user_data or {}).get(name)
-                if draft is not None:
-                    self._stage(ops, f"draft:{name}", str(user_id), dumps(draft))
-                    self._draft_rows.add((name, user_id))
-                elif (name, user_id) in self._draft_rows:
-                    self._stage(ops, f"draft:{name}", str(user_id), None)
-                    self._draft_rows.discard((name, user_id))
-        handled = update_id is not None and update_id not in self._marked
-        if handled:
-            self._stage_handled(ops, update_id)
-        if last:
-            self._marked.discard(update_id)
-        await self._submit(ops)
-        if handled and not last:  # once committed: the update's last write need not mark it again
-            self._marked.add(update_id)
+        (committed with PTB's writes when they were staged in `batch`)."""
+        with Session(self.engine) as session:
+            for kind, key, data in _BATCH.get() or ():
+                if data is None:
+                    self._delete(session, kind, key)
+                else:
+                    self._write(session, kind, key, data)
+            if user_id is not None:
+                for name in self.checkpointed:
+                    draft = (user_data or {}).get(name)
+                    if draft is not None:
+                        self._write(session, f"draft:{name}", str(user_id), draft)
+                        self._draft_rows.add((name, user_id))
+                    elif (name, user_id) in self._draft_rows:
+                        self._delete(session, f"draft:{name}", str(user_id))
+                        self._draft_rows.discard((name, user_id))
+            if update_id is not None:
+                self._mark_handled(session, update_id)
+            session.commit()
 
     # -- PTB interface ------------------------------------------------------------------
     async def get_user_data(self) -> dict[int, dict]:
@@ -393,15 +297,20 @@ class DatabasePersistence(BasePersistence):
         stored = self._load_kind(f"conversation:{name}")
         return {tuple(loads(k)): v for k, v in stored.items()}
 
-    # PTB hands over its own deep copies: serialised at once (`_put`), they need no second copy.
+    # The writes run on the event loop: in a worker thread they cost 300 PICs reporting at once a
+    # third of /lapor's throughput on SQLite (bench/lapor_bench.py: 0.36x echo against 0.50x).
     async def update_conversation(self, name: str, key: tuple, new_state: object | None) -> None:
-        await self._put(f"conversation:{name}", json.dumps(list(key)), new_state)
+        kind, skey = f"conversation:{name}", json.dumps(list(key))
+        if new_state is None:
+            self._drop(kind, skey)
+        else:
+            self._put(kind, skey, new_state)
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
-        await self._put("user_data", str(user_id), {k: v for k, v in data.items() if k not in self.checkpointed})
+        self._put("user_data", str(user_id), {k: deepcopy(v) for k, v in data.items() if k not in self.checkpointed})
 
     async def update_chat_data(self, chat_id: int, data: dict) -> None:
-        await self._put("chat_data", str(chat_id), data)
+        self._put("chat_data", str(chat_id), deepcopy(data))
 
     async def update_bot_data(self, data: dict) -> None:
         return None
@@ -410,10 +319,10 @@ class DatabasePersistence(BasePersistence):
         return None
 
     async def drop_user_data(self, user_id: int) -> None:
-        await self._put("user_data", str(user_id), None)
+        self._drop("user_data", str(user_id))
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        await self._put("chat_data", str(chat_id), None)
+        self._drop("chat_data", str(chat_id))
 
     async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
         return None
@@ -456,23 +365,23 @@ class DurableUpdateQueue(asyncio.Queue):
         return len(pending)
 
 
-async def checkpoint(update: Update, context, *, conversation: str, state: object, name: str) -> None:
+def checkpoint(update: Update, context, *, conversation: str, state: object, name: str) -> None:
     """Make `state` and `context.user_data[name]` durable together, before the question of `state` is sent."""
     persistence = context.application.persistence
     if not isinstance(persistence, DatabasePersistence):
         return
     user_id = update.effective_user.id
-    await persistence.checkpoint(conversation=conversation, key=(update.effective_chat.id, user_id), state=state,
+    persistence.checkpoint(conversation=conversation, key=(update.effective_chat.id, user_id), state=state,
                            user_id=user_id, name=name, draft=context.user_data[name], update_id=update.update_id)
 
 
-async def settle(update: Update, context) -> None:
+def settle(update: Update, context) -> None:
     """Write the user's checkpointed drafts as they are now and mark the update handled, before a reply
     that must not be sent twice (a «Tersimpan» followed by a kill is not repeated at restart)."""
     persistence = context.application.persistence
     if isinstance(persistence, DatabasePersistence):
-        await persistence.finish_update(update_id=update.update_id, user_id=update.effective_user.id,
-                                        user_data=context.user_data, last=False)
+        persistence.finish_update(update_id=update.update_id, user_id=update.effective_user.id,
+                                  user_data=context.user_data)
 
 
 __all__ = ["DatabasePersistence", "DurableUpdateQueue", "checkpoint", "dumps", "loads", "settle"]

@@ -28,9 +28,6 @@ def environment(lang: str = "id") -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
-        # Compiled once per process and kept (no stat of the file at every render): templates change
-        # with a deploy, which restarts the bot.
-        auto_reload=False,
     )
     env.filters.update(
         number=lambda v, decimals=None: formatting.number(v, lang, decimals=decimals),

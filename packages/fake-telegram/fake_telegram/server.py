@@ -80,27 +80,13 @@ class Clock(Protocol):
     def now(self) -> datetime: ...
 
 
-def _update_chat(update: dict[str, Any]) -> object:
-    """The chat an update comes from (None when it names none: every waiter is woken)."""
-    for kind in ("message", "edited_message", "channel_post", "my_chat_member", "chat_member"):
-        if isinstance(update.get(kind), dict):
-            return (update[kind].get("chat") or {}).get("id")
-    query = update.get("callback_query")
-    if isinstance(query, dict):
-        return ((query.get("message") or {}).get("chat") or {}).get("id")
-    return None
-
-
 class _Changes:
     """Wakes waiters when something changes; firing is synchronous, so plain methods
     (send_message, block...) can fire without a task or a lock.
 
-    A change in one chat (a request naming its chat_id, an update queued from it) wakes the waiters of
-    that chat and those waiting on everything; `NO_CHAT` (a long poll coming or going: no chat
-    changes) wakes only those waiting on everything; any other change wakes all. So 300 drivers each
-    waiting for their own chat are not all woken by every message of the other 299, nor by every poll."""
-
-    NO_CHAT = object()
+    A change in one chat (a request naming its chat_id) wakes the waiters of that chat and those
+    waiting on everything; any other change wakes all. So 300 drivers each waiting for their own
+    chat are not all woken by every message of the other 299."""
 
     def __init__(self) -> None:
         self._waiters: set[asyncio.Future[None]] = set()
@@ -110,7 +96,7 @@ class _Changes:
         woken = [self._waiters]
         if chat is None:
             woken += self._by_chat.values()
-        elif chat is not self.NO_CHAT and chat in self._by_chat:
+        elif chat in self._by_chat:
             woken.append(self._by_chat[chat])
         for waiters in woken:
             for waiter in waiters:
@@ -694,11 +680,7 @@ class FakeTelegram:
         self.stats.requests += 1
         # A long poll waiting for updates is the bot being idle, not busy.
         busy = 0 if method.lower() == "getupdates" else 1
-        chat = call.chat_id if busy else _Changes.NO_CHAT  # a poll changes no chat
-        if chat is None and isinstance(raw.get("callback_query_id"), str):  # an answer: the press's chat
-            state = self._callbacks.get(raw["callback_query_id"])
-            chat = state.chat_id if state is not None else None
-        self._activity(+busy, chat=chat)
+        self._activity(+busy, chat=call.chat_id)
         _CURRENT_CALL.set(call)
         # A round trip like Telegram's (set_latency): half on the way in, half on the way back.
         delay = self._latency / 2 if busy else 0.0
@@ -713,7 +695,7 @@ class FakeTelegram:
             call.status = -1  # the client went away (its read timeout) before an answer
             raise
         finally:
-            self._activity(-busy, chat=chat)
+            self._activity(-busy, chat=call.chat_id)
 
     async def _answer(self, request: web.Request, call: SentCall,
                       raw: dict[str, str | FileRef]) -> web.StreamResponse:
@@ -867,7 +849,7 @@ class FakeTelegram:
         # A newer getUpdates ends an older one with 409, as Telegram does to a second instance.
         self._poll_generation += 1
         generation = self._poll_generation
-        self._changes.fire(_Changes.NO_CHAT)  # wakes the older poll (and wait_idle, which watches the queue)
+        self._changes.fire()  # wakes the older poll (and wait_idle, which watches the queue)
         await self._changes.until(
             lambda: bool(self._redeliver or self._updates) or self._closing
             or generation != self._poll_generation, max(0, p.get("timeout", 0)))
@@ -1358,7 +1340,7 @@ class FakeTelegram:
         self._last_update = update
         if self._allowed(update):
             self._updates.append(update)
-        self._touch(_update_chat(update))
+        self._touch()
         return update
 
     def _store_file(self, content: bytes | None, filename: str | None, mime_type: str | None,
