@@ -73,10 +73,10 @@ def add_agency_b(session: Session, fake, small_plan: dict) -> tuple[Side, Side]:
                   {"k1": small_plan["kegiatan"][0], "k2": small_plan["kegiatan"][1],
                    "a1": small_plan["aksi"][small_plan["kegiatan"][0]][0], "budi": small_plan["budi"],
                    "rina": small_plan["rina"], "plan": small_plan["plan"], "program": small_plan["program"],
-                   "i1": indicator_of(small_plan["kegiatan"][0])})
+                   "i1": indicator_of(small_plan["kegiatan"][0]), "agency": a.id})
     side_b = Side("B", (("admin of B", B_ADMIN, B_ADMIN), ("verifier of B", B_VERIFIER, B_VERIFIER),
                         ("PIC of B", B_PIC, B_PIC), ("leadership of B in its group", B_LEADER, B_GROUP)),
                   (*B_KEGIATAN, *B_PEOPLE, B_AGENCY),
                   {"k1": k1.id, "k2": k2.id, "a1": aksi_b, "budi": pic.id, "rina": admin.id, "plan": builder.plan.id,
-                   "program": builder.program.id, "i1": indicator_of(k1.id)})
+                   "program": builder.program.id, "i1": indicator_of(k1.id), "agency": b.id})
     return side_a, side_b
