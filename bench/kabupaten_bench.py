@@ -15,7 +15,7 @@ scaled by --size (bench/plan_gen.py, bulk COPY), TW I reported and locked, and p
 3. The rekap of every OPD against a plain SQL aggregate over the same tables (min/median/max over --rounds).
 
     .venv/bin/python bench/kabupaten_bench.py [--opd 40] [--size 1.0] [--fanout 0] [--rate 30] [--pics 300]
-        [--rounds 3] [--only fanout,lapor,rekap]
+        [--rounds 3] [--only fanout,lapor,rekap] [--dispatchers 1,2]
 
 Quick check: --opd 3 --size 0.05 --fanout 300 --pics 30.
 """
@@ -270,6 +270,8 @@ def main() -> None:
     parser.add_argument("--pics", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--only", default="fanout,lapor,rekap")
+    parser.add_argument("--dispatchers", default="1,2", help="the fan-out's runs: dispatcher processes per run "
+                                                            "(the full fan-out takes about 30 min a run)")
     args = parser.parse_args()
     parts = set(args.only.split(","))
     print(f"kabupaten benchmark: {args.opd} OPD × {args.size:g} seed size, cap {args.rate:g} messages/s "
@@ -281,7 +283,7 @@ def main() -> None:
             print(f"fan-out at H-7 (TW II 2020) of {len(plans)} OPD: {total:,} reminder rows, {total / args.rate / 60:.0f}"
                   f" min at the cap" + (f"; only the first {len(users):,} sent" if len(users) < total else ""))
             results = {}
-            for dispatchers in (1, 2):
+            for dispatchers in (int(n) for n in args.dispatchers.split(",")):
                 results[dispatchers] = fan_out(url, users, dispatchers, args.rate, Path(home))
                 report_fan_out(dispatchers, results[dispatchers], args.rate)
         if "rekap" in parts:
