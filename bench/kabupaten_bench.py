@@ -123,13 +123,15 @@ def reset_outbox(url: str) -> None:
     engine.dispose()
 
 
-def start_dispatcher(fake: FakeServer, url: str, *, worker: str, dispatchers: int, rate: float, log: Path):
+def start_dispatcher(fake: FakeServer, url: str, *, worker: str, dispatchers: int, rate: float, log: Path,
+                     epoch: float):
     """`rapk run --role dispatcher` as tests/support/botproc.py builds it (the same build_application and
-    run_dispatcher; its clock starts at H-7 and runs)."""
+    run_dispatcher; its clock is H-7 at `epoch`, the same for every dispatcher of a run, and runs)."""
     env = {**{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "DATABASE_", "RAPK_"))},
            "TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_BASE_URL": fake.base_url, "DATABASE_URL": url,
            "TELEGRAM_MAX_MESSAGES_PER_SECOND": str(rate), "TELEGRAM_DISPATCHERS": str(dispatchers),
            "RAPK_TEST_ROLE": "dispatcher", "RAPK_TEST_WORKER": worker, "RAPK_TEST_NOW": H7.isoformat(),
+           "RAPK_TEST_EPOCH": repr(epoch),
            "RAPK_TEST_TIMEOUT": "10", "LOG_LEVEL": "WARNING", "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
     with open(log, "ab") as out:
         return subprocess.Popen([sys.executable, "-m", "tests.support.botproc"], cwd=ROOT, env=env,
@@ -141,8 +143,10 @@ def fan_out(url: str, users: list[int], dispatchers: int, rate: float, home: Pat
     engine = make_engine(url)
     rows = len(users)
     with FakeServer(token=TOKEN, users=[(u, f"PIC{u}") for u in users], rate=rate) as fake:
+        epoch = time.time()
         processes = [start_dispatcher(fake, url, worker=f"dispatcher-{n}", dispatchers=dispatchers, rate=rate,
-                                      log=home / f"fanout-{dispatchers}-{n}.log") for n in range(dispatchers)]
+                                      log=home / f"fanout-{dispatchers}-{n}.log", epoch=epoch)
+                     for n in range(dispatchers)]
         try:
             # Done when every row is final; a dead dispatcher or a stall ends the wait too.
             def done() -> bool:
@@ -159,6 +163,10 @@ def fan_out(url: str, users: list[int], dispatchers: int, rate: float, home: Pat
             for process in processes:
                 process.wait(60)
         calls = fake.calls("sendMessage")
+    dead = [p for p in processes if p.returncode not in (0, -15)]
+    if not any(c["delivered"] for c in calls):
+        tail = (home / f"fanout-{dispatchers}-0.log").read_text(errors="replace").strip().splitlines()[-15:]
+        raise SystemExit(f"no message delivered ({len(dead)} dispatcher(s) died); its log ends:\n" + "\n".join(tail))
     with engine.connect() as conn:
         states = Counter(dict(conn.execute(sa.select(Reminder.status, sa.func.count()).group_by(Reminder.status))
                               .all()))
