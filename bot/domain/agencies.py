@@ -14,6 +14,7 @@ the agency's own leadership group, reminder schedule and days off where it has t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import date
@@ -74,7 +75,8 @@ def only_agency(*, session: Session) -> Agency | None:
 
 
 def find_agency(ref: str, *, session: Session) -> Agency | None:
-    """An agency by id (`3`, `#3`) or by name (exact, case-insensitive; else the one whose name contains it)."""
+    """An agency by id (`3`, `#3`) or by name (exact, case-insensitive; else the one whose name contains it; else
+    the one `same_agency_name` says it is: «BKD» for Badan Kepegawaian Daerah Kabupaten Gresik)."""
     ref = ref.strip()
     if ref.lstrip("#").isdigit():
         agency_id = parse_reference(ref.lstrip("#"))
@@ -82,8 +84,41 @@ def find_agency(ref: str, *, session: Session) -> Agency | None:
     rows = session.exec(select(Agency).order_by(Agency.id)).all()
     exact = [a for a in rows if a.name.casefold() == ref.casefold()]
     part = [a for a in rows if ref.casefold() in a.name.casefold()]
-    found = exact or part
+    found = exact or part or [a for a in rows if same_agency_name(ref, a.name)]
     return found[0] if len(found) == 1 else None
+
+
+_REGION_WORDS = {"kabupaten": "kabupaten", "kab": "kabupaten", "kota": "kota", "provinsi": "provinsi",
+                 "prov": "provinsi"}
+_JOINERS = {"dan", "serta"}
+
+
+def _name_parts(name: str) -> tuple[list[str], str]:
+    """An agency name's words before its region («Kabupaten Gresik», «Kab. Gresik», «Kota …») and the region:
+    case, punctuation and spacing ignored. The last region word followed by a name splits (Dinas Tata Kota
+    Kabupaten Gresik: «dinas tata kota», «kabupaten gresik»)."""
+    words = re.sub(r"[^\w]+", " ", name.casefold()).split()
+    for i in range(len(words) - 2, 0, -1):
+        if words[i] in _REGION_WORDS:
+            return words[:i], " ".join([_REGION_WORDS[words[i]], *words[i + 1:]])
+    return words, ""
+
+
+def _acronym(words: list[str]) -> str:
+    return "".join(w[0] for w in words if w not in _JOINERS)
+
+
+def same_agency_name(a: str, b: str) -> bool:
+    """Whether two ways of writing an agency's name name the same OPD: equal once case, punctuation and
+    spacing are ignored; the region («Kabupaten Gresik») may be left out on one side, but two different regions
+    differ; a one-word name may be the other's initials («BKD» = Badan Kepegawaian Daerah; «dan» not counted)."""
+    (words_a, region_a), (words_b, region_b) = _name_parts(a), _name_parts(b)
+    if not words_a or not words_b or (region_a and region_b and region_a != region_b):
+        return False
+    if words_a == words_b:
+        return True
+    return any(len(one) == 1 and len(other) > 1 and one[0] == _acronym(other)
+               for one, other in ((words_a, words_b), (words_b, words_a)))
 
 
 def agencies_of_person(person_id: int, *, session: Session) -> list[int]:
