@@ -24,9 +24,11 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 from sqlmodel import select
 
+from bot.domain.audit import record
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.numbers import parse_reference
 from bot.domain.people import Actor
+from bot.domain.people import Refused
 from bot.domain.people import person_in_agency
 from bot.domain.people import resolve_actor
 from models import Agency
@@ -236,3 +238,73 @@ def settings_of_agencies(agency_ids: tuple[int, ...], settings: Settings, *, ses
     """Each agency's settings, in the order given (a PIC of two OPD: /status shows each)."""
     return [agency_settings(settings, agency) for agency_id in agency_ids
             if (agency := session.get(Agency, agency_id)) is not None] or [settings]
+
+
+# -- memberships of a further agency (`rapk agency member`, /opd anggota) ------------------------------------
+
+@dataclass(frozen=True)
+class Member:
+    """A person's membership of a further agency, as listed and as just changed (`removed`: no longer)."""
+
+    agency: str
+    person_id: int
+    name: str
+    own_agency: str  # the agency the person is of (Person.agency_id), "" for none
+    onboarded: bool
+    is_admin: bool = False
+    is_verifier: bool = False
+    removed: bool = False
+
+
+def _member(agency: Agency, person: Person, row: AgencyMember | None, *, session: Session) -> Member:
+    own = session.get(Agency, person.agency_id) if person.agency_id is not None else None
+    return Member(agency.name, person.id, person.name, own.name if own else "", person.telegram_user_id is not None,
+                  bool(row and row.is_admin), bool(row and row.is_verifier), row is None)
+
+
+def set_member(agency_id: int, person_id: int, *, session: Session, admin: bool | None = None,
+               verifier: bool | None = None, remove: bool = False, actor_person_id: int | None = None,
+               actor_label: str = "") -> Member:
+    """Make a person a member of a further agency with the roles given (`admin`, `verifier`: True grants, False
+    revokes, None keeps), or with `remove` and no role the membership goes. Only the AgencyMember row is
+    ever touched: the person, their own agency and their PIC assignments stay. Each change is audited
+    (`member.add`, `member.remove`, `admin.grant` / `verifier.revoke` … on field `agency_member.is_admin` …,
+    the agency's name as the reason). Refused: `unknown_item`, `own_agency` (their roles there are the
+    person's own, in /pengguna), `not_member` (nothing to remove)."""
+    agency, person = session.get(Agency, agency_id), session.get(Person, person_id)
+    if agency is None or person is None:
+        raise Refused("unknown_item")
+    if person.agency_id == agency.id:
+        raise Refused("own_agency", person=person.name, agency=agency.name)
+    row = session.exec(select(AgencyMember).where(AgencyMember.agency_id == agency.id,
+                                                  AgencyMember.person_id == person.id)).first()
+    audit = {"entity": "person", "entity_id": person.id, "reason": agency.name, "actor_person_id": actor_person_id,
+             "actor_label": actor_label}
+    if row is None and (remove or admin is False or verifier is False):
+        raise Refused("not_member", person=person.name, agency=agency.name)
+    if remove and admin is None and verifier is None:
+        record(session, action="member.remove", field="agency_member", old_value=agency.name, **audit)
+        session.delete(row)
+        session.flush()
+        return _member(agency, person, None, session=session)
+    if row is None:
+        row = AgencyMember(agency_id=agency.id, person_id=person.id)
+        session.add(row)
+        record(session, action="member.add", field="agency_member", new_value=agency.name, **audit)
+    for role, value in (("admin", admin), ("verifier", verifier)):
+        if value is not None and getattr(row, f"is_{role}") != value:
+            record(session, action=f"{role}.{'grant' if value else 'revoke'}", field=f"agency_member.is_{role}",
+                   old_value=str(not value), new_value=str(value), **audit)
+            setattr(row, f"is_{role}", value)
+    session.flush()
+    return _member(agency, person, row, session=session)
+
+
+def agency_members(agency_id: int, *, session: Session) -> list[Member]:
+    """The members of an agency from other agencies (AgencyMember), by name."""
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        return []
+    rows = session.exec(select(AgencyMember, Person).join(Person, Person.id == AgencyMember.person_id)
+                        .where(AgencyMember.agency_id == agency_id).order_by(Person.name, Person.id)).all()
+    return [_member(agency, person, row, session=session) for row, person in rows]
