@@ -153,15 +153,16 @@ def acting_agency(telegram_user_id: int, *, session: Session, settings: Settings
                   private: bool = True) -> ActingAs:
     """The Actor of a Telegram user in the agency they act in, and that agency's settings.
 
-    In an agency's leadership group: that agency (its members are its leadership). Otherwise the person's own
-    agency, else their first membership, else (a person of no agency, ADMIN_TELEGRAM_IDS, a stranger) the
-    only agency when there is one, or none: then AGENCY_NAME / the newest plan decide, as before agencies."""
+    In an agency's leadership group: that agency (its members are its leadership). Otherwise the agency the
+    person chose (/instansi: `Person.acting_agency_id`) while they still belong to it, else their own agency,
+    else their first membership, else (a person of no agency, ADMIN_TELEGRAM_IDS, a stranger) the only agency
+    when there is one, or none: then AGENCY_NAME / the newest plan decide, as before agencies."""
     group = agency_of_chat(chat_id, session=session) if chat_id is not None and not private else None
     person = session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
     agency = group
     ids = agencies_of_person(person.id, session=session) if person is not None else []
     if agency is None and ids:
-        agency = session.get(Agency, ids[0])
+        agency = session.get(Agency, person.acting_agency_id if person.acting_agency_id in ids else ids[0])
     if agency is None:
         agency = only_agency(session=session)
     scoped = agency_settings(settings, agency)
@@ -308,3 +309,58 @@ def agency_members(agency_id: int, *, session: Session) -> list[Member]:
     rows = session.exec(select(AgencyMember, Person).join(Person, Person.id == AgencyMember.person_id)
                         .where(AgencyMember.agency_id == agency_id).order_by(Person.name, Person.id)).all()
     return [_member(agency, person, row, session=session) for row, person in rows]
+
+
+# -- which agency a person with roles in several acts as (/instansi) ------------------------------------------
+
+@dataclass(frozen=True)
+class AgencyChoice:
+    """An agency a person belongs to, with what they are there (admin, verifier, PIC), and whether they act
+    in it now."""
+
+    agency_id: int
+    name: str
+    roles: tuple[str, ...]  # "admin", "verifier", "pic"
+    acting: bool
+
+
+def _acting_id(person: Person, ids: list[int]) -> int | None:
+    """The agency `acting_agency` gives a person outside a leadership group (their choice while it holds)."""
+    return person.acting_agency_id if person.acting_agency_id in ids else (ids[0] if ids else None)
+
+
+def agency_choices(person_id: int | None, *, session: Session) -> list[AgencyChoice]:
+    """Every agency the person belongs to (`agencies_of_person`: their own first), with their roles there."""
+    person = session.get(Person, person_id) if person_id is not None else None
+    if person is None:
+        return []
+    ids = agencies_of_person(person.id, session=session)
+    members = {m.agency_id: m for m in session.exec(select(AgencyMember).where(AgencyMember.person_id == person.id))}
+    pic_in = set(session.exec(select(Plan.agency_id).join(Kegiatan, Kegiatan.plan_id == Plan.id)
+                              .join(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id)
+                              .where(PicAssignment.person_id == person.id)).all())
+    acting = _acting_id(person, ids)
+    out = []
+    for agency_id in ids:
+        role_of = person if agency_id == person.agency_id else members.get(agency_id)
+        roles = [r for r in ("admin", "verifier") if role_of is not None and getattr(role_of, f"is_{r}")]
+        out.append(AgencyChoice(agency_id, session.get(Agency, agency_id).name,
+                                (*roles, *(("pic",) if agency_id in pic_in else ())), agency_id == acting))
+    return out
+
+
+def choose_agency(person_id: int | None, agency_id: int, *, session: Session) -> AgencyChoice:
+    """The person acts in `agency_id` from now on (kept in `Person.acting_agency_id`, audited
+    `person.acting_agency`). Refused `not_member` when they do not belong to it (a forged button): nothing
+    changes."""
+    choices = {c.agency_id: c for c in agency_choices(person_id, session=session)}
+    if agency_id not in choices:
+        raise Refused("not_member")
+    person = session.get(Person, person_id)
+    if not choices[agency_id].acting:
+        record(session, action="person.acting_agency", entity="person", entity_id=person.id,
+               field="acting_agency_id", old_value=str(person.acting_agency_id or ""), new_value=str(agency_id),
+               actor_person_id=person.id, actor_telegram_id=person.telegram_user_id, actor_label=person.name)
+        person.acting_agency_id = agency_id
+        session.flush()
+    return replace(choices[agency_id], acting=True)

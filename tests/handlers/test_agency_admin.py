@@ -8,10 +8,16 @@ import pytest
 from sqlmodel import select
 
 from bot.db import unit_of_work
+from bot.domain.agencies import set_member
+from bot.telegram.sending import short
+from bot.text.render import render
 from models import Agency
+from models import AuditLog
 from models import Kegiatan
+from models import Person
 from models import Plan
 from tests.support.admin_steps import act
+from tests.support.admin_steps import alerts
 from tests.support.admin_steps import buttons_of
 from tests.support.admin_steps import changed_tables
 from tests.support.admin_steps import snapshot
@@ -19,6 +25,7 @@ from tests.support.agencies import A_ADMIN
 from tests.support.agencies import B_ADMIN
 from tests.support.agencies import B_AGENCY
 from tests.support.agencies import add_agency_b
+from tests.support.harness import STRANGER_ID
 from tests.support.harness import BotHarness
 from tests.support.plans import seed_lines
 
@@ -90,3 +97,93 @@ async def test_an_admin_of_a_stores_its_plan_into_a_whatever_the_title_spelling(
         plan = session.exec(select(Plan).where(Plan.year == 2021)).one()
         assert plan.agency_id == side_a.ids["agency"]
         assert [a.name for a in session.exec(select(Agency).order_by(Agency.id))] == ["BKD", B_AGENCY]
+
+
+# -- /instansi: which OPD a person of two acts as ---------------------------------------------------------------
+
+A_PEOPLE, B_PEOPLE = ("Budi Santoso", "Sari Dewi"), ("Zaki Imunisasi", "Yusuf Verifikasi")
+
+
+@pytest.fixture
+def ahmad_in_b(two, engine) -> dict:
+    """Ahmad, admin of A, is made admin of B too (as `rapk agency member B Ahmad --admin` does); a third OPD
+    he is not in."""
+    side_a, side_b = two
+    with unit_of_work(engine) as session:
+        ahmad = session.exec(select(Person.id).where(Person.telegram_user_id == A_ADMIN)).one()
+        set_member(side_b.ids["agency"], ahmad, admin=True, session=session, actor_label="cli")
+        other = Agency(name="DINAS SOSIAL KABUPATEN GRESIK")
+        session.add(other)
+        session.flush()
+        return {"a": side_a.ids["agency"], "b": side_b.ids["agency"], "other": other.id, "ahmad": ahmad}
+
+
+def shows(text: str, people: tuple[str, ...]) -> bool:
+    return all(name in text for name in people)
+
+
+def shows_none(text: str, people: tuple[str, ...]) -> bool:
+    return not any(name in text for name in people)
+
+
+async def test_an_admin_of_two_switches_to_b_sees_bs_people_and_back(ahmad_in_b, fake, db_url, engine):
+    async with bot(fake, db_url) as harness:
+        text = await act(fake, A_ADMIN, text="/pengguna")
+        assert shows(text, A_PEOPLE) and shows_none(text, B_PEOPLE)  # his own agency, A, until he chooses
+        text = await act(fake, A_ADMIN, text="/start")
+        assert f"🏛 Anda bertindak sebagai {A_TITLE}; /instansi untuk memilih OPD lain tempat Anda terdaftar." in text
+        text = await act(fake, A_ADMIN, text="/instansi")
+        assert f"🏛 Anda bertindak sebagai {A_TITLE} (admin)." in text
+        assert f"• {B_AGENCY} (admin)" in text and "Anda terdaftar di 2 OPD" in text
+        assert [b["text"] for b in buttons_of(fake.messages_to(A_ADMIN)[-1])] == [f"✅ {short(A_TITLE)}",
+                                                                                 short(B_AGENCY)]
+        text = await act(fake, A_ADMIN, press=short(B_AGENCY))
+        assert f"✅ Sekarang Anda bertindak sebagai {B_AGENCY} (admin)." in text
+        text = await act(fake, A_ADMIN, text="/pengguna")
+        assert shows(text, B_PEOPLE) and shows_none(text, A_PEOPLE)
+        await harness.restart()  # the choice is kept in the database, not in memory
+        text = await act(fake, A_ADMIN, text="/pengguna")
+        assert shows(text, B_PEOPLE) and shows_none(text, A_PEOPLE)
+        assert f"Anda bertindak sebagai {B_AGENCY}" in await act(fake, A_ADMIN, text="/start")
+        await act(fake, A_ADMIN, text="/instansi")
+        text = await act(fake, A_ADMIN, press=short(A_TITLE))
+        assert f"✅ Sekarang Anda bertindak sebagai {A_TITLE} (admin)." in text
+        text = await act(fake, A_ADMIN, text="/pengguna")
+        assert shows(text, A_PEOPLE) and shows_none(text, B_PEOPLE)
+    with unit_of_work(engine) as session:
+        rows = session.exec(select(AuditLog.old_value, AuditLog.new_value)
+                            .where(AuditLog.action == "person.acting_agency").order_by(AuditLog.id)).all()
+        assert rows == [("", str(ahmad_in_b["b"])), (str(ahmad_in_b["b"]), str(ahmad_in_b["a"]))]
+
+
+async def test_a_forged_agency_is_refused_and_a_choice_lasts_only_while_he_belongs(ahmad_in_b, fake, db_url,
+                                                                                   engine):
+    async with bot(fake, db_url):
+        await act(fake, A_ADMIN, text="/instansi")
+        await act(fake, A_ADMIN, press=short(B_AGENCY))
+        before = snapshot(engine, conversations=True)
+        message = fake.messages_to(A_ADMIN)[-1]
+        for agency in (ahmad_in_b["other"], 99999):  # an OPD he is not in, one that does not exist
+            fake.press_button(A_ADMIN, message, f"ins:p:{agency}", forge=True)
+            await fake.wait_idle()
+            assert alerts(fake)[-1] == render("refused_alert", "id")
+        assert changed_tables(before, snapshot(engine, conversations=True)) == []
+        text = await act(fake, A_ADMIN, text="/pengguna")
+        assert shows(text, B_PEOPLE) and shows_none(text, A_PEOPLE)  # still B
+        with unit_of_work(engine) as session:  # his membership of B ends: he is back in his own agency
+            set_member(ahmad_in_b["b"], ahmad_in_b["ahmad"], remove=True, session=session, actor_label="cli")
+        text = await act(fake, A_ADMIN, text="/pengguna")
+        assert shows(text, A_PEOPLE) and shows_none(text, B_PEOPLE)
+        text = await act(fake, A_ADMIN, text="/instansi")
+        assert f"🏛 Anda bertindak sebagai {A_TITLE} (admin). Anda hanya terdaftar di OPD ini." in text
+        assert not buttons_of(fake.messages_to(A_ADMIN)[-1])
+
+
+async def test_instansi_in_english_and_for_a_stranger(ahmad_in_b, fake, db_url):
+    async with bot(fake, db_url, language="en"):
+        text = await act(fake, A_ADMIN, text="/instansi")
+        assert f"🏛 You act for {A_TITLE} (admin)." in text and "You belong to 2 OPD" in text
+        text = await act(fake, A_ADMIN, press=short(B_AGENCY))
+        assert f"✅ You now act for {B_AGENCY} (admin)." in text
+        text = await act(fake, STRANGER_ID, text="/instansi")
+        assert "not linked to any OPD yet" in text
