@@ -69,7 +69,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
     await update.effective_message.reply_text(
         render("help", services.lang, roles=[r.value for r in actor.roles], in_group=in_group,
                is_admin=actor.has(Role.ADMIN), is_pic=actor.has(Role.PIC), is_leadership=actor.has(Role.LEADERSHIP),
-               is_kabupaten=actor.has(Role.KABUPATEN), is_kabupaten_admin=actor.has(Role.KABUPATEN_ADMIN))
+               is_kabupaten=actor.has(Role.KABUPATEN), is_kabupaten_admin=actor.has(Role.KABUPATEN_ADMIN),
+               several_agencies=len(actor.agency_ids) > 1 and not in_group)
     )
 
 

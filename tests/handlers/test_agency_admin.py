@@ -132,6 +132,7 @@ async def test_an_admin_of_two_switches_to_b_sees_bs_people_and_back(ahmad_in_b,
         assert shows(text, A_PEOPLE) and shows_none(text, B_PEOPLE)  # his own agency, A, until he chooses
         text = await act(fake, A_ADMIN, text="/start")
         assert f"🏛 Anda bertindak sebagai {A_TITLE}; /instansi untuk memilih OPD lain tempat Anda terdaftar." in text
+        assert "/instansi — pilih OPD tempat Anda bertindak" in await act(fake, A_ADMIN, text="/bantuan")
         text = await act(fake, A_ADMIN, text="/instansi")
         assert f"🏛 Anda bertindak sebagai {A_TITLE} (admin)." in text
         assert f"• {B_AGENCY} (admin)" in text and "Anda terdaftar di 2 OPD" in text
@@ -187,3 +188,36 @@ async def test_instansi_in_english_and_for_a_stranger(ahmad_in_b, fake, db_url):
         assert f"✅ You now act for {B_AGENCY} (admin)." in text
         text = await act(fake, STRANGER_ID, text="/instansi")
         assert "not linked to any OPD yet" in text
+
+
+KAB_ADMIN = 5301  # the kabupaten admin (Bappeda), who onboards OPD
+
+
+async def test_a_kabupaten_admin_gives_and_takes_roles_in_an_opd(two, fake, db_url, engine):
+    with unit_of_work(engine) as session:
+        session.add(Person(name="Pak Admin Kabupaten", telegram_user_id=KAB_ADMIN, is_kabupaten_admin=True))
+    fake.add_user(KAB_ADMIN, "AdminKab")
+    async with bot(fake, db_url):
+        text = await act(fake, KAB_ADMIN, text=f"/opd anggota {B_AGENCY}; Ahmad; admin")
+        assert f"✅ Ahmad Admin BKD ({A_TITLE}) anggota {B_AGENCY}: admin." in text
+        assert f"• Ahmad Admin BKD ({A_TITLE}): admin" in text
+        assert "Anda terdaftar di 2 OPD" in await act(fake, A_ADMIN, text="/instansi")
+        before = snapshot(engine)
+        for typed, said in (("/opd anggota Dinas Entah; Ahmad", "Tidak ada OPD (atau ada beberapa) yang cocok"),
+                            ("/opd anggota kesehatan; Nobody; admin", "Tidak ada orang yang cocok dengan «Nobody»"),
+                            ("/opd anggota kesehatan; Zaki; admin",
+                             f"{B_AGENCY} adalah OPD Zaki Imunisasi sendiri"),
+                            ("/opd anggota kesehatan; Ahmad; bos", "Peran ditulis sebagai admin")):
+            assert said in await act(fake, KAB_ADMIN, text=typed)
+        assert changed_tables(before, snapshot(engine)) == []
+        text = await act(fake, KAB_ADMIN, text="/opd anggota kesehatan; Ahmad; hapus")
+        assert f"✅ Ahmad Admin BKD bukan lagi anggota {B_AGENCY}" in text and "belum ada" in text
+        assert "Anda hanya terdaftar di OPD ini" in await act(fake, A_ADMIN, text="/instansi")
+        assert "bukan anggota" in await act(fake, KAB_ADMIN, text="/opd anggota kesehatan; Ahmad; hapus")
+    with unit_of_work(engine) as session:
+        rows = session.exec(select(AuditLog.action, AuditLog.actor_label).where(AuditLog.entity == "person",
+                                                                                AuditLog.action != "person.unit")
+                            .order_by(AuditLog.id)).all()
+        assert [(a, label) for a, label in rows if a.startswith(("member", "admin"))] == [
+            ("member.add", "Pak Admin Kabupaten"), ("admin.grant", "Pak Admin Kabupaten"),
+            ("member.remove", "Pak Admin Kabupaten")]
