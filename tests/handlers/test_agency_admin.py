@@ -221,3 +221,14 @@ async def test_a_kabupaten_admin_gives_and_takes_roles_in_an_opd(two, fake, db_u
         assert [(a, label) for a, label in rows if a.startswith(("member", "admin"))] == [
             ("member.add", "Pak Admin Kabupaten"), ("admin.grant", "Pak Admin Kabupaten"),
             ("member.remove", "Pak Admin Kabupaten")]
+
+
+async def test_terapkan_after_switching_to_b_is_refused_as_the_other_agencys_file(ahmad_in_b, fake, db_url, engine):
+    async with bot(fake, db_url):
+        assert "Pratinjau rencana aksi" in await upload(fake, A_ADMIN, seed_file(2021))  # A's file, acting as A
+        await act(fake, A_ADMIN, text="/instansi")
+        await act(fake, A_ADMIN, press=short(B_AGENCY))
+        before = snapshot(engine)
+        text = await act(fake, A_ADMIN, press="✅ Terapkan")
+        assert f"judulnya menyebut «{A_TITLE}», sedangkan Anda admin {B_AGENCY}" in text
+        assert changed_tables(before, snapshot(engine)) == []
