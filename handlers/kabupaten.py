@@ -1,5 +1,6 @@
 """The kabupaten role (Bappeda / evaluator): /rekap [TW] over every OPD, its buttons, and /opd (the
-kabupaten admin's list of OPD and `/opd tambah NAMA OPD; NAMA ADMIN`).
+kabupaten admin's list of OPD, `/opd tambah NAMA OPD; NAMA ADMIN` and `/opd anggota NAMA OPD[; NAMA[; admin
+verifikator | hapus]]`: roles in an OPD for a person of another, bot.domain.agencies `set_member`).
 
 Private chats only (the numbers of every OPD). Thin: the rekap is bot.domain.kabupaten's `rekap`, the chart
 bot.domain.kabupaten_chart, the workbook bot.domain.kabupaten_workbook, one OPD's digest jobs.digest's
@@ -17,6 +18,9 @@ from telegram.ext import CallbackQueryHandler
 from telegram.ext import CommandHandler
 from telegram.ext import ContextTypes
 
+from bot.domain.agencies import agency_members
+from bot.domain.agencies import find_agency
+from bot.domain.agencies import set_member
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.kabupaten import add_agency
 from bot.domain.kabupaten import agency_lines
@@ -27,6 +31,7 @@ from bot.domain.kabupaten_workbook import build_kabupaten_workbook
 from bot.domain.people import Refused
 from bot.domain.people import Role
 from bot.domain.people import invite_link
+from bot.domain.people import match_person
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import ack
 from bot.telegram.sending import keyboard
@@ -133,6 +138,33 @@ def _add(text: str, *, session, settings, now, actor):
                       actor_person_id=actor.person_id, actor_label=actor.label)
 
 
+_ROLE_WORDS = {"admin": "admin", "verifikator": "verifier", "verifier": "verifier"}
+_REMOVE_WORDS = {"hapus", "remove"}
+
+
+def _member(text: str, *, session, actor):
+    """`/opd anggota OPD[; ORANG[; admin verifikator | hapus …]]`: the OPD's members from other OPD, or one
+    person made a member of it with those roles, or (hapus) the roles named, or the membership, taken."""
+    parts = [part.strip() for part in text.split(";")]
+    agency = find_agency(parts[0], session=session) if parts[0] else None
+    if agency is None:
+        raise Refused("opd_unknown", raw=parts[0][:80])
+    if len(parts) == 1 or not parts[1]:
+        return agency.name, None, agency_members(agency.id, session=session)
+    match = match_person(parts[1], session=session)
+    if match.person is None:
+        raise Refused("person_unknown", raw=parts[1][:80], choices=[p.name for p in match.choices[:5]])
+    words = " ".join(parts[2:]).casefold().replace(",", " ").split()
+    if any(w not in _ROLE_WORDS and w not in _REMOVE_WORDS for w in words):
+        raise Refused("member_usage")
+    remove = any(w in _REMOVE_WORDS for w in words)
+    roles = {role: (not remove) if any(_ROLE_WORDS.get(w) == role for w in words) else None
+             for role in ("admin", "verifier")}
+    changed = set_member(agency.id, match.person.id, session=session, remove=remove,
+                         actor_person_id=actor.person_id, actor_label=actor.label, **roles)
+    return agency.name, changed, agency_members(agency.id, session=session)
+
+
 @command("opd")
 async def opd_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> None:
     """/opd: the OPD and their admins; /opd tambah NAMA OPD; NAMA ADMIN: a new OPD and its first admin's invite."""
@@ -143,11 +175,20 @@ async def opd_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor)
         lines = await services.db(agency_lines)
         await message.reply_text(render("opd_list", services.lang, lines=lines))
         return
-    if words[0].casefold() != "tambah":
+    if words[0].casefold() not in ("tambah", "anggota"):
         await message.reply_text(render("opd_error", services.lang, code="usage", d={}))
         return
     # The text after «tambah» as typed (names keep their spaces; `;` separates the admin's name).
     rest = (message.text or "").split(None, 2)[2] if len(words) > 1 else ""
+    if words[0].casefold() == "anggota":
+        try:
+            agency, changed, members = await services.db(_member, rest, actor=actor)
+        except Refused as refused:
+            await message.reply_text(render("opd_error", services.lang, code=refused.code, d=refused.detail))
+            return
+        await message.reply_text(render("opd_members", services.lang, agency=agency, changed=changed,
+                                        members=members))
+        return
     try:
         new = await services.db(_add, rest, settings=services.settings, now=services.now(), actor=actor)
     except Refused as refused:

@@ -16,6 +16,7 @@ from bot.telegram import callbacks as cb
 from bot.telegram import commands
 from bot.telegram.persistence import DatabasePersistence
 from bot.telegram.services import services_of
+from handlers import agency_choice
 from handlers import edits
 from handlers import errors
 from handlers import feedback
@@ -53,6 +54,7 @@ def register(application: Application) -> None:
     admin.register(application)
     leadership.register(application)
     kabupaten.register(application)  # /rekap, /opd and the rekap's `rkp:` buttons
+    agency_choice.register(application)  # /instansi and its `ins:` buttons
     membership.register(application)
     webapp.register(application)  # the Mini App's routes on the web server, when WEBAPP_URL is set
 

@@ -3,6 +3,7 @@
 from telegram import Update
 from telegram.ext import ContextTypes
 
+from bot.domain.agencies import agency_choices
 from bot.domain.people import RedeemStatus
 from bot.domain.people import Role
 from bot.domain.people import redeem_invite
@@ -33,10 +34,14 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     actor = await get_actor(update, context, leadership=True)  # the greeting names every role
     home = await services.db(home_summary, actor.person_id, settings=services.settings, now=services.now())
+    # Someone of several OPD is told which one they act as (and /instansi to choose another).
+    acting = None
+    if len(actor.agency_ids) > 1:
+        acting = next((c for c in await services.db(agency_choices, actor.person_id) if c.acting), None)
     user = update.effective_user
     await update.effective_message.reply_text(
         render("start", services.lang, actor=actor, first_name=user.first_name, roles=[r.value for r in actor.roles],
-               **home)
+               acting=acting, **home)
     )
 
 
@@ -64,7 +69,8 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE, actor
     await update.effective_message.reply_text(
         render("help", services.lang, roles=[r.value for r in actor.roles], in_group=in_group,
                is_admin=actor.has(Role.ADMIN), is_pic=actor.has(Role.PIC), is_leadership=actor.has(Role.LEADERSHIP),
-               is_kabupaten=actor.has(Role.KABUPATEN), is_kabupaten_admin=actor.has(Role.KABUPATEN_ADMIN))
+               is_kabupaten=actor.has(Role.KABUPATEN), is_kabupaten_admin=actor.has(Role.KABUPATEN_ADMIN),
+               several_agencies=len(actor.agency_ids) > 1 and not in_group)
     )
 
 

@@ -37,6 +37,8 @@ class Person(SQLModel, table=True):
     # Telegram answered 403: the person blocked the bot. Cleared when they write again.
     unreachable_at: datetime | None = ts_field()
     paused_until: date | None = None  # on leave (cuti) or paused by an admin
+    # The agency they chose to act in (/instansi), honoured while they belong to it (bot.domain.agencies).
+    acting_agency_id: int | None = Field(default=None, foreign_key="agency.id")
     created_at: datetime | None = ts_field(default_now=True)
 
 

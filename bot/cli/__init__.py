@@ -27,7 +27,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "renstra": ("bot.cli.renstra", "Renstra figures of a kegiatan or its indicator, for the evaluation form"),
     "evidence": ("bot.cli.evidence", "Bukti dukung: require it before Simpan, or export a quarter's files to a folder"),
     "rekap": ("bot.cli.kabupaten", "Print every OPD ranked with the kabupaten figures (the kabupaten role's /rekap)"),
-    "agency": ("bot.cli.kabupaten", "Onboard an OPD (add NAME --admin NAME: its first admin's invite) or list them"),
+    "agency": ("bot.cli.kabupaten", "Onboard an OPD (add NAME --admin NAME: its first admin's invite), list them, "
+                                    "or give a person of another OPD roles in one (member, members)"),
     "kabupaten": ("bot.cli.kabupaten", "Grant or revoke the kabupaten role (Bappeda / evaluator) or its admin"),
     "audit": ("bot.cli.ops", "Print the audit log"),
     "demo": ("bot.cli.demo", "Play one quarter end to end against the fake Telegram server"),

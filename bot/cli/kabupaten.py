@@ -1,5 +1,7 @@
 """`rapk rekap [--quarter N] [--json] [--xlsx FILE] [--chart FILE] [--as-of YYYY-MM-DD]` (every OPD, ranked:
-bot.domain.kabupaten), `rapk agency add NAME --admin NAME` / `rapk agency list` (onboarding an OPD) and
+bot.domain.kabupaten), `rapk agency add NAME --admin NAME` / `rapk agency list` (onboarding an OPD),
+`rapk agency member AGENCY PERSON [--admin] [--verifier] [--remove]` / `rapk agency members AGENCY` (roles in a
+further OPD) and
 `rapk kabupaten NAME [--admin] [--revoke]` (the kabupaten role)."""
 
 from __future__ import annotations
@@ -77,6 +79,16 @@ def add_arguments_agency(parser: argparse.ArgumentParser) -> None:
     add.add_argument("--admin", required=True, metavar="NAME", help="the first admin's name (a new person)")
     add.add_argument("--username", help="bot username (default: TELEGRAM_BOT_USERNAME, or asked of getMe)")
     sub.add_parser("list", help="every OPD, its plan years and its admins")
+    member = sub.add_parser("member", help="make a person of another OPD a member of this one, with roles; "
+                                           "--remove takes a role, or (no role named) the membership")
+    member.add_argument("agency", metavar="AGENCY", help="the OPD: its id, its name or a part of it")
+    member.add_argument("person", metavar="PERSON", help=NAME_HELP)
+    member.add_argument("--admin", action="store_true", help="admin of the OPD")
+    member.add_argument("--verifier", action="store_true", help="verifier of the OPD")
+    member.add_argument("--remove", action="store_true",
+                        help="revoke the roles named; with none, end the membership (nothing else is deleted)")
+    members = sub.add_parser("members", help="the members of an OPD from other OPD, with their roles")
+    members.add_argument("agency", metavar="AGENCY", help="the OPD: its id, its name or a part of it")
 
 
 def cmd_agency(args: argparse.Namespace) -> int:
@@ -84,6 +96,8 @@ def cmd_agency(args: argparse.Namespace) -> int:
     from bot.domain.kabupaten import agency_lines
 
     settings, engine = _open()
+    if args.action in ("member", "members"):
+        return _membership(args, engine)
     if args.action == "list":
         with unit_of_work(engine) as session:
             for a in agency_lines(session=session):
@@ -106,6 +120,54 @@ def cmd_agency(args: argparse.Namespace) -> int:
     print(f"OPD added: {agency}; first admin: {admin}")
     print(f"{admin}: {invite_link(username, invite.token)}")
     print(f"valid until {invite.expires_at:%Y-%m-%d %H:%M} UTC, single use")
+    return 0
+
+
+def _member_line(m) -> str:
+    roles = ", ".join(r for r, on in (("admin", m.is_admin), ("verifier", m.is_verifier)) if on) or "no role"
+    own = f" of {m.own_agency}" if m.own_agency else ""
+    return f"{m.name} (#{m.person_id}{own}): {roles}{'' if m.onboarded else ' (not connected yet)'}"
+
+
+def _membership(args: argparse.Namespace, engine) -> int:
+    """`rapk agency member AGENCY PERSON [--admin] [--verifier] [--remove]` and `rapk agency members AGENCY`."""
+    from bot.domain.agencies import agency_members
+    from bot.domain.agencies import find_agency
+    from bot.domain.agencies import set_member
+
+    command = f"agency {args.action}"
+    with unit_of_work(engine) as session:
+        agency = find_agency(args.agency, session=session)
+        if agency is None:
+            print(f"rapk {command}: no agency (or several) match {args.agency!r} (rapk agency list)", file=sys.stderr)
+            return 1
+        if args.action == "members":
+            lines = [_member_line(m) for m in agency_members(agency.id, session=session)]
+            print(f"#{agency.id} {agency.name}: {len(lines)} member(s) from other OPD")
+            for line in lines:
+                print(f"  {line}")
+            return 0
+        match = match_person(args.person, session=session)
+        if match.person is None:
+            _choices(command, args.person, match.choices)
+            return 1
+        roles = {"admin": args.admin or None, "verifier": args.verifier or None}
+        if args.remove:
+            roles = {role: False if on else None for role, on in roles.items()}
+        try:
+            member = set_member(agency.id, match.person.id, session=session, remove=args.remove, actor_label="cli",
+                                **roles)
+        except Refused as refused:
+            d = refused.detail
+            what = {"own_agency": f"{d.get('agency')} is {d.get('person')}'s own agency: their roles there are "
+                                  "given in /pengguna",
+                    "not_member": f"{d.get('person')} is no member of {d.get('agency')}: nothing to remove"}
+            print(f"rapk {command}: {what.get(refused.code, refused.code)}", file=sys.stderr)
+            return 1
+    if member.removed:
+        print(f"{member.name} (#{member.person_id}) is no longer a member of {member.agency}")
+    else:
+        print(f"{member.agency}: {_member_line(member)}")
     return 0
 
 

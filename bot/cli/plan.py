@@ -10,6 +10,8 @@ from bot.config import load_settings
 from bot.db import make_engine
 from bot.db import migrate
 from bot.db import unit_of_work
+from bot.domain.admin import AdminError
+from bot.domain.admin import import_agency
 from bot.domain.period import served_plan
 from bot.domain.plan_import.modes import mode_counts
 from bot.domain.plan_import.parser import PlanFormatError
@@ -24,7 +26,10 @@ from bot.text.render import plain
 
 def add_arguments_import(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", help="plan file: tab-separated text (.txt) or Excel (.xlsx)")
-    parser.add_argument("--agency", help="agency name (default: read from the title lines)")
+    parser.add_argument("--agency", metavar="NAME|ID",
+                        help="the agency (OPD) the plan is stored in: a stored agency's id, name or part of it, or a "
+                             "new agency's name; the file's title, when it names one, must name that agency "
+                             "(default: the agency the title names)")
     parser.add_argument("--year", type=int, help="plan year (default: read from the title, `TAHUN 2020`)")
     parser.add_argument("--dry-run", action="store_true", help="parse and report only; the database is not touched")
     parser.add_argument("--json", action="store_true", help="print the parsed plan as JSON on stdout")
@@ -48,6 +53,7 @@ def cmd_import(args: argparse.Namespace) -> int:
     except PlanFormatError as exc:
         print(f"rapk import: {path.name}: {message(exc, load_settings().language)}", file=sys.stderr)
         return 1
+    title_agency = parsed.agency
     parsed = parsed.with_overrides(agency=args.agency, year=args.year)
     settings = load_settings()
     lang = settings.language
@@ -57,7 +63,15 @@ def cmd_import(args: argparse.Namespace) -> int:
         try:
             migrate(engine)
             with unit_of_work(engine) as session:
-                result = save_plan(parsed, session=session, force=args.force, actor_label="cli")
+                agency = import_agency(args.agency, title_agency, session=session) if args.agency else None
+                if agency is not None:
+                    parsed = parsed.with_overrides(agency=agency.name)
+                result = save_plan(parsed, session=session, force=args.force, agency_id=agency.id if agency else None,
+                                   actor_label="cli")
+        except AdminError as exc:  # other_agency: the file's title names another agency than --agency
+            print(f"rapk import: {path.name}: its title names {exc.detail['file_agency']!r}, not the agency "
+                  f"{exc.detail['agency']!r} (--agency); nothing was imported", file=sys.stderr)
+            return 1
         except (PlanStoreError, PlanFormatError) as exc:
             print(f"rapk import: {path.name}: {message(exc, lang)}", file=sys.stderr)
             return 1

@@ -25,6 +25,8 @@ import sqlalchemy as sa
 from sqlmodel import Session
 from sqlmodel import select
 
+from bot.domain.agencies import find_agency
+from bot.domain.agencies import same_agency_name
 from bot.domain.audit import record
 from bot.domain.locks import kegiatan_locked
 from bot.domain.numbers import DECIMAL_LIMIT
@@ -486,6 +488,40 @@ def preview_upload(data: bytes, source_name: str, lang: str = "id", *, sheet: st
     )
 
 
+def upload_agency(file_agency: str, agency_id: int | None, *, session: Session) -> Agency | None:
+    """The agency a plan file is stored in: the one the admin acts in (`agency_id`) when the file's title names
+    it (bot.domain.agencies `same_agency_name`: «BKD» or «Badan Kepegawaian Daerah» for «BADAN KEPEGAWAIAN
+    DAERAH KABUPATEN GRESIK»), whatever the title's spelling; None without an agency (the title decides, as
+    before agencies). AdminError `other_agency` when the title names another agency: an admin of one OPD
+    never stores, nor creates, another's plan."""
+    agency = session.get(Agency, agency_id) if agency_id is not None else None
+    if agency is not None:
+        _names(file_agency, agency.name)
+    return agency
+
+
+def _names(file_agency: str | None, agency: str) -> None:
+    if file_agency and not same_agency_name(file_agency, agency):
+        raise AdminError("other_agency", file_agency=file_agency, agency=agency)
+
+
+def import_agency(ref: str, file_agency: str | None, *, session: Session) -> Agency | None:
+    """`rapk import --agency REF`: the stored agency REF names (bot.domain.agencies `find_agency`), when the
+    file's title names it as `upload_agency` does; None when no agency is REF (it becomes the name of a new
+    one, as before agencies), also only when the title names it. AdminError `other_agency` otherwise."""
+    agency = find_agency(ref, session=session)
+    _names(file_agency, agency.name if agency else ref)
+    return agency
+
+
+def upload_destination(file_agency: str, year: int, agency_id: int | None, *, session: Session) -> tuple[str, bool]:
+    """The agency a previewed plan file goes to (`upload_agency`: the acting one, else the title's) and whether
+    that agency's plan of `year` is stored already (the upload then merges into it)."""
+    agency = upload_agency(file_agency, agency_id, session=session)
+    name = agency.name if agency else file_agency
+    return name, plan_exists(name, year, session=session)
+
+
 def plan_exists(agency: str, year: int, *, session: Session) -> bool:
     """Is a plan of this agency and year already stored (an upload then merges into it)?"""
     return session.exec(
@@ -495,15 +531,17 @@ def plan_exists(agency: str, year: int, *, session: Session) -> bool:
 
 
 def apply_upload(data: bytes, source_name: str, *, session: Session, expected_sha256: str, sheet: str | None = None,
-                 force: bool = False, actor_person_id: int | None = None, actor_telegram_id: int | None = None,
-                 actor_label: str = "") -> MergeResult:
-    """Store the previewed file (its `sheet`) with the importer's merge rules, in the caller's one transaction.
+                 force: bool = False, agency_id: int | None = None, actor_person_id: int | None = None,
+                 actor_telegram_id: int | None = None, actor_label: str = "") -> MergeResult:
+    """Store the previewed file (its `sheet`) with the importer's merge rules, in the caller's one transaction,
+    into the agency the admin acts in (`agency_id`, checked again by `upload_agency`).
 
-    Raises AdminError("file_changed") if the bytes are not those previewed, PlanFormatError for a
-    broken file and PlanStoreError (MergeRefused among them, unless `force`) when the merge may not be done.
+    Raises AdminError("file_changed") if the bytes are not those previewed, AdminError("other_agency"), PlanFormatError
+    for a broken file and PlanStoreError (MergeRefused among them, unless `force`) when the merge may not be done.
     """
     if sha256(data) != expected_sha256:
         raise AdminError("file_changed")
     parsed = _parse_upload(data, source_name, sheet)
-    return save_plan(parsed, session=session, force=force, actor_label=actor_label, actor_person_id=actor_person_id,
-                     actor_telegram_id=actor_telegram_id)
+    agency = upload_agency(parsed.agency, agency_id, session=session)
+    return save_plan(parsed, session=session, force=force, agency_id=agency.id if agency else None,
+                     actor_label=actor_label, actor_person_id=actor_person_id, actor_telegram_id=actor_telegram_id)

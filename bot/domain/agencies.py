@@ -14,6 +14,7 @@ the agency's own leadership group, reminder schedule and days off where it has t
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import date
@@ -23,9 +24,11 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 from sqlmodel import select
 
+from bot.domain.audit import record
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.numbers import parse_reference
 from bot.domain.people import Actor
+from bot.domain.people import Refused
 from bot.domain.people import person_in_agency
 from bot.domain.people import resolve_actor
 from models import Agency
@@ -74,7 +77,8 @@ def only_agency(*, session: Session) -> Agency | None:
 
 
 def find_agency(ref: str, *, session: Session) -> Agency | None:
-    """An agency by id (`3`, `#3`) or by name (exact, case-insensitive; else the one whose name contains it)."""
+    """An agency by id (`3`, `#3`) or by name (exact, case-insensitive; else the one whose name contains it; else
+    the one `same_agency_name` says it is: «BKD» for Badan Kepegawaian Daerah Kabupaten Gresik)."""
     ref = ref.strip()
     if ref.lstrip("#").isdigit():
         agency_id = parse_reference(ref.lstrip("#"))
@@ -82,8 +86,41 @@ def find_agency(ref: str, *, session: Session) -> Agency | None:
     rows = session.exec(select(Agency).order_by(Agency.id)).all()
     exact = [a for a in rows if a.name.casefold() == ref.casefold()]
     part = [a for a in rows if ref.casefold() in a.name.casefold()]
-    found = exact or part
+    found = exact or part or [a for a in rows if same_agency_name(ref, a.name)]
     return found[0] if len(found) == 1 else None
+
+
+_REGION_WORDS = {"kabupaten": "kabupaten", "kab": "kabupaten", "kota": "kota", "provinsi": "provinsi",
+                 "prov": "provinsi"}
+_JOINERS = {"dan", "serta"}
+
+
+def _name_parts(name: str) -> tuple[list[str], str]:
+    """An agency name's words before its region («Kabupaten Gresik», «Kab. Gresik», «Kota …») and the region:
+    case, punctuation and spacing ignored. The last region word followed by a name splits (Dinas Tata Kota
+    Kabupaten Gresik: «dinas tata kota», «kabupaten gresik»)."""
+    words = re.sub(r"[^\w]+", " ", name.casefold()).split()
+    for i in range(len(words) - 2, 0, -1):
+        if words[i] in _REGION_WORDS:
+            return words[:i], " ".join([_REGION_WORDS[words[i]], *words[i + 1:]])
+    return words, ""
+
+
+def _acronym(words: list[str]) -> str:
+    return "".join(w[0] for w in words if w not in _JOINERS)
+
+
+def same_agency_name(a: str, b: str) -> bool:
+    """Whether two ways of writing an agency's name name the same OPD: equal once case, punctuation and
+    spacing are ignored; the region («Kabupaten Gresik») may be left out on one side, but two different regions
+    differ; a one-word name may be the other's initials («BKD» = Badan Kepegawaian Daerah; «dan» not counted)."""
+    (words_a, region_a), (words_b, region_b) = _name_parts(a), _name_parts(b)
+    if not words_a or not words_b or (region_a and region_b and region_a != region_b):
+        return False
+    if words_a == words_b:
+        return True
+    return any(len(one) == 1 and len(other) > 1 and one[0] == _acronym(other)
+               for one, other in ((words_a, words_b), (words_b, words_a)))
 
 
 def agencies_of_person(person_id: int, *, session: Session) -> list[int]:
@@ -116,15 +153,16 @@ def acting_agency(telegram_user_id: int, *, session: Session, settings: Settings
                   private: bool = True) -> ActingAs:
     """The Actor of a Telegram user in the agency they act in, and that agency's settings.
 
-    In an agency's leadership group: that agency (its members are its leadership). Otherwise the person's own
-    agency, else their first membership, else (a person of no agency, ADMIN_TELEGRAM_IDS, a stranger) the
-    only agency when there is one, or none: then AGENCY_NAME / the newest plan decide, as before agencies."""
+    In an agency's leadership group: that agency (its members are its leadership). Otherwise the agency the
+    person chose (/instansi: `Person.acting_agency_id`) while they still belong to it, else their own agency,
+    else their first membership, else (a person of no agency, ADMIN_TELEGRAM_IDS, a stranger) the only agency
+    when there is one, or none: then AGENCY_NAME / the newest plan decide, as before agencies."""
     group = agency_of_chat(chat_id, session=session) if chat_id is not None and not private else None
     person = session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
     agency = group
     ids = agencies_of_person(person.id, session=session) if person is not None else []
     if agency is None and ids:
-        agency = session.get(Agency, ids[0])
+        agency = session.get(Agency, person.acting_agency_id if person.acting_agency_id in ids else ids[0])
     if agency is None:
         agency = only_agency(session=session)
     scoped = agency_settings(settings, agency)
@@ -201,3 +239,128 @@ def settings_of_agencies(agency_ids: tuple[int, ...], settings: Settings, *, ses
     """Each agency's settings, in the order given (a PIC of two OPD: /status shows each)."""
     return [agency_settings(settings, agency) for agency_id in agency_ids
             if (agency := session.get(Agency, agency_id)) is not None] or [settings]
+
+
+# -- memberships of a further agency (`rapk agency member`, /opd anggota) ------------------------------------
+
+@dataclass(frozen=True)
+class Member:
+    """A person's membership of a further agency, as listed and as just changed (`removed`: no longer)."""
+
+    agency: str
+    person_id: int
+    name: str
+    own_agency: str  # the agency the person is of (Person.agency_id), "" for none
+    onboarded: bool
+    is_admin: bool = False
+    is_verifier: bool = False
+    removed: bool = False
+
+
+def _member(agency: Agency, person: Person, row: AgencyMember | None, *, session: Session) -> Member:
+    own = session.get(Agency, person.agency_id) if person.agency_id is not None else None
+    return Member(agency.name, person.id, person.name, own.name if own else "", person.telegram_user_id is not None,
+                  bool(row and row.is_admin), bool(row and row.is_verifier), row is None)
+
+
+def set_member(agency_id: int, person_id: int, *, session: Session, admin: bool | None = None,
+               verifier: bool | None = None, remove: bool = False, actor_person_id: int | None = None,
+               actor_label: str = "") -> Member:
+    """Make a person a member of a further agency with the roles given (`admin`, `verifier`: True grants, False
+    revokes, None keeps), or with `remove` and no role the membership goes. Only the AgencyMember row is
+    ever touched: the person, their own agency and their PIC assignments stay. Each change is audited
+    (`member.add`, `member.remove`, `admin.grant` / `verifier.revoke` … on field `agency_member.is_admin` …,
+    the agency's name as the reason). Refused: `unknown_item`, `own_agency` (their roles there are the
+    person's own, in /pengguna), `not_member` (nothing to remove)."""
+    agency, person = session.get(Agency, agency_id), session.get(Person, person_id)
+    if agency is None or person is None:
+        raise Refused("unknown_item")
+    if person.agency_id == agency.id:
+        raise Refused("own_agency", person=person.name, agency=agency.name)
+    row = session.exec(select(AgencyMember).where(AgencyMember.agency_id == agency.id,
+                                                  AgencyMember.person_id == person.id)).first()
+    audit = {"entity": "person", "entity_id": person.id, "reason": agency.name, "actor_person_id": actor_person_id,
+             "actor_label": actor_label}
+    if row is None and (remove or admin is False or verifier is False):
+        raise Refused("not_member", person=person.name, agency=agency.name)
+    if remove and admin is None and verifier is None:
+        record(session, action="member.remove", field="agency_member", old_value=agency.name, **audit)
+        session.delete(row)
+        session.flush()
+        return _member(agency, person, None, session=session)
+    if row is None:
+        row = AgencyMember(agency_id=agency.id, person_id=person.id)
+        session.add(row)
+        record(session, action="member.add", field="agency_member", new_value=agency.name, **audit)
+    for role, value in (("admin", admin), ("verifier", verifier)):
+        if value is not None and getattr(row, f"is_{role}") != value:
+            record(session, action=f"{role}.{'grant' if value else 'revoke'}", field=f"agency_member.is_{role}",
+                   old_value=str(not value), new_value=str(value), **audit)
+            setattr(row, f"is_{role}", value)
+    session.flush()
+    return _member(agency, person, row, session=session)
+
+
+def agency_members(agency_id: int, *, session: Session) -> list[Member]:
+    """The members of an agency from other agencies (AgencyMember), by name."""
+    agency = session.get(Agency, agency_id)
+    if agency is None:
+        return []
+    rows = session.exec(select(AgencyMember, Person).join(Person, Person.id == AgencyMember.person_id)
+                        .where(AgencyMember.agency_id == agency_id).order_by(Person.name, Person.id)).all()
+    return [_member(agency, person, row, session=session) for row, person in rows]
+
+
+# -- which agency a person with roles in several acts as (/instansi) ------------------------------------------
+
+@dataclass(frozen=True)
+class AgencyChoice:
+    """An agency a person belongs to, with what they are there (admin, verifier, PIC), and whether they act
+    in it now."""
+
+    agency_id: int
+    name: str
+    roles: tuple[str, ...]  # "admin", "verifier", "pic"
+    acting: bool
+
+
+def _acting_id(person: Person, ids: list[int]) -> int | None:
+    """The agency `acting_agency` gives a person outside a leadership group (their choice while it holds)."""
+    return person.acting_agency_id if person.acting_agency_id in ids else (ids[0] if ids else None)
+
+
+def agency_choices(person_id: int | None, *, session: Session) -> list[AgencyChoice]:
+    """Every agency the person belongs to (`agencies_of_person`: their own first), with their roles there."""
+    person = session.get(Person, person_id) if person_id is not None else None
+    if person is None:
+        return []
+    ids = agencies_of_person(person.id, session=session)
+    members = {m.agency_id: m for m in session.exec(select(AgencyMember).where(AgencyMember.person_id == person.id))}
+    pic_in = set(session.exec(select(Plan.agency_id).join(Kegiatan, Kegiatan.plan_id == Plan.id)
+                              .join(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id)
+                              .where(PicAssignment.person_id == person.id)).all())
+    acting = _acting_id(person, ids)
+    out = []
+    for agency_id in ids:
+        role_of = person if agency_id == person.agency_id else members.get(agency_id)
+        roles = [r for r in ("admin", "verifier") if role_of is not None and getattr(role_of, f"is_{r}")]
+        out.append(AgencyChoice(agency_id, session.get(Agency, agency_id).name,
+                                (*roles, *(("pic",) if agency_id in pic_in else ())), agency_id == acting))
+    return out
+
+
+def choose_agency(person_id: int | None, agency_id: int, *, session: Session) -> AgencyChoice:
+    """The person acts in `agency_id` from now on (kept in `Person.acting_agency_id`, audited
+    `person.acting_agency`). Refused `not_member` when they do not belong to it (a forged button): nothing
+    changes."""
+    choices = {c.agency_id: c for c in agency_choices(person_id, session=session)}
+    if agency_id not in choices:
+        raise Refused("not_member")
+    person = session.get(Person, person_id)
+    if not choices[agency_id].acting:
+        record(session, action="person.acting_agency", entity="person", entity_id=person.id,
+               field="acting_agency_id", old_value=str(person.acting_agency_id or ""), new_value=str(agency_id),
+               actor_person_id=person.id, actor_telegram_id=person.telegram_user_id, actor_label=person.name)
+        person.acting_agency_id = agency_id
+        session.flush()
+    return replace(choices[agency_id], acting=True)

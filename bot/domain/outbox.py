@@ -73,6 +73,7 @@ from bot.config import Settings
 from bot.db import among
 from bot.db import insert_ignore
 from bot.domain import verification
+from bot.domain.agencies import agencies_of_person
 from bot.domain.agencies import agency_calendar
 from bot.domain.agencies import served_agencies
 from bot.domain.audit import record
@@ -404,8 +405,11 @@ def mark_unreachable(person_id: int, *, session: Session, now: datetime, today: 
 def person_unreachable(person_id: int, *, session: Session, now: datetime, today: date,
                        admin_config_ids: Sequence[int] = (), error: str = "") -> bool:
     """The one 403 rule, wherever Telegram refused (a reminder, a notice): the person is marked
-    unreachable and every admin is told once. False when they already were unreachable."""
-    admins = admin_telegram_ids(session=session, config_ids=list(admin_config_ids))
+    unreachable and the admins of the agencies they belong to (and ADMIN_TELEGRAM_IDS) are told once; a
+    person of no agency (made before agencies) concerns every admin. False when they already were unreachable."""
+    agencies = agencies_of_person(person_id, session=session) or [None]
+    admins = [*admin_config_ids, *(chat for agency_id in agencies
+                                   for chat in admin_telegram_ids(session=session, config_ids=[], agency_id=agency_id))]
     return mark_unreachable(person_id, session=session, now=now, today=today, admin_chat_ids=admins, error=error)
 
 

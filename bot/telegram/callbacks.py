@@ -126,6 +126,10 @@ REKAP_OPD = Format("RekapOpd", "rkp:o:{agency}:{quarter}", quarter=QUARTER)
 REKAP_BACK = Format("RekapBack", "rkp:r:{quarter}", quarter=QUARTER)
 REKAP_XLSX = Format("RekapXlsx", "rkp:x:{quarter}", quarter=QUARTER)
 
+# -- /instansi: the agency a person with roles in several acts as (checked: one they belong to) -------------
+INS = "ins"
+ACT_AGENCY = Format("ActAgency", "ins:p:{agency}")
+
 # -- /pic and /undang -----------------------------------------------------------------------------------
 PIC = "pic"
 PIC_PEOPLE_PAGE = Format("PicPeoplePage", "pic:ppg:{page}", page=PAGE)

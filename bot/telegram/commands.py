@@ -57,6 +57,8 @@ COMMANDS: tuple[Command, ...] = (
     _c("verifikasi", _VERIFIER, True, [ADMIN_MENU, VERIFIER_MENU]),
     _c("rekap", _KABUPATEN, True, [KABUPATEN_MENU, KABUPATEN_ADMIN_MENU]),
     _c("opd", _KABUPATEN_ADMIN, True, [KABUPATEN_ADMIN_MENU]),
+    # Anyone: a person with roles in several OPD picks the one they act as (the domain checks they belong).
+    _c("instansi", ANYONE, True, [ADMIN_MENU, VERIFIER_MENU]),
 )
 BY_NAME: dict[str, Command] = {n: c for c in COMMANDS for n in (c.name, *c.aliases)}
 # The leadership group reads the summary commands first, help last.

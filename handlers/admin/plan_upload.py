@@ -29,9 +29,9 @@ from telegram.ext import filters
 from bot.domain.admin import MAX_UPLOAD_BYTES
 from bot.domain.admin import AdminError
 from bot.domain.admin import apply_upload
-from bot.domain.admin import plan_exists
 from bot.domain.admin import preview_upload
 from bot.domain.admin import sha256
+from bot.domain.admin import upload_destination
 from bot.domain.people import Role
 from bot.domain.plan_import.parser import PlanFormatError
 from bot.domain.plan_import.store import MergeRefused
@@ -119,8 +119,7 @@ async def upload(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> i
         return await _refuse_file(update, context, name, exc)
     except (TelegramError, AdminError) as exc:
         return await _refuse_file(update, context, name, exc)
-    await _start_preview(update, context, doc.file_id, name, preview)
-    return PREVIEW
+    return await _start_preview(update, context, actor, doc.file_id, name, preview)
 
 
 async def _ask_sheet(update: Update, context, file_id: str, name: str, digest: str, sheets: list[dict]) -> int:
@@ -157,17 +156,27 @@ async def pick_sheet(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) 
     except (TelegramError, PlanFormatError, AdminError) as exc:
         context.user_data.pop(DRAFT, None)
         return await _refuse_file(update, context, name, exc)
-    await _start_preview(update, context, draft["file_id"], name, preview)
-    return PREVIEW
+    return await _start_preview(update, context, actor, draft["file_id"], name, preview)
 
 
-async def _start_preview(update: Update, context, file_id: str, name: str, preview) -> None:
+def _agency_of(actor) -> int | None:
+    """The agency an admin's upload is stored in: the one a bound person acts in; for a configured admin
+    without a person (ADMIN_TELEGRAM_IDS, the operator) the file's title decides, as before agencies."""
+    return actor.agency_id if actor.person_id is not None else None
+
+
+async def _start_preview(update: Update, context, actor, file_id: str, name: str, preview) -> int:
+    """The preview of a readable plan file, or (it names another agency than the admin's) the refusal."""
     services = services_of(context)
-    exists = await services.db(plan_exists, preview.agency, preview.year)
+    try:
+        agency, exists = await services.db(upload_destination, preview.agency, preview.year, _agency_of(actor))
+    except AdminError as exc:
+        context.user_data.pop(DRAFT, None)
+        return await _refuse_file(update, context, name, exc)
     context.user_data[DRAFT] = {
         "token": secrets.token_hex(4), "file_id": file_id, "name": name, "sha256": preview.sha256,
-        "sheet": preview.sheet, "sheet_hidden": preview.sheet_hidden,
-        "exists": exists, "agency": preview.agency, "year": preview.year,
+        "sheet": preview.sheet, "sheet_hidden": preview.sheet_hidden, "title_agency": preview.agency,
+        "exists": exists, "agency": agency, "year": preview.year,
         "kegiatan_count": preview.kegiatan_count, "aksi_count": preview.aksi_count,
         "indicator_count": preview.indicator_count, "budget_total": preview.budget_total,
         "anomaly_count": preview.anomaly_count, "modes": preview.modes,
@@ -175,6 +184,7 @@ async def _start_preview(update: Update, context, file_id: str, name: str, previ
         "anomalies": [[line, why[:200]] for line, why in preview.anomalies],
     }
     await _show_preview(update, context, 0)
+    return PREVIEW
 
 
 async def _show_preview(update: Update, context, page: int) -> None:
@@ -219,7 +229,8 @@ async def apply(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> in
             done = await realisation_upload.apply(update, context, draft, data, who(actor))
             return ConversationHandler.END if done else UPLOAD
         result = await services.db(apply_upload, data, draft["name"], expected_sha256=draft["sha256"],
-                                   sheet=draft.get("sheet") or None, force=force, **who(actor))
+                                   sheet=draft.get("sheet") or None, force=force, agency_id=_agency_of(actor),
+                                   **who(actor))
     except MergeRefused as exc:
         # Nothing was stored; the same upload stays pending with a new token, for «Terapkan paksa».
         context.user_data[DRAFT] = {**draft, "token": secrets.token_hex(4)}

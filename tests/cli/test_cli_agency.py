@@ -1,23 +1,17 @@
 """`--agency NAME|ID` picks whose plan a `rapk` command acts on; `--year` reads a past year's plan."""
 
 import json
-from pathlib import Path
 
 import pytest
 
 from bot.cli import main
-from bot.domain.plan_import import SAMPLE_PLAN
-
-DINKES = Path(__file__).resolve().parents[1] / "fixtures" / "rapk-2021-dinkes-contoh.txt"
+from tests.support.agencies import import_two_agencies
 
 
 @pytest.fixture
 def two_agencies(db_url, monkeypatch, capsys):
     """BKD's 2020 plan (the seed) and Dinas Kesehatan's 2021 plan, imported as an operator does."""
-    monkeypatch.setenv("DATABASE_URL", db_url)
-    monkeypatch.setenv("RAPK_LANGUAGE", "id")
-    for path in (SAMPLE_PLAN, DINKES):
-        assert main(["import", str(path)]) == 0
+    import_two_agencies(db_url, monkeypatch)
     capsys.readouterr()
     return db_url
 

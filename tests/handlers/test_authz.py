@@ -55,6 +55,7 @@ EXPECTED: dict[str, tuple[frozenset | None, bool]] = {
     "verifikasi": (frozenset({VERIFIER}), True),  # admins verify by default (ADMINS_VERIFY)
     "rekap": (frozenset({KABUPATEN}), True),  # the kabupaten admin holds KABUPATEN too
     "opd": (frozenset({KABUPATEN_ADMIN}), True),
+    "instansi": (ANYONE, True),  # lists only the sender's own agencies
     **{name: (frozenset({ADMIN}), True) for name in (
         "impor", "target", "anggarankas", "riwayat", "kunci", "buka", "pengguna", "pic", "undang", "ingatkan", "jadwal")},
 }
@@ -83,6 +84,10 @@ FORGED: dict[str, tuple[frozenset, list[str]]] = {
                                              "rk:n:{budi}:{k1}:2"]),
     "cuti:": (frozenset({PIC}), ["cuti:end", "cuti:x"]),
     "rkp:": (frozenset({KABUPATEN}), ["rkp:o:{agency}:2", "rkp:r:2", "rkp:x:2"]),
+    # Anyone known may choose among their own agencies; an agency they are not in (the other agency's, one
+    # that does not exist) is refused: the two-agency test below forges the other agency's.
+    "ins:": (frozenset({PIC, ADMIN, VERIFIER, LEADERSHIP, KABUPATEN, KABUPATEN_ADMIN}),
+             ["ins:p:{agency}", "ins:p:99999"]),
 }
 MUST_BE_REGISTERED = {"pic:", "inv:", "lp:", "lapor:", "imp:", "tg:", "lk:", "usr:", "rw:", "rkp:"}
 # A PIC pressing PIC buttons that name someone else's kegiatan: also refused, nothing changes.

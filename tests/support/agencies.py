@@ -4,6 +4,7 @@ each with its own admin, verifier, PIC, leadership group and a TW II report wait
 from dataclasses import dataclass
 from datetime import UTC
 from datetime import datetime
+from pathlib import Path
 
 from sqlmodel import Session
 from sqlmodel import select
@@ -80,3 +81,18 @@ def add_agency_b(session: Session, fake, small_plan: dict) -> tuple[Side, Side]:
                   {"k1": k1.id, "k2": k2.id, "a1": aksi_b, "budi": pic.id, "rina": admin.id, "plan": builder.plan.id,
                    "program": builder.program.id, "i1": indicator_of(k1.id), "agency": b.id})
     return side_a, side_b
+
+
+DINKES_2021 = Path(__file__).resolve().parents[1] / "fixtures" / "rapk-2021-dinkes-contoh.txt"
+
+
+def import_two_agencies(db_url: str, monkeypatch) -> None:
+    """BKD's 2020 plan (agency 1, the seed) and Dinas Kesehatan's 2021 plan (agency 2), imported as an operator
+    does (`rapk import`), the CLI pointed at `db_url` in Indonesian."""
+    from bot.cli import main
+    from bot.domain.plan_import import SAMPLE_PLAN
+
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    monkeypatch.setenv("RAPK_LANGUAGE", "id")
+    for path in (SAMPLE_PLAN, DINKES_2021):
+        assert main(["import", str(path)]) == 0

@@ -853,10 +853,14 @@ def _agency(session: Session, name: str) -> Agency:
 
 
 def save_plan(parsed: ParsedPlan, *, session: Session, agency: str | None = None, year: int | None = None,
-              force: bool = False, actor_label: str = "cli", actor_person_id: int | None = None,
-              actor_telegram_id: int | None = None) -> MergeResult:
-    """Store the parsed plan for its agency and year, merging with what is held; the caller commits."""
-    parsed = parsed.with_overrides(agency=agency, year=year)
+              force: bool = False, agency_id: int | None = None, actor_label: str = "cli",
+              actor_person_id: int | None = None, actor_telegram_id: int | None = None) -> MergeResult:
+    """Store the parsed plan for its agency and year, merging with what is held; the caller commits.
+
+    The agency is the stored one `agency_id` names (whoever checked that the file is that agency's: /impor,
+    `rapk import --agency`), else the one named `agency` or in the title, made when no agency has that name."""
+    stored = session.get(Agency, agency_id) if agency_id is not None else None
+    parsed = parsed.with_overrides(agency=stored.name if stored else agency, year=year)
     if not parsed.agency:
         raise PlanStoreError("no_agency")
     if not parsed.year:
@@ -864,7 +868,7 @@ def save_plan(parsed: ParsedPlan, *, session: Session, agency: str | None = None
     if len(parsed.agency) > (_table(Agency).c.name.type.length or 300):
         raise PlanStoreError("agency_too_long")
     _check_lengths(parsed)
-    agency_row = _agency(session, parsed.agency)
+    agency_row = stored or _agency(session, parsed.agency)
     plan = session.exec(select(Plan).where(Plan.agency_id == agency_row.id, Plan.year == parsed.year)).first()
     created = plan is None
     if created:
