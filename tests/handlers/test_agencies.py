@@ -140,6 +140,10 @@ async def test_a_pic_of_two_agencies_reports_each_opds_kegiatan_by_that_opds_dea
                                                                               f"lp:pq:{_plan_of_b(engine)}:1"]
     tw1 = await said(fake, PIC_ID, press="TW I (masih terbuka)")  # the latest message's: B's TW I, B only
     assert tw1.splitlines()[:2] == [f"🏛 {B_AGENCY}", "Laporan TW I 2020"] and "---" not in tw1
+    status = (await said(fake, PIC_ID, text="/status")).split("\n---\n")  # /status too: each OPD by its own deadline
+    assert [t.splitlines()[:3] for t in status] == [
+        [f"🏛 {A_AGENCY}", "Status laporan TW II 2020", "Batas waktu: 7 Juli 2020 (sudah lewat)"],
+        [f"🏛 {B_AGENCY}", "Status laporan TW II 2020", "Batas waktu: 8 Juli 2020"]]
     await said(fake, PIC_ID, text="/lapor")  # back to TW II
 
     for step in (dict(press=f"📝 {B_KEGIATAN[1]}"), dict(text="4"), dict(text="10jt"),
