@@ -252,3 +252,22 @@ async def test_each_opds_reminders_late_list_and_digest_follow_its_own_calendar(
     assert any(t.startswith("📋 Belum lapor TW II 2020\nBatas akhir 8 Juli 2020 sudah lewat.") for t in b_posts)
     assert any(t.startswith("📊 Ringkasan TW II 2020 — batas lapor 8 Juli 2020 sudah lewat.") for t in b_posts)
     assert B_KEGIATAN[1] in "\n".join(b_posts) and "Pendidikan dan Pelatihan Teknis" not in "\n".join(b_posts)
+
+
+async def test_an_opds_own_reminder_offsets_give_its_reminders_on_its_own_days(budi_in_two, fake, engine, small_plan):
+    from tests.support.agencies import B_PIC
+    from tests.support.outbox_steps import tick_and_send
+
+    with unit_of_work(engine) as session:  # B reminds 10 days before the quarter ends, and the day before
+        session.exec(select(Agency).where(Agency.name == B_AGENCY)).one().reminder_offsets_days = "10,1"
+    zaki = len(fake.messages_to(B_PIC))
+    # 30 June − 10 = Sat 20 June, moved back to Fri 19 June: B's first reminder; A (7, 3, 1) has none that day.
+    await tick_and_send(budi_in_two, datetime(2020, 6, 19, 9, 0, tzinfo=WIB))
+    await tick_and_send(budi_in_two, datetime(2020, 6, 23, 9, 0, tzinfo=WIB))  # A's H-7, nothing of B's
+    with unit_of_work(engine) as session:
+        rows = sorted({(r.plan_id, r.kind, r.due_at.date().isoformat())
+                       for r in session.exec(select(Reminder).where(Reminder.quarter == 2))})
+    assert rows == [(small_plan["plan"], "h-7", "2020-06-23"), (_plan_of_b(engine), "h-10", "2020-06-19")]
+    [reminder] = [m["text"] for m in fake.messages_to(B_PIC)[zaki:] if "TW II 2020" in m["text"]]
+    assert reminder.splitlines()[:2] == [f"🏛 {B_AGENCY}", "⏰ Pengingat laporan TW II 2020"]
+    assert "TW II berakhir 11 hari lagi (30 Juni 2020)" in reminder
