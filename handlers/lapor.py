@@ -12,6 +12,7 @@ is asked again instead of taking the next answer for the previous question.
 import functools
 import logging
 import secrets
+from dataclasses import dataclass
 from decimal import Decimal
 
 from telegram import Update
@@ -24,6 +25,9 @@ from telegram.ext import MessageHandler
 from telegram.ext import filters
 
 from bot.domain import numbers
+from bot.domain.agencies import AgencyPeriod
+from bot.domain.agencies import plan_settings
+from bot.domain.agencies import reporting_agencies
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.obligations import due_for_person
 from bot.domain.obligations import next_unreported
@@ -36,7 +40,6 @@ from bot.domain.people import Role
 from bot.domain.people import is_pic_of
 from bot.domain.period import earlier_open_quarters
 from bot.domain.period import quarter_served_for
-from bot.domain.period import served_period
 from bot.domain.reporting import NOTE_LIMIT
 from bot.domain.reporting import ReportError
 from bot.domain.reporting import Submission
@@ -52,6 +55,7 @@ from bot.telegram.sending import keyboard as _kb
 from bot.telegram.sending import say
 from bot.telegram.sending import short
 from bot.telegram.sending import with_webapp
+from bot.telegram.services import kabupaten_settings
 from bot.telegram.services import services_of
 from bot.text.formatting import quarter_label
 from bot.text.render import labels
@@ -61,6 +65,7 @@ from bot.text.render import render
 from handlers.auth import command
 from handlers.auth import require
 from models import Kegiatan
+from models import Plan
 
 PICK, AKSI, AKSI_CONFIRM, BUDGET, BUDGET_CONFIRM, INDICATOR, KENDALA, TINDAK, EVIDENCE, SUMMARY, EDIT_PICK = range(11)
 # The IKU and program indicators the PIC reports: one item of the list, its own questions (stored states: append only).
@@ -84,8 +89,20 @@ def _buttons(lang: str) -> dict[str, str]:
     return labels("lapor_buttons", lang)
 
 
-def _calendar(context) -> ReportingCalendar:
-    return ReportingCalendar.from_settings(services_of(context).settings)
+def _plan_calendar(*, session, settings, scoped, kegiatan_id: int | None = None,
+                   plan_id: int | None = None) -> ReportingCalendar:
+    """The calendar of the plan's (the kegiatan's) agency: its deadline and days off, whichever OPD the PIC
+    acts in (`scoped`, kept for a plan of that agency; `settings` the kabupaten's)."""
+    if kegiatan_id is not None:
+        kegiatan = session.get(Kegiatan, kegiatan_id)
+        plan_id = kegiatan.plan_id if kegiatan else None
+    return ReportingCalendar.from_settings(plan_settings(plan_id, settings, session=session, acting=scoped))
+
+
+async def _calendar(context, **plan) -> ReportingCalendar:
+    """`_plan_calendar` of a kegiatan or plan (`kegiatan_id=` / `plan_id=`) for this update's sender."""
+    services = services_of(context)
+    return await services.db(_plan_calendar, settings=kabupaten_settings(context), scoped=services.settings, **plan)
 
 
 def _draft_from_form(form, token: str) -> dict:
@@ -126,22 +143,43 @@ def _current(draft: dict, key: str):
 
 # -- entry -------------------------------------------------------------------------------
 
-def _pick_list(*, session, person_id, settings, now, quarter=None):
-    """The served period, the PIC's kegiatan due in `quarter` of its plan (the served quarter by default),
-    the plan's earlier quarters still open to report, and the IKU / program indicators the PIC reports."""
-    period = served_period(session=session, settings=settings, now=now)
-    if period is None:
-        return None, None, [], [], None
-    quarter = quarter or period.quarter
-    due = due_for_person(person_id, period.plan.id, quarter, session=session)
-    outcomes = outcomes_due(period.plan.id, quarter, session=session, people=[person_id]).get(person_id)
-    return period.plan, quarter, due, earlier_open_quarters(period, session=session, shown=quarter), outcomes
+@dataclass(frozen=True)
+class _PickGroup:
+    """One OPD's part of /lapor's list: its served period and calendar (`entry`; `entry.label` its name when
+    the PIC reports in several), the quarter shown, the PIC's kegiatan due in it, the plan's earlier quarters
+    still open, and the IKU / program indicators the PIC reports."""
+
+    entry: AgencyPeriod
+    plan: Plan
+    quarter: int
+    statuses: list
+    other: list[int]
+    outcomes: object
 
 
-def _quarter_of(kegiatan_id: int, *, session, settings, now) -> int:
-    """The quarter served for the kegiatan's plan (a reminder's button names only the kegiatan)."""
+def _pick_list(*, session, person_id, settings, scoped, agency_ids, now, quarter=None, plan_id=None):
+    """The list per agency the PIC reports in (bot.domain.agencies `reporting_agencies`: each its own served
+    plan and quarter; `quarter` another one of it, `plan_id` only that plan's); an OPD with nothing for the
+    PIC is left out while another has something. [] without a plan."""
+    groups = []
+    for entry in reporting_agencies(person_id, agency_ids, settings, scoped, session=session, now=now):
+        period = entry.period
+        if period is None or plan_id is not None and period.plan.id != plan_id:
+            continue
+        shown = quarter or period.quarter
+        due = due_for_person(person_id, period.plan.id, shown, session=session)
+        outcomes = outcomes_due(period.plan.id, shown, session=session, people=[person_id]).get(person_id)
+        groups.append(_PickGroup(entry, period.plan, shown, due,
+                                 earlier_open_quarters(period, session=session, shown=shown), outcomes))
+    return [g for g in groups if g.entry.label is None or g.statuses or g.outcomes] or groups[:1]
+
+
+def _quarter_of(kegiatan_id: int, *, session, settings, scoped, now) -> int:
+    """The quarter served for the kegiatan's plan by its agency (a reminder's button names only the kegiatan)."""
     kegiatan = session.get(Kegiatan, kegiatan_id)
-    return quarter_served_for(kegiatan.plan_id if kegiatan else None, session=session, settings=settings, now=now)
+    plan_id = kegiatan.plan_id if kegiatan else None
+    return quarter_served_for(plan_id, session=session, now=now,
+                              settings=plan_settings(plan_id, settings, session=session, acting=scoped))
 
 
 @command("lapor", conversation_end=True)
@@ -150,39 +188,51 @@ async def lapor(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> in
     return await _show_pick(update, context, actor, quarter=None)
 
 
-async def _show_pick(update, context, actor, quarter: int | None) -> int:
+async def _show_pick(update, context, actor, quarter: int | None, plan_id: int | None = None) -> int:
+    """The list: one message, or for a PIC of several OPD one per OPD headed by its name (its buttons name its
+    plan), «Batal» and «Buka formulir» under the last."""
     services = services_of(context)
-    plan, quarter, statuses, other, outcomes = await services.db(
-        _pick_list, person_id=actor.person_id, settings=services.settings, now=services.now(), quarter=quarter)
-    if plan is None or not (statuses or outcomes):
-        await say(update, context, render("no_plan" if plan is None else "lapor_no_kegiatan", services.lang))
+    groups = await services.db(
+        _pick_list, person_id=actor.person_id, settings=kabupaten_settings(context), scoped=services.settings,
+        agency_ids=actor.agency_ids, now=services.now(), quarter=quarter, plan_id=plan_id)
+    if not any(g.statuses or g.outcomes for g in groups):
+        await say(update, context, render("no_plan" if not groups else "lapor_no_kegiatan", services.lang))
         return ConversationHandler.END
-    calendar = _calendar(context)
-    deadline = calendar.deadline(plan.year, quarter)
-    late = calendar.is_late(plan.year, quarter, services.now())
     b = _buttons(services.lang)
-    rows = [[(short(("🔒 " if s.locked else "↪️ " if s.complete and s.late_work else "✅ " if s.complete else "📝 ")
-                    + s.kegiatan_name),
-              cb.LP_KEGIATAN.build(kegiatan=s.kegiatan_id, quarter=quarter))]
-            for s in statuses]
-    if outcomes:
-        rows.append([(short(("🔒 " if outcomes.locked else "✅ " if outcomes.done else "📝 ") + b["outcomes"]),
-                      cb.LP_OUTCOMES.build(quarter=quarter))])
-    if other:
-        rows.append([(b["other_quarter"].replace("{q}", quarter_label(q)), cb.LP_QUARTER.build(quarter=q)) for q in other])
-    rows.append([(b["cancel"], cb.LP_CANCEL.build())])
-    await say(update, context, render("lapor_pick", services.lang, statuses=statuses, quarter=quarter, year=plan.year,
-                              deadline=deadline, late=late, outcomes=outcomes),
-              with_webapp(_kb(rows), services.settings.webapp_url, services.lang))  # «Buka formulir»
+    for n, g in enumerate(groups):
+        plan, quarter, statuses, outcomes, label = g.plan, g.quarter, g.statuses, g.outcomes, g.entry.label
+        calendar = g.entry.calendar
+        rows = [[(short(("🔒 " if s.locked else "↪️ " if s.complete and s.late_work else "✅ " if s.complete else "📝 ")
+                        + s.kegiatan_name),
+                  cb.LP_KEGIATAN.build(kegiatan=s.kegiatan_id, quarter=quarter))]
+                for s in statuses]
+        if outcomes:
+            rows.append([(short(("🔒 " if outcomes.locked else "✅ " if outcomes.done else "📝 ") + b["outcomes"]),
+                          cb.LP_PLAN_OUTCOMES.build(plan=plan.id, quarter=quarter) if label
+                          else cb.LP_OUTCOMES.build(quarter=quarter))])
+        if g.other:
+            rows.append([(b["other_quarter"].replace("{q}", quarter_label(q)),
+                          cb.LP_PLAN_QUARTER.build(plan=plan.id, quarter=q) if label else cb.LP_QUARTER.build(quarter=q))
+                         for q in g.other])
+        last = n == len(groups) - 1
+        if last:
+            rows.append([(b["cancel"], cb.LP_CANCEL.build())])
+        await say(update, context, render("lapor_pick", services.lang, statuses=statuses, quarter=quarter,
+                                          year=plan.year, deadline=calendar.deadline(plan.year, quarter),
+                                          late=calendar.is_late(plan.year, quarter, services.now()),
+                                          outcomes=outcomes, agency=label),
+                  with_webapp(_kb(rows), services.settings.webapp_url, services.lang) if last else _kb(rows))
     return PICK
 
 
 @require(Role.PIC, conversation_end=True)
 async def switch_quarter(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int:
     """Another (past, still open) quarter: list the kegiatan for it."""
-    press = cb.LP_QUARTER.parse(update.callback_query.data)
+    data = update.callback_query.data
+    press = cb.LP_QUARTER.parse(data) or cb.LP_PLAN_QUARTER.parse(data)
     quarter = press.quarter if press else 0
-    return await _show_pick(update, context, actor, quarter=quarter if 1 <= quarter <= 4 else None)
+    return await _show_pick(update, context, actor, quarter=quarter if 1 <= quarter <= 4 else None,
+                            plan_id=getattr(press, "plan", None))
 
 
 @require(Role.PIC, conversation_end=True)
@@ -196,19 +246,21 @@ async def pick_kegiatan(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
         await ack(update, context, render("stale_button", services.lang), alert=True)
         return ConversationHandler.END
     if quarter is None or not 1 <= quarter <= 4:
-        quarter = await services.db(_quarter_of, kegiatan_id, settings=services.settings, now=services.now())
+        quarter = await services.db(_quarter_of, kegiatan_id, settings=kabupaten_settings(context),
+                                    scoped=services.settings, now=services.now())
     allowed = await services.db(lambda *, session: is_pic_of(actor.person_id, kegiatan_id, session=session))
     if not allowed:  # a forged or stale button naming someone else's kegiatan
         await ack(update, context, render("refused_alert", services.lang), alert=True)
         return ConversationHandler.END
     form = await services.db(lambda *, session: load_form(kegiatan_id, quarter, session=session))
     return await _open(update, context, form, _draft_from_form, ("lapor_locked", "lapor_intro", SUMMARY),
-                       lambda: _next_step(update, context, AKSI))
+                       lambda: _next_step(update, context, AKSI), await _calendar(context, kegiatan_id=kegiatan_id))
 
 
-async def _open(update, context, form, draft_of, texts: tuple[str, str, int], first) -> int:
+async def _open(update, context, form, draft_of, texts: tuple[str, str, int], first, calendar) -> int:
     """A form picked: refused when locked; otherwise its draft, on the summary card when something is stored
-    already, else the intro (`texts`: the locked and intro templates, the summary state) and `first()`."""
+    already, else the intro (`texts`: the locked and intro templates, the summary state; the deadline by the
+    plan's agency's `calendar`) and `first()`."""
     lang = services_of(context).lang
     locked, intro, summary = texts
     if form.locked:
@@ -220,8 +272,7 @@ async def _open(update, context, form, draft_of, texts: tuple[str, str, int], fi
     draft = context.user_data[DRAFT] = draft_of(form, secrets.token_hex(4))
     if draft["reported"]:
         return await _ask(update, context, summary)
-    await say(update, context, render(intro, lang, draft=draft, deadline=_calendar(context).deadline(form.year,
-                                                                                                     form.quarter)))
+    await say(update, context, render(intro, lang, draft=draft, deadline=calendar.deadline(form.year, form.quarter)))
     return await first()
 
 
@@ -656,7 +707,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     if draft is None or cb.LP_SAVE.parse(query.data) != (draft["token"],):
         return await already_saved(update, context)
     await close_question(update, context)
-    calendar = _calendar(context)
+    calendar = await _calendar(context, kegiatan_id=draft["kegiatan_id"])  # the kegiatan's OPD's deadline
     now = services.now()
     late = calendar.is_late(draft["year"], draft["quarter"], now)
     try:
@@ -753,12 +804,20 @@ async def unexpected(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int 
 
 # -- IKU and program indicators --------------------------------------------------------------------
 
-def _outcome_form(*, session, person_id, settings, now, quarter=None):
-    """The PIC's IKU / program indicator form for `quarter` of the served plan (the served quarter by default)."""
-    period = served_period(session=session, settings=settings, now=now)
-    if period is None:
-        return None
-    return load_outcome_form(person_id, period.plan.id, quarter or period.quarter, session=session)
+def _outcome_form(*, session, person_id, settings, scoped, agency_ids, now, quarter=None, plan_id=None):
+    """The PIC's IKU / program indicator form for `quarter` (the served one by default) of the served plan
+    `plan_id` of an agency they report in; without a plan (an older button, a reminder's) the first such plan
+    where some are due and open, else the first where they hold some. None when they hold none there."""
+    forms = []
+    for entry in reporting_agencies(person_id, agency_ids, settings, scoped, session=session, now=now):
+        period = entry.period
+        if period is None or plan_id is not None and period.plan.id != plan_id:
+            continue
+        form = load_outcome_form(person_id, period.plan.id, quarter or period.quarter, session=session)
+        if form is not None:
+            forms.append(form)
+    due = [f for f in forms if not f.locked and any(i.owed.due and not i.owed.reported for i in f.items)]
+    return (due or forms or [None])[0]
 
 
 def _outcome_draft(form, token: str) -> dict:
@@ -818,19 +877,21 @@ async def pick_outcomes(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
     """«Indikator kinerja (IKU/program)» from the list, or «Lapor sekarang» on a reminder: start or review them."""
     services = services_of(context)
     data = update.callback_query.data
-    press = cb.LP_OUTCOMES.parse(data) or cb.REPORT_OUTCOMES.parse(data)
+    press = cb.LP_OUTCOMES.parse(data) or cb.LP_PLAN_OUTCOMES.parse(data) or cb.REPORT_OUTCOMES.parse(data)
     if press is None:
         await ack(update, context, render("stale_button", services.lang), alert=True)
         return ConversationHandler.END
     quarter = getattr(press, "quarter", None)
-    form = await services.db(_outcome_form, person_id=actor.person_id, settings=services.settings, now=services.now(),
-                             quarter=quarter if quarter and 1 <= quarter <= 4 else None)
+    form = await services.db(_outcome_form, person_id=actor.person_id, settings=kabupaten_settings(context),
+                             scoped=services.settings, agency_ids=actor.agency_ids, now=services.now(),
+                             quarter=quarter if quarter and 1 <= quarter <= 4 else None,
+                             plan_id=getattr(press, "plan", None))
     if form is None:  # nothing held (any more): a stale or forged button
         await ack(update, context, render("refused_alert", services.lang), alert=True)
         return ConversationHandler.END
     return await _open(update, context, form, _outcome_draft,
                        ("lapor_outcome_locked", "lapor_outcome_intro", OUTCOME_SUMMARY),
-                       lambda: _ask(update, context, OUTCOME))
+                       lambda: _ask(update, context, OUTCOME), await _calendar(context, plan_id=form.plan_id))
 
 
 @_answers(OUTCOME, OUTCOME_CONFIRM)
@@ -924,10 +985,13 @@ def build() -> ConversationHandler:
             CallbackQueryHandler(pick_kegiatan, pattern=cb.LP_KEGIATAN.pattern),
             CallbackQueryHandler(pick_kegiatan, pattern=cb.LP_NEXT.pattern),
             CallbackQueryHandler(pick_outcomes, pattern=cb.REPORT_OUTCOMES.pattern),
+            # /status's button for one OPD's indicators (a PIC of several OPD).
+            CallbackQueryHandler(pick_outcomes, pattern=cb.LP_PLAN_OUTCOMES.pattern),
         ],
         states={
             PICK: [CallbackQueryHandler(pick_kegiatan, pattern=cb.LP_KEGIATAN.pattern),
                    CallbackQueryHandler(switch_quarter, pattern=cb.LP_QUARTER.pattern),
+                   CallbackQueryHandler(switch_quarter, pattern=cb.LP_PLAN_QUARTER.pattern),
                    CallbackQueryHandler(pick_outcomes, pattern=cb.LP_OUTCOMES.pattern)],
             AKSI: [MessageHandler(text, aksi_value), CallbackQueryHandler(aksi_button, pattern=cb.LP_AKSI.pattern)],
             AKSI_CONFIRM: [CallbackQueryHandler(aksi_confirm, pattern=cb.LP_AKSI_CONFIRM.pattern),

@@ -4,13 +4,14 @@ from telegram import Update
 from telegram.ext import ContextTypes
 
 from bot.domain.agencies import agency_choices
+from bot.domain.agencies import home_summaries
 from bot.domain.people import RedeemStatus
 from bot.domain.people import Role
 from bot.domain.people import redeem_invite
-from bot.domain.period import home_summary
 from bot.telegram.app import set_person_menu
 from bot.telegram.commands import KABUPATEN_ADMIN_MENU
 from bot.telegram.commands import KABUPATEN_MENU
+from bot.telegram.services import kabupaten_settings
 from bot.telegram.services import services_of
 from bot.text.render import render
 from handlers.auth import command
@@ -33,7 +34,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await open_private_chat_hint(update, context)
         return
     actor = await get_actor(update, context, leadership=True)  # the greeting names every role
-    home = await services.db(home_summary, actor.person_id, settings=services.settings, now=services.now())
+    # A PIC of several OPD: what they hold in each, headed by its name (bot.domain.agencies `home_summaries`).
+    homes = await services.db(home_summaries, actor.person_id, actor.agency_ids, kabupaten_settings(context),
+                              services.settings, now=services.now())
     # Someone of several OPD is told which one they act as (and /instansi to choose another).
     acting = None
     if len(actor.agency_ids) > 1:
@@ -41,7 +44,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user = update.effective_user
     await update.effective_message.reply_text(
         render("start", services.lang, actor=actor, first_name=user.first_name, roles=[r.value for r in actor.roles],
-               acting=acting, **home)
+               acting=acting, homes=homes)
     )
 
 

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from dataclasses import replace
 from datetime import date
 from datetime import datetime
 
@@ -41,6 +42,7 @@ from telegram.ext import ContextTypes
 from bot.config import Settings
 from bot.db import insert_ignore
 from bot.domain.agencies import agency_calendar
+from bot.domain.agencies import plan_settings
 from bot.domain.agencies import served_agencies
 from bot.domain.calendar import ReportingCalendar
 from bot.domain.charts import achievement_chart
@@ -179,9 +181,14 @@ def _mark(post_id: int, result: str, *, session: Session, now: datetime, error: 
 
 
 async def _send_post(application: Application, post: GroupPost, calendar: ReportingCalendar) -> dict:
-    """Build and send one claimed post; returns how to mark it (result, error, retry_after)."""
+    """Build and send one claimed post; returns how to mark it (result, error, retry_after). The plan is scored
+    and dated as its agency serves it (its own deadline and days off: bot.domain.agencies `plan_settings`)."""
     services = services_of(application)
     try:
+        scoped = await services.db(plan_settings, post.plan_id, services.settings)
+        if scoped is not services.settings:
+            services = replace(services, settings=scoped)
+            calendar = agency_calendar(calendar, services_of(application).settings, scoped)
         report = await build_report(services, post.plan_id, post.quarter)
         year = report.score.year
         day = digest_day(post.dedupe_key)

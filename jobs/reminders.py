@@ -266,7 +266,7 @@ class _Dispatcher:
         def load(*, session):
             ids, posts = due_outbox(session=session, now=now, limit=size, kinds=GROUP_POST_RENDERERS)
             return load_outgoing(ids, posts, session=session, calendar=self.calendar, now=now,
-                                 lang=self.services.lang, limit=MESSAGE_LIMIT)
+                                 lang=self.services.lang, limit=MESSAGE_LIMIT, settings=self.services.settings)
 
         return await self.services.db(load)
 

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from dataclasses import replace
 from datetime import date
+from datetime import datetime
 from datetime import time
 from typing import TYPE_CHECKING
 
@@ -29,8 +30,14 @@ from bot.domain.calendar import ReportingCalendar
 from bot.domain.numbers import parse_reference
 from bot.domain.people import Actor
 from bot.domain.people import Refused
+from bot.domain.people import kegiatan_of_person
+from bot.domain.people import outcome_holdings
 from bot.domain.people import person_in_agency
 from bot.domain.people import resolve_actor
+from bot.domain.period import ServedPeriod
+from bot.domain.period import home_summary
+from bot.domain.period import plan_outcomes
+from bot.domain.period import served_period
 from models import Agency
 from models import AgencyMember
 from models import Aksi
@@ -235,12 +242,6 @@ def names_only_agency(agency_ids: tuple[int, ...], *, session: Session, person: 
     return any(person_in_agency(person, agency_id, session=session) for agency_id in agency_ids)
 
 
-def settings_of_agencies(agency_ids: tuple[int, ...], settings: Settings, *, session: Session) -> list[Settings]:
-    """Each agency's settings, in the order given (a PIC of two OPD: /status shows each)."""
-    return [agency_settings(settings, agency) for agency_id in agency_ids
-            if (agency := session.get(Agency, agency_id)) is not None] or [settings]
-
-
 # -- memberships of a further agency (`rapk agency member`, /opd anggota) ------------------------------------
 
 @dataclass(frozen=True)
@@ -364,3 +365,99 @@ def choose_agency(person_id: int | None, agency_id: int, *, session: Session) ->
         person.acting_agency_id = agency_id
         session.flush()
     return replace(choices[agency_id], acting=True)
+# -- a person in several agencies, and a plan served by its agency's schedule ---------------------------
+
+def _pins_agency(settings: Settings) -> bool:
+    """The settings pin one agency (AGENCY_ID, AGENCY_NAME): served as they are, as `served_agencies` does."""
+    return settings.agency_id is not None or bool(settings.agency_name)
+
+
+def plan_settings(plan_id: int | None, settings: Settings, *, session: Session,
+                  acting: Settings | None = None) -> Settings:
+    """The settings a plan is served with: its agency's over the kabupaten's `settings` (what the reminder tick
+    and the digests use for it), or `settings` as they are when they pin an agency or the plan has none.
+    `acting`: the settings of the agency a person acts in, kept for a plan of that agency (a PIC's /lapor)."""
+    agency = session.exec(select(Agency).join(Plan, Plan.agency_id == Agency.id).where(Plan.id == plan_id)).first() \
+        if plan_id is not None else None
+    if acting is not None and (agency is None or acting.agency_id == agency.id):
+        return acting
+    if agency is None or _pins_agency(settings):
+        return settings
+    return agency_settings(settings, agency)
+
+
+def plan_calendars(plan_ids, settings: Settings, calendar: ReportingCalendar, *,
+                   session: Session) -> dict[int, ReportingCalendar]:
+    """The calendar of each plan's agency (deadlines, days off, reminder times), from the kabupaten's
+    `settings` and `calendar`: what a reminder or late list of that plan is rendered with."""
+    plan_ids = set(plan_ids)
+    if not plan_ids or _pins_agency(settings):
+        return dict.fromkeys(plan_ids, calendar)
+    rows = session.exec(select(Plan.id, Agency).join(Agency, Agency.id == Plan.agency_id)
+                        .where(Plan.id.in_(plan_ids))).all()
+    return {**dict.fromkeys(plan_ids, calendar),
+            **{plan_id: agency_calendar(calendar, settings, agency_settings(settings, agency))
+               for plan_id, agency in rows}}
+
+
+def plan_agency_names(plan_ids, *, session: Session) -> dict[int, str]:
+    """The agency name of each plan when the deployment has more than one agency (a reminder then says which
+    OPD it is about); {} with one agency, so a single OPD's messages stay as they were."""
+    plan_ids = set(plan_ids)
+    if not plan_ids or len(session.exec(select(Agency.id).limit(2)).all()) < 2:
+        return {}
+    return dict(session.exec(select(Plan.id, Agency.name).join(Agency, Agency.id == Plan.agency_id)
+                             .where(Plan.id.in_(plan_ids))).all())
+
+
+@dataclass(frozen=True)
+class AgencyPeriod:
+    """One agency a person reports in: its settings and calendar, its served period, and its name as a label
+    when the person reports in more than one (None: a PIC of one OPD sees no label)."""
+
+    settings: Settings
+    calendar: ReportingCalendar
+    period: ServedPeriod | None
+    label: str | None = None
+
+    @property
+    def plan_id(self) -> int | None:
+        return self.period.plan.id if self.period else None
+
+
+def reporting_agencies(person_id: int | None, agency_ids: tuple[int, ...], settings: Settings, scoped: Settings, *,
+                       session: Session, now: datetime) -> list[AgencyPeriod]:
+    """What /lapor, /status and /start serve a person: the served period (`served_period(agency_id=…)`, on the
+    agency's own calendar) of every agency of `agency_ids` whose served plan has a kegiatan or an IKU / program
+    indicator of theirs, each labelled with the agency's name when there are several; else one entry, the
+    agency they act in (`scoped`, its settings), as for a PIC of one OPD. `settings` are the kabupaten's."""
+    found = []
+    if person_id is not None and len(agency_ids) > 1:
+        held = {h.key for h in outcome_holdings(session=session, people=[person_id])}
+        for agency_id in agency_ids:
+            agency = session.get(Agency, agency_id)
+            if agency is None:
+                continue
+            own = agency_settings(settings, agency)
+            calendar = ReportingCalendar.from_settings(own)
+            period = served_period(session=session, settings=own, now=now, calendar=calendar)
+            if period is None:
+                continue
+            plan_id = period.plan.id
+            if (kegiatan_of_person(person_id, session=session, plan_id=plan_id)
+                    or held & {i.key for i in plan_outcomes(plan_id, session=session)}):
+                found.append((agency, AgencyPeriod(own, calendar, period)))
+    if len(found) > 1:
+        return [replace(entry, label=agency.name) for agency, entry in found]
+    if len(found) == 1:
+        return [found[0][1]]
+    calendar = ReportingCalendar.from_settings(scoped)
+    return [AgencyPeriod(scoped, calendar, served_period(session=session, settings=scoped, now=now, calendar=calendar))]
+
+
+def home_summaries(person_id: int | None, agency_ids: tuple[int, ...], settings: Settings, scoped: Settings, *,
+                   session: Session, now: datetime) -> list[dict]:
+    """What /start shows, per agency the person reports in (`reporting_agencies`): bot.domain.period
+    `home_summary` of its served plan, with `agency` its name when there are several (else None)."""
+    return [{**home_summary(person_id, session=session, settings=entry.settings, now=now), "agency": entry.label}
+            for entry in reporting_agencies(person_id, agency_ids, settings, scoped, session=session, now=now)]

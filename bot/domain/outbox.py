@@ -75,6 +75,8 @@ from bot.db import insert_ignore
 from bot.domain import verification
 from bot.domain.agencies import agencies_of_person
 from bot.domain.agencies import agency_calendar
+from bot.domain.agencies import plan_agency_names
+from bot.domain.agencies import plan_calendars
 from bot.domain.agencies import served_agencies
 from bot.domain.audit import record
 from bot.domain.calendar import OVERDUE_PREFIX
@@ -477,6 +479,8 @@ class ReminderDraft:
     items: tuple[DueKegiatan, ...]
     model: str = "reminder"
     outcomes: tuple[DueOutcome, ...] = ()  # IKU / program indicators due and not reported
+    calendar: ReportingCalendar | None = None  # its plan's agency's (deadline, days off); None: the one given
+    agency: str | None = None  # its OPD's name, when the deployment has more than one
 
     @property
     def key(self) -> tuple[str, int]:
@@ -488,7 +492,8 @@ class ReminderDraft:
         base = {"model": self.model, "row_id": self.row_id, "person_id": self.person_id}
         try:
             text, shown = reminder_text(self, person_name=self.person_name, year=self.year, items=self.items,
-                                        calendar=calendar, lang=lang, limit=limit, outcomes=self.outcomes)
+                                        calendar=self.calendar or calendar, lang=lang, limit=limit,
+                                        outcomes=self.outcomes, agency=self.agency)
             names = {k.kegiatan_id: k.kegiatan_name for k in self.items}
             return Outgoing(**base, chat_id=self.chat_id, text=text, report=tuple((i, names[i]) for i in shown),
                             report_outcomes=bool(self.outcomes))
@@ -500,10 +505,11 @@ class ReminderDraft:
 def reminder_text(reminder: Reminder | ReminderDraft, *, person_name: str, year: int, items: Sequence[DueKegiatan],
                   calendar: ReportingCalendar, lang: str = "id", limit: int,
                   max_kegiatan: int = MAX_KEGIATAN_PER_MESSAGE,
-                  outcomes: Sequence[DueOutcome] = ()) -> tuple[str, list[int]]:
+                  outcomes: Sequence[DueOutcome] = (), agency: str | None = None) -> tuple[str, list[int]]:
     """The reminder as Telegram HTML (at most `limit` characters) and the ids of the kegiatan it lists
     (one «Lapor sekarang» button each), from the person's open kegiatan and IKU / program indicators
-    already loaded, so a chunk of reminders costs a handful of queries."""
+    already loaded, so a chunk of reminders costs a handful of queries. `calendar` is the plan's agency's;
+    `agency` its name, said first when the deployment has more than one (a PIC of two OPD gets one each)."""
     quarter = reminder.quarter
     sent_on = calendar.local_date(as_utc(reminder.due_at))
     end, deadline, end_text, deadline_text = _quarter_dates(calendar, year, quarter, lang)
@@ -512,7 +518,7 @@ def reminder_text(reminder: Reminder | ReminderDraft, *, person_name: str, year:
         "reminder", lang, kegiatan, limit=limit, max_items=max_kegiatan, person_name=person_name, year=year, quarter=quarter,
         quarter_label=formatting.quarter_label(quarter), kind=reminder.kind, wording=reminder_wording(reminder.kind),
         days_left=(end - sent_on).days, quarter_end=end_text, deadline=deadline_text, deadline_date=deadline,
-        outcomes=[outcome_content(o) for o in outcomes])
+        outcomes=[outcome_content(o) for o in outcomes], agency=agency)
     return text, [k["id"] for k in kegiatan[:shown]]
 
 
@@ -562,14 +568,19 @@ class _OpenItems:
 
 
 def load_reminders(ids: Sequence[int], *, session: Session, calendar: ReportingCalendar,
-                   now: datetime) -> list[ReminderDraft | Outgoing]:
-    """Claimed reminders with what is due right now, ready to render; rows with nothing to say are skipped."""
+                   now: datetime, settings: Settings | None = None) -> list[ReminderDraft | Outgoing]:
+    """Claimed reminders with what is due right now, ready to render; rows with nothing to say are skipped.
+    With the kabupaten's `settings`, each is rendered on its plan's agency's calendar (bot.domain.agencies
+    `plan_calendars`: that OPD's deadline), as the tick created it."""
     if not ids:
         return []
     reminders = list(session.scalars(select(Reminder).where(among(Reminder.id, ids)).order_by(Reminder.id)))
     person_ids = {r.person_id for r in reminders}
     people = {p.id: p for p in session.scalars(select(Person).where(among(Person.id, person_ids)))}
-    years = dict(session.execute(select(Plan.id, Plan.year).where(Plan.id.in_({r.plan_id for r in reminders}))).all())
+    plan_ids = {r.plan_id for r in reminders}
+    years = dict(session.execute(select(Plan.id, Plan.year).where(Plan.id.in_(plan_ids))).all())
+    calendars = plan_calendars(plan_ids, settings, calendar, session=session) if settings is not None else {}
+    agencies = plan_agency_names(plan_ids, session=session)
     open_items = _OpenItems(session, reminders)
     today = calendar.local_date(as_utc(now))
     out: list[ReminderDraft | Outgoing] = []
@@ -583,7 +594,8 @@ def load_reminders(ids: Sequence[int], *, session: Session, calendar: ReportingC
             continue
         out.append(ReminderDraft(row_id=r.id, person_id=r.person_id, chat_id=person.telegram_user_id,
                                  person_name=person.name, year=years[r.plan_id], quarter=r.quarter, kind=r.kind,
-                                 due_at=as_utc(r.due_at), items=tuple(items), outcomes=tuple(owed)))
+                                 due_at=as_utc(r.due_at), items=tuple(items), outcomes=tuple(owed),
+                                 calendar=calendars.get(r.plan_id), agency=agencies.get(r.plan_id)))
     return out
 
 
@@ -623,16 +635,21 @@ GROUP_POST_RENDERERS: dict[str, GroupPostRenderer] = {LATE_LIST: render_late_lis
 
 
 def prepare_group_posts(ids: Sequence[int], *, session: Session, calendar: ReportingCalendar,
-                        lang: str = "id", limit: int) -> list[Outgoing]:
-    """Render claimed group posts; a post with nothing to say any more is skipped."""
+                        lang: str = "id", limit: int, settings: Settings | None = None) -> list[Outgoing]:
+    """Render claimed group posts; a post with nothing to say any more is skipped. With the kabupaten's
+    `settings`, a post of a plan (a late list: its deadline) is rendered on that plan's agency's calendar."""
     if not ids:
         return []
     out = []
-    for post in session.scalars(select(GroupPost).where(GroupPost.id.in_(ids)).order_by(GroupPost.id)):
+    posts = list(session.scalars(select(GroupPost).where(GroupPost.id.in_(ids)).order_by(GroupPost.id)))
+    calendars = plan_calendars({p.plan_id for p in posts if p.plan_id is not None}, settings, calendar,
+                               session=session) if settings is not None else {}
+    for post in posts:
         base = {"model": "group_post", "row_id": post.id, "chat_id": post.chat_id}
         try:
             renderer = GROUP_POST_RENDERERS.get(post.kind)
-            text = renderer(post, session=session, calendar=calendar, lang=lang, limit=limit) if renderer else None
+            text = renderer(post, session=session, calendar=calendars.get(post.plan_id, calendar), lang=lang,
+                            limit=limit) if renderer else None
             out.append(Outgoing(**base, text=text) if text else Outgoing(**base, skip="nothing to say"))
         except Exception as exc:  # noqa: BLE001
             log.exception("group post %s could not be rendered", post.id)
@@ -642,11 +659,12 @@ def prepare_group_posts(ids: Sequence[int], *, session: Session, calendar: Repor
 
 def load_outgoing(reminder_ids: Sequence[int], post_ids: Sequence[int], *, session: Session,
                   calendar: ReportingCalendar, now: datetime, lang: str = "id",
-                  limit: int) -> list[ReminderDraft | Outgoing]:
+                  limit: int, settings: Settings | None = None) -> list[ReminderDraft | Outgoing]:
     """A claimed chunk: reminders ready to render (`.render()`), group posts rendered (they need queries);
-    every text at most `limit` characters."""
-    return [*load_reminders(reminder_ids, session=session, calendar=calendar, now=now),
-            *prepare_group_posts(post_ids, session=session, calendar=calendar, lang=lang, limit=limit)]
+    every text at most `limit` characters; each on its plan's agency's calendar when `settings` are given."""
+    return [*load_reminders(reminder_ids, session=session, calendar=calendar, now=now, settings=settings),
+            *prepare_group_posts(post_ids, session=session, calendar=calendar, lang=lang, limit=limit,
+                                 settings=settings)]
 
 
 # -- marking answers ----------------------------------------------------------------------------

@@ -106,6 +106,9 @@ LP_OUTCOMES = Format("LpOutcomes", "lp:o:{quarter}", quarter=DIGIT)
 LP_OUTCOME = Format("LpOutcome", "lp:oc:{choice}", choice=choice("eq", "skip"))
 LP_OUTCOME_CONFIRM = Format("LpOutcomeConfirm", "lp:oc:{choice}", choice=choice("ok", "redo"))
 LP_EDIT_OUTCOME = Format("LpEditOutcome", "lp:eo:{index}", index=PAGE)
+# A PIC of several OPD: /lapor's list per OPD names its plan (the indicators of that plan, another quarter of it).
+LP_PLAN_OUTCOMES = Format("LpPlanOutcomes", "lp:po:{plan}:{quarter}", quarter=DIGIT)
+LP_PLAN_QUARTER = Format("LpPlanQuarter", "lp:pq:{plan}:{quarter}", quarter=DIGIT)
 
 # -- /cuti ---------------------------------------------------------------------------------------------
 CUTI = "cuti"
@@ -284,7 +287,7 @@ def named_ids(data: str | None) -> dict[str, int]:
         if press is None:
             continue
         values = press._asdict()
-        ids = {name: values[name] for name in ("person", "kegiatan", "program", "aksi") if values.get(name)}
+        ids = {name: values[name] for name in ("person", "plan", "kegiatan", "program", "aksi") if values.get(name)}
         if "item" in values:
             ids[_ITEM[values.get("what") or values.get("entity")]] = values["item"]
         if "ident" in values:

@@ -135,12 +135,15 @@ def report_buttons(kegiatan: Sequence[tuple[int, str]], lang: str, *,
     return (*buttons, outcomes_button(lang)) if outcomes else tuple(buttons)
 
 
-def outcomes_button(lang: str) -> tuple[str, str]:
-    """«Lapor sekarang: Indikator kinerja (IKU/program)»: /lapor's form of the indicators the person reports."""
+def outcomes_button(lang: str, *, plan: int | None = None, quarter: int | None = None) -> tuple[str, str]:
+    """«Lapor sekarang: Indikator kinerja (IKU/program)»: /lapor's form of the indicators the person reports
+    (of one plan and quarter when given: a PIC of several OPD)."""
     from bot.text.render import labels
 
     label = labels("reminder_buttons", lang)["report_now"]
-    return f"{label}: {labels('lapor_buttons', lang)['outcomes']}", callbacks.REPORT_OUTCOMES.build()
+    data = (callbacks.LP_PLAN_OUTCOMES.build(plan=plan, quarter=quarter) if plan is not None
+            else callbacks.REPORT_OUTCOMES.build())
+    return f"{label}: {labels('lapor_buttons', lang)['outcomes']}", data
 
 
 # -- message splitting ------------------------------------------------------------------------------

@@ -86,3 +86,10 @@ def scope_services(context, settings: Settings) -> Services:
         context._rapk_services = replace(base, settings=settings)
     return services_of(context)
 
+
+
+def kabupaten_settings(context) -> Settings:
+    """The settings as configured (the kabupaten's), before handlers.auth scoped them to the sender's agency:
+    what another agency's settings are made from (bot.domain.agencies `agency_settings`)."""
+    bot_data = context.bot_data if hasattr(context, "bot_data") else context
+    return bot_data[SERVICES_KEY].settings

@@ -78,7 +78,7 @@ FORGED: dict[str, tuple[frozenset, list[str]]] = {
     "vf:": (frozenset({VERIFIER}), ["vf:a:{k1}:2", "vf:r:{k1}:2", "vf:n:{k1}:2", "vf:all", "vf:allok", "vf:x"]),
     "lp:": (frozenset({PIC}), ["lp:k:{k2}:2", "lp:save:deadbeef", "lp:q:1", "lp:a:eq", "lp:x", "lp:o:2", "lp:oc:eq",
                                "lp:oc:ok", "lp:eo:0", "lp:a:all", "lp:n:all", "lp:n:pendorong",
-                               "lp:ed:p", "lp:nx:{k2}:2"]),
+                               "lp:ed:p", "lp:nx:{k2}:2", "lp:po:{plan}:2", "lp:pq:{plan}:1"]),
     "lapor:": (frozenset({PIC}), ["lapor:{k2}", "lapor:o"]),
     "rk:": (frozenset({LEADERSHIP, ADMIN}), ["rk:d:{plan}:2", "rk:k:{k1}:2", "rk:e:{k1}:2", "rk:t:{k1}:2",
                                              "rk:n:{budi}:{k1}:2"]),
@@ -91,7 +91,8 @@ FORGED: dict[str, tuple[frozenset, list[str]]] = {
 }
 MUST_BE_REGISTERED = {"pic:", "inv:", "lp:", "lapor:", "imp:", "tg:", "lk:", "usr:", "rw:", "rkp:"}
 # A PIC pressing PIC buttons that name someone else's kegiatan: also refused, nothing changes.
-OTHER_PICS_ITEMS = ["lapor:{k2}", "lp:k:{k2}:2", "lp:nx:{k2}:2", "lp:save:deadbeef", "lapor:o", "lp:o:2"]  # the PIC holds no IKU
+OTHER_PICS_ITEMS = ["lapor:{k2}", "lp:k:{k2}:2", "lp:nx:{k2}:2", "lp:save:deadbeef", "lapor:o", "lp:o:2",
+                    "lp:po:{plan}:2"]  # the PIC holds no IKU
 
 
 @pytest.fixture
