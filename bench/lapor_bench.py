@@ -17,13 +17,24 @@ every send. Both run twice: alone, and while that morning's reminders go out (th
 dispatcher, as the PICs tap «Lapor sekarang» on the first ones to arrive). One more PIC warms the bot
 up first, as a bot running since the day before is.
 
-    .venv/bin/python bench/lapor_bench.py [--pics 300] [--db sqlite,postgresql] [--only steps|first]
+Memory: the RSS that importing the bot's code costs (measured in a fresh interpreter, with what the report
+libraries, imported on first use, would add), and the peak RSS of the process during the 300 PICs (the fake
+and the drivers run in it too: echo's peak in the same run is the baseline).
+
+Then one PIC at a time (`--parts`, 20 PICs one after the other): p50 per step next to echo's, and the
+milliseconds of each part of a /lapor step (the update on its way in, the handler, its domain SQL, template
+rendering, persistence, the Bot API calls it makes) as a table.
+
+    .venv/bin/python bench/lapor_bench.py [--pics 300] [--db sqlite,postgresql] [--only steps|first|parts]
 """
 
 import argparse
 import asyncio
+import functools
+import json
 import multiprocessing
 import statistics
+import subprocess
 import sys
 import time
 from collections import defaultdict
@@ -124,36 +135,164 @@ def seed(url: str, pics: int, *, agencies: int = 1) -> None:
     engine.dispose()
 
 
+async def take_step(fake: FakeTelegram, n: int, kind: str, what: str, marker: str, *, before_send=None) -> float:
+    """PIC `n` does one step; seconds until the bot's answer containing `marker` is in the chat."""
+    user = FIRST_USER + n
+    loop = asyncio.get_running_loop()
+    before = len(fake.messages_to(user))
+    if before_send is not None:
+        before_send()
+    started = loop.time()
+    if kind == "cmd":
+        fake.send_command(user, what)
+    elif kind == "text":
+        fake.send_message(user, what)
+    else:
+        fake.press(user, what.format(n=n))
+    # Woken by changes in this PIC's chat only: the driver's cost does not grow with the other PICs.
+    await fake.wait_for(lambda: any(marker in (m.get("text") or "")
+                                    for m in fake.messages_to(user)[before:]), timeout=120, chat_id=user)
+    return loop.time() - started
+
+
 async def drive(fake: FakeTelegram, pics: int, steps) -> tuple[float, dict[int, list[float]], int]:
     """Every PIC walks through `steps` concurrently; returns wall time, latencies per step, updates."""
     latencies: dict[int, list[float]] = defaultdict(list)
-    loop = asyncio.get_running_loop()
 
     async def one(n: int) -> None:
-        user = FIRST_USER + n
         for index, (kind, what, marker) in enumerate(steps):
-            before = len(fake.messages_to(user))
-            started = loop.time()
-            if kind == "cmd":
-                fake.send_command(user, what)
-            elif kind == "text":
-                fake.send_message(user, what)
-            else:
-                fake.press(user, what.format(n=n))
-            # Woken by changes in this PIC's chat only: the driver's cost does not grow with the other PICs.
-            await fake.wait_for(lambda: any(marker in (m.get("text") or "")
-                                            for m in fake.messages_to(user)[before:]), timeout=120, chat_id=user)
-            latencies[index].append(loop.time() - started)
+            latencies[index].append(await take_step(fake, n, kind, what, marker))
 
     started = time.perf_counter()
     await asyncio.gather(*(one(n) for n in range(pics)))
     return time.perf_counter() - started, latencies, pics * len(steps)
 
 
-async def run_real(url: str, pics: int):
+async def drive_one_by_one(fake: FakeTelegram, pics: int, steps, parts: "Parts | None" = None, *, first: int = 0):
+    """The PICs walk through `steps` one after the other (one update in the bot at a time); latencies per step.
+    With `parts`, each step's parts are read once the bot has finished the update (persistence included)."""
+    latencies: dict[int, list[float]] = defaultdict(list)
+    started = time.perf_counter()
+    for n in range(first, first + pics):
+        for index, (kind, what, marker) in enumerate(steps):
+            latency = await take_step(fake, n, kind, what, marker, before_send=parts.begin if parts else None)
+            latencies[index].append(latency)
+            if parts is not None:
+                await parts.end(index, latency)
+    return time.perf_counter() - started, latencies, pics * len(steps)
+
+
+class Parts:
+    """Where a /lapor step's milliseconds go, one update at a time: the bot's own functions wrapped in place
+    (the same objects the bot runs, so nothing else changes). Wall time on the event loop's side: a part run in
+    a worker thread counts the time the handler waited for it."""
+
+    NAMES = ("in", "handler", "sql", "render", "persistence", "api")
+
+    def __init__(self):
+        self.rows: dict[int, list[dict[str, float]]] = defaultdict(list)
+        self._current: dict[str, float] = {}
+        self._sent = 0.0
+        self._done: asyncio.Event | None = None
+        self._undo: list = []
+
+    def install(self) -> None:
+        from jinja2 import Template
+
+        from bot.telegram.app import RapkApplication
+        from bot.telegram.persistence import DatabasePersistence
+        from bot.telegram.services import Services
+
+        self._wrap(Services, "db", "sql")
+        self._wrap(Template, "render", "render")
+        for name in ("checkpoint", "finish_update"):
+            self._wrap(DatabasePersistence, name, "persistence")
+        self._wrap(AiohttpRequest, "do_request", "api", skip=lambda args, kwargs: str(kwargs.get("url", args[1] if len(args) > 1 else "")).endswith("getUpdates"))
+        original = RapkApplication.process_update
+        parts = self
+
+        @functools.wraps(original)
+        async def process_update(app, update):
+            begun = time.perf_counter()
+            parts._current["in"] = begun - parts._sent
+            try:
+                return await original(app, update)
+            finally:
+                parts._current["handler"] = time.perf_counter() - begun
+                if parts._done is not None:
+                    parts._done.set()
+
+        RapkApplication.process_update = process_update
+        self._undo.append((RapkApplication, "process_update", original))
+
+    def uninstall(self) -> None:
+        for owner, name, original in reversed(self._undo):
+            setattr(owner, name, original)
+        self._undo.clear()
+
+    def _wrap(self, owner, name: str, part: str, skip=lambda args, kwargs: False) -> None:
+        original = getattr(owner, name)
+        parts = self
+
+        def add(started: float) -> None:
+            parts._current[part] = parts._current.get(part, 0.0) + time.perf_counter() - started
+
+        if asyncio.iscoroutinefunction(original):
+            @functools.wraps(original)
+            async def wrapped(*args, **kwargs):
+                if skip(args, kwargs):
+                    return await original(*args, **kwargs)
+                started = time.perf_counter()
+                try:
+                    return await original(*args, **kwargs)
+                finally:
+                    add(started)
+        else:
+            @functools.wraps(original)
+            def wrapped(*args, **kwargs):
+                started = time.perf_counter()
+                try:
+                    return original(*args, **kwargs)
+                finally:
+                    add(started)
+        setattr(owner, name, wrapped)
+        self._undo.append((owner, name, original))
+
+    def begin(self) -> None:
+        self._current = {}
+        self._done = asyncio.Event()
+        self._sent = time.perf_counter()
+
+    async def end(self, step: int, latency: float) -> None:
+        await asyncio.wait_for(self._done.wait(), 30)
+        row = {name: self._current.get(name, 0.0) for name in self.NAMES}
+        row["latency"] = latency
+        row["other"] = row["handler"] - row["sql"] - row["render"] - row["persistence"] - row["api"]
+        self.rows[step].append(row)
+
+    def table(self) -> list[str]:
+        columns = ("latency", "in", "handler", "sql", "render", "persistence", "api", "other")
+        heads = ("seen by PIC", "HTTP in", "handler", "domain SQL", "render", "persistence", "Bot API out",
+                 "other code")
+        lines = ["  step (p50 ms)           " + " ".join(f"{h:>11}" for h in heads)]
+        every: dict[str, list[float]] = defaultdict(list)
+        for step, rows in sorted(self.rows.items()):
+            label = f"{STEPS[step][0]} {STEPS[step][1].format(n='n')}"[:24]
+            cells = []
+            for column in columns:
+                values = [r[column] for r in rows]
+                every[column].extend(values)
+                cells.append(percentile(values, 50) * 1000)
+            lines.append(f"  {label:<24} " + " ".join(f"{c:>11.2f}" for c in cells))
+        lines.append(f"  {'every step':<24} " + " ".join(f"{percentile(every[c], 50) * 1000:>11.2f}"
+                                                      for c in columns))
+        return lines
+
+
+async def run_real(url: str, pics: int, *, one_by_one: bool = False, parts: Parts | None = None):
     fake = FakeTelegram(token="123456:BENCH-TOKEN")
     await fake.start()
-    for n in range(pics):
+    for n in range(pics + one_by_one):  # one more to warm up with
         fake.add_user(FIRST_USER + n, f"PIC{n}")
     settings = load_settings(telegram_bot_token=fake.token, telegram_base_url=fake.base_url, database_url=url,
                              _env_file=None)
@@ -164,7 +303,19 @@ async def run_real(url: str, pics: int):
     await app.start()
     await app.updater.start_polling(poll_interval=0, timeout=1)
     try:
-        return await drive(fake, pics, STEPS)
+        if one_by_one:
+            await drive_one_by_one(fake, 1, STEPS, first=pics)  # warm up (the last PIC): compiled statements
+            if parts is not None:
+                parts.install()
+            try:
+                return await drive_one_by_one(fake, pics, STEPS, parts)
+            finally:
+                if parts is not None:
+                    parts.uninstall()
+        reset_peak_rss()
+        result = await drive(fake, pics, STEPS)
+        print(f"  /lapor     peak RSS of the process (bot, fake and drivers) {peak_rss_mb():7,.0f} MB")
+        return result
     finally:
         await app.updater.stop()
         await app.stop()
@@ -173,16 +324,16 @@ async def run_real(url: str, pics: int):
         fake.assert_no_violations()
 
 
-async def run_echo(pics: int):
+async def run_echo(pics: int, *, one_by_one: bool = False):
     """The baseline: a bare handler that answers every message and press with one line and a button."""
     from telegram import InlineKeyboardButton
     from telegram import InlineKeyboardMarkup
 
     fake = FakeTelegram(token="123456:BENCH-TOKEN")
     await fake.start()
-    for n in range(pics):
+    for n in range(pics + one_by_one):  # one more to warm up with
         fake.add_user(FIRST_USER + n, f"PIC{n}")
-    labels = sorted({s[1] for s in STEPS if s[0] == "press"} | {f"📝 Kegiatan {n}" for n in range(pics)})
+    labels = sorted({s[1] for s in STEPS if s[0] == "press"} | {f"📝 Kegiatan {n}" for n in range(pics + one_by_one)})
     markers = {s[2] for s in STEPS}
 
     async def echo(update, context):
@@ -200,7 +351,13 @@ async def run_echo(pics: int):
     app.add_handler(MessageHandler(filters.ALL, echo))
     app.add_handler(CallbackQueryHandler(echo))
     async with fake.run_application(app, poll_timeout=1):
-        result = await drive(fake, pics, STEPS)
+        if one_by_one:
+            await drive_one_by_one(fake, 1, STEPS, first=pics)
+            result = await drive_one_by_one(fake, pics, STEPS)
+        else:
+            reset_peak_rss()
+            result = await drive(fake, pics, STEPS)
+            print(f"  echo       peak RSS of the process (bot, fake and drivers) {peak_rss_mb():7,.0f} MB")
     await fake.stop()
     return result
 
@@ -318,17 +475,59 @@ def report(name: str, result) -> tuple[float, float, float]:
     return rate, p50, p99
 
 
+IMPORT_RSS = """
+import json, sys
+def rss():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
+start = rss()
+import bot.main
+bot_code = rss()
+eager = {"matplotlib", "openpyxl", "xlsxwriter", "reportlab", "PIL"} & {m.split(".")[0] for m in sys.modules}
+import bot.domain.charts, bot.domain.kabupaten_chart, bot.domain.workbook, bot.domain.kabupaten_workbook
+import bot.domain.form_pdf
+print(json.dumps({"bot": bot_code - start, "reports": rss() - bot_code, "eager": sorted(eager)}))
+"""
+
+
+def import_rss() -> None:
+    """What importing the bot's code costs, in a fresh interpreter (this one has the fake and the bench)."""
+    root = Path(__file__).resolve().parent.parent
+    out = json.loads(subprocess.run([sys.executable, "-c", IMPORT_RSS], cwd=root, capture_output=True, text=True,
+                                    check=True).stdout)
+    print(f"  RSS of importing the bot's code (bot.main and what it loads): {out['bot']:,.0f} MB; the report "
+          f"libraries (matplotlib, openpyxl, xlsxwriter, reportlab), imported on first use, add {out['reports']:,.0f} MB"
+          + (f" (imported at start: {', '.join(out['eager'])})" if out["eager"] else " (none imported at start)"))
+
+
+def run_parts(kind: str, pics: int) -> None:
+    """One PIC at a time: p50 per step against echo's, and the parts of a /lapor step."""
+    with database(kind) as url:
+        seed(url, pics + 1)
+        echo = report("echo", asyncio.run(run_echo(pics, one_by_one=True)))
+        parts = Parts()
+        real = report("/lapor", asyncio.run(run_real(url, pics, one_by_one=True, parts=parts)))
+    print(f"{kind}: one PIC at a time, /lapor ÷ echo, p50 latency: {real[1] / echo[1]:.2f}×, "
+          f"p99 latency: {real[2] / echo[2]:.2f}×")
+    print(f"{kind}: the parts of a /lapor step, one PIC at a time ({pics} PICs one after the other):")
+    for line in parts.table():
+        print(line)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--pics", type=int, default=300)
     parser.add_argument("--db", default="sqlite,postgresql")
-    parser.add_argument("--only", choices=["steps", "first"], help="run only one of the two benchmarks")
+    parser.add_argument("--only", choices=["steps", "first", "parts"], help="run only one of the benchmarks")
+    parser.add_argument("--parts-pics", type=int, default=20, help="PICs one after the other in the parts table")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the steps benchmark (each ratio: min, median, max)")
     args = parser.parse_args()
     print(f"/lapor benchmark: {args.pics} PICs, {len(STEPS)} steps each, all at once")
-    print(f"  RSS after importing the bot's code (bot.main and what it loads): {peak_rss_mb():,.0f} MB")
+    import_rss()
     for kind in args.db.split(","):
-        if args.only != "first":
+        if args.only in (None, "parts"):
+            run_parts(kind, args.parts_pics)
+        if args.only in (None, "steps"):
             ratios: dict[str, list[float]] = defaultdict(list)
             for round_no in range(1, args.rounds + 1):
                 print(f"{kind}, round {round_no}:")
@@ -340,7 +539,7 @@ def main() -> None:
                     ratios[name].append(real[index] / echo[index])
             for name, values in ratios.items():
                 print(f"{kind}: /lapor ÷ echo, {name}: " + spread(values))
-        if args.only != "steps":
+        if args.only in (None, "first"):
             print(f"{kind}: first answer to {args.pics} PICs sending /lapor at once (rate limiter on, "
                   f"leadership group set)")
             for reminders in (False, True):

@@ -26,8 +26,6 @@ from bot.domain.kabupaten import add_agency
 from bot.domain.kabupaten import agency_lines
 from bot.domain.kabupaten import opd_plan
 from bot.domain.kabupaten import rekap
-from bot.domain.kabupaten_chart import kabupaten_chart
-from bot.domain.kabupaten_workbook import build_kabupaten_workbook
 from bot.domain.people import Refused
 from bot.domain.people import Role
 from bot.domain.people import invite_link
@@ -76,6 +74,8 @@ async def rekap_command(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
     if result.quarter is None:
         await message.reply_text(render("no_plan", services.lang))
         return
+    from bot.domain.kabupaten_chart import kabupaten_chart  # on first use: matplotlib is 50+ MB
+
     chart = await asyncio.to_thread(kabupaten_chart, result, lang=services.lang)
     await message.reply_photo(chart)
     parts = split_message(render("rekap", services.lang, r=result))
@@ -124,6 +124,8 @@ async def rekap_callback(update: Update, context: ContextTypes.DEFAULT_TYPE, act
     elif (xlsx := cb.REKAP_XLSX.parse(query.data)) is not None:
         await ack(update, context)
         result = await _rekap(context, xlsx.quarter)
+        from bot.domain.kabupaten_workbook import build_kabupaten_workbook  # on first use: openpyxl
+
         data = await asyncio.to_thread(build_kabupaten_workbook, result, lang=lang)
         year = next((r.year for r in result.rows if r.year), "")
         name = words["file_name"].format(year=year, tw=quarter_label(xlsx.quarter).replace(" ", "-"))

@@ -362,7 +362,7 @@ async def _ask(update, context, state: int, *, text: str | None = None, reask: s
     if reask:
         text = f"{render('lapor_reask', lang, why=reask)}\n\n{text}"
     draft["asked"] = {"state": state, "message_id": None}
-    checkpoint(update, context, conversation="lapor", state=state, name=DRAFT)
+    await checkpoint(update, context, conversation="lapor", state=state, name=DRAFT)
     sent = await say(update, context, text, markup)
     draft["asked"]["message_id"] = sent.message_id  # written with the update (RapkApplication.process_update)
     return state
@@ -421,8 +421,8 @@ async def resume_after_restart(application) -> None:
             continue
         asked["message_id"] = sent.message_id
         if isinstance(persistence, DatabasePersistence):
-            persistence.checkpoint(conversation="lapor", key=(user_id, user_id), state=asked["state"],
-                                   user_id=user_id, name=DRAFT, draft=draft, update_id=None)
+            await persistence.checkpoint(conversation="lapor", key=(user_id, user_id), state=asked["state"],
+                                         user_id=user_id, name=DRAFT, draft=draft, update_id=None)
 
 
 async def stale_step(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
@@ -726,19 +726,19 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     following = await services.db(next_unreported, actor.person_id, draft["kegiatan_id"], draft["quarter"])
     markup = _kb([[(_buttons(services.lang)["next_kegiatan"],
                     cb.LP_NEXT.build(kegiatan=following, quarter=draft["quarter"]))]]) if following else None
-    _stored(update, context, draft)
+    await _stored(update, context, draft)
     await query.message.reply_text(render("lapor_saved", services.lang, form=form, late=late,
                                           changed=len(result.changed)), reply_markup=markup)
     return ConversationHandler.END
 
 
-def _stored(update, context, draft: dict) -> None:
+async def _stored(update, context, draft: dict) -> None:
     """The draft is committed: remember its token (a second Simpan says «already saved») and forget it for
     good before «Tersimpan» goes out."""
     context.user_data.setdefault(SAVED_TOKENS, [])
     context.user_data[SAVED_TOKENS] = (context.user_data[SAVED_TOKENS] + [draft["token"]])[-20:]
     context.user_data.pop(DRAFT, None)
-    settle(update, context)
+    await settle(update, context)
 
 
 async def already_saved(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int | None:
@@ -963,7 +963,7 @@ async def save_outcomes(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
         return ConversationHandler.END
     form = await services.db(lambda *, session: load_outcome_form(actor.person_id, draft["plan_id"], draft["quarter"],
                                                                   session=session))
-    _stored(update, context, draft)  # after the read, as in save
+    await _stored(update, context, draft)  # after the read, as in save
     await query.message.reply_text(render("lapor_outcome_saved", services.lang, form=form, year=draft["year"],
                                           quarter=draft["quarter"], changed=len(result.changed)))
     return ConversationHandler.END

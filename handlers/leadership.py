@@ -27,12 +27,10 @@ from bot.domain.digest import build_digest
 from bot.domain.digest import kegiatan_detail
 from bot.domain.digest import program_detail
 from bot.domain.feedback import card_actions
-from bot.domain.form_pdf import build_pdf
 from bot.domain.people import Role
 from bot.domain.period import readable_plan_ids
 from bot.domain.period import served_period
 from bot.domain.scoring import score_plan_from_db
-from bot.domain.workbook import build_workbook
 from bot.telegram import callbacks as cb
 from bot.telegram.sending import ack
 from bot.telegram.sending import drill_keyboard
@@ -135,8 +133,12 @@ async def ringkasan(update: Update, context: ContextTypes.DEFAULT_TYPE, plan_id:
 
 def _workbook(plan_id: int, quarter: int, *, session, settings, now, fmt: str = "xlsx"):
     """The scores (for the caption) and the workbook or the PDF built from them, in a worker thread."""
+    # Imported on first use: reportlab and xlsxwriter cost `rapk run` memory most bots never need.
+    if fmt == "pdf":
+        from bot.domain.form_pdf import build_pdf as build
+    else:
+        from bot.domain.workbook import build_workbook as build
     score = score_plan_from_db(plan_id, quarter, session=session, now=now, settings=settings)
-    build = build_pdf if fmt == "pdf" else build_workbook
     return score, build(plan_id, quarter, session=session, settings=settings, score=score, now=now)
 
 

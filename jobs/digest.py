@@ -45,7 +45,6 @@ from bot.domain.agencies import agency_calendar
 from bot.domain.agencies import plan_settings
 from bot.domain.agencies import served_agencies
 from bot.domain.calendar import ReportingCalendar
-from bot.domain.charts import achievement_chart
 from bot.domain.digest import Digest
 from bot.domain.digest import build_digest
 from bot.domain.locks import quarter_locked
@@ -136,6 +135,8 @@ async def build_report(services: Services, plan_id: int, quarter: int) -> Report
     """Digest and chart off the event loop: scoring in a database thread, matplotlib in another."""
     score, digest = await services.db(score_and_digest, plan_id, quarter, settings=services.settings,
                                       lang=services.lang, now=services.now())
+    from bot.domain.charts import achievement_chart  # on first use: matplotlib is 50+ MB `rapk run` may never need
+
     chart = await asyncio.to_thread(achievement_chart, score, quarter, lang=services.lang)
     return Report(score, digest, chart)
 

@@ -132,3 +132,22 @@ def test_no_test_module_imports_another():
                  for line, target in imports_of(path)
                  if target.rpartition(".")[2].startswith("test_") or target.endswith("conftest")]
     assert offenders == []
+
+
+REPORT_LIBRARIES = ("matplotlib", "openpyxl", "reportlab", "xlsxwriter", "PIL")
+
+
+def test_rapk_run_loads_the_report_libraries_only_when_a_report_is_made(tmp_path):
+    """The charts, workbooks and PDFs are imported on first use: building the whole bot as `rapk run` does
+    (every handler and job attached, the database migrated) loads none of their libraries (about 50 MB)."""
+    code = ("import sys\n"
+            "from bot.config import load_settings\n"
+            "from bot.main import build_application\n"
+            f"settings = load_settings(telegram_bot_token='123:TOKEN', database_url='sqlite:///{tmp_path}/bot.db',"
+            " _env_file=None)\n"
+            "application = build_application(settings, run_jobs=False)\n"
+            "assert application.handlers, 'no handler attached'\n"
+            f"bad = sorted(m for m in sys.modules if m.split('.')[0] in {REPORT_LIBRARIES!r})\n"
+            "print(bad); sys.exit(1 if bad else 0)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -116,10 +116,10 @@ class RapkApplication(Application):
             # so a restart resumes where the user stopped; then the update leaves the inbox.
             if isinstance(self.persistence, DatabasePersistence) and isinstance(update, Update):
                 user_id = update.effective_user.id if update.effective_user else None
-                with self.persistence.batch():  # one commit for all of it
+                with self.persistence.batch():  # one commit for all of it, in the persistence's writer thread
                     await self.update_persistence()
-                    self.persistence.finish_update(update_id=update.update_id, user_id=user_id,
-                                                   user_data=self.user_data.get(user_id) if user_id else None)
+                    await self.persistence.finish_update(update_id=update.update_id, user_id=user_id,
+                                                         user_data=self.user_data.get(user_id) if user_id else None)
             elif self.persistence:
                 await self.update_persistence()
             log.info("%s handled in %.1f ms", describe_update(update), (time.perf_counter() - started) * 1000)

@@ -9,6 +9,7 @@ follows ptbcontrib's aiohttp_request (the PTB maintainers' contrib package, not 
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from collections.abc import Callable
 
 import aiohttp
@@ -29,7 +30,7 @@ class AiohttpRequest(BaseRequest):
 
     def __init__(self, *, connection_pool_size: int = 256, read_timeout: float | None = 5.0,
                  write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
-                 pool_timeout: float | None = 1.0, before_request: Callable[[], None] | None = None):
+                 pool_timeout: float | None = 1.0, before_request: Callable[[], Awaitable[None]] | None = None):
         self._pool_size = connection_pool_size
         # Runs before each request (getUpdates: the inbox is written before the batch is confirmed).
         self._before_request = before_request
@@ -90,7 +91,7 @@ class AiohttpRequest(BaseRequest):
                          pool_timeout=BaseRequest.DEFAULT_NONE) -> tuple[int, bytes]:
         """Send one request; PTB turns the status and payload into a result or a TelegramError."""
         if self._before_request is not None:
-            self._before_request()
+            await self._before_request()
         if self._session is None or self._session.closed:
             raise RuntimeError("AiohttpRequest is not initialized")
         try:

@@ -11,14 +11,22 @@ Two things make a kill -9 lose or shift nothing:
   (`checkpoint`), so the question a user sees is always the one the database will take the answer
   for. PTB's own writes leave those keys alone: they also write the `user_data` of users whose
   update is still half-way through a handler.
+
+The event loop never waits on SQL: every write goes to one writer thread (`_Writer`) and is awaited,
+so a caller goes on only once its rows are committed (durability as before), in the order the writes
+were submitted (a chat's updates run one after the other, so its rows end as its last update left them;
+an update marked handled is marked after its inbox row is inserted). A row whose text this process knows
+the database already has costs no SQL at all.
 """
 
 import asyncio
+import concurrent.futures
 import contextlib
 import contextvars
 import json
 import logging
-from copy import deepcopy
+import queue
+import threading
 from datetime import date
 from datetime import datetime
 from datetime import timedelta
@@ -33,6 +41,7 @@ from telegram.ext import BasePersistence
 from telegram.ext import PersistenceInput
 
 from bot.db import insert_ignore
+from bot.db import upsert
 from models import BotState
 from models.base import utcnow
 
@@ -92,6 +101,90 @@ log = logging.getLogger("rapk.persistence")
 INBOX = "inbox"
 _BATCH: contextvars.ContextVar[list | None] = contextvars.ContextVar("rapk_persistence_batch", default=None)
 INBOX_MEMORY = timedelta(days=2)  # Telegram keeps an unconfirmed update for 24 hours
+_UNKNOWN = object()  # a row whose stored text is not known (a write of it failed): written again next time
+
+
+class _Writer:
+    """The one thread that writes persistence. Jobs are committed in the order they were submitted, and
+    the jobs waiting meanwhile share one transaction (a group commit: 300 PICs at once do not queue 300
+    commits). The thread ends after a second without work and starts again with the next job, so it never
+    outlives the bot nor needs stopping; it never touches the event loop (only the futures it completes)."""
+
+    MAX_JOBS = 256
+    IDLE_SECONDS = 1.0
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._queue: queue.SimpleQueue = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._running = False
+
+    def submit(self, ops: list[tuple]) -> concurrent.futures.Future:
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        with self._lock:
+            self._queue.put((ops, future))
+            if not self._running:
+                self._running = True
+                threading.Thread(target=self._run, name="rapk-persistence", daemon=True).start()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            try:
+                jobs = [self._queue.get(timeout=self.IDLE_SECONDS)]
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():
+                        self._running = False
+                        return
+                continue
+            while len(jobs) < self.MAX_JOBS:
+                try:
+                    jobs.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                self._commit(jobs)
+            except BaseException as exc:  # noqa: BLE001 - never leave a waiter without an answer
+                for _ops, future in jobs:
+                    if not future.done():
+                        future.set_exception(exc)
+
+    def _commit(self, jobs: list) -> None:
+        try:
+            with Session(self.engine) as session:
+                for ops, _future in jobs:
+                    _apply(session, ops)
+                session.commit()
+        except Exception as exc:  # noqa: BLE001 - handed to the update that waits on it
+            if len(jobs) == 1:
+                jobs[0][1].set_exception(exc)
+                return
+            for job in jobs:  # one failing job does not fail the others
+                self._commit([job])
+            return
+        for _ops, future in jobs:
+            future.set_result(None)
+
+
+def _apply(session: Session, ops: list[tuple]) -> None:
+    """Stage one job's writes: ("put", kind, key, text), ("drop", kind, key), ("handled", update_id) and
+    ("inbox", rows)."""
+    table = BotState.__table__  # Core statements: the ORM's unit of work costs more than the statements
+    now = utcnow()
+    for op in ops:
+        if op[0] == "put":
+            upsert(session, BotState, {"kind": op[1], "key": op[2], "data": op[3], "updated_at": now},
+                   ["kind", "key"])
+        elif op[0] == "drop":
+            session.exec(sa.delete(table).where(table.c.kind == op[1], table.c.key == op[2]))
+        elif op[0] == "handled":
+            # The row stays (empty) for two days: Telegram may send the update again until the next
+            # getUpdates confirms it, and a known id is not handled twice.
+            session.exec(sa.update(table).where(table.c.kind == INBOX, table.c.key == str(op[1]))
+                         .values(data="", updated_at=now))
+        else:
+            insert_ignore(session, BotState, [{**row, "updated_at": now} for row in op[1]], ["kind", "key"])
 
 
 class DatabasePersistence(BasePersistence):
@@ -103,92 +196,92 @@ class DatabasePersistence(BasePersistence):
             update_interval=update_interval,
         )
         self.engine = engine
+        self._writer = _Writer(engine)
         # user_data keys written only with their conversation's state (checkpoint, finish_update).
         self.checkpointed: set[str] = set()
         # (name, user id) of the draft rows stored, so an update of a user without one deletes nothing.
         self._draft_rows: set[tuple[str, int]] = set()
-        # The inbox: updates noted but not written yet (id → JSON, "" once handled), ids written by
-        # this process, and the highest id the database held at start (None: not read yet).
+        # The inbox: updates noted but not written yet (id → JSON, "" once handled), those being written,
+        # ids written by this process, and the highest id the database held at start (None: not read yet).
         self._arrived: dict[int, str] = {}
+        self._flushing: dict[int, str] = {}
         self._recorded: set[int] = set()
         self._stored_up_to: int | None = None
-        # Every (kind, key) row that may exist, for the kinds read whole at start: writing a new user's
-        # or chat's empty data then costs no query (PTB writes both for every update).
+        self._flush_lock: tuple[object, asyncio.Lock] | None = None  # (its event loop, the lock)
+        # Updates already marked handled (by a checkpoint or `settle`): their last write marks them no more.
+        self._marked: set[int] = set()
+        # The text each row has (or will have, once the writes submitted are committed), None for no row,
+        # for every row of the kinds read whole at start and every row written since: an unchanged row,
+        # or a new user's or chat's empty data (PTB writes both for every update), costs no query.
         self._loaded_kinds: set[str] = set()
-        self._rows: set[tuple[str, str]] = set()
+        self._texts: dict[tuple[str, str], object] = {}
 
     # -- storage --------------------------------------------------------------------
     def _load_kind(self, kind: str) -> dict[str, object]:
         with Session(self.engine) as session:
             rows = session.exec(select(BotState).where(BotState.kind == kind)).all()
             self._loaded_kinds.add(kind)
-            self._rows.update((kind, row.key) for row in rows)
+            self._texts.update(((kind, row.key), row.data) for row in rows)
             return {row.key: loads(row.data) for row in rows}
 
-    def _write(self, session: Session, kind: str, key: str, data) -> bool:
-        """Stage one row's new data in `session`; False when nothing changes."""
-        empty = isinstance(data, dict) and not data  # a missing row loads as the same {}
-        if empty and kind in self._loaded_kinds and (kind, key) not in self._rows:
-            return False
-        text = dumps(data)
-        row = session.exec(select(BotState).where(BotState.kind == kind, BotState.key == key)).first()
-        if row is None:
-            if empty:
-                return False
-            session.add(BotState(kind=kind, key=key, data=text))
-            self._rows.add((kind, key))  # kept after a delete too: the set only tells which rows cannot exist
-        elif row.data != text:
-            row.data = text
-            row.updated_at = utcnow()
+    def _known(self, kind: str, key: str) -> object:
+        return self._texts.get((kind, key), None if kind in self._loaded_kinds else _UNKNOWN)
+
+    def _stage(self, ops: list, kind: str, key: str, text: str | None) -> None:
+        """Add the write of one row (`text`, or None to delete it) to `ops`, unless the row has it already."""
+        known = self._known(kind, key)
+        if text is None:
+            if known is not None:
+                ops.append(("drop", kind, key))
+        elif known != text and not (known is None and text == "{}"):  # a missing row loads as the same {}
+            ops.append(("put", kind, key, text))
         else:
-            return False
-        return True
+            return
+        self._texts[(kind, key)] = text
 
-    @staticmethod
-    def _delete(session: Session, kind: str, key: str) -> None:
-        session.exec(sa.delete(BotState).where(BotState.kind == kind, BotState.key == key))
+    def _stage_handled(self, ops: list, update_id: int) -> None:
+        if update_id in self._arrived:  # handled before it was written: it will be written as handled
+            self._arrived[update_id] = ""
+            return
+        if update_id in self._flushing:  # being written: the UPDATE comes after it (and counts if it fails)
+            self._flushing[update_id] = ""
+        ops.append(("handled", update_id))
 
-    def _put(self, kind: str, key: str, data) -> None:
+    async def _submit(self, ops: list[tuple]) -> None:
+        """Write `ops` in the writer thread; back once committed."""
+        if not ops:
+            return
+        try:
+            await asyncio.wrap_future(self._writer.submit(ops))
+        except BaseException:
+            for op in ops:  # not stored (or not known to be): written again next time
+                if op[0] in ("put", "drop"):
+                    self._texts[(op[1], op[2])] = _UNKNOWN
+            raise
+
+    async def _put(self, kind: str, key: str, data) -> None:
+        """Write one row (None: delete it). Serialised now, so the data cannot change before the commit
+        (PTB hands over its own copies; none is needed)."""
+        text = None if data is None else dumps(data)
         batch = _BATCH.get()
         if batch is not None:
-            batch.append((kind, key, data))  # data is a copy or immutable: it cannot change before the commit
+            batch.append((kind, key, text))
             return
-        with Session(self.engine) as session:
-            if self._write(session, kind, key, data):
-                session.commit()
-
-    def _drop(self, kind: str, key: str) -> None:
-        batch = _BATCH.get()
-        if batch is not None:
-            batch.append((kind, key, None))
-            return
-        with Session(self.engine) as session:
-            self._delete(session, kind, key)
-            session.commit()
+        ops: list[tuple] = []
+        self._stage(ops, kind, key, text)
+        await self._submit(ops)
 
     @contextlib.contextmanager
     def batch(self):
         """Stage PTB's writes at the end of an update; finish_update commits them with its own, at once.
 
-        Staged in memory, not in an open transaction: PTB awaits between its writes, and a
-        transaction held open across an await would block another update's checkpoint on SQLite.
-        Task-local (a context variable), so that checkpoint still commits on its own.
+        Task-local (a context variable), so that a checkpoint still commits on its own.
         """
         token = _BATCH.set([])
         try:
             yield
         finally:
             _BATCH.reset(token)
-
-    def _mark_handled(self, session: Session, update_id: int) -> None:
-        # The row stays (empty) for two days: Telegram may send the update again until the next
-        # getUpdates confirms it, and a known id is not handled twice.
-        if update_id in self._arrived:  # handled before it was written: it will be written as handled
-            self._arrived[update_id] = ""
-            return
-        table = BotState.__table__  # a Core UPDATE: the ORM's bulk path costs more than the statement itself
-        session.exec(sa.update(table).where(table.c.kind == INBOX, table.c.key == str(update_id))
-                     .values(data="", updated_at=utcnow()))
 
     # -- inbox and checkpoints -------------------------------------------------------------
     def receive(self, update_id: int, data: str) -> bool:
@@ -198,7 +291,7 @@ class DatabasePersistence(BasePersistence):
         confirms the batch to Telegram) and before the webhook answers: one transaction per batch,
         and an update is in the database before Telegram forgets it.
         """
-        if update_id in self._arrived or update_id in self._recorded:
+        if update_id in self._arrived or update_id in self._flushing or update_id in self._recorded:
             return False
         if self._stored_up_to is None:
             with Session(self.engine) as session:
@@ -213,24 +306,39 @@ class DatabasePersistence(BasePersistence):
         self._arrived[update_id] = data
         return True
 
-    def flush_inbox(self) -> None:
-        """Write the updates noted since the last flush (those handled meanwhile as handled)."""
-        if not self._arrived:
-            return
-        arrived = dict(self._arrived)
-        now = utcnow()
-        # If this fails (the database is down), the getUpdates that would confirm the batch fails with
-        # it: Telegram keeps the updates, and they stay noted here for the next try.
-        with Session(self.engine) as session:
-            insert_ignore(session, BotState, [{"kind": INBOX, "key": str(update_id), "data": data, "updated_at": now}
-                                              for update_id, data in arrived.items()], ["kind", "key"])
-            session.commit()
-        for update_id in arrived:
-            self._arrived.pop(update_id, None)
-        self._recorded.update(arrived)
-        if len(self._recorded) > 10_000:  # older ids are in the database, asked about only if they come again
-            self._stored_up_to = max(self._recorded)
-            self._recorded.clear()
+    def _inbox_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._flush_lock is None or self._flush_lock[0] is not loop:
+            self._flush_lock = (loop, asyncio.Lock())
+        return self._flush_lock[1]
+
+    async def flush_inbox(self) -> None:
+        """Write the updates noted since the last flush (those handled meanwhile as handled).
+
+        One flush at a time: a webhook request whose update an earlier flush took answers only once that
+        flush is committed (or, if it failed, once its own has written the update again)."""
+        async with self._inbox_lock():
+            if not self._arrived:
+                return
+            arrived, self._arrived = self._arrived, {}
+            self._flushing.update(arrived)
+            try:
+                await self._submit([("inbox", [{"kind": INBOX, "key": str(update_id), "data": data}
+                                               for update_id, data in arrived.items()])])
+            except BaseException:
+                # The database is down: the getUpdates that would confirm the batch fails with it, Telegram
+                # keeps the updates, and they stay noted here for the next try (those handled meanwhile as
+                # handled: their UPDATE found no row).
+                self._arrived = {**{update_id: self._flushing.get(update_id, data)
+                                    for update_id, data in arrived.items()}, **self._arrived}
+                raise
+            finally:
+                for update_id in arrived:
+                    self._flushing.pop(update_id, None)
+            self._recorded.update(arrived)
+            if len(self._recorded) > 10_000:  # older ids are in the database, asked about only if they come again
+                self._stored_up_to = max(self._recorded)
+                self._recorded.clear()
 
     def pending_updates(self) -> list[str]:
         """Updates received but never handled (the process died), oldest first; forgets old handled ids."""
@@ -238,42 +346,51 @@ class DatabasePersistence(BasePersistence):
             session.exec(sa.delete(BotState).where(BotState.kind == INBOX, BotState.data == "",
                                                    BotState.updated_at < utcnow() - INBOX_MEMORY))
             session.commit()
-            rows = session.exec(select(BotState.key, BotState.data).where(BotState.kind == INBOX,
-                                                                           BotState.data != "")).all()
-        return [data for _key, data in sorted(rows, key=lambda row: int(row[0]))]
+            rows = session.exec(select(BotState.key, BotState.data).where(BotState.kind == INBOX)).all()
+        # The highest id known, read here at start: the first update after it costs `receive` no query.
+        self._stored_up_to = max((int(key) for key, _data in rows), default=-1)
+        return [data for _key, data in sorted(rows, key=lambda row: int(row[0])) if data != ""]
 
-    def checkpoint(self, *, conversation: str, key: tuple, state: object, user_id: int, name: str, draft: dict,
-                   update_id: int | None) -> None:
-        """The conversation's next state and its draft, durable together before the question is sent."""
-        with Session(self.engine) as session:
-            self._write(session, f"conversation:{conversation}", json.dumps(list(key)), state)
-            self._write(session, f"draft:{name}", str(user_id), draft)
-            if update_id is not None:
-                self._mark_handled(session, update_id)
-            session.commit()
+    async def checkpoint(self, *, conversation: str, key: tuple, state: object, user_id: int, name: str,
+                         draft: dict, update_id: int | None) -> None:
+        """The conversation's next state and its draft, durable together before the question is sent
+        (one transaction; only the rows that changed)."""
+        ops: list[tuple] = []
+        self._stage(ops, f"conversation:{conversation}", json.dumps(list(key)), dumps(state))
+        self._stage(ops, f"draft:{name}", str(user_id), dumps(draft))
+        handled = update_id is not None and update_id not in self._marked
+        if handled:
+            self._stage_handled(ops, update_id)
+        await self._submit(ops)
+        if handled:  # only once committed: a failed checkpoint leaves the finish to mark it
+            self._marked.add(update_id)
         self._draft_rows.add((name, user_id))
 
-    def finish_update(self, *, update_id: int | None, user_id: int | None, user_data: dict | None) -> None:
+    async def finish_update(self, *, update_id: int | None, user_id: int | None, user_data: dict | None,
+                            last: bool = True) -> None:
         """After a handler: the user's checkpointed drafts as the handler left them, and the update handled
-        (committed with PTB's writes when they were staged in `batch`)."""
-        with Session(self.engine) as session:
-            for kind, key, data in _BATCH.get() or ():
-                if data is None:
-                    self._delete(session, kind, key)
-                else:
-                    self._write(session, kind, key, data)
-            if user_id is not None:
-                for name in self.checkpointed:
-                    draft = (user_data or {}).get(name)
-                    if draft is not None:
-                        self._write(session, f"draft:{name}", str(user_id), draft)
-                        self._draft_rows.add((name, user_id))
-                    elif (name, user_id) in self._draft_rows:
-                        self._delete(session, f"draft:{name}", str(user_id))
-                        self._draft_rows.discard((name, user_id))
-            if update_id is not None:
-                self._mark_handled(session, update_id)
-            session.commit()
+        (committed with PTB's writes when they were staged in `batch`). `last`: the update's final write
+        (a handler's own `settle` before its last reply is not)."""
+        ops: list[tuple] = []
+        for kind, key, text in _BATCH.get() or ():
+            self._stage(ops, kind, key, text)
+        if user_id is not None:
+            for name in self.checkpointed:
+                draft = (user_data or {}).get(name)
+                if draft is not None:
+                    self._stage(ops, f"draft:{name}", str(user_id), dumps(draft))
+                    self._draft_rows.add((name, user_id))
+                elif (name, user_id) in self._draft_rows:
+                    self._stage(ops, f"draft:{name}", str(user_id), None)
+                    self._draft_rows.discard((name, user_id))
+        handled = update_id is not None and update_id not in self._marked
+        if handled:
+            self._stage_handled(ops, update_id)
+        if last:
+            self._marked.discard(update_id)
+        await self._submit(ops)
+        if handled and not last:  # once committed: the update's last write need not mark it again
+            self._marked.add(update_id)
 
     # -- PTB interface ------------------------------------------------------------------
     async def get_user_data(self) -> dict[int, dict]:
@@ -297,20 +414,14 @@ class DatabasePersistence(BasePersistence):
         stored = self._load_kind(f"conversation:{name}")
         return {tuple(loads(k)): v for k, v in stored.items()}
 
-    # The writes run on the event loop: in a worker thread they cost 300 PICs reporting at once a
-    # third of /lapor's throughput on SQLite (bench/lapor_bench.py: 0.36x echo against 0.50x).
     async def update_conversation(self, name: str, key: tuple, new_state: object | None) -> None:
-        kind, skey = f"conversation:{name}", json.dumps(list(key))
-        if new_state is None:
-            self._drop(kind, skey)
-        else:
-            self._put(kind, skey, new_state)
+        await self._put(f"conversation:{name}", json.dumps(list(key)), new_state)
 
     async def update_user_data(self, user_id: int, data: dict) -> None:
-        self._put("user_data", str(user_id), {k: deepcopy(v) for k, v in data.items() if k not in self.checkpointed})
+        await self._put("user_data", str(user_id), {k: v for k, v in data.items() if k not in self.checkpointed})
 
     async def update_chat_data(self, chat_id: int, data: dict) -> None:
-        self._put("chat_data", str(chat_id), deepcopy(data))
+        await self._put("chat_data", str(chat_id), data)
 
     async def update_bot_data(self, data: dict) -> None:
         return None
@@ -319,10 +430,10 @@ class DatabasePersistence(BasePersistence):
         return None
 
     async def drop_user_data(self, user_id: int) -> None:
-        self._drop("user_data", str(user_id))
+        await self._put("user_data", str(user_id), None)
 
     async def drop_chat_data(self, chat_id: int) -> None:
-        self._drop("chat_data", str(chat_id))
+        await self._put("chat_data", str(chat_id), None)
 
     async def refresh_user_data(self, user_id: int, user_data: dict) -> None:
         return None
@@ -365,23 +476,24 @@ class DurableUpdateQueue(asyncio.Queue):
         return len(pending)
 
 
-def checkpoint(update: Update, context, *, conversation: str, state: object, name: str) -> None:
+async def checkpoint(update: Update, context, *, conversation: str, state: object, name: str) -> None:
     """Make `state` and `context.user_data[name]` durable together, before the question of `state` is sent."""
     persistence = context.application.persistence
     if not isinstance(persistence, DatabasePersistence):
         return
     user_id = update.effective_user.id
-    persistence.checkpoint(conversation=conversation, key=(update.effective_chat.id, user_id), state=state,
-                           user_id=user_id, name=name, draft=context.user_data[name], update_id=update.update_id)
+    await persistence.checkpoint(conversation=conversation, key=(update.effective_chat.id, user_id), state=state,
+                                 user_id=user_id, name=name, draft=context.user_data[name],
+                                 update_id=update.update_id)
 
 
-def settle(update: Update, context) -> None:
+async def settle(update: Update, context) -> None:
     """Write the user's checkpointed drafts as they are now and mark the update handled, before a reply
     that must not be sent twice (a «Tersimpan» followed by a kill is not repeated at restart)."""
     persistence = context.application.persistence
     if isinstance(persistence, DatabasePersistence):
-        persistence.finish_update(update_id=update.update_id, user_id=update.effective_user.id,
-                                  user_data=context.user_data)
+        await persistence.finish_update(update_id=update.update_id, user_id=update.effective_user.id,
+                                        user_data=context.user_data, last=False)
 
 
 __all__ = ["DatabasePersistence", "DurableUpdateQueue", "checkpoint", "dumps", "loads", "settle"]

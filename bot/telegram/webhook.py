@@ -34,7 +34,7 @@ def make_web_app(application: Application, *, path: str | None, secret: str | No
             return web.Response(status=400)
         await application.update_queue.put(Update.de_json(data, application.bot))
         if isinstance(application.persistence, DatabasePersistence):
-            application.persistence.flush_inbox()  # in the database before Telegram hears 200
+            await application.persistence.flush_inbox()  # in the database before Telegram hears 200
         return web.Response()
 
     async def health(_request: web.Request) -> web.Response:

@@ -1,5 +1,7 @@
 """DatabasePersistence's user and chat data: what an update writes, and what a restart reads back."""
 
+import threading
+
 from sqlalchemy import event
 from sqlmodel import Session
 from sqlmodel import select
@@ -38,3 +40,36 @@ async def test_data_emptied_later_is_stored_empty(engine):
     assert (await restarted.get_user_data())[3002] == {"lapor_saved": ["b1"]}
     await restarted.update_user_data(3002, {})
     assert _rows(engine)[("user_data", "3002")] == "{}"
+
+
+async def test_writes_are_committed_off_the_event_loop_before_the_await_returns(engine):
+    """SQL never runs on the event loop's thread, and what was awaited is in the database (a checkpoint
+    is durable before its question is sent)."""
+    persistence = DatabasePersistence(engine)
+    await persistence.get_user_data()
+    await persistence.get_conversations("lapor")
+    threads = []
+    event.listen(engine, "before_cursor_execute", lambda *args: threads.append(threading.get_ident()))
+    await persistence.checkpoint(conversation="lapor", key=(3001, 3001), state=2, user_id=3001, name="lapor_draft",
+                                 draft={"asked": {"state": 2, "message_id": None}}, update_id=None)
+    writers = set(threads)
+    assert _rows(engine) == {("conversation:lapor", "[3001, 3001]"): "2",
+                             ("draft:lapor_draft", "3001"): '{"asked":{"state":2,"message_id":null}}'}
+    assert writers and threading.get_ident() not in writers
+
+
+async def test_a_row_written_again_unchanged_costs_no_query(engine):
+    """After every update PTB writes the user's data and the conversations: only what changed reaches SQL."""
+    persistence = DatabasePersistence(engine)
+    await persistence.get_user_data()
+    await persistence.get_conversations("lapor")
+    await persistence.update_user_data(3001, {"lapor_saved": ["a1"]})
+    await persistence.update_conversation("lapor", (3001, 3001), 4)
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    await persistence.update_user_data(3001, {"lapor_saved": ["a1"]})
+    await persistence.update_conversation("lapor", (3001, 3001), 4)
+    assert statements == []
+    await persistence.update_conversation("lapor", (3001, 3001), None)  # the conversation ended
+    assert len(statements) == 1
+    assert _rows(engine) == {("user_data", "3001"): '{"lapor_saved":["a1"]}'}
