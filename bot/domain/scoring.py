@@ -844,12 +844,42 @@ def _flags(indicator: str, due: dict[int, TargetIn]) -> tuple[str, ...]:
 
 
 def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS, *,
-               closed: Collection[int] = ()) -> AksiScore:
-    """One aksi for TW `quarter` alone and cumulative to it, by its mode (bot.domain.measure)."""
+               closed: Collection[int] = (), memo: dict | None = None) -> AksiScore:
+    """One aksi for TW `quarter` alone and cumulative to it, by its mode (bot.domain.measure).
+
+    `memo` (a dict kept by the caller across the aksi of one or more plans) remembers what an aksi's
+    targets and values give: plans repeat them (25/25/25/25, 100%), and the figures are the same
+    pure function of them. The key holds each number exactly as stored (`_exact_key`: 1 and 1.0
+    print differently), so a remembered figure is the one this aksi would get."""
     mode = aksi.mode if aksi.mode in MODES else INCREMENT
     due_targets = _due_targets(aksi)
+    if memo is None:
+        core = _aksi_core(mode, due_targets, aksi.reals, quarter, frozenset(closed), tuple(bounds))
+    else:
+        key = (mode, quarter, closed, bounds, _exact_key(due_targets), _exact_key(aksi.reals))
+        core = memo.get(key)
+        if core is None:
+            core = memo[key] = _aksi_core(mode, due_targets, aksi.reals, quarter, closed, bounds)
+    unit, annual, due, reals, quarter_m, cumulative_m, missing, pending = core
+    return AksiScore(
+        aksi.id, aksi.kegiatan_id, aksi.no, aksi.name, aksi.indicator, unit, mode, annual, dict(due), dict(reals),
+        quarter_m, cumulative_m, missing, _flags(aksi.indicator, due_targets), pending, quarter,
+    )
+
+
+def _exact_key(values: dict) -> tuple:
+    """Quarter → Decimal (or TargetIn) as a key that tells 1 from 1.0 (equal, yet printed apart)."""
+    out = []
+    for q in sorted(values):
+        v = values[q]
+        out.append((q, v.kind, v.unit, str(v.value)) if v.__class__ is TargetIn else (q, str(v)))
+    return tuple(out)
+
+
+def _aksi_core(mode: str, due_targets: dict[int, TargetIn], reals: dict[int, Decimal], quarter: int,
+               closed: Collection[int], bounds: Sequence[int]) -> tuple:
+    """What an aksi's figures are, from its mode, due targets and values (not its name or ids)."""
     due = {q: t.value for q, t in due_targets.items()}
-    reals = aksi.reals
     reals = dict(sorted(reals.items())) if len(reals) > 1 else dict(reals)
     quarter_span = in_quarter(mode, due.get(quarter), reals.get(quarter), quarter, closed)
     cumulative = to_date(mode, due, reals, quarter, closed)
@@ -865,11 +895,8 @@ def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS
     else:
         annual = None
         unit = ""
-    return AksiScore(
-        aksi.id, aksi.kegiatan_id, aksi.no, aksi.name, aksi.indicator, unit, mode, annual, due, reals,
-        _with_band(quarter_span, bounds), _with_band(cumulative, bounds), cumulative.missing,
-        _flags(aksi.indicator, due_targets), cumulative.pending, quarter,
-    )
+    return (unit, annual, due, reals, _with_band(quarter_span, bounds), _with_band(cumulative, bounds),
+            cumulative.missing, cumulative.pending)
 
 
 # ---------------------------------------------------------------- indicators
@@ -967,8 +994,9 @@ def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_
     closed = frozenset(closed)
     aksi_by_keg: dict[int, list[AksiScore]] = defaultdict(list)
     owed: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # kegiatan → [aksi due, aksi reported]
+    memo: dict = {}  # what repeated targets and values give (score_aksi): closed and bounds are this call's
     for a in data.aksi:
-        aksi_by_keg[a.kegiatan_id].append(score_aksi(a, quarter, bounds, closed=closed))
+        aksi_by_keg[a.kegiatan_id].append(score_aksi(a, quarter, bounds, closed=closed, memo=memo))
         due, reported = a.owes(quarter)
         if due:
             counts = owed[a.kegiatan_id]
