@@ -903,12 +903,19 @@ def _aksi_core(mode: str, due_targets: dict[int, TargetIn], reals: dict[int, Dec
 
 
 def score_indicator(ind: IndicatorIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS, *,
-                    closed: Collection[int] = ()) -> IndicatorScore:
-    """Realisation to TW n against the annual target, by the indicator's mode (bot.domain.measure)."""
+                    closed: Collection[int] = (), memo: dict | None = None) -> IndicatorScore:
+    """Realisation to TW n against the annual target, by the indicator's mode (bot.domain.measure).
+    `memo`: as for `score_aksi`, keyed on the exact target and values."""
     mode = ind.mode if ind.mode in MODES else INCREMENT
     reals = {q: v for q, v in sorted(ind.reals.items()) if q <= quarter}
-    span = against_annual(mode, ind.target_value, reals, quarter, closed)
     target = ind.target_value
+    if memo is None:
+        span = against_annual(mode, target, reals, quarter, closed)
+    else:
+        key = ("indicator", mode, quarter, closed, str(target), _exact_key(reals))
+        span = memo.get(key)
+        if span is None:
+            span = memo[key] = against_annual(mode, target, reals, quarter, closed)
     return IndicatorScore(
         id=ind.id, seq=ind.seq, text=ind.text, target_raw=ind.target_raw, target=target, unit=ind.target_unit,
         reals=reals, total=span.real, pct=span.pct, band=band_for(span.pct, bounds),
@@ -1004,7 +1011,7 @@ def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_
             counts[1] += reported
     ind_by_keg: dict[int, list[IndicatorScore]] = defaultdict(list)
     for ind in data.indicators:
-        ind_by_keg[ind.kegiatan_id].append(score_indicator(ind, quarter, bounds, closed=closed))
+        ind_by_keg[ind.kegiatan_id].append(score_indicator(ind, quarter, bounds, closed=closed, memo=memo))
 
     keg_by_program: dict[int, list[KegiatanScore]] = defaultdict(list)
     for keg in data.kegiatan:
