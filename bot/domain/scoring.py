@@ -130,7 +130,7 @@ __all__ = [
     "AksiScore", "Budget", "Coverage", "GoalIn", "IndicatorIn", "IndicatorScore", "KegiatanIn", "KegiatanScore",
     "Measure", "OutcomeIn", "OutcomeScore", "PlanScore", "ProgramIn", "ProgramScore", "ScoringInput", "TargetIn", "absorption", "achievement",
     "band_for", "closed_quarters", "load_scoring_input", "mean", "round1", "score_aksi", "score_indicator",
-    "score_plan", "score_plan_from_db",
+    "score_plan", "score_plan_from_db", "score_plans_from_db",
 ]
 
 BAND_NAMES: tuple[str, ...] = ("Sangat Tinggi", "Tinggi", "Sedang", "Rendah", "Sangat Rendah")
@@ -1045,9 +1045,11 @@ def _kegiatan_budget(keg: KegiatanIn, quarter: int) -> Budget:
 
 
 def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_BANDS, *,
-               cap_pct: Decimal | int = DEFAULT_CAP_PCT, closed: Collection[int] = ()) -> PlanScore:
+               cap_pct: Decimal | int = DEFAULT_CAP_PCT, closed: Collection[int] = (),
+               memo: dict | None = None) -> PlanScore:
     """Score every level of the plan for TW `quarter` (1..4). `cap_pct`: the ceiling of each input of an
-    aggregate; `closed`: the quarters whose reporting deadline has passed (`closed_quarters`)."""
+    aggregate; `closed`: the quarters whose reporting deadline has passed (`closed_quarters`); `memo`:
+    what repeated targets and values give (`score_aksi`), kept across plans by the caller."""
     if quarter not in QUARTERS:
         raise ValueError(f"quarter must be 1..4, not {quarter!r}")
     bounds = tuple(int(b) for b in bands)
@@ -1055,7 +1057,8 @@ def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_
     closed = frozenset(closed)
     aksi_by_keg: dict[int, list[AksiScore]] = defaultdict(list)
     owed: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # kegiatan → [aksi due, aksi reported]
-    memo: dict = {}  # what repeated targets and values give (score_aksi): closed and bounds are this call's
+    if memo is None:
+        memo = {}
     for a in data.aksi:
         aksi_by_keg[a.kegiatan_id].append(score_aksi(a, quarter, bounds, closed=closed, memo=memo))
         due, reported = a.owes(quarter)
@@ -1160,6 +1163,19 @@ def score_plan_from_db(plan_id: int, quarter: int, *, session: Session, now: dat
     """Load and score in one call (what reports use), as things stand at `now`: the quarters whose
     reporting deadline has passed by then count what is not reported as 0 (None: no deadline has
     passed). Bands, the ceiling and the calendar come from `settings` (defaults without)."""
+    scores = score_plans_from_db({plan_id: quarter}, session=session, now=now, settings=settings, bands=bands,
+                                 calendar=calendar)
+    if plan_id not in scores:
+        raise LookupError(f"no plan with id {plan_id}")
+    return scores[plan_id]
+
+
+def score_plans_from_db(quarters: dict[int, int], *, session: Session, now: datetime | None,
+                        settings: Settings | None = None, bands: Sequence[int] | None = None,
+                        calendar: ReportingCalendar | None = None) -> dict[int, PlanScore]:
+    """`score_plan_from_db` of several plans (plan id → quarter; the kabupaten's OPD) with the bulk
+    statements of one (`load_scoring_inputs`), and what repeated targets and values give remembered
+    across them. A plan id that does not exist is left out."""
     if calendar is None and settings is not None:
         from bot.domain.calendar import ReportingCalendar
 
@@ -1167,8 +1183,14 @@ def score_plan_from_db(plan_id: int, quarter: int, *, session: Session, now: dat
     if bands is None:
         bands = tuple(settings.score_bands) if settings is not None else DEFAULT_BANDS
     cap = settings.score_cap_pct if settings is not None else DEFAULT_CAP_PCT
+    memo: dict = {}
     with gc_paused():
-        data = load_scoring_input(plan_id, session=session)
-        if settings is not None and verification.verification_on(settings.verification, session=session):
-            data = verification.verified_only(data, session=session)  # only accepted reports count
-        return score_plan(data, quarter, bands, cap_pct=cap, closed=closed_quarters(data.year, now, calendar))
+        inputs = load_scoring_inputs(quarters, session=session)
+        verified = settings is not None and verification.verification_on(settings.verification, session=session)
+        out = {}
+        for plan_id, data in inputs.items():
+            if verified:
+                data = verification.verified_only(data, session=session)  # only accepted reports count
+            out[plan_id] = score_plan(data, quarters[plan_id], bands, cap_pct=cap,
+                                      closed=closed_quarters(data.year, now, calendar), memo=memo)
+        return out
