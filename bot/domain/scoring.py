@@ -287,6 +287,10 @@ def load_scoring_inputs(plan_ids: Collection[int], *, session: Session) -> dict[
 
 def _by_plan(rows: dict) -> dict[int, dict]:
     """The bulk rows of many plans dealt to each plan, in the order read (each plan's document order)."""
+    if len(rows["plan"]) == 1:  # one plan (a digest): every row is its own, nothing to deal
+        plan_id, *row = rows["plan"][0]
+        return {plan_id: {**rows, "plan": [tuple(row)], **{name: [r[1:] for r in rows[name]]
+                                                            for name in ("goals", "programs", "kegiatan")}}}
     plan_of_goal, plan_of_program, plan_of_keg = {}, {}, {}
     out: dict[int, dict] = {}
     for plan_id, *row in rows["plan"]:
@@ -898,42 +902,12 @@ def _flags(indicator: str, due: dict[int, TargetIn]) -> tuple[str, ...]:
 
 
 def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS, *,
-               closed: Collection[int] = (), memo: dict | None = None) -> AksiScore:
-    """One aksi for TW `quarter` alone and cumulative to it, by its mode (bot.domain.measure).
-
-    `memo` (a dict kept by the caller across the aksi of one or more plans) remembers what an aksi's
-    targets and values give: plans repeat them (25/25/25/25, 100%), and the figures are the same
-    pure function of them. The key holds each number exactly as stored (`_exact_key`: 1 and 1.0
-    print differently), so a remembered figure is the one this aksi would get."""
+               closed: Collection[int] = ()) -> AksiScore:
+    """One aksi for TW `quarter` alone and cumulative to it, by its mode (bot.domain.measure)."""
     mode = aksi.mode if aksi.mode in MODES else INCREMENT
     due_targets = _due_targets(aksi)
-    if memo is None:
-        core = _aksi_core(mode, due_targets, aksi.reals, quarter, frozenset(closed), tuple(bounds))
-    else:
-        key = (mode, quarter, closed, bounds, _exact_key(due_targets), _exact_key(aksi.reals))
-        core = memo.get(key)
-        if core is None:
-            core = memo[key] = _aksi_core(mode, due_targets, aksi.reals, quarter, closed, bounds)
-    unit, annual, due, reals, quarter_m, cumulative_m, missing, pending = core
-    return AksiScore(
-        aksi.id, aksi.kegiatan_id, aksi.no, aksi.name, aksi.indicator, unit, mode, annual, dict(due), dict(reals),
-        quarter_m, cumulative_m, missing, _flags(aksi.indicator, due_targets), pending, quarter,
-    )
-
-
-def _exact_key(values: dict) -> tuple:
-    """Quarter → Decimal (or TargetIn) as a key that tells 1 from 1.0 (equal, yet printed apart)."""
-    out = []
-    for q in sorted(values):
-        v = values[q]
-        out.append((q, v.kind, v.unit, str(v.value)) if v.__class__ is TargetIn else (q, str(v)))
-    return tuple(out)
-
-
-def _aksi_core(mode: str, due_targets: dict[int, TargetIn], reals: dict[int, Decimal], quarter: int,
-               closed: Collection[int], bounds: Sequence[int]) -> tuple:
-    """What an aksi's figures are, from its mode, due targets and values (not its name or ids)."""
     due = {q: t.value for q, t in due_targets.items()}
+    reals = aksi.reals
     reals = dict(sorted(reals.items())) if len(reals) > 1 else dict(reals)
     quarter_span = in_quarter(mode, due.get(quarter), reals.get(quarter), quarter, closed)
     cumulative = to_date(mode, due, reals, quarter, closed)
@@ -949,27 +923,23 @@ def _aksi_core(mode: str, due_targets: dict[int, TargetIn], reals: dict[int, Dec
     else:
         annual = None
         unit = ""
-    return (unit, annual, due, reals, _with_band(quarter_span, bounds), _with_band(cumulative, bounds),
-            cumulative.missing, cumulative.pending)
+    return AksiScore(
+        aksi.id, aksi.kegiatan_id, aksi.no, aksi.name, aksi.indicator, unit, mode, annual, due, reals,
+        _with_band(quarter_span, bounds), _with_band(cumulative, bounds), cumulative.missing,
+        _flags(aksi.indicator, due_targets), cumulative.pending, quarter,
+    )
 
 
 # ---------------------------------------------------------------- indicators
 
 
 def score_indicator(ind: IndicatorIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS, *,
-                    closed: Collection[int] = (), memo: dict | None = None) -> IndicatorScore:
-    """Realisation to TW n against the annual target, by the indicator's mode (bot.domain.measure).
-    `memo`: as for `score_aksi`, keyed on the exact target and values."""
+                    closed: Collection[int] = ()) -> IndicatorScore:
+    """Realisation to TW n against the annual target, by the indicator's mode (bot.domain.measure)."""
     mode = ind.mode if ind.mode in MODES else INCREMENT
     reals = {q: v for q, v in sorted(ind.reals.items()) if q <= quarter}
+    span = against_annual(mode, ind.target_value, reals, quarter, closed)
     target = ind.target_value
-    if memo is None:
-        span = against_annual(mode, target, reals, quarter, closed)
-    else:
-        key = ("indicator", mode, quarter, closed, str(target), _exact_key(reals))
-        span = memo.get(key)
-        if span is None:
-            span = memo[key] = against_annual(mode, target, reals, quarter, closed)
     return IndicatorScore(
         id=ind.id, seq=ind.seq, text=ind.text, target_raw=ind.target_raw, target=target, unit=ind.target_unit,
         reals=reals, total=span.real, pct=span.pct, band=band_for(span.pct, bounds),
@@ -1045,11 +1015,9 @@ def _kegiatan_budget(keg: KegiatanIn, quarter: int) -> Budget:
 
 
 def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_BANDS, *,
-               cap_pct: Decimal | int = DEFAULT_CAP_PCT, closed: Collection[int] = (),
-               memo: dict | None = None) -> PlanScore:
+               cap_pct: Decimal | int = DEFAULT_CAP_PCT, closed: Collection[int] = ()) -> PlanScore:
     """Score every level of the plan for TW `quarter` (1..4). `cap_pct`: the ceiling of each input of an
-    aggregate; `closed`: the quarters whose reporting deadline has passed (`closed_quarters`); `memo`:
-    what repeated targets and values give (`score_aksi`), kept across plans by the caller."""
+    aggregate; `closed`: the quarters whose reporting deadline has passed (`closed_quarters`)."""
     if quarter not in QUARTERS:
         raise ValueError(f"quarter must be 1..4, not {quarter!r}")
     bounds = tuple(int(b) for b in bands)
@@ -1057,10 +1025,8 @@ def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_
     closed = frozenset(closed)
     aksi_by_keg: dict[int, list[AksiScore]] = defaultdict(list)
     owed: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # kegiatan → [aksi due, aksi reported]
-    if memo is None:
-        memo = {}
     for a in data.aksi:
-        aksi_by_keg[a.kegiatan_id].append(score_aksi(a, quarter, bounds, closed=closed, memo=memo))
+        aksi_by_keg[a.kegiatan_id].append(score_aksi(a, quarter, bounds, closed=closed))
         due, reported = a.owes(quarter)
         if due:
             counts = owed[a.kegiatan_id]
@@ -1068,7 +1034,7 @@ def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_
             counts[1] += reported
     ind_by_keg: dict[int, list[IndicatorScore]] = defaultdict(list)
     for ind in data.indicators:
-        ind_by_keg[ind.kegiatan_id].append(score_indicator(ind, quarter, bounds, closed=closed, memo=memo))
+        ind_by_keg[ind.kegiatan_id].append(score_indicator(ind, quarter, bounds, closed=closed))
 
     keg_by_program: dict[int, list[KegiatanScore]] = defaultdict(list)
     for keg in data.kegiatan:
@@ -1174,8 +1140,7 @@ def score_plans_from_db(quarters: dict[int, int], *, session: Session, now: date
                         settings: Settings | None = None, bands: Sequence[int] | None = None,
                         calendar: ReportingCalendar | None = None) -> dict[int, PlanScore]:
     """`score_plan_from_db` of several plans (plan id → quarter; the kabupaten's OPD) with the bulk
-    statements of one (`load_scoring_inputs`), and what repeated targets and values give remembered
-    across them. A plan id that does not exist is left out."""
+    statements of one (`load_scoring_inputs`). A plan id that does not exist is left out."""
     if calendar is None and settings is not None:
         from bot.domain.calendar import ReportingCalendar
 
@@ -1183,7 +1148,6 @@ def score_plans_from_db(quarters: dict[int, int], *, session: Session, now: date
     if bands is None:
         bands = tuple(settings.score_bands) if settings is not None else DEFAULT_BANDS
     cap = settings.score_cap_pct if settings is not None else DEFAULT_CAP_PCT
-    memo: dict = {}
     with gc_paused():
         inputs = load_scoring_inputs(quarters, session=session)
         verified = settings is not None and verification.verification_on(settings.verification, session=session)
@@ -1192,5 +1156,5 @@ def score_plans_from_db(quarters: dict[int, int], *, session: Session, now: date
             if verified:
                 data = verification.verified_only(data, session=session)  # only accepted reports count
             out[plan_id] = score_plan(data, quarters[plan_id], bands, cap_pct=cap,
-                                      closed=closed_quarters(data.year, now, calendar), memo=memo)
+                                      closed=closed_quarters(data.year, now, calendar))
         return out

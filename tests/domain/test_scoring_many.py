@@ -1,17 +1,12 @@
-"""Several plans scored at once (the kabupaten's /rekap) give each plan exactly what scoring it alone gives,
-and remembering repeated targets and values (`memo`) never changes a figure."""
+"""Several plans scored at once (the kabupaten's /rekap) give each plan exactly what scoring it alone gives."""
 
 from __future__ import annotations
 
 from datetime import UTC
 from datetime import datetime
-from decimal import Decimal as D
 
 from bench.plan_gen import generate_plan
 from bot.db import unit_of_work
-from bot.domain.scoring import DEFAULT_BANDS
-from bot.domain.scoring import AksiIn
-from bot.domain.scoring import TargetIn
 from bot.domain.scoring import closed_quarters
 from bot.domain.scoring import load_scoring_input
 from bot.domain.scoring import score_aksi
@@ -32,7 +27,7 @@ def test_plans_scored_together_are_each_scored_as_alone(engine):
         for plan_id, q in quarters.items():
             alone = score_plan_from_db(plan_id, q, session=session, now=AUGUST)
             assert repr(together[plan_id]) == repr(alone)  # repr: 1 and 1.0 are told apart
-            # And every aksi and indicator as scored without the memo, one by one.
+            # And every aksi and indicator as scored one by one.
             data = load_scoring_input(plan_id, session=session)
             closed = closed_quarters(data.year, AUGUST)
             aksi = {a.id: a for k in alone.kegiatan for a in k.aksi}
@@ -41,16 +36,3 @@ def test_plans_scored_together_are_each_scored_as_alone(engine):
             indicators = {i.id: i for k in alone.kegiatan for i in k.indicators}
             for i in data.indicators:
                 assert repr(indicators[i.id]) == repr(score_indicator(i, q, closed=closed))
-
-
-def test_memo_tells_one_from_one_point_zero():
-    """1 and 1.0 are equal Decimals, yet printed apart: a remembered figure must be this aksi's own."""
-    memo: dict = {}
-    closed = frozenset({1})
-    plain = AksiIn(1, 1, 1, "a", targets={1: TargetIn("1", D("1"))}, reals={1: D("1")})
-    pointed = AksiIn(2, 1, 2, "b", targets={1: TargetIn("1,0", D("1.0"))}, reals={1: D("1.0")})
-    first = score_aksi(plain, 1, DEFAULT_BANDS, closed=closed, memo=memo)
-    second = score_aksi(pointed, 1, DEFAULT_BANDS, closed=closed, memo=memo)
-    assert str(first.annual_target) == "1" and str(second.annual_target) == "1.0"
-    assert str(second.cumulative.target) == "1.0" and str(second.cumulative.real) == "1.0"
-    assert repr(second) == repr(score_aksi(pointed, 1, closed=closed))
