@@ -6,7 +6,8 @@ One row per OPD (`OpdRow`), each from that OPD's own figures — nothing is scor
   (`/rekap 2`) replaces the served one;
 * IKU achievement: `PlanScore.iku_measure.pct` (the Perjanjian Kinerja's «capaian kinerja sasaran»),
   aksi progress: `PlanScore.cumulative.pct` (physical to TW n), absorption: `PlanScore.budget`
-  (realised to TW n / pagu) — all from `bot.domain.scoring.score_plan_from_db`, as that OPD's digest;
+  (realised to TW n / pagu) — all from `bot.domain.scoring.score_plans_from_db` (every OPD at once, each plan's figures
+  exactly as `score_plan_from_db` gives that OPD's digest);
 * reporting completeness: `PlanScore.completeness` (kegiatan due and held by a PIC, and of those complete);
 * verification state: the `ReportReview` rows of TW n of the plan's kegiatan (accepted / pending / returned).
 
@@ -42,7 +43,7 @@ from bot.domain.people import Refused
 from bot.domain.people import create_invite
 from bot.domain.period import served_period
 from bot.domain.scoring import PlanScore
-from bot.domain.scoring import score_plan_from_db
+from bot.domain.scoring import score_plans_from_db
 from bot.domain.verification import ACCEPTED
 from bot.domain.verification import PENDING
 from bot.domain.verification import RETURNED
@@ -146,6 +147,21 @@ def reviews_of(plan_id: int, quarter: int, *, session: Session) -> dict[int, str
     return dict(rows)
 
 
+def _reviews_of_plans(quarters: dict[int, int], *, session: Session) -> dict[int, dict[int, str]]:
+    """`reviews_of` of several plans (plan id → quarter) in one statement."""
+    if not quarters:
+        return {}
+    rows = session.exec(select(Kegiatan.plan_id, ReportReview.quarter, ReportReview.kegiatan_id, ReportReview.status)
+                        .join(Kegiatan, Kegiatan.id == ReportReview.kegiatan_id)
+                        .where(Kegiatan.plan_id.in_(list(quarters)),
+                               ReportReview.quarter.in_(sorted(set(quarters.values()))))).all()
+    out: dict[int, dict[int, str]] = {}
+    for plan_id, q, kegiatan_id, status in rows:
+        if quarters[plan_id] == q:
+            out.setdefault(plan_id, {})[kegiatan_id] = status
+    return out
+
+
 def _verification(statuses: dict[int, str]) -> Verification:
     count = Counter(statuses.values())
     return Verification(accepted=count[ACCEPTED], pending=count[PENDING], returned=count[RETURNED])
@@ -200,21 +216,28 @@ def agencies(*, session: Session) -> list[Agency]:
 def rekap(*, session: Session, settings: Settings, now: datetime, quarter: int | None = None) -> Rekap:
     """Every OPD's row for TW `quarter` (default: each OPD's served quarter), ranked, with the kabupaten figures.
 
-    The domain function behind /rekap, `rapk rekap` and the kabupaten workbook: one served_period and one
-    score_plan_from_db per OPD."""
-    rows, scores, reviews = [], {}, {}
-    for agency in agencies(session=session):
+    The domain function behind /rekap, `rapk rekap` and the kabupaten workbook: one served_period per OPD,
+    then every OPD's plan scored at once (`score_plans_from_db`: the bulk statements of one plan, for all)
+    and their reviews in one statement."""
+    opds = agencies(session=session)
+    served: dict[int, tuple[int, int] | None] = {}  # agency id → (plan id, quarter)
+    for agency in opds:
         period = served_period(session=session, settings=settings, now=now, agency_id=agency.id)
-        if period is None:
+        served[agency.id] = (period.plan.id, quarter or period.quarter) if period is not None else None
+    plan_quarters = {plan_id: q for plan_id, q in (v for v in served.values() if v is not None)}
+    scores_of = score_plans_from_db(plan_quarters, session=session, now=now, settings=settings)
+    reviews_by_plan = _reviews_of_plans(plan_quarters, session=session)
+    rows, scores, reviews = [], {}, {}
+    for agency in opds:
+        if served[agency.id] is None:
             rows.append(OpdRow(agency_id=agency.id, agency=agency.name))
             continue
-        q = quarter or period.quarter
-        ps = score_plan_from_db(period.plan.id, q, session=session, now=now, settings=settings)
-        statuses = reviews_of(period.plan.id, q, session=session)
+        plan_id, _ = served[agency.id]
+        ps, statuses = scores_of[plan_id], reviews_by_plan.get(plan_id, {})
         rows.append(opd_row(agency, ps, statuses))
         scores[agency.id], reviews[agency.id] = ps, statuses
-    served = Counter(r.quarter for r in rows if r.quarter is not None).most_common(1)
-    return Rekap(quarter=quarter or (served[0][0] if served else None), rows=rank(rows), totals=totals(rows),
+    most = Counter(r.quarter for r in rows if r.quarter is not None).most_common(1)
+    return Rekap(quarter=quarter or (most[0][0] if most else None), rows=rank(rows), totals=totals(rows),
                  scores=scores, reviews=reviews)
 
 

@@ -130,7 +130,7 @@ __all__ = [
     "AksiScore", "Budget", "Coverage", "GoalIn", "IndicatorIn", "IndicatorScore", "KegiatanIn", "KegiatanScore",
     "Measure", "OutcomeIn", "OutcomeScore", "PlanScore", "ProgramIn", "ProgramScore", "ScoringInput", "TargetIn", "absorption", "achievement",
     "band_for", "closed_quarters", "load_scoring_input", "mean", "round1", "score_aksi", "score_indicator",
-    "score_plan", "score_plan_from_db",
+    "score_plan", "score_plan_from_db", "score_plans_from_db",
 ]
 
 BAND_NAMES: tuple[str, ...] = ("Sangat Tinggi", "Tinggi", "Sedang", "Rendah", "Sangat Rendah")
@@ -267,12 +267,69 @@ class ScoringInput:
 
 def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
     """Read one plan and everything reported against it with a fixed number of bulk queries."""
-    rows = _bulk_rows(session, plan_id)
-    plan_rows = rows.pop("plan")
-    if not plan_rows:
+    data = load_scoring_inputs([plan_id], session=session).get(plan_id)
+    if data is None:
         raise LookupError(f"no plan with id {plan_id}")
-    year, title, agency = plan_rows[0]
-    decimal = _decimals()
+    return data
+
+
+def load_scoring_inputs(plan_ids: Collection[int], *, session: Session) -> dict[int, ScoringInput]:
+    """Read several plans (the kabupaten's OPD) with the same fixed number of bulk queries as one: each
+    table once for all of them (`plan_id IN (…)`), its rows then dealt to their plan. A plan id that
+    does not exist is left out."""
+    ids = sorted(set(plan_ids))
+    if not ids:
+        return {}
+    rows = _bulk_rows(session, ids)
+    decimal = _decimals()  # shared: the same stored number is one Decimal across the plans
+    return {plan_id: _scoring_input(plan_id, plan_rows, decimal) for plan_id, plan_rows in _by_plan(rows).items()}
+
+
+def _by_plan(rows: dict) -> dict[int, dict]:
+    """The bulk rows of many plans dealt to each plan, in the order read (each plan's document order)."""
+    if len(rows["plan"]) == 1:  # one plan (a digest): every row is its own, nothing to deal
+        plan_id, *row = rows["plan"][0]
+        return {plan_id: {**rows, "plan": [tuple(row)], **{name: [r[1:] for r in rows[name]]
+                                                            for name in ("goals", "programs", "kegiatan")}}}
+    plan_of_goal, plan_of_program, plan_of_keg = {}, {}, {}
+    out: dict[int, dict] = {}
+    for plan_id, *row in rows["plan"]:
+        out[plan_id] = defaultdict(list, plan=[tuple(row)])
+
+    def deal(name: str, plan_of, key: int = 0, strip: bool = False) -> None:
+        for row in rows[name]:
+            plan = out.get(plan_of(row) if callable(plan_of) else plan_of.get(row[key]))
+            if plan is not None:
+                plan[name].append(row[1:] if strip else row)
+
+    deal("goals", lambda r: r[0], strip=True)
+    deal("programs", lambda r: r[0], strip=True)
+    deal("kegiatan", lambda r: r[0], strip=True)
+    for plan_id, rs in out.items():
+        plan_of_goal.update((r[0], plan_id) for r in rs["goals"])
+        plan_of_program.update((r[0], plan_id) for r in rs["programs"])
+        plan_of_keg.update((r[0], plan_id) for r in rs["kegiatan"])
+    plan_of_aksi = {r[0]: plan_of_keg.get(r[1]) for r in rows["aksi"]}
+    plan_of_ind = {r[0]: plan_of_keg.get(r[1]) for r in rows["indicators"]}
+    plan_of_gi = {r[0]: plan_of_goal.get(r[1]) for r in rows["goal_indicators"]}
+    plan_of_pi = {r[0]: plan_of_program.get(r[1]) for r in rows["program_indicators"]}
+    for name, plan_of, key in (("goal_indicators", plan_of_goal, 1), ("goal_indicator_reals", plan_of_gi, 0),
+                               ("program_indicators", plan_of_program, 1), ("program_indicator_reals", plan_of_pi, 0),
+                               ("indicators", plan_of_keg, 1), ("aksi", plan_of_keg, 1),
+                               ("targets", plan_of_aksi, 0), ("aksi_reals", plan_of_aksi, 0),
+                               ("indicator_reals", plan_of_ind, 0), ("kegiatan_reals", plan_of_keg, 0),
+                               ("budget_plans", plan_of_keg, 0), ("pics", plan_of_keg, 0)):
+        deal(name, plan_of, key)
+    names = dict(rows["people"])
+    for rs in out.values():  # each plan's people: its own PICs
+        held = {person_id for _, person_id in rs["pics"]}
+        rs["people"] = [(pid, names[pid]) for pid in names if pid in held]
+    return out
+
+
+def _scoring_input(plan_id: int, rows: dict, decimal) -> ScoringInput:
+    """One plan's ScoringInput from its bulk rows."""
+    year, title, agency = rows["plan"][0]
     # Target cells repeat (25/25/25/25, 100%): one shared TargetIn per distinct cell (they are frozen).
     cells: dict[tuple, TargetIn] = {}
     targets: dict[int, dict[int, TargetIn]] = defaultdict(dict)
@@ -338,8 +395,9 @@ def load_scoring_input(plan_id: int, *, session: Session) -> ScoringInput:
     )
 
 
-def _bulk_rows(session: Session, plan_id: int) -> dict:
-    """The plan's rows, one query per table, as plain tuples.
+def _bulk_rows(session: Session, plan_ids: list[int]) -> dict:
+    """The plans' rows, one query per table for all of them, as plain tuples (plan, goals, programs and
+    kegiatan lead with their plan id: `_by_plan` deals the rest through them).
 
     Runs on the session's connection (Core) and takes the driver's own tuples from its cursor: ORM
     objects, and even SQLAlchemy's rows, cost more than the queries (no column read here has a result
@@ -354,26 +412,26 @@ def _bulk_rows(session: Session, plan_id: int) -> dict:
         finally:
             result.close()
 
-    keg_ids = sa.select(Kegiatan.id).where(Kegiatan.plan_id == plan_id).scalar_subquery()
+    keg_ids = sa.select(Kegiatan.id).where(Kegiatan.plan_id.in_(plan_ids)).scalar_subquery()
     aksi_ids = sa.select(Aksi.id).where(Aksi.kegiatan_id.in_(keg_ids)).scalar_subquery()
     ind_ids = sa.select(KegiatanIndicator.id).where(KegiatanIndicator.kegiatan_id.in_(keg_ids)).scalar_subquery()
     return {
-        "plan": run(sa.select(Plan.year, Plan.title, Agency.name.label("agency"))
+        "plan": run(sa.select(Plan.id, Plan.year, Plan.title, Agency.name.label("agency"))
                     .join(Agency, Agency.id == Plan.agency_id, isouter=True)
-                    .where(Plan.id == plan_id)),
-        "goals": run(sa.select(Goal.id, Goal.seq, Goal.no, Goal.name)
-                     .where(Goal.plan_id == plan_id).order_by(Goal.seq, Goal.id)),
-        "programs": run(sa.select(Program.id, Program.goal_id, Program.seq, Program.no, Program.name,
+                    .where(Plan.id.in_(plan_ids))),
+        "goals": run(sa.select(Goal.plan_id, Goal.id, Goal.seq, Goal.no, Goal.name)
+                     .where(Goal.plan_id.in_(plan_ids)).order_by(Goal.seq, Goal.id)),
+        "programs": run(sa.select(Program.plan_id, Program.id, Program.goal_id, Program.seq, Program.no, Program.name,
                                   Program.goal_indicator_id)
-                        .where(Program.plan_id == plan_id).order_by(Program.seq, Program.id)),
+                        .where(Program.plan_id.in_(plan_ids)).order_by(Program.seq, Program.id)),
         **_outcome_rows(run, GoalIndicator, GoalIndicator.goal_id, GoalIndicatorRealisation.goal_indicator_id,
-                        GoalIndicatorRealisation, sa.select(Goal.id).where(Goal.plan_id == plan_id), "goal_indicator"),
+                        GoalIndicatorRealisation, sa.select(Goal.id).where(Goal.plan_id.in_(plan_ids)), "goal_indicator"),
         **_outcome_rows(run, ProgramIndicator, ProgramIndicator.program_id,
                         ProgramIndicatorRealisation.program_indicator_id, ProgramIndicatorRealisation,
-                        sa.select(Program.id).where(Program.plan_id == plan_id), "program_indicator"),
-        "kegiatan": run(sa.select(Kegiatan.id, Kegiatan.program_id, Kegiatan.seq, Kegiatan.no, Kegiatan.name,
+                        sa.select(Program.id).where(Program.plan_id.in_(plan_ids)), "program_indicator"),
+        "kegiatan": run(sa.select(Kegiatan.plan_id, Kegiatan.id, Kegiatan.program_id, Kegiatan.seq, Kegiatan.no, Kegiatan.name,
                                   Kegiatan.budget)
-                        .where(Kegiatan.plan_id == plan_id).order_by(Kegiatan.seq, Kegiatan.id)),
+                        .where(Kegiatan.plan_id.in_(plan_ids)).order_by(Kegiatan.seq, Kegiatan.id)),
         "indicators": run(sa.select(KegiatanIndicator.id, KegiatanIndicator.kegiatan_id, KegiatanIndicator.seq,
                                     KegiatanIndicator.text, KegiatanIndicator.target_raw,
                                     _exact(KegiatanIndicator.target_value), KegiatanIndicator.target_unit,
@@ -1071,6 +1129,18 @@ def score_plan_from_db(plan_id: int, quarter: int, *, session: Session, now: dat
     """Load and score in one call (what reports use), as things stand at `now`: the quarters whose
     reporting deadline has passed by then count what is not reported as 0 (None: no deadline has
     passed). Bands, the ceiling and the calendar come from `settings` (defaults without)."""
+    scores = score_plans_from_db({plan_id: quarter}, session=session, now=now, settings=settings, bands=bands,
+                                 calendar=calendar)
+    if plan_id not in scores:
+        raise LookupError(f"no plan with id {plan_id}")
+    return scores[plan_id]
+
+
+def score_plans_from_db(quarters: dict[int, int], *, session: Session, now: datetime | None,
+                        settings: Settings | None = None, bands: Sequence[int] | None = None,
+                        calendar: ReportingCalendar | None = None) -> dict[int, PlanScore]:
+    """`score_plan_from_db` of several plans (plan id → quarter; the kabupaten's OPD) with the bulk
+    statements of one (`load_scoring_inputs`). A plan id that does not exist is left out."""
     if calendar is None and settings is not None:
         from bot.domain.calendar import ReportingCalendar
 
@@ -1079,7 +1149,12 @@ def score_plan_from_db(plan_id: int, quarter: int, *, session: Session, now: dat
         bands = tuple(settings.score_bands) if settings is not None else DEFAULT_BANDS
     cap = settings.score_cap_pct if settings is not None else DEFAULT_CAP_PCT
     with gc_paused():
-        data = load_scoring_input(plan_id, session=session)
-        if settings is not None and verification.verification_on(settings.verification, session=session):
-            data = verification.verified_only(data, session=session)  # only accepted reports count
-        return score_plan(data, quarter, bands, cap_pct=cap, closed=closed_quarters(data.year, now, calendar))
+        inputs = load_scoring_inputs(quarters, session=session)
+        verified = settings is not None and verification.verification_on(settings.verification, session=session)
+        out = {}
+        for plan_id, data in inputs.items():
+            if verified:
+                data = verification.verified_only(data, session=session)  # only accepted reports count
+            out[plan_id] = score_plan(data, quarters[plan_id], bands, cap_pct=cap,
+                                      closed=closed_quarters(data.year, now, calendar))
+        return out
