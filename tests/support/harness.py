@@ -55,6 +55,7 @@ class BotHarness:
         await app.updater.stop()
         await app.stop()
         await app.shutdown()  # writes persistence one last time
+        self.engine.dispose()  # as post_shutdown does: its connections close now, not when collected
 
     async def restart(self) -> Application:
         """Stop and start a fresh Application on the same database: nothing in memory survives."""
