@@ -99,9 +99,12 @@ def _plan_calendar(*, session, settings, scoped, kegiatan_id: int | None = None,
     return ReportingCalendar.from_settings(plan_settings(plan_id, settings, session=session, acting=scoped))
 
 
-async def _calendar(context, **plan) -> ReportingCalendar:
-    """`_plan_calendar` of a kegiatan or plan (`kegiatan_id=` / `plan_id=`) for this update's sender."""
+async def _calendar(context, actor, **plan) -> ReportingCalendar:
+    """`_plan_calendar` of a kegiatan or plan (`kegiatan_id=` / `plan_id=`) for this update's sender; a PIC of
+    one agency needs no query: every plan of theirs is the acting agency's."""
     services = services_of(context)
+    if len(actor.agency_ids) < 2:
+        return ReportingCalendar.from_settings(services.settings)
     return await services.db(_plan_calendar, settings=kabupaten_settings(context), scoped=services.settings, **plan)
 
 
@@ -254,7 +257,7 @@ async def pick_kegiatan(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
         return ConversationHandler.END
     form = await services.db(lambda *, session: load_form(kegiatan_id, quarter, session=session))
     return await _open(update, context, form, _draft_from_form, ("lapor_locked", "lapor_intro", SUMMARY),
-                       lambda: _next_step(update, context, AKSI), await _calendar(context, kegiatan_id=kegiatan_id))
+                       lambda: _next_step(update, context, AKSI), await _calendar(context, actor, kegiatan_id=kegiatan_id))
 
 
 async def _open(update, context, form, draft_of, texts: tuple[str, str, int], first, calendar) -> int:
@@ -707,7 +710,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     if draft is None or cb.LP_SAVE.parse(query.data) != (draft["token"],):
         return await already_saved(update, context)
     await close_question(update, context)
-    calendar = await _calendar(context, kegiatan_id=draft["kegiatan_id"])  # the kegiatan's OPD's deadline
+    calendar = await _calendar(context, actor, kegiatan_id=draft["kegiatan_id"])  # the kegiatan's OPD's deadline
     now = services.now()
     late = calendar.is_late(draft["year"], draft["quarter"], now)
     try:
@@ -891,7 +894,7 @@ async def pick_outcomes(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
         return ConversationHandler.END
     return await _open(update, context, form, _outcome_draft,
                        ("lapor_outcome_locked", "lapor_outcome_intro", OUTCOME_SUMMARY),
-                       lambda: _ask(update, context, OUTCOME), await _calendar(context, plan_id=form.plan_id))
+                       lambda: _ask(update, context, OUTCOME), await _calendar(context, actor, plan_id=form.plan_id))
 
 
 @_answers(OUTCOME, OUTCOME_CONFIRM)

@@ -64,7 +64,7 @@ def cmd_import(args: argparse.Namespace) -> int:
             migrate(engine)
             with unit_of_work(engine) as session:
                 agency = import_agency(args.agency, title_agency, session=session) if args.agency else None
-                if agency is not None:
+                if agency is not None:  # the summary printed below names the stored agency, not `--agency` as typed
                     parsed = parsed.with_overrides(agency=agency.name)
                 result = save_plan(parsed, session=session, force=args.force, agency_id=agency.id if agency else None,
                                    actor_label="cli")

@@ -169,7 +169,7 @@ def acting_agency(telegram_user_id: int, *, session: Session, settings: Settings
     agency = group
     ids = agencies_of_person(person.id, session=session) if person is not None else []
     if agency is None and ids:
-        agency = session.get(Agency, person.acting_agency_id if person.acting_agency_id in ids else ids[0])
+        agency = session.get(Agency, _acting_id(person, ids))
     if agency is None:
         agency = only_agency(session=session)
     scoped = agency_settings(settings, agency)
@@ -192,7 +192,7 @@ _SCHEDULE = ("reminder_offsets_days", "reminder_time", "extra_days_off")
 def served_agencies(settings: Settings, *, session: Session) -> list[Settings]:
     """The settings of every agency the bot serves, each with its own (what the reminder tick and the digests
     go through); the settings as they are when they pin one (AGENCY_ID, AGENCY_NAME) or there is no agency."""
-    if settings.agency_id is not None or settings.agency_name:
+    if _pins_agency(settings):
         return [settings]
     agencies = session.exec(select(Agency).order_by(Agency.id)).all()
     return [agency_settings(settings, a) for a in agencies] or [settings]
@@ -365,10 +365,12 @@ def choose_agency(person_id: int | None, agency_id: int, *, session: Session) ->
         person.acting_agency_id = agency_id
         session.flush()
     return replace(choices[agency_id], acting=True)
+
+
 # -- a person in several agencies, and a plan served by its agency's schedule ---------------------------
 
 def _pins_agency(settings: Settings) -> bool:
-    """The settings pin one agency (AGENCY_ID, AGENCY_NAME): served as they are, as `served_agencies` does."""
+    """The settings pin one agency (AGENCY_ID, AGENCY_NAME): every plan is served with them as they are."""
     return settings.agency_id is not None or bool(settings.agency_name)
 
 

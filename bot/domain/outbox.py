@@ -410,8 +410,9 @@ def person_unreachable(person_id: int, *, session: Session, now: datetime, today
     unreachable and the admins of the agencies they belong to (and ADMIN_TELEGRAM_IDS) are told once; a
     person of no agency (made before agencies) concerns every admin. False when they already were unreachable."""
     agencies = agencies_of_person(person_id, session=session) or [None]
-    admins = [*admin_config_ids, *(chat for agency_id in agencies
-                                   for chat in admin_telegram_ids(session=session, config_ids=[], agency_id=agency_id))]
+    admins = list(dict.fromkeys([*admin_config_ids, *(  # an admin of two of them is told once
+        chat for agency_id in agencies for chat in admin_telegram_ids(session=session, config_ids=[],
+                                                                      agency_id=agency_id))]))
     return mark_unreachable(person_id, session=session, now=now, today=today, admin_chat_ids=admins, error=error)
 
 

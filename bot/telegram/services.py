@@ -87,7 +87,6 @@ def scope_services(context, settings: Settings) -> Services:
     return services_of(context)
 
 
-
 def kabupaten_settings(context) -> Settings:
     """The settings as configured (the kabupaten's), before handlers.auth scoped them to the sender's agency:
     what another agency's settings are made from (bot.domain.agencies `agency_settings`)."""
