@@ -185,7 +185,9 @@ async def drive_one_by_one(fake: FakeTelegram, pics: int, steps, parts: "Parts |
 class Parts:
     """Where a /lapor step's milliseconds go, one update at a time: the bot's own functions wrapped in place
     (the same objects the bot runs, so nothing else changes). Wall time on the event loop's side: a part run in
-    a worker thread counts the time the handler waited for it."""
+    a worker thread counts the time the handler waited for it. Parts that run at the same time each count in
+    full (a press's answer and the closing of its question go out while its checkpoint is written), so on
+    those steps «other code» (the handler less the parts) comes out below zero."""
 
     NAMES = ("in", "handler", "sql", "render", "persistence", "api")
 

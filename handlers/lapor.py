@@ -52,6 +52,7 @@ from bot.telegram.persistence import settle
 from bot.telegram.sending import ack
 from bot.telegram.sending import close_question
 from bot.telegram.sending import keyboard as _kb
+from bot.telegram.sending import question_closed
 from bot.telegram.sending import say
 from bot.telegram.sending import short
 from bot.telegram.sending import with_webapp
@@ -251,13 +252,18 @@ async def pick_kegiatan(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
     if quarter is None or not 1 <= quarter <= 4:
         quarter = await services.db(_quarter_of, kegiatan_id, settings=kabupaten_settings(context),
                                     scoped=services.settings, now=services.now())
-    allowed = await services.db(lambda *, session: is_pic_of(actor.person_id, kegiatan_id, session=session))
-    if not allowed:  # a forged or stale button naming someone else's kegiatan
+    form = await services.db(_pic_form, actor.person_id, kegiatan_id, quarter)
+    if form is None:  # a forged or stale button naming someone else's kegiatan
         await ack(update, context, render("refused_alert", services.lang), alert=True)
         return ConversationHandler.END
-    form = await services.db(lambda *, session: load_form(kegiatan_id, quarter, session=session))
     return await _open(update, context, form, _draft_from_form, ("lapor_locked", "lapor_intro", SUMMARY),
                        lambda: _next_step(update, context, AKSI), await _calendar(context, actor, kegiatan_id=kegiatan_id))
+
+
+def _pic_form(person_id: int, kegiatan_id: int, quarter: int, *, session):
+    """The kegiatan's form for TW `quarter` when the person is its PIC, else None."""
+    return load_form(kegiatan_id, quarter, session=session) if is_pic_of(person_id, kegiatan_id,
+                                                                         session=session) else None
 
 
 async def _open(update, context, form, draft_of, texts: tuple[str, str, int], first, calendar) -> int:
@@ -490,7 +496,7 @@ async def _take_value(update, context, item: dict, ask: int, confirm: int) -> in
 async def _take_pending(update, context, confirm: cb.Format, key: str) -> bool:
     """«Ya, sudah benar» on an unusual value: it is the current item's (of draft[`key`]); False for «Ketik ulang»."""
     draft = context.user_data[DRAFT]
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     pending, draft["pending"] = draft["pending"], None
     if confirm.parse(update.callback_query.data) == ("ok",) and pending:
         draft[key][draft["idx"]]["new"] = pending
@@ -516,7 +522,7 @@ async def aksi_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int
     draft = context.user_data[DRAFT]
     item = draft["aksi"][draft["idx"]]
     choice = cb.LP_AKSI.parse(update.callback_query.data).choice
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     if choice == "all" and not draft["editing"]:  # every aksi left with a target: at target, then the budget
         for a in _all_on_target(draft):
             a["new"] = _equal_target(a)
@@ -561,7 +567,7 @@ async def budget_value(update: Update, context: ContextTypes.DEFAULT_TYPE) -> in
 async def budget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """«Belum ada realisasi»: zero rupiah this quarter."""
     draft = context.user_data[DRAFT]
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     draft["budget_new"] = 0
     return await _next_step(update, context, INDICATOR)
 
@@ -570,7 +576,7 @@ async def budget_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
 async def budget_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Confirm a budget beyond what is left of the pagu, or retype it."""
     draft = context.user_data[DRAFT]
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     pending, draft["pending"] = draft["pending"], None
     if cb.LP_BUDGET_CONFIRM.parse(update.callback_query.data) == ("bok",) and pending:
         draft["budget_new"] = pending[0]
@@ -599,7 +605,7 @@ async def indicator_value(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 async def indicator_skip(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """«Lewati» an indicator: it stays as stored."""
     draft = context.user_data[DRAFT]
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     draft["ind_idx"] += 1
     return await _next_step(update, context, INDICATOR)
 
@@ -635,7 +641,7 @@ async def pendorong_text(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 @_answers(*NOTE_STATES)
 async def text_none(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """«Tidak ada» for one note, or «Tidak ada catatan» (asked with the kendala): all three empty."""
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     key = cb.LP_NONE.parse(update.callback_query.data).key
     draft = context.user_data[DRAFT]
     asked = draft.get("asked") or {}
@@ -677,7 +683,7 @@ async def evidence_file(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
 @_answers(EVIDENCE)
 async def evidence_done(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """«Selesai» with the evidence: show the summary card."""
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     context.user_data[DRAFT]["editing"] = False
     return await _ask(update, context, SUMMARY)
 
@@ -709,7 +715,7 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
     draft = context.user_data.get(DRAFT)
     if draft is None or cb.LP_SAVE.parse(query.data) != (draft["token"],):
         return await already_saved(update, context)
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     calendar = await _calendar(context, actor, kegiatan_id=draft["kegiatan_id"])  # the kegiatan's OPD's deadline
     now = services.now()
     late = calendar.is_late(draft["year"], draft["quarter"], now)
@@ -720,19 +726,26 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
         if exc.code == "evidence_required":  # bot.domain.evidence: ask for the file, the draft stays
             return await _ask(update, context, EVIDENCE, text=render("lapor_evidence_required", services.lang,
                                                                      draft=draft))
+        await question_closed(context)
         await query.message.reply_text(render("lapor_refused", services.lang, code=exc.code))
         context.user_data.pop(DRAFT, None)
         return ConversationHandler.END
     # Read before settling: from the settle on, a kill costs the PIC this «Tersimpan» (it is not sent twice), so
     # only the send itself may lie between the two.
-    form = await services.db(lambda *, session: load_form(draft["kegiatan_id"], draft["quarter"], session=session))
-    following = await services.db(next_unreported, actor.person_id, draft["kegiatan_id"], draft["quarter"])
+    form, following = await services.db(_saved_form, actor.person_id, draft["kegiatan_id"], draft["quarter"])
     markup = _kb([[(_buttons(services.lang)["next_kegiatan"],
                     cb.LP_NEXT.build(kegiatan=following, quarter=draft["quarter"]))]]) if following else None
+    await question_closed(context)
     await _stored(update, context, draft)
     await query.message.reply_text(render("lapor_saved", services.lang, form=form, late=late,
                                           changed=len(result.changed)), reply_markup=markup)
     return ConversationHandler.END
+
+
+def _saved_form(person_id: int, kegiatan_id: int, quarter: int, *, session):
+    """What «Tersimpan» shows: the form as stored, and the PIC's next kegiatan still to report (None: none)."""
+    return load_form(kegiatan_id, quarter, session=session), next_unreported(person_id, kegiatan_id, quarter,
+                                                                             session=session)
 
 
 async def _stored(update, context, draft: dict) -> None:
@@ -755,7 +768,7 @@ async def already_saved(update: Update, context: ContextTypes.DEFAULT_TYPE) -> i
 @_answers(SUMMARY, OUTCOME_SUMMARY)
 async def edit_menu(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     """Ubah: pick the item (or the indicator) to change."""
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     outcomes = context.user_data[DRAFT].get("kind") == "outcomes"
     return await _ask(update, context, OUTCOME_EDIT if outcomes else EDIT_PICK)
 
@@ -766,7 +779,7 @@ async def edit_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     draft = context.user_data[DRAFT]
     data = update.callback_query.data
     press = cb.LP_EDIT_ITEM.parse(data) or cb.LP_EDIT_PART.parse(data)
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     what = press.what if press else "back"
     if what == "back":
         return await _ask(update, context, SUMMARY)
@@ -790,7 +803,7 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> int:
     context.user_data.pop(DRAFT, None)
     lang = services_of(context).lang
     if update.callback_query:
-        await close_question(update, context)
+        close_question(update, context)  # closed while the step goes on: `say` waits for it
     await say(update, context, render("cancelled", lang))
     return ConversationHandler.END
 
@@ -913,7 +926,7 @@ async def outcome_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     """«🎯 Sesuai target» (this quarter's target, shown only when one is due) or Lewati (left as stored)."""
     draft = context.user_data[DRAFT]
     item = draft["items"][draft["idx"]]
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     if cb.LP_OUTCOME.parse(update.callback_query.data) == ("eq",) and item["due"]:
         item["new"] = [item["target_value"], item["target_raw"]]  # due: this quarter's own target is the one to date
     draft["idx"] += 1
@@ -933,7 +946,7 @@ async def outcome_edit_pick(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     """Ask one indicator again, then the summary card comes back."""
     draft = context.user_data[DRAFT]
     press = cb.LP_EDIT_OUTCOME.parse(update.callback_query.data)
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     if press is None or not 0 <= press.index < len(draft["items"]):
         return await _ask(update, context, OUTCOME_SUMMARY)
     draft["idx"], draft["editing"] = press.index, True
@@ -956,16 +969,18 @@ async def save_outcomes(update: Update, context: ContextTypes.DEFAULT_TYPE, acto
     draft = context.user_data.get(DRAFT)
     if draft is None or draft.get("kind") != "outcomes" or cb.LP_SAVE.parse(query.data) != (draft["token"],):
         return await already_saved(update, context)
-    await close_question(update, context)
+    close_question(update, context)  # closed while the step goes on: `say` waits for it
     try:
         result = await services.db(save_outcome_report, _outcome_submission(draft), person_id=actor.person_id,
                                    actor_label=actor.label, now=services.now())
     except ReportError as exc:
+        await question_closed(context)
         await query.message.reply_text(render("lapor_refused", services.lang, code=exc.code, outcome=True))
         context.user_data.pop(DRAFT, None)
         return ConversationHandler.END
     form = await services.db(lambda *, session: load_outcome_form(actor.person_id, draft["plan_id"], draft["quarter"],
                                                                   session=session))
+    await question_closed(context)
     await _stored(update, context, draft)  # after the read, as in save
     await query.message.reply_text(render("lapor_outcome_saved", services.lang, form=form, year=draft["year"],
                                           quarter=draft["quarter"], changed=len(result.changed)))

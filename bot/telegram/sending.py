@@ -1,6 +1,7 @@
 """Sending: replies, button answers, keyboards, labels, message splitting, what a Telegram error
 means, and notices — the Telegram helpers handlers and jobs share."""
 
+import asyncio
 import logging
 import re
 from collections.abc import Sequence
@@ -39,7 +40,9 @@ async def ack(update: Update, context, text: str | None = None, *, alert: bool =
 
 
 async def say(update: Update, context, text: str, markup=None) -> Message:
-    """Reply in the chat, whether the update is a message or a button press; the message sent."""
+    """Reply in the chat, whether the update is a message or a button press; the message sent (after the question
+    being closed, `close_question`, is)."""
+    await question_closed(context)
     if update.callback_query:
         await ack(update, context)
         return await update.callback_query.message.reply_text(text, reply_markup=markup)
@@ -57,20 +60,51 @@ def pressed_label(update: Update) -> str:
     return ""
 
 
-async def close_question(update: Update, context, answer: str | None = None) -> None:
-    """The tapped answer stays visible under its question and the buttons go, as on a paper form."""
+def close_question(update: Update, context, answer: str | None = None) -> asyncio.Task:
+    """The tapped answer stays visible under its question and the buttons go, as on a paper form.
+
+    Started at once and awaitable; a handler may go on meanwhile (its checkpoint, its SQL): `say` and
+    `question_closed` wait for it, so the old question is closed before the next one is sent."""
+    task = asyncio.ensure_future(_close(update, context, answer))
+    task.add_done_callback(_retrieved)
+    context._rapk_closing = task
+    return task
+
+
+def _retrieved(task: asyncio.Task) -> None:
+    """A close whose handler failed before waiting for it: its own failure is logged, not left to the collector."""
+    if not task.cancelled() and task.exception() is not None:
+        log.info("question not closed: %s", task.exception())
+
+
+async def question_closed(context) -> None:
+    """Wait for the question `close_question` is closing (nothing when none is)."""
+    task = getattr(context, "_rapk_closing", None)
+    if task is not None:
+        context._rapk_closing = None
+        await task
+
+
+async def _close(update: Update, context, answer: str | None) -> None:
+    """The press answered and the question edited at the same time (two round trips in the time of one)."""
     from html import escape
 
-    await ack(update, context)
     answer = answer if answer is not None else pressed_label(update)
     message = update.callback_query.message
-    try:
-        if not answer:
-            await update.callback_query.edit_message_reply_markup(None)
-            return
-        await update.callback_query.edit_message_text(f"{message.text_html}\n\n➡️ <b>{escape(answer)}</b>")
-    except BadRequest as exc:  # too old to edit, or closed already (a press handled again after a restart)
-        log.info("question not closed: %s", exc)
+
+    async def edit() -> None:
+        try:
+            if not answer:
+                await update.callback_query.edit_message_reply_markup(None)
+                return
+            await update.callback_query.edit_message_text(f"{message.text_html}\n\n➡️ <b>{escape(answer)}</b>")
+        except BadRequest as exc:  # too old to edit, or closed already (a press handled again after a restart)
+            log.info("question not closed: %s", exc)
+
+    outcomes = await asyncio.gather(ack(update, context), edit(), return_exceptions=True)
+    for outcome in outcomes:  # both have finished: the first failure is the handler's, as when they ran in turn
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 MESSAGE_LIMIT = 4096  # Telegram's maximum message length (UTF-16 units); every chunk stays below it

@@ -86,3 +86,23 @@ async def test_answers_typed_before_the_question_came_are_not_taken(harness, fak
     assert "Realisasi anggaran" in await said(fake, text="60")
     assert "Tersimpan ✅" in await save_rest(fake)
     assert aksi_values(engine, small_plan) == [Decimal(40), Decimal(60), None]
+
+
+async def test_a_press_on_a_slow_network_costs_two_round_trips_and_closes_its_question_first(harness, fake, small_plan):
+    """A phone in the kabupaten on a slow network: the press is answered and its question closed at the same time
+    (one round trip, not two), and the next question goes out only once the old one has lost its buttons."""
+    await said(fake, text="/lapor")
+    await said(fake, press=KEGIATAN)
+    assert "Aksi 2/2" in await said(fake, text="40")
+    trip = 0.5
+    fake.set_latency(trip)  # every request answered half a second after it arrives
+    since = len(fake.calls())
+    assert "Realisasi anggaran" in await said(fake, press="0")
+    calls = fake.calls()[since:]
+    answered = next(c for c in calls if c.method == "answerCallbackQuery")
+    closed = next(c for c in calls if c.method == "editMessageText")
+    asked = next(c for c in calls if c.method == "sendMessage")
+    assert abs(closed.time - answered.time) < trip / 2  # sent together, not one after the other's answer
+    assert "➡️ <b>0</b>" in closed.params["text"]
+    assert asked.time >= closed.time + trip * 0.9  # sent once the edit was answered
+    fake.set_latency(0)
