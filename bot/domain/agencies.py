@@ -175,7 +175,7 @@ def acting_agency(telegram_user_id: int, *, session: Session, settings: Settings
     scoped = agency_settings(settings, agency)
     in_leadership_chat = bool(chat_id is not None and chat_id == scoped.leadership_chat_id)
     actor = resolve_actor(telegram_user_id, session=session, admin_ids=settings.admin_telegram_ids,
-                          admins_verify=settings.admins_verify, is_leadership=in_leadership_chat)
+                          admins_verify=settings.admins_verify, is_leadership=in_leadership_chat, person=person)
     if person is not None and agency is not None and person.agency_id not in (None, agency.id):
         member = session.exec(select(AgencyMember).where(AgencyMember.agency_id == agency.id,
                                                          AgencyMember.person_id == person.id)).first()

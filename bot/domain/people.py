@@ -91,10 +91,15 @@ class Actor:
                 "actor_label": self.label}
 
 
+_LOOK_UP = object()
+
+
 def resolve_actor(telegram_user_id: int, *, session: Session, admin_ids: list[int],
-                  is_leadership: bool = False, admins_verify: bool = True) -> Actor:
-    """Build the Actor for a Telegram user from the database and the configured admins."""
-    person = session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
+                  is_leadership: bool = False, admins_verify: bool = True, person=_LOOK_UP) -> Actor:
+    """Build the Actor for a Telegram user from the database and the configured admins (`person`: their row,
+    or None for nobody, when the caller has read it already)."""
+    if person is _LOOK_UP:
+        person = session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
     is_pic = False
     if person is not None:
         # Reporting an IKU or a program indicator makes a PIC too: /lapor, /status and reminders are theirs.
