@@ -72,7 +72,7 @@ def close_question(update: Update, context, answer: str | None = None) -> asynci
 
 
 def _retrieved(task: asyncio.Task) -> None:
-    """A close whose handler failed before waiting for it: its own failure is logged, not left to the collector."""
+    """A failed close is logged (a handler that failed before waiting for it would leave it to the collector)."""
     if not task.cancelled() and task.exception() is not None:
         log.info("question not closed: %s", task.exception())
 
