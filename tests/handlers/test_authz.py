@@ -265,13 +265,13 @@ async def test_forged_callbacks_are_refused_and_change_nothing(bot, fake, engine
                 presses += [(s, _forged(d, small_plan), False) for d in OTHER_PICS_ITEMS if d.startswith(prefix)]
     before = snapshot(engine, conversations=True)
     sent = {}
-    # All pressed at once: no forged press gets a message, so each sender's last message stays the one pressed on,
-    # and one sender's presses are handled in the order sent.
-    for s, data, refusal in presses:
-        message = fake.messages_to(s.chat)[-1]
-        update = fake.press_button(s.user, message, data, forge=True)
-        sent[update["callback_query"]["id"]] = (s, data, refusal)
-    await fake.wait_idle(timeout=60)
+    # One round per sender at a time (their presses together, handled in the order sent), not all at once: no
+    # forged press gets a message, so each sender's last message stays the one pressed on.
+    for sender in private:
+        for s, data, refusal in (p for p in presses if p[0] is sender):
+            update = fake.press_button(s.user, fake.messages_to(s.chat)[-1], data, forge=True)
+            sent[update["callback_query"]["id"]] = (s, data, refusal)
+        await fake.wait_idle(timeout=30)
     answers = {c.params["callback_query_id"]: c.params for c in fake.calls("answerCallbackQuery")}
     # The refusal, or «this button is no longer valid» where no handler takes the data outside its conversation.
     refusals = {render("refused_alert", "id"), render("stale_button", "id")}
