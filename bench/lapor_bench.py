@@ -44,6 +44,8 @@ from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
+
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from fake_telegram.server import FakeTelegram  # noqa: E402
@@ -189,7 +191,7 @@ class Parts:
     full (a press's answer and the closing of its question go out while its checkpoint is written), so on
     those steps «other code» (the handler less the parts) comes out below zero."""
 
-    NAMES = ("in", "handler", "sql", "render", "persistence", "api")
+    NAMES = ("in", "handler", "sql", "render", "persistence", "api", "statements")
 
     def __init__(self):
         self.rows: dict[int, list[dict[str, float]]] = defaultdict(list)
@@ -226,8 +228,14 @@ class Parts:
 
         RapkApplication.process_update = process_update
         self._undo.append((RapkApplication, "process_update", original))
+        sa.event.listen(sa.Engine, "before_cursor_execute", self._statement)
+
+    def _statement(self, *args) -> None:
+        """Every SQL statement the step sends, the domain's and persistence's alike."""
+        self._current["statements"] = self._current.get("statements", 0) + 1
 
     def uninstall(self) -> None:
+        sa.event.remove(sa.Engine, "before_cursor_execute", self._statement)
         for owner, name, original in reversed(self._undo):
             setattr(owner, name, original)
         self._undo.clear()
@@ -273,9 +281,9 @@ class Parts:
         self.rows[step].append(row)
 
     def table(self) -> list[str]:
-        columns = ("latency", "in", "handler", "sql", "render", "persistence", "api", "other")
+        columns = ("latency", "in", "handler", "sql", "render", "persistence", "api", "other", "statements")
         heads = ("seen by PIC", "HTTP in", "handler", "domain SQL", "render", "persistence", "Bot API out",
-                 "other code")
+                 "other code", "statements")
         lines = ["  step (p50 ms)           " + " ".join(f"{h:>11}" for h in heads)]
         every: dict[str, list[float]] = defaultdict(list)
         for step, rows in sorted(self.rows.items()):
@@ -284,10 +292,10 @@ class Parts:
             for column in columns:
                 values = [r[column] for r in rows]
                 every[column].extend(values)
-                cells.append(percentile(values, 50) * 1000)
+                cells.append(percentile(values, 50) * (1 if column == "statements" else 1000))
             lines.append(f"  {label:<24} " + " ".join(f"{c:>11.2f}" for c in cells))
-        lines.append(f"  {'every step':<24} " + " ".join(f"{percentile(every[c], 50) * 1000:>11.2f}"
-                                                      for c in columns))
+        lines.append(f"  {'every step':<24} " + " ".join(
+            f"{percentile(every[c], 50) * (1 if c == 'statements' else 1000):>11.2f}" for c in columns))
         return lines
 
 

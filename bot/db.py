@@ -4,12 +4,15 @@ from collections.abc import Iterable
 from collections.abc import Iterator
 from collections.abc import Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy import Connection
 from sqlalchemy import Engine
+from sqlalchemy import Table
 from sqlalchemy import bindparam
 from sqlalchemy import event
 from sqlalchemy.dialects import postgresql
@@ -88,29 +91,44 @@ def among(column, ids: Iterable[int]):
                                 literal_execute=True, unique=True))
 
 
-def insert_ignore(session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]],
+_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
+def _dialect(executor: Session | Connection, what: str) -> str:
+    """The database's dialect name (from a Session or a Connection), one that `what` is written for."""
+    dialect = executor.dialect.name if isinstance(executor, Connection) else executor.get_bind().dialect.name
+    if dialect not in _INSERTS:
+        raise NotImplementedError(f"{what} is not implemented for {dialect}")
+    return dialect
+
+
+@lru_cache(maxsize=256)
+def _conflict_statement(dialect: str, table: Table, columns: tuple[str, ...], conflict: tuple[str, ...],
+                        update: bool):
+    """One statement object per table, columns and key: executed with its rows as parameters, so SQLAlchemy
+    neither builds it again nor computes its cache key again (building took most of a one-row write)."""
+    stmt = _INSERTS[dialect](table)
+    if update:
+        return stmt.on_conflict_do_update(index_elements=list(conflict),
+                                          set_={c: stmt.excluded[c] for c in columns if c not in conflict})
+    return stmt.on_conflict_do_nothing(index_elements=list(conflict)).returning(table.c.id)
+
+
+def insert_ignore(session: Session | Connection, model: type[SQLModel], rows: Sequence[dict[str, Any]],
                   conflict_columns: Sequence[str]) -> int:
     """Insert rows, skipping those that hit the unique key; returns how many were inserted."""
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
-        raise NotImplementedError(f"insert-ignore is not implemented for {dialect}")
+    dialect = _dialect(session, "insert-ignore")
     if not rows:
         return 0
-    table = model.__table__  # type: ignore[attr-defined]
     # One executemany: SQLAlchemy batches it into multi-row INSERTs ("insertmanyvalues") from one cached
     # statement, and RETURNING yields only the rows that were inserted.
-    stmt = insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id)
+    stmt = _conflict_statement(dialect, model.__table__, (), tuple(conflict_columns), False)  # type: ignore[attr-defined]
     return len(session.execute(stmt, list(rows)).all())
 
 
-def upsert(session: Session, model: type[SQLModel], row: dict[str, Any], conflict_columns: Sequence[str]) -> None:
+def upsert(session: Session | Connection, model: type[SQLModel], row: dict[str, Any],
+           conflict_columns: Sequence[str]) -> None:
     """Insert a row or, when it hits the unique key, overwrite the other columns (safe under races)."""
-    dialect = session.get_bind().dialect.name
-    insert = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.get(dialect)
-    if insert is None:
-        raise NotImplementedError(f"upsert is not implemented for {dialect}")
-    stmt = insert(model.__table__).values(**row)  # type: ignore[attr-defined]
-    stmt = stmt.on_conflict_do_update(index_elements=list(conflict_columns),
-                                      set_={k: stmt.excluded[k] for k in row if k not in conflict_columns})
-    session.execute(stmt)
+    dialect = _dialect(session, "upsert")
+    stmt = _conflict_statement(dialect, model.__table__, tuple(row), tuple(conflict_columns), True)  # type: ignore[attr-defined]
+    session.execute(stmt, row)

@@ -152,10 +152,9 @@ class _Writer:
 
     def _commit(self, jobs: list) -> None:
         try:
-            with Session(self.engine) as session:
+            with self.engine.begin() as connection:  # Core: nothing here needs the ORM's unit of work
                 for ops, _future in jobs:
-                    _apply(session, ops)
-                session.commit()
+                    _apply(connection, ops)
         except Exception as exc:  # noqa: BLE001 - handed to the update that waits on it
             if len(jobs) == 1:
                 jobs[0][1].set_exception(exc)
@@ -167,24 +166,29 @@ class _Writer:
             future.set_result(None)
 
 
-def _apply(session: Session, ops: list[tuple]) -> None:
+_TABLE = BotState.__table__
+# Built once and executed with parameters: building a statement costs more than running it.
+_DROP = sa.delete(_TABLE).where(_TABLE.c.kind == sa.bindparam("b_kind"), _TABLE.c.key == sa.bindparam("b_key"))
+_HANDLED = (sa.update(_TABLE).where(_TABLE.c.kind == INBOX, _TABLE.c.key == sa.bindparam("b_key"))
+            .values(data="", updated_at=sa.bindparam("b_now")))
+
+
+def _apply(connection: sa.Connection, ops: list[tuple]) -> None:
     """Stage one job's writes: ("put", kind, key, text), ("drop", kind, key), ("handled", update_id) and
-    ("inbox", rows)."""
-    table = BotState.__table__  # Core statements: the ORM's unit of work costs more than the statements
+    ("inbox", rows). Core statements: the ORM's unit of work costs more than the statements."""
     now = utcnow()
     for op in ops:
         if op[0] == "put":
-            upsert(session, BotState, {"kind": op[1], "key": op[2], "data": op[3], "updated_at": now},
+            upsert(connection, BotState, {"kind": op[1], "key": op[2], "data": op[3], "updated_at": now},
                    ["kind", "key"])
         elif op[0] == "drop":
-            session.exec(sa.delete(table).where(table.c.kind == op[1], table.c.key == op[2]))
+            connection.execute(_DROP, {"b_kind": op[1], "b_key": op[2]})
         elif op[0] == "handled":
             # The row stays (empty) for two days: Telegram may send the update again until the next
             # getUpdates confirms it, and a known id is not handled twice.
-            session.exec(sa.update(table).where(table.c.kind == INBOX, table.c.key == str(op[1]))
-                         .values(data="", updated_at=now))
+            connection.execute(_HANDLED, {"b_key": str(op[1]), "b_now": now})
         else:
-            insert_ignore(session, BotState, [{**row, "updated_at": now} for row in op[1]], ["kind", "key"])
+            insert_ignore(connection, BotState, [{**row, "updated_at": now} for row in op[1]], ["kind", "key"])
 
 
 class DatabasePersistence(BasePersistence):
