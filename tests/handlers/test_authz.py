@@ -265,11 +265,13 @@ async def test_forged_callbacks_are_refused_and_change_nothing(bot, fake, engine
                 presses += [(s, _forged(d, small_plan), False) for d in OTHER_PICS_ITEMS if d.startswith(prefix)]
     before = snapshot(engine, conversations=True)
     sent = {}
-    for s, data, refusal in presses:
-        message = fake.messages_to(s.chat)[-1]
-        update = fake.press_button(s.user, message, data, forge=True)
-        sent[update["callback_query"]["id"]] = (s, data, refusal)
-        await fake.wait_idle()
+    # One round per sender at a time (their presses together, handled in the order sent), not all at once: no
+    # forged press gets a message, so each sender's last message stays the one pressed on.
+    for sender in private:
+        for s, data, refusal in (p for p in presses if p[0] is sender):
+            update = fake.press_button(s.user, fake.messages_to(s.chat)[-1], data, forge=True)
+            sent[update["callback_query"]["id"]] = (s, data, refusal)
+        await fake.wait_idle(timeout=30)
     answers = {c.params["callback_query_id"]: c.params for c in fake.calls("answerCallbackQuery")}
     # The refusal, or «this button is no longer valid» where no handler takes the data outside its conversation.
     refusals = {render("refused_alert", "id"), render("stale_button", "id")}
@@ -323,43 +325,62 @@ def _leaks(shown: list[str], secrets: tuple[str, ...]) -> list[str]:
     return sorted({s for s in secrets for text in shown if s.casefold() in html.unescape(text).casefold()})
 
 
-async def test_two_agencies_commands_show_only_their_own_agency(two_agencies, fake, engine):
+# Each direction on its own (A's people asking about B, then B's about A), so the two can run side by side.
+DIRECTIONS = pytest.mark.parametrize("direction", ["a_asks", "b_asks"])
+
+
+def _sides(two_agencies, direction: str) -> list:
+    return [two_agencies if direction == "a_asks" else two_agencies[::-1]]
+
+
+@DIRECTIONS
+async def test_two_agencies_commands_show_only_their_own_agency(two_agencies, fake, engine, direction):
     wrong = []
-    for me, other in (two_agencies, two_agencies[::-1]):
+    for me, other in _sides(two_agencies, direction):
         chats = {chat for _, _, chat in me.senders}
         crossing = [(c, a.format(**other.ids)) for c, a in CROSS_AGENCY_COMMANDS]
         for command, args in AGENCY_COMMANDS + crossing:
             for who, user, chat in me.senders:
+                naming_other = (command, args) in crossing
+                if naming_other:  # only those must change nothing: the database as it is before them
+                    await fake.wait_idle()
+                    before = snapshot(engine)
                 since = len(fake.calls())
-                before = snapshot(engine)
                 fake.send_command(user, f"/{command}", args, chat_id=None if chat == user else chat)
-                await fake.wait_idle()
-                fake.send_command(user, "/batal", chat_id=None if chat == user else chat)
                 await fake.wait_idle()
                 leaked = _leaks(_shown(fake, chats, since), other.secrets)
                 wrong += [f"/{command} {args or ''} from {who} showed {leaked}"] if leaked else []
-                changed = changed_tables(before, snapshot(engine))
-                if (command, args) in crossing and changed:
+                changed = changed_tables(before, snapshot(engine)) if naming_other else []
+                if changed:
                     wrong.append(f"/{command} {args} from {who} changed {changed}")
+                # Handled before the next command (one chat's updates run in order), whose wait covers it.
+                fake.send_command(user, "/batal", chat_id=None if chat == user else chat)
+    await fake.wait_idle()
     assert not wrong, "\n".join(wrong)
 
 
-async def test_two_agencies_forged_buttons_naming_the_other_agency_change_nothing(two_agencies, fake, engine):
+@DIRECTIONS
+async def test_two_agencies_forged_buttons_naming_the_other_agency_change_nothing(two_agencies, fake, engine,
+                                                                                  direction):
     wrong = []
-    for me, other in (two_agencies, two_agencies[::-1]):
+    for me, other in _sides(two_agencies, direction):
         private = [(who, user) for who, user, chat in me.senders if chat == user]
         for _, user in private:
             fake.send_command(user, "/bantuan")
         await fake.wait_idle()
         for prefix, (_, samples) in sorted(FORGED.items()):
+            forged = [d.format(**other.ids) for d in samples if "{" in d]  # naming a person or an item of the other
+            if not forged:
+                continue
+            # A prefix's presses from every sender at once (each sender's in order): leaks and changes per prefix.
+            before, since = snapshot(engine, conversations=True), len(fake.calls())
+            for _, user in private:
+                for data in forged:
+                    fake.press_button(user, fake.messages_to(user)[-1], data, forge=True)
+            await fake.wait_idle(timeout=30)
             for who, user in private:
-                for data in (d for d in samples if "{" in d):  # those naming a person or an item of the other agency
-                    forged = data.format(**other.ids)
-                    before, since = snapshot(engine, conversations=True), len(fake.calls())
-                    fake.press_button(user, fake.messages_to(user)[-1], forged, forge=True)
-                    await fake.wait_idle()
-                    leaked = _leaks(_shown(fake, {user}, since), other.secrets)
-                    wrong += [f"{forged!r} from {who} showed {leaked}"] if leaked else []
-                    changed = changed_tables(before, snapshot(engine, conversations=True))
-                    wrong += [f"{forged!r} from {who} changed {changed}"] if changed else []
+                leaked = _leaks(_shown(fake, {user}, since), other.secrets)
+                wrong += [f"{forged!r} from {who} showed {leaked}"] if leaked else []
+            changed = changed_tables(before, snapshot(engine, conversations=True))
+            wrong += [f"{forged!r} changed {changed}"] if changed else []
     assert not wrong, "\n".join(wrong)

@@ -1,5 +1,6 @@
 """End-to-end harness: the real Application, polling a local fake Bot API server over HTTP."""
 
+import asyncio
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -10,6 +11,7 @@ from bot.config import load_settings
 from bot.db import make_engine
 from bot.main import build_application
 from bot.telegram.app import ALLOWED_UPDATES
+from tests.support.watchdog import LoopWatchdog
 
 ADMIN_ID = 1001
 LEADER_ID = 2001
@@ -36,6 +38,7 @@ class BotHarness:
         )
         self.engine = make_engine(db_url)
         self.app: Application | None = None
+        self._watchdog: LoopWatchdog | None = None
 
     async def start(self) -> Application:
         app = build_application(self.settings, engine=self.engine, clock=self.clock, read_timeout=2,
@@ -46,12 +49,17 @@ class BotHarness:
         await app.updater.start_polling(poll_interval=0.0, timeout=1, allowed_updates=ALLOWED_UPDATES)
         self.fake.attach(app)
         self.app = app
+        if self._watchdog is None:
+            self._watchdog = LoopWatchdog(asyncio.get_running_loop()).start()
         return app
 
     async def stop(self) -> None:
         app, self.app = self.app, None
         if app is None:
             return
+        if self._watchdog is not None:
+            self._watchdog.stop()
+            self._watchdog = None
         await app.updater.stop()
         await app.stop()
         await app.shutdown()  # writes persistence one last time
