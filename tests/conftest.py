@@ -172,3 +172,34 @@ def release_engine(request, tmp_path):
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL unreachable under CI: {exc}")
         pytest.skip(f"PostgreSQL unreachable: {exc}")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A test that timed out waiting for the bot reports, while its bot still runs, what every thread is
+    doing and, on PostgreSQL, what each session of the database waits on: the reason is in the report."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed or call.excinfo is None or "not idle" not in str(call.excinfo.value):
+        return
+    from tests.support.watchdog import thread_stacks
+
+    report.sections.append(("threads when the wait ended", thread_stacks()))
+    db_url = item.funcargs.get("db_url")
+    if isinstance(db_url, str) and db_url.startswith("postgresql"):
+        report.sections.append(("PostgreSQL sessions when the wait ended", _pg_sessions(db_url)))
+
+
+def _pg_sessions(url: str) -> str:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(sa.text(
+                "SELECT pid, state, wait_event_type, wait_event, pg_blocking_pids(pid), now() - xact_start, "
+                "left(query, 300) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND pid <> pg_backend_pid() AND backend_type = 'client backend' AND state <> 'idle'")).all()
+        return "\n".join(str(tuple(r)) for r in rows) or "(no busy session)"
+    except Exception as exc:  # noqa: BLE001 - a report, not a test
+        return f"(not read: {exc})"
+    finally:
+        engine.dispose()

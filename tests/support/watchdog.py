@@ -13,6 +13,13 @@ import traceback
 log = logging.getLogger("tests.watchdog")
 
 
+def thread_stacks() -> str:
+    """Every thread's stack, named."""
+    names = {t.ident: t.name for t in threading.enumerate()}
+    return "\n".join(f"--- {names.get(ident, ident)}\n" + "".join(traceback.format_stack(frame))
+                     for ident, frame in sys._current_frames().items())
+
+
 class LoopWatchdog:
     """From a thread of its own, asks the loop to run a no-op every `every` seconds; when it has not run after
     `stall` seconds, logs the loop thread's stack once (and again after the loop has answered)."""

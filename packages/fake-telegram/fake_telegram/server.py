@@ -617,7 +617,7 @@ class FakeTelegram:
                 f"{timeout}s; latest: {current}; last calls: {self._recent_calls()}") from None
         return found[-1]
 
-    async def wait_idle(self, application: Application | None = None, timeout: float = 5.0,
+    async def wait_idle(self, application: Application | None = None, timeout: float = 15.0,
                         quiet: float = 0.05) -> None:
         """Return once the bot has handled everything sent to it and gone quiet.
 
@@ -627,6 +627,9 @@ class FakeTelegram:
         (3) no request is in flight and none arrived for `quiet` seconds of loop time, which
         catches work handlers leave running (tasks, jobs due now). Without an Application only
         (1) and (3) apply, so `quiet` must then cover the longest handler gap.
+
+        `timeout` bounds the wait, it times nothing: a database under a whole suite's load has kept a handler
+        waiting over 5 s, and a bot that is idle sooner is waited for no longer.
         """
         application = application or self.application
         loop = asyncio.get_running_loop()
