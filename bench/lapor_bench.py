@@ -184,6 +184,9 @@ async def drive_one_by_one(fake: FakeTelegram, pics: int, steps, parts: "Parts |
     return time.perf_counter() - started, latencies, pics * len(steps)
 
 
+_SCALE = {"statements": 1}  # a count; every other part is seconds, printed as ms
+
+
 class Parts:
     """Where a /lapor step's milliseconds go, one update at a time: the bot's own functions wrapped in place
     (the same objects the bot runs, so nothing else changes). Wall time on the event loop's side: a part run in
@@ -292,10 +295,10 @@ class Parts:
             for column in columns:
                 values = [r[column] for r in rows]
                 every[column].extend(values)
-                cells.append(percentile(values, 50) * (1 if column == "statements" else 1000))
+                cells.append(percentile(values, 50) * _SCALE.get(column, 1000))
             lines.append(f"  {label:<24} " + " ".join(f"{c:>11.2f}" for c in cells))
         lines.append(f"  {'every step':<24} " + " ".join(
-            f"{percentile(every[c], 50) * (1 if c == 'statements' else 1000):>11.2f}" for c in columns))
+            f"{percentile(every[c], 50) * _SCALE.get(c, 1000):>11.2f}" for c in columns))
         return lines
 
 

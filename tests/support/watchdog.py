@@ -1,6 +1,6 @@
 """A watchdog for the event loop a test's bot runs on: when the loop stops answering, log where it is stuck.
 
-A test that waits for the bot fails with «not idle within 5 s» whether the bot was slow or its loop was
+A test that waits for the bot fails with «not idle within …» whether the bot was slow or its loop was
 blocked (a database call made on the loop that waits for a lock, say). The stack logged here, shown with
 the failing test's captured log, tells which.
 """
@@ -13,16 +13,19 @@ import traceback
 log = logging.getLogger("tests.watchdog")
 
 
+def _stack(ident: int) -> str:
+    frame = sys._current_frames().get(ident)
+    return "".join(traceback.format_stack(frame)) if frame is not None else "(no frame)"
+
+
 def thread_stacks() -> str:
     """Every thread's stack, named."""
-    names = {t.ident: t.name for t in threading.enumerate()}
-    return "\n".join(f"--- {names.get(ident, ident)}\n" + "".join(traceback.format_stack(frame))
-                     for ident, frame in sys._current_frames().items())
+    return "\n".join(f"--- {t.name}\n{_stack(t.ident)}" for t in threading.enumerate())
 
 
 class LoopWatchdog:
     """From a thread of its own, asks the loop to run a no-op every `every` seconds; when it has not run after
-    `stall` seconds, logs the loop thread's stack once (and again after the loop has answered)."""
+    `stall` seconds, logs the loop thread's stack, once per stall."""
 
     def __init__(self, loop, *, stall: float = 1.0, every: float = 0.25):
         self.loop = loop
@@ -49,8 +52,6 @@ class LoopWatchdog:
                 return
             if answered.wait(self.stall):
                 continue
-            frame = sys._current_frames().get(self.loop_thread)
-            stack = "".join(traceback.format_stack(frame)) if frame is not None else "(no frame)"
-            log.warning("event loop blocked for over %.1f s, at:\n%s", self.stall, stack)
+            log.warning("event loop blocked for over %.1f s, at:\n%s", self.stall, _stack(self.loop_thread))
             while not answered.wait(self.every) and not self._stop.is_set():
                 pass
