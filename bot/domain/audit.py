@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+import sqlalchemy as sa
 from sqlmodel import Session
 from sqlmodel import select
 
@@ -20,6 +21,16 @@ def record(session: Session, *, action: str, entity: str, entity_id: int | None 
         row.at = at
     session.add(row)
     return row
+
+
+def record_many(session: Session, entries: list[dict], *, at: datetime, actor_person_id: int | None = None,
+                actor_telegram_id: int | None = None, actor_label: str = "") -> None:
+    """Add the audit rows of one change of many fields (`record`'s keywords each, besides the actor's and `at`)
+    as one statement, in their order: a save of a whole kegiatan records a row per field it changes."""
+    if entries:
+        common = dict(at=at, actor_person_id=actor_person_id, actor_telegram_id=actor_telegram_id,
+                      actor_label=actor_label, entity_id=None, field="", old_value=None, new_value=None, reason="")
+        session.execute(sa.insert(AuditLog), [common | entry for entry in entries])
 
 
 def history(*, session: Session, since: datetime | None = None, entity: str | None = None,

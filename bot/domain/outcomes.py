@@ -18,7 +18,7 @@ from decimal import Decimal
 from sqlmodel import Session
 from sqlmodel import select
 
-from bot.domain.audit import record
+from bot.domain.audit import record_many
 from bot.domain.locks import quarter_locked
 from bot.domain.measure import real_to_date
 from bot.domain.measure import target_to_date
@@ -29,9 +29,8 @@ from bot.domain.people import IKU
 from bot.domain.people import PROGRAM_INDICATOR
 from bot.domain.reporting import ReportError
 from bot.domain.reporting import SaveResult
-from bot.domain.reporting import _fmt
-from bot.domain.reporting import _insert
-from bot.domain.reporting import _locked_row
+from bot.domain.reporting import claim_rows
+from bot.domain.reporting import take_values
 from bot.domain.reporting import values_storable
 from models import Goal
 from models import GoalIndicator
@@ -199,21 +198,15 @@ def save_outcome_report(sub: OutcomeSubmission, *, session: Session, person_id: 
     if not values_storable([(v, raw) for _, _, v, raw in given]):
         raise ReportError("bad_value")
     result = SaveResult()
-    for kind, indicator_id, value, raw in given:
-        _, _, _, realisation, column, entity, label = _TABLES[kind]
-        _insert(session, realisation, {column: indicator_id, "quarter": sub.quarter, "value": None, "value_raw": "",
-                                       "reported_by": person_id, "reported_at": now}, [column, "quarter"])
-        row = _locked_row(session, realisation, **{column: indicator_id, "quarter": sub.quarter})
-        fresh = row.value is None and row.value_raw == ""
-        if fresh:
-            result.created += 1
-        if row.value != value or row.value_raw != raw:
-            record(session, action="report.create" if fresh else "report.update", entity=entity, entity_id=row.id,
-                   field=f"{label}:{indicator_id}", old_value=_fmt(row.value), new_value=_fmt(value),
-                   actor_person_id=person_id, actor_label=actor_label, at=now)
-            if not fresh:
-                result.changed.append(f"{label}:{indicator_id}")
-            row.value, row.value_raw, row.reported_by, row.reported_at = value, raw, person_id, now
+    changes: list[dict] = []  # the audit rows, old → new
+    with session.no_autoflush:  # the writes go out together at the flush (bot.domain.reporting.claim_rows)
+        for kind, (_, _, _, realisation, column, entity, label) in _TABLES.items():
+            values = {i: (v, raw) for k, i, v, raw in given if k == kind}
+            rows = claim_rows(session, realisation, column, values, sub.quarter,
+                              {"value": None, "value_raw": "", "reported_by": person_id, "reported_at": now})
+            take_values(rows, values, entity=entity, label=label, person_id=person_id, now=now, changes=changes,
+                        result=result)
+    record_many(session, changes, actor_person_id=person_id, actor_label=actor_label, at=now)
     session.flush()
     return result
 

@@ -8,12 +8,13 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session
+from sqlmodel import SQLModel
 from sqlmodel import select
 
 from bot.db import insert_ignore
 from bot.domain import evidence as evidence_rules
 from bot.domain import verification
-from bot.domain.audit import record
+from bot.domain.audit import record_many
 from bot.domain.locks import kegiatan_locked
 from bot.domain.measure import INCREMENT
 from bot.domain.measure import NEGATIVE
@@ -263,18 +264,48 @@ class Submission:
 
 @dataclass
 class SaveResult:
-    created: int = 0
+    created: int = 0  # values given for the first time
+    # What was changed from an earlier value ("aksi:12", "indikator:3", "kendala"): «n perubahan».
     changed: list[str] = field(default_factory=list)
 
 
-def _insert(session: Session, model, values: dict, keys: list[str]) -> None:
-    """Create the row unless it exists: concurrent savers meet on one row, then lock it."""
-    insert_ignore(session, model, [values], keys)
+def claim_rows(session: Session, model, column: str, ids, quarter: int, defaults: dict) -> dict[int, SQLModel]:
+    """The realisation rows of `ids` in `quarter`, created blank where missing and locked for this transaction:
+    {id: row}. Two statements whatever the number of rows: the insert (concurrent savers meet on one row, then
+    wait on its lock) and the locking read, in id order, so two savers of one kegiatan take the locks in
+    the same order. The caller's later writes go out together when it flushes, which keeps SQLite's write
+    lock (held from the insert to the commit) short."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}
+    owner = getattr(model, column)
+    insert_ignore(session, model, [{column: i, "quarter": quarter, **defaults} for i in ids], [column, "quarter"])
+    query = (select(model).where(owner.in_(ids), model.quarter == quarter).order_by(owner)
+             .with_for_update().execution_options(populate_existing=True))
+    return {getattr(row, column): row for row in session.exec(query)}
 
 
-def _locked_row(session: Session, model, **where):
-    query = select(model).filter_by(**where).with_for_update()
-    return session.exec(query.execution_options(populate_existing=True)).one()
+def take_values(rows: dict, values: dict[int, tuple[Decimal, str]], *, entity: str, label: str, person_id: int,
+                now: datetime, changes: list[dict], result: SaveResult) -> list:
+    """Give each claimed row (`claim_rows`) its new value and as typed, with an audit row (`changes`, old → new)
+    where it differs; a value given for the first time is created, one given again changed. The rows given a
+    first value are returned."""
+    first = []
+    for item_id, (value, raw) in values.items():
+        row = rows[item_id]
+        fresh = row.value is None and row.value_raw == ""
+        if fresh:
+            result.created += 1
+        if row.value != value or row.value_raw != raw:
+            changes.append(dict(action="report.create" if fresh else "report.update", entity=entity,
+                                entity_id=row.id, field=f"{label}:{item_id}", old_value=_fmt(row.value),
+                                new_value=_fmt(value)))
+            if fresh:
+                first.append(row)
+            else:
+                result.changed.append(f"{label}:{item_id}")
+            row.value, row.value_raw, row.reported_by, row.reported_at = value, raw, person_id, now
+    return first
 
 
 def _fmt(value) -> str | None:
@@ -311,67 +342,44 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
         raise ReportError("bad_value")
     if verification.is_accepted(kegiatan.id, sub.quarter, session=session):
         raise ReportError("accepted")  # frozen until a verifier returns it
-    result = SaveResult()
-    audit = dict(actor_person_id=person_id, actor_label=actor_label, at=now)
     valid_aksi = set(session.exec(select(Aksi.id).where(Aksi.kegiatan_id == kegiatan.id)).all())
-    for aksi_id, (value, raw) in sub.aksi_values.items():
-        if aksi_id not in valid_aksi:
-            raise ReportError("unknown_kegiatan")
-        _insert(session, AksiRealisation, dict(aksi_id=aksi_id, quarter=sub.quarter, value=None, value_raw="",
-                                               reported_by=person_id, reported_at=now, late=late),
-                ["aksi_id", "quarter"])
-        row = _locked_row(session, AksiRealisation, aksi_id=aksi_id, quarter=sub.quarter)
-        if row.value is None and row.value_raw == "":
-            result.created += 1
-        if row.value != value or row.value_raw != raw:
-            action = "report.create" if row.value is None and row.value_raw == "" else "report.update"
-            record(session, action=action, entity="aksi_realisation", entity_id=row.id, field=f"aksi:{aksi_id}",
-                   old_value=_fmt(row.value), new_value=_fmt(value), **audit)
-            if action == "report.update":
-                result.changed.append(f"aksi:{aksi_id}")
-            if action == "report.create":
-                # Lateness is decided when the value is first given; a later correction keeps it.
-                row.late = late
-            row.value, row.value_raw, row.reported_by, row.reported_at = value, raw, person_id, now
     valid_ind = set(session.exec(select(KegiatanIndicator.id).where(KegiatanIndicator.kegiatan_id == kegiatan.id)).all())
-    for indicator_id, (value, raw) in sub.indicator_values.items():
-        if indicator_id not in valid_ind:
-            raise ReportError("unknown_kegiatan")
-        _insert(session, IndicatorRealisation, dict(indicator_id=indicator_id, quarter=sub.quarter, value=None,
-                                                    value_raw="", reported_by=person_id, reported_at=now),
-                ["indicator_id", "quarter"])
-        row = _locked_row(session, IndicatorRealisation, indicator_id=indicator_id, quarter=sub.quarter)
-        if row.value != value or row.value_raw != raw:
-            fresh = row.value is None and row.value_raw == ""
-            record(session, action="report.create" if fresh else "report.update", entity="indicator_realisation",
-                   entity_id=row.id, field=f"indikator:{indicator_id}", old_value=_fmt(row.value),
-                   new_value=_fmt(value), **audit)
-            if not fresh:
-                result.changed.append(f"indikator:{indicator_id}")
-            row.value, row.value_raw, row.reported_by, row.reported_at = value, raw, person_id, now
-    notes = ("budget_realised", "kendala", "tindak_lanjut", "pendorong")
-    if any(getattr(sub, name) is not None for name in notes):
-        _insert(session, KegiatanRealisation, dict(kegiatan_id=kegiatan.id, quarter=sub.quarter, budget_realised=None,
-                                                   kendala="", tindak_lanjut="", reported_by=person_id,
-                                                   reported_at=now, late=late),
-                ["kegiatan_id", "quarter"])
-        row = _locked_row(session, KegiatanRealisation, kegiatan_id=kegiatan.id, quarter=sub.quarter)
-        for name in notes:
-            new = getattr(sub, name)
-            old = getattr(row, name)
-            if new is None or new == old:
-                continue
-            fresh = old in (None, "")
-            record(session, action="report.create" if fresh else "report.update", entity="kegiatan_realisation",
-                   entity_id=row.id, field=name, old_value=_fmt(old), new_value=_fmt(new), **audit)
-            if not fresh:
-                result.changed.append(name)
-            setattr(row, name, new)
-        row.reported_by, row.reported_at = person_id, now
-    for item in sub.evidence:
-        _insert(session, Evidence, dict(kegiatan_id=kegiatan.id, quarter=sub.quarter, uploaded_by=person_id,
-                                        uploaded_at=now, **item),
-                ["kegiatan_id", "quarter", "file_unique_id"])
+    if not set(sub.aksi_values) <= valid_aksi or not set(sub.indicator_values) <= valid_ind:
+        raise ReportError("unknown_kegiatan")
+    result = SaveResult()
+    changes: list[dict] = []  # the audit rows, old → new
+    # Reads and checks above; from the first insert on, the writes (flushed together at the end).
+    with session.no_autoflush:
+        rows = claim_rows(session, AksiRealisation, "aksi_id", sub.aksi_values, sub.quarter,
+                          dict(value=None, value_raw="", reported_by=person_id, reported_at=now, late=late))
+        for row in take_values(rows, sub.aksi_values, entity="aksi_realisation", label="aksi", person_id=person_id,
+                               now=now, changes=changes, result=result):
+            row.late = late  # lateness is decided when the value is first given; a correction keeps it
+        rows = claim_rows(session, IndicatorRealisation, "indicator_id", sub.indicator_values, sub.quarter,
+                          dict(value=None, value_raw="", reported_by=person_id, reported_at=now))
+        take_values(rows, sub.indicator_values, entity="indicator_realisation", label="indikator",
+                    person_id=person_id, now=now, changes=changes, result=result)
+        notes = ("budget_realised", "kendala", "tindak_lanjut", "pendorong")
+        if any(getattr(sub, name) is not None for name in notes):
+            row = claim_rows(session, KegiatanRealisation, "kegiatan_id", [kegiatan.id], sub.quarter,
+                             dict(budget_realised=None, kendala="", tindak_lanjut="", reported_by=person_id,
+                                  reported_at=now, late=late))[kegiatan.id]
+            for name in notes:
+                new = getattr(sub, name)
+                old = getattr(row, name)
+                if new is None or new == old:
+                    continue
+                fresh = old in (None, "")
+                changes.append(dict(action="report.create" if fresh else "report.update", entity="kegiatan_realisation",
+                                    entity_id=row.id, field=name, old_value=_fmt(old), new_value=_fmt(new)))
+                if not fresh:
+                    result.changed.append(name)
+                setattr(row, name, new)
+            row.reported_by, row.reported_at = person_id, now
+    record_many(session, changes, actor_person_id=person_id, actor_label=actor_label, at=now)
+    insert_ignore(session, Evidence, [dict(kegiatan_id=kegiatan.id, quarter=sub.quarter, uploaded_by=person_id,
+                                           uploaded_at=now, **item) for item in sub.evidence],
+                  ["kegiatan_id", "quarter", "file_unique_id"])
     session.flush()
     if evidence_rules.missing(kegiatan.id, sub.quarter, session=session):
         raise ReportError("evidence_required")  # the caller's transaction rolls back: nothing is stored

@@ -1,0 +1,86 @@
+"""Two PICs of one kegiatan press Simpan at the same moment: both saves commit, each aksi keeps one row,
+and the audit trail tells the story in order: every update starts from the value the save before it left."""
+
+import threading
+import time
+from datetime import UTC
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import select
+
+from bot.db import unit_of_work
+from bot.domain.reporting import Submission
+from bot.domain.reporting import save_report
+from models import AksiRealisation
+from models import AuditLog
+from models import KegiatanRealisation
+from models import PicAssignment
+
+NOW = datetime(2020, 6, 20, 2, 0, tzinfo=UTC)
+
+
+def _save(session, sub: Submission, person_id: int) -> None:
+    save_report(sub, session=session, person_id=person_id, actor_label=str(person_id), now=NOW, late=False)
+
+
+def _blocked_by(engine, session, timeout: float = 30) -> None:
+    """Return once another session waits on a lock this session holds (PostgreSQL; SQLite has one writer)."""
+    if engine.dialect.name != "postgresql":
+        return
+    holder = session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
+    deadline = time.monotonic() + timeout
+    with engine.connect() as conn:
+        while not conn.execute(sa.text("SELECT count(*) FROM pg_stat_activity WHERE :pid = ANY(pg_blocking_pids(pid))"),
+                               {"pid": holder}).scalar():
+            assert time.monotonic() < deadline, "the second save never reached the rows the first holds"
+            conn.rollback()  # a fresh snapshot of pg_stat_activity
+            time.sleep(0.01)
+
+
+def test_two_pics_saving_one_kegiatan_at_once_both_commit_and_the_audit_chains(engine, small_plan):
+    kegiatan = small_plan["kegiatan"][0]
+    persiapan, pendataan = small_plan["aksi"][kegiatan][:2]
+    budi, sari = small_plan["budi"], small_plan["sari"]
+    with unit_of_work(engine) as session:
+        session.add(PicAssignment(person_id=sari, kegiatan_id=kegiatan))  # a second PIC of the kegiatan
+    with unit_of_work(engine) as session:  # what was reported last week
+        _save(session, Submission(kegiatan, 2, aksi_values={persiapan: (Decimal(40), "40%"),
+                                                            pendataan: (Decimal(20), "20")}, kendala="awal"), budi)
+    by_budi = Submission(kegiatan, 2, aksi_values={persiapan: (Decimal(50), "50%"), pendataan: (Decimal(60), "60")},
+                         budget_realised=1_000, kendala="Budi")
+    by_sari = Submission(kegiatan, 2, aksi_values={pendataan: (Decimal(61), "61"), persiapan: (Decimal(45), "45%")},
+                         budget_realised=2_000, kendala="Sari")
+    errors = []
+
+    def sari_presses_simpan() -> None:
+        try:
+            with unit_of_work(engine) as session:
+                _save(session, by_sari, sari)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+
+    with unit_of_work(engine) as session:  # Budi's save, not committed yet when Sari presses
+        _save(session, by_budi, budi)
+        second = threading.Thread(target=sari_presses_simpan)
+        second.start()
+        _blocked_by(engine, session)
+    second.join(timeout=60)
+    assert not second.is_alive() and errors == []
+
+    with unit_of_work(engine) as session:
+        rows = {r.aksi_id: r.value for r in session.exec(select(AksiRealisation))}
+        notes = session.exec(select(KegiatanRealisation)).all()
+        trail = session.exec(select(AuditLog).where(AuditLog.entity.in_(["aksi_realisation", "kegiatan_realisation"]))
+                             .order_by(AuditLog.id)).all()
+    assert rows == {persiapan: Decimal(45), pendataan: Decimal(61)}  # Sari's, who committed last
+    assert [(n.budget_realised, n.kendala) for n in notes] == [(2_000, "Sari")]
+    for aksi, values in ((persiapan, ("40", "50", "45")), (pendataan, ("20", "60", "61"))):
+        steps = [(a.action, a.old_value and Decimal(a.old_value), Decimal(a.new_value), int(a.actor_label))
+                 for a in trail if a.field == f"aksi:{aksi}"]
+        first, middle, last = map(Decimal, values)
+        assert steps == [("report.create", None, first, budi), ("report.update", first, middle, budi),
+                         ("report.update", middle, last, sari)]
+    assert [(a.old_value, a.new_value) for a in trail if a.field == "kendala"] == [
+        ("", "awal"), ("awal", "Budi"), ("Budi", "Sari")]
