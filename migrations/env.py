@@ -45,10 +45,13 @@ def _migrate(connection) -> None:
     ALTER TABLE procedure says), then checked before the commit: a broken reference fails the migration.
     The pragma only takes effect outside a transaction; the engine turns it back on when the connection
     goes back to its pool (bot.db.make_engine)."""
+    from bot.db import FOREIGN_KEYS_OFF
+
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
         ours = not connection.in_transaction()
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        connection.info[FOREIGN_KEYS_OFF] = True  # bot.db.make_engine turns them back on at checkin
         if ours:  # the pragma began SQLAlchemy's transaction on the caller's behalf: end it (nothing to keep)
             connection.commit()
     context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)

@@ -22,6 +22,7 @@ from datetime import datetime
 from datetime import time
 from typing import TYPE_CHECKING
 
+import sqlalchemy as sa
 from sqlmodel import Session
 from sqlmodel import select
 
@@ -133,13 +134,18 @@ def same_agency_name(a: str, b: str) -> bool:
 def agencies_of_person(person_id: int, *, session: Session) -> list[int]:
     """Every agency a person belongs to, their own first: theirs, memberships, and those they are PIC in."""
     person = session.get(Person, person_id)
-    ids = [person.agency_id] if person is not None and person.agency_id is not None else []
-    ids += session.exec(select(AgencyMember.agency_id).where(AgencyMember.person_id == person_id)
-                        .order_by(AgencyMember.agency_id)).all()
-    ids += session.exec(select(Plan.agency_id).join(Kegiatan, Kegiatan.plan_id == Plan.id)
-                        .join(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id)
-                        .where(PicAssignment.person_id == person_id).distinct().order_by(Plan.agency_id)).all()
-    return list(dict.fromkeys(ids))
+    return _belonging(person, session)[0] if person is not None else []
+
+
+def _belonging(person: Person, session: Session) -> tuple[list[int], bool]:
+    """`agencies_of_person`, and whether the person holds a kegiatan anywhere (a PIC), in one statement."""
+    member = sa.select(AgencyMember.agency_id, sa.literal(0).label("pic")).where(AgencyMember.person_id == person.id)
+    pic_in = (sa.select(Plan.agency_id, sa.literal(1).label("pic")).join(Kegiatan, Kegiatan.plan_id == Plan.id)
+              .join(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id).where(PicAssignment.person_id == person.id))
+    rows = session.execute(sa.union_all(member, pic_in).order_by(sa.text("pic"), sa.text("agency_id"))).all()
+    ids = [person.agency_id] if person.agency_id is not None else []
+    ids += [agency_id for agency_id, _ in rows]
+    return list(dict.fromkeys(ids)), any(pic for _, pic in rows)
 
 
 def agency_of_chat(chat_id: int, *, session: Session) -> Agency | None:
@@ -167,7 +173,7 @@ def acting_agency(telegram_user_id: int, *, session: Session, settings: Settings
     group = agency_of_chat(chat_id, session=session) if chat_id is not None and not private else None
     person = session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
     agency = group
-    ids = agencies_of_person(person.id, session=session) if person is not None else []
+    ids, holds_kegiatan = _belonging(person, session) if person is not None else ([], False)
     if agency is None and ids:
         agency = session.get(Agency, _acting_id(person, ids))
     if agency is None:
@@ -175,7 +181,8 @@ def acting_agency(telegram_user_id: int, *, session: Session, settings: Settings
     scoped = agency_settings(settings, agency)
     in_leadership_chat = bool(chat_id is not None and chat_id == scoped.leadership_chat_id)
     actor = resolve_actor(telegram_user_id, session=session, admin_ids=settings.admin_telegram_ids,
-                          admins_verify=settings.admins_verify, is_leadership=in_leadership_chat, person=person)
+                          admins_verify=settings.admins_verify, is_leadership=in_leadership_chat, person=person,
+                          holds_kegiatan=holds_kegiatan)
     if person is not None and agency is not None and person.agency_id not in (None, agency.id):
         member = session.exec(select(AgencyMember).where(AgencyMember.agency_id == agency.id,
                                                          AgencyMember.person_id == person.id)).first()

@@ -95,17 +95,20 @@ _LOOK_UP = object()
 
 
 def resolve_actor(telegram_user_id: int, *, session: Session, admin_ids: list[int],
-                  is_leadership: bool = False, admins_verify: bool = True, person=_LOOK_UP) -> Actor:
+                  is_leadership: bool = False, admins_verify: bool = True, person=_LOOK_UP,
+                  holds_kegiatan: bool | None = None) -> Actor:
     """Build the Actor for a Telegram user from the database and the configured admins (`person`: their row,
-    or None for nobody, when the caller has read it already)."""
+    or None for nobody, when the caller has read it already; `holds_kegiatan`: whether they are PIC of a
+    kegiatan, when the caller knows)."""
     if person is _LOOK_UP:
         person = session.exec(select(Person).where(Person.telegram_user_id == telegram_user_id)).first()
     is_pic = False
     if person is not None:
+        if holds_kegiatan is None:
+            holds_kegiatan = session.exec(
+                select(PicAssignment.id).where(PicAssignment.person_id == person.id).limit(1)).first() is not None
         # Reporting an IKU or a program indicator makes a PIC too: /lapor, /status and reminders are theirs.
-        is_pic = session.exec(
-            select(PicAssignment.id).where(PicAssignment.person_id == person.id).limit(1)
-        ).first() is not None or session.exec(
+        is_pic = holds_kegiatan or session.exec(
             select(OutcomeAssignment.id).where(OutcomeAssignment.person_id == person.id).limit(1)
         ).first() is not None
     is_admin = telegram_user_id in admin_ids or bool(person and person.is_admin)
