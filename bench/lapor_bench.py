@@ -25,7 +25,7 @@ Then one PIC at a time (`--parts`, 20 PICs one after the other): p50 per step ne
 milliseconds of each part of a /lapor step (the update on its way in, the handler, its domain SQL, template
 rendering, persistence, the Bot API calls it makes) as a table.
 
-    .venv/bin/python bench/lapor_bench.py [--pics 300] [--db sqlite,postgresql] [--only steps|first|parts]
+    .venv/bin/python bench/lapor_bench.py [--pics 300] [--db sqlite,postgresql] [--only steps|first|parts] [--sql]
 """
 
 import argparse
@@ -199,6 +199,8 @@ class Parts:
     def __init__(self):
         self.rows: dict[int, list[dict[str, float]]] = defaultdict(list)
         self._current: dict[str, float] = {}
+        self._texts: list[str] = []
+        self.last_texts: dict[int, list[str]] = {}  # step → the statements the last PIC's step sent
         self._sent = 0.0
         self._done: asyncio.Event | None = None
         self._undo: list = []
@@ -233,9 +235,10 @@ class Parts:
         self._undo.append((RapkApplication, "process_update", original))
         sa.event.listen(sa.Engine, "before_cursor_execute", self._statement)
 
-    def _statement(self, *args) -> None:
-        """Every SQL statement the step sends, the domain's and persistence's alike."""
+    def _statement(self, conn, cursor, statement, *args) -> None:
+        """Every SQL statement the step sends, the domain's and persistence's alike (`--sql`: their text too)."""
         self._current["statements"] = self._current.get("statements", 0) + 1
+        self._texts.append(" ".join(statement.split()))
 
     def uninstall(self) -> None:
         sa.event.remove(sa.Engine, "before_cursor_execute", self._statement)
@@ -273,6 +276,7 @@ class Parts:
 
     def begin(self) -> None:
         self._current = {}
+        self._texts = []
         self._done = asyncio.Event()
         self._sent = time.perf_counter()
 
@@ -282,6 +286,7 @@ class Parts:
         row["latency"] = latency
         row["other"] = row["handler"] - row["sql"] - row["render"] - row["persistence"] - row["api"]
         self.rows[step].append(row)
+        self.last_texts[step] = self._texts
 
     def table(self) -> list[str]:
         columns = ("latency", "in", "handler", "sql", "render", "persistence", "api", "other", "statements")
@@ -513,7 +518,7 @@ def import_rss() -> None:
           + (f" (imported at start: {', '.join(out['eager'])})" if out["eager"] else " (none imported at start)"))
 
 
-def run_parts(kind: str, pics: int) -> None:
+def run_parts(kind: str, pics: int, sql: bool = False) -> None:
     """One PIC at a time: p50 per step against echo's, and the parts of a /lapor step."""
     with database(kind) as url:
         seed(url, pics + 1)
@@ -525,6 +530,11 @@ def run_parts(kind: str, pics: int) -> None:
     print(f"{kind}: the parts of a /lapor step, one PIC at a time ({pics} PICs one after the other):")
     for line in parts.table():
         print(line)
+    if sql:
+        for step, texts in sorted(parts.last_texts.items()):
+            print(f"  {STEPS[step][0]} {STEPS[step][1].format(n='n')}: {len(texts)} statements")
+            for text in texts:
+                print(f"      {text[:150]}")
 
 
 def main() -> None:
@@ -533,13 +543,14 @@ def main() -> None:
     parser.add_argument("--db", default="sqlite,postgresql")
     parser.add_argument("--only", choices=["steps", "first", "parts"], help="run only one of the benchmarks")
     parser.add_argument("--parts-pics", type=int, default=20, help="PICs one after the other in the parts table")
+    parser.add_argument("--sql", action="store_true", help="with the parts table: the statements of each step")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the steps benchmark (each ratio: min, median, max)")
     args = parser.parse_args()
     print(f"/lapor benchmark: {args.pics} PICs, {len(STEPS)} steps each, all at once")
     import_rss()
     for kind in args.db.split(","):
         if args.only in (None, "parts"):
-            run_parts(kind, args.parts_pics)
+            run_parts(kind, args.parts_pics, args.sql)
         if args.only in (None, "steps"):
             ratios: dict[str, list[float]] = defaultdict(list)
             for round_no in range(1, args.rounds + 1):

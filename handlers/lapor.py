@@ -744,8 +744,8 @@ async def save(update: Update, context: ContextTypes.DEFAULT_TYPE, actor) -> int
 
 def _saved_form(person_id: int, kegiatan_id: int, quarter: int, *, session):
     """What «Tersimpan» shows: the form as stored, and the PIC's next kegiatan still to report (None: none)."""
-    return load_form(kegiatan_id, quarter, session=session), next_unreported(person_id, kegiatan_id, quarter,
-                                                                             session=session)
+    form = load_form(kegiatan_id, quarter, session=session)
+    return form, next_unreported(person_id, kegiatan_id, quarter, session=session, plan_id=form.plan_id)
 
 
 async def _stored(update, context, draft: dict) -> None:

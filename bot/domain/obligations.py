@@ -327,23 +327,34 @@ def _kegiatan_ids(plan_id: int, people: Collection[int] | None):
 
 
 def _collect(plan_id: int, quarter: int, session: Session, people: Collection[int] | None = None) -> list[DueKegiatan]:
-    """Due kegiatan of a plan's quarter in document order, in seven queries (plain columns, no ORM objects)."""
+    """Due kegiatan of a plan's quarter in document order, in five queries (plain columns, no ORM objects)."""
     ids = _kegiatan_ids(plan_id, people)
-    kegiatan = {
-        k_id: DueKegiatan(kegiatan_id=k_id, kegiatan_no=no, kegiatan_name=name, seq=seq, budget=budget)
-        for k_id, no, name, seq, budget in session.exec(
-            select(Kegiatan.id, Kegiatan.no, Kegiatan.name, Kegiatan.seq, Kegiatan.budget).where(Kegiatan.id.in_(ids)))
-    }
+    kegiatan: dict[int, DueKegiatan] = {}
+    budget_reported: dict[int, datetime | None] = {}
+    # Each kegiatan with its quarter's budget realisation (when given) and its PICs: a row per PIC.
+    for k_id, no, name, seq, budget, real_id, real_at, pic_id in session.exec(
+            select(Kegiatan.id, Kegiatan.no, Kegiatan.name, Kegiatan.seq, Kegiatan.budget, KegiatanRealisation.id,
+                   KegiatanRealisation.reported_at, PicAssignment.person_id)
+            .outerjoin(KegiatanRealisation, and_(KegiatanRealisation.kegiatan_id == Kegiatan.id,
+                                                 KegiatanRealisation.quarter == quarter,
+                                                 KegiatanRealisation.budget_realised.is_not(None)))
+            .outerjoin(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id)
+            .where(Kegiatan.id.in_(ids)).order_by(Kegiatan.id, PicAssignment.id)):
+        k = kegiatan.get(k_id)
+        if k is None:
+            k = kegiatan[k_id] = DueKegiatan(kegiatan_id=k_id, kegiatan_no=no, kegiatan_name=name, seq=seq,
+                                             budget=budget)
+            if real_id is not None:
+                budget_reported[k_id] = as_utc(real_at)
+        if pic_id is not None:
+            k.pic_ids.append(pic_id)
     for owed in aksi_owed(ids, quarter, session=session):
         k = kegiatan[owed.kegiatan_id]
         (k.aksi if owed.due else k.arrears).append(DueAksi.of(owed))
     due = {k_id: k for k_id, k in kegiatan.items() if k.owes or k.arrears}
-    budget_rows = session.exec(select(KegiatanRealisation.kegiatan_id, KegiatanRealisation.reported_at).where(
-        KegiatanRealisation.kegiatan_id.in_(ids), KegiatanRealisation.quarter == quarter,
-        KegiatanRealisation.budget_realised.is_not(None)))
-    for k_id, real_at in budget_rows:
+    for k_id, real_at in budget_reported.items():
         if k_id in due:
-            due[k_id].budget_reported, due[k_id].budget_reported_at = True, as_utc(real_at)
+            due[k_id].budget_reported, due[k_id].budget_reported_at = True, real_at
     indicator_rows = session.exec(
         select(KegiatanIndicator.kegiatan_id, KegiatanIndicator.id, KegiatanIndicator.text,
                KegiatanIndicator.target_raw, KegiatanIndicator.target_unit, IndicatorRealisation.id,
@@ -359,10 +370,6 @@ def _collect(plan_id: int, quarter: int, session: Session, people: Collection[in
                 indicator_id=ind_id, text=text, target_raw=raw, unit=unit, reported=real_id is not None,
                 reported_value=real_value, reported_at=as_utc(real_at)))
     _apply_locks(due, plan_id, quarter, session)
-    for p_id, k_id in session.exec(select(PicAssignment.person_id, PicAssignment.kegiatan_id)
-                                   .where(PicAssignment.kegiatan_id.in_(ids))):
-        if k_id in due:
-            due[k_id].pic_ids.append(p_id)
     return sorted(due.values(), key=lambda k: (k.seq, k.kegiatan_id))
 
 
@@ -529,13 +536,17 @@ __all__ = [
 ]
 
 
-def next_unreported(person_id: int, kegiatan_id: int, quarter: int, *, session: Session) -> int | None:
+def next_unreported(person_id: int, kegiatan_id: int, quarter: int, *, session: Session,
+                    plan_id: int | None = None) -> int | None:
     """The PIC's next kegiatan still to report in the quarter after `kegiatan_id` (in the order /lapor lists
-    them, then from the top; not locked, not complete), for /lapor's «Lanjut ke kegiatan berikutnya»."""
-    kegiatan = session.get(Kegiatan, kegiatan_id)
-    if kegiatan is None:
-        return None
-    listed = due_for_person(person_id, kegiatan.plan_id, quarter, session=session)
+    them, then from the top; not locked, not complete), for /lapor's «Lanjut ke kegiatan berikutnya».
+    `plan_id`: the kegiatan's plan, when the caller has it."""
+    if plan_id is None:
+        kegiatan = session.get(Kegiatan, kegiatan_id)
+        if kegiatan is None:
+            return None
+        plan_id = kegiatan.plan_id
+    listed = due_for_person(person_id, plan_id, quarter, session=session)
     at = next((n for n, k in enumerate(listed) if k.kegiatan_id == kegiatan_id), -1)
     order = listed[at + 1:] + listed[:max(at, 0)]
     return next((k.kegiatan_id for k in order if not k.locked and not k.complete), None)

@@ -180,10 +180,11 @@ class ReportForm:
 
 def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm:
     """The form for one kegiatan and quarter: due aksi (bot.domain.obligations' rule) and stored values."""
-    kegiatan = session.get(Kegiatan, kegiatan_id)
-    if kegiatan is None:
+    found = session.exec(select(Kegiatan, Plan.year).join(Plan, Plan.id == Kegiatan.plan_id)
+                         .where(Kegiatan.id == kegiatan_id)).first()
+    if found is None:
         raise ReportError("unknown_kegiatan")
-    plan = session.get(Plan, kegiatan.plan_id)
+    kegiatan, year = found
     aksi = [_aksi_item(owed) for owed in aksi_owed([kegiatan_id], quarter, session=session)]
     ind_rows = session.exec(
         select(KegiatanIndicator, IndicatorRealisation)
@@ -207,7 +208,7 @@ def load_form(kegiatan_id: int, quarter: int, *, session: Session) -> ReportForm
         .where(Evidence.kegiatan_id == kegiatan_id, Evidence.quarter == quarter)
     ).one()
     return ReportForm(
-        kegiatan_id=kegiatan.id, kegiatan_name=kegiatan.name, plan_id=kegiatan.plan_id, year=plan.year,
+        kegiatan_id=kegiatan.id, kegiatan_name=kegiatan.name, plan_id=kegiatan.plan_id, year=year,
         quarter=quarter, budget=kegiatan.budget, budget_other_quarters=other,
         budget_realised=this.budget_realised if this else None,
         kendala=this.kendala if this else "", tindak_lanjut=this.tindak_lanjut if this else "",
