@@ -96,10 +96,14 @@ def reporting_periods(*, session: Session, settings: Settings, now: datetime,
     agency_id = _agency_id(settings, agency_id)
     current = calendar.reporting_quarter(as_utc(now))
     periods = []
+    plans: dict[int, Plan | None] = {}  # TW II's and TW I's are one year's plan, read once
     for year, quarter in (current, calendar.previous_quarter(*current)):
         if settings.plan_year and year != settings.plan_year:
             continue
-        plan = _agency_plan(session=session, agency_name=settings.agency_name, year=year, agency_id=agency_id)
+        if year not in plans:
+            plans[year] = _agency_plan(session=session, agency_name=settings.agency_name, year=year,
+                                       agency_id=agency_id)
+        plan = plans[year]
         if plan is not None:
             periods.append(ServedPeriod(plan, quarter))
     return periods
