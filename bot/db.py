@@ -133,6 +133,14 @@ def insert_ignore(session: Session | Connection, model: type[SQLModel], rows: Se
 def upsert(session: Session | Connection, model: type[SQLModel], row: dict[str, Any],
            conflict_columns: Sequence[str]) -> None:
     """Insert a row or, when it hits the unique key, overwrite the other columns (safe under races)."""
+    upsert_all(session, model, [row], conflict_columns)
+
+
+def upsert_all(session: Session | Connection, model: type[SQLModel], rows: Sequence[dict[str, Any]],
+               conflict_columns: Sequence[str]) -> None:
+    """`upsert` of rows with the same columns, as one executemany: each row in turn, so a key given twice
+    ends as its last row."""
     dialect = _dialect(session, "upsert")
-    stmt = _conflict_statement(dialect, model.__table__, tuple(row), tuple(conflict_columns), True)  # type: ignore[attr-defined]
-    session.execute(stmt, row)
+    if rows:
+        stmt = _conflict_statement(dialect, model.__table__, tuple(rows[0]), tuple(conflict_columns), True)  # type: ignore[attr-defined]
+        session.execute(stmt, list(rows))

@@ -23,6 +23,7 @@ import asyncio
 import concurrent.futures
 import contextlib
 import contextvars
+import itertools
 import json
 import logging
 import queue
@@ -41,7 +42,7 @@ from telegram.ext import BasePersistence
 from telegram.ext import PersistenceInput
 
 from bot.db import insert_ignore
-from bot.db import upsert
+from bot.db import upsert_all
 from models import BotState
 from models.base import utcnow
 
@@ -153,8 +154,7 @@ class _Writer:
     def _commit(self, jobs: list) -> None:
         try:
             with self.engine.begin() as connection:  # Core: nothing here needs the ORM's unit of work
-                for ops, _future in jobs:
-                    _apply(connection, ops)
+                _apply(connection, [op for ops, _future in jobs for op in ops])
         except Exception as exc:  # noqa: BLE001 - handed to the update that waits on it
             if len(jobs) == 1:
                 jobs[0][1].set_exception(exc)
@@ -174,21 +174,29 @@ _HANDLED = (sa.update(_TABLE).where(_TABLE.c.kind == INBOX, _TABLE.c.key == sa.b
 
 
 def _apply(connection: sa.Connection, ops: list[tuple]) -> None:
-    """Stage one job's writes: ("put", kind, key, text), ("drop", kind, key), ("handled", update_id) and
-    ("inbox", rows). Core statements: the ORM's unit of work costs more than the statements."""
+    """Write the ops of a commit's jobs in their order: ("put", kind, key, text), ("drop", kind, key),
+    ("handled", update_id) and ("inbox", rows). A run of ops of one sort is one statement (a step's state
+    and draft, a group commit's checkpoints), a row written twice in it once, as it was last. Core
+    statements: the ORM's unit of work costs more than the statements."""
     now = utcnow()
-    for op in ops:
-        if op[0] == "put":
-            upsert(connection, BotState, {"kind": op[1], "key": op[2], "data": op[3], "updated_at": now},
-                   ["kind", "key"])
-        elif op[0] == "drop":
-            connection.execute(_DROP, {"b_kind": op[1], "b_key": op[2]})
-        elif op[0] == "handled":
+    for sort, run in itertools.groupby(ops, key=lambda op: op[0]):
+        run = list(run)
+        if sort == "put":
+            rows = {(op[1], op[2]): op[3] for op in run}  # a row written twice: only its last write goes out
+            upsert_all(connection, BotState, [{"kind": kind, "key": key, "data": data, "updated_at": now}
+                                              for (kind, key), data in rows.items()], ["kind", "key"])
+        elif sort == "drop":
+            connection.execute(_DROP, [{"b_kind": kind, "b_key": key} for _, kind, key in dict.fromkeys(run)])
+        elif sort == "handled":
             # The row stays (empty) for two days: Telegram may send the update again until the next
             # getUpdates confirms it, and a known id is not handled twice.
-            connection.execute(_HANDLED, {"b_key": str(op[1]), "b_now": now})
+            connection.execute(_HANDLED, [{"b_key": str(update_id), "b_now": now} for _, update_id in run])
         else:
-            insert_ignore(connection, BotState, [{**row, "updated_at": now} for row in op[1]], ["kind", "key"])
+            rows: dict[tuple, dict] = {}
+            for op in run:
+                for row in op[1]:
+                    rows.setdefault((row["kind"], row["key"]), row)  # as insert_ignore would: the first stays
+            insert_ignore(connection, BotState, [{**row, "updated_at": now} for row in rows.values()], ["kind", "key"])
 
 
 class DatabasePersistence(BasePersistence):

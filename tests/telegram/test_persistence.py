@@ -1,5 +1,6 @@
 """DatabasePersistence's user and chat data: what an update writes, and what a restart reads back."""
 
+import asyncio
 import threading
 
 from sqlalchemy import event
@@ -7,6 +8,7 @@ from sqlmodel import Session
 from sqlmodel import select
 
 from bot.telegram.persistence import DatabasePersistence
+from bot.telegram.persistence import _apply
 from models import BotState
 
 
@@ -73,3 +75,35 @@ async def test_a_row_written_again_unchanged_costs_no_query(engine):
     await persistence.update_conversation("lapor", (3001, 3001), None)  # the conversation ended
     assert len(statements) == 1
     assert _rows(engine) == {("user_data", "3001"): '{"lapor_saved":["a1"]}'}
+
+
+async def test_writes_committed_together_keep_each_rows_last_value(engine):
+    """Under load the writer commits many updates' writes in one transaction, each sort of write as one
+    statement: a row written, deleted and written again there ends as it was last written."""
+    persistence = DatabasePersistence(engine)
+    await persistence.get_user_data()
+    await persistence.get_conversations("lapor")
+    writes = []
+    for n in range(40):  # 40 PICs' steps at once, two of them touching the same rows again and again
+        writes.append(persistence.update_user_data(3001, {"step": n}))
+        writes.append(persistence.update_conversation("lapor", (3002, 3002), None if n % 3 == 1 else n))
+        writes.append(persistence.update_user_data(4000 + n, {"pic": n}))
+    await asyncio.gather(*writes)
+    rows = _rows(engine)
+    assert rows[("user_data", "3001")] == '{"step":39}'
+    assert rows[("conversation:lapor", "[3002, 3002]")] == "39"
+    assert all(rows[("user_data", str(4000 + n))] == f'{{"pic":{n}}}' for n in range(40))
+    await persistence.update_conversation("lapor", (3002, 3002), None)
+    assert ("conversation:lapor", "[3002, 3002]") not in _rows(engine)
+
+
+def test_one_commit_of_repeated_rows_is_one_statement_a_sort(engine):
+    """The ops of a group commit as `_apply` gets them: a run of puts (one row twice), of drops, of puts again."""
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    with engine.begin() as connection:
+        _apply(connection, [("put", "user_data", "1", '{"a":1}'), ("put", "user_data", "2", "{}"),
+                            ("put", "user_data", "1", '{"a":2}'), ("drop", "user_data", "2"),
+                            ("drop", "user_data", "2"), ("put", "user_data", "2", '{"b":3}')])
+    assert len(statements) == 3
+    assert _rows(engine) == {("user_data", "1"): '{"a":2}', ("user_data", "2"): '{"b":3}'}
