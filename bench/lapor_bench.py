@@ -184,7 +184,7 @@ async def drive_one_by_one(fake: FakeTelegram, pics: int, steps, parts: "Parts |
     return time.perf_counter() - started, latencies, pics * len(steps)
 
 
-_SCALE = {"statements": 1}  # a count; every other part is seconds, printed as ms
+_SCALE = {"statements": 1, "calls": 1}  # counts; every other part is seconds, printed as ms
 
 
 class Parts:
@@ -194,7 +194,7 @@ class Parts:
     full (a press's answer and the closing of its question go out while its checkpoint is written), so on
     those steps «other code» (the handler less the parts) comes out below zero."""
 
-    NAMES = ("in", "handler", "sql", "render", "persistence", "api", "statements")
+    NAMES = ("in", "handler", "sql", "render", "persistence", "api", "statements", "calls")
 
     def __init__(self):
         self.rows: dict[int, list[dict[str, float]]] = defaultdict(list)
@@ -216,7 +216,8 @@ class Parts:
         self._wrap(Template, "render", "render")
         for name in ("checkpoint", "finish_update"):
             self._wrap(DatabasePersistence, name, "persistence")
-        self._wrap(AiohttpRequest, "do_request", "api", skip=lambda args, kwargs: str(kwargs.get("url", args[1] if len(args) > 1 else "")).endswith("getUpdates"))
+        self._wrap(AiohttpRequest, "do_request", "api", skip=lambda args, kwargs: str(kwargs.get("url", args[1] if len(args) > 1 else "")).endswith("getUpdates"),
+                   count="calls")
         original = RapkApplication.process_update
         parts = self
 
@@ -246,12 +247,14 @@ class Parts:
             setattr(owner, name, original)
         self._undo.clear()
 
-    def _wrap(self, owner, name: str, part: str, skip=lambda args, kwargs: False) -> None:
+    def _wrap(self, owner, name: str, part: str, skip=lambda args, kwargs: False, count: str | None = None) -> None:
         original = getattr(owner, name)
         parts = self
 
         def add(started: float) -> None:
             parts._current[part] = parts._current.get(part, 0.0) + time.perf_counter() - started
+            if count:
+                parts._current[count] = parts._current.get(count, 0) + 1
 
         if asyncio.iscoroutinefunction(original):
             @functools.wraps(original)
@@ -289,9 +292,9 @@ class Parts:
         self.last_texts[step] = self._texts
 
     def table(self) -> list[str]:
-        columns = ("latency", "in", "handler", "sql", "render", "persistence", "api", "other", "statements")
+        columns = ("latency", "in", "handler", "sql", "render", "persistence", "api", "other", "statements", "calls")
         heads = ("seen by PIC", "HTTP in", "handler", "domain SQL", "render", "persistence", "Bot API out",
-                 "other code", "statements")
+                 "other code", "statements", "API calls")
         lines = ["  step (p50 ms)           " + " ".join(f"{h:>11}" for h in heads)]
         every: dict[str, list[float]] = defaultdict(list)
         for step, rows in sorted(self.rows.items()):
