@@ -6,6 +6,8 @@ the same run: the ratio is the figure, printed with its min, median and max over
 The rate limiter is off on both sides, so what is measured is the bot's own work (Telegram would cap a
 real bot at ~30 messages/s anyway). Echo uses the bot's own HTTP client and update processor, and each
 driver waits on changes in its own chat, so neither side's figure includes what the other does not.
+The same rounds again with the fake and the drivers in a child process, as Telegram and the phones are not in
+the bot's interpreter: the ratios, and the bot process's CPU per update (all its threads) on each side.
 
 Then the morning burst as production runs it: the production rate limiter on, a leadership group
 configured, and every PIC sending /lapor at once; it prints the time from each PIC's first update
@@ -345,16 +347,13 @@ async def run_real(url: str, pics: int, *, one_by_one: bool = False, parts: Part
         fake.assert_no_violations()
 
 
-async def run_echo(pics: int, *, one_by_one: bool = False):
-    """The baseline: a bare handler that answers every message and press with one line and a button."""
+def echo_application(pics: int, token: str, base_url: str, base_file_url: str, *, extra: int = 0):
+    """The baseline: a bare handler that answers every message and press with one line and a button
+    (`extra`: PICs beyond `pics` it may be driven by, to warm up with)."""
     from telegram import InlineKeyboardButton
     from telegram import InlineKeyboardMarkup
 
-    fake = FakeTelegram(token="123456:BENCH-TOKEN")
-    await fake.start()
-    for n in range(pics + one_by_one):  # one more to warm up with
-        fake.add_user(FIRST_USER + n, f"PIC{n}")
-    labels = sorted({s[1] for s in STEPS if s[0] == "press"} | {f"📝 Kegiatan {n}" for n in range(pics + one_by_one)})
+    labels = sorted({s[1] for s in STEPS if s[0] == "press"} | {f"📝 Kegiatan {n}" for n in range(pics + extra)})
     markers = {s[2] for s in STEPS}
 
     async def echo(update, context):
@@ -366,11 +365,21 @@ async def run_echo(pics: int, *, one_by_one: bool = False):
         await context.bot.send_message(update.effective_chat.id, " ".join(sorted(markers)), reply_markup=keyboard)
 
     # The bot's own HTTP client and update processor, so the ratio measures the bot's work, not PTB's default client.
-    app = (ApplicationBuilder().token(fake.token).base_url(fake.base_url).base_file_url(fake.base_file_url)
+    app = (ApplicationBuilder().token(token).base_url(base_url).base_file_url(base_file_url)
            .request(AiohttpRequest()).get_updates_request(AiohttpRequest(connection_pool_size=1))
            .concurrent_updates(PerChatUpdateProcessor()).build())
     app.add_handler(MessageHandler(filters.ALL, echo))
     app.add_handler(CallbackQueryHandler(echo))
+    return app
+
+
+async def run_echo(pics: int, *, one_by_one: bool = False):
+    """Echo driven as /lapor is (`run_real`), the fake and the drivers in this process."""
+    fake = FakeTelegram(token="123456:BENCH-TOKEN")
+    await fake.start()
+    for n in range(pics + one_by_one):  # one more to warm up with
+        fake.add_user(FIRST_USER + n, f"PIC{n}")
+    app = echo_application(pics, fake.token, fake.base_url, fake.base_file_url, extra=one_by_one)
     async with fake.run_application(app, poll_timeout=1):
         if one_by_one:
             await drive_one_by_one(fake, 1, STEPS, first=pics)
@@ -381,6 +390,72 @@ async def run_echo(pics: int, *, one_by_one: bool = False):
             print(f"  echo       peak RSS of the process (bot, fake and drivers) {peak_rss_mb():7,.0f} MB")
     await fake.stop()
     return result
+
+
+def serve_steps(conn, pics: int) -> None:
+    """The fake Telegram and the 300 PICs' drivers in a process of their own, as Telegram and the phones are:
+    the bot's interpreter does the bot's work only. Commands: "drive" (every PIC through STEPS), "stop"."""
+    asyncio.run(_serve_steps(conn, pics))
+
+
+async def _serve_steps(conn, pics: int) -> None:
+    fake = FakeTelegram(token="123456:BENCH-TOKEN")
+    await fake.start()
+    for n in range(pics):
+        fake.add_user(FIRST_USER + n, f"PIC{n}")
+    conn.send((fake.token, fake.base_url, fake.base_file_url))
+    loop = asyncio.get_running_loop()
+    while (command := await loop.run_in_executor(None, conn.recv)) != "stop":
+        conn.send(await drive(fake, pics, STEPS))
+    conn.send([str(v) for v in fake.violations[:3]])
+    await fake.stop()
+
+
+async def run_apart(pics: int, make_app) -> tuple[object, float]:
+    """Drive the bot `make_app(token, base_url, base_file_url)` builds with the fake and drivers in a child
+    process (`serve_steps`); (drive's result, the bot process's CPU seconds per update)."""
+    context = multiprocessing.get_context("spawn")
+    conn, child = context.Pipe()
+    server = context.Process(target=serve_steps, args=(child, pics), daemon=True)
+    server.start()
+    pipe = ThreadPoolExecutor(1)
+    loop = asyncio.get_running_loop()
+
+    async def ask(command):
+        await loop.run_in_executor(pipe, conn.send, command)
+        return await loop.run_in_executor(pipe, conn.recv)
+
+    app = make_app(*await loop.run_in_executor(pipe, conn.recv))
+    await app.initialize()
+    if app.post_init:
+        await app.post_init(app)
+    await app.start()
+    await app.updater.start_polling(poll_interval=0, timeout=1)
+    try:
+        cpu = time.process_time()
+        result = await ask("drive")
+        cpu = time.process_time() - cpu
+    finally:
+        await app.updater.stop()
+        await app.stop()
+        await app.shutdown()
+        violations = await ask("stop")
+        pipe.shutdown()
+        server.join(timeout=30)
+        if server.is_alive():
+            server.terminate()
+    assert not violations, violations
+    return result, cpu / result[2]
+
+
+def real_application(url: str):
+    """`make_app` of the real bot for `run_apart`."""
+    def make(token: str, base_url: str, _base_file_url: str):
+        settings = load_settings(telegram_bot_token=token, telegram_base_url=base_url, database_url=url,
+                                 _env_file=None)
+        clock = ManualClock(datetime(2020, 6, 23, 9, 0, tzinfo=ZoneInfo("Asia/Jakarta")))
+        return build_application(settings, clock=clock, rate_limiter=False, run_jobs=False, read_timeout=30)
+    return make
 
 
 def serve_burst(conn, pics: int) -> None:
@@ -566,6 +641,21 @@ def main() -> None:
                     ratios[name].append(real[index] / echo[index])
             for name, values in ratios.items():
                 print(f"{kind}: /lapor ÷ echo, {name}: " + spread(values))
+            apart: dict[str, list[float]] = defaultdict(list)
+            for round_no in range(1, args.rounds + 1):
+                print(f"{kind}, round {round_no}, the fake and the drivers in a child process:")
+                with database(kind) as url:
+                    seed(url, args.pics)
+                    echo_run, echo_cpu = asyncio.run(run_apart(args.pics, functools.partial(echo_application, args.pics)))
+                    echo = report("echo", echo_run)
+                    real_run, real_cpu = asyncio.run(run_apart(args.pics, real_application(url)))
+                    real = report("/lapor", real_run)
+                print(f"  the bot's CPU per update: echo {echo_cpu * 1000:.2f} ms, /lapor {real_cpu * 1000:.2f} ms")
+                for name, index in (("updates/s", 0), ("p50 latency", 1), ("p99 latency", 2)):
+                    apart[name].append(real[index] / echo[index])
+                apart["bot CPU per update"].append(real_cpu / echo_cpu)
+            for name, values in apart.items():
+                print(f"{kind}: /lapor ÷ echo, the fake apart, {name}: " + spread(values))
         if args.only in (None, "first"):
             print(f"{kind}: first answer to {args.pics} PICs sending /lapor at once (rate limiter on, "
                   f"leadership group set)")
