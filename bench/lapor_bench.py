@@ -241,7 +241,7 @@ class Parts:
     def _statement(self, conn, cursor, statement, *args) -> None:
         """Every SQL statement the step sends, the domain's and persistence's alike (`--sql`: their text too)."""
         self._current["statements"] = self._current.get("statements", 0) + 1
-        self._texts.append(" ".join(statement.split()))
+        self._texts.append(statement)  # as sent: read only with --sql
 
     def uninstall(self) -> None:
         sa.event.remove(sa.Engine, "before_cursor_execute", self._statement)
@@ -612,7 +612,7 @@ def run_parts(kind: str, pics: int, sql: bool = False) -> None:
         for step, texts in sorted(parts.last_texts.items()):
             print(f"  {STEPS[step][0]} {STEPS[step][1].format(n='n')}: {len(texts)} statements")
             for text in texts:
-                print(f"      {text[:150]}")
+                print(f"      {' '.join(text.split())[:150]}")
 
 
 def main() -> None:
@@ -646,7 +646,8 @@ def main() -> None:
                 print(f"{kind}, round {round_no}, the fake and the drivers in a child process:")
                 with database(kind) as url:
                     seed(url, args.pics)
-                    echo_run, echo_cpu = asyncio.run(run_apart(args.pics, functools.partial(echo_application, args.pics)))
+                    echo_app = functools.partial(echo_application, args.pics)
+                    echo_run, echo_cpu = asyncio.run(run_apart(args.pics, echo_app))
                     echo = report("echo", echo_run)
                     real_run, real_cpu = asyncio.run(run_apart(args.pics, real_application(url)))
                     real = report("/lapor", real_run)

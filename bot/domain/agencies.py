@@ -141,7 +141,8 @@ def _belonging(person: Person, session: Session) -> tuple[list[int], bool]:
     """`agencies_of_person`, and whether the person holds a kegiatan anywhere (a PIC), in one statement."""
     member = sa.select(AgencyMember.agency_id, sa.literal(0).label("pic")).where(AgencyMember.person_id == person.id)
     pic_in = (sa.select(Plan.agency_id, sa.literal(1).label("pic")).join(Kegiatan, Kegiatan.plan_id == Plan.id)
-              .join(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id).where(PicAssignment.person_id == person.id))
+              .join(PicAssignment, PicAssignment.kegiatan_id == Kegiatan.id)
+              .where(PicAssignment.person_id == person.id))
     rows = session.execute(sa.union_all(member, pic_in).order_by(sa.text("pic"), sa.text("agency_id"))).all()
     ids = [person.agency_id] if person.agency_id is not None else []
     ids += [agency_id for agency_id, _ in rows]

@@ -265,7 +265,7 @@ class Submission:
 
 @dataclass
 class SaveResult:
-    created: int = 0  # values given for the first time
+    created: int = 0  # aksi (or IKU / program indicator) values given for the first time; not kegiatan indicators
     # What was changed from an earlier value ("aksi:12", "indikator:3", "kendala"): «n perubahan».
     changed: list[str] = field(default_factory=list)
 
@@ -274,8 +274,8 @@ def claim_rows(session: Session, model, column: str, ids, quarter: int, defaults
     """The realisation rows of `ids` in `quarter`, created blank where missing and locked for this transaction:
     {id: row}. Two statements whatever the number of rows: the insert (concurrent savers meet on one row, then
     wait on its lock) and the locking read, in id order, so two savers of one kegiatan take the locks in
-    the same order. The caller's later writes go out together when it flushes, which keeps SQLite's write
-    lock (held from the insert to the commit) short."""
+    the same order. SQLite's write lock is taken at the first insert and held to the commit; the caller's
+    later writes go out together when it flushes, so few statements lie between the two."""
     ids = sorted(set(ids))
     if not ids:
         return {}
@@ -287,15 +287,15 @@ def claim_rows(session: Session, model, column: str, ids, quarter: int, defaults
 
 
 def take_values(rows: dict, values: dict[int, tuple[Decimal, str]], *, entity: str, label: str, person_id: int,
-                now: datetime, changes: list[dict], result: SaveResult) -> list:
+                now: datetime, changes: list[dict], result: SaveResult, counted: bool = True) -> list:
     """Give each claimed row (`claim_rows`) its new value and as typed, with an audit row (`changes`, old → new)
-    where it differs; a value given for the first time is created, one given again changed. The rows given a
-    first value are returned."""
+    where it differs; a value given for the first time is created (in `result.created` when `counted`), one
+    given again changed. The rows given a first value are returned."""
     first = []
     for item_id, (value, raw) in values.items():
         row = rows[item_id]
         fresh = row.value is None and row.value_raw == ""
-        if fresh:
+        if fresh and counted:
             result.created += 1
         if row.value != value or row.value_raw != raw:
             changes.append(dict(action="report.create" if fresh else "report.update", entity=entity,
@@ -344,7 +344,8 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
     if verification.is_accepted(kegiatan.id, sub.quarter, session=session):
         raise ReportError("accepted")  # frozen until a verifier returns it
     valid_aksi = set(session.exec(select(Aksi.id).where(Aksi.kegiatan_id == kegiatan.id)).all())
-    valid_ind = set(session.exec(select(KegiatanIndicator.id).where(KegiatanIndicator.kegiatan_id == kegiatan.id)).all())
+    valid_ind = set(session.exec(select(KegiatanIndicator.id)
+                                 .where(KegiatanIndicator.kegiatan_id == kegiatan.id)).all())
     if not set(sub.aksi_values) <= valid_aksi or not set(sub.indicator_values) <= valid_ind:
         raise ReportError("unknown_kegiatan")
     result = SaveResult()
@@ -359,7 +360,7 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
         rows = claim_rows(session, IndicatorRealisation, "indicator_id", sub.indicator_values, sub.quarter,
                           dict(value=None, value_raw="", reported_by=person_id, reported_at=now))
         take_values(rows, sub.indicator_values, entity="indicator_realisation", label="indikator",
-                    person_id=person_id, now=now, changes=changes, result=result)
+                    person_id=person_id, now=now, changes=changes, result=result, counted=False)
         notes = ("budget_realised", "kendala", "tindak_lanjut", "pendorong")
         if any(getattr(sub, name) is not None for name in notes):
             row = claim_rows(session, KegiatanRealisation, "kegiatan_id", [kegiatan.id], sub.quarter,

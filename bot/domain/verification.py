@@ -24,6 +24,7 @@ from datetime import datetime
 from sqlmodel import Session
 from sqlmodel import select
 
+from bot.db import insert_ignore
 from bot.domain.audit import record
 from bot.domain.people import is_pic_of
 from models import Evidence
@@ -76,17 +77,22 @@ def _audit(session: Session, review: ReportReview, old: str | None, *, action: s
 
 def mark_submitted(kegiatan_id: int, quarter: int, *, session: Session, person_id: int | None, actor_label: str,
                    now: datetime) -> ReportReview:
-    """Simpan happened (in the caller's transaction): the report waits for a verifier. Refused when accepted."""
-    review = review_of(kegiatan_id, quarter, session=session)
-    if review is not None and review.status == ACCEPTED:
-        raise VerificationError("accepted")
-    if review is None:
-        review = ReportReview(kegiatan_id=kegiatan_id, quarter=quarter, status=PENDING, submitted_by=person_id,
-                              submitted_at=now)
-        session.add(review)
-        session.flush()
+    """Simpan happened (in the caller's transaction): the report waits for a verifier. Refused when accepted.
+
+    The row is created unless it exists and then locked, as the realisations are (bot.domain.reporting
+    `claim_rows`): two PICs of one kegiatan saving different aksi at once meet here, and the second waits
+    for the first instead of failing on the unique key."""
+    created = insert_ignore(session, ReportReview, [dict(kegiatan_id=kegiatan_id, quarter=quarter, status=PENDING,
+                                                         note="", submitted_by=person_id, submitted_at=now)],
+                            ["kegiatan_id", "quarter"])
+    review = session.exec(select(ReportReview).where(ReportReview.kegiatan_id == kegiatan_id,
+                                                     ReportReview.quarter == quarter)
+                          .with_for_update().execution_options(populate_existing=True)).one()
+    if created:
         _audit(session, review, None, action="review.submit", now=now, actor_person_id=person_id,
                actor_label=actor_label)
+    elif review.status == ACCEPTED:
+        raise VerificationError("accepted")
     elif review.status == RETURNED:
         review.status, review.submitted_by, review.submitted_at = PENDING, person_id, now
         _audit(session, review, RETURNED, action="review.submit", now=now, actor_person_id=person_id,

@@ -17,6 +17,7 @@ from models import AksiRealisation
 from models import AuditLog
 from models import KegiatanRealisation
 from models import PicAssignment
+from models import ReportReview
 
 NOW = datetime(2020, 6, 20, 2, 0, tzinfo=UTC)
 
@@ -39,6 +40,27 @@ def _blocked_by(engine, session, timeout: float = 30) -> None:
             time.sleep(0.01)
 
 
+def _second_while_first_holds(engine, first: tuple[Submission, int], second: tuple[Submission, int]) -> None:
+    """`first` saves and, before it commits, `second` presses Simpan; `first` commits once `second` waits on it.
+    Both must commit."""
+    errors = []
+
+    def second_presses_simpan() -> None:
+        try:
+            with unit_of_work(engine) as session:
+                _save(session, *second)
+        except Exception as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+
+    with unit_of_work(engine) as session:
+        _save(session, *first)
+        thread = threading.Thread(target=second_presses_simpan)
+        thread.start()
+        _blocked_by(engine, session)
+    thread.join(timeout=60)
+    assert not thread.is_alive() and errors == []
+
+
 def test_two_pics_saving_one_kegiatan_at_once_both_commit_and_the_audit_chains(engine, small_plan):
     kegiatan = small_plan["kegiatan"][0]
     persiapan, pendataan = small_plan["aksi"][kegiatan][:2]
@@ -52,22 +74,7 @@ def test_two_pics_saving_one_kegiatan_at_once_both_commit_and_the_audit_chains(e
                          budget_realised=1_000, kendala="Budi")
     by_sari = Submission(kegiatan, 2, aksi_values={pendataan: (Decimal(61), "61"), persiapan: (Decimal(45), "45%")},
                          budget_realised=2_000, kendala="Sari")
-    errors = []
-
-    def sari_presses_simpan() -> None:
-        try:
-            with unit_of_work(engine) as session:
-                _save(session, by_sari, sari)
-        except Exception as exc:  # noqa: BLE001 - asserted below
-            errors.append(exc)
-
-    with unit_of_work(engine) as session:  # Budi's save, not committed yet when Sari presses
-        _save(session, by_budi, budi)
-        second = threading.Thread(target=sari_presses_simpan)
-        second.start()
-        _blocked_by(engine, session)
-    second.join(timeout=60)
-    assert not second.is_alive() and errors == []
+    _second_while_first_holds(engine, (by_budi, budi), (by_sari, sari))  # Budi's is not committed when Sari presses
 
     with unit_of_work(engine) as session:
         rows = {r.aksi_id: r.value for r in session.exec(select(AksiRealisation))}
@@ -84,3 +91,23 @@ def test_two_pics_saving_one_kegiatan_at_once_both_commit_and_the_audit_chains(e
                          ("report.update", middle, last, sari)]
     assert [(a.old_value, a.new_value) for a in trail if a.field == "kendala"] == [
         ("", "awal"), ("awal", "Budi"), ("Budi", "Sari")]
+
+
+def test_two_pics_saving_different_aksi_of_one_kegiatan_at_once_both_commit(engine, small_plan):
+    """They meet only on the kegiatan's verification status («menunggu verifikasi»): the second waits for the
+    first's row instead of failing on its unique key, and the report is submitted once."""
+    kegiatan = small_plan["kegiatan"][0]
+    persiapan, pendataan = small_plan["aksi"][kegiatan][:2]
+    budi, sari = small_plan["budi"], small_plan["sari"]
+    with unit_of_work(engine) as session:
+        session.add(PicAssignment(person_id=sari, kegiatan_id=kegiatan))
+    _second_while_first_holds(engine, (Submission(kegiatan, 2, aksi_values={persiapan: (Decimal(50), "50%")}), budi),
+                              (Submission(kegiatan, 2, aksi_values={pendataan: (Decimal(60), "60")}), sari))
+
+    with unit_of_work(engine) as session:
+        rows = {r.aksi_id: r.value for r in session.exec(select(AksiRealisation))}
+        reviews = session.exec(select(ReportReview)).all()
+        submitted = session.exec(select(AuditLog).where(AuditLog.action == "review.submit")).all()
+    assert rows == {persiapan: Decimal(50), pendataan: Decimal(60)}
+    assert [(r.kegiatan_id, r.quarter, r.status) for r in reviews] == [(kegiatan, 2, "pending")]
+    assert [int(a.actor_label) for a in submitted] == [budi]
