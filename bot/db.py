@@ -20,6 +20,7 @@ from sqlalchemy.dialects import sqlite
 from sqlmodel import Session
 from sqlmodel import SQLModel
 from sqlmodel import create_engine
+from sqlmodel import select
 
 import models  # noqa: F401  (registers every table on the metadata)
 
@@ -128,6 +129,25 @@ def insert_ignore(session: Session | Connection, model: type[SQLModel], rows: Se
     # statement, and RETURNING yields only the rows that were inserted.
     stmt = _conflict_statement(dialect, model.__table__, (), tuple(conflict_columns), False)  # type: ignore[attr-defined]
     return len(session.execute(stmt, list(rows)).all())
+
+
+def claim_rows(session: Session, model: type[SQLModel], column: str, ids: Iterable[int], fixed: dict[str, Any],
+               defaults: dict[str, Any]) -> tuple[dict[int, Any], int]:
+    """The rows of `model` whose `column` is one of `ids` and whose `fixed` columns have those values, created
+    (with `defaults`) where missing and locked for this transaction: ({id: row}, how many were created).
+
+    Two statements whatever the number of rows: the insert (concurrent writers meet on one row, the second
+    waiting for the first's) and the locking read, in id order, so two writers take their locks in one order.
+    On SQLite the insert takes the write lock, held to the commit: the caller's later writes, flushed
+    together, keep few statements between the two."""
+    ids = sorted(set(ids))
+    if not ids:
+        return {}, 0
+    owner = getattr(model, column)
+    created = insert_ignore(session, model, [{column: i, **fixed, **defaults} for i in ids], [column, *fixed])
+    query = (select(model).where(owner.in_(ids), *(getattr(model, c) == v for c, v in fixed.items()))
+             .order_by(owner).with_for_update().execution_options(populate_existing=True))
+    return {getattr(row, column): row for row in session.exec(query)}, created
 
 
 def upsert(session: Session | Connection, model: type[SQLModel], row: dict[str, Any],

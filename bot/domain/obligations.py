@@ -330,7 +330,6 @@ def _collect(plan_id: int, quarter: int, session: Session, people: Collection[in
     """Due kegiatan of a plan's quarter in document order, in five queries (plain columns, no ORM objects)."""
     ids = _kegiatan_ids(plan_id, people)
     kegiatan: dict[int, DueKegiatan] = {}
-    budget_reported: dict[int, datetime | None] = {}
     # Each kegiatan with its quarter's budget realisation (when given) and its PICs: a row per PIC.
     for k_id, no, name, seq, budget, real_id, real_at, pic_id in session.exec(
             select(Kegiatan.id, Kegiatan.no, Kegiatan.name, Kegiatan.seq, Kegiatan.budget, KegiatanRealisation.id,
@@ -345,16 +344,13 @@ def _collect(plan_id: int, quarter: int, session: Session, people: Collection[in
             k = kegiatan[k_id] = DueKegiatan(kegiatan_id=k_id, kegiatan_no=no, kegiatan_name=name, seq=seq,
                                              budget=budget)
             if real_id is not None:
-                budget_reported[k_id] = as_utc(real_at)
+                k.budget_reported, k.budget_reported_at = True, as_utc(real_at)
         if pic_id is not None:
             k.pic_ids.append(pic_id)
     for owed in aksi_owed(ids, quarter, session=session):
         k = kegiatan[owed.kegiatan_id]
         (k.aksi if owed.due else k.arrears).append(DueAksi.of(owed))
     due = {k_id: k for k_id, k in kegiatan.items() if k.owes or k.arrears}
-    for k_id, real_at in budget_reported.items():
-        if k_id in due:
-            due[k_id].budget_reported, due[k_id].budget_reported_at = True, real_at
     indicator_rows = session.exec(
         select(KegiatanIndicator.kegiatan_id, KegiatanIndicator.id, KegiatanIndicator.text,
                KegiatanIndicator.target_raw, KegiatanIndicator.target_unit, IndicatorRealisation.id,

@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlmodel import Session
 from sqlmodel import select
 
+from bot.db import claim_rows
 from bot.domain.audit import record_many
 from bot.domain.locks import quarter_locked
 from bot.domain.measure import real_to_date
@@ -29,7 +30,6 @@ from bot.domain.people import IKU
 from bot.domain.people import PROGRAM_INDICATOR
 from bot.domain.reporting import ReportError
 from bot.domain.reporting import SaveResult
-from bot.domain.reporting import claim_rows
 from bot.domain.reporting import take_values
 from bot.domain.reporting import values_storable
 from models import Goal
@@ -199,11 +199,11 @@ def save_outcome_report(sub: OutcomeSubmission, *, session: Session, person_id: 
         raise ReportError("bad_value")
     result = SaveResult()
     changes: list[dict] = []  # the audit rows, old → new
-    with session.no_autoflush:  # the writes go out together at the flush (bot.domain.reporting.claim_rows)
+    with session.no_autoflush:  # the writes go out together at the flush (bot.db.claim_rows)
         for kind, (_, _, _, realisation, column, entity, label) in _TABLES.items():
             values = {i: (v, raw) for k, i, v, raw in given if k == kind}
-            rows = claim_rows(session, realisation, column, values, sub.quarter,
-                              {"value": None, "value_raw": "", "reported_by": person_id, "reported_at": now})
+            rows, _ = claim_rows(session, realisation, column, values, {"quarter": sub.quarter},
+                                 {"value": None, "value_raw": "", "reported_by": person_id, "reported_at": now})
             take_values(rows, values, entity=entity, label=label, person_id=person_id, now=now, changes=changes,
                         result=result)
     record_many(session, changes, actor_person_id=person_id, actor_label=actor_label, at=now)

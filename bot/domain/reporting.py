@@ -8,9 +8,9 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session
-from sqlmodel import SQLModel
 from sqlmodel import select
 
+from bot.db import claim_rows
 from bot.db import insert_ignore
 from bot.domain import evidence as evidence_rules
 from bot.domain import verification
@@ -270,25 +270,9 @@ class SaveResult:
     changed: list[str] = field(default_factory=list)
 
 
-def claim_rows(session: Session, model, column: str, ids, quarter: int, defaults: dict) -> dict[int, SQLModel]:
-    """The realisation rows of `ids` in `quarter`, created blank where missing and locked for this transaction:
-    {id: row}. Two statements whatever the number of rows: the insert (concurrent savers meet on one row, then
-    wait on its lock) and the locking read, in id order, so two savers of one kegiatan take the locks in
-    the same order. SQLite's write lock is taken at the first insert and held to the commit; the caller's
-    later writes go out together when it flushes, so few statements lie between the two."""
-    ids = sorted(set(ids))
-    if not ids:
-        return {}
-    owner = getattr(model, column)
-    insert_ignore(session, model, [{column: i, "quarter": quarter, **defaults} for i in ids], [column, "quarter"])
-    query = (select(model).where(owner.in_(ids), model.quarter == quarter).order_by(owner)
-             .with_for_update().execution_options(populate_existing=True))
-    return {getattr(row, column): row for row in session.exec(query)}
-
-
 def take_values(rows: dict, values: dict[int, tuple[Decimal, str]], *, entity: str, label: str, person_id: int,
                 now: datetime, changes: list[dict], result: SaveResult, counted: bool = True) -> list:
-    """Give each claimed row (`claim_rows`) its new value and as typed, with an audit row (`changes`, old → new)
+    """Give each claimed row (bot.db `claim_rows`) its new value and as typed, with an audit row (`changes`, old → new)
     where it differs; a value given for the first time is created (in `result.created` when `counted`), one
     given again changed. The rows given a first value are returned."""
     first = []
@@ -352,20 +336,22 @@ def save_report(sub: Submission, *, session: Session, person_id: int, actor_labe
     changes: list[dict] = []  # the audit rows, old → new
     # Reads and checks above; from the first insert on, the writes (flushed together at the end).
     with session.no_autoflush:
-        rows = claim_rows(session, AksiRealisation, "aksi_id", sub.aksi_values, sub.quarter,
-                          dict(value=None, value_raw="", reported_by=person_id, reported_at=now, late=late))
+        rows, _ = claim_rows(session, AksiRealisation, "aksi_id", sub.aksi_values, {"quarter": sub.quarter},
+                             dict(value=None, value_raw="", reported_by=person_id, reported_at=now, late=late))
         for row in take_values(rows, sub.aksi_values, entity="aksi_realisation", label="aksi", person_id=person_id,
                                now=now, changes=changes, result=result):
             row.late = late  # lateness is decided when the value is first given; a correction keeps it
-        rows = claim_rows(session, IndicatorRealisation, "indicator_id", sub.indicator_values, sub.quarter,
-                          dict(value=None, value_raw="", reported_by=person_id, reported_at=now))
+        rows, _ = claim_rows(session, IndicatorRealisation, "indicator_id", sub.indicator_values,
+                             {"quarter": sub.quarter}, dict(value=None, value_raw="", reported_by=person_id,
+                                                            reported_at=now))
         take_values(rows, sub.indicator_values, entity="indicator_realisation", label="indikator",
                     person_id=person_id, now=now, changes=changes, result=result, counted=False)
         notes = ("budget_realised", "kendala", "tindak_lanjut", "pendorong")
         if any(getattr(sub, name) is not None for name in notes):
-            row = claim_rows(session, KegiatanRealisation, "kegiatan_id", [kegiatan.id], sub.quarter,
-                             dict(budget_realised=None, kendala="", tindak_lanjut="", reported_by=person_id,
-                                  reported_at=now, late=late))[kegiatan.id]
+            rows, _ = claim_rows(session, KegiatanRealisation, "kegiatan_id", [kegiatan.id], {"quarter": sub.quarter},
+                                 dict(budget_realised=None, kendala="", tindak_lanjut="", reported_by=person_id,
+                                      reported_at=now, late=late))
+            row = rows[kegiatan.id]
             for name in notes:
                 new = getattr(sub, name)
                 old = getattr(row, name)

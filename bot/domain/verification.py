@@ -24,6 +24,7 @@ from datetime import datetime
 from sqlmodel import Session
 from sqlmodel import select
 
+from bot.db import claim_rows
 from bot.db import insert_ignore
 from bot.domain.audit import record
 from bot.domain.people import is_pic_of
@@ -79,15 +80,12 @@ def mark_submitted(kegiatan_id: int, quarter: int, *, session: Session, person_i
                    now: datetime) -> ReportReview:
     """Simpan happened (in the caller's transaction): the report waits for a verifier. Refused when accepted.
 
-    The row is created unless it exists and then locked, as the realisations are (bot.domain.reporting
-    `claim_rows`): two PICs of one kegiatan saving different aksi at once meet here, and the second waits
-    for the first instead of failing on the unique key."""
-    created = insert_ignore(session, ReportReview, [dict(kegiatan_id=kegiatan_id, quarter=quarter, status=PENDING,
-                                                         note="", submitted_by=person_id, submitted_at=now)],
-                            ["kegiatan_id", "quarter"])
-    review = session.exec(select(ReportReview).where(ReportReview.kegiatan_id == kegiatan_id,
-                                                     ReportReview.quarter == quarter)
-                          .with_for_update().execution_options(populate_existing=True)).one()
+    The row is created unless it exists and then locked, as the realisations are (bot.db `claim_rows`): two
+    PICs of one kegiatan saving different aksi at once meet here, and the second waits for the first instead
+    of failing on the unique key."""
+    rows, created = claim_rows(session, ReportReview, "kegiatan_id", [kegiatan_id], {"quarter": quarter},
+                               dict(status=PENDING, note="", submitted_by=person_id, submitted_at=now))
+    review = rows[kegiatan_id]
     if created:
         _audit(session, review, None, action="review.submit", now=now, actor_person_id=person_id,
                actor_label=actor_label)
@@ -329,7 +327,6 @@ def queue_due(plan_id: int, now: datetime, *, session: Session, calendar, wait_d
 
 def plan_verifier_posts(now: datetime, *, session: Session, calendar, plan_id: int, chat_ids, wait_days: int) -> int:
     """GroupPost rows reminding each verifier of the queue, at most one per chat and day (idempotent)."""
-    from bot.db import insert_ignore
     from models import GroupPost
 
     if not chat_ids or not queue_due(plan_id, now, session=session, calendar=calendar, wait_days=wait_days):
