@@ -12,6 +12,9 @@ max over `--repeat` rounds with the number of statements; and again in this
 process's CPU time, which a busy machine moves less (on PostgreSQL the server's share of the fetch is
 not in it, so there that ratio overstates). A plain SQL aggregate
 (SUM per kegiatan) is printed too, for scale. PostgreSQL runs in a private schema that is dropped afterwards.
+A step's peak RSS is this process's, which holds the generated plan and the earlier steps' results; the
+workbook and the PDF are then built once more, each in a fresh process that imports only what `/ekspor`
+needs, whose peak RSS is the build's own.
 
 `--scale` runs each step on plans of 1×, 10× and 100× the seed plan's kegiatan (45, 450, 4,500), each
 in a fresh database, and prints the median time and the statements sent at each size with the fitted
@@ -24,8 +27,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import math
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -197,6 +202,40 @@ def measure(engine: sa.Engine, plan_id: int, quarter: int, repeat: int, steps: C
     return out
 
 
+# The workbook or PDF built once in a fresh interpreter that imports only what `/ekspor` needs: its peak RSS
+# is the build's own, not this process's (which holds the generated plan and the earlier steps' results).
+_ALONE = """
+import json, sys, time
+from datetime import datetime
+sys.path.insert(0, sys.argv[1])
+
+def peak():
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
+
+step, url, plan_id, quarter, now = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+from bot.db import make_engine, unit_of_work
+if step == "workbook":
+    from bot.domain.workbook import build_workbook as build
+else:
+    from bot.domain.form_pdf import build_pdf as build
+imported = peak()
+with unit_of_work(make_engine(url)) as session:
+    start = time.perf_counter()
+    build(plan_id, quarter, session=session, now=datetime.fromisoformat(now))
+    took = time.perf_counter() - start
+print(json.dumps({"import": imported, "peak": peak(), "seconds": took}))
+"""
+
+
+def alone(step: str, url: str, plan_id: int, quarter: int) -> dict:
+    """`_ALONE` in a child process: {"import": MB, "peak": MB, "seconds": s}."""
+    root = str(Path(__file__).resolve().parent.parent)
+    out = subprocess.run([sys.executable, "-c", _ALONE, root, step, url, str(plan_id), str(quarter),
+                          AFTER_YEAR.isoformat()], capture_output=True, text=True, check=True)
+    return json.loads(out.stdout.splitlines()[-1])
+
+
 def ms_spread(values: list[float]) -> str:
     return f"{min(values) * 1000:,.0f} / {statistics.median(values) * 1000:,.0f} / {max(values) * 1000:,.0f} ms"
 
@@ -234,6 +273,12 @@ def run(backend: str, n_kegiatan: int, quarter: int, repeat: int, steps: Collect
                 rows.append((figures.name, statistics.median(figures.times),
                              f"{figures.note}; min/median/max {ms_spread(figures.times)}; "
                              f"peak RSS {figures.rss:,.0f} MB"))
+        for step in ("workbook", "pdf"):
+            if step in steps:
+                built = alone(step, url, plan_id, quarter)
+                rows.append((f"  {step} alone, built once in a fresh process", built["seconds"],
+                             f"peak RSS {built['peak']:,.0f} MB, of which {built['import']:,.0f} MB importing "
+                             f"the bot's code (bot.db and the {step}'s module)"))
         engine.dispose()
     print(f"\n{backend} — TW {quarter}, median of {repeat}")
     for name, seconds, note in rows:

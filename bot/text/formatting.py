@@ -4,11 +4,14 @@ import re
 from datetime import date
 from datetime import datetime
 from decimal import Decimal
+from functools import cache
 
+from babel import Locale
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.numbers import format_currency
-from babel.numbers import format_decimal
+from babel.numbers import NumberPattern
+from babel.numbers import parse_pattern
 
 LOCALES = {"id": "id_ID", "en": "en_US"}
 
@@ -21,8 +24,17 @@ def number(value: Decimal | int | float | None, lang: str = "id", *, decimals: i
     """`1.250`, `3,5`; `decimals` forces that many places (`1.018.175.000,00`)."""
     if value is None:
         return "–"
-    fmt = None if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
-    return format_decimal(value, format=fmt, locale=_locale(lang))
+    locale, pattern = _number_pattern(lang, decimals)
+    return pattern.apply(value, locale)
+
+
+@cache
+def _number_pattern(lang: str, decimals: int | None) -> tuple[Locale, NumberPattern]:
+    """What Babel's `format_decimal` parses on every call, parsed once: a report formats tens of thousands
+    of numbers (the PDF form 40,000), and the parsing was a third of each."""
+    locale = Locale.parse(_locale(lang))
+    fmt = locale.decimal_formats[None] if decimals is None else "#,##0" + ("." + "0" * decimals if decimals else "")
+    return locale, parse_pattern(fmt)
 
 
 def rupiah(value: int | Decimal | None, lang: str = "id") -> str:

@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 from datetime import UTC
 from datetime import datetime
 from datetime import timedelta
@@ -351,3 +352,35 @@ def test_renstra_figures_fill_columns_6_7_15_16_of_their_rows(engine, seed_plan,
     assert next(v for v in rows if v[ef.C_NAME - 1] == DIKLAT_TEKNIS)[ef.C_RENSTRA_RP - 1] is None
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT COUNT(*) FROM auditlog WHERE action = 'renstra.set'")).scalar() == 3
+
+
+def _text_runs(page) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """The page's runs of text as pdfium finds them (a line of a cell), each with its box (left, bottom,
+    right, top)."""
+    textpage = page.get_textpage()
+    runs = []
+    for i in range(textpage.count_rects()):
+        box = textpage.get_rect(i)
+        runs.append((textpage.get_text_bounded(*box).strip(), box))
+    return runs
+
+
+def test_pdf_rows_hold_their_lines_and_figures_align_right(engine, seed_plan):
+    """A row is as tall as its longest cell (no line drawn over the next row's), and figures end at the
+    right edge of their column."""
+    with Session(engine) as session:
+        data = build_pdf(seed_plan, 2, session=session, settings=SETTINGS, now=NOW)
+    pdf = pypdfium2.PdfDocument(data)
+    figure = re.compile(r"\d{1,3}(\.\d{3})*(,\d+)?")
+    for n in range(len(pdf)):
+        runs = [(text, box) for text, box in _text_runs(pdf[n]) if text]
+        for i, (text, (left, bottom, right, top)) in enumerate(runs):
+            for other, (o_left, o_bottom, o_right, o_top) in runs[i + 1:]:
+                overlap_x = min(right, o_right) - max(left, o_left)
+                overlap_y = min(top, o_top) - max(bottom, o_bottom)
+                assert overlap_x <= 0.5 or overlap_y <= 0.5, (n + 1, text, other)
+        if n == 0:
+            figures = [box for text, box in runs if figure.fullmatch(text)]
+            assert len(figures) > 30
+            # Right-aligned: the figures of a column share its right edge, whatever their length.
+            assert len({round(box[2]) for box in figures}) < len({round(box[0]) for box in figures}) / 1.5
