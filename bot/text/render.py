@@ -28,6 +28,9 @@ def environment(lang: str = "id") -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=False,
+        # The templates ship with the code: each is compiled once per process and never checked on disk
+        # again (a stat per message otherwise); an edited template takes effect at the next start.
+        auto_reload=False,
     )
     env.filters.update(
         number=lambda v, decimals=None: formatting.number(v, lang, decimals=decimals),
