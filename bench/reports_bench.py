@@ -209,11 +209,8 @@ import json, sys, time
 from datetime import datetime
 sys.path.insert(0, sys.argv[1])
 
-def peak():
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmHWM:"))
-
 step, url, plan_id, quarter, now = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]), sys.argv[6]
+from bench._common import peak_rss_mb as peak  # bot.db and SQLAlchemy, which the export needs anyway
 from bot.db import make_engine, unit_of_work
 if step == "workbook":
     from bot.domain.workbook import build_workbook as build
