@@ -17,11 +17,14 @@ from __future__ import annotations
 import html
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
 from datetime import UTC
 from datetime import datetime
+from functools import cached_property
+from functools import partial
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
@@ -71,8 +74,14 @@ class Digest:
     """The rendered text (HTML), the numbers behind it and its (label, Drill) buttons."""
 
     text: str
-    numbers: dict = field(default_factory=dict)
+    numbers_of: Callable[[], dict] = field(default=dict, repr=False, compare=False)
     buttons: list[tuple[str, Drill]] = field(default_factory=list)
+
+    @cached_property
+    def numbers(self) -> dict:
+        """The numbers behind the text as plain data, worked out when asked (`rapk digest --json`): the
+        digest's cascade reads every aksi's score, which the text does not need."""
+        return self.numbers_of()
 
     @property
     def plain(self) -> str:
@@ -107,7 +116,7 @@ def _build_digest(plan_id: int, quarter: int, session: Session, settings: Settin
     labels = program_labels(ps, lang)
     buttons = [(f"{band_emoji(p.cumulative)} {shorten(labels[p.id], BUTTON_WIDTH)}", Drill("p", p.id, quarter))
                for p in _worst_first(ps.programs)]
-    return Digest(text, digest_numbers(ps, lagging, flagged), buttons)
+    return Digest(text, partial(digest_numbers, ps, lagging, flagged), buttons)
 
 
 def _waiting(plan_id: int, quarter: int, session: Session, settings: Settings | None) -> int | None:
@@ -153,7 +162,7 @@ def program_detail(program_id: int, quarter: int, *, session: Session, settings:
     buttons = [(f"{band_emoji(k.cumulative)} {shorten(k.name, BUTTON_WIDTH)}", Drill("k", k.id, quarter))
                for k in _worst_first(program.kegiatan)]
     buttons.append((render("button_back", lang), Drill("d", ps.plan_id, quarter)))
-    return Digest(text, _program_numbers(program), buttons)
+    return Digest(text, partial(_program_numbers, program), buttons)
 
 
 def kegiatan_detail(kegiatan_id: int, quarter: int, *, session: Session, settings: Settings | None = None,
@@ -164,7 +173,7 @@ def kegiatan_detail(kegiatan_id: int, quarter: int, *, session: Session, setting
     text = render("digest_kegiatan", lang, ps=ps, k=keg, p=ps.find_program(keg.program_id), q=quarter,
                   review=_review(kegiatan_id, quarter, session, settings), **_helpers(ps, lang))
     buttons = [(render("button_back", lang), Drill("p", keg.program_id, quarter))]
-    return Digest(text, _kegiatan_numbers(keg), buttons)
+    return Digest(text, partial(_kegiatan_numbers, keg), buttons)
 
 
 def _review(kegiatan_id: int, quarter: int, session: Session, settings: Settings | None):

@@ -2,7 +2,10 @@
 
 Pure functions over plain dataclasses. `load_scoring_input` reads a whole plan with a fixed
 handful of bulk queries (no per-row queries, so 12,000 aksi load in well under a second);
-`score_plan` turns that into a `PlanScore` for one quarter. Nothing here imports Telegram.
+`score_plan` turns that into a `PlanScore` for one quarter: each kegiatan's figures are averaged
+from its aksi's measurements (`Measured`), and the aksi's and indicators' own scores are built from
+those the first time something reads them (`KegiatanScore.aksi`, `.indicators`: a drill-down, the
+workbook), so a digest that shows no aksi builds none of 12,000. Nothing here imports Telegram.
 
 Rules (Permendagri 86/2017 Renja evaluation: achievement = realisation / target × 100). How an
 item's quarters combine, its achievement, the ceiling and how items add up are
@@ -64,6 +67,7 @@ from decimal import Decimal
 from functools import cached_property
 from functools import lru_cache
 from typing import TYPE_CHECKING
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from sqlmodel import Session
@@ -127,10 +131,10 @@ if TYPE_CHECKING:
 __all__ = [
     "BAND_NAMES", "DEFAULT_BANDS", "DEFAULT_CAP_PCT", "FLAG_IMPLAUSIBLE", "FLAG_PCT_OVER_100", "FLAG_UNIT_MISMATCH",
     "INCREMENT", "LEVEL", "MISSING", "MODES", "NEGATIVE", "NOT_DUE", "OK", "PARTIAL", "PENDING", "AksiIn",
-    "AksiScore", "Budget", "Coverage", "GoalIn", "IndicatorIn", "IndicatorScore", "KegiatanIn", "KegiatanScore",
-    "Measure", "OutcomeIn", "OutcomeScore", "PlanScore", "ProgramIn", "ProgramScore", "ScoringInput", "TargetIn", "absorption", "achievement",
-    "band_for", "closed_quarters", "load_scoring_input", "mean", "round1", "score_aksi", "score_indicator",
-    "score_plan", "score_plan_from_db", "score_plans_from_db",
+    "AksiScore", "Budget", "Coverage", "GoalIn", "IndicatorIn", "IndicatorScore", "KegiatanDetail", "KegiatanIn",
+    "KegiatanScore", "Measure", "Measured", "OutcomeIn", "OutcomeScore", "PlanScore", "ProgramIn", "ProgramScore",
+    "ScoringInput", "TargetIn", "absorption", "achievement", "band_for", "closed_quarters", "load_scoring_input",
+    "mean", "round1", "score_aksi", "score_indicator", "score_plan", "score_plan_from_db", "score_plans_from_db",
 ]
 
 BAND_NAMES: tuple[str, ...] = ("Sangat Tinggi", "Tinggi", "Sedang", "Rendah", "Sangat Rendah")
@@ -646,8 +650,7 @@ class KegiatanScore:
     quarter: Measure
     cumulative: Measure
     budget: Budget
-    aksi: list[AksiScore]
-    indicators: list[IndicatorScore]
+    detail: KegiatanDetail = field(repr=False, compare=False)  # its aksi and indicators, scored when asked
     pic_ids: tuple[int, ...]
     pic_names: tuple[str, ...]
     aksi_due: int  # aksi with a target cell in TW n (bot.domain.obligations' rule)
@@ -657,6 +660,19 @@ class KegiatanScore:
     flags: tuple[str, ...]
     due: bool = False  # something to report in TW n: an aksi due, or a budget (pagu > 0)
     budget_reported: bool = False  # the budget realisation of TW n is entered (0 counts)
+
+    @cached_property
+    def aksi(self) -> list[AksiScore]:
+        """Its aksi's scores, in document order: built from the measurements its own figures were
+        averaged from, the first time something reads them (a drill-down, the workbook)."""
+        d = self.detail
+        return [_aksi_score(m, d.quarter, d.bounds) for m in d.measured]
+
+    @cached_property
+    def indicators(self) -> list[IndicatorScore]:
+        """Its kegiatan indicators' scores, scored the first time something reads them."""
+        d = self.detail
+        return [score_indicator(i, d.quarter, d.bounds, closed=d.closed) for i in d.indicators]
 
     @property
     def reported(self) -> bool | None:
@@ -796,7 +812,8 @@ class PlanScore:
 
     def excluded(self) -> list[tuple[KegiatanScore, AksiScore | IndicatorScore]]:
         """Items whose target is flagged («perlu dicek admin»), in document order: aksi, then indicators."""
-        return [(k, item) for k in self.kegiatan for item in (*k.aksi, *k.indicators) if item.excluded]
+        # A flagged item flags its kegiatan: the others' items need not be scored to be passed over.
+        return [(k, item) for k in self.kegiatan if k.flags for item in (*k.aksi, *k.indicators) if item.excluded]
 
     def excluded_outcomes(self) -> list[tuple[str, OutcomeScore]]:
         """IKU (`iku`) and program indicators (`program`) whose target is flagged, in document order."""
@@ -901,16 +918,51 @@ def _flags(indicator: str, due: dict[int, TargetIn]) -> tuple[str, ...]:
     return tuple(flags)
 
 
-def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS, *,
-               closed: Collection[int] = ()) -> AksiScore:
+class Measured(NamedTuple):
+    """One aksi measured for TW n (bot.domain.measure): what its kegiatan averages, and what its AksiScore is
+    built from when something reads it."""
+
+    aksi: AksiIn
+    mode: str
+    due_targets: dict[int, TargetIn]
+    due: dict[int, Decimal]
+    quarter: Span
+    cumulative: Span
+    flags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class KegiatanDetail:
+    """What a kegiatan's aksi and indicator scores are built from (KegiatanScore.aksi, .indicators)."""
+
+    measured: list[Measured]
+    indicators: list[IndicatorIn]
+    quarter: int
+    bounds: tuple[int, ...]
+    closed: frozenset[int]
+
+
+def _measure_aksi(aksi: AksiIn, quarter: int, closed: Collection[int] = ()) -> Measured:
     """One aksi for TW `quarter` alone and cumulative to it, by its mode (bot.domain.measure)."""
     mode = aksi.mode if aksi.mode in MODES else INCREMENT
     due_targets = _due_targets(aksi)
     due = {q: t.value for q, t in due_targets.items()}
     reals = aksi.reals
+    return Measured(aksi, mode, due_targets, due,
+                    in_quarter(mode, due.get(quarter), reals.get(quarter), quarter, closed),
+                    to_date(mode, due, reals, quarter, closed), _flags(aksi.indicator, due_targets))
+
+
+def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS, *,
+               closed: Collection[int] = ()) -> AksiScore:
+    """One aksi's score for TW `quarter`: `_measure_aksi`, with its bands, annual target and unit."""
+    return _aksi_score(_measure_aksi(aksi, quarter, closed), quarter, bounds)
+
+
+def _aksi_score(m: Measured, quarter: int, bounds: Sequence[int]) -> AksiScore:
+    aksi, mode, due_targets, due = m.aksi, m.mode, m.due_targets, m.due
+    reals = aksi.reals
     reals = dict(sorted(reals.items())) if len(reals) > 1 else dict(reals)
-    quarter_span = in_quarter(mode, due.get(quarter), reals.get(quarter), quarter, closed)
-    cumulative = to_date(mode, due, reals, quarter, closed)
     if due:
         if mode == INCREMENT:
             annual = ZERO
@@ -923,10 +975,11 @@ def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS
     else:
         annual = None
         unit = ""
+    cumulative = m.cumulative
     return AksiScore(
         aksi.id, aksi.kegiatan_id, aksi.no, aksi.name, aksi.indicator, unit, mode, annual, due, reals,
-        _with_band(quarter_span, bounds), _with_band(cumulative, bounds), cumulative.missing,
-        _flags(aksi.indicator, due_targets), cumulative.pending, quarter,
+        _with_band(m.quarter, bounds), _with_band(cumulative, bounds), cumulative.missing, m.flags,
+        cumulative.pending, quarter,
     )
 
 
@@ -1023,24 +1076,24 @@ def score_plan(data: ScoringInput, quarter: int, bands: Sequence[int] = DEFAULT_
     bounds = tuple(int(b) for b in bands)
     cap = Decimal(cap_pct)
     closed = frozenset(closed)
-    aksi_by_keg: dict[int, list[AksiScore]] = defaultdict(list)
+    aksi_by_keg: dict[int, list[Measured]] = defaultdict(list)
     owed: dict[int, list[int]] = defaultdict(lambda: [0, 0])  # kegiatan → [aksi due, aksi reported]
     for a in data.aksi:
-        aksi_by_keg[a.kegiatan_id].append(score_aksi(a, quarter, bounds, closed=closed))
+        aksi_by_keg[a.kegiatan_id].append(_measure_aksi(a, quarter, closed))
         due, reported = a.owes(quarter)
         if due:
             counts = owed[a.kegiatan_id]
             counts[0] += 1
             counts[1] += reported
-    ind_by_keg: dict[int, list[IndicatorScore]] = defaultdict(list)
+    ind_by_keg: dict[int, list[IndicatorIn]] = defaultdict(list)
     for ind in data.indicators:
-        ind_by_keg[ind.kegiatan_id].append(score_indicator(ind, quarter, bounds, closed=closed))
+        ind_by_keg[ind.kegiatan_id].append(ind)
 
     keg_by_program: dict[int, list[KegiatanScore]] = defaultdict(list)
     for keg in data.kegiatan:
         keg_by_program[keg.program_id].append(
-            _score_kegiatan(keg, quarter, aksi_by_keg[keg.id], ind_by_keg[keg.id], data.people, bounds, cap,
-                            owed.get(keg.id, (0, 0))))
+            _score_kegiatan(keg, KegiatanDetail(aksi_by_keg[keg.id], ind_by_keg[keg.id], quarter, bounds, closed),
+                            data.people, cap, owed.get(keg.id, (0, 0))))
 
     outcomes: dict[tuple[str, int], list[OutcomeScore]] = defaultdict(list)
     for level, items in (("goal", data.goal_indicators), ("program", data.program_indicators)):
@@ -1084,16 +1137,19 @@ def _roll_up(kegs: Sequence[KegiatanScore], bounds: Sequence[int],
             _sum_budgets(k.budget for k in kegs))
 
 
-def _score_kegiatan(keg: KegiatanIn, quarter: int, aksi: list[AksiScore], indicators: list[IndicatorScore],
-                    people: dict[int, str], bounds: Sequence[int], cap: Decimal,
+def _score_kegiatan(keg: KegiatanIn, detail: KegiatanDetail, people: dict[int, str], cap: Decimal,
                     owed: Sequence[int]) -> KegiatanScore:
+    """A kegiatan's figures: the mean of its measured aksi (each capped, flagged ones left out). Its aksi and
+    indicators are scored when something reads them (KegiatanScore.aksi, .indicators)."""
     aksi_due, aksi_reported = owed
-    flags = sorted({f for a in aksi for f in a.flags} | {f for i in indicators for f in i.flags})
+    measured, bounds, quarter = detail.measured, detail.bounds, detail.quarter
+    flags = sorted({f for m in measured for f in m.flags}
+                   | {f for i in detail.indicators for f in _annual_flags(i.text, i.target_value, i.target_unit)})
     return KegiatanScore(
         id=keg.id, program_id=keg.program_id, seq=keg.seq, no=keg.no, name=keg.name,
-        quarter=_group(combine_items([(a.quarter, a.excluded) for a in aksi], cap), bounds),
-        cumulative=_group(combine_items([(a.cumulative, a.excluded) for a in aksi], cap), bounds),
-        budget=_kegiatan_budget(keg, quarter), aksi=aksi, indicators=indicators, pic_ids=keg.pic_ids,
+        quarter=_group(combine_items([(m.quarter, bool(m.flags)) for m in measured], cap), bounds),
+        cumulative=_group(combine_items([(m.cumulative, bool(m.flags)) for m in measured], cap), bounds),
+        budget=_kegiatan_budget(keg, quarter), detail=detail, pic_ids=keg.pic_ids,
         pic_names=tuple(people.get(p, "?") for p in keg.pic_ids),
         aksi_due=aksi_due, aksi_reported=aksi_reported,
         kendala=keg.kendala.get(quarter, ""), tindak_lanjut=keg.tindak_lanjut.get(quarter, ""),
