@@ -26,9 +26,12 @@ def _save(session, sub: Submission, person_id: int) -> None:
     save_report(sub, session=session, person_id=person_id, actor_label=str(person_id), now=NOW, late=False)
 
 
-def _blocked_by(engine, session, timeout: float = 30) -> None:
-    """Return once another session waits on a lock this session holds (PostgreSQL; SQLite has one writer)."""
+def _blocked_by(engine, session, second_writes: threading.Event, timeout: float = 30) -> None:
+    """Return once the second save waits on the rows this session holds: on PostgreSQL when
+    pg_blocking_pids says so; on SQLite (one writer at a time) once the second has sent its first write,
+    which then waits in SQLite's busy timeout for this session's commit."""
     if engine.dialect.name != "postgresql":
+        assert second_writes.wait(timeout), "the second save never reached its first write"
         return
     holder = session.execute(sa.text("SELECT pg_backend_pid()")).scalar()
     deadline = time.monotonic() + timeout
@@ -44,6 +47,7 @@ def _second_while_first_holds(engine, first: tuple[Submission, int], second: tup
     """`first` saves and, before it commits, `second` presses Simpan; `first` commits once `second` waits on it.
     Both must commit."""
     errors = []
+    second_writes = threading.Event()
 
     def second_presses_simpan() -> None:
         try:
@@ -52,12 +56,21 @@ def _second_while_first_holds(engine, first: tuple[Submission, int], second: tup
         except Exception as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
 
-    with unit_of_work(engine) as session:
-        _save(session, *first)
-        thread = threading.Thread(target=second_presses_simpan)
-        thread.start()
-        _blocked_by(engine, session)
-    thread.join(timeout=60)
+    def note_a_write(conn, cursor, statement, *args) -> None:
+        """The second save's first INSERT or UPDATE is on its way (what SQLite's waiting is seen by)."""
+        if threading.current_thread() is thread and statement.lstrip().upper().startswith(("INSERT", "UPDATE")):
+            second_writes.set()
+
+    thread = threading.Thread(target=second_presses_simpan)
+    sa.event.listen(engine, "before_cursor_execute", note_a_write)
+    try:
+        with unit_of_work(engine) as session:
+            _save(session, *first)
+            thread.start()
+            _blocked_by(engine, session, second_writes)
+        thread.join(timeout=60)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", note_a_write)
     assert not thread.is_alive() and errors == []
 
 
