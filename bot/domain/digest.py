@@ -79,9 +79,10 @@ class Digest:
 
     @cached_property
     def numbers(self) -> dict:
-        """The numbers behind the text as plain data, worked out when asked (`rapk digest --json`): the
+        """The numbers behind the text as plain data, worked out when asked (`rapk summary --json`): the
         digest's cascade reads every aksi's score, which the text does not need."""
-        return self.numbers_of()
+        with gc_paused():  # as build_digest: the aksi's scores are tens of thousands of new objects
+            return self.numbers_of()
 
     @property
     def plain(self) -> str:

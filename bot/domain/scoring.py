@@ -5,7 +5,7 @@ handful of bulk queries (no per-row queries, so 12,000 aksi load in well under a
 `score_plan` turns that into a `PlanScore` for one quarter: each kegiatan's figures are averaged
 from its aksi's measurements (`Measured`), and the aksi's and indicators' own scores are built from
 those the first time something reads them (`KegiatanScore.aksi`, `.indicators`: a drill-down, the
-workbook), so a digest that shows no aksi builds none of 12,000. Nothing here imports Telegram.
+workbook), so a digest builds only those of the kegiatan it lists as flagged. Nothing here imports Telegram.
 
 Rules (Permendagri 86/2017 Renja evaluation: achievement = realisation / target × 100). How an
 item's quarters combine, its achievement, the ceiling and how items add up are
@@ -666,7 +666,7 @@ class KegiatanScore:
         """Its aksi's scores, in document order: built from the measurements its own figures were
         averaged from, the first time something reads them (a drill-down, the workbook)."""
         d = self.detail
-        return [_aksi_score(m, d.quarter, d.bounds) for m in d.measured]
+        return [_score_measured(m, d.quarter, d.bounds) for m in d.measured]
 
     @cached_property
     def indicators(self) -> list[IndicatorScore]:
@@ -926,8 +926,8 @@ class Measured(NamedTuple):
     mode: str
     due_targets: dict[int, TargetIn]
     due: dict[int, Decimal]
-    quarter: Span
-    cumulative: Span
+    in_quarter: Span  # TW n alone (measure.in_quarter)
+    to_date: Span  # cumulative to TW n (measure.to_date)
     flags: tuple[str, ...]
 
 
@@ -942,7 +942,7 @@ class KegiatanDetail:
     closed: frozenset[int]
 
 
-def _measure_aksi(aksi: AksiIn, quarter: int, closed: Collection[int] = ()) -> Measured:
+def _measure_aksi(aksi: AksiIn, quarter: int, closed: Collection[int]) -> Measured:
     """One aksi for TW `quarter` alone and cumulative to it, by its mode (bot.domain.measure)."""
     mode = aksi.mode if aksi.mode in MODES else INCREMENT
     due_targets = _due_targets(aksi)
@@ -956,10 +956,10 @@ def _measure_aksi(aksi: AksiIn, quarter: int, closed: Collection[int] = ()) -> M
 def score_aksi(aksi: AksiIn, quarter: int, bounds: Sequence[int] = DEFAULT_BANDS, *,
                closed: Collection[int] = ()) -> AksiScore:
     """One aksi's score for TW `quarter`: `_measure_aksi`, with its bands, annual target and unit."""
-    return _aksi_score(_measure_aksi(aksi, quarter, closed), quarter, bounds)
+    return _score_measured(_measure_aksi(aksi, quarter, closed), quarter, bounds)
 
 
-def _aksi_score(m: Measured, quarter: int, bounds: Sequence[int]) -> AksiScore:
+def _score_measured(m: Measured, quarter: int, bounds: Sequence[int]) -> AksiScore:
     aksi, mode, due_targets, due = m.aksi, m.mode, m.due_targets, m.due
     reals = aksi.reals
     reals = dict(sorted(reals.items())) if len(reals) > 1 else dict(reals)
@@ -975,10 +975,10 @@ def _aksi_score(m: Measured, quarter: int, bounds: Sequence[int]) -> AksiScore:
     else:
         annual = None
         unit = ""
-    cumulative = m.cumulative
+    cumulative = m.to_date
     return AksiScore(
         aksi.id, aksi.kegiatan_id, aksi.no, aksi.name, aksi.indicator, unit, mode, annual, due, reals,
-        _with_band(m.quarter, bounds), _with_band(cumulative, bounds), cumulative.missing, m.flags,
+        _with_band(m.in_quarter, bounds), _with_band(cumulative, bounds), cumulative.missing, m.flags,
         cumulative.pending, quarter,
     )
 
@@ -1147,8 +1147,8 @@ def _score_kegiatan(keg: KegiatanIn, detail: KegiatanDetail, people: dict[int, s
                    | {f for i in detail.indicators for f in _annual_flags(i.text, i.target_value, i.target_unit)})
     return KegiatanScore(
         id=keg.id, program_id=keg.program_id, seq=keg.seq, no=keg.no, name=keg.name,
-        quarter=_group(combine_items([(m.quarter, bool(m.flags)) for m in measured], cap), bounds),
-        cumulative=_group(combine_items([(m.cumulative, bool(m.flags)) for m in measured], cap), bounds),
+        quarter=_group(combine_items([(m.in_quarter, bool(m.flags)) for m in measured], cap), bounds),
+        cumulative=_group(combine_items([(m.to_date, bool(m.flags)) for m in measured], cap), bounds),
         budget=_kegiatan_budget(keg, quarter), detail=detail, pic_ids=keg.pic_ids,
         pic_names=tuple(people.get(p, "?") for p in keg.pic_ids),
         aksi_due=aksi_due, aksi_reported=aksi_reported,

@@ -28,8 +28,8 @@ def _save(session, sub: Submission, person_id: int) -> None:
 
 def _blocked_by(engine, session, second_writes: threading.Event, timeout: float = 30) -> None:
     """Return once the second save waits on the rows this session holds: on PostgreSQL when
-    pg_blocking_pids says so; on SQLite (one writer at a time) once the second has sent its first write,
-    which then waits in SQLite's busy timeout for this session's commit."""
+    pg_blocking_pids says so; on SQLite (one writer at a time) once the second's first write is on its way,
+    which SQLite's busy timeout holds until this session commits."""
     if engine.dialect.name != "postgresql":
         assert second_writes.wait(timeout), "the second save never reached its first write"
         return
@@ -55,6 +55,8 @@ def _second_while_first_holds(engine, first: tuple[Submission, int], second: tup
                 _save(session, *second)
         except Exception as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
+        finally:
+            second_writes.set()  # a save that failed before writing lets the first go on, and fails below
 
     def note_a_write(conn, cursor, statement, *args) -> None:
         """The second save's first INSERT or UPDATE is on its way (what SQLite's waiting is seen by)."""

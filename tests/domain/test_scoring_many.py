@@ -27,6 +27,9 @@ def test_plans_scored_together_are_each_scored_as_alone(engine):
         for plan_id, q in quarters.items():
             alone = score_plan_from_db(plan_id, q, session=session, now=AUGUST)
             assert repr(together[plan_id]) == repr(alone)  # repr: 1 and 1.0 are told apart
+            # The kegiatan's aksi and indicators, built when read, are not in its repr.
+            assert [(repr(k.aksi), repr(k.indicators)) for k in together[plan_id].kegiatan] == [
+                (repr(k.aksi), repr(k.indicators)) for k in alone.kegiatan]
             # And every aksi and indicator as scored one by one.
             data = load_scoring_input(plan_id, session=session)
             closed = closed_quarters(data.year, AUGUST)
