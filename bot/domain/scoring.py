@@ -59,6 +59,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Collection
 from collections.abc import Iterable
+from collections.abc import Mapping
 from collections.abc import Sequence
 from dataclasses import dataclass
 from dataclasses import field
@@ -66,6 +67,7 @@ from datetime import datetime
 from decimal import Decimal
 from functools import cached_property
 from functools import lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING
 from typing import NamedTuple
 
@@ -152,8 +154,7 @@ _IMPLAUSIBLE_UNITLESS = Decimal(1_000_000)  # the importer's ABSURD_COUNT
 # ---------------------------------------------------------------- input
 
 
-@dataclass(frozen=True)
-class TargetIn:
+class TargetIn(NamedTuple):
     """One quarterly target cell: as written, and its parse (kind percent / count / none)."""
 
     raw: str
@@ -162,16 +163,20 @@ class TargetIn:
     kind: str = "count"
 
 
-@dataclass(frozen=True)
-class AksiIn:
+# The input rows are NamedTuples: a plan's load builds tens of thousands of them, and a tuple is built in a
+# quarter of a frozen dataclass's time. `_replace` gives a changed copy; an empty mapping default is read-only.
+_NO_VALUES: Mapping = MappingProxyType({})
+
+
+class AksiIn(NamedTuple):
     id: int
     kegiatan_id: int
     no: int
     name: str
     indicator: str = ""
     mode: str = INCREMENT  # bot.domain.modes, stored at import
-    targets: dict[int, TargetIn] = field(default_factory=dict)
-    reals: dict[int, Decimal] = field(default_factory=dict)
+    targets: Mapping[int, TargetIn] = _NO_VALUES
+    reals: Mapping[int, Decimal] = _NO_VALUES
     # Quarters with a realisation row but no value: not scored, yet reported (bot.domain.obligations).
     blank_reports: frozenset[int] = frozenset()
 
@@ -183,8 +188,7 @@ class AksiIn:
         return True, quarter in self.reals or quarter in self.blank_reports
 
 
-@dataclass(frozen=True)
-class IndicatorIn:
+class IndicatorIn(NamedTuple):
     """A kegiatan indicator: annual target and realised value per quarter."""
 
     id: int
@@ -195,21 +199,20 @@ class IndicatorIn:
     target_value: Decimal | None = None
     target_unit: str = ""
     mode: str = INCREMENT
-    reals: dict[int, Decimal] = field(default_factory=dict)
+    reals: Mapping[int, Decimal] = _NO_VALUES
 
 
-@dataclass(frozen=True)
-class KegiatanIn:
+class KegiatanIn(NamedTuple):
     id: int
     program_id: int
     seq: int
     no: str
     name: str
     budget: int | None = None
-    budget_reals: dict[int, int] = field(default_factory=dict)
+    budget_reals: Mapping[int, int] = _NO_VALUES
     budget_plan: tuple[int, ...] | None = None  # anggaran kas TW I..IV (bot.domain.budget_plan), if any
-    kendala: dict[int, str] = field(default_factory=dict)
-    tindak_lanjut: dict[int, str] = field(default_factory=dict)
+    kendala: Mapping[int, str] = _NO_VALUES
+    tindak_lanjut: Mapping[int, str] = _NO_VALUES
     pic_ids: tuple[int, ...] = ()
 
 
@@ -535,10 +538,10 @@ def _by_owner_quarter(rows: Iterable[tuple[int, int, Decimal | None]], decimal) 
 # ---------------------------------------------------------------- output
 
 
-@dataclass(frozen=True)
-class Budget:
+class Budget(NamedTuple):
     """Pagu and realised rupiah (integers) with absorption % to TW n; where an anggaran kas exists, the
-    plan to date and absorption against it (of the kegiatan with a plan only: `kegiatan_planned`)."""
+    plan to date and absorption against it (of the kegiatan with a plan only: `kegiatan_planned`). A NamedTuple:
+    every kegiatan, program and goal has one."""
 
     pagu: int | None
     real_quarter: int | None
@@ -877,16 +880,19 @@ def _group(result: tuple[Decimal | None, str, Coverage], bounds: Sequence[int]) 
 # ---------------------------------------------------------------- aksi
 
 
-def _due_targets(aksi: AksiIn) -> dict[int, TargetIn]:
-    """Quarters with something due: a parsed value, non-zero unless lower-is-better."""
+def _due_targets(aksi: AksiIn) -> tuple[dict[int, TargetIn], dict[int, Decimal]]:
+    """Quarters with something due, in order: a parsed value, non-zero unless lower-is-better. Their cells, and
+    their values (what bot.domain.measure counts), built in one pass."""
     targets = aksi.targets
     negative = aksi.mode == NEGATIVE
-    due = {}
+    cells, values = {}, {}
     for q in sorted(targets):
         t = targets[q]
-        if t.kind != "none" and t.value is not None and (negative or t.value != 0):  # measure.is_target
-            due[q] = t
-    return due
+        value = t.value
+        if t.kind != "none" and value is not None and (negative or value != 0):  # measure.is_target
+            cells[q] = t
+            values[q] = value
+    return cells, values
 
 
 @lru_cache(maxsize=4096)
@@ -931,8 +937,7 @@ class Measured(NamedTuple):
     flags: tuple[str, ...]
 
 
-@dataclass(frozen=True)
-class KegiatanDetail:
+class KegiatanDetail(NamedTuple):
     """What a kegiatan's aksi and indicator scores are built from (KegiatanScore.aksi, .indicators)."""
 
     measured: list[Measured]
@@ -945,8 +950,7 @@ class KegiatanDetail:
 def _measure_aksi(aksi: AksiIn, quarter: int, closed: Collection[int]) -> Measured:
     """One aksi for TW `quarter` alone and cumulative to it, by its mode (bot.domain.measure)."""
     mode = aksi.mode if aksi.mode in MODES else INCREMENT
-    due_targets = _due_targets(aksi)
-    due = {q: t.value for q, t in due_targets.items()}
+    due_targets, due = _due_targets(aksi)
     reals = aksi.reals
     return Measured(aksi, mode, due_targets, due,
                     in_quarter(mode, due.get(quarter), reals.get(quarter), quarter, closed),

@@ -22,7 +22,6 @@ report, digest and workbook will read it.
 """
 
 from dataclasses import dataclass
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from itertools import pairwise
@@ -122,7 +121,7 @@ def aksi_effect(plan_id: int, aksi_id: int, quarter: int, new: TargetIn, *, sess
     if new.kind != "none":
         targets[quarter] = new
     old_cell = before.targets.get(quarter)
-    return _aksi_compare(before, replace(before, targets=dict(sorted(targets.items()))), as_of,
+    return _aksi_compare(before, before._replace(targets=dict(sorted(targets.items()))), as_of,
                          unit_label(old_cell.kind, old_cell.unit) if old_cell else "-", unit_label(new.kind, new.unit))
 
 
@@ -166,13 +165,13 @@ def measure_effect(plan_id: int, what: str, item_id: int, mode: str, unit: str |
     data = load_scoring_input(plan_id, session=session)
     if what == "a":
         before = _find(data.aksi, item_id)
-        targets = {q: replace(t, unit=unit) if unit is not None and t.kind == "count" else t
+        targets = {q: t._replace(unit=unit) if unit is not None and t.kind == "count" else t
                    for q, t in before.targets.items()}
-        after = replace(before, mode=mode, targets=targets)
+        after = before._replace(mode=mode, targets=targets)
         return _aksi_compare(before, after, as_of, _aksi_unit(before), _aksi_unit(after))
     before = _find(data.indicators, item_id)
     percent = "%" in before.target_unit
-    after = replace(before, mode=mode, target_unit=before.target_unit if unit is None or percent else unit)
+    after = before._replace(mode=mode, target_unit=before.target_unit if unit is None or percent else unit)
     return _indicator_compare(before, after, as_of)
 
 
@@ -180,7 +179,7 @@ def indicator_effect(plan_id: int, indicator_id: int, new: TargetIn, *, session:
                      as_of: AsOf) -> TargetEffect:
     """A kegiatan indicator scored against its stored annual target and against `new`."""
     before = _find(load_scoring_input(plan_id, session=session).indicators, indicator_id)
-    after = replace(before, target_raw=new.raw, target_value=new.value if new.kind != "none" else None,
+    after = before._replace(target_raw=new.raw, target_value=new.value if new.kind != "none" else None,
                     target_unit="%" if new.kind == "percent" else new.unit)
     return _indicator_compare(before, after, as_of, new_unit=unit_label(new.kind, new.unit))
 

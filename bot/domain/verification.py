@@ -274,7 +274,7 @@ def verified_only(data, *, session: Session):
     """A bot.domain.scoring.ScoringInput keeping only the values of accepted reports (verification on):
     a report waiting or returned counts as not reported — pending before the deadline, 0 after it, as
     any unreported one. Kendala and tindak lanjut stay (they are narrative, not scored)."""
-    from dataclasses import replace
+    from dataclasses import replace  # ScoringInput is a dataclass; its rows are NamedTuples
 
     accepted = accepted_reports(data.plan_id, session=session)
 
@@ -283,11 +283,11 @@ def verified_only(data, *, session: Session):
 
     return replace(
         data,
-        aksi=[replace(a, reals=keep(a.kegiatan_id, a.reals),
-                      blank_reports=frozenset(q for q in a.blank_reports if (a.kegiatan_id, q) in accepted))
+        aksi=[a._replace(reals=keep(a.kegiatan_id, a.reals),
+                         blank_reports=frozenset(q for q in a.blank_reports if (a.kegiatan_id, q) in accepted))
               for a in data.aksi],
-        indicators=[replace(i, reals=keep(i.kegiatan_id, i.reals)) for i in data.indicators],
-        kegiatan=[replace(k, budget_reals=keep(k.id, k.budget_reals)) for k in data.kegiatan],
+        indicators=[i._replace(reals=keep(i.kegiatan_id, i.reals)) for i in data.indicators],
+        kegiatan=[k._replace(budget_reals=keep(k.id, k.budget_reals)) for k in data.kegiatan],
     )
 
 

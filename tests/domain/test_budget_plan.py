@@ -91,7 +91,7 @@ def test_later_quarters_raise_the_plan_to_date():
 
 def test_without_any_plan_nothing_changes():
     data = plan_input()
-    plain = ScoringInput(**{**data.__dict__, "kegiatan": [KegiatanIn(**{**k.__dict__, "budget_plan": None})
+    plain = ScoringInput(**{**data.__dict__, "kegiatan": [k._replace(budget_plan=None)
                                                            for k in data.kegiatan]})
     ps = score_plan(plain, 2)
     assert (ps.budget.planned_to_date, ps.budget.absorption_plan, ps.budget.kegiatan_planned) == (None, None, 0)

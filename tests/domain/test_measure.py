@@ -197,3 +197,17 @@ def test_group_of_groups_averages_the_rounded_group_figures_and_adds_coverage():
     assert (pct, status) == (D("87.5"), PARTIAL)  # (90,0 + 85,0) / 2
     assert coverage == Coverage(due=5, scored=4, pending=1)
     assert combine_groups([c], 100)[:2] == (None, NOT_DUE)
+
+
+def test_group_of_groups_caps_each_group_and_says_what_is_left_out():
+    over = Measure(D(100), D("130.0"), D("130.0"), None, OK, Coverage(due=1, scored=1, capped=1))
+    at = Measure(D(100), D("70.0"), D("70.0"), None, MISSING, Coverage(due=2, scored=2, missing=1))
+    waiting = Measure(D(100), None, None, None, PENDING, Coverage(due=1, pending=1))
+    flagged = Measure(D(100), None, None, None, PARTIAL, Coverage(due=1, excluded=1))
+    pct, status, coverage = combine_groups([over, at], 100)
+    assert (pct, status) == (D("85.0"), MISSING)  # (100 capped from 130 + 70) / 2
+    assert coverage == Coverage(due=3, scored=3, missing=1, capped=1)
+    assert combine_groups([over, at], 120)[0] == D("95.0")  # (120 + 70) / 2
+    assert combine_groups([at, waiting], 100)[:2] == (D("70.0"), PARTIAL)  # scored so far, one still pending
+    assert combine_groups([waiting], 100)[:2] == (None, PENDING)
+    assert combine_groups([flagged], 100)[:2] == (None, PARTIAL)  # nothing scored, nothing pending

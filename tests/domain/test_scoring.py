@@ -350,10 +350,10 @@ def test_completeness_needs_the_budget_realisation_and_counts_only_kegiatan_with
     data = small_plan()
     keg1, keg2, keg3 = data.kegiatan
     reported = ScoringInput(**{**data.__dict__, "kegiatan": [
-        KegiatanIn(**{**keg1.__dict__, "budget_reals": {1: 150_000}}),  # TW II budget not entered
+        keg1._replace(budget_reals={1: 150_000}),  # TW II budget not entered
         keg2,
-        KegiatanIn(**{**keg3.__dict__, "budget_reals": {2: 0}, "pic_ids": ()}),  # «0» is an answer; no PIC
-    ], "aksi": [a if a.id != 2 else AksiIn(**{**a.__dict__, "reals": {2: D(4)}}) for a in data.aksi]})
+        keg3._replace(budget_reals={2: 0}, pic_ids=()),  # «0» is an answer; no PIC
+    ], "aksi": [a if a.id != 2 else a._replace(reals={2: D(4)}) for a in data.aksi]})
     k1, k2, k3 = score_plan(reported, 2).kegiatan
     assert (k1.aksi_due, k1.aksi_reported, k1.budget_reported, k1.reported) == (2, 2, False, False)
     assert (k2.reported, k3.reported, k3.counted) == (True, True, False)
@@ -361,14 +361,14 @@ def test_completeness_needs_the_budget_realisation_and_counts_only_kegiatan_with
     # Keg 3 has nobody to report it: not counted, and (being complete) not listed either.
     assert (c.kegiatan_due, c.kegiatan_reported, [k.name for k in c.unreported]) == (2, 1, ["Keg 1"])
     # A realisation row without a value is reported for bot/due.py, though it cannot be scored.
-    blank = AksiIn(**{**data.aksi[1].__dict__, "blank_reports": frozenset({2})})
+    blank = data.aksi[1]._replace(blank_reports=frozenset({2}))
     assert blank.owes(2) == (True, True) and score_aksi(blank, 2).quarter.pct is None
-    assert AksiIn(**{**blank.__dict__, "targets": {2: TargetIn("-", None, "", "none")}}).owes(2) == (False, False)
+    assert blank._replace(targets={2: TargetIn("-", None, "", "none")}).owes(2) == (False, False)
 
 
 def test_nothing_reported_at_all_is_pending_then_zero():
     data = small_plan()
-    bare = ScoringInput(**{**data.__dict__, "aksi": [AksiIn(**{**a.__dict__, "reals": {}}) for a in data.aksi]})
+    bare = ScoringInput(**{**data.__dict__, "aksi": [a._replace(reals={}) for a in data.aksi]})
     # Before any deadline: nothing scored, everything pending. Aksi 1 is due in TW I and TW II.
     ps = score_plan(bare, 2)
     assert ps.cumulative.status == PENDING and ps.cumulative.pct is None
