@@ -292,7 +292,8 @@ def arrear(mode: str, targets: Mapping[int, Decimal], reals: Mapping[int, Decima
 
 
 class Coverage(NamedTuple):
-    """The items behind a group's number (a NamedTuple: every kegiatan, program and goal has two)."""
+    """The items behind a group's number (a NamedTuple: every kegiatan, program and goal has two). Coverages add
+    up field by field, `Coverage(*map(sum, zip(*coverages)))`: `+` would join the tuples."""
 
     due: int = 0  # items with something due in the span
     scored: int = 0  # in the mean: reported, or missing after the deadline and counted as 0

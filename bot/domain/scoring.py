@@ -1,6 +1,6 @@
 """Tingkat capaian: physical achievement, budget absorption and reporting completeness of a plan.
 
-Pure functions over plain dataclasses. `load_scoring_input` reads a whole plan with a fixed
+Pure functions over plain dataclasses and NamedTuples. `load_scoring_input` reads a whole plan with a fixed
 handful of bulk queries (no per-row queries, so 12,000 aksi load in well under a second);
 `score_plan` turns that into a `PlanScore` for one quarter: each kegiatan's figures are averaged
 from its aksi's measurements (`Measured`), and the aksi's and indicators' own scores are built from
@@ -164,7 +164,8 @@ class TargetIn(NamedTuple):
 
 
 # The input rows are NamedTuples: a plan's load builds tens of thousands of them, and a tuple is built in a
-# quarter of a frozen dataclass's time. `_replace` gives a changed copy; an empty mapping default is read-only.
+# quarter of a frozen dataclass's time. `_replace` gives a changed copy; an empty mapping default is read-only
+# (and cannot be pickled or deep-copied: nothing does that to an input row).
 _NO_VALUES: Mapping = MappingProxyType({})
 
 
@@ -337,7 +338,7 @@ def _by_plan(rows: dict) -> dict[int, dict]:
 def _scoring_input(plan_id: int, rows: dict, decimal) -> ScoringInput:
     """One plan's ScoringInput from its bulk rows."""
     year, title, agency = rows["plan"][0]
-    # Target cells repeat (25/25/25/25, 100%): one shared TargetIn per distinct cell (they are frozen).
+    # Target cells repeat (25/25/25/25, 100%): one shared TargetIn per distinct cell (they are immutable).
     cells: dict[tuple, TargetIn] = {}
     targets: dict[int, dict[int, TargetIn]] = defaultdict(dict)
     for aksi_id, quarter, raw, value, unit, kind in rows["targets"]:

@@ -180,7 +180,7 @@ def indicator_effect(plan_id: int, indicator_id: int, new: TargetIn, *, session:
     """A kegiatan indicator scored against its stored annual target and against `new`."""
     before = _find(load_scoring_input(plan_id, session=session).indicators, indicator_id)
     after = before._replace(target_raw=new.raw, target_value=new.value if new.kind != "none" else None,
-                    target_unit="%" if new.kind == "percent" else new.unit)
+                            target_unit="%" if new.kind == "percent" else new.unit)
     return _indicator_compare(before, after, as_of, new_unit=unit_label(new.kind, new.unit))
 
 
